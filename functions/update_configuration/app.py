@@ -1,0 +1,41 @@
+"""UpdateConfiguration: apply the desired configuration to one target (or report it in a dry run)."""
+
+from time import perf_counter
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from autotuner_core.clients import aws_client
+from autotuner_core.models import TargetTask, UpdateResult, parse_event
+from autotuner_core.observability import bind_execution, logger, metrics, tracer
+from autotuner_core.settings import Settings
+from autotuner_core.updater import apply_memory
+
+SETTINGS = Settings.from_env()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    started = perf_counter()
+    task = parse_event(TargetTask, event)
+    bind_execution(task.execution.arn)
+    tracer.put_annotation("target", task.target.ref.name)
+    outcome, after = apply_memory(aws_client("lambda"), task, SETTINGS)
+    elapsed_ms = (perf_counter() - started) * 1000
+    logger.info(
+        "configuration %s",
+        outcome.value.lower(),
+        extra={"target": task.target.ref.arn, "before": task.target.configuration.memory_size,
+               "after": after.memory_size},
+    )
+    return UpdateResult(
+        execution=task.execution,
+        request=task.request,
+        target=task.target,
+        outcome=outcome,
+        before=task.target.configuration,
+        after=after,
+        timings=task.timings.model_copy(update={"update_configuration_ms": round(elapsed_ms, 1)}),
+    ).dump()

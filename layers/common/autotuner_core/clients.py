@@ -1,0 +1,27 @@
+"""boto3 clients with the retry budget the error policy is sized for.
+
+Standard retry mode with 3 attempts in all: the state machine retries transient errors
+again, and SDK attempts multiply with state-machine attempts (docs/reliability.md).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+SDK_MAX_ATTEMPTS = 3
+
+
+@cache
+def aws_client(service: str) -> Any:
+    """A shared client for ``service``; created on first use to keep cold starts short."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        retries={"mode": "standard", "total_max_attempts": SDK_MAX_ATTEMPTS},
+        connect_timeout=3,
+        read_timeout=15,
+        user_agent_extra="lambda-autotuner",
+    )
+    return boto3.session.Session().client(service, config=config)

@@ -1,0 +1,43 @@
+"""Discovery: resolve each target, refuse what must not be tuned, wait out Pending/InProgress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autotuner_core.errors import InvalidInputError, PermissionDeniedError
+from autotuner_core.lambda_control import get_function, wait_until_settled
+from autotuner_core.models import DiscoveredTarget, TargetRef, TuningRequest
+from autotuner_core.settings import TUNER_STACK_TAG, Settings
+
+
+def discover(client: Any, request: TuningRequest, targets: list[TargetRef], settings: Settings) -> list[DiscoveredTarget]:
+    """GetFunction for every target; the first problem ends discovery before any change.
+
+    A qualified target (version or alias) must exist, but the configuration that is read and
+    later changed is the function's own (``$LATEST``): published versions are immutable.
+    """
+    discovered = []
+    for target in targets:
+        if target.qualifier and target.qualifier != "$LATEST":
+            get_function(client, target.arn, target.qualifier)
+        state = get_function(client, target.arn)
+        owner = state.tags.get(TUNER_STACK_TAG)
+        if owner:
+            raise InvalidInputError(
+                f"target {target.given!r} is a function of the Lambda Autotuner stack {owner!r}; "
+                "the tuner never tunes its own functions"
+            )
+        if request.apply and settings.tag_scoped and state.tags.get(settings.target_tag_key) != settings.target_tag_value:
+            raise PermissionDeniedError(
+                f"target {target.arn} is not tagged {settings.target_tag_key}={settings.target_tag_value}; "
+                "this tuner may change only functions with that tag (template parameter TargetTagValue)"
+            )
+        if not state.settled:
+            state = wait_until_settled(
+                client,
+                target.arn,
+                poll_interval_s=settings.status_poll_interval_ms / 1000,
+                max_wait_s=settings.max_status_wait_seconds,
+            )
+        discovered.append(DiscoveredTarget(ref=target, configuration=state.configuration, tags=state.tags))
+    return discovered

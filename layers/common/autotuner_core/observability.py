@@ -1,0 +1,23 @@
+"""Logger, Tracer and Metrics, created once for every function (house style 4)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+def bind_execution(execution_arn: str | None) -> None:
+    """Use the Step Functions execution as the correlation id of every log line."""
+    if execution_arn:
+        logger.set_correlation_id(execution_arn)
+
+
+def count(name: str, *, dimension: str, value: str, amount: float = 1) -> None:
+    """A count with its own dimension, flushed as its own EMF document (e.g. RunOutcome by outcome)."""
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    with single_metric(name=name, unit=MetricUnit.Count, value=amount, namespace=metrics.namespace) as metric:
+        metric.add_dimension(name=dimension, value=value)

@@ -1,0 +1,160 @@
+"""Pre-flight: validate the input, then prove every permission the run needs before using any.
+
+The earlier agent (seed-report.md) found out about a missing permission three minutes in,
+at the mutating call. Here ``iam:SimulatePrincipalPolicy`` is asked, for the roles that will
+act (their ARNs come from the template, never from an assumed-role ARN), about the exact
+actions and resources of this run, and a single denial ends the run before anything runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autotuner_core.aws_errors import aws_call
+from autotuner_core.errors import InvalidInputError, PermissionDeniedError
+from autotuner_core.models import PermissionCheck, TargetRef, TuningRequest, parse_target
+from autotuner_core.settings import Settings
+
+# SimulatePrincipalPolicy evaluates every action against every resource passed; keep each
+# call's result small and well under IAM's request size limits.
+_RESOURCES_PER_CALL = 25
+
+
+def resolve_targets(request: TuningRequest, *, function_arn: str) -> list[TargetRef]:
+    """Normalise the requested targets into ARNs in the tuner's own partition/region/account."""
+    _, partition, _, region, account, *_ = function_arn.split(":")
+    targets: list[TargetRef] = []
+    seen: dict[str, str] = {}
+    problems = []
+    for index, text in enumerate(request.targets):
+        try:
+            target = parse_target(text, partition=partition, region=region, account=account)
+        except InvalidInputError as error:
+            problems.append(f"targets[{index}]: {error}")
+            continue
+        if target.arn in seen:
+            problems.append(f"targets[{index}]: {text!r} names the same function as {seen[target.arn]!r}")
+            continue
+        seen[target.arn] = text
+        targets.append(target)
+    if problems:
+        raise InvalidInputError(
+            f"invalid execution input ({len(problems)} problem{'s' if len(problems) > 1 else ''}): "
+            + "; ".join(problems),
+            problems,
+        )
+    return targets
+
+
+def required_permissions(
+    request: TuningRequest, targets: list[TargetRef], settings: Settings
+) -> list[PermissionCheck]:
+    """Every (role, action, resource) this run will use, and nothing it will not."""
+    read_arns = sorted({target.qualified_arn for target in targets} | {target.arn for target in targets})
+    checks = [
+        PermissionCheck(role_arn=settings.discover_role_arn, actions=["lambda:GetFunction"], resources=read_arns),
+        PermissionCheck(
+            role_arn=settings.update_role_arn,
+            actions=["lambda:GetFunction"],
+            resources=sorted({target.arn for target in targets}),
+        ),
+        PermissionCheck(
+            role_arn=settings.record_role_arn,
+            actions=["dynamodb:PutItem"],
+            resources=[settings.run_history_table_arn],
+        ),
+    ]
+    if request.apply:
+        # The updater's policy may require a tag on the target; simulate as for a tagged
+        # target (discovery then refuses untagged ones by name, before any change).
+        context = (
+            {f"aws:ResourceTag/{settings.target_tag_key}": settings.target_tag_value}
+            if settings.tag_scoped
+            else {}
+        )
+        checks.append(
+            PermissionCheck(
+                role_arn=settings.update_role_arn,
+                actions=["lambda:UpdateFunctionConfiguration"],
+                resources=sorted({target.arn for target in targets}),
+                context=context,
+            )
+        )
+    return checks
+
+
+def simulate(iam: Any, checks: list[PermissionCheck]) -> int:
+    """Run the simulations; raise PermissionDeniedError listing every denial. Returns calls made."""
+    denials: list[str] = []
+    calls = 0
+    for check in checks:
+        if not check.role_arn:
+            raise PermissionDeniedError(
+                f"no role ARN configured for {', '.join(check.actions)}; the template passes it to this function"
+            )
+        for start in range(0, len(check.resources), _RESOURCES_PER_CALL):
+            resources = check.resources[start : start + _RESOURCES_PER_CALL]
+            results, pages = _simulate_pages(iam, check, resources)
+            calls += pages
+            for result in results:
+                denials.extend(_denials(check.role_arn, result))
+    if denials:
+        raise PermissionDeniedError(
+            f"pre-flight denied {len(denials)} permission{'s' if len(denials) > 1 else ''}: " + "; ".join(denials)
+        )
+    return calls
+
+
+def _simulate_pages(
+    iam: Any, check: PermissionCheck, resources: list[str]
+) -> tuple[list[dict[str, Any]], int]:
+    kwargs: dict[str, Any] = {
+        "PolicySourceArn": check.role_arn,
+        "ActionNames": check.actions,
+        "ResourceArns": resources,
+    }
+    if check.context:
+        kwargs["ContextEntries"] = [
+            {"ContextKeyName": key, "ContextKeyValues": [value], "ContextKeyType": "string"}
+            for key, value in check.context.items()
+        ]
+    results: list[dict[str, Any]] = []
+    pages = 0
+    while True:
+        pages += 1
+        with aws_call("iam:SimulatePrincipalPolicy", check.role_arn):
+            page = iam.simulate_principal_policy(**kwargs)
+        results.extend(page.get("EvaluationResults", []))
+        if not page.get("IsTruncated"):
+            return results, pages
+        kwargs["Marker"] = page["Marker"]
+
+
+def _denials(role_arn: str, result: dict[str, Any]) -> list[str]:
+    action = result["EvalActionName"]
+    per_resource = result.get("ResourceSpecificResults") or [
+        {
+            "EvalResourceName": result.get("EvalResourceName", "*"),
+            "EvalResourceDecision": result["EvalDecision"],
+            "PermissionsBoundaryDecisionDetail": result.get("PermissionsBoundaryDecisionDetail"),
+        }
+    ]
+    organizations_allow = (result.get("OrganizationsDecisionDetail") or {}).get("AllowedByOrganizations", True)
+    denials = []
+    for item in per_resource:
+        decision = item["EvalResourceDecision"]
+        boundary_allow = (item.get("PermissionsBoundaryDecisionDetail") or {}).get(
+            "AllowedByPermissionsBoundary", True
+        )
+        if decision == "allowed" and organizations_allow and boundary_allow:
+            continue
+        if not organizations_allow:
+            decision = f"{decision}, denied by an organizations policy"
+        elif not boundary_allow:
+            decision = f"{decision}, denied by the permissions boundary"
+        missing = result.get("MissingContextValues") or []
+        hint = f"; missing context {', '.join(missing)}" if missing else ""
+        denials.append(
+            f"role {role_arn} may not {action} on {item['EvalResourceName']} ({decision}{hint})"
+        )
+    return denials

@@ -1,0 +1,147 @@
+"""Run records: exactly one DynamoDB item per target per execution, success or failure."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from autotuner_core.aws_errors import aws_call
+from autotuner_core.errors import ConditionFailedError, classify
+from autotuner_core.models import (
+    DiscoveredTarget,
+    Outcome,
+    RecordEvent,
+    StageTimings,
+    TargetOutcome,
+)
+
+NO_TARGET = "(no target)"
+# The stages in flow order, with the timing field each fills in when it completes.
+STAGES = (
+    ("ValidatePermissions", "validate_permissions_ms"),
+    ("DiscoverResources", "discover_resources_ms"),
+    ("UpdateConfiguration", "update_configuration_ms"),
+)
+
+
+def run_key(start_time: str, execution_name: str) -> str:
+    """Sort key: runs of a target in start order; deterministic, so a retried write collides."""
+    return f"{start_time}#{execution_name}"
+
+
+def failed_stage(timings: StageTimings) -> str:
+    """The first stage without a timing is the one that failed."""
+    for stage, field in STAGES:
+        if getattr(timings, field) is None:
+            return stage
+    return "RecordResult"
+
+
+def error_message(cause: str) -> str:
+    """Lambda puts ``{"errorMessage": …, "errorType": …}`` in the Cause; other errors a plain string."""
+    try:
+        parsed = json.loads(cause)
+    except (json.JSONDecodeError, TypeError):
+        return cause
+    if isinstance(parsed, dict) and "errorMessage" in parsed:
+        return str(parsed["errorMessage"])
+    return cause
+
+
+def _record_targets(event: RecordEvent) -> list[tuple[str, DiscoveredTarget | None]]:
+    if event.target is not None:
+        return [(event.target.ref.arn, event.target)]
+    if event.targets:
+        return [
+            (item.ref.arn, item) if isinstance(item, DiscoveredTarget) else (item.arn, None)
+            for item in event.targets
+        ]
+    raw = event.input.get("targets") if isinstance(event.input, dict) else None
+    named = [item for item in raw if isinstance(item, str) and item] if isinstance(raw, list) else []
+    # Input that failed validation may repeat a name; one record per distinct target.
+    return [(name, None) for name in dict.fromkeys(named)] or [(NO_TARGET, None)]
+
+
+def build_records(event: RecordEvent, *, now: datetime, retention_days: int) -> list[dict[str, Any]]:
+    """The run records this event stands for, ready for DynamoDB (floats as Decimal)."""
+    started = datetime.fromisoformat(event.execution.start_time.replace("Z", "+00:00"))
+    elapsed_ms = max(0.0, (now - started).total_seconds() * 1000)
+    base: dict[str, Any] = {
+        "runKey": run_key(event.execution.start_time, event.execution.name),
+        "executionArn": event.execution.arn,
+        "executionStartedAt": event.execution.start_time,
+        "recordedAt": now.isoformat(),
+        "expiresAt": int((now + timedelta(days=retention_days)).timestamp()),
+        "stageLatenciesMs": event.timings.dump(),
+        "elapsedMs": round(elapsed_ms, 1),
+    }
+    if event.request is not None:
+        base["requested"] = {"memorySize": event.request.memory_size, "apply": event.request.apply}
+    if event.error is not None:
+        policy, category = classify(event.error.error)
+        base.update(
+            outcome=Outcome.FAILED.value,
+            errorType=event.error.error,
+            errorMessage=error_message(event.error.cause)[:2000],
+            errorCategory=category.value,
+            errorPolicy=policy.value,
+            failedStage=failed_stage(event.timings),
+            timeToFailureMs=round(elapsed_ms, 1),
+        )
+    else:
+        base["outcome"] = (event.outcome or Outcome.FAILED).value
+    records = []
+    for key, target in _record_targets(event):
+        record = dict(base, target=key)
+        before = event.before or (target.configuration if target else None)
+        if before is not None:
+            record["before"] = before.dump()
+        if event.after is not None and event.error is None:
+            record["after"] = event.after.dump()
+        if target is not None and target.ref.qualifier:
+            record["qualifier"] = target.ref.qualifier
+        records.append(json.loads(json.dumps(record), parse_float=Decimal))
+    return records
+
+
+def outcome_of(record: dict[str, Any]) -> TargetOutcome:
+    return TargetOutcome(
+        target=record["target"],
+        outcome=Outcome(record["outcome"]),
+        memory_before=(record.get("before") or {}).get("MemorySize"),
+        memory_after=(record.get("after") or {}).get("MemorySize"),
+        error_type=record.get("errorType"),
+        error_message=record.get("errorMessage"),
+    )
+
+
+def write_records(dynamodb: Any, table: str, records: list[dict[str, Any]]) -> int:
+    """Put each record unless this execution already recorded that target. Returns items written.
+
+    The condition makes a retried RecordResult harmless: the first write wins and a retry
+    never produces a second record or overwrites the first.
+    """
+    from boto3.dynamodb.types import TypeSerializer
+
+    serializer = TypeSerializer()
+    written = 0
+    for record in records:
+        item = {key: serializer.serialize(value) for key, value in record.items()}
+        try:
+            with aws_call("dynamodb:PutItem", table):
+                dynamodb.put_item(
+                    TableName=table,
+                    Item=item,
+                    ConditionExpression="attribute_not_exists(#target)",
+                    ExpressionAttributeNames={"#target": "target"},
+                )
+            written += 1
+        except ConditionFailedError:
+            continue
+    return written
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

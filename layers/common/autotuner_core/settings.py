@@ -1,0 +1,37 @@
+"""Function settings, read from the environment the template sets."""
+
+from __future__ import annotations
+
+import os
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Settings(BaseModel):
+    """Every environment variable a tuner function reads; see template.yaml."""
+
+    model_config = ConfigDict(frozen=True)
+
+    stack_name: str = Field(default="lambda-autotuner", alias="TUNER_STACK_NAME")
+    target_tag_key: str = Field(default="", alias="TARGET_TAG_KEY")
+    target_tag_value: str = Field(default="", alias="TARGET_TAG_VALUE")
+    status_poll_interval_ms: int = Field(default=1000, ge=10, alias="STATUS_POLL_INTERVAL_MS")
+    max_status_wait_seconds: float = Field(default=60, gt=0, alias="MAX_STATUS_WAIT_SECONDS")
+    discover_role_arn: str = Field(default="", alias="DISCOVER_ROLE_ARN")
+    update_role_arn: str = Field(default="", alias="UPDATE_ROLE_ARN")
+    record_role_arn: str = Field(default="", alias="RECORD_ROLE_ARN")
+    run_history_table: str = Field(default="", alias="RUN_HISTORY_TABLE")
+    run_history_table_arn: str = Field(default="", alias="RUN_HISTORY_TABLE_ARN")
+    run_record_retention_days: int = Field(default=90, ge=1, alias="RUN_RECORD_RETENTION_DAYS")
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        known = {field.alias for field in cls.model_fields.values()}
+        return cls.model_validate({key: value for key, value in os.environ.items() if key in known})
+
+    @property
+    def tag_scoped(self) -> bool:
+        return bool(self.target_tag_key)
+
+# Marks every function of a tuner stack (template Globals); the tuner never tunes those.
+TUNER_STACK_TAG = "lambda-autotuner:stack"

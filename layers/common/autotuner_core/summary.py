@@ -1,0 +1,31 @@
+"""The run's result: counts by outcome; a run with a failed target fails."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from autotuner_core.errors import ERROR_CLASSES, PartialFailureError, PermanentError
+from autotuner_core.models import Outcome, RunSummary, SummarizeEvent
+
+
+def summarize(event: SummarizeEvent) -> RunSummary:
+    """Succeed only if no target failed.
+
+    A single failed target re-raises its own error class (the run fails with the error the
+    operator needs to see); several raise PartialFailureError naming each. Only permanent
+    classes are re-raised: the target's retries are already spent, so the run must not be
+    retried as a whole.
+    """
+    outcomes = [outcome for result in event.results for outcome in result.outcomes]
+    failed = [outcome for outcome in outcomes if outcome.outcome is Outcome.FAILED]
+    if len(failed) == 1:
+        error_class = ERROR_CLASSES.get(failed[0].error_type or "")
+        if error_class is not None and issubclass(error_class, PermanentError):
+            raise error_class(f"{failed[0].target}: {failed[0].error_message}")
+    if failed:
+        raise PartialFailureError(
+            f"{len(failed)} of {len(outcomes)} targets failed: "
+            + "; ".join(f"{item.target}: {item.error_type}: {item.error_message}" for item in failed)
+        )
+    counts = Counter(outcome.outcome.value for outcome in outcomes)
+    return RunSummary(execution=event.execution, status="SUCCEEDED", counts=dict(counts), outcomes=outcomes)

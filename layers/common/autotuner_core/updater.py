@@ -1,0 +1,59 @@
+"""Apply a desired configuration safely: RevisionId-guarded, waited for, verified."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autotuner_core.errors import InvalidConfigurationError, StaleRevisionError, TargetChangedError
+from autotuner_core.lambda_control import get_function, update_memory, wait_until_settled
+from autotuner_core.models import FunctionConfiguration, Outcome, TargetTask
+from autotuner_core.settings import Settings
+
+# A RevisionId can go stale because of unrelated changes (tags, other settings); re-read and
+# try again a few times, but never with a RevisionId we did not just read.
+_MAX_REVISION_ATTEMPTS = 3
+
+
+def apply_memory(client: Any, task: TargetTask, settings: Settings) -> tuple[Outcome, FunctionConfiguration]:
+    """Bring the target to the requested memory size. Returns the outcome and the configuration after.
+
+    Dry run (``apply: false``) makes no call at all and reports the configuration it would set.
+    """
+    before = task.target.configuration
+    desired = task.request.memory_size
+    if before.memory_size == desired:
+        return Outcome.UNCHANGED, before
+    if not task.request.apply:
+        return Outcome.RECOMMENDED, before.model_copy(update={"memory_size": desired, "revision_id": None})
+
+    arn = task.target.ref.arn
+    revision = before.revision_id
+    for _ in range(_MAX_REVISION_ATTEMPTS):
+        try:
+            update_memory(client, arn, desired, revision)
+            break
+        except StaleRevisionError:
+            current = get_function(client, arn).configuration
+            if current.memory_size == desired:
+                break  # already applied: by an earlier attempt of this task, or by someone else
+            if current.memory_size != before.memory_size:
+                raise TargetChangedError(
+                    f"{arn} memory changed from {before.memory_size} MB to {current.memory_size} MB since "
+                    f"discovery; not overwriting a concurrent change (wanted {desired} MB)"
+                ) from None
+            revision = current.revision_id
+    else:
+        raise StaleRevisionError(f"{arn} kept changing under us ({_MAX_REVISION_ATTEMPTS} stale RevisionIds)")
+
+    settled = wait_until_settled(
+        client,
+        arn,
+        poll_interval_s=settings.status_poll_interval_ms / 1000,
+        max_wait_s=settings.max_status_wait_seconds,
+    )
+    after = settled.configuration
+    if after.memory_size != desired:
+        raise InvalidConfigurationError(
+            f"{arn} reports {after.memory_size} MB after the update to {desired} MB was accepted"
+        )
+    return Outcome.APPLIED, after
