@@ -6,15 +6,20 @@ again, and SDK attempts multiply with state-machine attempts (docs/reliability.m
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Any
 
 SDK_MAX_ATTEMPTS = 3
 
 
-@cache
 def aws_client(service: str) -> Any:
-    """A shared client for ``service``; created on first use to keep cold starts short."""
+    """A shared client for ``service`` in the function's region; created on first use."""
+    return _client(service, os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
+
+
+@cache
+def _client(service: str, region: str | None) -> Any:
     import boto3
     from botocore.config import Config
 
@@ -24,4 +29,4 @@ def aws_client(service: str) -> Any:
         read_timeout=15,
         user_agent_extra="lambda-autotuner",
     )
-    return boto3.session.Session().client(service, config=config)
+    return boto3.session.Session().client(service, region_name=region, config=config)

@@ -1,0 +1,142 @@
+"""The ``autotuner`` command.
+
+    autotuner local run --account ACCOUNT.json --input INPUT.json [--json]
+    autotuner demo
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from autotuner.embedded.account import SimulatedAccount, load_account
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+EVENTS = PROJECT_ROOT / "events"
+
+
+def _load_json(path: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise SystemExit(f"autotuner: cannot read {path}: {error}") from None
+
+
+def local_run(account: SimulatedAccount, execution_input: Any) -> dict[str, Any]:
+    """Start the embedded AWS, deploy, run one execution; the runner's JSON contract."""
+    from autotuner.embedded.cloud import EmbeddedAws
+
+    with EmbeddedAws(account) as aws:
+        return aws.run(execution_input).as_json()
+
+
+def _cmd_local_run(args: argparse.Namespace) -> int:
+    try:
+        account = load_account(args.account) if args.account else SimulatedAccount()
+    except ValueError as error:
+        raise SystemExit(f"autotuner: {error}") from None
+    result = local_run(account, _load_json(args.input))
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        print(render_run(result))
+    return 0 if result["status"] == "SUCCEEDED" else 1
+
+
+def render_run(result: dict[str, Any]) -> str:
+    lines = [
+        f"status       {result['status']}",
+        f"failed state {result['failedState'] or '-'}",
+        f"error        {result['error'] or '-'}",
+        f"seconds      {result['seconds']:.3f}",
+        f"attempts     {', '.join(f'{state}×{count}' for state, count in result['taskAttempts'].items())}",
+        f"mutating     {result['mutatingCalls']} calls",
+    ]
+    for record in result["records"]:
+        lines.append(f"record       {_record_line(record)}")
+    return "\n".join(lines)
+
+
+def _record_line(record: dict[str, Any]) -> str:
+    before = (record.get("before") or {}).get("MemorySize")
+    after = (record.get("after") or {}).get("MemorySize")
+    change = f" {before}→{after} MB" if before and after else ""
+    error = f" {record['errorType']} ({record['errorCategory']}) in {record['failedStage']}" if "errorType" in record else ""
+    return f"{record['target'].rsplit(':', 1)[-1]} {record['outcome']}{change}{error}"
+
+
+DEMO_SCENARIOS = (
+    ("memory change applied", "demo-account.json", "apply-memory.json"),
+    ("updater lacks lambda:UpdateFunctionConfiguration", "demo-account-update-denied.json", "apply-memory.json"),
+    ("target does not exist", "demo-account.json", "missing-function.json"),
+)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    rows = []
+    for title, account_file, input_file in DEMO_SCENARIOS:
+        account = load_account(EVENTS / "accounts" / account_file)
+        result = local_run(account, _load_json(str(EVENTS / "inputs" / input_file)))
+        rows.append((title, result))
+    print(render_demo(rows))
+    expected = ["SUCCEEDED", "FAILED", "FAILED"]
+    return 0 if [result["status"] for _, result in rows] == expected else 1
+
+
+def render_demo(rows: list[tuple[str, dict[str, Any]]]) -> str:
+    header = ("scenario", "status", "failing state", "error", "seconds", "attempts", "updates")
+    table = [header]
+    for title, result in rows:
+        failing = result["failedState"]
+        table.append(
+            (
+                title,
+                result["status"],
+                failing or "-",
+                result["error"] or "-",
+                f"{result['seconds']:.3f}",
+                str(result["taskAttempts"].get(failing, "-")) if failing else "-",
+                str(result["awsCalls"].get("lambda:UpdateFunctionConfiguration", 0)),
+            )
+        )
+    widths = [max(len(row[index]) for row in table) for index in range(len(header))]
+    out = ["Lambda Autotuner demo — embedded AWS (simulated account, nothing leaves this machine)", ""]
+    for position, row in enumerate(table):
+        out.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+        if position == 0:
+            out.append("  ".join("-" * width for width in widths))
+    out.append("")
+    out.append("Recorded run items (DynamoDB, one per target per execution):")
+    for title, result in rows:
+        for record in result["records"]:
+            out.append(f"  [{title}] {_record_line(record)}")
+            if "errorMessage" in record:
+                out.append(f"      {record['errorMessage'][:160]}")
+    return "\n".join(out)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="autotuner", description="Lambda Autotuner")
+    commands = parser.add_subparsers(dest="command", required=True)
+    local = commands.add_parser("local", help="run on the embedded AWS (no AWS account needed)")
+    local_commands = local.add_subparsers(dest="local_command", required=True)
+    run = local_commands.add_parser("run", help="deploy to the embedded AWS and run one execution")
+    run.add_argument("--account", help="simulated-account JSON (docs/simulated-account.md)")
+    run.add_argument("--input", required=True, help="execution input JSON")
+    run.add_argument("--json", action="store_true", help="print the machine-readable result")
+    run.set_defaults(func=_cmd_local_run)
+    demo = commands.add_parser("demo", help="the README's demo: one success, two fast permanent failures")
+    demo.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,395 @@
+"""The embedded AWS: moto plus what it lacks, with the tuner's stack deployed from template.yaml.
+
+    with EmbeddedAws(account) as aws:
+        report = aws.run(execution_input)
+
+Handlers run unchanged: the environment changes, the code does not.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+import zipfile
+from collections import Counter
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from autotuner.embedded import iam_simulation
+from autotuner.embedded.account import SimulatedAccount
+from autotuner.embedded.interceptor import Interceptor, unlogged
+from autotuner.embedded.lambda_service import LambdaEmulation
+from autotuner.embedded.runtime import InProcessRuntime
+from autotuner.embedded.stack import DeployedStack, deploy_stack
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = PROJECT_ROOT / "template.yaml"
+_TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+_FAILURE_EVENTS = {"TaskFailed", "TaskTimedOut", "LambdaFunctionFailed", "LambdaFunctionTimedOut"}
+# One embedded AWS at a time: moto's backends and the patches are process-wide.
+_ACTIVE = threading.Lock()
+
+
+class EmbeddedAws:
+    """Starts moto, installs the emulation, deploys the stack and the simulated account."""
+
+    def __init__(self, account: SimulatedAccount | None = None, *, template: Path = TEMPLATE) -> None:
+        self.account = account or SimulatedAccount()
+        self.template = template
+        self.interceptor = Interceptor()
+        self.lambda_emulation = LambdaEmulation(
+            memory_quota_mb=self.account.memory_quota_mb, update_seconds=self.account.update_seconds
+        )
+        self.runtime = InProcessRuntime(self.account.region, self.account.account_id)
+        self.stack: DeployedStack | None = None
+        self.retry_wait_seconds = 0.0
+        self._mock: Any = None
+        self._saved_env: dict[str, str | None] = {}
+        self._patched_sleeps: list[tuple[Any, Any]] = []
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def __enter__(self) -> EmbeddedAws:
+        if not _ACTIVE.acquire(timeout=600):
+            raise RuntimeError("another embedded AWS is still running in this process")
+        try:
+            self._start()
+        except BaseException:
+            self._stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop()
+
+    def _start(self) -> None:
+        for key, value in {
+            "AWS_ACCESS_KEY_ID": "embedded",
+            "AWS_SECRET_ACCESS_KEY": "embedded",
+            "AWS_SESSION_TOKEN": "embedded",
+            "AWS_DEFAULT_REGION": self.account.region,
+            "AWS_REGION": self.account.region,
+            "MOTO_ACCOUNT_ID": self.account.account_id,
+        }.items():
+            self._saved_env[key] = os.environ.get(key)
+            os.environ[key] = value
+        # moto's interpreter logs every caught task error at ERROR; the execution history has them.
+        logging.getLogger("moto").setLevel(logging.CRITICAL)
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._mock.start()
+        iam_simulation.install()
+        self.interceptor.install()
+        self.lambda_emulation.install()
+        self._scale_waits()
+        with unlogged():
+            self.stack = deploy_stack(
+                self.template,
+                stack_name=self.account.stack_name,
+                parameters=dict(self.account.parameters),
+                region=self.account.region,
+                account_id=self.account.account_id,
+            )
+            for function in self.stack.functions.values():
+                self.lambda_emulation.set_invoker(
+                    self.account.account_id, self.account.region, function.name, self.runtime.invoker(function)
+                )
+            self._create_targets()
+            self._revoke_permissions()
+        self.interceptor.set_faults(list(self.account.faults))
+
+    def _stop(self) -> None:
+        for module, original in self._patched_sleeps:
+            module.time = original
+        self._patched_sleeps.clear()
+        self.lambda_emulation.uninstall()
+        self.interceptor.uninstall()
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
+        if _ACTIVE.locked():
+            _ACTIVE.release()
+
+    def _scale_waits(self) -> None:
+        """Retry waits (state machine and SDK backoff) pass at ``retry_time_scale`` speed.
+
+        The waits are real ``time.sleep`` calls; scaling them keeps a retried run's shape
+        (attempt counts, ordering) while a test takes milliseconds, not the real backoff.
+        The unscaled total is kept in ``retry_wait_seconds``.
+        """
+        from botocore import endpoint
+        from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+        scale = self.account.retry_time_scale
+        lock = threading.Lock()
+
+        def scaled_sleep(seconds: float) -> None:
+            with lock:
+                self.retry_wait_seconds += seconds
+            time.sleep(seconds * scale)
+
+        for module in (retrier_decl, endpoint):
+            shim = SimpleNamespace(**{name: getattr(time, name) for name in dir(time) if not name.startswith("_")})
+            shim.sleep = scaled_sleep
+            self._patched_sleeps.append((module, module.time))
+            module.time = shim
+
+    # -- the simulated account ------------------------------------------------------------------
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=self.account.region)
+
+    def _create_targets(self) -> None:
+        iam = self.client("iam")
+        role = iam.create_role(
+            RoleName="simulated-target-role",
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                    ],
+                }
+            ),
+        )["Role"]["Arn"]
+        lam = self.client("lambda")
+        for function in self.account.functions:
+            lam.create_function(
+                FunctionName=function.name,
+                Runtime=function.runtime,
+                Role=role,
+                Handler="simulated.handler",
+                Code={"ZipFile": _placeholder_zip()},
+                MemorySize=function.memory_size,
+                Timeout=function.timeout,
+                Architectures=[function.architecture],
+                EphemeralStorage={"Size": function.ephemeral_storage},
+                Tags={**function.tags, "embedded:simulated": "true"},
+                Description="Simulated target function (embedded AWS)",
+            )
+            for alias in function.aliases:
+                version = lam.publish_version(FunctionName=function.name)["Version"]
+                lam.create_alias(FunctionName=function.name, Name=alias, FunctionVersion=version)
+            if function.state == "Pending" and function.pending_seconds > 0:
+                self.lambda_emulation.set_pending(
+                    self.account.account_id, self.account.region, function.name, function.pending_seconds
+                )
+
+    def _revoke_permissions(self) -> None:
+        """Take actions out of a tuner role's policies, as if the template had never granted them."""
+        assert self.stack is not None
+        iam = self.client("iam")
+        for revoked in self.account.revoke:
+            function = self.stack.functions.get(revoked.function)
+            if function is None:
+                raise ValueError(
+                    f"revoke: {revoked.function!r} is not a function of the stack "
+                    f"(one of {sorted(self.stack.functions)})"
+                )
+            role_name = function.role_arn.rsplit("/", 1)[-1]
+            removed = 0
+            for policy_name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
+                document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+                if isinstance(document, str):
+                    document = json.loads(document)
+                document, count = _without_actions(document, set(revoked.actions))
+                removed += count
+                iam.put_role_policy(RoleName=role_name, PolicyName=policy_name, PolicyDocument=json.dumps(document))
+            if removed == 0:
+                raise ValueError(f"revoke: {revoked.function} holds none of {revoked.actions}")
+
+    # -- running executions ------------------------------------------------------------------------
+    def start(self, execution_input: Any, name: str | None = None) -> str:
+        assert self.stack is not None
+        with unlogged():
+            return self.client("stepfunctions").start_execution(
+                stateMachineArn=self.stack.state_machine_arn,
+                name=name or f"run-{uuid.uuid4().hex[:12]}",
+                input=json.dumps(execution_input),
+            )["executionArn"]
+
+    def wait(self, execution_arn: str, timeout: float = 300) -> dict[str, Any]:
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        with unlogged():
+            while True:
+                described = sfn.describe_execution(executionArn=execution_arn)
+                if described["status"] in _TERMINAL:
+                    return described
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{execution_arn} still {described['status']} after {timeout} s")
+                time.sleep(0.005)
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        sfn = self.client("stepfunctions")
+        events: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+        with unlogged():
+            while True:
+                page = sfn.get_execution_history(**kwargs)
+                events.extend(page["events"])
+                if not page.get("nextToken"):
+                    return events
+                kwargs["nextToken"] = page["nextToken"]
+
+    def records(self, execution_arn: str) -> list[dict[str, Any]]:
+        """The run records this execution wrote, read through the table's byExecution index."""
+        assert self.stack is not None
+        from boto3.dynamodb.types import TypeDeserializer
+
+        table = self.stack.outputs["RunHistoryTableName"]
+        deserializer = TypeDeserializer()
+        with unlogged():
+            items = self.client("dynamodb").query(
+                TableName=table,
+                IndexName="byExecution",
+                KeyConditionExpression="executionArn = :arn",
+                ExpressionAttributeValues={":arn": {"S": execution_arn}},
+            )["Items"]
+        return [_plain({key: deserializer.deserialize(value) for key, value in item.items()}) for item in items]
+
+    def function_configuration(self, name: str) -> dict[str, Any]:
+        with unlogged():
+            return self.client("lambda").get_function_configuration(FunctionName=name)
+
+    def run(self, execution_input: Any, name: str | None = None) -> RunReport:
+        """Start one execution, wait for its end, and report what happened."""
+        self.interceptor.log.reset()
+        self.retry_wait_seconds = 0.0
+        started = time.monotonic()
+        execution_arn = self.start(execution_input, name)
+        described = self.wait(execution_arn)
+        seconds = time.monotonic() - started
+        history = self.history(execution_arn)
+        return RunReport(
+            execution_arn=execution_arn,
+            status=described["status"],
+            error=described.get("error"),
+            cause=described.get("cause"),
+            output=json.loads(described["output"]) if described.get("output") else None,
+            seconds=seconds,
+            retry_wait_seconds=self.retry_wait_seconds,
+            history=history,
+            aws_calls=self.interceptor.log.counts(),
+            mutating_calls=[record.call for record in self.interceptor.log.mutating()],
+            records=self.records(execution_arn),
+        )
+
+
+class RunReport:
+    """One execution as the runner reports it (``autotuner local run --json``)."""
+
+    def __init__(self, **fields: Any) -> None:
+        self.execution_arn: str = fields["execution_arn"]
+        self.status: str = fields["status"]
+        self.error: str | None = fields["error"]
+        self.cause: str | None = fields["cause"]
+        self.output: Any = fields["output"]
+        self.seconds: float = fields["seconds"]
+        self.retry_wait_seconds: float = fields["retry_wait_seconds"]
+        self.history: list[dict[str, Any]] = fields["history"]
+        self.aws_calls: dict[str, int] = fields["aws_calls"]
+        self.mutating_calls: list[str] = fields["mutating_calls"]
+        self.records: list[dict[str, Any]] = fields["records"]
+
+    @property
+    def task_attempts(self) -> dict[str, int]:
+        """Attempts per Task state: TaskScheduled events attributed to the state that scheduled them."""
+        return dict(Counter(_state_of(self.history, event) for event in self.history if event["type"] == "TaskScheduled"))
+
+    @property
+    def states_entered(self) -> list[str]:
+        return [
+            event["stateEnteredEventDetails"]["name"] for event in self.history if "stateEnteredEventDetails" in event
+        ]
+
+    @property
+    def failed_state(self) -> str | None:
+        """The state whose failure ended the run: the last failing task with the run's error."""
+        if self.status == "SUCCEEDED":
+            return None
+        failures = [event for event in self.history if event["type"] in _FAILURE_EVENTS]
+        for event in reversed(failures):
+            details = next((value for key, value in event.items() if key.endswith("EventDetails")), {})
+            if details.get("error") == self.error:
+                return _state_of(self.history, event)
+        return _state_of(self.history, failures[-1]) if failures else None
+
+    @property
+    def state_transitions(self) -> int:
+        return sum(1 for event in self.history if event["type"].endswith("StateEntered"))
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "executionArn": self.execution_arn,
+            "status": self.status,
+            "error": self.error,
+            "cause": self.cause,
+            "failedState": self.failed_state,
+            "seconds": round(self.seconds, 3),
+            "retryWaitSeconds": round(self.retry_wait_seconds, 3),
+            "taskAttempts": self.task_attempts,
+            "statesEntered": self.states_entered,
+            "stateTransitions": self.state_transitions,
+            "awsCalls": self.aws_calls,
+            "mutatingCalls": len(self.mutating_calls),
+            "records": self.records,
+            "output": self.output,
+        }
+
+
+def _state_of(history: list[dict[str, Any]], event: dict[str, Any]) -> str:
+    by_id = {item["id"]: item for item in history}
+    current: dict[str, Any] | None = event
+    while current is not None:
+        if "stateEnteredEventDetails" in current:
+            return current["stateEnteredEventDetails"]["name"]
+        current = by_id.get(current.get("previousEventId"))
+    return "?"
+
+
+def _without_actions(document: dict[str, Any], actions: set[str]) -> tuple[dict[str, Any], int]:
+    statements = document.get("Statement", [])
+    statements = statements if isinstance(statements, list) else [statements]
+    kept, removed = [], 0
+    wanted = {action.lower() for action in actions}
+    for statement in statements:
+        listed = statement.get("Action", [])
+        listed = listed if isinstance(listed, list) else [listed]
+        remaining = [action for action in listed if action.lower() not in wanted]
+        removed += len(listed) - len(remaining)
+        if remaining or "Action" not in statement:
+            kept.append({**statement, "Action": remaining} if "Action" in statement else statement)
+    return {**document, "Statement": kept}, removed
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal; JSON wants int/float."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | set | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _placeholder_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("simulated.py", "# behaviour is simulated by the embedded AWS\n")
+    return buffer.getvalue()

@@ -1,0 +1,198 @@
+"""Every request the embedded AWS receives passes here: it is logged, and faults are injected.
+
+moto answers requests from a botocore ``before-send`` hook; wrapping that one entry point
+sees every client in the process (handlers, the state machine's interpreter, the runner)
+without the handlers knowing.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
+
+from autotuner.embedded.account import Fault
+
+# botocore service id -> IAM action prefix, for the names people read in call logs.
+_PREFIX = {"sfn": "states", "cloudwatch-logs": "logs"}
+_PROTOCOL = {
+    "lambda": "rest-json",
+    "iam": "query",
+    "sts": "query",
+    "dynamodb": "json",
+    "sfn": "json",
+    "cloudwatch-logs": "json",
+}
+# Calls that change a function: a permanent failure must reach FAILED without any of these.
+MUTATING_CALLS = frozenset(
+    {
+        "lambda:UpdateFunctionConfiguration",
+        "lambda:UpdateFunctionCode",
+        "lambda:PublishVersion",
+        "lambda:CreateAlias",
+        "lambda:UpdateAlias",
+        "lambda:DeleteAlias",
+        "lambda:DeleteFunction",
+        "lambda:PutFunctionConcurrency",
+        "lambda:TagResource",
+        "lambda:UntagResource",
+    }
+)
+
+_local = threading.local()
+
+
+@dataclass
+class CallRecord:
+    call: str  # e.g. "lambda:UpdateFunctionConfiguration"
+    caller: str  # the tuner function making it, "states" for the state machine, or "client"
+    fault: str | None = None
+
+
+@dataclass
+class _ActiveFault:
+    spec: Fault
+    remaining: int | None
+    rng: random.Random
+    injected: int = 0
+
+
+@dataclass
+class RequestLog:
+    """What the embedded AWS received and what it refused on purpose."""
+
+    calls: list[CallRecord] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def counts(self) -> dict[str, int]:
+        with self.lock:
+            return dict(sorted(Counter(record.call for record in self.calls).items()))
+
+    def mutating(self) -> list[CallRecord]:
+        with self.lock:
+            return [record for record in self.calls if record.call in MUTATING_CALLS]
+
+    def reset(self) -> None:
+        with self.lock:
+            self.calls.clear()
+
+
+class Interceptor:
+    """Installs itself around moto's request entry point for the life of the embedded AWS."""
+
+    def __init__(self) -> None:
+        self.log = RequestLog()
+        self._faults: list[_ActiveFault] = []
+        self._original: Any = None
+        self._lock = threading.Lock()
+
+    def set_faults(self, faults: list[Fault]) -> None:
+        with self._lock:
+            self._faults = [
+                _ActiveFault(spec=fault, remaining=fault.times, rng=random.Random(fault.seed)) for fault in faults
+            ]
+        for fault in faults:
+            if fault.service not in _PROTOCOL:
+                raise ValueError(f"fault for service {fault.service!r}: not one of {sorted(_PROTOCOL)}")
+
+    def faults_injected(self) -> int:
+        with self._lock:
+            return sum(active.injected for active in self._faults)
+
+    def install(self) -> None:
+        if self._original is not None:
+            return
+        self._original = BotocoreStubber.__call__
+        interceptor = self
+
+        def intercepted(stub: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> Any:
+            if not stub.enabled:
+                return None
+            return interceptor._handle(stub, event_name, request, **kwargs)
+
+        BotocoreStubber.__call__ = intercepted  # type: ignore[method-assign]
+
+    def uninstall(self) -> None:
+        if self._original is not None:
+            BotocoreStubber.__call__ = self._original  # type: ignore[method-assign]
+            self._original = None
+
+    def _handle(self, stub: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> Any:
+        # event_name is "before-send.<service-id>.<Operation>"
+        _, service, operation = (event_name.split(".", 2) + ["", ""])[:3]
+        if getattr(_local, "quiet", False):
+            return self._original(stub, event_name, request, **kwargs)
+        call = f"{_PREFIX.get(service, service)}:{operation}"
+        fault = self._matching_fault(service, operation)
+        record = CallRecord(call=call, caller=current_caller(), fault=fault.code if fault else None)
+        with self.log.lock:
+            self.log.calls.append(record)
+        if fault is not None:
+            return _error_response(request.url, service, fault)
+        return self._original(stub, event_name, request, **kwargs)
+
+    def _matching_fault(self, service: str, operation: str) -> Fault | None:
+        with self._lock:
+            for active in self._faults:
+                spec = active.spec
+                if spec.service != service or spec.action not in ("*", operation):
+                    continue
+                if active.remaining is not None:
+                    if active.remaining <= 0:
+                        continue
+                    active.remaining -= 1
+                elif active.rng.random() >= (spec.probability or 0):
+                    continue
+                active.injected += 1
+                return spec
+        return None
+
+
+def _error_response(url: str, service: str, fault: Fault) -> AWSResponse:
+    protocol = _PROTOCOL[service]
+    if protocol == "query":
+        body = (
+            "<ErrorResponse><Error><Type>Sender</Type>"
+            f"<Code>{fault.code}</Code><Message>{fault.message}</Message></Error>"
+            "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
+        )
+        headers = {"Content-Type": "text/xml"}
+    else:
+        content_type = "application/json" if protocol == "rest-json" else "application/x-amz-json-1.0"
+        headers = {"Content-Type": content_type, "x-amzn-ErrorType": fault.code}
+        body = json.dumps({"__type": fault.code, "message": fault.message, "Type": "User"})
+    return AWSResponse(url, fault.status, headers, MockRawResponse(body))
+
+
+def current_caller() -> str:
+    return getattr(_local, "caller", "client")
+
+
+@contextmanager
+def calls_made_by(caller: str) -> Iterator[None]:
+    """Attribute the calls this thread makes to ``caller`` (a tuner function's logical id)."""
+    previous = getattr(_local, "caller", "client")
+    _local.caller = caller
+    try:
+        yield
+    finally:
+        _local.caller = previous
+
+
+@contextmanager
+def unlogged() -> Iterator[None]:
+    """Calls the embedded AWS makes for its own bookkeeping: not logged, never faulted."""
+    previous = getattr(_local, "quiet", False)
+    _local.quiet = True
+    try:
+        yield
+    finally:
+        _local.quiet = previous

@@ -1,0 +1,200 @@
+"""Runs the tuner's own functions in-process, the way the Lambda Python runtime runs them.
+
+The handler module is imported once per function (its cold start) with the function's
+environment set; each invocation gets a context object, its stdout captured as the
+function's log, and an unhandled exception is reported as Lambda reports it:
+``{"errorType": <exception class name>, "errorMessage": …}`` — which is what the state
+machine's Retry and Catch match on.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from autotuner.embedded.interceptor import calls_made_by
+from autotuner.embedded.lambda_service import Invocation
+from autotuner.embedded.stack import DeployedFunction
+
+
+class _ThreadRoutedStream(io.TextIOBase):
+    """sys.stdout while the embedded AWS runs: a function's output goes to its invocation log."""
+
+    def __init__(self, fallback: Any) -> None:
+        self.fallback = fallback
+        self.local = threading.local()
+
+    def write(self, text: str) -> int:
+        buffer = getattr(self.local, "buffer", None)
+        if buffer is not None:
+            return buffer.write(text)
+        return self.fallback.write(text)
+
+    def flush(self) -> None:
+        if getattr(self.local, "buffer", None) is None:
+            self.fallback.flush()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.fallback, "encoding", "utf-8")
+
+
+_stdout_router: _ThreadRoutedStream | None = None
+
+
+def _router() -> _ThreadRoutedStream:
+    global _stdout_router
+    if _stdout_router is None or sys.stdout is not _stdout_router:
+        _stdout_router = _ThreadRoutedStream(sys.stdout)
+        sys.stdout = _stdout_router
+    return _stdout_router
+
+
+@dataclass
+class LambdaContext:
+    """The attributes and method of the Lambda runtime's context object that handlers use."""
+
+    function_name: str
+    function_version: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    aws_request_id: str
+    log_group_name: str
+    log_stream_name: str
+    deadline: float = field(repr=False)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+@dataclass
+class InvocationLog:
+    function: str
+    request_id: str
+    text: str
+    error_type: str | None
+
+
+class InProcessRuntime:
+    """Invokes the tuner's functions; one at a time, as their environments share this process."""
+
+    def __init__(self, region: str, account_id: str) -> None:
+        self.region = region
+        self.account_id = account_id
+        self._modules: dict[str, ModuleType] = {}
+        self._lock = threading.RLock()
+        self.logs: list[InvocationLog] = []
+        _router()
+
+    def invoker(self, function: DeployedFunction):
+        """An invoker for the Lambda emulation: runs ``function``'s handler with the event."""
+
+        def invoke(_fn: Any, event: Any) -> Invocation:
+            return self.invoke(function, event)
+
+        return invoke
+
+    def invoke(self, function: DeployedFunction, event: Any) -> Invocation:
+        request_id = str(uuid.uuid4())
+        router = _router()
+        buffer = io.StringIO()
+        with self._lock, self._environment(function), calls_made_by(function.logical_id):
+            router.local.buffer = buffer
+            started = time.monotonic()
+            init_ms = 0.0
+            error_type = None
+            try:
+                if function.logical_id not in self._modules:
+                    init_started = time.monotonic()
+                    self._modules[function.logical_id] = self._load(function)
+                    init_ms = (time.monotonic() - init_started) * 1000
+                module = self._modules[function.logical_id]
+                module_name, _, handler_name = function.handler.rpartition(".")
+                handler = getattr(module, handler_name)
+                context = LambdaContext(
+                    function_name=function.name,
+                    function_version="$LATEST",
+                    invoked_function_arn=function.arn,
+                    memory_limit_in_mb=function.memory_size,
+                    aws_request_id=request_id,
+                    log_group_name=f"/aws/lambda/{function.name}",
+                    log_stream_name=f"embedded/[$LATEST]{request_id[:8]}",
+                    deadline=started + function.timeout,
+                )
+                result = handler(event, context)
+                payload = json.dumps(result).encode("utf-8")
+            except Exception as error:  # the Lambda runtime reports every unhandled exception
+                error_type = type(error).__name__
+                payload = json.dumps(
+                    {
+                        "errorMessage": str(error),
+                        "errorType": error_type,
+                        "requestId": request_id,
+                        "stackTrace": traceback.format_tb(error.__traceback__)[-5:],
+                    }
+                ).encode("utf-8")
+            finally:
+                router.local.buffer = None
+            duration_ms = (time.monotonic() - started) * 1000
+        report = (
+            f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
+            f"Billed Duration: {max(1, round(duration_ms))} ms\tMemory Size: {function.memory_size} MB\t"
+            f"Max Memory Used: {function.memory_size // 4} MB"
+            + (f"\tInit Duration: {init_ms:.2f} ms" if init_ms else "")
+        )
+        text = buffer.getvalue() + report + "\n"
+        self.logs.append(InvocationLog(function=function.logical_id, request_id=request_id, text=text,
+                                       error_type=error_type))
+        return Invocation(payload=payload, error_type=error_type, log=text)
+
+    def _load(self, function: DeployedFunction) -> ModuleType:
+        module_file, _, _ = function.handler.rpartition(".")
+        path = function.code_dir / f"{module_file.replace('.', '/')}.py"
+        spec = importlib.util.spec_from_file_location(f"embedded_{function.logical_id}_{module_file}", path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load handler module {path}")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    def _environment(self, function: DeployedFunction):
+        runtime_env = {
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_LAMBDA_FUNCTION_NAME": function.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
+            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        }
+        return _patched_environ({**runtime_env, **function.environment})
+
+
+class _patched_environ:
+    """Set variables for the duration of an invocation, then put back what was there."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+        self.saved: dict[str, str | None] = {}
+
+    def __enter__(self) -> None:
+        for key, value in self.values.items():
+            self.saved[key] = os.environ.get(key)
+            os.environ[key] = value
+
+    def __exit__(self, *exc: object) -> None:
+        for key, value in self.saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -1,0 +1,399 @@
+"""What a reviewer checks in template.yaml before deploying the tuner.
+
+The template is checked the way AWS will see it: sam validate --lint and cfn-lint run as a user
+runs them, and the IAM / logging / table / state-machine assertions walk the CloudFormation that
+the SAM transform produces (samtranslator, offline), so roles and policies SAM adds are included.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+REGION = "us-east-1"
+
+# The only permissions each function's role may hold, besides the baseline below.
+FUNCTION_ACTIONS: dict[str, set[str]] = {
+    "ValidatePermissionsFunction": {"iam:SimulatePrincipalPolicy"},
+    "DiscoverResourcesFunction": {"lambda:GetFunction", "lambda:GetFunctionConfiguration"},
+    "UpdateConfigurationFunction": {
+        "lambda:GetFunction",
+        "lambda:GetFunctionConfiguration",
+        "lambda:UpdateFunctionConfiguration",
+    },
+    "RecordResultFunction": {"dynamodb:PutItem"},
+    "SummarizeRunFunction": set(),
+}
+
+# AWS managed policies SAM attaches to every function role, with the actions AWS publishes for them:
+# writing its own logs (AWSLambdaBasicExecutionRole) and X-Ray segments for Tracing: Active.
+LAMBDA_BASIC_LOGS = {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
+XRAY_WRITE = {
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "xray:GetSamplingStatisticSummaries",
+}
+KNOWN_MANAGED_POLICIES: dict[str, set[str]] = {
+    "AWSLambdaBasicExecutionRole": LAMBDA_BASIC_LOGS,
+    "AWSXrayWriteOnlyAccess": XRAY_WRITE,
+}
+BROAD_POLICY_MARKERS = ("FullAccess", "AdministratorAccess", "PowerUser")
+
+# The state machine's role: invoke the five functions, deliver its execution logs, write traces.
+STATE_MACHINE_LOG_DELIVERY = {
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+}
+
+# Used to translate when statemachine/autotuner.asl.json is absent; the checks here do not read it.
+STUB_DEFINITION = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
+
+
+# ----------------------------------------------------------------------------------------------
+# helpers
+
+
+def _tool(name: str) -> str:
+    """The CLI installed next to the interpreter running the tests (the project's .venv), else PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return str(beside)
+    found = shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is not installed (pip install -e '.[dev]')")
+    return found
+
+
+def _cli_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["AWS_DEFAULT_REGION"] = REGION
+    env["SAM_CLI_TELEMETRY"] = "0"
+    return env
+
+
+class _ManagedPolicyLoader:
+    """Offline stand-in for samtranslator's IAM lookup of managed policy names."""
+
+    def load(self) -> dict[str, str]:
+        return {
+            "AWSLambdaBasicExecutionRole": "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+            "AWSXrayWriteOnlyAccess": "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+        }
+
+
+def _branches(node: Any) -> Iterator[Any]:
+    """Every value a node can take: both sides of Fn::If, AWS::NoValue dropped."""
+    if isinstance(node, dict) and set(node) == {"Fn::If"}:
+        _condition, when_true, when_false = node["Fn::If"]
+        yield from _branches(when_true)
+        yield from _branches(when_false)
+    elif isinstance(node, dict) and node == {"Ref": "AWS::NoValue"}:
+        return
+    else:
+        yield node
+
+
+def _statements(document: Any) -> Iterator[dict[str, Any]]:
+    for doc in _branches(document):
+        statements = doc.get("Statement", [])
+        for statement_list in _branches(statements):
+            if isinstance(statement_list, dict):
+                statement_list = [statement_list]
+            for item in statement_list:
+                yield from (s for s in _branches(item) if isinstance(s, dict))
+
+
+def _actions(statement: dict[str, Any]) -> list[Any]:
+    found: list[Any] = []
+    for action in _branches(statement.get("Action", [])):
+        found.extend(action if isinstance(action, list) else [action])
+    return found
+
+
+def _managed_policy_name(arn: Any) -> str:
+    text = arn if isinstance(arn, str) else json.dumps(arn)
+    return text.rstrip('"}]').rsplit("/", 1)[-1]
+
+
+def _resources_of_type(cfn: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
+    return {lid: res for lid, res in cfn["Resources"].items() if res["Type"] == type_}
+
+
+def _role_id(cfn: dict[str, Any], logical_id: str) -> str:
+    role = cfn["Resources"][logical_id]["Properties"]["Role"]
+    assert isinstance(role, dict) and "Fn::GetAtt" in role, f"{logical_id} must use a role of this stack"
+    return role["Fn::GetAtt"][0]
+
+
+def _inline_statements(cfn: dict[str, Any], role_id: str) -> list[dict[str, Any]]:
+    role = cfn["Resources"][role_id]["Properties"]
+    found = [s for policy in role.get("Policies", []) for s in _statements(policy["PolicyDocument"])]
+    # Separate AWS::IAM::Policy resources attached to the role count as the role's too.
+    for policy in _resources_of_type(cfn, "AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Properties"].get("Roles", []):
+            found.extend(_statements(policy["Properties"]["PolicyDocument"]))
+    return found
+
+
+def _effective_actions(cfn: dict[str, Any], role_id: str) -> set[str]:
+    actions = {a for s in _inline_statements(cfn, role_id) if s.get("Effect") == "Allow" for a in _actions(s)}
+    for arn in cfn["Resources"][role_id]["Properties"].get("ManagedPolicyArns", []):
+        name = _managed_policy_name(arn)
+        assert name in KNOWN_MANAGED_POLICIES, f"{role_id}: unreviewed managed policy {arn}"
+        actions |= KNOWN_MANAGED_POLICIES[name]
+    return actions
+
+
+# ----------------------------------------------------------------------------------------------
+# fixtures
+
+
+@pytest.fixture(scope="module")
+def sam_template() -> dict[str, Any]:
+    return yaml_parse(TEMPLATE.read_text())
+
+
+@pytest.fixture(scope="module")
+def cfn(sam_template: dict[str, Any]) -> dict[str, Any]:
+    """template.yaml as CloudFormation, translated offline the way `sam deploy` would submit it."""
+    template = copy.deepcopy(sam_template)
+    for resource in template["Resources"].values():
+        props = resource.get("Properties", {})
+        for key in ("CodeUri", "ContentUri"):  # local paths become S3 locations at package time
+            if isinstance(props.get(key), str) and not props[key].startswith("s3://"):
+                props[key] = f"s3://packaged-artifacts/{props[key]}"
+        definition_uri = props.get("DefinitionUri")
+        if resource["Type"] == "AWS::Serverless::StateMachine" and isinstance(definition_uri, str):
+            del props["DefinitionUri"]  # SAM inlines a local definition file at package time
+            definition_file = ROOT / definition_uri
+            props["Definition"] = (
+                json.loads(definition_file.read_text()) if definition_file.exists() else STUB_DEFINITION
+            )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AWS_DEFAULT_REGION", REGION)
+        return transform(template, {}, _ManagedPolicyLoader())
+
+
+# ----------------------------------------------------------------------------------------------
+# (a), (b) the linters a user runs
+
+
+def test_sam_validate_with_lint_passes() -> None:
+    # Given the template and a region (sam validate runs offline)
+    # When the user runs `sam validate --lint`
+    result = subprocess.run(
+        [_tool("sam"), "validate", "--lint", "--template-file", str(TEMPLATE)],
+        cwd=ROOT,
+        env=_cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    # Then it exits 0 and calls the template valid
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "is a valid SAM Template" in output, output
+
+
+def test_cfn_lint_reports_no_findings() -> None:
+    # Given the template
+    # When the user runs cfn-lint on it
+    result = subprocess.run(
+        [_tool("cfn-lint"), "--format", "parseable", "--", str(TEMPLATE)],
+        cwd=ROOT,
+        env=_cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    # Then there is not a single error or warning
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "", result.stdout
+
+
+# ----------------------------------------------------------------------------------------------
+# (c) IAM: least privilege
+
+
+def test_no_iam_action_contains_a_wildcard(cfn: dict[str, Any]) -> None:
+    # Given every IAM policy document in the deployed template (role inline policies and policy resources)
+    documents: list[tuple[str, Any]] = []
+    for lid, role in _resources_of_type(cfn, "AWS::IAM::Role").items():
+        documents += [(lid, p["PolicyDocument"]) for p in role["Properties"].get("Policies", [])]
+    for type_ in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        for lid, policy in _resources_of_type(cfn, type_).items():
+            documents.append((lid, policy["Properties"]["PolicyDocument"]))
+    assert documents, "expected IAM policies in the template"
+    # When their actions are listed
+    offending = []
+    for lid, document in documents:
+        for statement in _statements(document):
+            if "NotAction" in statement:
+                offending.append((lid, statement.get("Sid"), "NotAction"))
+            for action in _actions(statement):
+                if not isinstance(action, str) or "*" in action:
+                    offending.append((lid, statement.get("Sid"), action))
+    # Then each one names a single action (no "*", no NotAction)
+    assert offending == []
+
+
+def test_no_broad_managed_policies_are_attached(cfn: dict[str, Any]) -> None:
+    # Given every role of the deployed template
+    roles = _resources_of_type(cfn, "AWS::IAM::Role")
+    # When their managed policies are listed
+    attached = {
+        lid: [_managed_policy_name(arn) for arn in role["Properties"].get("ManagedPolicyArns", [])]
+        for lid, role in roles.items()
+    }
+    # Then none is a *FullAccess / AdministratorAccess / PowerUser policy
+    broad = {
+        lid: names
+        for lid, names in attached.items()
+        if any(marker in name for name in names for marker in BROAD_POLICY_MARKERS)
+    }
+    assert broad == {}
+
+
+def test_the_template_has_exactly_the_functions_the_permission_table_covers(cfn: dict[str, Any]) -> None:
+    # Given the Lambda functions of the deployed template
+    functions = set(_resources_of_type(cfn, "AWS::Lambda::Function"))
+    # Then each has an entry in the permission table (a new function needs its permissions reviewed)
+    assert functions == set(FUNCTION_ACTIONS)
+
+
+@pytest.mark.parametrize("function_id", sorted(FUNCTION_ACTIONS))
+def test_each_function_role_holds_only_its_own_actions(cfn: dict[str, Any], function_id: str) -> None:
+    # Given the role the function runs with
+    role_id = _role_id(cfn, function_id)
+    # When its inline and managed permissions are added up
+    actions = _effective_actions(cfn, role_id)
+    # Then it holds the actions the function needs, plus only log writing and X-Ray tracing
+    assert actions == FUNCTION_ACTIONS[function_id] | LAMBDA_BASIC_LOGS | XRAY_WRITE
+    managed = {_managed_policy_name(a) for a in cfn["Resources"][role_id]["Properties"]["ManagedPolicyArns"]}
+    assert "AWSXrayWriteOnlyAccess" in managed
+
+
+def test_function_roles_are_not_shared(cfn: dict[str, Any]) -> None:
+    # Given the five functions
+    # When their roles are looked up
+    roles = [_role_id(cfn, function_id) for function_id in FUNCTION_ACTIONS]
+    # Then each function has a role of its own (permissions cannot leak between them)
+    assert len(set(roles)) == len(roles)
+
+
+def test_state_machine_may_invoke_only_the_tuner_functions(cfn: dict[str, Any]) -> None:
+    # Given the state machine's role
+    (machine,) = _resources_of_type(cfn, "AWS::StepFunctions::StateMachine").values()
+    role_id = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    # When its permissions are listed
+    actions = _effective_actions(cfn, role_id)
+    invoked = set()
+    for statement in _inline_statements(cfn, role_id):
+        if "lambda:InvokeFunction" in _actions(statement):
+            for resource in _branches(statement["Resource"]):
+                invoked.add(resource["Fn::Sub"][1]["functionName"]["Ref"])
+    # Then it can invoke the five tuner functions and nothing else, deliver its logs and write traces
+    assert actions == {"lambda:InvokeFunction"} | STATE_MACHINE_LOG_DELIVERY | XRAY_WRITE
+    assert invoked == set(FUNCTION_ACTIONS)
+
+
+# ----------------------------------------------------------------------------------------------
+# (d) runtime, architecture, tracing and logs of every function
+
+
+def test_every_function_runs_python313_on_arm64_with_active_tracing(cfn: dict[str, Any]) -> None:
+    # Given every Lambda function of the deployed template
+    functions = _resources_of_type(cfn, "AWS::Lambda::Function")
+    # Then each one runs python3.13 on arm64 with X-Ray tracing active and the shared layer
+    (layer_id, layer) = next(iter(_resources_of_type(cfn, "AWS::Lambda::LayerVersion").items()))
+    for lid, function in functions.items():
+        props = function["Properties"]
+        assert props["Runtime"] == "python3.13", lid
+        assert props["Architectures"] == ["arm64"], lid
+        assert props["TracingConfig"] == {"Mode": "Active"}, lid
+        assert {"Ref": layer_id} in props["Layers"], lid
+    assert "python3.13" in layer["Properties"]["CompatibleRuntimes"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+
+
+def test_every_function_logs_json_to_its_own_retained_log_group(cfn: dict[str, Any]) -> None:
+    # Given every Lambda function of the deployed template
+    functions = _resources_of_type(cfn, "AWS::Lambda::Function")
+    log_groups = _resources_of_type(cfn, "AWS::Logs::LogGroup")
+    used: list[str] = []
+    for lid, function in functions.items():
+        # When its logging configuration is read
+        logging_config = function["Properties"].get("LoggingConfig", {})
+        # Then it logs JSON into a log group of this stack whose retention is the LogRetentionDays parameter
+        assert logging_config.get("LogFormat") == "JSON", lid
+        group_ref = logging_config.get("LogGroup")
+        assert isinstance(group_ref, dict) and group_ref.get("Ref") in log_groups, f"{lid}: {group_ref}"
+        retention = log_groups[group_ref["Ref"]]["Properties"].get("RetentionInDays")
+        assert retention == {"Ref": "LogRetentionDays"}, lid
+        used.append(group_ref["Ref"])
+    # And no two functions share a log group
+    assert len(set(used)) == len(used) == len(FUNCTION_ACTIONS)
+
+
+# ----------------------------------------------------------------------------------------------
+# (e) the run-history table
+
+
+def test_run_history_table_has_pitr_encryption_ttl_and_survives_stack_deletion(cfn: dict[str, Any]) -> None:
+    # Given the DynamoDB table that keeps the run records
+    (table,) = _resources_of_type(cfn, "AWS::DynamoDB::Table").values()
+    props = table["Properties"]
+    # Then it can be restored to a point in time, is encrypted at rest and expires old records
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert props["TimeToLiveSpecification"]["Enabled"] is True
+    assert props["TimeToLiveSpecification"]["AttributeName"]
+    # And deleting or replacing the stack keeps the history
+    assert table.get("DeletionPolicy") == "Retain"
+    assert table.get("UpdateReplacePolicy") == "Retain"
+
+
+# ----------------------------------------------------------------------------------------------
+# (f) the state machine
+
+
+def test_state_machine_is_standard_traced_and_logged(cfn: dict[str, Any]) -> None:
+    # Given the tuner's state machine
+    (machine,) = _resources_of_type(cfn, "AWS::StepFunctions::StateMachine").values()
+    props = machine["Properties"]
+    # Then it is a STANDARD workflow (exactly-once, long-running, full execution history)
+    assert props["StateMachineType"] == "STANDARD"
+    # And it sends traces to X-Ray
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    # And it logs to its own log group, retained for LogRetentionDays
+    logging_config = props["LoggingConfiguration"]
+    assert logging_config["Level"] in {"ALL", "ERROR", "FATAL"}
+    (destination,) = logging_config["Destinations"]
+    group_arn = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]
+    group_id = group_arn["Fn::GetAtt"][0]
+    group = cfn["Resources"][group_id]
+    assert group["Type"] == "AWS::Logs::LogGroup"
+    assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
