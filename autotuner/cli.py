@@ -1,7 +1,7 @@
 """The ``autotuner`` command.
 
-    autotuner local run --account ACCOUNT.json --input INPUT.json [--json]
-    autotuner demo
+autotuner local run --account ACCOUNT.json --input INPUT.json [--json]
+autotuner demo
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def render_run(result: dict[str, Any]) -> str:
         f"failed state {result['failedState'] or '-'}",
         f"error        {result['error'] or '-'}",
         f"seconds      {result['seconds']:.3f}",
-        f"attempts     {', '.join(f'{state}×{count}' for state, count in result['taskAttempts'].items())}",
+        f"attempts     {', '.join(f'{state} x{count}' for state, count in result['taskAttempts'].items())}",
         f"mutating     {result['mutatingCalls']} calls",
     ]
     for record in result["records"]:
@@ -64,7 +64,11 @@ def _record_line(record: dict[str, Any]) -> str:
     before = (record.get("before") or {}).get("MemorySize")
     after = (record.get("after") or {}).get("MemorySize")
     change = f" {before}→{after} MB" if before and after else ""
-    error = f" {record['errorType']} ({record['errorCategory']}) in {record['failedStage']}" if "errorType" in record else ""
+    error = (
+        f" {record['errorType']} ({record['errorCategory']}) in {record['failedStage']}"
+        if "errorType" in record
+        else ""
+    )
     return f"{record['target'].rsplit(':', 1)[-1]} {record['outcome']}{change}{error}"
 
 

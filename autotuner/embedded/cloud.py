@@ -159,7 +159,11 @@ class EmbeddedAws:
                 {
                     "Version": "2012-10-17",
                     "Statement": [
-                        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
                     ],
                 }
             ),
@@ -307,7 +311,9 @@ class RunReport:
     @property
     def task_attempts(self) -> dict[str, int]:
         """Attempts per Task state: TaskScheduled events attributed to the state that scheduled them."""
-        return dict(Counter(_state_of(self.history, event) for event in self.history if event["type"] == "TaskScheduled"))
+        return dict(
+            Counter(_state_of(self.history, event) for event in self.history if event["type"] == "TaskScheduled")
+        )
 
     @property
     def states_entered(self) -> list[str]:

@@ -216,9 +216,7 @@ def _glob_match(segments: Iterable[tuple[bool, str]], value: str, *, ignore_case
     return _compiled(_glob_to_regex(segments), ignore_case).fullmatch(value) is not None
 
 
-def _split_segments(
-    segments: tuple[tuple[bool, str], ...], sep: str, limit: int
-) -> list[list[tuple[bool, str]]]:
+def _split_segments(segments: tuple[tuple[bool, str], ...], sep: str, limit: int) -> list[list[tuple[bool, str]]]:
     """Split segmented text on ``sep`` (only in pattern text, at most ``limit`` times)."""
     parts: list[list[tuple[bool, str]]] = [[]]
     splits = 0
@@ -653,9 +651,7 @@ def _clause_holds(clause: ConditionClause, request: _Request, variables: bool) -
     return all(per_value) if op.qualifier == "forallvalues" else any(per_value)
 
 
-def _statement_applies(
-    statement: Statement, action: str, resource: str, request: _Request, variables: bool
-) -> bool:
+def _statement_applies(statement: Statement, action: str, resource: str, request: _Request, variables: bool) -> bool:
     """Whether the statement applies; conditions are all evaluated so every missing key is seen."""
     action_hit = _patterns_match(statement.actions, action, request, False, ignore_case=True)
     if action_hit == statement.actions_negated:
@@ -688,9 +684,7 @@ def _matched(policy: ParsedPolicy, statement: Statement) -> MatchedStatement:
     )
 
 
-def _as_parsed(
-    policy: ParsedPolicy | Mapping[str, Any] | str, policy_id: str, policy_type: str
-) -> ParsedPolicy:
+def _as_parsed(policy: ParsedPolicy | Mapping[str, Any] | str, policy_id: str, policy_type: str) -> ParsedPolicy:
     if isinstance(policy, ParsedPolicy):
         return policy
     return parse_policy(policy, policy_id=policy_id, policy_type=policy_type)
@@ -711,9 +705,7 @@ def evaluate(
     the context lacked, and — when a boundary is given — whether the boundary allows the
     action. Raises :class:`PolicyEvaluationError` for documents it cannot judge.
     """
-    identity = [
-        _as_parsed(p, f"PolicyInputList.{i}", IDENTITY_POLICY_TYPE) for i, p in enumerate(policies, start=1)
-    ]
+    identity = [_as_parsed(p, f"PolicyInputList.{i}", IDENTITY_POLICY_TYPE) for i, p in enumerate(policies, start=1)]
     boundary = (
         None
         if permissions_boundary is None
@@ -752,9 +744,7 @@ def most_restrictive(decisions: Iterable[Decision]) -> Decision:
 # moto: SimulatePrincipalPolicy
 # --------------------------------------------------------------------------------------------
 
-_PRINCIPAL_ARN = re.compile(
-    r"^arn:(?P<partition>[^:]+):iam::(?P<account>\d{12}):(?P<kind>role|user|group)/.+$"
-)
+_PRINCIPAL_ARN = re.compile(r"^arn:(?P<partition>[^:]+):iam::(?P<account>\d{12}):(?P<kind>role|user|group)/.+$")
 _DEFAULT_MAX_ITEMS = 100
 
 
@@ -873,9 +863,7 @@ def _principal_policies(backend: Any, arn: str) -> tuple[list[ParsedPolicy], Par
                 continue
             seen.add(policy_arn)
             identity.append(
-                parse_policy(
-                    _default_document(policy), policy_id=policy.name, policy_type=IDENTITY_POLICY_TYPE
-                )
+                parse_policy(_default_document(policy), policy_id=policy.name, policy_type=IDENTITY_POLICY_TYPE)
             )
 
     boundary = None
@@ -884,9 +872,7 @@ def _principal_policies(backend: Any, arn: str) -> tuple[list[ParsedPolicy], Par
         policy = backend.managed_policies.get(boundary_arn)
         if policy is None:
             raise NotFoundException(f"Permissions boundary policy {boundary_arn} does not exist.")
-        boundary = parse_policy(
-            _default_document(policy), policy_id=policy.name, policy_type=BOUNDARY_POLICY_TYPE
-        )
+        boundary = parse_policy(_default_document(policy), policy_id=policy.name, policy_type=BOUNDARY_POLICY_TYPE)
     return identity, boundary
 
 

@@ -127,7 +127,7 @@ class Interceptor:
 
     def _handle(self, stub: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> Any:
         # event_name is "before-send.<service-id>.<Operation>"
-        _, service, operation = (event_name.split(".", 2) + ["", ""])[:3]
+        _, service, operation = [*event_name.split(".", 2), "", ""][:3]
         if getattr(_local, "quiet", False):
             return self._original(stub, event_name, request, **kwargs)
         call = f"{_PREFIX.get(service, service)}:{operation}"

@@ -4,12 +4,14 @@ moto accepts any memory size, never reports ``LastUpdateStatus: InProgress``, ha
 RevisionId on functions and runs function code only in Docker. Here: RevisionId is issued
 and enforced (PreconditionFailedException), each update leaves the function InProgress for
 a while (ResourceConflictException on a second update or a publish), memory is checked
-against 128–10,240 MB and the account's quota, ``Pending`` functions stay pending for a
+against 128-10,240 MB and the account's quota, ``Pending`` functions stay pending for a
 while, and invocations run in-process (tuner functions) or are simulated (targets).
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import threading
 import time
 import uuid
@@ -130,9 +132,6 @@ class LambdaEmulation:
             invoker = emulation._invokers.get(_key(fn), emulation._default_invoker)
             if invoker is None:
                 raise InvalidParameterValueException(f"no behaviour is defined for {fn.function_arn}")
-            import base64
-            import json
-
             event = json.loads(body) if body else {}
             result = invoker(fn, event)
             if result.error_type is not None:
@@ -199,13 +198,13 @@ class LambdaEmulation:
         if memory is not None:
             if memory < 128:
                 raise InvalidParameterValueException(
-                    "1 validation error detected: Value '%s' at 'memorySize' failed to satisfy constraint: "
-                    "Member must have value greater than or equal to 128" % memory
+                    f"1 validation error detected: Value '{memory}' at 'memorySize' failed to satisfy constraint: "
+                    "Member must have value greater than or equal to 128"
                 )
             if memory > min(self.memory_quota_mb, 10_240):
                 raise InvalidParameterValueException(
-                    "1 validation error detected: Value '%s' at 'memorySize' failed to satisfy constraint: "
-                    "Member must have value less than or equal to %d" % (memory, min(self.memory_quota_mb, 10_240))
+                    f"1 validation error detected: Value '{memory}' at 'memorySize' failed to satisfy constraint: "
+                    f"Member must have value less than or equal to {min(self.memory_quota_mb, 10_240)}"
                 )
         storage = (body.get("EphemeralStorage") or {}).get("Size")
         if storage is not None and not 512 <= storage <= 10_240:

@@ -49,15 +49,34 @@ class _ThreadRoutedStream(io.TextIOBase):
         return getattr(self.fallback, "encoding", "utf-8")
 
 
-_stdout_router: _ThreadRoutedStream | None = None
+class _Routers:
+    """sys.stdout and sys.stderr replaced once; Lambda sends both to the function's log."""
+
+    stdout: _ThreadRoutedStream | None = None
+    stderr: _ThreadRoutedStream | None = None
+
+    @classmethod
+    def install(cls) -> None:
+        if cls.stdout is None or sys.stdout is not cls.stdout:
+            cls.stdout = _ThreadRoutedStream(sys.stdout)
+            sys.stdout = cls.stdout
+        if cls.stderr is None or sys.stderr is not cls.stderr:
+            cls.stderr = _ThreadRoutedStream(sys.stderr)
+            sys.stderr = cls.stderr
+
+    @classmethod
+    def capture(cls, buffer: io.StringIO | None) -> None:
+        cls.install()
+        assert cls.stdout is not None and cls.stderr is not None
+        cls.stdout.local.buffer = buffer
+        cls.stderr.local.buffer = buffer
 
 
-def _router() -> _ThreadRoutedStream:
-    global _stdout_router
-    if _stdout_router is None or sys.stdout is not _stdout_router:
-        _stdout_router = _ThreadRoutedStream(sys.stdout)
-        sys.stdout = _stdout_router
-    return _stdout_router
+def _peak_memory_mb() -> int:
+    """Peak resident memory of this process (the embedded runtime shares one process)."""
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 
 
 @dataclass
@@ -94,7 +113,7 @@ class InProcessRuntime:
         self._modules: dict[str, ModuleType] = {}
         self._lock = threading.RLock()
         self.logs: list[InvocationLog] = []
-        _router()
+        _Routers.install()
 
     def invoker(self, function: DeployedFunction):
         """An invoker for the Lambda emulation: runs ``function``'s handler with the event."""
@@ -106,10 +125,9 @@ class InProcessRuntime:
 
     def invoke(self, function: DeployedFunction, event: Any) -> Invocation:
         request_id = str(uuid.uuid4())
-        router = _router()
         buffer = io.StringIO()
         with self._lock, self._environment(function), calls_made_by(function.logical_id):
-            router.local.buffer = buffer
+            _Routers.capture(buffer)
             started = time.monotonic()
             init_ms = 0.0
             error_type = None
@@ -119,7 +137,7 @@ class InProcessRuntime:
                     self._modules[function.logical_id] = self._load(function)
                     init_ms = (time.monotonic() - init_started) * 1000
                 module = self._modules[function.logical_id]
-                module_name, _, handler_name = function.handler.rpartition(".")
+                handler_name = function.handler.rpartition(".")[2]
                 handler = getattr(module, handler_name)
                 context = LambdaContext(
                     function_name=function.name,
@@ -144,17 +162,18 @@ class InProcessRuntime:
                     }
                 ).encode("utf-8")
             finally:
-                router.local.buffer = None
+                _Routers.capture(None)
             duration_ms = (time.monotonic() - started) * 1000
         report = (
             f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
             f"Billed Duration: {max(1, round(duration_ms))} ms\tMemory Size: {function.memory_size} MB\t"
-            f"Max Memory Used: {function.memory_size // 4} MB"
+            f"Max Memory Used: {min(function.memory_size, _peak_memory_mb())} MB"
             + (f"\tInit Duration: {init_ms:.2f} ms" if init_ms else "")
         )
         text = buffer.getvalue() + report + "\n"
-        self.logs.append(InvocationLog(function=function.logical_id, request_id=request_id, text=text,
-                                       error_type=error_type))
+        self.logs.append(
+            InvocationLog(function=function.logical_id, request_id=request_id, text=text, error_type=error_type)
+        )
         return Invocation(payload=payload, error_type=error_type, log=text)
 
     def _load(self, function: DeployedFunction) -> ModuleType:

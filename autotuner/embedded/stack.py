@@ -171,9 +171,7 @@ def pseudo_parameters(stack_name: str, region: str, account_id: str) -> dict[str
         "AWS::AccountId": account_id,
         "AWS::Partition": partition,
         "AWS::StackName": stack_name,
-        "AWS::StackId": (
-            f"arn:{partition}:cloudformation:{region}:{account_id}:stack/{stack_name}/{stack_uuid}"
-        ),
+        "AWS::StackId": (f"arn:{partition}:cloudformation:{region}:{account_id}:stack/{stack_name}/{stack_uuid}"),
         "AWS::URLSuffix": "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com",
         "AWS::NotificationARNs": [],
     }
@@ -237,9 +235,7 @@ class IntrinsicResolver:
         self.parameters = parameters if parameters is not None else {}
         self.condition_definitions = conditions if conditions is not None else {}
         self.mappings = mappings if mappings is not None else {}
-        self.pseudo = (
-            pseudo if pseudo is not None else pseudo_parameters("stack", "us-east-1", "123456789012")
-        )
+        self.pseudo = pseudo if pseudo is not None else pseudo_parameters("stack", "us-east-1", "123456789012")
         self.refs = refs if refs is not None else {}
         self.attributes = attributes if attributes is not None else {}
         self.unavailable = unavailable if unavailable is not None else {}
@@ -537,9 +533,7 @@ def _check_parameter(name: str, declaration: Mapping[str, Any], value: str) -> N
                 ok = item in [_scalar_str(a) for a in allowed]
             if not ok:
                 shown = ", ".join(_scalar_str(a) for a in allowed)
-                raise TemplateError(
-                    f"Parameter {name}: {item!r} is not one of the allowed values [{shown}]{hint}"
-                )
+                raise TemplateError(f"Parameter {name}: {item!r} is not one of the allowed values [{shown}]{hint}")
         pattern = declaration.get("AllowedPattern")
         if pattern is not None and not numeric and re.fullmatch(str(pattern), item) is None:
             raise TemplateError(f"Parameter {name}: {item!r} does not match AllowedPattern {pattern!r}{hint}")
@@ -557,9 +551,7 @@ def _check_parameter(name: str, declaration: Mapping[str, Any], value: str) -> N
             raise TemplateError(f"Parameter {name}: {value!r} is longer than MaxLength {longest}{hint}")
 
 
-def resolve_parameters(
-    declarations: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
-) -> dict[str, str]:
+def resolve_parameters(declarations: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
     """Effective parameter values: the defaults, then the overrides, each checked like CloudFormation.
 
     Raises TemplateError (a ValueError) for an unknown name, a missing value or a value that breaks
@@ -575,9 +567,7 @@ def resolve_parameters(
     for name, declaration in declarations.items():
         parameter_type = str(declaration.get("Type", "String"))
         if parameter_type.startswith("AWS::SSM::Parameter"):
-            raise TemplateError(
-                f"Parameter {name}: type {parameter_type} is not supported by the embedded AWS"
-            )
+            raise TemplateError(f"Parameter {name}: type {parameter_type} is not supported by the embedded AWS")
         if name in overrides:
             raw = overrides[name]
         elif "Default" in declaration:
@@ -701,10 +691,7 @@ def _attach_local_artifacts(template: dict[str, Any], local: Mapping[str, Path])
         if location.get("S3Bucket") == ARTIFACT_BUCKET:
             resource.setdefault("Metadata", {})[ASSET_PATH_KEY] = str(local[location["S3Key"]])
         definition = properties.get("DefinitionS3Location") or {}
-        if (
-            resource.get("Type") == "AWS::StepFunctions::StateMachine"
-            and definition.get("Bucket") == ARTIFACT_BUCKET
-        ):
+        if resource.get("Type") == "AWS::StepFunctions::StateMachine" and definition.get("Bucket") == ARTIFACT_BUCKET:
             path = local[definition["Key"]]
             if not path.is_file():
                 raise TemplateError(f"{logical_id}: definition file {path} does not exist")
@@ -841,9 +828,7 @@ def _substitute_definition(text: str, substitutions: Mapping[str, Any], logical_
     # A placeholder left over would reach the interpreter as a literal ARN: refuse it here instead.
     unresolved = sorted(set(re.findall(r"\$\{([A-Za-z0-9_.:-]+)\}", resolved)))
     if unresolved:
-        raise TemplateError(
-            f"{logical_id}: definition placeholders without DefinitionSubstitutions: {unresolved}"
-        )
+        raise TemplateError(f"{logical_id}: definition placeholders without DefinitionSubstitutions: {unresolved}")
     return resolved
 
 
@@ -924,24 +909,18 @@ class _Deployer:
 
     def deploy(self) -> None:
         resources = self.template["Resources"]
-        self.conditions = {
-            name: self.resolver.condition(name) for name in self.template.get("Conditions", {})
-        }
+        self.conditions = {name: self.resolver.condition(name) for name in self.template.get("Conditions", {})}
         for logical_id in _creation_order(resources):
             resource = resources[logical_id]
             resource_type = resource.get("Type", "")
             condition = resource.get("Condition")
             if condition is not None and not self.resolver.condition(condition):
-                self.unavailable[logical_id] = (
-                    f"resource {logical_id} is not created (condition {condition} is false)"
-                )
+                self.unavailable[logical_id] = f"resource {logical_id} is not created (condition {condition} is false)"
                 continue
             creator = self._creators.get(resource_type)
             if creator is None:
                 self.skipped.append((logical_id, resource_type))
-                self.unavailable[logical_id] = (
-                    f"{resource_type} {logical_id} is not emulated by the embedded AWS"
-                )
+                self.unavailable[logical_id] = f"{resource_type} {logical_id} is not emulated by the embedded AWS"
                 continue
             try:
                 properties = self.resolver.resolve(resource.get("Properties", {}))
@@ -962,9 +941,7 @@ class _Deployer:
                 continue
             value = self.resolver.resolve(output.get("Value"))
             values[name] = (
-                ",".join(_scalar_str(v) for v in value)
-                if isinstance(value, list)
-                else _scalar_str(value, name)
+                ",".join(_scalar_str(v) for v in value) if isinstance(value, list) else _scalar_str(value, name)
             )
         return values
 
@@ -1182,18 +1159,14 @@ class _Deployer:
             logGroupClass=props.get("LogGroupClass"),
         )
         if "RetentionInDays" in props:
-            self.call(
-                "logs", "put_retention_policy", logGroupName=name, retentionInDays=props["RetentionInDays"]
-            )
+            self.call("logs", "put_retention_policy", logGroupName=name, retentionInDays=props["RetentionInDays"])
         return name, {"Arn": self.arn("logs", f"log-group:{name}:*")}
 
     def _create_table(self, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
         name = self.name_for(logical_id, props.get("TableName"), 255)
         # Property names differ between CloudFormation and the DynamoDB API in these few places.
         indexes = [
-            _pick(
-                index, "IndexName", "KeySchema", "Projection", "ProvisionedThroughput", "OnDemandThroughput"
-            )
+            _pick(index, "IndexName", "KeySchema", "Projection", "ProvisionedThroughput", "OnDemandThroughput")
             for index in props.get("GlobalSecondaryIndexes", [])
         ]
         stream = props.get("StreamSpecification")
@@ -1205,9 +1178,7 @@ class _Deployer:
             GlobalSecondaryIndexes=indexes or None,
             StreamSpecification={"StreamEnabled": True, **stream} if stream else None,
             SSESpecification=(
-                {"Enabled": sse.get("SSEEnabled", False), **_pick(sse, "SSEType", "KMSMasterKeyId")}
-                if sse
-                else None
+                {"Enabled": sse.get("SSEEnabled", False), **_pick(sse, "SSEType", "KMSMasterKeyId")} if sse else None
             ),
             Tags=props.get("Tags") or None,
             **_pick(
@@ -1265,9 +1236,7 @@ class _Deployer:
             Name=name,
             Attributes=attributes or None,
             Tags=props.get("Tags") or None,
-            DataProtectionPolicy=_json_text(props["DataProtectionPolicy"])
-            if "DataProtectionPolicy" in props
-            else None,
+            DataProtectionPolicy=_json_text(props["DataProtectionPolicy"]) if "DataProtectionPolicy" in props else None,
         )["TopicArn"]
         for subscription in props.get("Subscription", []):
             self.call(
@@ -1376,9 +1345,7 @@ class _Deployer:
         try:
             definition = json.loads(text)
         except json.JSONDecodeError as e:
-            raise TemplateError(
-                f"{logical_id}: the definition with substitutions is not valid JSON: {e}"
-            ) from e
+            raise TemplateError(f"{logical_id}: the definition with substitutions is not valid JSON: {e}") from e
         logging = props.get("LoggingConfiguration")
         tracing = props.get("TracingConfiguration")
         encryption = props.get("EncryptionConfiguration")
@@ -1394,11 +1361,7 @@ class _Deployer:
                     "level": logging.get("Level", "OFF"),
                     "includeExecutionData": logging.get("IncludeExecutionData", False),
                     "destinations": [
-                        {
-                            "cloudWatchLogsLogGroup": {
-                                "logGroupArn": d["CloudWatchLogsLogGroup"]["LogGroupArn"]
-                            }
-                        }
+                        {"cloudWatchLogsLogGroup": {"logGroupArn": d["CloudWatchLogsLogGroup"]["LogGroupArn"]}}
                         for d in logging.get("Destinations", [])
                     ],
                 }
@@ -1414,8 +1377,7 @@ class _Deployer:
                 if encryption
                 else None
             ),
-            tags=[{"key": tag["Key"], "value": _scalar_str(tag["Value"])} for tag in props.get("Tags", [])]
-            or None,
+            tags=[{"key": tag["Key"], "value": _scalar_str(tag["Value"])} for tag in props.get("Tags", [])] or None,
         )["stateMachineArn"]
         self.state_machines[logical_id] = (state_machine_arn, definition)
         return state_machine_arn, {"Arn": state_machine_arn, "Name": name}
@@ -1462,9 +1424,7 @@ def deploy_stack(
     effective = resolve_parameters(declarations, parameters)
     served_account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
     if served_account != account_id:
-        raise ValueError(
-            f"The active mock serves account {served_account}, not {account_id} (see MOTO_ACCOUNT_ID)"
-        )
+        raise ValueError(f"The active mock serves account {served_account}, not {account_id} (see MOTO_ACCOUNT_ID)")
 
     template = translate_template(template_path, region, effective)
     deployer = _Deployer(copy.deepcopy(template), stack_name, region, account_id, effective)

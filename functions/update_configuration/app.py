@@ -3,13 +3,12 @@
 from time import perf_counter
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from autotuner_core.clients import aws_client
 from autotuner_core.models import TargetTask, UpdateResult, parse_event
 from autotuner_core.observability import bind_execution, logger, metrics, tracer
 from autotuner_core.settings import Settings
 from autotuner_core.updater import apply_memory
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 SETTINGS = Settings.from_env()
 
@@ -27,8 +26,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.info(
         "configuration %s",
         outcome.value.lower(),
-        extra={"target": task.target.ref.arn, "before": task.target.configuration.memory_size,
-               "after": after.memory_size},
+        extra={
+            "target": task.target.ref.arn,
+            "before": task.target.configuration.memory_size,
+            "after": after.memory_size,
+        },
     )
     return UpdateResult(
         execution=task.execution,

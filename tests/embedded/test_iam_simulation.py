@@ -144,9 +144,7 @@ def test_not_resource_deny_protects_everything_but_the_listed_resources() -> Non
 
 def test_documents_may_be_json_text_with_a_single_statement_object() -> None:
     # Given a policy document as JSON text whose Statement is an object, Action a string
-    text = json.dumps(
-        {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}}
-    )
+    text = json.dumps({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}})
     # When it is evaluated
     # Then it behaves like the list form
     assert evaluate([text], "s3:GetObject", "arn:aws:s3:::bucket/key").decision == "allowed"
@@ -207,9 +205,7 @@ def test_permissions_boundary_caps_what_identity_policies_allow() -> None:
 def test_boundary_alone_grants_nothing() -> None:
     # Given a boundary that allows everything but no identity policy allowing the action
     # When the action is evaluated
-    result = evaluate(
-        [policy(allow("s3:*"))], "lambda:GetFunction", FN, permissions_boundary=policy(allow("*"))
-    )
+    result = evaluate([policy(allow("s3:*"))], "lambda:GetFunction", FN, permissions_boundary=policy(allow("*")))
     # Then it is denied although the boundary would allow it
     assert result.decision == "implicitDeny"
     assert result.allowed_by_permissions_boundary is True
@@ -287,9 +283,7 @@ def test_missing_keys_are_reported_for_if_exists_and_negated_operators_but_not_n
 
 def test_a_deny_with_an_unsatisfied_condition_does_not_deny() -> None:
     # Given Lambda allowed, and denied only on functions tagged env=prod
-    doc = policy(
-        allow("lambda:*"), deny("lambda:*", Condition={"StringEquals": {"aws:ResourceTag/env": "prod"}})
-    )
+    doc = policy(allow("lambda:*"), deny("lambda:*", Condition={"StringEquals": {"aws:ResourceTag/env": "prod"}}))
     # When a dev function and a prod function are evaluated
     dev = evaluate([doc], "lambda:GetFunction", FN, {"aws:ResourceTag/env": "dev"})
     prod = evaluate([doc], "lambda:GetFunction", FN, {"aws:ResourceTag/env": "prod"})
@@ -396,9 +390,7 @@ def test_role_simulation_uses_inline_and_managed_policies(iam: Any, role_arn: st
         PolicySourceArn=role_arn,
         ActionNames=["lambda:UpdateFunctionConfiguration", "lambda:GetFunctionConfiguration", "iam:PassRole"],
         ResourceArns=[FN, PROD_FN],
-        ContextEntries=[
-            {"ContextKeyName": TAG_KEY, "ContextKeyValues": ["true"], "ContextKeyType": "string"}
-        ],
+        ContextEntries=[{"ContextKeyName": TAG_KEY, "ContextKeyValues": ["true"], "ContextKeyType": "string"}],
     )
     results = by_action(response)
     update = results["lambda:UpdateFunctionConfiguration"]
@@ -471,17 +463,13 @@ def test_role_permissions_boundary_is_applied(iam: Any, role_arn: str) -> None:
     boundary = iam.create_policy(
         PolicyName="read-only-boundary", PolicyDocument=json.dumps(policy(allow("lambda:Get*")))
     )
-    iam.put_role_permissions_boundary(
-        RoleName="autotuner-apply", PermissionsBoundary=boundary["Policy"]["Arn"]
-    )
+    iam.put_role_permissions_boundary(RoleName="autotuner-apply", PermissionsBoundary=boundary["Policy"]["Arn"])
     # When an allowed-by-identity update and a read are simulated
     response = iam.simulate_principal_policy(
         PolicySourceArn=role_arn,
         ActionNames=["lambda:UpdateFunctionConfiguration", "lambda:GetFunction"],
         ResourceArns=[FN],
-        ContextEntries=[
-            {"ContextKeyName": TAG_KEY, "ContextKeyValues": ["true"], "ContextKeyType": "string"}
-        ],
+        ContextEntries=[{"ContextKeyName": TAG_KEY, "ContextKeyValues": ["true"], "ContextKeyType": "string"}],
     )
     results = by_action(response)
     # Then the boundary turns the update into an implicit deny, and says so

@@ -223,9 +223,7 @@ SMALL_ASL = {
 def small_template(tmp_path: Path) -> Path:
     (tmp_path / "layer").mkdir()
     (tmp_path / "src" / "worker").mkdir(parents=True)
-    (tmp_path / "src" / "worker" / "app.py").write_text(
-        "def lambda_handler(event, context):\n    return event\n"
-    )
+    (tmp_path / "src" / "worker" / "app.py").write_text("def lambda_handler(event, context):\n    return event\n")
     # "Seconds": ${WaitSeconds} unquoted: substitutions are text, so a number can be substituted.
     asl = json.dumps(SMALL_ASL, indent=2).replace('"${WaitSeconds}"', "${WaitSeconds}")
     (tmp_path / "machine.asl.json").write_text(asl)
@@ -326,9 +324,7 @@ def test_real_template_table_roles_logs_and_outputs(aws: Any) -> None:
             if "Sid" in statement  # statements inside Fn::If are checked below
         }
         assert declared_sids <= deployed_sids, logical_id
-        attached = {
-            p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
-        }
+        attached = {p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]}
         assert {"AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess"} <= attached
     simulate = next(
         s
@@ -397,13 +393,8 @@ def test_real_template_state_machine_is_the_definition_file_with_arns(aws: Any) 
     assert described["type"] == properties.get("Type", "STANDARD")
     assert described["roleArn"].endswith("/" + stack.resources[f"{machine_id}Role"])
     assert described["tracingConfiguration"] == {"enabled": True}
-    destination = described["loggingConfiguration"]["destinations"][0]["cloudWatchLogsLogGroup"][
-        "logGroupArn"
-    ]
-    assert (
-        destination
-        == f"arn:aws:logs:{REGION}:123456789012:log-group:{stack.resources['StateMachineLogGroup']}:*"
-    )
+    destination = described["loggingConfiguration"]["destinations"][0]["cloudWatchLogsLogGroup"]["logGroupArn"]
+    assert destination == f"arn:aws:logs:{REGION}:123456789012:log-group:{stack.resources['StateMachineLogGroup']}:*"
 
 
 @needs_real_asl
@@ -478,9 +469,9 @@ def test_small_template_creates_every_emulated_type(aws: Any, small_template: Pa
     assert worker.layer_dirs == (small_template.parent / "layer",)
 
     # And the other resources exist in their services
-    assert _client("sns").get_topic_attributes(TopicArn=stack.resources["Topic"])["Attributes"][
-        "DisplayName"
-    ] == ("app alerts")
+    assert _client("sns").get_topic_attributes(TopicArn=stack.resources["Topic"])["Attributes"]["DisplayName"] == (
+        "app alerts"
+    )
     alarm = _client("cloudwatch").describe_alarms(AlarmNames=[stack.resources["Alarm"]])["MetricAlarms"][0]
     assert alarm["Threshold"] == 5.0 and alarm["AlarmActions"] == [stack.resources["Topic"]]
     body = _client("cloudwatch").get_dashboard(DashboardName=stack.resources["Dashboard"])["DashboardBody"]
@@ -490,9 +481,7 @@ def test_small_template_creates_every_emulated_type(aws: Any, small_template: Pa
     rule_id = next(lid for lid, kind in stack.resource_types.items() if kind == "AWS::Events::Rule")
     targets = _client("events").list_targets_by_rule(Rule=stack.resources[rule_id])["Targets"]
     assert [target["Arn"] for target in targets] == [worker.arn]
-    schedule_id = next(
-        lid for lid, kind in stack.resource_types.items() if kind == "AWS::Scheduler::Schedule"
-    )
+    schedule_id = next(lid for lid, kind in stack.resource_types.items() if kind == "AWS::Scheduler::Schedule")
     schedule = _client("scheduler").get_schedule(Name=stack.resources[schedule_id])
     assert schedule["Target"]["Arn"] == stack.state_machine_arn
     attached = _client("iam").list_attached_role_policies(RoleName=stack.resources["WorkerFunctionRole"])
@@ -510,9 +499,7 @@ def test_small_template_creates_every_emulated_type(aws: Any, small_template: Pa
     }
 
 
-def test_small_template_condition_true_creates_the_conditional_resources(
-    aws: Any, small_template: Path
-) -> None:
+def test_small_template_condition_true_creates_the_conditional_resources(aws: Any, small_template: Path) -> None:
     # Given Stage=prod
     # When the template is deployed
     stack = deploy_stack(small_template, stack_name="small", parameters={"Stage": "prod", "BatchSize": 3})
@@ -594,9 +581,7 @@ def test_plain_cloudformation_dependencies_and_cycles(aws: Any, tmp_path: Path) 
     assert stack.skipped == [("Later", "AWS::Lambda::Permission")]
 
     # Given a cycle, When it is deployed, Then the cycle is reported
-    template.write_text(
-        template.read_text().replace("LogGroupName: explicit-group", "LogGroupName: !Ref Queue")
-    )
+    template.write_text(template.read_text().replace("LogGroupName: explicit-group", "LogGroupName: !Ref Queue"))
     with pytest.raises(TemplateError, match="Circular"):
         deploy_stack(template, stack_name="plain2")
 

@@ -10,7 +10,9 @@ from autotuner_core.models import DiscoveredTarget, TargetRef, TuningRequest
 from autotuner_core.settings import TUNER_STACK_TAG, Settings
 
 
-def discover(client: Any, request: TuningRequest, targets: list[TargetRef], settings: Settings) -> list[DiscoveredTarget]:
+def discover(
+    client: Any, request: TuningRequest, targets: list[TargetRef], settings: Settings
+) -> list[DiscoveredTarget]:
     """GetFunction for every target; the first problem ends discovery before any change.
 
     A qualified target (version or alias) must exist, but the configuration that is read and
@@ -27,7 +29,11 @@ def discover(client: Any, request: TuningRequest, targets: list[TargetRef], sett
                 f"target {target.given!r} is a function of the Lambda Autotuner stack {owner!r}; "
                 "the tuner never tunes its own functions"
             )
-        if request.apply and settings.tag_scoped and state.tags.get(settings.target_tag_key) != settings.target_tag_value:
+        if (
+            request.apply
+            and settings.tag_scoped
+            and state.tags.get(settings.target_tag_key) != settings.target_tag_value
+        ):
             raise PermissionDeniedError(
                 f"target {target.arn} is not tagged {settings.target_tag_key}={settings.target_tag_value}; "
                 "this tuner may change only functions with that tag (template parameter TargetTagValue)"

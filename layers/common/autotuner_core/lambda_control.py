@@ -85,4 +85,3 @@ def update_memory(client: Any, arn: str, memory_size: int, revision_id: str | No
         kwargs["RevisionId"] = revision_id
     with aws_call("lambda:UpdateFunctionConfiguration", arn):
         client.update_function_configuration(**kwargs)
-

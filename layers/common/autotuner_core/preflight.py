@@ -46,9 +46,7 @@ def resolve_targets(request: TuningRequest, *, function_arn: str) -> list[Target
     return targets
 
 
-def required_permissions(
-    request: TuningRequest, targets: list[TargetRef], settings: Settings
-) -> list[PermissionCheck]:
+def required_permissions(request: TuningRequest, targets: list[TargetRef], settings: Settings) -> list[PermissionCheck]:
     """Every (role, action, resource) this run will use, and nothing it will not."""
     read_arns = sorted({target.qualified_arn for target in targets} | {target.arn for target in targets})
     checks = [
@@ -68,9 +66,7 @@ def required_permissions(
         # The updater's policy may require a tag on the target; simulate as for a tagged
         # target (discovery then refuses untagged ones by name, before any change).
         context = (
-            {f"aws:ResourceTag/{settings.target_tag_key}": settings.target_tag_value}
-            if settings.tag_scoped
-            else {}
+            {f"aws:ResourceTag/{settings.target_tag_key}": settings.target_tag_value} if settings.tag_scoped else {}
         )
         checks.append(
             PermissionCheck(
@@ -105,9 +101,7 @@ def simulate(iam: Any, checks: list[PermissionCheck]) -> int:
     return calls
 
 
-def _simulate_pages(
-    iam: Any, check: PermissionCheck, resources: list[str]
-) -> tuple[list[dict[str, Any]], int]:
+def _simulate_pages(iam: Any, check: PermissionCheck, resources: list[str]) -> tuple[list[dict[str, Any]], int]:
     kwargs: dict[str, Any] = {
         "PolicySourceArn": check.role_arn,
         "ActionNames": check.actions,
@@ -143,9 +137,7 @@ def _denials(role_arn: str, result: dict[str, Any]) -> list[str]:
     denials = []
     for item in per_resource:
         decision = item["EvalResourceDecision"]
-        boundary_allow = (item.get("PermissionsBoundaryDecisionDetail") or {}).get(
-            "AllowedByPermissionsBoundary", True
-        )
+        boundary_allow = (item.get("PermissionsBoundaryDecisionDetail") or {}).get("AllowedByPermissionsBoundary", True)
         if decision == "allowed" and organizations_allow and boundary_allow:
             continue
         if not organizations_allow:
@@ -154,7 +146,5 @@ def _denials(role_arn: str, result: dict[str, Any]) -> list[str]:
             decision = f"{decision}, denied by the permissions boundary"
         missing = result.get("MissingContextValues") or []
         hint = f"; missing context {', '.join(missing)}" if missing else ""
-        denials.append(
-            f"role {role_arn} may not {action} on {item['EvalResourceName']} ({decision}{hint})"
-        )
+        denials.append(f"role {role_arn} may not {action} on {item['EvalResourceName']} ({decision}{hint})")
     return denials

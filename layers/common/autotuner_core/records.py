@@ -55,8 +55,7 @@ def _record_targets(event: RecordEvent) -> list[tuple[str, DiscoveredTarget | No
         return [(event.target.ref.arn, event.target)]
     if event.targets:
         return [
-            (item.ref.arn, item) if isinstance(item, DiscoveredTarget) else (item.arn, None)
-            for item in event.targets
+            (item.ref.arn, item) if isinstance(item, DiscoveredTarget) else (item.arn, None) for item in event.targets
         ]
     raw = event.input.get("targets") if isinstance(event.input, dict) else None
     named = [item for item in raw if isinstance(item, str) and item] if isinstance(raw, list) else []

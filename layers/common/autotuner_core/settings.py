@@ -33,5 +33,6 @@ class Settings(BaseModel):
     def tag_scoped(self) -> bool:
         return bool(self.target_tag_key)
 
+
 # Marks every function of a tuner stack (template Globals); the tuner never tunes those.
 TUNER_STACK_TAG = "lambda-autotuner:stack"
