@@ -323,11 +323,11 @@ class RunReport:
 
     @property
     def failed_state(self) -> str | None:
-        """The state whose failure ended the run: the last failing task with the run's error."""
+        """The state where the run's error first occurred (Summarize re-raises a target's error)."""
         if self.status == "SUCCEEDED":
             return None
         failures = [event for event in self.history if event["type"] in _FAILURE_EVENTS]
-        for event in reversed(failures):
+        for event in failures:
             details = next((value for key, value in event.items() if key.endswith("EventDetails")), {})
             if details.get("error") == self.error:
                 return _state_of(self.history, event)

@@ -5,7 +5,7 @@ from typing import Any
 
 from autotuner_core.clients import aws_client
 from autotuner_core.models import TargetTask, UpdateResult, parse_event
-from autotuner_core.observability import bind_execution, logger, metrics, tracer
+from autotuner_core.observability import bind_execution, logger, tracer
 from autotuner_core.settings import Settings
 from autotuner_core.updater import apply_memory
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -15,7 +15,6 @@ SETTINGS = Settings.from_env()
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = perf_counter()
     task = parse_event(TargetTask, event)

@@ -1,0 +1,50 @@
+# The index of what a developer can do here. Every target builds the virtualenv first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: help venv demo test lint validate build deploy bench clean
+
+help:
+	@echo "make demo      run the main job on the embedded AWS (no AWS account needed)"
+	@echo "make test      lint + unit, template, state-machine (executed) and embedded-AWS tests"
+	@echo "make lint      ruff check and format check"
+	@echo "make validate  sam validate --lint and cfn-lint on template.yaml"
+	@echo "make build     sam build (arm64 packages, no Docker needed)"
+	@echo "make deploy    sam build, then sam deploy --guided"
+	@echo "make bench     benchmarks/ (numbers, not pass/fail)"
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+venv: $(VENV)/.installed
+
+demo: venv
+	$(BIN)/autotuner demo
+
+test: lint
+	$(BIN)/pytest -q
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+validate: venv
+	$(BIN)/sam validate --lint
+	$(BIN)/cfn-lint template.yaml
+
+build: venv
+	$(BIN)/sam build
+
+deploy: build
+	$(BIN)/sam deploy --guided
+
+bench: venv
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf .aws-sam .pytest_cache .ruff_cache results
