@@ -267,6 +267,8 @@ def test_unknown_error_gets_one_retry_and_a_failed_record_write_fails_the_run():
     assert report.status == "FAILED"
     assert report.task_attempts["RecordTargetResult"] == 2
     assert report.error == "UnexpectedAwsError"
+    # And the change that was applied is not hidden: the function has it, the run says FAILED
+    assert memory["orders-api"] == 1024
 
 
 def test_unchanged_when_already_at_the_desired_size():
