@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +119,15 @@ def render_demo(rows: list[tuple[str, dict[str, Any]]]) -> str:
         for record in result["records"]:
             out.append(f"  [{title}] {_record_line(record)}")
             if "errorMessage" in record:
-                out.append(f"      {record['errorMessage'][:160]}")
+                out.extend(
+                    textwrap.wrap(
+                        record["errorMessage"],
+                        width=110,
+                        break_on_hyphens=False,
+                        initial_indent=" " * 6,
+                        subsequent_indent=" " * 8,
+                    )
+                )
     return "\n".join(out)
 
 

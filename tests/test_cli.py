@@ -1,0 +1,88 @@
+"""The `autotuner` command as a new user runs it: the README's commands and their contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def autotuner(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "autotuner.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_local_run_prints_one_json_object_with_the_documented_fields():
+    # When the README's local run command is used with --json
+    result = autotuner(
+        "local",
+        "run",
+        "--account",
+        "events/accounts/demo-account.json",
+        "--input",
+        "events/inputs/apply-memory.json",
+        "--json",
+    )
+    # Then stdout is exactly one JSON object carrying the contract's fields
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    for field in (
+        "status",
+        "error",
+        "cause",
+        "failedState",
+        "seconds",
+        "taskAttempts",
+        "awsCalls",
+        "records",
+        "output",
+    ):
+        assert field in report
+    assert report["status"] == "SUCCEEDED"
+    assert report["taskAttempts"] == {
+        "ValidatePermissions": 1,
+        "DiscoverResources": 1,
+        "UpdateConfiguration": 1,
+        "RecordTargetResult": 1,
+        "Summarize": 1,
+    }
+    assert report["awsCalls"]["lambda:UpdateFunctionConfiguration"] == 1
+    assert [record["outcome"] for record in report["records"]] == ["APPLIED"]
+
+
+def test_local_run_exit_code_is_non_zero_for_a_failed_run():
+    result = autotuner(
+        "local",
+        "run",
+        "--account",
+        "events/accounts/demo-account.json",
+        "--input",
+        "events/inputs/missing-function.json",
+    )
+    assert result.returncode == 1
+    assert "FunctionNotFoundError" in result.stdout
+    assert "DiscoverResources" in result.stdout
+
+
+def test_local_run_names_a_bad_account_file():
+    result = autotuner(
+        "local", "run", "--account", "events/inputs/apply-memory.json", "--input", "events/inputs/apply-memory.json"
+    )
+    assert result.returncode != 0
+    assert "apply-memory.json" in result.stderr
+    assert "invalid simulated account" in result.stderr
+
+
+def test_demo_shows_one_success_and_two_fast_permanent_failures():
+    # When a new user runs the demo
+    result = autotuner("demo")
+    # Then it passes and shows each scenario's status, failing state and error
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert any("memory change applied" in line and "SUCCEEDED" in line for line in lines)
+    assert any("PermissionDeniedError" in line and "ValidatePermissions" in line for line in lines)
+    assert any("FunctionNotFoundError" in line and "DiscoverResources" in line for line in lines)
