@@ -76,8 +76,9 @@ def test_pre_flight_denial_fails_in_one_attempt_before_touching_the_target():
     assert report.mutating_calls == []
     assert "lambda:GetFunction" not in report.aws_calls
     assert memory["orders-api"] == 512
-    # And the failure is recorded against the target
+    # And the failure is recorded against the target, under the same key as its successful runs
     (record,) = report.records
+    assert record["target"] == "arn:aws:lambda:us-east-1:123456789012:function:orders-api"
     assert record["outcome"] == "FAILED"
     assert (record["errorType"], record["errorCategory"], record["failedStage"]) == (
         "PermissionDeniedError",

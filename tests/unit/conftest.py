@@ -52,8 +52,8 @@ class FakeFunction:
     state: str = "Active"
     last_update: str = "Successful"
     qualifiers: set[str] = field(default_factory=set)
-    # (State, LastUpdateStatus) answered by the next GetFunction calls, before the stored ones.
-    script: list[tuple[str, str]] = field(default_factory=list)
+    # Configuration overrides answered by the next GetFunction calls, one per call (None drops a key).
+    script: list[dict[str, str | None]] = field(default_factory=list)
     # GetFunction answers InProgress this many times after an accepted update.
     update_polls_in_progress: int = 1
     # Accept updates without changing the memory (Lambda reporting something other than asked).
@@ -116,7 +116,11 @@ class FakeLambda:
         function = self._lookup(FunctionName, Qualifier, "GetFunction")
         configuration = self.configuration(function.name)
         if function.script:
-            configuration["State"], configuration["LastUpdateStatus"] = function.script.pop(0)
+            for key, value in function.script.pop(0).items():
+                if value is None:
+                    configuration.pop(key, None)
+                else:
+                    configuration[key] = value
         elif function.last_update == "InProgress":
             if function.update_polls_in_progress > 0:
                 function.update_polls_in_progress -= 1
@@ -234,9 +238,11 @@ class FakeDynamoDB:
         key = (item["target"]["S"], item["runKey"]["S"])
         condition = kwargs.get("ConditionExpression")
         if condition is not None:
-            names = kwargs.get("ExpressionAttributeNames") or {}
-            assert condition.startswith("attribute_not_exists(") and condition.endswith(")"), condition
-            attribute = names.get(condition[len("attribute_not_exists(") : -1], condition[21:-1])
+            prefix = "attribute_not_exists("
+            if not (condition.startswith(prefix) and condition.endswith(")")):
+                raise NotImplementedError(f"the fake evaluates attribute_not_exists only, not {condition!r}")
+            placeholder = condition[len(prefix) : -1]
+            attribute = (kwargs.get("ExpressionAttributeNames") or {}).get(placeholder, placeholder)
             existing = self.items.get(key)
             if existing is not None and attribute in existing:
                 raise make_client_error(

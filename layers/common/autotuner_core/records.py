@@ -8,13 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 from autotuner_core.aws_errors import aws_call
-from autotuner_core.errors import ConditionFailedError, classify
+from autotuner_core.errors import ConditionFailedError, InvalidInputError, classify
 from autotuner_core.models import (
     DiscoveredTarget,
     Outcome,
     RecordEvent,
     StageTimings,
     TargetOutcome,
+    parse_target,
 )
 
 NO_TARGET = "(no target)"
@@ -59,8 +60,21 @@ def _record_targets(event: RecordEvent) -> list[tuple[str, DiscoveredTarget | No
         ]
     raw = event.input.get("targets") if isinstance(event.input, dict) else None
     named = [item for item in raw if isinstance(item, str) and item] if isinstance(raw, list) else []
-    # Input that failed validation may repeat a name; one record per distinct target.
-    return [(name, None) for name in dict.fromkeys(named)] or [(NO_TARGET, None)]
+    # Key records by ARN wherever the name allows it, so a target's history is one partition
+    # whether its run failed in pre-flight or later. Input that failed validation may repeat a
+    # name: one record per distinct target.
+    keys = [_arn_if_possible(name, event.execution.arn) for name in named]
+    return [(key, None) for key in dict.fromkeys(keys)] or [(NO_TARGET, None)]
+
+
+def _arn_if_possible(name: str, execution_arn: str) -> str:
+    _, partition, _, region, account, *_ = [*execution_arn.split(":"), "", "", "", "", ""]
+    if not (partition and region and account):
+        return name
+    try:
+        return parse_target(name, partition=partition, region=region, account=account).arn
+    except InvalidInputError:
+        return name
 
 
 def build_records(event: RecordEvent, *, now: datetime, retention_days: int) -> list[dict[str, Any]]:
