@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
@@ -15,6 +15,76 @@ from pydantic.alias_generators import to_camel
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+ProfilePreset = Literal["light", "cpu-bound", "io-bound", "memory-hungry", "multi-threaded"]
+
+# Field values of each preset; fields a profile sets itself win. "light" is the defaults.
+# The model behind the fields (formulas, AWS facts): autotuner/embedded/simulated_function.py.
+PROFILE_PRESETS: dict[str, dict[str, Any]] = {
+    "light": {},
+    # Single-threaded computation: faster up to 1,769 MB (one vCPU), flat above.
+    "cpu-bound": {"cpu_ms": 2_000, "io_ms": 10, "base_memory_mb": 45, "working_set_mb": 30, "cold_start_ms": 200},
+    # Waits on other services: memory buys almost nothing.
+    "io-bound": {"cpu_ms": 20, "io_ms": 800, "base_memory_mb": 50, "working_set_mb": 15, "cold_start_ms": 250},
+    # Needs 460 MB: runs out of memory below that.
+    "memory-hungry": {
+        "cpu_ms": 600,
+        "io_ms": 50,
+        "base_memory_mb": 60,
+        "working_set_mb": 400,
+        "cold_start_ms": 400,
+    },
+    # Six worker threads: keeps getting faster up to 10,240 MB.
+    "multi-threaded": {
+        "cpu_ms": 8_000,
+        "io_ms": 20,
+        "threads": 6,
+        "base_memory_mb": 80,
+        "working_set_mb": 200,
+        "cold_start_ms": 300,
+    },
+}
+
+
+class FunctionProfile(_Spec):
+    """How a simulated target behaves: its work, its memory, its cold start, its failures.
+
+    ``{"preset": "cpu-bound"}`` takes a preset's values; fields given next to it override them.
+    Without a preset every field has its default: a light function (50 ms of CPU, 20 ms of I/O).
+    """
+
+    preset: ProfilePreset | None = Field(default=None, description="start from these values (PROFILE_PRESETS)")
+    cpu_ms: float = Field(default=50.0, ge=0, description="CPU work per invocation, in ms at one full vCPU (1,769 MB)")
+    io_ms: float = Field(
+        default=20.0, ge=0, description="time spent waiting on I/O per invocation; memory does not help"
+    )
+    threads: int = Field(default=1, ge=1, le=6, description="threads the CPU work runs on in parallel")
+    base_memory_mb: int = Field(
+        default=40, ge=1, description="memory of the runtime and code, used by every invocation"
+    )
+    working_set_mb: float = Field(
+        default=10.0, ge=0, description="memory an invocation allocates on top of the base, times the payload scale"
+    )
+    cold_start_ms: float = Field(
+        default=150.0, ge=0, le=10_000, description="Init Duration of a new environment at 128 MB"
+    )
+    noise: float = Field(default=0.05, ge=0, le=1, description="sigma of the lognormal factor on each Duration")
+    seed: int = Field(default=0, description="seed of the noise and the errors; same seed, same sequence")
+    error_rate: float = Field(default=0.0, ge=0, le=1, description="share of invocations that fail with error_type")
+    error_type: str = Field(default="Function.Error", min_length=1, description="errorType of those failures")
+    log_format: Literal["Text", "JSON"] = Field(
+        default="Text", description="Lambda's LoggingConfig.LogFormat: REPORT line, or platform.* JSON records"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("preset") not in PROFILE_PRESETS:
+            return data  # no preset, or an unknown one that field validation reports
+        names = {info.alias or name: name for name, info in cls.model_fields.items()}
+        given = {names.get(key, key): value for key, value in data.items()}
+        return {**PROFILE_PRESETS[data["preset"]], **given}
 
 
 class SimulatedFunction(_Spec):
@@ -30,6 +100,9 @@ class SimulatedFunction(_Spec):
     state: Literal["Active", "Pending"] = "Active"
     pending_seconds: float = Field(default=0.0, ge=0, description="how long a Pending function stays Pending")
     aliases: list[str] = []
+    profile: FunctionProfile | None = Field(
+        default=None, description="how invocations behave; none: FunctionProfile() (a light function)"
+    )
 
 
 class RevokedPermission(_Spec):
@@ -42,7 +115,9 @@ class RevokedPermission(_Spec):
 class Fault(_Spec):
     """Answer matching requests with an AWS error instead of serving them."""
 
-    service: str = Field(description="botocore service id: lambda, iam, dynamodb, stepfunctions, …")
+    service: Literal["lambda", "iam", "sts", "dynamodb", "sfn", "cloudwatch-logs"] = Field(
+        description="botocore service id of the requests to fail"
+    )
     action: str = Field(default="*", description="API operation, e.g. UpdateFunctionConfiguration; * for all")
     code: str = Field(description="AWS error code, e.g. TooManyRequestsException, ServiceException")
     status: int = Field(default=400, ge=400, le=599)

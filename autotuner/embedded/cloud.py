@@ -29,6 +29,7 @@ from autotuner.embedded.account import SimulatedAccount
 from autotuner.embedded.interceptor import Interceptor, unlogged
 from autotuner.embedded.lambda_service import LambdaEmulation
 from autotuner.embedded.runtime import InProcessRuntime
+from autotuner.embedded.simulated_function import LambdaSimulator
 from autotuner.embedded.stack import DeployedStack, deploy_stack
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +51,7 @@ class EmbeddedAws:
             memory_quota_mb=self.account.memory_quota_mb, update_seconds=self.account.update_seconds
         )
         self.runtime = InProcessRuntime(self.account.region, self.account.account_id)
+        self.simulator = LambdaSimulator()  # the simulated targets' invocations
         self.stack: DeployedStack | None = None
         self.retry_wait_seconds = 0.0
         self._mock: Any = None
@@ -182,6 +184,9 @@ class EmbeddedAws:
                 EphemeralStorage={"Size": function.ephemeral_storage},
                 Tags={**function.tags, "embedded:simulated": "true"},
                 Description="Simulated target function (embedded AWS)",
+            )
+            self.lambda_emulation.set_invoker(
+                self.account.account_id, self.account.region, function.name, self.simulator.invoker(function.profile)
             )
             for alias in function.aliases:
                 version = lam.publish_version(FunctionName=function.name)["Version"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -164,10 +165,10 @@ def _error_response(url: str, service: str, fault: Fault) -> AWSResponse:
             f"<Code>{fault.code}</Code><Message>{fault.message}</Message></Error>"
             "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
         )
-        headers = {"Content-Type": "text/xml"}
+        headers = {"Content-Type": "text/xml", "x-amzn-RequestId": str(uuid.uuid4())}
     else:
         content_type = "application/json" if protocol == "rest-json" else "application/x-amz-json-1.0"
-        headers = {"Content-Type": content_type, "x-amzn-ErrorType": fault.code}
+        headers = {"Content-Type": content_type, "x-amzn-ErrorType": fault.code, "x-amzn-RequestId": str(uuid.uuid4())}
         body = json.dumps({"__type": fault.code, "message": fault.message, "Type": "User"})
     return AWSResponse(url, fault.status, headers, MockRawResponse(body))
 

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from moto.awslambda.exceptions import (
     InvalidParameterValueException,
@@ -25,6 +26,7 @@ from moto.awslambda.exceptions import (
     PreconditionFailedException,
 )
 from moto.awslambda.models import LambdaBackend, LambdaFunction
+from moto.awslambda.responses import LambdaResponse
 
 
 class _ResourceConflict(LambdaClientError):
@@ -143,6 +145,29 @@ class LambdaEmulation:
             response_headers["Content-Length"] = str(len(result.payload))
             return result.payload
 
+        original_invoke_response = LambdaResponse.invoke
+
+        def invoke_response(response: LambdaResponse) -> Any:
+            # moto reads the query parameter as "qualifier"; botocore sends "Qualifier", so an
+            # invoke of a version or alias would silently run $LATEST.
+            if "Qualifier" in response.querystring:
+                response.querystring.setdefault("qualifier", response.querystring["Qualifier"])
+            return original_invoke_response(response)
+
+        def by_function_name(method_name: str) -> Any:
+            original = getattr(LambdaBackend, method_name)
+
+            # moto keys these listings by bare name and does not URL-decode the path, so a
+            # function ARN (what the tuner passes, as AWS allows) would find nothing.
+            def listing(backend: LambdaBackend, function_name: str) -> Any:
+                name = backend.get_function(unquote(function_name)).function_name
+                return original(backend, name)
+
+            return listing
+
+        for method_name in ("list_aliases", "list_versions_by_function"):
+            self._patch(LambdaBackend, method_name, by_function_name(method_name))
+        self._patch(LambdaResponse, "invoke", invoke_response)
         self._patch(LambdaFunction, "get_configuration", get_configuration)
         self._patch(LambdaBackend, "update_function_configuration", update_function_configuration)
         self._patch(LambdaBackend, "publish_version", publish_version)

@@ -3,13 +3,14 @@
 from time import perf_counter
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from autotuner_core.clients import aws_client
 from autotuner_core.discovery import discover
 from autotuner_core.models import DiscoveryResult, PreflightResult, parse_event
 from autotuner_core.observability import bind_execution, logger, metrics, tracer
 from autotuner_core.settings import Settings
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 SETTINGS = Settings.from_env()
 

@@ -3,13 +3,14 @@
 from collections import Counter
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from autotuner_core.clients import aws_client
 from autotuner_core.models import RecordEvent, RecordResponse, parse_event
 from autotuner_core.observability import bind_execution, count, logger, metrics, tracer
 from autotuner_core.records import build_records, now_utc, outcome_of, write_records
 from autotuner_core.settings import Settings
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 SETTINGS = Settings.from_env()
 

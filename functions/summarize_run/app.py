@@ -2,10 +2,11 @@
 
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from autotuner_core.models import SummarizeEvent, parse_event
 from autotuner_core.observability import bind_execution, logger, tracer
 from autotuner_core.summary import summarize
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 @logger.inject_lambda_context

@@ -3,12 +3,13 @@
 from time import perf_counter
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from autotuner_core.clients import aws_client
 from autotuner_core.models import TargetTask, UpdateResult, parse_event
 from autotuner_core.observability import bind_execution, logger, tracer
 from autotuner_core.settings import Settings
-from autotuner_core.updater import apply_memory
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from autotuner_core.updater import apply_memory, point_alias
 
 SETTINGS = Settings.from_env()
 
@@ -20,7 +21,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     task = parse_event(TargetTask, event)
     bind_execution(task.execution.arn)
     tracer.put_annotation("target", task.target.ref.name)
-    outcome, after = apply_memory(aws_client("lambda"), task, SETTINGS)
+    client = aws_client("lambda")
+    outcome, after = apply_memory(client, task, SETTINGS)
+    alias = point_alias(client, task, after)
     elapsed_ms = (perf_counter() - started) * 1000
     logger.info(
         "configuration %s",
@@ -32,11 +35,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         },
     )
     return UpdateResult(
-        execution=task.execution,
-        request=task.request,
-        target=task.target,
+        **task.model_dump(exclude={"timings"}),
         outcome=outcome,
         before=task.target.configuration,
         after=after,
+        alias=alias,
         timings=task.timings.model_copy(update={"update_configuration_ms": round(elapsed_ms, 1)}),
     ).dump()

@@ -3,13 +3,14 @@
 from time import perf_counter
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from autotuner_core.clients import aws_client
 from autotuner_core.models import PreflightResult, StageTimings, ValidateEvent, parse_event, parse_request
 from autotuner_core.observability import bind_execution, logger, metrics, tracer
 from autotuner_core.preflight import required_permissions, resolve_targets, simulate
 from autotuner_core.settings import Settings
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 SETTINGS = Settings.from_env()
 
@@ -23,7 +24,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     bind_execution(envelope.execution.arn)
     request = parse_request(envelope.input)
     targets = resolve_targets(request, function_arn=context.invoked_function_arn)
-    checks = required_permissions(request, targets, SETTINGS)
+    checks = required_permissions(request, targets, SETTINGS, execution_arn=envelope.execution.arn)
     calls = simulate(aws_client("iam"), checks)
     elapsed_ms = (perf_counter() - started) * 1000
     metrics.add_metric(name="PermissionCheckDuration", unit=MetricUnit.Milliseconds, value=elapsed_ms)

@@ -33,6 +33,26 @@ FUNCTION_ACTIONS: dict[str, set[str]] = {
         "lambda:GetFunction",
         "lambda:GetFunctionConfiguration",
         "lambda:UpdateFunctionConfiguration",
+        "lambda:PublishVersion",
+        "lambda:GetAlias",
+        "lambda:CreateAlias",
+        "lambda:UpdateAlias",
+    },
+    "PrepareMeasurementFunction": {
+        "lambda:GetFunction",
+        "lambda:UpdateFunctionConfiguration",
+        "lambda:PublishVersion",
+        "lambda:CreateAlias",
+    },
+    "MeasureConfigurationFunction": {"lambda:InvokeFunction"},
+    "AnalyzeMeasurementsFunction": set(),
+    "CleanupMeasurementFunction": {
+        "lambda:GetFunction",
+        "lambda:ListAliases",
+        "lambda:ListVersionsByFunction",
+        "lambda:DeleteAlias",
+        "lambda:UpdateFunctionConfiguration",
+        "lambda:DeleteFunction",
     },
     "RecordResultFunction": {"dynamodb:PutItem"},
     "SummarizeRunFunction": set(),
@@ -54,7 +74,7 @@ KNOWN_MANAGED_POLICIES: dict[str, set[str]] = {
 }
 BROAD_POLICY_MARKERS = ("FullAccess", "AdministratorAccess", "PowerUser")
 
-# The state machine's role: invoke the five functions, deliver its execution logs, write traces.
+# The state machine's role: invoke the tuner's functions, deliver its execution logs, write traces.
 STATE_MACHINE_LOG_DELIVERY = {
     "logs:CreateLogDelivery",
     "logs:GetLogDelivery",
@@ -297,7 +317,7 @@ def test_each_function_role_holds_only_its_own_actions(cfn: dict[str, Any], func
 
 
 def test_function_roles_are_not_shared(cfn: dict[str, Any]) -> None:
-    # Given the five functions
+    # Given the tuner's functions
     # When their roles are looked up
     roles = [_role_id(cfn, function_id) for function_id in FUNCTION_ACTIONS]
     # Then each function has a role of its own (permissions cannot leak between them)
@@ -315,7 +335,7 @@ def test_state_machine_may_invoke_only_the_tuner_functions(cfn: dict[str, Any]) 
         if "lambda:InvokeFunction" in _actions(statement):
             for resource in _branches(statement["Resource"]):
                 invoked.add(resource["Fn::Sub"][1]["functionName"]["Ref"])
-    # Then it can invoke the five tuner functions and nothing else, deliver its logs and write traces
+    # Then it can invoke the tuner's functions and nothing else, deliver its logs and write traces
     assert actions == {"lambda:InvokeFunction"} | STATE_MACHINE_LOG_DELIVERY | XRAY_WRITE
     assert invoked == set(FUNCTION_ACTIONS)
 

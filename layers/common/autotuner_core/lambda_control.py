@@ -7,13 +7,15 @@ every update the tuner makes.
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from autotuner_core.aws_errors import aws_call
-from autotuner_core.errors import InvalidConfigurationError, UpdateInProgressError
+from autotuner_core.errors import FunctionNotFoundError, InvalidConfigurationError, UpdateInProgressError
 from autotuner_core.models import FunctionConfiguration
 
 
@@ -85,3 +87,98 @@ def update_memory(client: Any, arn: str, memory_size: int, revision_id: str | No
         kwargs["RevisionId"] = revision_id
     with aws_call("lambda:UpdateFunctionConfiguration", arn):
         client.update_function_configuration(**kwargs)
+
+
+def update_configuration(client: Any, arn: str, changes: dict[str, Any], revision_id: str | None) -> dict[str, Any]:
+    """UpdateFunctionConfiguration with any settings, guarded by RevisionId when one is given."""
+    kwargs: dict[str, Any] = {"FunctionName": arn, **changes}
+    if revision_id:
+        kwargs["RevisionId"] = revision_id
+    with aws_call("lambda:UpdateFunctionConfiguration", arn):
+        return client.update_function_configuration(**kwargs)
+
+
+def publish_version(client: Any, arn: str, description: str, revision_id: str | None = None) -> str:
+    """Publish $LATEST as a version; RevisionId makes sure it is the configuration we just set."""
+    kwargs: dict[str, Any] = {"FunctionName": arn, "Description": description}
+    if revision_id:
+        kwargs["RevisionId"] = revision_id
+    with aws_call("lambda:PublishVersion", arn):
+        return str(client.publish_version(**kwargs)["Version"])
+
+
+def put_alias(client: Any, arn: str, name: str, version: str) -> None:
+    """Point alias ``name`` at ``version``, creating the alias if it does not exist."""
+    try:
+        with aws_call("lambda:GetAlias", f"{arn}:{name}"):
+            client.get_alias(FunctionName=arn, Name=name)
+        exists = True
+    except FunctionNotFoundError:
+        exists = False
+    action = "lambda:UpdateAlias" if exists else "lambda:CreateAlias"
+    with aws_call(action, f"{arn}:{name}"):
+        if exists:
+            client.update_alias(FunctionName=arn, Name=name, FunctionVersion=version)
+        else:
+            client.create_alias(FunctionName=arn, Name=name, FunctionVersion=version)
+
+
+def create_alias(client: Any, arn: str, name: str, version: str, description: str) -> None:
+    with aws_call("lambda:CreateAlias", f"{arn}:{name}"):
+        client.create_alias(FunctionName=arn, Name=name, FunctionVersion=version, Description=description)
+
+
+def list_aliases(client: Any, arn: str) -> list[dict[str, Any]]:
+    aliases: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"FunctionName": arn}
+    while True:
+        with aws_call("lambda:ListAliases", arn):
+            page = client.list_aliases(**kwargs)
+        aliases.extend(page.get("Aliases", []))
+        if not page.get("NextMarker"):
+            return aliases
+        kwargs["Marker"] = page["NextMarker"]
+
+
+def list_versions(client: Any, arn: str) -> list[dict[str, Any]]:
+    versions: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"FunctionName": arn}
+    while True:
+        with aws_call("lambda:ListVersionsByFunction", arn):
+            page = client.list_versions_by_function(**kwargs)
+        versions.extend(page.get("Versions", []))
+        if not page.get("NextMarker"):
+            return versions
+        kwargs["Marker"] = page["NextMarker"]
+
+
+def delete_alias(client: Any, arn: str, name: str) -> None:
+    with aws_call("lambda:DeleteAlias", f"{arn}:{name}"):
+        client.delete_alias(FunctionName=arn, Name=name)
+
+
+def delete_version(client: Any, arn: str, version: str) -> None:
+    """Delete one published version; never the function itself (a qualifier is required)."""
+    if not version or version == "$LATEST":
+        raise ValueError("delete_version needs a published version number")
+    with aws_call("lambda:DeleteFunction", f"{arn}:{version}"):
+        client.delete_function(FunctionName=arn, Qualifier=version)
+
+
+def invoke(client: Any, arn: str, qualifier: str, payload: bytes) -> tuple[str | None, dict[str, Any] | None, str]:
+    """Invoke synchronously with the log tail. Returns (errorType or None, error body, decoded log tail)."""
+    with aws_call("lambda:InvokeFunction", f"{arn}:{qualifier}"):
+        response = client.invoke(
+            FunctionName=arn, Qualifier=qualifier, InvocationType="RequestResponse", LogType="Tail", Payload=payload
+        )
+    body = response["Payload"].read()
+    tail = base64.b64decode(response.get("LogResult") or "").decode("utf-8", errors="replace")
+    if not response.get("FunctionError"):
+        return None, None, tail
+    try:
+        error = json.loads(body)
+    except ValueError:
+        error = {"errorMessage": body.decode("utf-8", errors="replace")[:500]}
+    if not isinstance(error, dict):
+        error = {"errorMessage": str(error)[:500]}
+    return str(error.get("errorType") or response["FunctionError"]), error, tail

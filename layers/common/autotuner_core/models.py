@@ -7,11 +7,22 @@ so it reads like ``GetFunctionConfiguration``.
 
 from __future__ import annotations
 
+import json
 import re
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel, to_pascal
 
 from autotuner_core.errors import InvalidInputError
@@ -62,14 +73,141 @@ def _function_reference(text: str) -> str:
 FunctionReference = Annotated[str, Field(strict=True), AfterValidator(_function_reference)]
 
 
+class Strategy(StrEnum):
+    COST = "cost"  # cheapest per invocation
+    SPEED = "speed"  # fastest (trimmed mean duration)
+    BALANCED = "balanced"  # weighted: balancedWeight 0 = speed ... 1 = cost
+
+
+# Named candidate sets. "standard" is AWS Lambda Power Tuning's default list plus 1,769 MB
+# (one full vCPU); "cpu" follows the vCPU steps; "fine" is every 64 MB up to 3,008 MB.
+MEMORY_PRESETS: dict[str, tuple[int, ...]] = {
+    "standard": (128, 256, 512, 1024, 1536, 1769, 3008),
+    "cpu": (512, 1024, 1769, 3008, 5307, 7076, 8845, 10240),
+    "fine": tuple(range(128, 3009, 64)),
+}
+MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024  # synchronous Invoke request limit
+MAX_CANDIDATES = 48
+_ALIAS = re.compile(r"^(?!\d+$)[a-zA-Z0-9_-]{1,128}$")
+
+
+def _expand_preset(value: Any) -> Any:
+    if isinstance(value, str):
+        if value not in MEMORY_PRESETS:
+            raise ValueError(
+                f"{value!r:.40} is not a preset; use one of {', '.join(MEMORY_PRESETS)} or a list of sizes"
+            )
+        return list(MEMORY_PRESETS[value])
+    return value
+
+
+class WeightedPayload(Document):
+    model_config = ConfigDict(frozen=True)
+
+    payload: Any
+    weight: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+def _alias_name(name: str) -> str:
+    if not _ALIAS.match(name) or name == "$LATEST":
+        raise ValueError(f"{name!r:.80} is not a Lambda alias name (1-128 of a-z A-Z 0-9 - _, not only digits)")
+    return name
+
+
 class TuningRequest(Document):
     """The execution input a user writes (README: "Execution input")."""
 
     model_config = ConfigDict(frozen=True)
 
     targets: list[FunctionReference] = Field(min_length=1, max_length=MAX_EXPLICIT_TARGETS)
-    memory_size: MemorySize
+    memory_size: MemorySize | None = None
+    memory_sizes: Annotated[list[MemorySize], BeforeValidator(_expand_preset)] = list(MEMORY_PRESETS["standard"])
+    invocations: Annotated[int, Field(strict=True, ge=5, le=1000)] = 10
+    payload: Any = Field(default_factory=dict)
+    parallel_invocation: StrictBool = False
+    strategy: Strategy = Strategy.COST
+    balanced_weight: Annotated[float, Field(ge=0, le=1)] = 0.5
+    discard_top_bottom: Annotated[float, Field(ge=0, le=0.4)] = 0.2
+    only_cold_starts: StrictBool = False
+    allowed_exceptions: list[Annotated[str, Field(min_length=1, max_length=200)]] = []
     apply: StrictBool = False
+    alias: Annotated[str, AfterValidator(_alias_name)] | None = None
+
+    @field_validator("memory_sizes")
+    @classmethod
+    def _sizes(cls, sizes: list[int]) -> list[int]:
+        if not sizes:
+            raise ValueError(f"list at least one memory size, or name a preset: {', '.join(MEMORY_PRESETS)}")
+        if len(set(sizes)) != len(sizes):
+            raise ValueError(f"duplicate memory sizes {sorted({s for s in sizes if sizes.count(s) > 1})}")
+        if len(sizes) > MAX_CANDIDATES:
+            raise ValueError(f"at most {MAX_CANDIDATES} memory sizes, got {len(sizes)}")
+        return sorted(sizes)
+
+    @field_validator("payload")
+    @classmethod
+    def _payload(cls, payload: Any) -> Any:
+        if isinstance(payload, list):
+            # A list is a weighted payload, as in AWS Lambda Power Tuning; a JSON array meant
+            # as the payload itself is written as [{"payload": [...], "weight": 1}].
+            if not payload:
+                raise ValueError("a weighted payload list needs at least one {payload, weight} item")
+            items, problems = [], []
+            for index, item in enumerate(payload):
+                try:
+                    items.append(WeightedPayload.model_validate(item))
+                except ValidationError as error:
+                    problems += [
+                        f"[{index}]{_path(problem['loc'], nested=True)}: {problem['msg']}" for problem in error.errors()
+                    ]
+            if problems:
+                raise ValueError("weighted payload " + "; ".join(problems))
+            payload = items
+        for index, text in _string_payloads(payload):
+            try:
+                json.loads(text)
+            except ValueError:
+                where = f"[{index}].payload: " if index is not None else ""
+                raise ValueError(
+                    f"{where}a string payload is the JSON text sent to the function and must parse as JSON "
+                    f"(got {text!r:.40}); to send a JSON string, quote it inside the string"
+                ) from None
+        size = len(json.dumps(_plain_payload(payload)).encode("utf-8"))
+        if size > MAX_INVOKE_PAYLOAD_BYTES:
+            raise ValueError(
+                f"{size} bytes is over Lambda's synchronous invoke limit of {MAX_INVOKE_PAYLOAD_BYTES} bytes"
+            )
+        return payload
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TuningRequest:
+        if isinstance(self.payload, list) and len(self.payload) > self.invocations:
+            raise ValueError(
+                f"payload: {len(self.payload)} weighted payloads need at least as many invocations "
+                f"(invocations is {self.invocations})"
+            )
+        if self.alias is not None and not self.apply:
+            raise ValueError("alias: an alias is only moved when apply is true")
+        return self
+
+    @property
+    def fixed(self) -> bool:
+        """A fixed memory size was asked for: no measurement, just apply it."""
+        return self.memory_size is not None
+
+
+def _string_payloads(payload: Any) -> list[tuple[int | None, str]]:
+    if isinstance(payload, str):
+        return [(None, payload)]
+    if isinstance(payload, list):
+        return [(index, item.payload) for index, item in enumerate(payload) if isinstance(item.payload, str)]
+    return []
+
+
+def _plain_payload(payload: Any) -> Any:
+    if isinstance(payload, list):
+        return [item.model_dump() if isinstance(item, BaseModel) else item for item in payload]
+    return payload
 
 
 class TargetRef(Document):
@@ -119,10 +257,17 @@ def parse_request(raw: Any) -> TuningRequest:
         ) from None
 
 
-def _describe(problem: Any) -> str:
+def _path(loc: tuple[Any, ...], nested: bool = False) -> str:
     path = ""
-    for part in problem["loc"]:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    for part in loc:
+        if isinstance(part, str) and ("[" in part or part.startswith("function-")):
+            continue  # pydantic's validator/union branch labels, not field names
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path or nested else str(part))
+    return path
+
+
+def _describe(problem: Any) -> str:
+    path = _path(problem["loc"])
     message = problem["msg"].removeprefix("Value error, ")
     if problem["type"] == "extra_forbidden":
         message = "unknown field"
@@ -155,6 +300,7 @@ class FunctionConfiguration(BaseModel):
     timeout: int
     architectures: list[str] = ["x86_64"]
     ephemeral_storage: int = 512
+    description: str | None = None
     revision_id: str | None = None
     state: str | None = None
     last_update_status: str | None = None
@@ -176,11 +322,71 @@ class DiscoveredTarget(Document):
     tags: dict[str, str] = {}
 
 
+class Candidate(Document):
+    """One memory size to measure, and the temporary version/aliases that carry it."""
+
+    memory_size: int
+    current: bool = False  # the target's configuration before the run: the comparison baseline
+    version: str | None = None
+    aliases: list[str] = []  # one alias, or one per invocation when only cold starts are measured
+    excluded: str | None = None  # why it is not measured (e.g. the account's memory quota)
+
+
+class InvocationSample(Document):
+    """One invocation, as its REPORT line tells it."""
+
+    duration_ms: float
+    billed_duration_ms: float
+    memory_size_mb: int
+    max_memory_used_mb: int | None = None
+    init_duration_ms: float | None = None  # present only on a cold start
+    error: str | None = None  # the function's errorType, if it failed
+
+
+class ConfigurationStats(Document):
+    """What one memory size did: durations after trimming, percentiles, errors, cost."""
+
+    memory_size: int
+    current: bool = False
+    invocations: int = 0
+    errors: int = 0
+    error_types: list[str] = []
+    cold_starts: int = 0
+    cold_start_share: float = 0.0
+    mean_ms: float | None = None  # trimmed mean of Duration
+    p50_ms: float | None = None
+    p90_ms: float | None = None
+    p99_ms: float | None = None
+    billed_mean_ms: float | None = None
+    max_memory_used_mb: int | None = None
+    cost_per_invocation_usd: float | None = None
+    cost_per_million_usd: float | None = None
+    excluded: str | None = None
+
+
+class Recommendation(Document):
+    """The winner for the strategy, against the configuration the target had."""
+
+    strategy: Strategy
+    balanced_weight: float | None = None
+    memory_size: int
+    current_memory_size: int
+    mean_ms: float
+    cost_per_invocation_usd: float
+    current_mean_ms: float | None = None
+    current_cost_per_invocation_usd: float | None = None
+    speed_change_pct: float | None = None  # negative: faster
+    cost_change_pct: float | None = None  # negative: cheaper
+    projected_change_per_million_usd: float | None = None  # negative: saves money
+    summary: str
+
+
 class StageTimings(Document):
     """Milliseconds each completed stage took; a missing stage did not complete."""
 
     validate_permissions_ms: float | None = None
     discover_resources_ms: float | None = None
+    measurement_ms: float | None = None
     update_configuration_ms: float | None = None
 
 
@@ -212,22 +418,33 @@ class DiscoveryResult(Document):
 
 
 class TargetTask(Document):
-    """One Map iteration's input: a discovered target and the run it belongs to."""
+    """One target's document through its Map iteration: grows as measurement proceeds."""
 
     execution: ExecutionRef
     request: TuningRequest
     target: DiscoveredTarget
     timings: StageTimings
+    candidates: list[Candidate] | None = None
+    measurement_started_ms: float | None = None
+    configurations: list[ConfigurationStats] | None = None
+    recommendation: Recommendation | None = None
+    cleanup: dict[str, Any] | None = None
 
 
-class UpdateResult(Document):
+class MeasureTask(Document):
+    """One iteration of the measurement Map: one candidate of one target."""
+
     execution: ExecutionRef
     request: TuningRequest
     target: DiscoveredTarget
+    candidate: Candidate
+
+
+class UpdateResult(TargetTask):
     outcome: Outcome
     before: FunctionConfiguration
     after: FunctionConfiguration
-    timings: StageTimings
+    alias: str | None = None  # the alias now pointing at a version with the new configuration
 
 
 class StepError(BaseModel):
@@ -252,11 +469,18 @@ class RecordEvent(Document):
     targets: list[DiscoveredTarget] | list[TargetRef] | None = None
     permission_checks: int | None = None
     target: DiscoveredTarget | None = None
+    candidates: list[Candidate] | None = None
+    measurement_started_ms: float | None = None
+    configurations: list[ConfigurationStats] | None = None
+    recommendation: Recommendation | None = None
+    cleanup: dict[str, Any] | None = None
     outcome: Outcome | None = None
     before: FunctionConfiguration | None = None
     after: FunctionConfiguration | None = None
+    alias: str | None = None
     timings: StageTimings = StageTimings()
     error: StepError | None = None
+    cleanup_error: StepError | None = None  # clean-up after a failure failed too: say so in the record
 
 
 class TargetOutcome(Document):
@@ -268,6 +492,8 @@ class TargetOutcome(Document):
     memory_after: int | None = None
     error_type: str | None = None
     error_message: str | None = None
+    recommendation: Recommendation | None = None
+    configurations: list[ConfigurationStats] | None = None
 
 
 class RecordResponse(Document):
@@ -295,3 +521,13 @@ def parse_event(model: type[M], event: Any) -> M:
     except ValidationError as error:
         problems = [_describe(problem) for problem in error.errors()]
         raise InvalidInputError(f"invalid {model.__name__} document: " + "; ".join(problems), problems) from None
+
+
+class RunCost(Document):
+    """What the run itself costs: Step Functions transitions plus the target's invocations."""
+
+    state_transitions: int
+    target_invocations: int
+    step_functions_usd: float
+    target_invocations_usd: float
+    total_usd: float

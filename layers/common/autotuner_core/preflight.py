@@ -12,6 +12,7 @@ from typing import Any
 
 from autotuner_core.aws_errors import aws_call
 from autotuner_core.errors import InvalidInputError, PermissionDeniedError
+from autotuner_core.measurement import alias_name, run_token
 from autotuner_core.models import PermissionCheck, TargetRef, TuningRequest, parse_target
 from autotuner_core.settings import Settings
 
@@ -46,35 +47,64 @@ def resolve_targets(request: TuningRequest, *, function_arn: str) -> list[Target
     return targets
 
 
-def required_permissions(request: TuningRequest, targets: list[TargetRef], settings: Settings) -> list[PermissionCheck]:
-    """Every (role, action, resource) this run will use, and nothing it will not."""
-    read_arns = sorted({target.qualified_arn for target in targets} | {target.arn for target in targets})
+def required_permissions(
+    request: TuningRequest, targets: list[TargetRef], settings: Settings, *, execution_arn: str = ""
+) -> list[PermissionCheck]:
+    """Every (role, action, resource) this run will use, and nothing it will not.
+
+    Changes are simulated as for a target carrying the tag the template requires (when it
+    requires one); discovery then refuses an untagged target by name, before any change.
+    """
+    arns = sorted({target.arn for target in targets})
+    read_arns = sorted({target.qualified_arn for target in targets} | set(arns))
+    tagged = {f"aws:ResourceTag/{settings.target_tag_key}": settings.target_tag_value} if settings.tag_scoped else {}
     checks = [
         PermissionCheck(role_arn=settings.discover_role_arn, actions=["lambda:GetFunction"], resources=read_arns),
+        PermissionCheck(role_arn=settings.update_role_arn, actions=["lambda:GetFunction"], resources=arns),
         PermissionCheck(
-            role_arn=settings.update_role_arn,
-            actions=["lambda:GetFunction"],
-            resources=sorted({target.arn for target in targets}),
-        ),
-        PermissionCheck(
-            role_arn=settings.record_role_arn,
-            actions=["dynamodb:PutItem"],
-            resources=[settings.run_history_table_arn],
+            role_arn=settings.record_role_arn, actions=["dynamodb:PutItem"], resources=[settings.run_history_table_arn]
         ),
     ]
-    if request.apply:
-        # The updater's policy may require a tag on the target; simulate as for a tagged
-        # target (discovery then refuses untagged ones by name, before any change).
-        context = (
-            {f"aws:ResourceTag/{settings.target_tag_key}": settings.target_tag_value} if settings.tag_scoped else {}
-        )
-        checks.append(
+    if not request.fixed:
+        token = run_token(execution_arn)
+        first_size = request.memory_sizes[0]
+        checks += [
+            PermissionCheck(role_arn=settings.prepare_role_arn, actions=["lambda:GetFunction"], resources=arns),
             PermissionCheck(
-                role_arn=settings.update_role_arn,
-                actions=["lambda:UpdateFunctionConfiguration"],
-                resources=sorted({target.arn for target in targets}),
-                context=context,
-            )
+                role_arn=settings.prepare_role_arn,
+                actions=["lambda:UpdateFunctionConfiguration", "lambda:PublishVersion", "lambda:CreateAlias"],
+                resources=arns,
+                context=tagged,
+            ),
+            PermissionCheck(
+                role_arn=settings.measure_role_arn,
+                actions=["lambda:InvokeFunction"],
+                resources=[f"{arn}:{alias_name(token, first_size)}" for arn in arns],
+            ),
+            PermissionCheck(
+                role_arn=settings.cleanup_role_arn,
+                actions=["lambda:GetFunction", "lambda:ListAliases", "lambda:ListVersionsByFunction"],
+                resources=arns,
+            ),
+            PermissionCheck(
+                role_arn=settings.cleanup_role_arn,
+                actions=["lambda:DeleteAlias", "lambda:UpdateFunctionConfiguration"],
+                resources=arns,
+                context=tagged,
+            ),
+            PermissionCheck(
+                role_arn=settings.cleanup_role_arn,
+                actions=["lambda:DeleteFunction"],
+                resources=[f"{arn}:1" for arn in arns],  # a published version, never the function
+                context=tagged,
+            ),
+        ]
+    if request.apply:
+        changes = ["lambda:UpdateFunctionConfiguration"]
+        if request.alias:
+            changes += ["lambda:PublishVersion", "lambda:GetAlias", "lambda:CreateAlias", "lambda:UpdateAlias"]
+        checks.append(
+            PermissionCheck(role_arn=settings.update_role_arn, actions=changes, resources=arns, context=tagged)
         )
     return checks
 

@@ -13,18 +13,11 @@ from autotuner_core.models import (
     DiscoveredTarget,
     Outcome,
     RecordEvent,
-    StageTimings,
     TargetOutcome,
     parse_target,
 )
 
 NO_TARGET = "(no target)"
-# The stages in flow order, with the timing field each fills in when it completes.
-STAGES = (
-    ("ValidatePermissions", "validate_permissions_ms"),
-    ("DiscoverResources", "discover_resources_ms"),
-    ("UpdateConfiguration", "update_configuration_ms"),
-)
 
 
 def run_key(start_time: str, execution_name: str) -> str:
@@ -32,11 +25,22 @@ def run_key(start_time: str, execution_name: str) -> str:
     return f"{start_time}#{execution_name}"
 
 
-def failed_stage(timings: StageTimings) -> str:
-    """The first stage without a timing is the one that failed."""
-    for stage, field in STAGES:
-        if getattr(timings, field) is None:
-            return stage
+def failed_stage(event: RecordEvent) -> str:
+    """The first stage that did not complete is the one that failed.
+
+    Stages leave their timing when they complete; measurement is skipped when the input
+    names a fixed memory size.
+    """
+    timings = event.timings
+    if timings.validate_permissions_ms is None:
+        return "ValidatePermissions"
+    if timings.discover_resources_ms is None:
+        return "DiscoverResources"
+    measuring = event.request is not None and event.request.memory_size is None
+    if measuring and event.recommendation is None:
+        return "MeasureConfigurations"
+    if timings.update_configuration_ms is None:
+        return "UpdateConfiguration"
     return "RecordResult"
 
 
@@ -91,7 +95,18 @@ def build_records(event: RecordEvent, *, now: datetime, retention_days: int) -> 
         "elapsedMs": round(elapsed_ms, 1),
     }
     if event.request is not None:
-        base["requested"] = {"memorySize": event.request.memory_size, "apply": event.request.apply}
+        # The payload stays out of the record: it can be large and may hold data not meant for logs.
+        base["requested"] = {key: value for key, value in event.request.dump().items() if key != "payload"}
+    if event.configurations:
+        base["configurations"] = [item.dump() for item in event.configurations]
+    if event.recommendation is not None:
+        base["recommendation"] = event.recommendation.dump()
+    if event.alias:
+        base["alias"] = event.alias
+    if event.cleanup:
+        base["cleanup"] = event.cleanup.get("report", event.cleanup)
+    if event.cleanup_error is not None:
+        base["cleanupError"] = f"{event.cleanup_error.error}: {error_message(event.cleanup_error.cause)}"[:2000]
     if event.error is not None:
         policy, category = classify(event.error.error)
         base.update(
@@ -100,7 +115,7 @@ def build_records(event: RecordEvent, *, now: datetime, retention_days: int) -> 
             errorMessage=error_message(event.error.cause)[:2000],
             errorCategory=category.value,
             errorPolicy=policy.value,
-            failedStage=failed_stage(event.timings),
+            failedStage=failed_stage(event),
             timeToFailureMs=round(elapsed_ms, 1),
         )
     else:
@@ -120,7 +135,10 @@ def build_records(event: RecordEvent, *, now: datetime, retention_days: int) -> 
 
 
 def outcome_of(record: dict[str, Any]) -> TargetOutcome:
+    plain = json.loads(json.dumps(record, default=float))
     return TargetOutcome(
+        recommendation=plain.get("recommendation"),
+        configurations=plain.get("configurations"),
         target=record["target"],
         outcome=Outcome(record["outcome"]),
         memory_before=(record.get("before") or {}).get("MemorySize"),

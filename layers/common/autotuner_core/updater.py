@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from autotuner_core.errors import InvalidConfigurationError, StaleRevisionError, TargetChangedError
-from autotuner_core.lambda_control import get_function, update_memory, wait_until_settled
+from autotuner_core.lambda_control import get_function, publish_version, put_alias, update_memory, wait_until_settled
 from autotuner_core.models import FunctionConfiguration, Outcome, TargetTask
 from autotuner_core.settings import Settings
 
@@ -14,13 +14,33 @@ from autotuner_core.settings import Settings
 _MAX_REVISION_ATTEMPTS = 3
 
 
+def desired_memory(task: TargetTask) -> int:
+    """The size asked for in the input, or the measured winner."""
+    if task.request.memory_size is not None:
+        return task.request.memory_size
+    if task.recommendation is None:
+        raise InvalidConfigurationError(f"{task.target.ref.arn}: no measured winner to apply and no memorySize given")
+    return task.recommendation.memory_size
+
+
+def point_alias(client: Any, task: TargetTask, after: FunctionConfiguration) -> str | None:
+    """Publish the live configuration as a version and point the requested alias at it."""
+    alias = task.request.alias
+    if alias is None or not task.request.apply:
+        return None
+    arn = task.target.ref.arn
+    version = publish_version(client, arn, f"lambda-autotuner: {after.memory_size} MB", after.revision_id)
+    put_alias(client, arn, alias, version)
+    return alias
+
+
 def apply_memory(client: Any, task: TargetTask, settings: Settings) -> tuple[Outcome, FunctionConfiguration]:
     """Bring the target to the requested memory size. Returns the outcome and the configuration after.
 
     Dry run (``apply: false``) makes no call at all and reports the configuration it would set.
     """
     before = task.target.configuration
-    desired = task.request.memory_size
+    desired = desired_memory(task)
     if before.memory_size == desired:
         return Outcome.UNCHANGED, before
     if not task.request.apply:

@@ -1,0 +1,36 @@
+"""CleanupMeasurement: delete this run's temporary aliases and versions, restore $LATEST.
+
+Runs after every measurement, on success and after any failure, and is safe to run twice.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from autotuner_core.clients import aws_client
+from autotuner_core.measurement import clean_up
+from autotuner_core.models import RecordEvent, parse_event
+from autotuner_core.observability import bind_execution, logger, tracer
+from autotuner_core.settings import Settings
+
+SETTINGS = Settings.from_env()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # RecordEvent: on the failure path the document also carries the error being handled.
+    document = parse_event(RecordEvent, event)
+    bind_execution(document.execution.arn)
+    if document.target is None or document.request is None:
+        return {"aliasesDeleted": 0, "versionsDeleted": 0, "restored": False, "note": "no target to clean"}
+    report = clean_up(
+        aws_client("lambda"),
+        document.target.ref.arn,
+        document.target.configuration,
+        document.request.memory_sizes,
+        document.execution.arn,
+        SETTINGS,
+    )
+    logger.info("cleaned up", extra={"target": document.target.ref.arn, **report.dump()})
+    return report.dump()

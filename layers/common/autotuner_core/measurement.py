@@ -1,0 +1,246 @@
+"""Measuring a target at candidate memory sizes, and always leaving it as it was found.
+
+Each candidate size gets a published version and a temporary alias, created one after
+another (``$LATEST`` can only change one update at a time); the aliases are then invoked,
+possibly in parallel, while ``$LATEST`` is already back at its original configuration.
+Everything temporary carries this execution's token, so clean-up finds it by name and by
+version description even after a crash, and never touches anything else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from autotuner_core.errors import InvalidConfigurationError, StaleRevisionError, TargetChangedError
+from autotuner_core.lambda_control import (
+    create_alias,
+    delete_alias,
+    delete_version,
+    get_function,
+    invoke,
+    list_aliases,
+    list_versions,
+    publish_version,
+    update_configuration,
+    wait_until_settled,
+)
+from autotuner_core.models import (
+    Candidate,
+    ConfigurationStats,
+    Document,
+    FunctionConfiguration,
+    InvocationSample,
+    TuningRequest,
+    WeightedPayload,
+)
+from autotuner_core.settings import Settings
+
+_MAX_PARALLEL_INVOCATIONS = 16
+
+
+def run_token(execution_arn: str) -> str:
+    """Eight hex characters naming this execution's temporary versions and aliases."""
+    return hashlib.sha256(execution_arn.encode("utf-8")).hexdigest()[:8]
+
+
+def alias_prefix(token: str) -> str:
+    return f"autotuner-{token}-"
+
+
+def alias_name(token: str, memory_size: int, copy: int | None = None) -> str:
+    return f"{alias_prefix(token)}{memory_size}" + (f"-{copy}" if copy is not None else "")
+
+
+def version_marker(token: str) -> str:
+    return f"lambda-autotuner temporary {token}"
+
+
+class CleanupReport(Document):
+    aliases_deleted: int = 0
+    versions_deleted: int = 0
+    restored: bool = False
+    note: str | None = None
+
+
+def prepare_candidates(
+    client: Any,
+    arn: str,
+    original: FunctionConfiguration,
+    request: TuningRequest,
+    execution_arn: str,
+    settings: Settings,
+) -> list[Candidate]:
+    """Publish a version and create a temporary alias per candidate size, then restore ``$LATEST``.
+
+    A size Lambda rejects (over the account's memory quota) is kept as an excluded candidate
+    with Lambda's reason; the others are measured. With ``onlyColdStarts`` each invocation
+    gets its own version (a version starts with no warm environment); the version's
+    Description differs per copy, which is what makes Lambda publish a new one.
+    """
+    token = run_token(execution_arn)
+    marker = version_marker(token)
+    sizes = sorted(set(request.memory_sizes) | {original.memory_size})
+    copies = request.invocations if request.only_cold_starts else 1
+    revision = original.revision_id
+    poll = settings.status_poll_interval_ms / 1000
+    candidates: list[Candidate] = []
+    for size in sizes:
+        aliases: list[str] = []
+        version: str | None = None
+        try:
+            for copy in range(copies):
+                changes: dict[str, Any] = {"MemorySize": size}
+                if copies > 1:
+                    changes["Description"] = f"{marker} {size} MB cold start {copy}"
+                revision = _update(client, arn, changes, revision, original)
+                revision = wait_until_settled(
+                    client, arn, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds
+                ).configuration.revision_id
+                version = publish_version(client, arn, marker, revision)
+                name = alias_name(token, size, copy if copies > 1 else None)
+                create_alias(client, arn, name, version, marker)
+                aliases.append(name)
+        except InvalidConfigurationError as error:
+            candidates.append(
+                Candidate(
+                    memory_size=size, current=size == original.memory_size, excluded=f"Lambda rejected it: {error}"
+                )
+            )
+            continue
+        candidates.append(
+            Candidate(memory_size=size, current=size == original.memory_size, version=version, aliases=aliases)
+        )
+    restore_latest(client, arn, original, settings, revision=revision)
+    return candidates
+
+
+def _update(
+    client: Any, arn: str, changes: dict[str, Any], revision: str | None, original: FunctionConfiguration
+) -> str | None:
+    try:
+        return update_configuration(client, arn, changes, revision).get("RevisionId")
+    except StaleRevisionError:
+        raise TargetChangedError(
+            f"{arn} was changed by someone else during measurement; stopping and restoring "
+            f"{original.memory_size} MB where it is still ours to restore"
+        ) from None
+
+
+def restore_latest(
+    client: Any, arn: str, original: FunctionConfiguration, settings: Settings, *, revision: str | None = None
+) -> bool:
+    """Put ``$LATEST`` back to the original memory and description. Returns whether a change was needed."""
+    poll = settings.status_poll_interval_ms / 1000
+    state = wait_until_settled(client, arn, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds)
+    current = state.configuration
+    changes: dict[str, Any] = {}
+    if current.memory_size != original.memory_size:
+        changes["MemorySize"] = original.memory_size
+    if (current.description or "") != (original.description or ""):
+        changes["Description"] = original.description or ""
+    if not changes:
+        return False
+    update_configuration(client, arn, changes, current.revision_id)
+    wait_until_settled(client, arn, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds)
+    return True
+
+
+def payload_sequence(payload: Any, invocations: int) -> list[bytes]:
+    """The payload of each invocation; a weighted list is spread by weight (largest remainder).
+
+    A string payload is JSON text and is sent as written; anything else is serialised.
+    """
+    if not isinstance(payload, list):
+        return [_encode(payload)] * invocations
+    items: list[WeightedPayload] = payload
+    total = sum(item.weight for item in items)
+    exact = [item.weight / total * invocations for item in items]
+    counts = [max(1, int(value)) for value in exact]
+    while sum(counts) > invocations:
+        counts[counts.index(max(counts))] -= 1
+    order = sorted(range(len(items)), key=lambda index: exact[index] - int(exact[index]), reverse=True)
+    for index in order[: invocations - sum(counts)]:
+        counts[index] += 1
+    return [_encode(item.payload) for item, count in zip(items, counts, strict=True) for _ in range(count)]
+
+
+def _encode(payload: Any) -> bytes:
+    return payload.encode("utf-8") if isinstance(payload, str) else json.dumps(payload).encode("utf-8")
+
+
+def invoke_candidate(client: Any, arn: str, candidate: Candidate, request: TuningRequest) -> list[InvocationSample]:
+    """Invoke the candidate's alias(es) ``invocations`` times and read each REPORT line."""
+    from autotuner_core.report_parser import parse_report
+
+    payloads = payload_sequence(request.payload, request.invocations)
+
+    def one(index: int) -> InvocationSample:
+        alias = candidate.aliases[index % len(candidate.aliases)]
+        error_type, _, tail = invoke(client, arn, alias, payloads[index])
+        sample = parse_report(tail)
+        if sample is None:
+            raise InvalidConfigurationError(
+                f"{arn}:{alias} returned no REPORT line in its log tail; the tuner reads Duration from it"
+            )
+        return sample.model_copy(update={"error": error_type})
+
+    if request.parallel_invocation:
+        with ThreadPoolExecutor(max_workers=min(_MAX_PARALLEL_INVOCATIONS, len(payloads))) as pool:
+            return list(pool.map(one, range(len(payloads))))
+    return [one(index) for index in range(len(payloads))]
+
+
+def measure_candidate(
+    client: Any, arn: str, candidate: Candidate, request: TuningRequest, *, region: str, architecture: str
+) -> ConfigurationStats:
+    """Measure one candidate; an excluded one is reported with its reason and not invoked."""
+    from autotuner_core.analysis import configuration_stats
+    from autotuner_core.pricing import lambda_prices
+
+    if candidate.excluded:
+        return ConfigurationStats(
+            memory_size=candidate.memory_size, current=candidate.current, excluded=candidate.excluded
+        )
+    samples = invoke_candidate(client, arn, candidate, request)
+    return configuration_stats(
+        candidate.memory_size,
+        samples,
+        prices=lambda_prices(region, architecture),
+        discard_top_bottom=request.discard_top_bottom,
+        allowed_exceptions=request.allowed_exceptions,
+        current=candidate.current,
+    )
+
+
+def clean_up(
+    client: Any,
+    arn: str,
+    original: FunctionConfiguration,
+    sizes: list[int],
+    execution_arn: str,
+    settings: Settings,
+) -> CleanupReport:
+    """Delete this execution's aliases and versions and restore ``$LATEST``; safe to run twice.
+
+    Memory is restored only if ``$LATEST`` has one of the sizes this run measured: any other
+    size means someone else changed the function since, and their change stands.
+    """
+    token = run_token(execution_arn)
+    report = CleanupReport()
+    for alias in list_aliases(client, arn):
+        if alias["Name"].startswith(alias_prefix(token)):
+            delete_alias(client, arn, alias["Name"])
+            report.aliases_deleted += 1
+    for version in list_versions(client, arn):
+        if version.get("Version") != "$LATEST" and version.get("Description") == version_marker(token):
+            delete_version(client, arn, version["Version"])
+            report.versions_deleted += 1
+    current = get_function(client, arn).configuration
+    if current.memory_size != original.memory_size and current.memory_size not in sizes:
+        report.note = f"$LATEST has {current.memory_size} MB, a size this run did not set; left as it is"
+        return report
+    report.restored = restore_latest(client, arn, original, settings)
+    return report

@@ -1,0 +1,132 @@
+"""Every file under events/ is validated by the code that reads it (house style 7).
+
+EVENT_KINDS maps each kind of file to its validator; a file that matches no kind fails
+``test_every_event_file_has_a_validator``, so a new kind of file must come with a validator.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from samtranslator.yaml_helper import yaml_parse
+
+from autotuner.embedded.account import SimulatedAccount, load_account
+from autotuner_core.errors import InvalidInputError
+from autotuner_core.models import TuningRequest, parse_request
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS = ROOT / "events"
+TEMPLATE = ROOT / "template.yaml"
+
+
+def _execution_input(path: Path) -> TuningRequest:
+    return parse_request(json.loads(path.read_text()))
+
+
+# glob under events/ -> (what the files are, the validator that must accept each one)
+EVENT_KINDS: dict[str, tuple[str, Callable[[Path], Any]]] = {
+    "inputs/*.json": ("execution inputs (autotuner local run --input, start-execution)", _execution_input),
+    "accounts/*.json": ("simulated accounts (autotuner local run --account)", load_account),
+}
+
+
+def _event_files() -> list[Path]:
+    return sorted(path for path in EVENTS.rglob("*") if path.is_file())
+
+
+def _kinds_of(path: Path) -> list[str]:
+    return [pattern for pattern in EVENT_KINDS if path in _files_of(pattern)]
+
+
+def _files_of(pattern: str) -> list[Path]:
+    return sorted(EVENTS.glob(pattern))
+
+
+def _id(path: Path) -> str:
+    return str(path.relative_to(EVENTS))
+
+
+def _plain_name(target: str) -> bool:
+    return ":" not in target  # not an ARN, a partial ARN or a qualified name
+
+
+def _function_name(target: str) -> str:
+    # name | name:qualifier | account:function:name[:qualifier] | arn:...:function:name[:qualifier]
+    parts = target.split(":")
+    if "function" in parts:
+        return parts[parts.index("function") + 1]
+    return parts[0]
+
+
+def _accounts() -> dict[str, SimulatedAccount]:
+    return {_id(path): load_account(path) for path in _files_of("accounts/*.json")}
+
+
+@pytest.mark.parametrize("path", _event_files(), ids=_id)
+def test_every_event_file_has_a_validator(path: Path) -> None:
+    # Given a file under events/
+    # When it is matched against the documented kinds
+    kinds = _kinds_of(path)
+    # Then exactly one kind claims it (otherwise add its kind and validator to EVENT_KINDS)
+    assert len(kinds) == 1, (
+        f"events/{_id(path)} matches {kinds or 'no kind'} of EVENT_KINDS ({sorted(EVENT_KINDS)}); "
+        "give each kind of event file a validator there"
+    )
+
+
+@pytest.mark.parametrize("path", _event_files(), ids=_id)
+def test_every_event_file_is_accepted_by_its_validator(path: Path) -> None:
+    # Given a file under events/ and the validator of its kind
+    kinds = _kinds_of(path)
+    if len(kinds) != 1:
+        pytest.fail(f"events/{_id(path)} has no single kind in EVENT_KINDS")
+    description, validate = EVENT_KINDS[kinds[0]]
+    # When it is validated
+    try:
+        validate(path)
+    except (ValueError, InvalidInputError) as error:
+        problem: Exception | None = error
+    else:
+        problem = None
+    # Then it is accepted
+    assert problem is None, f"events/{_id(path)} is not valid as one of the {description}: {problem}"
+
+
+@pytest.mark.parametrize("path", _files_of("accounts/*.json"), ids=_id)
+def test_revoked_permissions_name_functions_of_the_template(path: Path) -> None:
+    # Given an account file and the functions template.yaml declares
+    account = load_account(path)
+    resources = yaml_parse(TEMPLATE.read_text())["Resources"]
+    functions = {name for name, resource in resources.items() if resource["Type"] == "AWS::Serverless::Function"}
+    # When its revoked permissions are read
+    unknown = sorted({revoked.function for revoked in account.revoke} - functions)
+    # Then each names a function's logical id (the embedded AWS refuses anything else at start)
+    assert not unknown, (
+        f"events/{_id(path)}: revoke names {unknown}, not functions of template.yaml {sorted(functions)}"
+    )
+
+
+@pytest.mark.parametrize("path", [path for path in _files_of("inputs/*.json") if "missing" not in path.name], ids=_id)
+def test_input_targets_exist_in_a_demo_account(path: Path) -> None:
+    # Given an execution input meant to reach existing functions, and every account file
+    request = _execution_input(path)
+    known = {function.name for account in _accounts().values() for function in account.functions}
+    # When its targets given by plain name are looked up
+    absent = sorted(target for target in request.targets if _plain_name(target) and target not in known)
+    # Then each exists in at least one account, so the input can be run locally
+    assert not absent, f"events/{_id(path)}: targets {absent} exist in no file of events/accounts/ ({sorted(known)})"
+
+
+@pytest.mark.parametrize("path", [path for path in _files_of("inputs/*.json") if "missing" in path.name], ids=_id)
+def test_missing_function_inputs_name_functions_no_account_has(path: Path) -> None:
+    # Given an execution input whose purpose is a missing function, and every account file
+    request = _execution_input(path)
+    known = {function.name for account in _accounts().values() for function in account.functions}
+    # When its targets' function names are looked up
+    present = sorted(target for target in request.targets if _function_name(target) in known)
+    # Then none exists, so the input still demonstrates FunctionNotFoundError
+    assert not present, f"events/{_id(path)}: targets {present} exist in events/accounts/, so nothing is missing"
