@@ -125,6 +125,10 @@ class Fault(_Spec):
     times: int | None = Field(default=None, ge=1, description="fail this many matching requests, then serve")
     probability: float | None = Field(default=None, gt=0, le=1, description="fail each request with this chance")
     seed: int = 0
+    caller: str | None = Field(
+        default=None,
+        description="only requests made by this tuner function (logical id, e.g. MeasureConfigurationFunction)",
+    )
 
     @model_validator(mode="after")
     def _one_trigger(self) -> Fault:

@@ -132,19 +132,22 @@ class Interceptor:
         if getattr(_local, "quiet", False):
             return self._original(stub, event_name, request, **kwargs)
         call = f"{_PREFIX.get(service, service)}:{operation}"
-        fault = self._matching_fault(service, operation)
-        record = CallRecord(call=call, caller=current_caller(), fault=fault.code if fault else None)
+        caller = current_caller()
+        fault = self._matching_fault(service, operation, caller)
+        record = CallRecord(call=call, caller=caller, fault=fault.code if fault else None)
         with self.log.lock:
             self.log.calls.append(record)
         if fault is not None:
             return _error_response(request.url, service, fault)
         return self._original(stub, event_name, request, **kwargs)
 
-    def _matching_fault(self, service: str, operation: str) -> Fault | None:
+    def _matching_fault(self, service: str, operation: str, caller: str) -> Fault | None:
         with self._lock:
             for active in self._faults:
                 spec = active.spec
                 if spec.service != service or spec.action not in ("*", operation):
+                    continue
+                if spec.caller is not None and spec.caller != caller:
                     continue
                 if active.remaining is not None:
                     if active.remaining <= 0:

@@ -19,7 +19,6 @@ SETTINGS = Settings.from_env()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = parse_event(TargetTask, event)
     bind_execution(task.execution.arn)
-    started_ms = time.time() * 1000
     candidates = prepare_candidates(
         aws_client("lambda"),
         task.target.ref.arn,
@@ -27,6 +26,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         task.request,
         task.execution.arn,
         SETTINGS,
+        sizes=task.refine_sizes,
     )
     logger.info(
         "candidates ready",
@@ -36,4 +36,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             "excluded": [c.memory_size for c in candidates if c.excluded],
         },
     )
-    return task.model_copy(update={"candidates": candidates, "measurement_started_ms": started_ms}).dump()
+    return task.model_copy(
+        update={
+            "candidates": candidates,
+            "round": task.round + 1,
+            "refine_sizes": None,
+            "measurement_started_ms": task.measurement_started_ms or time.time() * 1000,
+        }
+    ).dump()

@@ -38,11 +38,12 @@ def test_apply_changes_memory_verifies_it_and_records_one_item():
     report, memory = run(account(), {"targets": ["orders-api"], "memorySize": 1024, "apply": True})
     # Then the run succeeds through every stage and the function now has 1024 MB
     assert report.status == "SUCCEEDED"
-    assert report.states_entered[:5] == [
+    assert report.states_entered[:6] == [
         "Prepare",
         "ValidatePermissions",
         "DiscoverResources",
         "TuneTargets",
+        "Plan",
         "UpdateConfiguration",
     ]
     assert memory["orders-api"] == 1024
@@ -139,13 +140,19 @@ def test_one_missing_target_among_two_records_both_and_changes_neither():
     ("execution_input", "named"),
     [
         ({"memorySize": 1024}, ["targets"]),
+        ({"targets": ["orders-api"], "memorySizes": [64, 128, 128]}, ["memorySizes[0]"]),
+        ({"targets": ["orders-api"], "invocations": 4}, ["invocations"]),
+        ({"targets": ["orders-api"], "payload": [{"payload": {}, "weight": 0}]}, ["weight"]),
+        ({"targets": ["orders-api"], "balancedWeight": 1.5, "strategy": "balanced"}, ["balancedWeight"]),
+        ({"targets": ["orders-api"], "alias": "1234", "apply": True}, ["alias"]),
+        ({"targets": ["orders-api"], "payload": "x" * 300}, ["payload"]),
         ({"targets": ["orders-api"], "memorySize": 64}, ["memorySize"]),
         ({"targets": ["orders-api"], "memorySize": 20000}, ["memorySize"]),
         ({"targets": ["orders-api"], "memorySize": "1024"}, ["memorySize"]),
         ({"targets": ["orders-api"], "memorySize": 1024.5}, ["memorySize"]),
         ({"targets": "orders-api", "memorySize": 1024}, ["targets"]),
         ({"targets": ["orders-api"], "memorySize": 1024, "aply": True}, ["aply"]),
-        ({"targets": [], "memory": 1, "apply": "yes"}, ["targets", "memory", "apply", "memorySize"]),
+        ({"targets": [], "memory": 1, "apply": "yes"}, ["targets", "memory", "apply"]),
         (["orders-api"], ["JSON object"]),
     ],
 )

@@ -28,7 +28,7 @@ REGION = "us-east-1"
 # The only permissions each function's role may hold, besides the baseline below.
 FUNCTION_ACTIONS: dict[str, set[str]] = {
     "ValidatePermissionsFunction": {"iam:SimulatePrincipalPolicy"},
-    "DiscoverResourcesFunction": {"lambda:GetFunction", "lambda:GetFunctionConfiguration"},
+    "DiscoverResourcesFunction": {"lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:ListTags"},
     "UpdateConfigurationFunction": {
         "lambda:GetFunction",
         "lambda:GetFunctionConfiguration",

@@ -133,7 +133,8 @@ class FakeLambda:
         if function.tags_denied:
             response["TagsError"] = {
                 "ErrorCode": "AccessDeniedException",
-                "Message": f"User is not authorized to perform: lambda:ListTags on resource: {function_arn(function.name)}",
+                "Message": "User is not authorized to perform: lambda:ListTags on resource: "
+                + function_arn(function.name),
             }
         elif function.tags:
             response["Tags"] = dict(function.tags)
@@ -143,7 +144,10 @@ class FakeLambda:
         self, *, FunctionName: str, MemorySize: int | None = None, RevisionId: str | None = None
     ) -> dict[str, Any]:
         self.calls.append(
-            ("UpdateFunctionConfiguration", {"FunctionName": FunctionName, "MemorySize": MemorySize, "RevisionId": RevisionId})
+            (
+                "UpdateFunctionConfiguration",
+                {"FunctionName": FunctionName, "MemorySize": MemorySize, "RevisionId": RevisionId},
+            )
         )
         operation = "UpdateFunctionConfiguration"
         if self.update_errors:
@@ -286,6 +290,9 @@ def make_settings() -> Callable[..., Settings]:
             "DISCOVER_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/autotuner-DiscoverResourcesRole",
             "UPDATE_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/autotuner-UpdateConfigurationRole",
             "RECORD_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/autotuner-RecordResultRole",
+            "PREPARE_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/autotuner-PrepareMeasurementRole",
+            "MEASURE_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/autotuner-MeasureConfigurationRole",
+            "CLEANUP_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/autotuner-CleanupMeasurementRole",
             "RUN_HISTORY_TABLE": "autotuner-RunHistory",
             "RUN_HISTORY_TABLE_ARN": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/autotuner-RunHistory",
             "STATUS_POLL_INTERVAL_MS": 10,

@@ -50,7 +50,13 @@ TRANSLATIONS = [
     ("ServiceException", 500, "lambda:GetFunction", FN, ServiceUnavailableError),
     ("InternalServerError", 500, "dynamodb:PutItem", TABLE, ServiceUnavailableError),
     ("SomethingNewAndBroken", 500, "lambda:GetFunction", FN, ServiceUnavailableError),
-    ("ServiceUnavailable", 503, "iam:SimulatePrincipalPolicy", "arn:aws:iam::123456789012:role/r", ServiceUnavailableError),
+    (
+        "ServiceUnavailable",
+        503,
+        "iam:SimulatePrincipalPolicy",
+        "arn:aws:iam::123456789012:role/r",
+        ServiceUnavailableError,
+    ),
     ("", 503, "lambda:GetFunction", FN, ServiceUnavailableError),
     ("InvalidParameterValueException", 400, "lambda:UpdateFunctionConfiguration", FN, InvalidConfigurationError),
     ("ConditionalCheckFailedException", 400, "dynamodb:PutItem", TABLE, ConditionFailedError),
@@ -88,8 +94,12 @@ def test_client_error_is_translated_by_code_and_status(
 
 def test_policy_follows_the_translated_class(client_error: Callable[..., ClientError]) -> None:
     # Given a permission denial and a throttle
-    denied = translate_client_error(client_error("AccessDeniedException", status=403), action="lambda:GetFunction", resource=FN)
-    throttled = translate_client_error(client_error("TooManyRequestsException", status=429), action="lambda:GetFunction", resource=FN)
+    denied = translate_client_error(
+        client_error("AccessDeniedException", status=403), action="lambda:GetFunction", resource=FN
+    )
+    throttled = translate_client_error(
+        client_error("TooManyRequestsException", status=429), action="lambda:GetFunction", resource=FN
+    )
     # Then one fails fast and the other is retried
     assert denied.policy is RetryPolicy.PERMANENT
     assert denied.category is ErrorCategory.PERMISSION

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from autotuner_core.errors import InvalidInputError, PermissionDeniedError
-from autotuner_core.lambda_control import get_function, wait_until_settled
+from autotuner_core.lambda_control import get_function, refuse_failed, wait_until_settled
 from autotuner_core.models import DiscoveredTarget, TargetRef, TuningRequest
 from autotuner_core.settings import TUNER_STACK_TAG, Settings
 
@@ -23,6 +23,7 @@ def discover(
         if target.qualifier and target.qualifier != "$LATEST":
             get_function(client, target.arn, target.qualifier)
         state = get_function(client, target.arn)
+        refuse_failed(state)
         owner = state.tags.get(TUNER_STACK_TAG)
         if owner:
             raise InvalidInputError(

@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from autotuner_core.aws_errors import aws_call
-from autotuner_core.errors import FunctionNotFoundError, InvalidConfigurationError, UpdateInProgressError
+from autotuner_core.errors import (
+    FunctionNotFoundError,
+    InvalidConfigurationError,
+    PermissionDeniedError,
+    UpdateInProgressError,
+)
 from autotuner_core.models import FunctionConfiguration
 
 
@@ -41,11 +46,26 @@ def get_function(client: Any, arn: str, qualifier: str | None = None) -> Functio
     with aws_call("lambda:GetFunction", shown):
         response = client.get_function(**kwargs)
     config = response["Configuration"]
+    if response.get("TagsError"):
+        # Lambda returns Tags only to callers allowed lambda:ListTags; without it, no tags is not "untagged".
+        raise PermissionDeniedError(
+            f"lambda:GetFunction on {shown} returned no tags ({response['TagsError'].get('ErrorCode', 'TagsError')}): "
+            "the role needs lambda:ListTags, because the tuner decides on tags"
+        )
     return FunctionState(
         configuration=FunctionConfiguration.from_lambda(config),
         tags=dict(response.get("Tags") or {}),
         arn=config["FunctionArn"],
     )
+
+
+def refuse_failed(state: FunctionState) -> None:
+    """A function whose creation or last update failed cannot be tuned until someone fixes it."""
+    config = state.configuration
+    if config.last_update_status == "Failed":
+        raise InvalidConfigurationError(f"the last update of {state.arn} failed (LastUpdateStatus Failed)")
+    if config.state == "Failed":
+        raise InvalidConfigurationError(f"{state.arn} is in State Failed and cannot be tuned")
 
 
 def wait_until_settled(
@@ -65,16 +85,13 @@ def wait_until_settled(
     deadline = clock() + max_wait_s
     while True:
         state = get_function(client, arn)
-        config = state.configuration
-        if config.last_update_status == "Failed":
-            raise InvalidConfigurationError(f"the last update of {arn} failed (LastUpdateStatus Failed)")
-        if config.state == "Failed":
-            raise InvalidConfigurationError(f"{arn} is in State Failed and cannot be tuned")
+        refuse_failed(state)
         if state.settled:
             return state
         if clock() >= deadline:
             raise UpdateInProgressError(
-                f"{arn} is still State={config.state} LastUpdateStatus={config.last_update_status} "
+                f"{arn} is still State={state.configuration.state} "
+                f"LastUpdateStatus={state.configuration.last_update_status} "
                 f"after {max_wait_s:g} s"
             )
         sleep(poll_interval_s)

@@ -72,20 +72,31 @@ def prepare_candidates(
     request: TuningRequest,
     execution_arn: str,
     settings: Settings,
+    *,
+    sizes: list[int] | None = None,
 ) -> list[Candidate]:
     """Publish a version and create a temporary alias per candidate size, then restore ``$LATEST``.
 
     A size Lambda rejects (over the account's memory quota) is kept as an excluded candidate
     with Lambda's reason; the others are measured. With ``onlyColdStarts`` each invocation
     gets its own version (a version starts with no warm environment); the version's
-    Description differs per copy, which is what makes Lambda publish a new one.
+    Description differs per copy, which is what makes Lambda publish a new one. ``sizes``
+    replaces the request's sizes (and the current one) in a refinement round.
     """
     token = run_token(execution_arn)
     marker = version_marker(token)
-    sizes = sorted(set(request.memory_sizes) | {original.memory_size})
+    sizes = sorted(set(sizes) if sizes else set(request.memory_sizes) | {original.memory_size})
     copies = request.invocations if request.only_cold_starts else 1
-    revision = original.revision_id
     poll = settings.status_poll_interval_ms / 1000
+    # Start from what $LATEST is now (a refinement round follows our own restore), but only if
+    # it still has the memory we found: anything else is someone else's change.
+    current = wait_until_settled(client, arn, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds)
+    if current.configuration.memory_size != original.memory_size:
+        raise TargetChangedError(
+            f"{arn} has {current.configuration.memory_size} MB, not the {original.memory_size} MB found at discovery; "
+            "not measuring a function someone else is changing"
+        )
+    revision = current.configuration.revision_id
     candidates: list[Candidate] = []
     for size in sizes:
         aliases: list[str] = []

@@ -132,6 +132,7 @@ class TuningRequest(Document):
     allowed_exceptions: list[Annotated[str, Field(min_length=1, max_length=200)]] = []
     apply: StrictBool = False
     alias: Annotated[str, AfterValidator(_alias_name)] | None = None
+    refine: StrictBool = True
 
     @field_validator("memory_sizes")
     @classmethod
@@ -222,7 +223,8 @@ class TargetRef(Document):
 
     @property
     def qualified_arn(self) -> str:
-        return f"{self.arn}:{self.qualifier}" if self.qualifier else self.arn
+        """The ARN discovery reads: $LATEST is the function itself."""
+        return f"{self.arn}:{self.qualifier}" if self.qualifier and self.qualifier != "$LATEST" else self.arn
 
 
 def parse_target(text: str, *, partition: str, region: str, account: str) -> TargetRef:
@@ -396,6 +398,7 @@ class ValidateEvent(Document):
 
 
 class PermissionCheck(Document):
+    role_setting: str = ""  # the environment variable carrying role_arn, named when it is empty
     role_arn: str
     actions: list[str]
     resources: list[str]
@@ -426,7 +429,10 @@ class TargetTask(Document):
     timings: StageTimings
     candidates: list[Candidate] | None = None
     measurement_started_ms: float | None = None
-    configurations: list[ConfigurationStats] | None = None
+    round: int = 0  # measurement rounds prepared so far
+    refine_sizes: list[int] | None = None  # sizes the next round measures
+    round_configurations: list[ConfigurationStats] | None = None  # what the last round measured
+    configurations: list[ConfigurationStats] | None = None  # everything measured, all rounds
     recommendation: Recommendation | None = None
     cleanup: dict[str, Any] | None = None
 
@@ -471,6 +477,9 @@ class RecordEvent(Document):
     target: DiscoveredTarget | None = None
     candidates: list[Candidate] | None = None
     measurement_started_ms: float | None = None
+    round: int = 0
+    refine_sizes: list[int] | None = None
+    round_configurations: list[ConfigurationStats] | None = None
     configurations: list[ConfigurationStats] | None = None
     recommendation: Recommendation | None = None
     cleanup: dict[str, Any] | None = None

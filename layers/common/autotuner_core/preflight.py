@@ -59,40 +59,70 @@ def required_permissions(
     read_arns = sorted({target.qualified_arn for target in targets} | set(arns))
     tagged = {f"aws:ResourceTag/{settings.target_tag_key}": settings.target_tag_value} if settings.tag_scoped else {}
     checks = [
-        PermissionCheck(role_arn=settings.discover_role_arn, actions=["lambda:GetFunction"], resources=read_arns),
-        PermissionCheck(role_arn=settings.update_role_arn, actions=["lambda:GetFunction"], resources=arns),
         PermissionCheck(
-            role_arn=settings.record_role_arn, actions=["dynamodb:PutItem"], resources=[settings.run_history_table_arn]
+            role_setting="DISCOVER_ROLE_ARN",
+            role_arn=settings.discover_role_arn,
+            actions=["lambda:GetFunction"],
+            resources=read_arns,
+        ),
+        # Discovery decides on tags, and GetFunction returns them only with lambda:ListTags.
+        PermissionCheck(
+            role_setting="DISCOVER_ROLE_ARN",
+            role_arn=settings.discover_role_arn,
+            actions=["lambda:ListTags"],
+            resources=arns,
+        ),
+        PermissionCheck(
+            role_setting="UPDATE_ROLE_ARN",
+            role_arn=settings.update_role_arn,
+            actions=["lambda:GetFunction"],
+            resources=arns,
+        ),
+        PermissionCheck(
+            role_setting="RECORD_ROLE_ARN",
+            role_arn=settings.record_role_arn,
+            actions=["dynamodb:PutItem"],
+            resources=[settings.run_history_table_arn],
         ),
     ]
     if not request.fixed:
         token = run_token(execution_arn)
         first_size = request.memory_sizes[0]
         checks += [
-            PermissionCheck(role_arn=settings.prepare_role_arn, actions=["lambda:GetFunction"], resources=arns),
             PermissionCheck(
+                role_setting="PREPARE_ROLE_ARN",
+                role_arn=settings.prepare_role_arn,
+                actions=["lambda:GetFunction"],
+                resources=arns,
+            ),
+            PermissionCheck(
+                role_setting="PREPARE_ROLE_ARN",
                 role_arn=settings.prepare_role_arn,
                 actions=["lambda:UpdateFunctionConfiguration", "lambda:PublishVersion", "lambda:CreateAlias"],
                 resources=arns,
                 context=tagged,
             ),
             PermissionCheck(
+                role_setting="MEASURE_ROLE_ARN",
                 role_arn=settings.measure_role_arn,
                 actions=["lambda:InvokeFunction"],
                 resources=[f"{arn}:{alias_name(token, first_size)}" for arn in arns],
             ),
             PermissionCheck(
+                role_setting="CLEANUP_ROLE_ARN",
                 role_arn=settings.cleanup_role_arn,
                 actions=["lambda:GetFunction", "lambda:ListAliases", "lambda:ListVersionsByFunction"],
                 resources=arns,
             ),
             PermissionCheck(
+                role_setting="CLEANUP_ROLE_ARN",
                 role_arn=settings.cleanup_role_arn,
                 actions=["lambda:DeleteAlias", "lambda:UpdateFunctionConfiguration"],
                 resources=arns,
                 context=tagged,
             ),
             PermissionCheck(
+                role_setting="CLEANUP_ROLE_ARN",
                 role_arn=settings.cleanup_role_arn,
                 actions=["lambda:DeleteFunction"],
                 resources=[f"{arn}:1" for arn in arns],  # a published version, never the function
@@ -104,7 +134,13 @@ def required_permissions(
         if request.alias:
             changes += ["lambda:PublishVersion", "lambda:GetAlias", "lambda:CreateAlias", "lambda:UpdateAlias"]
         checks.append(
-            PermissionCheck(role_arn=settings.update_role_arn, actions=changes, resources=arns, context=tagged)
+            PermissionCheck(
+                role_setting="UPDATE_ROLE_ARN",
+                role_arn=settings.update_role_arn,
+                actions=changes,
+                resources=arns,
+                context=tagged,
+            )
         )
     return checks
 
@@ -116,7 +152,8 @@ def simulate(iam: Any, checks: list[PermissionCheck]) -> int:
     for check in checks:
         if not check.role_arn:
             raise PermissionDeniedError(
-                f"no role ARN configured for {', '.join(check.actions)}; the template passes it to this function"
+                f"{check.role_setting or 'a worker role ARN setting'} is empty: no role to check "
+                f"{', '.join(check.actions)} for; the template passes each worker role's ARN to this function"
             )
         for start in range(0, len(check.resources), _RESOURCES_PER_CALL):
             resources = check.resources[start : start + _RESOURCES_PER_CALL]

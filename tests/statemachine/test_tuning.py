@@ -1,0 +1,139 @@
+"""The tuning engine executed on the embedded AWS: measure, analyse, clean up, apply.
+
+Targets are simulated functions (autotuner/embedded/simulated_function.py) whose REPORT lines
+follow documented Lambda behaviour; the state machine is the real ASL.
+"""
+
+from __future__ import annotations
+
+from autotuner.embedded.account import Fault, FunctionProfile, SimulatedAccount, SimulatedFunction
+from autotuner.embedded.cloud import EmbeddedAws
+
+TAGS = {"autotune": "enabled"}
+
+
+def function(name: str = "worker", preset: str = "cpu-bound", memory: int = 512, **profile) -> SimulatedFunction:
+    return SimulatedFunction(
+        name=name,
+        memory_size=memory,
+        timeout=120,
+        architecture="arm64",
+        tags=TAGS,
+        profile=FunctionProfile(preset=preset, **profile),
+    )
+
+
+def leftovers(aws: EmbeddedAws, name: str) -> tuple[list[str], list[str]]:
+    """Aliases and published versions the function has (it starts with none)."""
+    lam = aws.client("lambda")
+    aliases = [alias["Name"] for alias in lam.list_aliases(FunctionName=name)["Aliases"]]
+    versions = [v["Version"] for v in lam.list_versions_by_function(FunctionName=name)["Versions"]]
+    return aliases, [version for version in versions if version != "$LATEST"]
+
+
+def test_measures_every_size_recommends_and_leaves_nothing_behind_in_a_dry_run():
+    # Given a CPU-bound function at 512 MB
+    with EmbeddedAws(SimulatedAccount(functions=[function()])) as aws:
+        # When a dry run measures the standard sizes
+        report = aws.run({"targets": ["worker"], "invocations": 5, "strategy": "speed"})
+        config = aws.function_configuration("worker")
+        aliases, versions = leftovers(aws, "worker")
+    # Then it succeeds with a recommendation and a table of every measured size
+    assert report.status == "SUCCEEDED"
+    (outcome,) = report.output["outcomes"]
+    assert outcome["outcome"] == "RECOMMENDED"
+    measured = [row["memorySize"] for row in outcome["configurations"]]
+    assert {128, 256, 512, 1024, 1536, 1769, 3008} <= set(measured)
+    assert outcome["recommendation"]["strategy"] == "speed"
+    assert outcome["recommendation"]["memorySize"] >= 1769  # single-threaded: no faster above one vCPU
+    # And the function is exactly as it was: memory, description, no temporary versions or aliases
+    assert config["MemorySize"] == 512
+    assert (aliases, versions) == ([], [])
+    # And the record carries the table and the recommendation
+    (record,) = report.records
+    assert record["recommendation"]["memorySize"] == outcome["recommendation"]["memorySize"]
+    assert len(record["configurations"]) == len(measured)
+
+
+def test_out_of_memory_sizes_are_excluded_with_the_reason_and_the_run_goes_on():
+    # Given a function that needs about 460 MB
+    with EmbeddedAws(SimulatedAccount(functions=[function(preset="memory-hungry", memory=1024)])) as aws:
+        report = aws.run({"targets": ["worker"], "memorySizes": [128, 256, 512, 1024], "invocations": 5})
+    assert report.status == "SUCCEEDED"
+    rows = {row["memorySize"]: row for row in report.output["outcomes"][0]["configurations"]}
+    # Then the sizes below its floor are excluded, naming the error, and the winner is one that fits
+    for size in (128, 256):
+        assert "Runtime.OutOfMemory" in rows[size]["excluded"]
+    assert "excluded" not in rows[512]
+    assert report.output["outcomes"][0]["recommendation"]["memorySize"] >= 512
+
+
+def test_a_size_over_the_account_quota_is_excluded_and_the_others_are_measured():
+    with EmbeddedAws(SimulatedAccount(functions=[function(preset="io-bound")])) as aws:
+        report = aws.run({"targets": ["worker"], "memorySizes": [256, 1024, 4096], "invocations": 5, "refine": False})
+        aliases, versions = leftovers(aws, "worker")
+    assert report.status == "SUCCEEDED"
+    rows = {row["memorySize"]: row for row in report.output["outcomes"][0]["configurations"]}
+    assert "3008" in rows[4096]["excluded"]
+    assert rows[1024]["invocations"] == 5
+    assert (aliases, versions) == ([], [])
+
+
+def test_a_measurement_failure_leaves_the_function_exactly_as_found():
+    # Given invoking the candidates is denied (a permanent error) while measuring
+    fault = Fault(
+        service="lambda",
+        action="Invoke",
+        code="AccessDeniedException",
+        status=403,
+        times=1000,
+        caller="MeasureConfigurationFunction",
+    )
+    with EmbeddedAws(SimulatedAccount(functions=[function()], faults=[fault])) as aws:
+        report = aws.run({"targets": ["worker"], "invocations": 5, "apply": True})
+        config = aws.function_configuration("worker")
+        aliases, versions = leftovers(aws, "worker")
+    # Then the run fails with the measurement's error, after cleaning up
+    assert report.status == "FAILED"
+    assert report.error == "PermissionDeniedError"
+    assert "CleanupAfterFailure" in report.states_entered
+    # And $LATEST has its original memory, and no temporary version or alias is left
+    assert config["MemorySize"] == 512
+    assert (aliases, versions) == ([], [])
+    # And the failure is recorded at the measurement stage, with what clean-up removed
+    (record,) = report.records
+    assert record["failedStage"] == "MeasureConfigurations"
+    assert record["cleanup"]["aliasesDeleted"] >= 7
+    assert record["cleanup"]["versionsDeleted"] >= 7
+    assert "lambda:UpdateFunctionConfiguration" not in [
+        call.call for call in aws.interceptor.log.calls if call.caller == "UpdateConfigurationFunction"
+    ]
+
+
+def test_apply_with_alias_points_the_alias_at_a_version_with_the_new_memory():
+    with EmbeddedAws(SimulatedAccount(functions=[function(preset="io-bound", memory=2048)])) as aws:
+        # When the run applies the cheapest size and moves alias "live"
+        report = aws.run({"targets": ["worker"], "invocations": 5, "apply": True, "alias": "live"})
+        lam = aws.client("lambda")
+        alias = lam.get_alias(FunctionName="worker", Name="live")
+        version = lam.get_function_configuration(FunctionName="worker", Qualifier=alias["FunctionVersion"])
+        latest = lam.get_function_configuration(FunctionName="worker")
+        aliases, _ = leftovers(aws, "worker")
+    # Then $LATEST and the alias's version both have the recommended memory, below the old 2048 MB
+    assert report.status == "SUCCEEDED"
+    chosen = report.output["outcomes"][0]["recommendation"]["memorySize"]
+    assert chosen < 2048
+    assert latest["MemorySize"] == chosen
+    assert version["MemorySize"] == chosen
+    # And only the user's alias remains
+    assert aliases == ["live"]
+    assert report.records[0]["alias"] == "live"
+
+
+def test_refinement_measures_sizes_between_the_first_winner_and_its_neighbours():
+    with EmbeddedAws(SimulatedAccount(functions=[function(preset="memory-hungry", memory=1024)])) as aws:
+        report = aws.run({"targets": ["worker"], "memorySizes": [128, 256, 512, 1024, 1536, 3008], "invocations": 5})
+    measured = [row["memorySize"] for row in report.output["outcomes"][0]["configurations"]]
+    # Then the second round added sizes the first did not have
+    assert set(measured) - {128, 256, 512, 1024, 1536, 3008}
+    assert report.task_attempts["PrepareMeasurement"] == 2

@@ -1,0 +1,370 @@
+"""Pre-flight: resolve targets, list every permission the run needs, and simulate them before anything runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from autotuner_core.errors import InvalidInputError, PermissionDeniedError
+from autotuner_core.models import PermissionCheck, parse_request
+from autotuner_core.preflight import required_permissions, resolve_targets, simulate
+from autotuner_core.settings import Settings
+
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+TUNER_FN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:autotuner-ValidatePermissions"
+ORDERS = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders"
+BILLING = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:billing"
+DISCOVER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/autotuner-DiscoverResourcesRole"
+UPDATE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/autotuner-UpdateConfigurationRole"
+RECORD_ROLE = f"arn:aws:iam::{ACCOUNT}:role/autotuner-RecordResultRole"
+TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/autotuner-RunHistory"
+UPDATE = "lambda:UpdateFunctionConfiguration"
+
+
+def checks_for(settings: Settings, *targets: str, apply: bool) -> list[PermissionCheck]:
+    request = parse_request({"targets": list(targets), "memorySize": 1024, "apply": apply})
+    return required_permissions(request, resolve_targets(request, function_arn=TUNER_FN), settings)
+
+
+def triples(checks: list[PermissionCheck]) -> set[tuple[str, str, str]]:
+    return {(c.role_arn, action, resource) for c in checks for action in c.actions for resource in c.resources}
+
+
+# --------------------------------------------------------------------------------------------
+# resolve_targets
+# --------------------------------------------------------------------------------------------
+
+
+def test_targets_resolve_into_the_tuners_own_region_and_account() -> None:
+    # Given names and ARNs, and the tuner running in eu-west-1 of 123456789012
+    request = parse_request({"targets": ["orders", f"{ACCOUNT}:function:billing:live"], "memorySize": 1024})
+    # When they are resolved
+    targets = resolve_targets(request, function_arn=TUNER_FN + ":live")
+    # Then each is an ARN there, in the order given, qualifiers kept apart
+    assert [(t.arn, t.qualifier) for t in targets] == [(ORDERS, None), (BILLING, "live")]
+
+
+def test_the_same_function_spelled_twice_is_rejected_naming_both_spellings() -> None:
+    # Given one function named once by name and once by ARN
+    request = parse_request({"targets": ["orders", "billing", ORDERS + ":$LATEST"], "memorySize": 1024})
+    # When the targets are resolved
+    with pytest.raises(InvalidInputError) as caught:
+        resolve_targets(request, function_arn=TUNER_FN)
+    # Then the error points at the second spelling and names the first
+    assert caught.value.problems == [f"targets[2]: '{ORDERS}:$LATEST' names the same function as 'orders'"]
+    assert "invalid execution input (1 problem)" in str(caught.value)
+
+
+def test_every_resolution_problem_is_reported_at_once() -> None:
+    # Given a cross-region target, a cross-account target and a duplicate
+    request = parse_request(
+        {
+            "targets": [
+                f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:orders",
+                "orders",
+                "210987654321:function:billing",
+                f"{ACCOUNT}:function:orders",
+            ],
+            "memorySize": 1024,
+        }
+    )
+    # When the targets are resolved
+    with pytest.raises(InvalidInputError) as caught:
+        resolve_targets(request, function_arn=TUNER_FN)
+    # Then one error lists the three problems with their positions, naming region and account
+    problems = caught.value.problems
+    assert len(problems) == 3
+    assert problems[0].startswith("targets[0]: ") and "region 'us-east-1'" in problems[0]
+    assert problems[1].startswith("targets[2]: ") and "account '210987654321'" in problems[1]
+    assert problems[2] == f"targets[3]: '{ACCOUNT}:function:orders' names the same function as 'orders'"
+
+
+# --------------------------------------------------------------------------------------------
+# required_permissions
+# --------------------------------------------------------------------------------------------
+
+
+def test_dry_run_asks_to_read_and_record_but_never_to_update(make_settings: Callable[..., Settings]) -> None:
+    # Given a dry run on a name and an alias
+    # When its permissions are listed
+    checks = checks_for(make_settings(), "orders", "billing:live", apply=False)
+    # Then the discover role reads both the function and the alias, the updater reads, the recorder writes
+    assert triples(checks) == {
+        (DISCOVER_ROLE, "lambda:GetFunction", ORDERS),
+        (DISCOVER_ROLE, "lambda:GetFunction", BILLING),
+        (DISCOVER_ROLE, "lambda:GetFunction", BILLING + ":live"),
+        (DISCOVER_ROLE, "lambda:ListTags", ORDERS),
+        (DISCOVER_ROLE, "lambda:ListTags", BILLING),
+        (UPDATE_ROLE, "lambda:GetFunction", ORDERS),
+        (UPDATE_ROLE, "lambda:GetFunction", BILLING),
+        (RECORD_ROLE, "dynamodb:PutItem", TABLE_ARN),
+    }
+    # And nothing asks for UpdateFunctionConfiguration
+    assert all(UPDATE not in check.actions for check in checks)
+
+
+def test_apply_asks_the_update_role_to_update_each_function_with_the_tag_context(
+    make_settings: Callable[..., Settings],
+) -> None:
+    # Given a tag-scoped deployment (autotune=true) and an apply run on an alias
+    settings = make_settings(TARGET_TAG_KEY="autotune", TARGET_TAG_VALUE="true")
+    # When its permissions are listed
+    checks = checks_for(settings, "orders:live", "billing", apply=True)
+    # Then the update role is asked to update the unqualified functions, as a tagged target
+    updates = [check for check in checks if UPDATE in check.actions]
+    assert len(updates) == 1
+    assert updates[0].role_arn == UPDATE_ROLE
+    assert updates[0].resources == [BILLING, ORDERS]
+    assert updates[0].context == {"aws:ResourceTag/autotune": "true"}
+
+
+def test_apply_without_tag_scope_simulates_without_context(make_settings: Callable[..., Settings]) -> None:
+    # Given a deployment that is not tag-scoped
+    # When an apply run's permissions are listed
+    checks = checks_for(make_settings(), "orders", apply=True)
+    # Then the update is asked for with no context keys at all
+    updates = [check for check in checks if UPDATE in check.actions]
+    assert [(u.role_arn, u.resources, u.context) for u in updates] == [(UPDATE_ROLE, [ORDERS], {})]
+
+
+def test_discovery_role_is_checked_for_list_tags_because_discovery_decides_on_tags(
+    make_settings: Callable[..., Settings],
+) -> None:
+    # Given any run (discovery refuses the tuner's own functions by tag, and untagged ones when tag-scoped)
+    # When its permissions are listed
+    checks = checks_for(make_settings(TARGET_TAG_KEY="autotune", TARGET_TAG_VALUE="true"), "orders", apply=True)
+    # Then the discover role must be allowed to see tags: GetFunction omits them without lambda:ListTags
+    assert (DISCOVER_ROLE, "lambda:ListTags", ORDERS) in triples(checks)
+
+
+def test_latest_qualifier_asks_only_for_the_function_discovery_reads(make_settings: Callable[..., Settings]) -> None:
+    # Given a target written with the $LATEST qualifier
+    # When the run's permissions are listed
+    checks = checks_for(make_settings(), ORDERS + ":$LATEST", apply=False)
+    # Then only the ARN discovery actually reads is checked (a policy on exactly that ARN must pass)
+    discover = [check for check in checks if check.role_arn == DISCOVER_ROLE]
+    assert [check.resources for check in discover] == [[ORDERS], [ORDERS]]  # GetFunction, ListTags
+
+
+# --------------------------------------------------------------------------------------------
+# simulate
+# --------------------------------------------------------------------------------------------
+
+
+def test_all_allowed_passes_and_simulates_exactly_the_listed_checks(
+    fake_iam: Any, make_settings: Callable[..., Settings]
+) -> None:
+    # Given an apply run in a tag-scoped deployment, and IAM allowing everything
+    settings = make_settings(TARGET_TAG_KEY="autotune", TARGET_TAG_VALUE="true")
+    checks = checks_for(settings, "orders", apply=True)
+    # When the checks are simulated
+    calls = simulate(fake_iam, checks)
+    # Then one call per check was made, for the template's roles and the run's resources
+    assert calls == len(checks) == len(fake_iam.calls) == 5
+    asked = {(c["PolicySourceArn"], tuple(c["ActionNames"]), tuple(c["ResourceArns"])) for c in fake_iam.calls}
+    assert (UPDATE_ROLE, (UPDATE,), (ORDERS,)) in asked
+    assert (RECORD_ROLE, ("dynamodb:PutItem",), (TABLE_ARN,)) in asked
+    # And the tag the updater's policy requires is passed as a context entry on the update only
+    with_context = [c for c in fake_iam.calls if "ContextEntries" in c]
+    assert [c["ActionNames"] for c in with_context] == [[UPDATE]]
+    assert with_context[0]["ContextEntries"] == [
+        {"ContextKeyName": "aws:ResourceTag/autotune", "ContextKeyValues": ["true"], "ContextKeyType": "string"}
+    ]
+
+
+@pytest.mark.parametrize("decision", ["implicitDeny", "explicitDeny"])
+def test_denied_action_names_action_role_resource_and_decision(
+    fake_iam: Any, make_settings: Callable[..., Settings], decision: str
+) -> None:
+    # Given the update role may not update orders
+    fake_iam.deny(UPDATE_ROLE, UPDATE, ORDERS, decision)
+    # When an apply run's permissions are simulated
+    with pytest.raises(PermissionDeniedError) as caught:
+        simulate(fake_iam, checks_for(make_settings(), "orders", apply=True))
+    # Then the error says which role may not do what on which resource, and IAM's decision
+    assert str(caught.value) == (
+        f"pre-flight denied 1 permission: role {UPDATE_ROLE} may not {UPDATE} on {ORDERS} ({decision})"
+    )
+
+
+def test_every_denial_is_listed_not_only_the_first(fake_iam: Any, make_settings: Callable[..., Settings]) -> None:
+    # Given three denials across two roles and two resources
+    fake_iam.deny(DISCOVER_ROLE, "lambda:GetFunction", BILLING)
+    fake_iam.deny(UPDATE_ROLE, UPDATE, ORDERS)
+    fake_iam.deny(UPDATE_ROLE, UPDATE, BILLING, "explicitDeny")
+    # When the run's permissions are simulated
+    with pytest.raises(PermissionDeniedError) as caught:
+        simulate(fake_iam, checks_for(make_settings(), "orders", "billing", apply=True))
+    # Then all three are in one error, and every check was still simulated
+    message = str(caught.value)
+    assert message.startswith("pre-flight denied 3 permissions: ")
+    assert f"role {DISCOVER_ROLE} may not lambda:GetFunction on {BILLING} (implicitDeny)" in message
+    assert f"role {UPDATE_ROLE} may not {UPDATE} on {ORDERS} (implicitDeny)" in message
+    assert f"role {UPDATE_ROLE} may not {UPDATE} on {BILLING} (explicitDeny)" in message
+    assert len(fake_iam.calls) == 5
+
+
+def one_check(role: str = UPDATE_ROLE, resources: tuple[str, ...] = (ORDERS, BILLING)) -> list[PermissionCheck]:
+    return [PermissionCheck(role_arn=role, actions=[UPDATE], resources=list(resources))]
+
+
+def test_resource_specific_results_name_only_the_denied_resource(fake_iam: Any) -> None:
+    # Given IAM answering per resource: orders allowed, billing denied
+    fake_iam.pages.append(
+        {
+            "EvaluationResults": [
+                {
+                    "EvalActionName": UPDATE,
+                    "EvalResourceName": "*",
+                    "EvalDecision": "implicitDeny",
+                    "ResourceSpecificResults": [
+                        {"EvalResourceName": ORDERS, "EvalResourceDecision": "allowed"},
+                        {"EvalResourceName": BILLING, "EvalResourceDecision": "implicitDeny"},
+                    ],
+                }
+            ],
+            "IsTruncated": False,
+        }
+    )
+    # When the check is simulated
+    with pytest.raises(PermissionDeniedError) as caught:
+        simulate(fake_iam, one_check())
+    # Then only billing is reported
+    message = str(caught.value)
+    assert f"may not {UPDATE} on {BILLING} (implicitDeny)" in message
+    assert ORDERS not in message
+    assert message.startswith("pre-flight denied 1 permission: ")
+
+
+@pytest.mark.parametrize(
+    ("detail", "explanation"),
+    [
+        ({"OrganizationsDecisionDetail": {"AllowedByOrganizations": False}}, "denied by an organizations policy"),
+        (
+            {"PermissionsBoundaryDecisionDetail": {"AllowedByPermissionsBoundary": False}},
+            "denied by the permissions boundary",
+        ),
+    ],
+    ids=["organizations", "permissions-boundary"],
+)
+def test_denial_by_an_scp_or_boundary_says_so(fake_iam: Any, detail: dict[str, Any], explanation: str) -> None:
+    # Given the role's own policy allows the update but an SCP or the permissions boundary does not
+    for decision in ("implicitDeny", "allowed"):
+        fake_iam.pages.append(
+            {
+                "EvaluationResults": [
+                    {"EvalActionName": UPDATE, "EvalResourceName": ORDERS, "EvalDecision": decision, **detail}
+                ],
+                "IsTruncated": False,
+            }
+        )
+    # When the check is simulated (whether or not IAM folded the detail into EvalDecision)
+    for decision in ("implicitDeny", "allowed"):
+        with pytest.raises(PermissionDeniedError) as caught:
+            simulate(fake_iam, one_check(resources=(ORDERS,)))
+        # Then the denial names the action, role and resource, and where it came from
+        assert f"role {UPDATE_ROLE} may not {UPDATE} on {ORDERS} ({decision}, {explanation})" in str(caught.value)
+
+
+def test_missing_context_is_named_as_a_hint(fake_iam: Any) -> None:
+    # Given a tag-conditioned policy simulated without the tag
+    fake_iam.pages.append(
+        {
+            "EvaluationResults": [
+                {
+                    "EvalActionName": UPDATE,
+                    "EvalResourceName": ORDERS,
+                    "EvalDecision": "implicitDeny",
+                    "MissingContextValues": ["aws:ResourceTag/autotune"],
+                }
+            ],
+            "IsTruncated": False,
+        }
+    )
+    # When the check is simulated
+    with pytest.raises(PermissionDeniedError) as caught:
+        simulate(fake_iam, one_check(resources=(ORDERS,)))
+    # Then the operator is told which context key the policy wanted
+    assert "(implicitDeny; missing context aws:ResourceTag/autotune)" in str(caught.value)
+
+
+def test_truncated_results_are_paged_and_a_denial_on_a_later_page_counts(fake_iam: Any) -> None:
+    # Given IAM answers in two pages; the denial is on the second
+    fake_iam.pages.extend(
+        [
+            {
+                "EvaluationResults": [
+                    {"EvalActionName": UPDATE, "EvalResourceName": ORDERS, "EvalDecision": "allowed"}
+                ],
+                "IsTruncated": True,
+                "Marker": "page-2",
+            },
+            {
+                "EvaluationResults": [
+                    {"EvalActionName": UPDATE, "EvalResourceName": BILLING, "EvalDecision": "implicitDeny"}
+                ],
+                "IsTruncated": False,
+            },
+        ]
+    )
+    # When the check is simulated
+    with pytest.raises(PermissionDeniedError) as caught:
+        simulate(fake_iam, one_check())
+    # Then the second page was asked for with IAM's marker, and its denial is reported
+    assert [call.get("Marker") for call in fake_iam.calls] == [None, "page-2"]
+    assert f"may not {UPDATE} on {BILLING} (implicitDeny)" in str(caught.value)
+
+
+def test_many_resources_are_split_into_small_simulations(fake_iam: Any) -> None:
+    # Given one check over 60 functions
+    resources = tuple(f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:fn-{i:02d}" for i in range(60))
+    # When it is simulated
+    calls = simulate(fake_iam, one_check(resources=resources))
+    # Then it took several calls, each small, covering every resource exactly once
+    assert calls == len(fake_iam.calls) == 3
+    assert all(len(call["ResourceArns"]) <= 25 for call in fake_iam.calls)
+    assert [arn for call in fake_iam.calls for arn in call["ResourceArns"]] == list(resources)
+
+
+def test_missing_role_arn_is_denied_before_asking_iam(fake_iam: Any, make_settings: Callable[..., Settings]) -> None:
+    # Given a deployment that did not pass the update role's ARN
+    checks = checks_for(make_settings(UPDATE_ROLE_ARN=""), "orders", apply=True)
+    # When the checks are simulated
+    with pytest.raises(PermissionDeniedError) as caught:
+        simulate(fake_iam, checks)
+    # Then the error names the action that has no role, and IAM was never asked about an empty ARN
+    assert "UPDATE_ROLE_ARN is empty" in str(caught.value)
+    assert all(call["PolicySourceArn"] for call in fake_iam.calls)
+
+
+def test_missing_role_arn_names_the_setting_to_fix(fake_iam: Any, make_settings: Callable[..., Settings]) -> None:
+    # Given a deployment that did not pass the update role's ARN
+    checks = checks_for(make_settings(UPDATE_ROLE_ARN=""), "orders", apply=False)
+    # When the checks are simulated
+    with pytest.raises(PermissionDeniedError) as caught:
+        simulate(fake_iam, checks)
+    # Then the operator is told which environment variable is empty
+    assert "UPDATE_ROLE_ARN" in str(caught.value)
+
+
+def test_iam_refusing_the_simulation_itself_is_a_permission_error_naming_the_role(
+    fake_iam: Any, client_error: Callable[..., ClientError]
+) -> None:
+    # Given the validator's own role may not call iam:SimulatePrincipalPolicy
+    fake_iam.error = client_error(
+        "AccessDenied",
+        "User: arn:aws:sts::123456789012:assumed-role/validator/x is not authorized to perform: "
+        "iam:SimulatePrincipalPolicy",
+        403,
+        "SimulatePrincipalPolicy",
+    )
+    # When a check is simulated
+    with pytest.raises(PermissionDeniedError) as caught:
+        simulate(fake_iam, one_check())
+    # Then the error names the IAM action and the role being simulated
+    assert str(caught.value).startswith(f"iam:SimulatePrincipalPolicy on {UPDATE_ROLE}: AccessDenied: ")
+    assert isinstance(caught.value.__cause__, ClientError)

@@ -1,0 +1,111 @@
+"""The run's result: a run with a failed target fails, with the error the operator needs to see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from autotuner_core.errors import (
+    FunctionNotFoundError,
+    PartialFailureError,
+    PermanentError,
+    PermissionDeniedError,
+    TargetChangedError,
+    TransientError,
+)
+from autotuner_core.models import SummarizeEvent, parse_event
+from autotuner_core.summary import summarize
+
+ACCOUNT = "123456789012"
+EXECUTION = {
+    "arn": f"arn:aws:states:eu-west-1:{ACCOUNT}:execution:autotuner:run-42",
+    "startTime": "2025-11-26T10:00:00Z",
+}
+
+
+def fn(name: str) -> str:
+    return f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:{name}"
+
+
+def ok(name: str, outcome: str = "APPLIED", before: int = 512, after: int = 1024) -> dict[str, Any]:
+    return {"target": fn(name), "outcome": outcome, "memoryBefore": before, "memoryAfter": after}
+
+
+def failed(name: str, error_type: str, message: str) -> dict[str, Any]:
+    return {
+        "target": fn(name),
+        "outcome": "FAILED",
+        "memoryBefore": 512,
+        "errorType": error_type,
+        "errorMessage": message,
+    }
+
+
+def event(*outcomes: dict[str, Any]) -> SummarizeEvent:
+    # One RecordResponse per Map iteration, as the Map collects them at $.results.
+    results = [{"execution": EXECUTION, "records": 1, "outcomes": [outcome]} for outcome in outcomes]
+    return parse_event(SummarizeEvent, {"execution": EXECUTION, "results": results})
+
+
+def test_all_targets_ok_succeeds_with_counts_by_outcome() -> None:
+    # Given three targets that were applied, left unchanged and recommended
+    # When the run is summarised
+    summary = summarize(event(ok("a"), ok("b", "UNCHANGED", 1024, 1024), ok("c", "RECOMMENDED"), ok("d")))
+    # Then it succeeds, counting each outcome and listing every target
+    assert summary.status == "SUCCEEDED"
+    assert summary.counts == {"APPLIED": 2, "UNCHANGED": 1, "RECOMMENDED": 1}
+    assert [outcome.target for outcome in summary.outcomes] == [fn("a"), fn("b"), fn("c"), fn("d")]
+    assert summary.dump()["execution"] == EXECUTION
+
+
+@pytest.mark.parametrize(
+    ("error_type", "error_class"),
+    [
+        ("PermissionDeniedError", PermissionDeniedError),
+        ("FunctionNotFoundError", FunctionNotFoundError),
+        ("TargetChangedError", TargetChangedError),
+    ],
+)
+def test_one_permanently_failed_target_fails_the_run_with_its_own_error(
+    error_type: str, error_class: type[PermanentError]
+) -> None:
+    # Given one target failed permanently and another succeeded
+    message = f"lambda:UpdateFunctionConfiguration on {fn('b')}: AccessDeniedException: not authorized"
+    # When the run is summarised
+    with pytest.raises(PermanentError) as caught:
+        summarize(event(ok("a"), failed("b", error_type, message)))
+    # Then the run fails with that target's own class (the ErrorEquals name), naming target and cause
+    assert type(caught.value) is error_class
+    assert str(caught.value) == f"{fn('b')}: {message}"
+
+
+@pytest.mark.parametrize(
+    "error_type", ["UpdateInProgressError", "ThrottledError", "Lambda.TooManyRequestsException", "States.Timeout"]
+)
+def test_one_transiently_failed_target_fails_the_run_as_partial_failure_never_transient(error_type: str) -> None:
+    # Given one target failed with an error whose retries are already spent
+    # When the run is summarised
+    with pytest.raises(PartialFailureError) as caught:
+        summarize(event(ok("a"), failed("b", error_type, "still busy after 60 s")))
+    # Then the run fails permanently (it must not be retried as a whole), naming the target and its error
+    assert not isinstance(caught.value, TransientError)
+    assert str(caught.value) == f"1 of 2 targets failed: {fn('b')}: {error_type}: still busy after 60 s"
+
+
+def test_several_failed_targets_are_each_listed() -> None:
+    # Given two failures of different kinds among three targets
+    # When the run is summarised
+    with pytest.raises(PartialFailureError) as caught:
+        summarize(
+            event(
+                failed("a", "FunctionNotFoundError", "no such function"),
+                ok("b"),
+                failed("c", "ThrottledError", "rate exceeded"),
+            )
+        )
+    # Then one error lists both, with type and message, and how many of all failed
+    assert str(caught.value) == (
+        f"2 of 3 targets failed: {fn('a')}: FunctionNotFoundError: no such function; "
+        f"{fn('c')}: ThrottledError: rate exceeded"
+    )
