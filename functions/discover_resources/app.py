@@ -27,5 +27,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name="ResourceValidationDuration", unit=MetricUnit.Milliseconds, value=elapsed_ms)
     timings = preflight.timings.model_copy(update={"discover_resources_ms": round(elapsed_ms, 1)})
     return DiscoveryResult(
-        execution=preflight.execution, request=preflight.request, targets=targets, timings=timings
+        execution=preflight.execution,
+        request=preflight.request,
+        targets=targets,
+        estimated_cost=preflight.estimated_cost,
+        timings=timings,
     ).dump()

@@ -6,6 +6,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from autotuner_core import run_cost
 from autotuner_core.clients import aws_client
 from autotuner_core.models import PreflightResult, StageTimings, ValidateEvent, parse_event, parse_request
 from autotuner_core.observability import bind_execution, logger, metrics, tracer
@@ -34,5 +35,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         request=request,
         targets=targets,
         permission_checks=sum(len(check.actions) * len(check.resources) for check in checks),
+        estimated_cost=run_cost.estimate(request, len(targets)),
         timings=StageTimings(validate_permissions_ms=round(elapsed_ms, 1)),
     ).dump()

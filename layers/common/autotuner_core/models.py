@@ -383,6 +383,16 @@ class Recommendation(Document):
     summary: str
 
 
+class RunCost(Document):
+    """What the run itself costs: Step Functions transitions plus the target's invocations."""
+
+    state_transitions: int
+    target_invocations: int
+    step_functions_usd: float
+    target_invocations_usd: float
+    total_usd: float
+
+
 class StageTimings(Document):
     """Milliseconds each completed stage took; a missing stage did not complete."""
 
@@ -410,6 +420,7 @@ class PreflightResult(Document):
     request: TuningRequest
     targets: list[TargetRef]
     permission_checks: int
+    estimated_cost: RunCost | None = None
     timings: StageTimings
 
 
@@ -417,6 +428,7 @@ class DiscoveryResult(Document):
     execution: ExecutionRef
     request: TuningRequest
     targets: list[DiscoveredTarget]
+    estimated_cost: RunCost | None = None
     timings: StageTimings
 
 
@@ -474,6 +486,7 @@ class RecordEvent(Document):
     request: TuningRequest | None = None
     targets: list[DiscoveredTarget] | list[TargetRef] | None = None
     permission_checks: int | None = None
+    estimated_cost: RunCost | None = None
     target: DiscoveredTarget | None = None
     candidates: list[Candidate] | None = None
     measurement_started_ms: float | None = None
@@ -503,6 +516,7 @@ class TargetOutcome(Document):
     error_message: str | None = None
     recommendation: Recommendation | None = None
     configurations: list[ConfigurationStats] | None = None
+    measurement_rounds: int | None = None
 
 
 class RecordResponse(Document):
@@ -514,6 +528,12 @@ class RecordResponse(Document):
 class SummarizeEvent(Document):
     execution: ExecutionRef
     results: list[RecordResponse]
+    estimated_cost: RunCost | None = None
+
+
+class RunCostReport(Document):
+    estimated: RunCost | None = None  # upper bound, before the run
+    counted: RunCost  # from what the run measured
 
 
 class RunSummary(Document):
@@ -521,6 +541,7 @@ class RunSummary(Document):
     status: str
     counts: dict[str, int]
     outcomes: list[TargetOutcome]
+    run_cost: RunCostReport
 
 
 def parse_event(model: type[M], event: Any) -> M:
@@ -530,13 +551,3 @@ def parse_event(model: type[M], event: Any) -> M:
     except ValidationError as error:
         problems = [_describe(problem) for problem in error.errors()]
         raise InvalidInputError(f"invalid {model.__name__} document: " + "; ".join(problems), problems) from None
-
-
-class RunCost(Document):
-    """What the run itself costs: Step Functions transitions plus the target's invocations."""
-
-    state_transitions: int
-    target_invocations: int
-    step_functions_usd: float
-    target_invocations_usd: float
-    total_usd: float

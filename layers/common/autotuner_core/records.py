@@ -103,6 +103,8 @@ def build_records(event: RecordEvent, *, now: datetime, retention_days: int) -> 
         base["recommendation"] = event.recommendation.dump()
     if event.alias:
         base["alias"] = event.alias
+    if event.round:
+        base["measurementRounds"] = event.round
     if event.cleanup:
         base["cleanup"] = event.cleanup.get("report", event.cleanup)
     if event.cleanup_error is not None:
@@ -139,6 +141,7 @@ def outcome_of(record: dict[str, Any]) -> TargetOutcome:
     return TargetOutcome(
         recommendation=plain.get("recommendation"),
         configurations=plain.get("configurations"),
+        measurement_rounds=plain.get("measurementRounds"),
         target=record["target"],
         outcome=Outcome(record["outcome"]),
         memory_before=(record.get("before") or {}).get("MemorySize"),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
+from autotuner_core import run_cost
 from autotuner_core.errors import ERROR_CLASSES, PartialFailureError, PermanentError
-from autotuner_core.models import Outcome, RunSummary, SummarizeEvent
+from autotuner_core.models import Outcome, RunCostReport, RunSummary, SummarizeEvent
 
 
 def summarize(event: SummarizeEvent) -> RunSummary:
@@ -28,4 +29,10 @@ def summarize(event: SummarizeEvent) -> RunSummary:
             + "; ".join(f"{item.target}: {item.error_type}: {item.error_message}" for item in failed)
         )
     counts = Counter(outcome.outcome.value for outcome in outcomes)
-    return RunSummary(execution=event.execution, status="SUCCEEDED", counts=dict(counts), outcomes=outcomes)
+    return RunSummary(
+        execution=event.execution,
+        status="SUCCEEDED",
+        counts=dict(counts),
+        outcomes=outcomes,
+        run_cost=RunCostReport(estimated=event.estimated_cost, counted=run_cost.counted(outcomes)),
+    )
