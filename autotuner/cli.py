@@ -80,6 +80,9 @@ DEMO_SCENARIOS = (
 )
 
 
+DEMO_TUNING = ("demo-tuning-account.json", "tune-three.json")
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     rows = []
     for title, account_file, input_file in DEMO_SCENARIOS:
@@ -88,7 +91,38 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         rows.append((title, result))
     print(render_demo(rows))
     expected = ["SUCCEEDED", "FAILED", "FAILED"]
-    return 0 if [result["status"] for _, result in rows] == expected else 1
+    fail_fast_ok = [result["status"] for _, result in rows] == expected
+    tuned_ok = _demo_tuning(Path(args.results))
+    return 0 if fail_fast_ok and tuned_ok else 1
+
+
+def _demo_tuning(results: Path) -> bool:
+    """Tune three simulated functions (CPU-bound, I/O-bound, memory-hungry) and write their reports."""
+    from autotuner.reports import render_table, write_reports
+
+    account_file, input_file = DEMO_TUNING
+    execution_input = _load_json(str(EVENTS / "inputs" / input_file))
+    result = local_run(load_account(EVENTS / "accounts" / account_file), execution_input)
+    print()
+    print(
+        f"Tuning {', '.join(execution_input['targets'])} (simulated functions, strategy {execution_input['strategy']}):"
+    )
+    print(f"  {result['status']} in {result['seconds']:.1f} s, {result['stateTransitions']} state transitions")
+    print()
+    for outcome in (result["output"] or {}).get("outcomes", []):
+        print(render_table({**outcome, "simulated": True}))
+        print()
+    cost = (result["output"] or {}).get("runCost")
+    if cost:
+        counted, estimated = cost["counted"], cost.get("estimated") or {}
+        print(
+            f"Run cost: {counted['stateTransitions']} transitions "
+            f"(estimated up to {estimated.get('stateTransitions')}), "
+            f"{counted['targetInvocations']} target invocations, ${counted['totalUsd']:.4f} in all"
+        )
+    paths = write_reports(result, results, simulated=True)
+    print("Reports: " + ", ".join(str(path) for path in paths))
+    return result["status"] == "SUCCEEDED"
 
 
 def render_demo(rows: list[tuple[str, dict[str, Any]]]) -> str:
@@ -141,7 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--input", required=True, help="execution input JSON")
     run.add_argument("--json", action="store_true", help="print the machine-readable result")
     run.set_defaults(func=_cmd_local_run)
-    demo = commands.add_parser("demo", help="the README's demo: one success, two fast permanent failures")
+    demo = commands.add_parser(
+        "demo", help="the README's demo: a change, two fast permanent failures, three functions tuned"
+    )
+    demo.add_argument("--results", default="results/demo", help="folder for the charts and the HTML report")
     demo.set_defaults(func=_cmd_demo)
     return parser
 

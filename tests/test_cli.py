@@ -77,12 +77,19 @@ def test_local_run_names_a_bad_account_file():
     assert "invalid simulated account" in result.stderr
 
 
-def test_demo_shows_one_success_and_two_fast_permanent_failures():
+def test_demo_shows_fail_fast_runs_and_three_tuned_functions_with_reports(tmp_path):
     # When a new user runs the demo
-    result = autotuner("demo")
+    result = autotuner("demo", "--results", str(tmp_path))
     # Then it passes and shows each scenario's status, failing state and error
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert any("memory change applied" in line and "SUCCEEDED" in line for line in lines)
     assert any("PermissionDeniedError" in line and "ValidatePermissions" in line for line in lines)
     assert any("FunctionNotFoundError" in line and "DiscoverResources" in line for line in lines)
+    # And three simulated functions are tuned, each with its table, chart, and one HTML report
+    for name in ("image-resizer", "orders-api", "report-builder"):
+        assert any(line.startswith(f"{name} — APPLIED") for line in lines), name
+        assert (tmp_path / f"{name}.png").stat().st_size > 20_000
+    assert any("excluded: 10/10 failed: Runtime.OutOfMemory" in line for line in lines)
+    html = (tmp_path / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 3
