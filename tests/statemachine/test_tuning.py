@@ -137,3 +137,57 @@ def test_refinement_measures_sizes_between_the_first_winner_and_its_neighbours()
     # Then the second round added sizes the first did not have
     assert set(measured) - {128, 256, 512, 1024, 1536, 3008}
     assert report.task_attempts["PrepareMeasurement"] == 2
+
+
+def test_only_cold_starts_measures_every_invocation_on_a_fresh_environment():
+    with EmbeddedAws(SimulatedAccount(functions=[function(preset="light")])) as aws:
+        report = aws.run(
+            {
+                "targets": ["worker"],
+                "memorySizes": [256, 512],
+                "invocations": 5,
+                "onlyColdStarts": True,
+                "refine": False,
+            }
+        )
+        aliases, versions = leftovers(aws, "worker")
+    assert report.status == "SUCCEEDED"
+    for row in report.output["outcomes"][0]["configurations"]:
+        assert (row["coldStarts"], row["coldStartShare"]) == (5, 1.0)
+    # And the one-version-per-invocation copies are all gone again
+    assert (aliases, versions) == ([], [])
+
+
+def test_json_log_format_and_parallel_invocations_are_measured_like_text_logs():
+    target = function(preset="light", log_format="JSON")
+    with EmbeddedAws(SimulatedAccount(functions=[target])) as aws:
+        report = aws.run(
+            {"targets": ["worker"], "memorySizes": [256, 1024], "invocations": 8, "parallelInvocation": True}
+        )
+    assert report.status == "SUCCEEDED"
+    rows = report.output["outcomes"][0]["configurations"]
+    assert all(row["invocations"] == 8 and row["meanMs"] > 0 for row in rows)
+    # Concurrent invocations need several environments, so more than one cold start per size
+    assert max(row["coldStarts"] for row in rows) > 1
+
+
+def test_allowed_exceptions_count_as_results_and_other_errors_exclude_the_size():
+    flaky = function(preset="light", error_rate=0.6, error_type="OrderRejected")  # 0.4**10: all-clean is rare
+    with EmbeddedAws(SimulatedAccount(functions=[flaky])) as aws:
+        strict = aws.run({"targets": ["worker"], "memorySizes": [256, 512], "invocations": 10, "refine": False})
+        tolerant = aws.run(
+            {
+                "targets": ["worker"],
+                "memorySizes": [256, 512],
+                "invocations": 10,
+                "refine": False,
+                "allowedExceptions": ["OrderRejected"],
+            }
+        )
+    # Without allowedExceptions every size is excluded, so there is nothing to recommend
+    assert strict.status == "FAILED"
+    assert strict.error == "InvalidConfigurationError"
+    assert "OrderRejected" in strict.cause
+    # With it, the errors count as results and a size is chosen
+    assert tolerant.status == "SUCCEEDED"
+    assert all("excluded" not in row for row in tolerant.output["outcomes"][0]["configurations"])

@@ -221,3 +221,46 @@ def test_malformed_state_document_is_permanent_bad_input_naming_each_field() -> 
         "surprise: unknown field (got 1)",
         "target: required field is missing",
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# the tuning fields of the execution input
+# --------------------------------------------------------------------------------------------
+
+
+def test_tuning_fields_have_documented_defaults() -> None:
+    # Given only targets
+    request = parse_request({"targets": ["orders"]})
+    # Then the run measures the standard preset, 10 invocations each, for cost, as a dry run with refinement
+    assert request.memory_sizes == [128, 256, 512, 1024, 1536, 1769, 3008]
+    assert (request.invocations, request.strategy.value, request.balanced_weight) == (10, "cost", 0.5)
+    assert (request.discard_top_bottom, request.only_cold_starts, request.parallel_invocation) == (0.2, False, False)
+    assert (request.apply, request.alias, request.refine, request.fixed) == (False, None, True, False)
+
+
+@pytest.mark.parametrize(
+    ("raw", "named"),
+    [
+        ({"memorySizes": [128, 99]}, "memorySizes[1]"),
+        ({"memorySizes": [128, 128]}, "duplicate memory sizes [128]"),
+        ({"memorySizes": [512.5]}, "memorySizes[0]"),
+        ({"memorySizes": "huge"}, "not a preset"),
+        ({"invocations": 4}, "invocations"),
+        ({"payload": [{"payload": {}, "weight": -1}]}, "[0].weight"),
+        ({"payload": [{"payload": {}, "weight": 1}] * 11}, "11 weighted payloads"),
+        ({"payload": "not json"}, "must parse as JSON"),
+        ({"payload": {"blob": "x" * (6 * 1024 * 1024)}}, "synchronous invoke limit"),
+        ({"balancedWeight": -0.1}, "balancedWeight"),
+        ({"discardTopBottom": 0.5}, "discardTopBottom"),
+        ({"strategy": "cheapest"}, "strategy"),
+        ({"alias": "live"}, "alias: an alias is only moved when apply is true"),
+        ({"alias": "12", "apply": True}, "not a Lambda alias name"),
+        ({"alias": "$LATEST", "apply": True}, "not a Lambda alias name"),
+    ],
+)
+def test_bad_tuning_fields_name_the_field(raw: dict[str, Any], named: str) -> None:
+    # When a tuning field is out of range or malformed
+    with pytest.raises(InvalidInputError) as caught:
+        parse_request({"targets": ["orders"], **raw})
+    # Then the error names it
+    assert named in str(caught.value)
