@@ -284,3 +284,30 @@ def test_unchanged_when_already_at_the_desired_size():
     assert report.status == "SUCCEEDED"
     assert report.records[0]["outcome"] == "UNCHANGED"
     assert report.mutating_calls == []
+
+
+def test_record_result_emits_emf_metrics_for_outcome_and_error_category():
+    # Given a run that fails in discovery
+    with EmbeddedAws(account()) as aws:
+        aws.run({"targets": ["ghost"], "memorySize": 1024, "apply": True})
+        record_logs = [log.text for log in aws.runtime.logs if log.function == "RecordResultFunction"]
+    # When the recorder's log lines are read as CloudWatch would (EMF: JSON with an _aws block)
+    documents = [
+        json.loads(line)
+        for text in record_logs
+        for line in text.splitlines()
+        if line.startswith("{") and '"_aws"' in line
+    ]
+    metrics = {
+        metric["Name"]: document
+        for document in documents
+        for directive in document["_aws"]["CloudWatchMetrics"]
+        for metric in directive["Metrics"]
+    }
+    # Then the outcome and the error category are counted, in the product's namespace, with dimensions
+    assert metrics["RunOutcome"]["outcome"] == "FAILED"
+    assert metrics["ErrorsByCategory"]["category"] == "not-found"
+    time_to_failure = metrics["TimeToFailure"]["TimeToFailure"]
+    assert min(time_to_failure if isinstance(time_to_failure, list) else [time_to_failure]) >= 0
+    namespaces = {d["Namespace"] for doc in documents for d in doc["_aws"]["CloudWatchMetrics"]}
+    assert namespaces == {"LambdaAutotuner"}
