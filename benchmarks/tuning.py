@@ -1,0 +1,578 @@
+"""Decision quality of the tuning engine, side by side with AWS Lambda Power Tuning's defaults.
+
+Every run is one execution of the real state machine on the embedded AWS against one simulated
+target function (autotuner/embedded/simulated_function.py). For each profile of the suite and
+each seed (the profile's ``seed``: the noise on every Duration), two engines decide:
+
+``ours``
+    the default execution input: ``{"targets": [<fn>], "strategy": <s>, "apply": false}``
+    (today: the "standard" sizes 128, 256, 512, 1024, 1536, 1769, 3008 plus the current size,
+    10 invocations each, 20 % trimmed mean, one refinement round of up to 3 sizes).
+``baseline``
+    Power Tuning's defaults on the same engine: ``{"targets": [<fn>], "strategy": <s>,
+    "apply": false, "memorySizes": [128, 256, 512, 1024, 1536, 3008], "invocations": 10,
+    "discardTopBottom": 0.2, "refine": false}``.
+
+Both see the same function: same profile, same seed, current memory 1,024 MB (in both lists,
+so measuring the current size adds no candidate), arm64, timeout 300 s, in an account with the
+default 3,008 MB memory quota. Each engine gets its own embedded AWS, so the function's
+invocation counter (and with it the noise sequence) starts from zero for both.
+
+Scoring is noise-free. For each memory size m in 128..3008 (1 MB steps) at which the function
+does not run out of memory (``memory_floor_mb``)::
+
+    duration(m) = expected_duration_ms(profile, m)
+    cost(m)     = invocation_cost_usd(m, ceil(duration(m)), us-east-1 arm64 prices)
+                = GB-second price * m / 1024 * ceil(duration(m)) / 1000 + request price
+
+and the objective of each strategy (lower is better):
+
+- ``cost``: cost(m);
+- ``speed``: duration(m);
+- ``balanced`` (weight w = 0.5, the default): w * cost(m) / max cost + (1 - w) * duration(m) / max
+  duration, the maxima over all feasible sizes (Power Tuning normalises by the measured
+  candidates instead, so its own optimum depends on the candidate list; a fixed normalisation
+  keeps the score independent of what an engine chose to measure).
+
+Regret of a decision = objective(chosen) / objective(optimum) - 1, the optimum being the best
+feasible size (ties: the smaller). Noise affects only the decision, never its score.
+
+Per run we also count target invocations (sum of ``invocations`` over the output's
+configurations, excluded ones included), state transitions (``RunReport.state_transitions``:
+every *StateEntered event of the execution) and wall seconds. Power Tuning's own state machine
+takes 6 + 3N transitions for N sizes: 24 for its six default sizes.
+
+Percentiles are nearest-rank (p95 of five seeds is their maximum); a failed run counts as an
+infinite regret. Results are printed as tables and written to results/bench-tuning.json.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import os
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from autotuner.embedded.account import PROFILE_PRESETS, FunctionProfile, SimulatedAccount, SimulatedFunction
+from autotuner.embedded.simulated_function import expected_duration_ms, memory_floor_mb
+from autotuner_core.pricing import Prices, invocation_cost_usd, lambda_prices
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+RESULTS_FILE = PROJECT_ROOT / "results" / "bench-tuning.json"
+
+REGION = "us-east-1"
+ARCHITECTURE = "arm64"
+CURRENT_MEMORY_MB = 1024
+TIMEOUT_S = 300
+MEMORY_QUOTA_MB = SimulatedAccount().memory_quota_mb  # the default, 3,008 MB: kept
+MIN_MEMORY_MB = 128
+BALANCED_WEIGHT = 0.5  # the engines' default balancedWeight
+
+POWER_TUNING_SIZES = (128, 256, 512, 1024, 1536, 3008)
+POWER_TUNING_TRANSITIONS = 6 + 3 * len(POWER_TUNING_SIZES)  # 24
+
+# What each engine adds to {"targets": [...], "strategy": ..., "apply": false}.
+ENGINE_INPUTS: dict[str, dict[str, Any]] = {
+    "ours": {},
+    "baseline": {
+        "memorySizes": list(POWER_TUNING_SIZES),
+        "invocations": 10,
+        "discardTopBottom": 0.2,
+        "refine": False,
+    },
+}
+ENGINES = tuple(ENGINE_INPUTS)
+STRATEGIES = ("cost", "balanced", "speed")
+
+# The embedded AWS as the tests use it (SimulatedAccount defaults), except that a configuration
+# update settles at once: a wait the engine only polls through, so it changes no decision and no
+# transition, only wall time.
+EMBEDDED_ACCOUNT: dict[str, Any] = {
+    "update_seconds": 0.0,
+    "parameters": {"StatusPollIntervalMs": "10", "MaxStatusWaitSeconds": "5"},
+}
+
+# The suite: the presets, and a few shapes that make the choice harder. Seeds are set per run.
+SUITE: dict[str, FunctionProfile] = {
+    **{name: FunctionProfile(preset=name) for name in PROFILE_PRESETS},  # type: ignore[arg-type]
+    # CPU-bound with a large I/O part: every extra MB is paid for during the wait.
+    "cpu-large-io": FunctionProfile(preset="cpu-bound", io_ms=1_500),
+    # Needs 700 MB, between the grid's 512 and 1,024; mostly I/O, so the floor is the optimum.
+    "floor-700": FunctionProfile(cpu_ms=300, io_ms=400, base_memory_mb=60, working_set_mb=640, cold_start_ms=300),
+    # Needs 1,100 MB, between 1,024 and 1,536.
+    "floor-1100": FunctionProfile(cpu_ms=500, io_ms=300, base_memory_mb=100, working_set_mb=1_000, cold_start_ms=400),
+    # A short function whose cold start (6 s Init at 128 MB) dwarfs its run.
+    "cold-start-heavy": FunctionProfile(cpu_ms=40, io_ms=15, cold_start_ms=6_000),
+    # I/O-bound with six times the default noise (sigma 0.3 instead of 0.05).
+    "noisy-io": FunctionProfile(preset="io-bound", noise=0.3),
+}
+SEEDS = (1, 2, 3, 4, 5)
+
+QUICK_PROFILES = ("io-bound", "memory-hungry", "cpu-large-io", "floor-700")
+QUICK_SEEDS = (1, 2)
+QUICK_STRATEGIES = ("cost",)
+# The second table (balanced, speed) runs on fewer seeds: the goals are about cost.
+SECONDARY_SEEDS = (1, 2, 3)
+
+
+# ---------------------------------------------------------------------------------------------
+# The truth: noise-free cost and duration at every feasible size
+# ---------------------------------------------------------------------------------------------
+
+
+def prices() -> Prices:
+    return lambda_prices(REGION, ARCHITECTURE)
+
+
+def feasible_sizes(profile: FunctionProfile, quota_mb: int = MEMORY_QUOTA_MB) -> range:
+    """Every size from the memory floor (at least 128 MB) to the quota, in 1 MB steps."""
+    return range(max(MIN_MEMORY_MB, memory_floor_mb(profile)), quota_mb + 1)
+
+
+def true_duration_ms(profile: FunctionProfile, memory_mb: int) -> float:
+    return expected_duration_ms(profile, memory_mb)
+
+
+def true_cost_usd(profile: FunctionProfile, memory_mb: int, rates: Prices | None = None) -> float:
+    """Cost of one invocation without noise: the memory size times the billed (ceil) duration."""
+    billed = max(1, math.ceil(true_duration_ms(profile, memory_mb)))
+    return invocation_cost_usd(memory_mb, billed, rates or prices())
+
+
+def objective(
+    strategy: str, profile: FunctionProfile, *, quota_mb: int = MEMORY_QUOTA_MB, weight: float = BALANCED_WEIGHT
+) -> dict[int, float]:
+    """What ``strategy`` minimises, at every feasible size (module docstring)."""
+    rates = prices()
+    sizes = feasible_sizes(profile, quota_mb)
+    cost = {m: true_cost_usd(profile, m, rates) for m in sizes}
+    duration = {m: true_duration_ms(profile, m) for m in sizes}
+    if strategy == "cost":
+        return cost
+    if strategy == "speed":
+        return duration
+    if strategy == "balanced":
+        max_cost, max_duration = max(cost.values()), max(duration.values())
+        return {m: weight * cost[m] / max_cost + (1 - weight) * duration[m] / max_duration for m in sizes}
+    raise ValueError(f"unknown strategy {strategy!r}; one of {', '.join(STRATEGIES)}")
+
+
+def optimum(values: dict[int, float]) -> tuple[int, float]:
+    """The best size and its objective; ties go to the smaller size."""
+    size = min(values, key=lambda m: (values[m], m))
+    return size, values[size]
+
+
+def regret(values: dict[int, float], chosen: int) -> float:
+    """objective(chosen) / objective(optimum) - 1; infinite for a size that runs out of memory."""
+    if chosen not in values:
+        return math.inf
+    return values[chosen] / optimum(values)[1] - 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Running the engines
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    engine: str
+    strategy: str
+    profile: str
+    seed: int
+
+    @property
+    def function_name(self) -> str:
+        return f"{self.profile}-s{self.seed}"
+
+
+def execution_input(engine: str, target: str, strategy: str) -> dict[str, Any]:
+    """The execution input an engine runs with (module docstring)."""
+    return {"targets": [target], "strategy": strategy, "apply": False, **ENGINE_INPUTS[engine]}
+
+
+def simulated_function(profile_name: str, seed: int, suite: dict[str, FunctionProfile] | None = None) -> Any:
+    profile = (suite or SUITE)[profile_name].model_copy(update={"seed": seed})
+    return SimulatedFunction(
+        name=f"{profile_name}-s{seed}",
+        memory_size=CURRENT_MEMORY_MB,
+        timeout=TIMEOUT_S,
+        architecture=ARCHITECTURE,
+        tags={"autotune": "enabled"},
+        profile=profile,
+    )
+
+
+def run_jobs(jobs: Sequence[Job]) -> list[dict[str, Any]]:
+    """Run ``jobs`` one after another in one embedded AWS holding each job's function once.
+
+    A function is run at most once per embedded AWS, so its invocation counter (the noise
+    sequence) starts at zero for every job: put the two engines' jobs in different calls.
+    """
+    from autotuner.embedded.cloud import EmbeddedAws  # moto: imported only where it runs
+
+    names = [job.function_name for job in jobs]
+    if len(set(names)) != len(names):
+        raise ValueError("each (profile, seed) may appear once per call: the noise sequence would be shared")
+    account = SimulatedAccount(
+        region=REGION,
+        functions=[simulated_function(job.profile, job.seed) for job in jobs],
+        **EMBEDDED_ACCOUNT,
+    )
+    results = []
+    with EmbeddedAws(account) as aws:
+        assert aws.account.memory_quota_mb == MEMORY_QUOTA_MB
+        for job in jobs:
+            report = aws.run(execution_input(job.engine, job.function_name, job.strategy))
+            results.append(score(job, report))
+    return results
+
+
+def score(job: Job, report: Any) -> dict[str, Any]:
+    """One run's result: the decision, its regret, what it used."""
+    profile = SUITE[job.profile]
+    values = objective(job.strategy, profile)
+    best, best_value = optimum(values)
+    outcome = (report.output or {}).get("outcomes", [{}])[0] if report.status == "SUCCEEDED" else {}
+    configurations = outcome.get("configurations") or []
+    recommendation = outcome.get("recommendation") or {}
+    chosen = recommendation.get("memorySize")
+    attempts = report.task_attempts
+    return {
+        "engine": job.engine,
+        "strategy": job.strategy,
+        "profile": job.profile,
+        "seed": job.seed,
+        "function": job.function_name,
+        "input": execution_input(job.engine, job.function_name, job.strategy),
+        "status": report.status,
+        "error": report.error,
+        "chosenMb": chosen,
+        "optimumMb": best,
+        "chosenObjective": values.get(chosen) if chosen is not None else None,
+        "optimumObjective": best_value,
+        "regret": regret(values, chosen) if chosen is not None else math.inf,
+        "chosenCostUsd": true_cost_usd(profile, chosen) if chosen is not None else None,
+        "measuredMb": [row["memorySize"] for row in configurations],
+        "excludedMb": [row["memorySize"] for row in configurations if row.get("excluded")],
+        # What the engine measured, to replay other decision rules on the same measurements.
+        "configurations": [
+            {key: row.get(key) for key in _MEASURED if row.get(key) is not None} for row in configurations
+        ],
+        "invocations": sum(row.get("invocations", 0) for row in configurations),
+        "stateTransitions": report.state_transitions,
+        "rounds": attempts.get("PrepareMeasurement", 0),
+        "seconds": round(report.seconds, 3),
+    }
+
+
+_MEASURED = (
+    "memorySize",
+    "invocations",
+    "meanMs",
+    "billedMeanMs",
+    "maxMemoryUsedMb",
+    "costPerInvocationUsd",
+    "excluded",
+)
+
+
+def run_suite(
+    profiles: Iterable[str],
+    seeds: Iterable[int],
+    strategies: Iterable[str] = ("cost",),
+    engines: Iterable[str] = ENGINES,
+    *,
+    workers: int = 1,
+    chunk_size: int = 25,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Every engine x strategy x profile x seed, one result per run (see :func:`score`).
+
+    Jobs are grouped by engine and strategy (one embedded AWS per chunk of up to ``chunk_size``
+    jobs); ``workers`` > 1 runs chunks in that many processes (moto is process-wide).
+    """
+    profiles, seeds, strategies, engines = list(profiles), list(seeds), list(strategies), list(engines)
+    for name in profiles:
+        if name not in SUITE:
+            raise ValueError(f"unknown profile {name!r}; one of {', '.join(SUITE)}")
+    chunks: list[list[Job]] = []
+    for engine in engines:
+        for strategy in strategies:
+            jobs = [Job(engine, strategy, profile, seed) for seed in seeds for profile in profiles]
+            chunks += [jobs[i : i + chunk_size] for i in range(0, len(jobs), chunk_size)]
+    chunks.sort(key=lambda chunk: (chunk[0].engine != "ours", -len(chunk)))  # longest first
+    total = sum(len(chunk) for chunk in chunks)
+    done = 0
+    started = time.monotonic()
+    results: list[dict[str, Any]] = []
+
+    def collect(chunk: list[Job], chunk_results: list[dict[str, Any]]) -> None:
+        nonlocal done
+        done += len(chunk)
+        results.extend(chunk_results)
+        if progress:
+            progress(
+                f"  {chunk[0].engine}/{chunk[0].strategy}: {len(chunk)} runs done "
+                f"({done}/{total}, {time.monotonic() - started:.0f} s)"
+            )
+
+    if workers <= 1 or len(chunks) == 1:
+        for chunk in chunks:
+            collect(chunk, run_jobs(chunk))
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = {pool.submit(run_jobs, chunk): chunk for chunk in chunks}
+            for future in as_completed(futures):
+                collect(futures[future], future.result())
+    order = {name: index for index, name in enumerate(SUITE)}
+    results.sort(
+        key=lambda r: (STRATEGIES.index(r["strategy"]), order[r["profile"]], r["seed"], ENGINES.index(r["engine"]))
+    )
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
+# Summaries and tables
+# ---------------------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(q / 100 * len(ordered))) - 1]
+
+
+def _stats(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    regrets = [run["regret"] for run in runs]
+    return {
+        "runs": len(runs),
+        "failed": sum(1 for run in runs if run["status"] != "SUCCEEDED"),
+        "regretMedian": statistics.median(regrets),
+        "regretP95": percentile(regrets, 95),
+        "regretMax": max(regrets),
+        "chosenMb": dict(sorted(Counter(run["chosenMb"] for run in runs if run["chosenMb"]).items())),
+        "invocationsMean": statistics.fmean(run["invocations"] for run in runs),
+        "transitionsMean": statistics.fmean(run["stateTransitions"] for run in runs),
+        "transitionsMax": max(run["stateTransitions"] for run in runs),
+        "secondsMean": statistics.fmean(run["seconds"] for run in runs),
+    }
+
+
+def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per strategy: per profile and overall statistics of each engine."""
+    summary: dict[str, Any] = {}
+    for strategy in dict.fromkeys(r["strategy"] for r in results):
+        runs = [r for r in results if r["strategy"] == strategy]
+        engines = list(dict.fromkeys(r["engine"] for r in runs))
+        profiles = {}
+        for profile in dict.fromkeys(r["profile"] for r in runs):
+            rows = [r for r in runs if r["profile"] == profile]
+            profiles[profile] = {
+                "optimumMb": rows[0]["optimumMb"],
+                **{engine: _stats([r for r in rows if r["engine"] == engine]) for engine in engines},
+            }
+        summary[strategy] = {
+            "profiles": profiles,
+            "overall": {engine: _stats([r for r in runs if r["engine"] == engine]) for engine in engines},
+        }
+    return summary
+
+
+def goals(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The issue's goals, judged on the cost strategy."""
+    if "cost" not in summary or not {"ours", "baseline"} <= set(summary["cost"]["overall"]):
+        return []
+    ours, base = summary["cost"]["overall"]["ours"], summary["cost"]["overall"]["baseline"]
+    return [
+        {
+            "goal": "median regret ≤ 2 %",
+            "value": f"ours {_pct(ours['regretMedian'])} (baseline {_pct(base['regretMedian'])})",
+            "met": ours["regretMedian"] <= 0.02,
+        },
+        {
+            "goal": "p95 regret ≤ 10 %",
+            "value": f"ours {_pct(ours['regretP95'])} (baseline {_pct(base['regretP95'])})",
+            "met": ours["regretP95"] <= 0.10,
+        },
+        {
+            "goal": "no worse than the baseline (median and p95 regret)",
+            "value": f"median {_pct(ours['regretMedian'])} vs {_pct(base['regretMedian'])}, "
+            f"p95 {_pct(ours['regretP95'])} vs {_pct(base['regretP95'])}",
+            "met": ours["regretMedian"] <= base["regretMedian"] and ours["regretP95"] <= base["regretP95"],
+        },
+        {
+            "goal": f"fewer state transitions per run than Power Tuning's 6 + 3N = {POWER_TUNING_TRANSITIONS}",
+            "value": f"ours mean {ours['transitionsMean']:.1f}, max {ours['transitionsMax']} "
+            f"(baseline on our engine: mean {base['transitionsMean']:.1f})",
+            "met": ours["transitionsMax"] < POWER_TUNING_TRANSITIONS,
+        },
+    ]
+
+
+def _pct(value: float) -> str:
+    return "failed" if math.isinf(value) else f"{value * 100:.2f} %"
+
+
+def _chosen(counts: dict[int, int]) -> str:
+    return " ".join(f"{size}({count})" if count > 1 else f"{size}" for size, count in counts.items())
+
+
+def _table(rows: list[list[str]], right: set[int]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+
+    def line(row: list[str]) -> str:
+        cells = zip(row, widths, strict=True)
+        return "  ".join(cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(cells))
+
+    return [line(rows[0]), "  ".join("-" * w for w in widths), *(line(row) for row in rows[1:])]
+
+
+_DEFINITIONS = {
+    "cost": "regret = cost(chosen) / cost(optimum) - 1",
+    "speed": "regret = duration(chosen) / duration(optimum) - 1",
+    "balanced": "regret = score(chosen) / score(optimum) - 1, score = 0.5 cost/max + 0.5 duration/max",
+}
+
+
+def format_report(summary: dict[str, Any], workers: int = 1) -> str:
+    out: list[str] = []
+    for strategy, data in summary.items():
+        overall = data["overall"]
+        runs = overall["ours"]["runs"] if "ours" in overall else next(iter(overall.values()))["runs"]
+        out.append("")
+        out.append(
+            f"strategy {strategy}: {_DEFINITIONS[strategy]}; noise-free, {REGION} {ARCHITECTURE}, "
+            f"optimum over {MIN_MEMORY_MB}-{MEMORY_QUOTA_MB} MB in 1 MB steps; {runs} runs per engine"
+        )
+        header = [
+            "profile",
+            "opt MB",
+            "ours: chosen MB",
+            "median",
+            "p95",
+            "baseline: chosen MB",
+            "median",
+            "p95",
+            "invocations",
+            "transitions",
+            "seconds",
+        ]
+        rows = [header]
+
+        def row(label: str, optimum_mb: str, ours: dict[str, Any], base: dict[str, Any], chosen: bool) -> list[str]:
+            return [
+                label,
+                optimum_mb,
+                _chosen(ours["chosenMb"]) if chosen else "",
+                _pct(ours["regretMedian"]),
+                _pct(ours["regretP95"]),
+                _chosen(base["chosenMb"]) if chosen else "",
+                _pct(base["regretMedian"]),
+                _pct(base["regretP95"]),
+                f"{ours['invocationsMean']:.0f} / {base['invocationsMean']:.0f}",
+                f"{ours['transitionsMean']:.1f} / {base['transitionsMean']:.1f}",
+                f"{ours['secondsMean']:.2f} / {base['secondsMean']:.2f}",
+            ]
+
+        for profile, stats in data["profiles"].items():
+            rows.append(row(profile, str(stats["optimumMb"]), stats["ours"], stats["baseline"], True))
+        rows.append(row(f"ALL ({runs} runs)", "", overall["ours"], overall["baseline"], False))
+        out += _table(rows, right={1, 3, 4, 6, 7, 8, 9, 10})
+        failed = {engine: stats["failed"] for engine, stats in overall.items() if stats["failed"]}
+        if failed:
+            out.append(f"failed runs (counted as infinite regret): {failed}")
+    out.append("")
+    out.append(
+        "invocations, transitions, seconds: ours / baseline, mean per run (wall seconds with "
+        f"{workers} benchmark process{'es' if workers > 1 else ''} sharing the machine); "
+        "p95 per profile = max over seeds"
+    )
+    out.append(
+        f"Power Tuning's own state machine: 6 + 3N = {POWER_TUNING_TRANSITIONS} transitions for its N = 6 sizes; "
+        "goals are judged on the cost strategy"
+    )
+    for goal in goals(summary):
+        out.append(f"goal: {goal['goal']}: {goal['value']} — {'met' if goal['met'] else 'NOT met'}")
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry point
+# ---------------------------------------------------------------------------------------------
+
+
+def default_workers(quick: bool = False) -> int:
+    """``BENCH_WORKERS``, else 2 processes (1 for ``--quick``: starting one costs more than it saves)."""
+    return int(os.environ.get("BENCH_WORKERS", 0)) or (1 if quick else max(1, min(2, os.cpu_count() or 1)))
+
+
+def main(quick: bool = False) -> int:
+    started = time.monotonic()
+    workers = default_workers(quick)
+
+    def progress(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    if quick:
+        results = run_suite(QUICK_PROFILES, QUICK_SEEDS, QUICK_STRATEGIES, workers=workers, progress=progress)
+    else:
+        results = run_suite(SUITE, SEEDS, ("cost",), workers=workers, progress=progress)
+        results += run_suite(SUITE, SECONDARY_SEEDS, ("balanced", "speed"), workers=workers, progress=progress)
+    summary = summarize(results)
+    report = format_report(summary, workers)
+    print(report, flush=True)
+
+    RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "benchmark": "tuning",
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": quick,
+        "seconds": round(time.monotonic() - started, 1),
+        "workers": workers,
+        "settings": {
+            "region": REGION,
+            "architecture": ARCHITECTURE,
+            "currentMemoryMb": CURRENT_MEMORY_MB,
+            "timeoutSeconds": TIMEOUT_S,
+            "memoryQuotaMb": MEMORY_QUOTA_MB,
+            "balancedWeight": BALANCED_WEIGHT,
+            "engineInputs": {engine: execution_input(engine, "<function>", "<strategy>") for engine in ENGINE_INPUTS},
+            "embeddedAccount": EMBEDDED_ACCOUNT,
+            "powerTuningTransitions": POWER_TUNING_TRANSITIONS,
+            "prices": prices().model_dump(mode="json"),
+        },
+        "suite": {
+            name: profile.model_dump(mode="json", exclude={"seed"}) | {"memoryFloorMb": memory_floor_mb(profile)}
+            for name, profile in SUITE.items()
+        },
+        "summary": summary,
+        "goals": goals(summary),
+        "runs": results,
+    }
+    RESULTS_FILE.write_text(json.dumps(_finite(document), indent=2, allow_nan=False) + "\n")
+    print(f"\nraw results: {RESULTS_FILE.relative_to(PROJECT_ROOT)} ({time.monotonic() - started:.0f} s)")
+    return 0
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no infinity: an infinite regret (failed run, out-of-memory choice) is written as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
