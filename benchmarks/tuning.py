@@ -248,7 +248,6 @@ def score(job: Job, report: Any) -> dict[str, Any]:
     configurations = outcome.get("configurations") or []
     recommendation = outcome.get("recommendation") or {}
     chosen = recommendation.get("memorySize")
-    attempts = report.task_attempts
     return {
         "engine": job.engine,
         "strategy": job.strategy,
@@ -272,7 +271,8 @@ def score(job: Job, report: Any) -> dict[str, Any]:
         ],
         "invocations": sum(row.get("invocations", 0) for row in configurations),
         "stateTransitions": report.state_transitions,
-        "rounds": attempts.get("PrepareMeasurement", 0),
+        # Refinement sizes are measured inside AnalyzeMeasurements: a second round when it added any.
+        "rounds": 1 + bool(outcome.get("refinedSizes")),
         "seconds": round(report.seconds, 3),
     }
 

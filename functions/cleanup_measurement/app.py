@@ -16,14 +16,6 @@ from autotuner_core.settings import Settings
 SETTINGS = Settings.from_env()
 
 
-def measured_sizes(document: RecordEvent) -> list[int]:
-    """Every size this run may have set on $LATEST, over all rounds."""
-    sizes = set(document.request.memory_sizes if document.request else [])
-    for group in (document.configurations, document.round_configurations, document.candidates):
-        sizes.update(item.memory_size for item in group or [])
-    return sorted(sizes | set(document.refine_sizes or []))
-
-
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -36,7 +28,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         aws_client("lambda"),
         document.target.ref.arn,
         document.target.configuration,
-        measured_sizes(document),
         document.execution.arn,
         SETTINGS,
     )

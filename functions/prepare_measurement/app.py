@@ -26,7 +26,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         task.request,
         task.execution.arn,
         SETTINGS,
-        sizes=task.refine_sizes,
     )
     logger.info(
         "candidates ready",
@@ -36,11 +35,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             "excluded": [c.memory_size for c in candidates if c.excluded],
         },
     )
-    return task.model_copy(
-        update={
-            "candidates": candidates,
-            "round": task.round + 1,
-            "refine_sizes": None,
-            "measurement_started_ms": task.measurement_started_ms or time.time() * 1000,
-        }
-    ).dump()
+    return task.model_copy(update={"candidates": candidates, "measurement_started_ms": time.time() * 1000}).dump()

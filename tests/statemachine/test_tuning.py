@@ -133,10 +133,14 @@ def test_apply_with_alias_points_the_alias_at_a_version_with_the_new_memory():
 def test_refinement_measures_sizes_between_the_first_winner_and_its_neighbours():
     with EmbeddedAws(SimulatedAccount(functions=[function(preset="memory-hungry", memory=1024)])) as aws:
         report = aws.run({"targets": ["worker"], "memorySizes": [128, 256, 512, 1024, 1536, 3008], "invocations": 5})
-    measured = [row["memorySize"] for row in report.output["outcomes"][0]["configurations"]]
-    # Then the second round added sizes the first did not have
-    assert set(measured) - {128, 256, 512, 1024, 1536, 3008}
-    assert report.task_attempts["PrepareMeasurement"] == 2
+    outcome = report.output["outcomes"][0]
+    measured = [row["memorySize"] for row in outcome["configurations"]]
+    # Then refinement added sizes the first round did not have, measured like the others
+    added = set(measured) - {128, 256, 512, 1024, 1536, 3008}
+    assert added and added == set(outcome["refinedSizes"])
+    assert all(row["invocations"] == 5 for row in outcome["configurations"] if row["memorySize"] in added)
+    # And it cost no extra state: one Prepare, one Analyze
+    assert (report.task_attempts["PrepareMeasurement"], report.task_attempts["AnalyzeMeasurements"]) == (1, 1)
 
 
 def test_only_cold_starts_measures_every_invocation_on_a_fresh_environment():

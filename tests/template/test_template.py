@@ -45,7 +45,13 @@ FUNCTION_ACTIONS: dict[str, set[str]] = {
         "lambda:CreateAlias",
     },
     "MeasureConfigurationFunction": {"lambda:InvokeFunction"},
-    "AnalyzeMeasurementsFunction": set(),
+    "AnalyzeMeasurementsFunction": {
+        "lambda:GetFunction",
+        "lambda:UpdateFunctionConfiguration",
+        "lambda:PublishVersion",
+        "lambda:CreateAlias",
+        "lambda:InvokeFunction",
+    },
     "CleanupMeasurementFunction": {
         "lambda:GetFunction",
         "lambda:ListAliases",

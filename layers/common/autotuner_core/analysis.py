@@ -233,9 +233,25 @@ def _measured(stats: Sequence[ConfigurationStats]) -> list[ConfigurationStats]:
     return measured
 
 
+# Costs within 1 % of the cheapest are a tie for the cost strategy: measured cost curves are often
+# flat, and a difference that small is noise (benchmarks/tuning.py measured it deciding by noise).
+COST_TIE_TOLERANCE = 0.01
+
+
 def _pick(candidates: Sequence[ConfigurationStats], strategy: Strategy, weight: float) -> ConfigurationStats:
-    """The winner among usable configurations (cost and mean present); ties go to the smaller size."""
+    """The winner among usable configurations (cost and mean present); ties go to the smaller size.
+
+    For ``cost``, every size within ``COST_TIE_TOLERANCE`` of the cheapest counts as cheapest,
+    and the smallest of them wins.
+    """
     rows = [(s, s.cost_per_invocation_usd or 0.0, s.mean_ms or 0.0) for s in candidates]
+    if strategy is Strategy.BALANCED and weight == 1:
+        strategy = Strategy.COST  # weight 1 is the cost strategy, tie rule included
+    if strategy is Strategy.COST:
+        cheapest = min(cost for _, cost, _ in rows)
+        return min(
+            (row for row in rows if row[1] <= cheapest * (1 + COST_TIE_TOLERANCE)), key=lambda row: row[0].memory_size
+        )[0]
     max_cost = max(cost for _, cost, _ in rows) or 1.0
     max_duration = max(duration for _, _, duration in rows) or 1.0
 

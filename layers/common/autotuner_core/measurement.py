@@ -88,10 +88,11 @@ def prepare_candidates(
     sizes = sorted(set(sizes) if sizes else set(request.memory_sizes) | {original.memory_size})
     copies = request.invocations if request.only_cold_starts else 1
     poll = settings.status_poll_interval_ms / 1000
-    # Start from what $LATEST is now (a refinement round follows our own restore), but only if
-    # it still has the memory we found: anything else is someone else's change.
+    # Start from what $LATEST is now (refinement follows our own restore), but only if it still
+    # has the memory we found or our marker: anything else is someone else's change.
     current = wait_until_settled(client, arn, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds)
-    if current.configuration.memory_size != original.memory_size:
+    ours = (current.configuration.description or "").startswith(marker)  # a retry after our own crash
+    if current.configuration.memory_size != original.memory_size and not ours:
         raise TargetChangedError(
             f"{arn} has {current.configuration.memory_size} MB, not the {original.memory_size} MB found at discovery; "
             "not measuring a function someone else is changing"
@@ -103,9 +104,11 @@ def prepare_candidates(
         version: str | None = None
         try:
             for copy in range(copies):
-                changes: dict[str, Any] = {"MemorySize": size}
-                if copies > 1:
-                    changes["Description"] = f"{marker} {size} MB cold start {copy}"
+                # The marker in $LATEST's description tells clean-up, even after a crash, that the
+                # current configuration is this run's to restore; a new description per cold-start
+                # copy is also what makes Lambda publish a new version.
+                suffix = f" cold start {copy}" if copies > 1 else ""
+                changes: dict[str, Any] = {"MemorySize": size, "Description": f"{marker} {size} MB{suffix}"}
                 revision = _update(client, arn, changes, revision, original)
                 revision = wait_until_settled(
                     client, arn, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds
@@ -227,17 +230,13 @@ def measure_candidate(
 
 
 def clean_up(
-    client: Any,
-    arn: str,
-    original: FunctionConfiguration,
-    sizes: list[int],
-    execution_arn: str,
-    settings: Settings,
+    client: Any, arn: str, original: FunctionConfiguration, execution_arn: str, settings: Settings
 ) -> CleanupReport:
     """Delete this execution's aliases and versions and restore ``$LATEST``; safe to run twice.
 
-    Memory is restored only if ``$LATEST`` has one of the sizes this run measured: any other
-    size means someone else changed the function since, and their change stands.
+    ``$LATEST`` is restored when it carries this run's marker (set while measuring), whatever
+    crashed where. Without the marker, a memory size other than the original means someone
+    else changed the function since, and their change stands.
     """
     token = run_token(execution_arn)
     report = CleanupReport()
@@ -250,8 +249,46 @@ def clean_up(
             delete_version(client, arn, version["Version"])
             report.versions_deleted += 1
     current = get_function(client, arn).configuration
-    if current.memory_size != original.memory_size and current.memory_size not in sizes:
-        report.note = f"$LATEST has {current.memory_size} MB, a size this run did not set; left as it is"
+    ours = (current.description or "").startswith(version_marker(token))
+    if current.memory_size != original.memory_size and not ours:
+        report.note = f"$LATEST has {current.memory_size} MB, set by someone else since; left as it is"
         return report
     report.restored = restore_latest(client, arn, original, settings)
     return report
+
+
+def refine(
+    client: Any,
+    arn: str,
+    original: FunctionConfiguration,
+    request: TuningRequest,
+    configurations: list[ConfigurationStats],
+    execution_arn: str,
+    settings: Settings,
+) -> tuple[list[ConfigurationStats], list[int]]:
+    """Measure up to three sizes between the first winner and its neighbours, in this one task.
+
+    A fixed grid leaves gaps of up to 100 % between neighbours (benchmarks/tuning.py measures what
+    that costs). The extra sizes are prepared and invoked here rather than in another state-machine
+    round, which would cost four more state transitions per target. Returns all configurations and
+    the sizes added.
+    """
+    from autotuner_core.analysis import refinement_sizes
+
+    if not request.refine:
+        return configurations, []
+    sizes = refinement_sizes(configurations, strategy=request.strategy, balanced_weight=request.balanced_weight)
+    if not sizes:
+        return configurations, []
+    candidates = prepare_candidates(client, arn, original, request, execution_arn, settings, sizes=sizes)
+    region, architecture = arn.split(":")[3], (original.architectures or ["x86_64"])[0]
+    with ThreadPoolExecutor(max_workers=len(candidates)) as pool:
+        added = list(
+            pool.map(
+                lambda candidate: measure_candidate(
+                    client, arn, candidate, request, region=region, architecture=architecture
+                ),
+                candidates,
+            )
+        )
+    return sorted([*configurations, *added], key=lambda row: row.memory_size), sizes

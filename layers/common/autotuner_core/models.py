@@ -441,10 +441,8 @@ class TargetTask(Document):
     timings: StageTimings
     candidates: list[Candidate] | None = None
     measurement_started_ms: float | None = None
-    round: int = 0  # measurement rounds prepared so far
-    refine_sizes: list[int] | None = None  # sizes the next round measures
-    round_configurations: list[ConfigurationStats] | None = None  # what the last round measured
-    configurations: list[ConfigurationStats] | None = None  # everything measured, all rounds
+    configurations: list[ConfigurationStats] | None = None  # everything measured
+    refined_sizes: list[int] | None = None  # sizes the refinement added around the first winner
     recommendation: Recommendation | None = None
     cleanup: dict[str, Any] | None = None
 
@@ -490,10 +488,8 @@ class RecordEvent(Document):
     target: DiscoveredTarget | None = None
     candidates: list[Candidate] | None = None
     measurement_started_ms: float | None = None
-    round: int = 0
-    refine_sizes: list[int] | None = None
-    round_configurations: list[ConfigurationStats] | None = None
     configurations: list[ConfigurationStats] | None = None
+    refined_sizes: list[int] | None = None
     recommendation: Recommendation | None = None
     cleanup: dict[str, Any] | None = None
     outcome: Outcome | None = None
@@ -516,7 +512,7 @@ class TargetOutcome(Document):
     error_message: str | None = None
     recommendation: Recommendation | None = None
     configurations: list[ConfigurationStats] | None = None
-    measurement_rounds: int | None = None
+    refined_sizes: list[int] | None = None
 
 
 class RecordResponse(Document):

@@ -102,6 +102,7 @@ def required_permissions(
                 resources=arns,
                 context=tagged,
             ),
+            *_refinement_checks(request, settings, arns, tagged, token, first_size),
             PermissionCheck(
                 role_setting="MEASURE_ROLE_ARN",
                 role_arn=settings.measure_role_arn,
@@ -143,6 +144,35 @@ def required_permissions(
             )
         )
     return checks
+
+
+def _refinement_checks(
+    request: TuningRequest, settings: Settings, arns: list[str], tagged: dict[str, str], token: str, size: int
+) -> list[PermissionCheck]:
+    """AnalyzeMeasurements prepares and invokes the refinement sizes itself."""
+    if not request.refine:
+        return []
+    return [
+        PermissionCheck(
+            role_setting="ANALYZE_ROLE_ARN",
+            role_arn=settings.analyze_role_arn,
+            actions=["lambda:UpdateFunctionConfiguration", "lambda:PublishVersion", "lambda:CreateAlias"],
+            resources=arns,
+            context=tagged,
+        ),
+        PermissionCheck(
+            role_setting="ANALYZE_ROLE_ARN",
+            role_arn=settings.analyze_role_arn,
+            actions=["lambda:GetFunction"],
+            resources=arns,
+        ),
+        PermissionCheck(
+            role_setting="ANALYZE_ROLE_ARN",
+            role_arn=settings.analyze_role_arn,
+            actions=["lambda:InvokeFunction"],
+            resources=[f"{arn}:{alias_name(token, size)}" for arn in arns],
+        ),
+    ]
 
 
 def simulate(iam: Any, checks: list[PermissionCheck]) -> int:

@@ -103,8 +103,8 @@ def build_records(event: RecordEvent, *, now: datetime, retention_days: int) -> 
         base["recommendation"] = event.recommendation.dump()
     if event.alias:
         base["alias"] = event.alias
-    if event.round:
-        base["measurementRounds"] = event.round
+    if event.refined_sizes:
+        base["refinedSizes"] = event.refined_sizes
     if event.cleanup:
         base["cleanup"] = event.cleanup.get("report", event.cleanup)
     if event.cleanup_error is not None:
@@ -141,7 +141,7 @@ def outcome_of(record: dict[str, Any]) -> TargetOutcome:
     return TargetOutcome(
         recommendation=plain.get("recommendation"),
         configurations=plain.get("configurations"),
-        measurement_rounds=plain.get("measurementRounds"),
+        refined_sizes=plain.get("refinedSizes"),
         target=record["target"],
         outcome=Outcome(record["outcome"]),
         memory_before=(record.get("before") or {}).get("MemorySize"),

@@ -14,16 +14,15 @@ from autotuner_core.pricing import STEP_FUNCTIONS_TRANSITION_USD
 RUN_TRANSITIONS = 5
 # Plan, UpdateConfiguration, RecordTargetResult.
 FIXED_TARGET_TRANSITIONS = 3
-# Plan, PrepareMeasurement, MeasureConfigurations, AnalyzeMeasurements, Refine,
-# CleanupMeasurement, UpdateConfiguration, RecordTargetResult; plus one per candidate.
-MEASURED_TARGET_TRANSITIONS = 8
-# PrepareMeasurement, MeasureConfigurations, AnalyzeMeasurements, Refine again.
-REFINEMENT_ROUND_TRANSITIONS = 4
+# Plan, PrepareMeasurement, MeasureConfigurations, AnalyzeMeasurements, CleanupMeasurement,
+# UpdateConfiguration, RecordTargetResult; plus one per first-round candidate (refinement sizes
+# are measured inside AnalyzeMeasurements and cost no transition).
+MEASURED_TARGET_TRANSITIONS = 7
 MAX_REFINEMENT_SIZES = 3
 
 
 def estimate(request: TuningRequest, targets: int) -> RunCost:
-    """Upper bound before the run: every size measured plus the current one and a full refinement round.
+    """Upper bound before the run: every size measured, plus the current one and full refinement.
 
     What the target's invocations will cost is not known until they are measured, so the
     estimate counts them but prices only the transitions.
@@ -32,10 +31,10 @@ def estimate(request: TuningRequest, targets: int) -> RunCost:
         transitions = RUN_TRANSITIONS + targets * FIXED_TARGET_TRANSITIONS
         invocations = 0
     else:
-        sizes = len(request.memory_sizes) + 1 + (MAX_REFINEMENT_SIZES if request.refine else 0)
-        per_target = MEASURED_TARGET_TRANSITIONS + sizes + (REFINEMENT_ROUND_TRANSITIONS if request.refine else 0)
-        transitions = RUN_TRANSITIONS + targets * per_target
-        invocations = targets * sizes * request.invocations
+        first_round = len(request.memory_sizes) + 1
+        refined = MAX_REFINEMENT_SIZES if request.refine else 0
+        transitions = RUN_TRANSITIONS + targets * (MEASURED_TARGET_TRANSITIONS + first_round)
+        invocations = targets * (first_round + refined) * request.invocations
     step_functions = transitions * STEP_FUNCTIONS_TRANSITION_USD
     return RunCost(
         state_transitions=transitions,
@@ -56,9 +55,7 @@ def counted(outcomes: list[TargetOutcome]) -> RunCost:
         if not configurations:
             transitions += FIXED_TARGET_TRANSITIONS
             continue
-        transitions += MEASURED_TARGET_TRANSITIONS + len(configurations)
-        if (outcome.measurement_rounds or 1) > 1:
-            transitions += REFINEMENT_ROUND_TRANSITIONS
+        transitions += MEASURED_TARGET_TRANSITIONS + len(configurations) - len(outcome.refined_sizes or [])
         for row in configurations:
             invocations += row.invocations
             invocations_usd += row.invocations * (row.cost_per_invocation_usd or 0.0)
