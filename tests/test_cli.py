@@ -45,6 +45,7 @@ def test_local_run_prints_one_json_object_with_the_documented_fields():
     assert report["status"] == "SUCCEEDED"
     assert report["taskAttempts"] == {
         "ValidatePermissions": 1,
+        "CheckCircuit": 1,
         "DiscoverResources": 1,
         "UpdateConfiguration": 1,
         "RecordTargetResult": 1,

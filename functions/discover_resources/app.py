@@ -1,4 +1,4 @@
-"""DiscoverResources: resolve each target and return its current configuration."""
+"""DiscoverResources: resolve one target and return its current configuration."""
 
 from time import perf_counter
 from typing import Any
@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from autotuner_core.clients import aws_client
 from autotuner_core.discovery import discover
-from autotuner_core.models import DiscoveryResult, PreflightResult, parse_event
+from autotuner_core.models import TargetEntry, TargetTask, parse_event
 from autotuner_core.observability import bind_execution, logger, metrics, tracer
 from autotuner_core.settings import Settings
 
@@ -20,16 +20,16 @@ SETTINGS = Settings.from_env()
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = perf_counter()
-    preflight = parse_event(PreflightResult, event)
-    bind_execution(preflight.execution.arn)
-    targets = discover(aws_client("lambda"), preflight.request, preflight.targets, SETTINGS)
+    entry = parse_event(TargetEntry, event)
+    bind_execution(entry.execution.arn)
+    tracer.put_annotation("target", entry.ref.name)
+    (target,) = discover(aws_client("lambda"), entry.request, [entry.ref], SETTINGS)
     elapsed_ms = (perf_counter() - started) * 1000
     metrics.add_metric(name="ResourceValidationDuration", unit=MetricUnit.Milliseconds, value=elapsed_ms)
-    timings = preflight.timings.model_copy(update={"discover_resources_ms": round(elapsed_ms, 1)})
-    return DiscoveryResult(
-        execution=preflight.execution,
-        request=preflight.request,
-        targets=targets,
-        estimated_cost=preflight.estimated_cost,
-        timings=timings,
+    return TargetTask(
+        execution=entry.execution,
+        request=entry.request,
+        target=target,
+        admission=entry.admission,
+        timings=entry.timings.model_copy(update={"discover_resources_ms": round(elapsed_ms, 1)}),
     ).dump()

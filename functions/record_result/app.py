@@ -1,15 +1,21 @@
-"""RecordResult: one run record per target per execution, on the success path and every failure path."""
+"""RecordResult: one run record per target per execution, on the success path and every failure path.
 
+It also tells the target's circuit breaker how the run went and gives back the target's lease,
+so the breaker always agrees with the recorded outcomes.
+"""
+
+import time
 from collections import Counter
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from autotuner_core.breaker import BreakerStore, CircuitState, settle
 from autotuner_core.clients import aws_client
 from autotuner_core.models import RecordEvent, RecordResponse, parse_event
 from autotuner_core.observability import bind_execution, count, logger, metrics, tracer
-from autotuner_core.records import build_records, now_utc, outcome_of, write_records
+from autotuner_core.records import breaker_verdict, build_records, now_utc, outcome_of, write_records
 from autotuner_core.settings import Settings
 
 SETTINGS = Settings.from_env()
@@ -22,17 +28,42 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     record_event = parse_event(RecordEvent, event)
     bind_execution(record_event.execution.arn)
     records = build_records(record_event, now=now_utc(), retention_days=SETTINGS.run_record_retention_days)
-    written = write_records(aws_client("dynamodb"), SETTINGS.run_history_table, records)
+    dynamodb = aws_client("dynamodb")
+    written = write_records(dynamodb, SETTINGS.run_history_table, records)
+    store = BreakerStore(dynamodb, SETTINGS.state_table)
+    policy = SETTINGS.breaker_policy(record_event.request)
+    now = time.time()
+    for record in records:
+        verdict = breaker_verdict(record)
+        if verdict is None:
+            continue
+        breaker = settle(store, record["target"], record_event.execution.arn, policy, now, succeeded=verdict)
+        if breaker.state is CircuitState.OPEN and breaker.opened_at == now:  # opened by this record
+            count("CircuitOpened", dimension="outcome", value=record["outcome"])
+            logger.warning("circuit opened", extra={"target": record["target"], "failures": breaker.failures})
+    if record_event.admission is not None:
+        store.release_lease(records[0]["target"], record_event.execution.arn)
+    _emit(records)
+    tracer.put_annotation("outcome", records[0]["outcome"])
+    if "errorCategory" in records[0]:
+        tracer.put_annotation("errorCategory", records[0]["errorCategory"])
+    logger.info("recorded", extra={"written": written, "outcomes": [record["outcome"] for record in records]})
+    return RecordResponse(
+        execution=record_event.execution, records=written, outcomes=[outcome_of(record) for record in records]
+    ).dump()
+
+
+def _emit(records: list[dict[str, Any]]) -> None:
     for outcome, amount in Counter(record["outcome"] for record in records).items():
         count("RunOutcome", dimension="outcome", value=outcome, amount=amount)
-    failures = [record for record in records if "errorCategory" in record]
+    failures = [record for record in records if record["outcome"] == "FAILED"]
     for category, amount in Counter(record["errorCategory"] for record in failures).items():
         count("ErrorsByCategory", dimension="category", value=category, amount=amount)
     if failures:
         metrics.add_metric(
             name="TimeToFailure", unit=MetricUnit.Milliseconds, value=float(failures[0]["timeToFailureMs"])
         )
-    logger.info("recorded", extra={"written": written, "outcomes": [record["outcome"] for record in records]})
-    return RecordResponse(
-        execution=record_event.execution, records=written, outcomes=[outcome_of(record) for record in records]
-    ).dump()
+    for record in records:
+        change = (record.get("recommendation") or {}).get("projectedChangePerMillionUsd")
+        if record["outcome"] == "APPLIED" and change is not None:
+            metrics.add_metric(name="ProjectedSavings", unit=MetricUnit.Count, value=float(-change))

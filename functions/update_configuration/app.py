@@ -9,7 +9,7 @@ from autotuner_core.clients import aws_client
 from autotuner_core.models import TargetTask, UpdateResult, parse_event
 from autotuner_core.observability import bind_execution, logger, tracer
 from autotuner_core.settings import Settings
-from autotuner_core.updater import apply_memory, point_alias
+from autotuner_core.updater import apply_once
 
 SETTINGS = Settings.from_env()
 
@@ -21,9 +21,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     task = parse_event(TargetTask, event)
     bind_execution(task.execution.arn)
     tracer.put_annotation("target", task.target.ref.name)
-    client = aws_client("lambda")
-    outcome, after = apply_memory(client, task, SETTINGS)
-    alias = point_alias(client, task, after)
+    outcome, after, alias = apply_once(aws_client("lambda"), aws_client("dynamodb"), task, SETTINGS, context)
     elapsed_ms = (perf_counter() - started) * 1000
     logger.info(
         "configuration %s",

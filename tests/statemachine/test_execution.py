@@ -38,11 +38,12 @@ def test_apply_changes_memory_verifies_it_and_records_one_item():
     report, memory = run(account(), {"targets": ["orders-api"], "memorySize": 1024, "apply": True})
     # Then the run succeeds through every stage and the function now has 1024 MB
     assert report.status == "SUCCEEDED"
-    assert report.states_entered[:6] == [
+    assert report.states_entered[:7] == [
         "Prepare",
         "ValidatePermissions",
-        "DiscoverResources",
         "TuneTargets",
+        "CheckCircuit",
+        "DiscoverResources",
         "Plan",
         "UpdateConfiguration",
     ]
@@ -126,14 +127,15 @@ def test_missing_function_fails_in_discovery_in_one_attempt_and_records_it():
     )
 
 
-def test_one_missing_target_among_two_records_both_and_changes_neither():
+def test_one_missing_target_among_two_fails_only_itself_and_fails_the_run():
     # Given two targets, one of them missing
     report, memory = run(account(), {"targets": ["orders-api", "ghost"], "memorySize": 1024, "apply": True})
-    # Then the run fails before any update and each target has its failure record
-    assert report.error == "FunctionNotFoundError"
-    assert memory["orders-api"] == 512
-    assert sorted(record["target"].rsplit(":", 1)[-1] for record in report.records) == ["ghost", "orders-api"]
-    assert {record["outcome"] for record in report.records} == {"FAILED"}
+    # Then the existing one is tuned, the missing one is recorded as failed, and the run says so
+    assert (report.status, report.error) == ("FAILED", "PartialFailureError")
+    assert "ghost" in report.cause and "FunctionNotFoundError" in report.cause
+    assert memory["orders-api"] == 1024
+    outcomes = {record["target"].rsplit(":", 1)[-1]: record["outcome"] for record in report.records}
+    assert outcomes == {"orders-api": "APPLIED", "ghost": "FAILED"}
 
 
 @pytest.mark.parametrize(
@@ -269,7 +271,14 @@ def test_qualified_alias_target_tunes_the_function():
 
 def test_unknown_error_gets_one_retry_and_a_failed_record_write_fails_the_run():
     # Given DynamoDB answers every write with an error outside the taxonomy
-    fault = Fault(service="dynamodb", action="PutItem", code="MysteryException", status=400, times=50)
+    fault = Fault(
+        service="dynamodb",
+        action="PutItem",
+        code="MysteryException",
+        status=400,
+        times=50,
+        caller="RecordResultFunction",
+    )
     report, memory = run(account(faults=[fault]), {"targets": ["orders-api"], "memorySize": 1024, "apply": True})
     # Then the record step is attempted twice (unknown: one retry) and the run does not report success
     assert report.status == "FAILED"

@@ -37,7 +37,12 @@ FUNCTION_ACTIONS: dict[str, set[str]] = {
         "lambda:GetAlias",
         "lambda:CreateAlias",
         "lambda:UpdateAlias",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
     },
+    "CheckCircuitFunction": {"dynamodb:GetItem", "dynamodb:PutItem"},
     "PrepareMeasurementFunction": {
         "lambda:GetFunction",
         "lambda:UpdateFunctionConfiguration",
@@ -60,7 +65,7 @@ FUNCTION_ACTIONS: dict[str, set[str]] = {
         "lambda:UpdateFunctionConfiguration",
         "lambda:DeleteFunction",
     },
-    "RecordResultFunction": {"dynamodb:PutItem"},
+    "RecordResultFunction": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"},
     "SummarizeRunFunction": set(),
 }
 
@@ -390,7 +395,7 @@ def test_every_function_logs_json_to_its_own_retained_log_group(cfn: dict[str, A
 
 def test_run_history_table_has_pitr_encryption_ttl_and_survives_stack_deletion(cfn: dict[str, Any]) -> None:
     # Given the DynamoDB table that keeps the run records
-    (table,) = _resources_of_type(cfn, "AWS::DynamoDB::Table").values()
+    table = _resources_of_type(cfn, "AWS::DynamoDB::Table")["RunHistoryTable"]
     props = table["Properties"]
     # Then it can be restored to a point in time, is encrypted at rest and expires old records
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
@@ -423,3 +428,23 @@ def test_state_machine_is_standard_traced_and_logged(cfn: dict[str, Any]) -> Non
     group = cfn["Resources"][group_id]
     assert group["Type"] == "AWS::Logs::LogGroup"
     assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_state_table_has_pitr_encryption_and_ttl(cfn: dict[str, Any]) -> None:
+    # Given the table of circuit breakers, leases and idempotency records
+    props = _resources_of_type(cfn, "AWS::DynamoDB::Table")["StateTable"]["Properties"]
+    # Then it is recoverable, encrypted, and its items expire through the attribute the code writes
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+
+
+def test_alarms_and_dashboard_watch_failed_runs_and_opened_circuits(cfn: dict[str, Any]) -> None:
+    alarms = _resources_of_type(cfn, "AWS::CloudWatch::Alarm")
+    metrics = {(alarm["Properties"]["Namespace"], alarm["Properties"]["MetricName"]) for alarm in alarms.values()}
+    assert metrics == {("AWS/States", "ExecutionsFailed"), ("LambdaAutotuner", "CircuitOpened")}
+    (dashboard,) = _resources_of_type(cfn, "AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for metric in ("RunOutcome", "ErrorsByCategory", "TimeToFailure", "ProjectedSavings"):
+        assert metric in body

@@ -22,6 +22,8 @@ DISCOVER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/autotuner-DiscoverResourcesRole"
 UPDATE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/autotuner-UpdateConfigurationRole"
 RECORD_ROLE = f"arn:aws:iam::{ACCOUNT}:role/autotuner-RecordResultRole"
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/autotuner-RunHistory"
+STATE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/autotuner-State"
+GUARD_ROLE = f"arn:aws:iam::{ACCOUNT}:role/autotuner-CheckCircuitRole"
 UPDATE = "lambda:UpdateFunctionConfiguration"
 
 
@@ -102,6 +104,12 @@ def test_dry_run_asks_to_read_and_record_but_never_to_update(make_settings: Call
         (UPDATE_ROLE, "lambda:GetFunction", ORDERS),
         (UPDATE_ROLE, "lambda:GetFunction", BILLING),
         (RECORD_ROLE, "dynamodb:PutItem", TABLE_ARN),
+        # the breaker and the lease
+        (GUARD_ROLE, "dynamodb:GetItem", STATE_ARN),
+        (GUARD_ROLE, "dynamodb:PutItem", STATE_ARN),
+        (RECORD_ROLE, "dynamodb:GetItem", STATE_ARN),
+        (RECORD_ROLE, "dynamodb:PutItem", STATE_ARN),
+        (RECORD_ROLE, "dynamodb:DeleteItem", STATE_ARN),
     }
     # And nothing asks for UpdateFunctionConfiguration
     assert all(UPDATE not in check.actions for check in checks)
@@ -164,7 +172,7 @@ def test_all_allowed_passes_and_simulates_exactly_the_listed_checks(
     # When the checks are simulated
     calls = simulate(fake_iam, checks)
     # Then one call per check was made, for the template's roles and the run's resources
-    assert calls == len(checks) == len(fake_iam.calls) == 5
+    assert calls == len(checks) == len(fake_iam.calls) == 8
     asked = {(c["PolicySourceArn"], tuple(c["ActionNames"]), tuple(c["ResourceArns"])) for c in fake_iam.calls}
     assert (UPDATE_ROLE, (UPDATE,), (ORDERS,)) in asked
     assert (RECORD_ROLE, ("dynamodb:PutItem",), (TABLE_ARN,)) in asked
@@ -205,7 +213,7 @@ def test_every_denial_is_listed_not_only_the_first(fake_iam: Any, make_settings:
     assert f"role {DISCOVER_ROLE} may not lambda:GetFunction on {BILLING} (implicitDeny)" in message
     assert f"role {UPDATE_ROLE} may not {UPDATE} on {ORDERS} (implicitDeny)" in message
     assert f"role {UPDATE_ROLE} may not {UPDATE} on {BILLING} (explicitDeny)" in message
-    assert len(fake_iam.calls) == 5
+    assert len(fake_iam.calls) == 8
 
 
 def one_check(role: str = UPDATE_ROLE, resources: tuple[str, ...] = (ORDERS, BILLING)) -> list[PermissionCheck]:

@@ -114,6 +114,15 @@ def _alias_name(name: str) -> str:
     return name
 
 
+class CircuitBreakerOverride(Document):
+    """Per-execution breaker settings; the template's parameters are the defaults."""
+
+    model_config = ConfigDict(frozen=True)
+
+    failure_threshold: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
+    cooldown_seconds: Annotated[int, Field(strict=True, ge=0, le=90 * 86_400)] | None = None
+
+
 class TuningRequest(Document):
     """The execution input a user writes (README: "Execution input")."""
 
@@ -133,6 +142,7 @@ class TuningRequest(Document):
     apply: StrictBool = False
     alias: Annotated[str, AfterValidator(_alias_name)] | None = None
     refine: StrictBool = True
+    circuit_breaker: CircuitBreakerOverride | None = None
 
     @field_validator("memory_sizes")
     @classmethod
@@ -424,12 +434,14 @@ class PreflightResult(Document):
     timings: StageTimings
 
 
-class DiscoveryResult(Document):
+class TargetEntry(Document):
+    """One Map iteration's input: a target as pre-flight resolved it, before anything touches it."""
+
     execution: ExecutionRef
     request: TuningRequest
-    targets: list[DiscoveredTarget]
-    estimated_cost: RunCost | None = None
+    ref: TargetRef
     timings: StageTimings
+    admission: str | None = None  # set by CheckCircuit: NORMAL, or PROBE for a half-open circuit
 
 
 class TargetTask(Document):
@@ -439,6 +451,7 @@ class TargetTask(Document):
     request: TuningRequest
     target: DiscoveredTarget
     timings: StageTimings
+    admission: str | None = None
     candidates: list[Candidate] | None = None
     measurement_started_ms: float | None = None
     configurations: list[ConfigurationStats] | None = None  # everything measured
@@ -485,6 +498,8 @@ class RecordEvent(Document):
     targets: list[DiscoveredTarget] | list[TargetRef] | None = None
     permission_checks: int | None = None
     estimated_cost: RunCost | None = None
+    ref: TargetRef | None = None
+    admission: str | None = None
     target: DiscoveredTarget | None = None
     candidates: list[Candidate] | None = None
     measurement_started_ms: float | None = None

@@ -84,6 +84,19 @@ def required_permissions(
             actions=["dynamodb:PutItem"],
             resources=[settings.run_history_table_arn],
         ),
+        # The breaker and the lease: read and written per target, settled and released by the recorder.
+        PermissionCheck(
+            role_setting="GUARD_ROLE_ARN",
+            role_arn=settings.guard_role_arn,
+            actions=["dynamodb:GetItem", "dynamodb:PutItem"],
+            resources=[settings.state_table_arn],
+        ),
+        PermissionCheck(
+            role_setting="RECORD_ROLE_ARN",
+            role_arn=settings.record_role_arn,
+            actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+            resources=[settings.state_table_arn],
+        ),
     ]
     if not request.fixed:
         token = run_token(execution_arn)
@@ -141,6 +154,15 @@ def required_permissions(
                 actions=changes,
                 resources=arns,
                 context=tagged,
+            )
+        )
+        # Powertools Idempotency keeps the update's record in the state table.
+        checks.append(
+            PermissionCheck(
+                role_setting="UPDATE_ROLE_ARN",
+                role_arn=settings.update_role_arn,
+                actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+                resources=[settings.state_table_arn],
             )
         )
     return checks

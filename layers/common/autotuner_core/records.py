@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,12 @@ from autotuner_core.models import (
 )
 
 NO_TARGET = "(no target)"
+# A target skipped for one of these was not tuned on purpose: recorded SKIPPED, not FAILED.
+SKIP_ERRORS = frozenset({"CircuitOpenError", "TuningInProgressError"})
+# Errors that say nothing about the target: they do not count against its circuit breaker.
+NOT_COUNTED = SKIP_ERRORS | {"InvalidInputError"}
+# CircuitOpenError's message ends with when the target will next be tried (breaker.py writes it).
+_NEXT_TRY = re.compile(r"next try after (\S+)$")
 
 
 def run_key(start_time: str, execution_name: str) -> str:
@@ -34,6 +41,8 @@ def failed_stage(event: RecordEvent) -> str:
     timings = event.timings
     if timings.validate_permissions_ms is None:
         return "ValidatePermissions"
+    if event.ref is not None and event.admission is None:
+        return "CheckCircuit"
     if timings.discover_resources_ms is None:
         return "DiscoverResources"
     measuring = event.request is not None and event.request.memory_size is None
@@ -58,6 +67,8 @@ def error_message(cause: str) -> str:
 def _record_targets(event: RecordEvent) -> list[tuple[str, DiscoveredTarget | None]]:
     if event.target is not None:
         return [(event.target.ref.arn, event.target)]
+    if event.ref is not None:
+        return [(event.ref.arn, None)]
     if event.targets:
         return [
             (item.ref.arn, item) if isinstance(item, DiscoveredTarget) else (item.arn, None) for item in event.targets
@@ -111,15 +122,20 @@ def build_records(event: RecordEvent, *, now: datetime, retention_days: int) -> 
         base["cleanupError"] = f"{event.cleanup_error.error}: {error_message(event.cleanup_error.cause)}"[:2000]
     if event.error is not None:
         policy, category = classify(event.error.error)
+        message = error_message(event.error.cause)
+        skipped = event.error.error in SKIP_ERRORS
         base.update(
-            outcome=Outcome.FAILED.value,
+            outcome=(Outcome.SKIPPED if skipped else Outcome.FAILED).value,
             errorType=event.error.error,
-            errorMessage=error_message(event.error.cause)[:2000],
+            errorMessage=message[:2000],
             errorCategory=category.value,
             errorPolicy=policy.value,
             failedStage=failed_stage(event),
             timeToFailureMs=round(elapsed_ms, 1),
         )
+        next_try = _NEXT_TRY.search(message)
+        if skipped and next_try:
+            base["nextTryAt"] = next_try.group(1)
     else:
         base["outcome"] = (event.outcome or Outcome.FAILED).value
     records = []
@@ -179,3 +195,18 @@ def write_records(dynamodb: Any, table: str, records: list[dict[str, Any]]) -> i
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def breaker_verdict(record: dict[str, Any]) -> bool | None:
+    """How a record counts for its target's circuit breaker: success, failure, or not at all.
+
+    Bad input, an open circuit and a lease held by another execution say nothing about the
+    target, and a record without a real target (no ARN) has no breaker.
+    """
+    if not str(record.get("target", "")).startswith("arn:"):
+        return None
+    if record["outcome"] in (Outcome.APPLIED, Outcome.UNCHANGED, Outcome.RECOMMENDED):
+        return True
+    if record["outcome"] == Outcome.FAILED and record.get("errorType") not in NOT_COUNTED:
+        return False
+    return None

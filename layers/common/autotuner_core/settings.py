@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,6 +28,16 @@ class Settings(BaseModel):
     run_history_table: str = Field(default="", alias="RUN_HISTORY_TABLE")
     run_history_table_arn: str = Field(default="", alias="RUN_HISTORY_TABLE_ARN")
     run_record_retention_days: int = Field(default=90, ge=1, alias="RUN_RECORD_RETENTION_DAYS")
+    state_table: str = Field(default="", alias="STATE_TABLE")
+    state_table_arn: str = Field(default="", alias="STATE_TABLE_ARN")
+    guard_role_arn: str = Field(default="", alias="GUARD_ROLE_ARN")
+    circuit_failure_threshold: int = Field(default=3, ge=1, alias="CIRCUIT_FAILURE_THRESHOLD")
+    circuit_cooldown_minutes: int = Field(default=3 * 1440, ge=0, alias="CIRCUIT_COOLDOWN_MINUTES")
+    lease_minutes: int = Field(default=120, ge=1, alias="LEASE_MINUTES")
+
+    @property
+    def lease_seconds(self) -> int:
+        return self.lease_minutes * 60
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -36,6 +47,21 @@ class Settings(BaseModel):
     @property
     def tag_scoped(self) -> bool:
         return bool(self.target_tag_key)
+
+    def breaker_policy(self, request: Any = None) -> Any:
+        """The breaker's policy: the template's parameters, overridden per execution."""
+        from autotuner_core.breaker import BreakerPolicy
+
+        override = getattr(request, "circuit_breaker", None)
+        return BreakerPolicy(
+            failure_threshold=(override and override.failure_threshold) or self.circuit_failure_threshold,
+            cooldown_seconds=(
+                override.cooldown_seconds
+                if override and override.cooldown_seconds is not None
+                else self.circuit_cooldown_minutes * 60
+            ),
+            probe_seconds=self.lease_seconds,
+        )
 
 
 # Marks every function of a tuner stack (template Globals); the tuner never tunes those.

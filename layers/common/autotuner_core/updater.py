@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from autotuner_core.errors import InvalidConfigurationError, StaleRevisionError, TargetChangedError
+from autotuner_core.errors import (
+    InvalidConfigurationError,
+    StaleRevisionError,
+    TargetChangedError,
+    UpdateInProgressError,
+)
 from autotuner_core.lambda_control import get_function, publish_version, put_alias, update_memory, wait_until_settled
 from autotuner_core.models import FunctionConfiguration, Outcome, TargetTask
 from autotuner_core.settings import Settings
@@ -77,3 +82,51 @@ def apply_memory(client: Any, task: TargetTask, settings: Settings) -> tuple[Out
             f"{arn} reports {after.memory_size} MB after the update to {desired} MB was accepted"
         )
     return Outcome.APPLIED, after
+
+
+# How long a completed update's result is replayed to a retry of the same task.
+IDEMPOTENCY_SECONDS = 3600
+
+
+def apply_once(
+    client: Any, dynamodb: Any, task: TargetTask, settings: Settings, lambda_context: Any = None
+) -> tuple[Outcome, FunctionConfiguration, str | None]:
+    """Apply, at most once per (execution, target, desired configuration).
+
+    A retry after a timeout that had already applied the change gets the first attempt's result
+    back from the state table instead of applying again (Powertools Idempotency). A retry while
+    the first attempt still runs is transient: the state machine tries again later.
+    """
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
+    persistence = DynamoDBPersistenceLayer(
+        table_name=settings.state_table, key_attr="pk", expiry_attr="expiresAt", boto3_client=dynamodb
+    )
+    config = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_SECONDS)
+    if lambda_context is not None:
+        config.register_lambda_context(lambda_context)
+
+    @idempotent_function(data_keyword_argument="key", persistence_store=persistence, config=config)
+    def apply_for(key: dict[str, Any]) -> dict[str, Any]:
+        outcome, after = apply_memory(client, task, settings)
+        return {"outcome": outcome.value, "after": after.dump(), "alias": point_alias(client, task, after)}
+
+    key = {
+        "execution": task.execution.arn,
+        "target": task.target.ref.arn,
+        "memorySize": desired_memory(task),
+        "apply": task.request.apply,
+        "alias": task.request.alias,
+    }
+    try:
+        result = apply_for(key=key)
+    except IdempotencyAlreadyInProgressError as error:
+        raise UpdateInProgressError(
+            f"{task.target.ref.arn}: an earlier attempt of this update is still running"
+        ) from error
+    return Outcome(result["outcome"]), FunctionConfiguration.model_validate(result["after"]), result["alias"]
