@@ -3,13 +3,14 @@
 import time
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from autotuner_core.analysis import recommend
 from autotuner_core.clients import aws_client
 from autotuner_core.measurement import refine
 from autotuner_core.models import TargetTask, parse_event
-from autotuner_core.observability import bind_execution, logger, tracer
+from autotuner_core.observability import bind_execution, logger, metrics, tracer
 from autotuner_core.settings import Settings
 
 SETTINGS = Settings.from_env()
@@ -17,9 +18,11 @@ SETTINGS = Settings.from_env()
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
+@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = parse_event(TargetTask, event)
     bind_execution(task.execution.arn)
+    tracer.put_annotation("target", task.target.ref.name)
     configurations, refined = refine(
         aws_client("lambda"),
         task.target.ref.arn,
@@ -36,6 +39,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         current_memory=task.target.configuration.memory_size,
     )
     elapsed = time.time() * 1000 - (task.measurement_started_ms or time.time() * 1000)
+    metrics.add_metric(name="MeasurementDuration", unit=MetricUnit.Milliseconds, value=elapsed)
     logger.info(
         "recommendation", extra={"target": task.target.ref.arn, "refined": refined, "summary": recommendation.summary}
     )

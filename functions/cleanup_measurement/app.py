@@ -22,6 +22,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     # RecordEvent: on the failure path the document also carries the error being handled.
     document = parse_event(RecordEvent, event)
     bind_execution(document.execution.arn)
+    if document.target is not None:
+        tracer.put_annotation("target", document.target.ref.name)
     if document.target is None or document.request is None:
         return {"aliasesDeleted": 0, "versionsDeleted": 0, "restored": False, "note": "no target to clean"}
     report = clean_up(

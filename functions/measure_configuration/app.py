@@ -15,6 +15,7 @@ from autotuner_core.observability import bind_execution, logger, tracer
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = parse_event(MeasureTask, event)
     bind_execution(task.execution.arn)
+    tracer.put_annotation("target", task.target.ref.name)
     target = task.target
     stats = measure_candidate(
         aws_client("lambda"),

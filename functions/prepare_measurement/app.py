@@ -19,6 +19,7 @@ SETTINGS = Settings.from_env()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = parse_event(TargetTask, event)
     bind_execution(task.execution.arn)
+    tracer.put_annotation("target", task.target.ref.name)
     candidates = prepare_candidates(
         aws_client("lambda"),
         task.target.ref.arn,

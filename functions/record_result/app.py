@@ -44,6 +44,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if record_event.admission is not None:
         store.release_lease(records[0]["target"], record_event.execution.arn)
     _emit(records)
+    tracer.put_annotation("target", records[0]["target"].rsplit(":", 1)[-1])
     tracer.put_annotation("outcome", records[0]["outcome"])
     if "errorCategory" in records[0]:
         tracer.put_annotation("errorCategory", records[0]["errorCategory"])
