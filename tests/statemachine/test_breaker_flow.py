@@ -164,3 +164,55 @@ def test_an_unreadable_breaker_table_means_no_tuning_and_a_recorded_failure():
     )
     assert memory == 512
     assert not [call for call in report.aws_calls if call.startswith("lambda:") and call != "lambda:Invoke"]
+
+
+def emf_metrics(aws: EmbeddedAws) -> dict[str, list[dict]]:
+    """Every EMF document the tuner's functions logged, by metric name (what CloudWatch would ingest)."""
+    found: dict[str, list[dict]] = {}
+    for log in aws.runtime.logs:
+        for line in log.text.splitlines():
+            if line.startswith("{") and '"_aws"' in line:
+                document = json.loads(line)
+                for directive in document["_aws"]["CloudWatchMetrics"]:
+                    assert directive["Namespace"] == "LambdaAutotuner"
+                    for metric in directive["Metrics"]:
+                        found.setdefault(metric["Name"], []).append(document)
+    return found
+
+
+def test_the_operator_metrics_are_emitted_as_emf_with_their_dimensions():
+    io_bound = SimulatedFunction(
+        name="orders-api", memory_size=1024, timeout=30, tags={"autotune": "enabled"}, profile={"preset": "io-bound"}
+    )
+    denied = Fault(
+        service="lambda",
+        action="GetFunction",
+        code="AccessDeniedException",
+        status=403,
+        times=1,
+        caller="DiscoverResourcesFunction",
+    )
+    with EmbeddedAws(SimulatedAccount(functions=[io_bound], faults=[denied])) as aws:
+        # Given a failed run that opens the circuit, then (cooldown 0) a measured run that applies a cheaper size
+        aws.run({**APPLY, "circuitBreaker": {"failureThreshold": 1, "cooldownSeconds": 0}})
+        aws.run({"targets": ["orders-api"], "invocations": 5, "apply": True, "refine": False})
+        metrics = emf_metrics(aws)
+    # Then every metric of the operator's view was emitted
+    for name in (
+        "PermissionCheckDuration",
+        "ResourceValidationDuration",
+        "MeasurementDuration",
+        "TimeToFailure",
+        "ErrorsByCategory",
+        "RunOutcome",
+        "CircuitOpened",
+        "ProjectedSavings",
+    ):
+        assert name in metrics, name
+    # And the dimensioned ones carry what the dashboard and the alarm select on
+    assert {doc["category"] for doc in metrics["ErrorsByCategory"]} == {"permission"}
+    assert {doc["outcome"] for doc in metrics["RunOutcome"]} == {"FAILED", "APPLIED"}
+    assert metrics["CircuitOpened"][0]["outcome"] == "FAILED"
+    assert all(doc["service"] == "lambda-autotuner" for docs in metrics.values() for doc in docs)
+    savings = metrics["ProjectedSavings"][0]["ProjectedSavings"]
+    assert (savings[0] if isinstance(savings, list) else savings) > 0
