@@ -2,6 +2,9 @@
 
 autotuner local run --account ACCOUNT.json --input INPUT.json [--json]
 autotuner demo
+autotuner history FUNCTION [--limit N] [--json] [SOURCE]
+autotuner runs EXECUTION_ARN [--json] [SOURCE]
+    SOURCE: [--stack NAME | --table NAME] [--region R] [--profile P] [--endpoint-url URL]
 """
 
 from __future__ import annotations
@@ -165,6 +168,94 @@ def render_demo(rows: list[tuple[str, dict[str, Any]]]) -> str:
     return "\n".join(out)
 
 
+# --- run history (a deployed stack or the embedded AWS: same calls, other endpoint) ---------
+
+
+def _history_table(args: argparse.Namespace, session: Any) -> str:
+    from autotuner.history import TABLE_OUTPUT, resolve_stack
+
+    if args.table:
+        return args.table
+    return resolve_stack(session, args.stack, endpoint_url=args.endpoint_url)[TABLE_OUTPUT]
+
+
+def _print_json(records: list[dict[str, Any]]) -> None:
+    print(json.dumps(records, indent=2, ensure_ascii=False, default=str))
+
+
+def _fail(message: str) -> int:
+    print(f"autotuner: {message}", file=sys.stderr)
+    return 1
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from autotuner.history import HistoryError, function_arn, open_session, region_of, render_runs, target_runs
+
+    try:
+        # A full ARN names its region; the table is the stack's, in that same region.
+        session = open_session(profile=args.profile, region=args.region or region_of(args.function))
+        table = _history_table(args, session)
+        arn = function_arn(session, args.function, endpoint_url=args.endpoint_url)
+        records = target_runs(session, table, arn, limit=args.limit, endpoint_url=args.endpoint_url)
+    except HistoryError as error:
+        return _fail(str(error))
+    if not records:
+        return _fail(f"no runs recorded for {arn} in table {table}")
+    if args.json:
+        _print_json(records)
+    else:
+        print(render_runs(records, title=f"Runs of {arn}, newest first (table {table}):"))
+    return 0
+
+
+def _cmd_runs(args: argparse.Namespace) -> int:
+    from autotuner.history import HistoryError, execution_runs, open_session, region_of, render_runs
+    from autotuner.reports import render_table
+
+    try:
+        session = open_session(profile=args.profile, region=args.region or region_of(args.execution_arn))
+        table = _history_table(args, session)
+        records = execution_runs(session, table, args.execution_arn, endpoint_url=args.endpoint_url)
+    except HistoryError as error:
+        return _fail(str(error))
+    if not records:
+        return _fail(
+            f"no run records for {args.execution_arn} in table {table} "
+            "(each target's record is written when the target is done: is the execution still running?)"
+        )
+    if args.json:
+        _print_json(records)
+        return 0
+    print(render_runs(records, title=f"Run records of execution {args.execution_arn} (table {table}):"))
+    for record in records:
+        if record.get("configurations"):
+            print()
+            print(render_table(record))
+    return 0
+
+
+def _add_history_source(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--stack", default="lambda-autotuner", help="the deployed stack; its RunHistoryTableName output is read"
+    )
+    source.add_argument("--table", help="the run-history table's name (instead of --stack)")
+    parser.add_argument("--region", help="AWS region (default: the ARN's, then the profile's or AWS_REGION)")
+    parser.add_argument("--profile", help="AWS named profile (default: the standard credential chain)")
+    parser.add_argument("--endpoint-url", help="send every AWS request to this endpoint instead of AWS's")
+    parser.add_argument("--json", action="store_true", help="print the run records as JSON")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autotuner", description="Lambda Autotuner")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -180,6 +271,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--results", default="results/demo", help="folder for the charts and the HTML report")
     demo.set_defaults(func=_cmd_demo)
+    history = commands.add_parser("history", help="a function's latest runs, newest first, from the run-history table")
+    history.add_argument("function", help="function name, partial ARN or ARN")
+    history.add_argument("--limit", type=_positive_int, default=10, help="how many runs (default 10)")
+    _add_history_source(history)
+    history.set_defaults(func=_cmd_history)
+    runs = commands.add_parser("runs", help="every target's run record of one execution, with its measurements")
+    runs.add_argument("execution_arn", metavar="EXECUTION_ARN", help="the Step Functions execution's ARN")
+    _add_history_source(runs)
+    runs.set_defaults(func=_cmd_runs)
     return parser
 
 

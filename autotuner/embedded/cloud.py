@@ -15,6 +15,7 @@ import os
 import threading
 import time
 import uuid
+import warnings
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -99,6 +100,7 @@ class EmbeddedAws:
                 region=self.account.region,
                 account_id=self.account.account_id,
             )
+            self._register_stack()
             for function in self.stack.functions.values():
                 self.lambda_emulation.set_invoker(
                     self.account.account_id, self.account.region, function.name, self.runtime.invoker(function)
@@ -148,6 +150,32 @@ class EmbeddedAws:
             shim.sleep = scaled_sleep
             self._patched_sleeps.append((module, module.time))
             module.time = shim
+
+    def _register_stack(self) -> None:
+        """Make CloudFormation's DescribeStacks return the deployed stack and its Outputs.
+
+        deploy_stack creates the resources through the service APIs (see stack.py), so moto's
+        CloudFormation has never heard of the stack; tools that find the tuner by stack name, as
+        an operator's do against AWS, need it to. The template holds the Outputs as literal
+        values and one WaitConditionHandle, a resource moto's CloudFormation accepts and
+        creates nothing for (it warns that it does not model it: expected here).
+        """
+        assert self.stack is not None
+        declared = self.stack.template.get("Outputs", {})
+        outputs = {}
+        for key, value in self.stack.outputs.items():
+            description = declared.get(key, {}).get("Description")
+            outputs[key] = {"Value": value, **({"Description": description} if isinstance(description, str) else {})}
+        template = {
+            "Description": "The tuner's stack as deployed into the embedded AWS (resources created by deploy_stack)",
+            "Resources": {"EmbeddedStack": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+            "Outputs": outputs,
+        }
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Tried to parse AWS::CloudFormation::WaitConditionHandle")
+            self.client("cloudformation").create_stack(
+                StackName=self.account.stack_name, TemplateBody=json.dumps(template)
+            )
 
     # -- the simulated account ------------------------------------------------------------------
     def client(self, service: str) -> Any:
