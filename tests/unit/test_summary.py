@@ -67,14 +67,14 @@ def test_all_targets_ok_succeeds_with_counts_by_outcome() -> None:
         ("TargetChangedError", TargetChangedError),
     ],
 )
-def test_one_permanently_failed_target_fails_the_run_with_its_own_error(
+def test_a_single_target_run_that_failed_fails_with_the_targets_own_error(
     error_type: str, error_class: type[PermanentError]
 ) -> None:
-    # Given one target failed permanently and another succeeded
+    # Given a run of one target, which failed permanently
     message = f"lambda:UpdateFunctionConfiguration on {fn('b')}: AccessDeniedException: not authorized"
     # When the run is summarised
     with pytest.raises(PermanentError) as caught:
-        summarize(event(ok("a"), failed("b", error_type, message)))
+        summarize(event(failed("b", error_type, message)))
     # Then the run fails with that target's own class (the ErrorEquals name), naming target and cause
     assert type(caught.value) is error_class
     assert str(caught.value) == f"{fn('b')}: {message}"
@@ -109,3 +109,11 @@ def test_several_failed_targets_are_each_listed() -> None:
         f"2 of 3 targets failed: {fn('a')}: FunctionNotFoundError: no such function; "
         f"{fn('c')}: ThrottledError: rate exceeded"
     )
+
+
+def test_one_failed_target_among_several_is_a_partial_failure_naming_it() -> None:
+    # Given one target failed and another succeeded
+    with pytest.raises(PartialFailureError) as caught:
+        summarize(event(ok("a"), failed("b", "FunctionNotFoundError", "gone")))
+    # Then the run fails as a partial failure naming the failed target and its error
+    assert str(caught.value) == f"1 of 2 targets failed: {fn('b')}: FunctionNotFoundError: gone"

@@ -12,14 +12,14 @@ from autotuner_core.models import Outcome, RunCostReport, RunSummary, SummarizeE
 def summarize(event: SummarizeEvent) -> RunSummary:
     """Succeed only if no target failed.
 
-    A single failed target re-raises its own error class (the run fails with the error the
-    operator needs to see); several raise PartialFailureError naming each. Only permanent
+    A run of one target that failed re-raises that target's error class (the run fails with the
+    error the operator needs to see); otherwise PartialFailureError names each failed target. Only permanent
     classes are re-raised: the target's retries are already spent, so the run must not be
     retried as a whole.
     """
     outcomes = [outcome for result in event.results for outcome in result.outcomes]
     failed = [outcome for outcome in outcomes if outcome.outcome is Outcome.FAILED]
-    if len(failed) == 1:
+    if len(failed) == 1 and len(outcomes) == 1:
         error_class = ERROR_CLASSES.get(failed[0].error_type or "")
         if error_class is not None and issubclass(error_class, PermanentError):
             raise error_class(f"{failed[0].target}: {failed[0].error_message}")
