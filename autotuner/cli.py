@@ -95,8 +95,37 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(render_demo(rows))
     expected = ["SUCCEEDED", "FAILED", "FAILED"]
     fail_fast_ok = [result["status"] for _, result in rows] == expected
+    breaker_ok = _demo_breaker()
     tuned_ok = _demo_tuning(Path(args.results))
-    return 0 if fail_fast_ok and tuned_ok else 1
+    return 0 if fail_fast_ok and breaker_ok and tuned_ok else 1
+
+
+DEMO_BREAKER = ("demo-breaker-account.json", "apply-with-breaker.json")
+
+
+def _demo_breaker() -> bool:
+    """Four runs on a target whose discovery is denied three times: the circuit opens, the fourth skips."""
+    from autotuner.embedded.cloud import EmbeddedAws
+
+    account_file, input_file = DEMO_BREAKER
+    execution_input = _load_json(str(EVENTS / "inputs" / input_file))
+    print()
+    print("Circuit breaker: orders-api's discovery is denied three times (threshold 3):")
+    outcomes = []
+    with EmbeddedAws(load_account(EVENTS / "accounts" / account_file)) as aws:
+        for attempt in range(1, 5):
+            result = aws.run(execution_input).as_json()
+            (record,) = result["records"]
+            lambda_calls = sum(
+                n for call, n in result["awsCalls"].items() if call.startswith("lambda:") and call != "lambda:Invoke"
+            )
+            detail = f"next try after {record['nextTryAt']}" if "nextTryAt" in record else record.get("errorType", "")
+            print(
+                f"  run {attempt}: {result['status']:<9} {record['outcome']:<8} {detail:<40} "
+                f"{lambda_calls} Lambda control-plane calls, {result['seconds']:.2f} s"
+            )
+            outcomes.append(record["outcome"])
+    return outcomes == ["FAILED", "FAILED", "FAILED", "SKIPPED"]
 
 
 def _demo_tuning(results: Path) -> bool:

@@ -87,6 +87,10 @@ def test_demo_shows_fail_fast_runs_and_three_tuned_functions_with_reports(tmp_pa
     assert any("memory change applied" in line and "SUCCEEDED" in line for line in lines)
     assert any("PermissionDeniedError" in line and "ValidatePermissions" in line for line in lines)
     assert any("FunctionNotFoundError" in line and "DiscoverResources" in line for line in lines)
+    # And the circuit breaker opens after three failed runs and the fourth run skips the target
+    breaker = [line for line in lines if line.startswith("  run ")]
+    assert [line.split()[3] for line in breaker] == ["FAILED", "FAILED", "FAILED", "SKIPPED"]
+    assert "0 Lambda control-plane calls" in breaker[3]
     # And three simulated functions are tuned, each with its table, chart, and one HTML report
     for name in ("image-resizer", "orders-api", "report-builder"):
         # (measurements are noisy: a size within noise of the current one leaves it UNCHANGED)
