@@ -93,9 +93,10 @@ def test_the_runs_ended_as_the_scenarios_intend(history: History) -> None:
         "missing": "FAILED",
         "measured": "SUCCEEDED",
     }
+    # (the "missing" run has two targets, one missing: a partial failure)
     assert (history.runs["rejected"].error, history.runs["missing"].error) == (
         "InvalidInputError",
-        "FunctionNotFoundError",
+        "PartialFailureError",
     )
 
 
