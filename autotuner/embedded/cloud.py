@@ -282,20 +282,16 @@ class EmbeddedAws:
                 kwargs["nextToken"] = page["nextToken"]
 
     def records(self, execution_arn: str) -> list[dict[str, Any]]:
-        """The run records this execution wrote, read through the table's byExecution index."""
+        """The run records this execution wrote: the operator's own query (autotuner runs)."""
         assert self.stack is not None
-        from boto3.dynamodb.types import TypeDeserializer
+        from autotuner.history import execution_runs
 
-        table = self.stack.outputs["RunHistoryTableName"]
-        deserializer = TypeDeserializer()
         with unlogged():
-            items = self.client("dynamodb").query(
-                TableName=table,
-                IndexName="byExecution",
-                KeyConditionExpression="executionArn = :arn",
-                ExpressionAttributeValues={":arn": {"S": execution_arn}},
-            )["Items"]
-        return [_plain({key: deserializer.deserialize(value) for key, value in item.items()}) for item in items]
+            return execution_runs(
+                boto3.session.Session(region_name=self.account.region),
+                self.stack.outputs["RunHistoryTableName"],
+                execution_arn,
+            )
 
     def function_configuration(self, name: str) -> dict[str, Any]:
         with unlogged():
@@ -412,19 +408,6 @@ def _without_actions(document: dict[str, Any], actions: set[str]) -> tuple[dict[
         if remaining or "Action" not in statement:
             kept.append({**statement, "Action": remaining} if "Action" in statement else statement)
     return {**document, "Statement": kept}, removed
-
-
-def _plain(value: Any) -> Any:
-    """DynamoDB numbers come back as Decimal; JSON wants int/float."""
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list | set | tuple):
-        return [_plain(item) for item in value]
-    return value
 
 
 def _placeholder_zip() -> bytes:
