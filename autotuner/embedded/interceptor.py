@@ -23,7 +23,7 @@ from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 from autotuner.embedded.account import Fault
 
 # botocore service id -> IAM action prefix, for the names people read in call logs.
-_PREFIX = {"sfn": "states", "cloudwatch-logs": "logs"}
+_PREFIX = {"sfn": "states", "cloudwatch-logs": "logs", "eventbridge": "events"}
 _PROTOCOL = {
     "lambda": "rest-json",
     "iam": "query",
@@ -31,6 +31,7 @@ _PROTOCOL = {
     "dynamodb": "json",
     "sfn": "json",
     "cloudwatch-logs": "json",
+    "eventbridge": "json",
 }
 # Calls that change a function: a permanent failure must reach FAILED without any of these.
 MUTATING_CALLS = frozenset(

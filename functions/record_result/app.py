@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from autotuner_core.breaker import BreakerStore, CircuitState, settle
 from autotuner_core.clients import aws_client
+from autotuner_core.events import publish_completed
 from autotuner_core.models import RecordEvent, RecordResponse, parse_event
 from autotuner_core.observability import bind_execution, count, logger, metrics, tracer
 from autotuner_core.records import breaker_verdict, build_records, now_utc, outcome_of, write_records
@@ -43,6 +44,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             logger.warning("circuit opened", extra={"target": record["target"], "failures": breaker.failures})
     if record_event.admission is not None:
         store.release_lease(records[0]["target"], record_event.execution.arn)
+    if SETTINGS.event_bus_name:
+        publish_completed(aws_client("events"), SETTINGS.event_bus_name, SETTINGS.event_source, records)
     _emit(records)
     tracer.put_annotation("target", records[0]["target"].rsplit(":", 1)[-1])
     tracer.put_annotation("outcome", records[0]["outcome"])

@@ -56,6 +56,8 @@ def test_apply_changes_memory_verifies_it_and_records_one_item():
     assert record["after"]["LastUpdateStatus"] == "Successful"
     assert set(record["stageLatenciesMs"]) == {"validatePermissionsMs", "discoverResourcesMs", "updateConfigurationMs"}
     assert report.output["counts"] == {"APPLIED": 1}
+    # And other workloads heard about it: one Tuning Completed event
+    assert report.aws_calls["events:PutEvents"] == 1
 
 
 def test_pre_flight_denial_fails_in_one_attempt_before_touching_the_target():

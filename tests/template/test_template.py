@@ -65,7 +65,7 @@ FUNCTION_ACTIONS: dict[str, set[str]] = {
         "lambda:UpdateFunctionConfiguration",
         "lambda:DeleteFunction",
     },
-    "RecordResultFunction": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"},
+    "RecordResultFunction": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "events:PutEvents"},
     "SummarizeRunFunction": set(),
 }
 
@@ -96,6 +96,15 @@ STATE_MACHINE_LOG_DELIVERY = {
     "logs:DescribeResourcePolicies",
     "logs:DescribeLogGroups",
 }
+
+# How other workloads start the tuner (docs/integration.md): the events it matches and sends.
+TUNE_REQUEST_PATTERN = {"source": ["lambda-autotuner.requests"], "detail-type": ["Tune Requested"]}
+TUNING_COMPLETED_SOURCE = "lambda-autotuner"
+DEFAULT_BUS_ARN = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"
+TUNER_EXECUTIONS_ARN = (
+    "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${TunerStateMachine.Name}:*"
+)
+INTEGRATION_DOC = ROOT / "docs" / "integration.md"
 
 # Used to translate when statemachine/autotuner.asl.json is absent; the checks here do not read it.
 STUB_DEFINITION = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
@@ -194,6 +203,52 @@ def _effective_actions(cfn: dict[str, Any], role_id: str) -> set[str]:
         assert name in KNOWN_MANAGED_POLICIES, f"{role_id}: unreviewed managed policy {arn}"
         actions |= KNOWN_MANAGED_POLICIES[name]
     return actions
+
+
+def _value_with(cfn: dict[str, Any], node: Any, parameters: dict[str, str]) -> Any:
+    """What a `Fn::If` on an `Equals [Ref Parameter, literal]` condition gives for these parameter values.
+
+    Parameters not given take their template default, as in a deployment that does not set them.
+    """
+    if not (isinstance(node, dict) and set(node) == {"Fn::If"}):
+        return node
+    condition, when_true, when_false = node["Fn::If"]
+    left, right = cfn["Conditions"][condition]["Fn::Equals"]
+    name = left["Ref"]
+    value = parameters.get(name, str(cfn["Parameters"][name]["Default"]))
+    return _value_with(cfn, when_true if value == right else when_false, parameters)
+
+
+def _assumed_by(cfn: dict[str, Any], role_id: str) -> set[str]:
+    """The service principals a role's trust policy lets assume it."""
+    services: set[str] = set()
+    for statement in cfn["Resources"][role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]:
+        assert statement["Effect"] == "Allow" and statement["Action"] == "sts:AssumeRole", role_id
+        assert set(statement["Principal"]) == {"Service"}, f"{role_id}: only a service may assume it"
+        found = statement["Principal"]["Service"]
+        services.update(found if isinstance(found, list) else [found])
+    return services
+
+
+def _grants(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(action, resource) pairs the Allow statements give, resources as JSON text."""
+    pairs = set()
+    for statement in statements:
+        if statement.get("Effect") != "Allow":
+            continue
+        resources = statement["Resource"]
+        for action in _actions(statement):
+            for resource in resources if isinstance(resources, list) else [resources]:
+                pairs.add((action, json.dumps(resource, sort_keys=True)))
+    return pairs
+
+
+def _ref(logical_id: str) -> str:
+    return json.dumps({"Ref": logical_id})
+
+
+def _sub(text: str) -> str:
+    return json.dumps({"Fn::Sub": text})
 
 
 # ----------------------------------------------------------------------------------------------
@@ -448,3 +503,151 @@ def test_alarms_and_dashboard_watch_failed_runs_and_opened_circuits(cfn: dict[st
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
     for metric in ("RunOutcome", "ErrorsByCategory", "TimeToFailure", "ProjectedSavings"):
         assert metric in body
+
+
+# ----------------------------------------------------------------------------------------------
+# (g) how the tuner is started: schedule, event rule, callers' policy, completion events
+
+
+def test_schedule_is_disabled_by_default_and_runs_the_configured_sweep(cfn: dict[str, Any]) -> None:
+    # Given the tuner's EventBridge Scheduler schedule
+    (schedule,) = _resources_of_type(cfn, "AWS::Scheduler::Schedule").values()
+    props = schedule["Properties"]
+    # When the stack is deployed with the default parameters
+    # Then the schedule exists but is DISABLED: nothing runs until the deployer turns it on
+    assert cfn["Parameters"]["ScheduleEnabled"]["Default"] == "false"
+    assert _value_with(cfn, props["State"], {}) == "DISABLED"
+    assert _value_with(cfn, props["State"], {"ScheduleEnabled": "true"}) == "ENABLED"
+    assert set(cfn["Parameters"]["ScheduleEnabled"]["AllowedValues"]) == {"true", "false"}
+    # And when it runs, it starts the tuner with the expression, time zone and input the parameters give
+    assert props["ScheduleExpression"] == {"Ref": "ScheduleExpression"}
+    assert props["ScheduleExpressionTimezone"] == {"Ref": "ScheduleTimezone"}
+    assert props["Target"]["Arn"] == {"Ref": "TunerStateMachine"}
+    assert props["Target"]["Input"] == {"Ref": "ScheduleInput"}
+    assert cfn["Parameters"]["ScheduleExpression"]["Default"] == "cron(0 3 ? * SUN *)"
+    assert cfn["Parameters"]["ScheduleTimezone"]["Default"] == "UTC"
+    # And the default input is a tag sweep (JSON the execution receives as is), not a fixed function list
+    assert json.loads(cfn["Parameters"]["ScheduleInput"]["Default"]) == {"select": {"tags": {"autotune": "enabled"}}}
+
+
+def test_schedule_role_can_only_start_this_state_machine(cfn: dict[str, Any]) -> None:
+    # Given the role the schedule starts executions with
+    (schedule,) = _resources_of_type(cfn, "AWS::Scheduler::Schedule").values()
+    role_id = schedule["Properties"]["Target"]["RoleArn"]["Fn::GetAtt"][0]
+    # When its trust and permissions are read
+    trust = cfn["Resources"][role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    # Then only EventBridge Scheduler, for this account's default schedule group, may assume it
+    assert _assumed_by(cfn, role_id) == {"scheduler.amazonaws.com"}
+    assert all(s["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"} for s in trust)
+    assert schedule["Properties"]["GroupName"] == "default"
+    # And it may start executions of the tuner's state machine and do nothing else
+    assert _grants(_inline_statements(cfn, role_id)) == {("states:StartExecution", _ref("TunerStateMachine"))}
+    assert not cfn["Resources"][role_id]["Properties"].get("ManagedPolicyArns")
+
+
+def test_tune_requested_events_start_an_execution_with_their_detail_as_input(cfn: dict[str, Any]) -> None:
+    # Given the EventBridge rule for tune requests
+    (rule,) = _resources_of_type(cfn, "AWS::Events::Rule").values()
+    props = rule["Properties"]
+    # Then it listens on the default bus for "Tune Requested" from the documented source
+    assert "EventBusName" not in props or props["EventBusName"] == "default"
+    assert props["EventPattern"] == TUNE_REQUEST_PATTERN
+    # And it never matches the tuner's own "Tuning Completed" events (a completion cannot start a run)
+    assert TUNING_COMPLETED_SOURCE not in props["EventPattern"]["source"]
+    # And it is on by default, and can be turned off by the TuneRequestsEnabled parameter
+    assert _value_with(cfn, props["State"], {}) == "ENABLED"
+    assert _value_with(cfn, props["State"], {"TuneRequestsEnabled": "false"}) == "DISABLED"
+    # And its only target is the tuner, which receives the event's detail as the execution input
+    (target,) = props["Targets"]
+    assert target["Arn"] == {"Ref": "TunerStateMachine"}
+    assert target["InputPath"] == "$.detail"
+    assert "Input" not in target and "InputTransformer" not in target
+
+
+def test_tune_request_role_can_only_start_this_state_machine(cfn: dict[str, Any]) -> None:
+    # Given the role the rule's target is invoked with
+    (rule,) = _resources_of_type(cfn, "AWS::Events::Rule").values()
+    role_id = rule["Properties"]["Targets"][0]["RoleArn"]["Fn::GetAtt"][0]
+    trust = cfn["Resources"][role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    # Then only EventBridge, for rules of this account, may assume it
+    assert _assumed_by(cfn, role_id) == {"events.amazonaws.com"}
+    assert all(s["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"} for s in trust)
+    # And it may start executions of the tuner's state machine and do nothing else
+    assert _grants(_inline_statements(cfn, role_id)) == {("states:StartExecution", _ref("TunerStateMachine"))}
+    assert not cfn["Resources"][role_id]["Properties"].get("ManagedPolicyArns")
+
+
+def test_only_record_result_may_put_events_and_only_on_the_default_bus(cfn: dict[str, Any]) -> None:
+    # Given every role of the deployed template
+    roles = _resources_of_type(cfn, "AWS::IAM::Role")
+    # When the statements that allow events:PutEvents are collected
+    putters = {
+        role_id: {
+            resource for action, resource in _grants(_inline_statements(cfn, role_id)) if action == "events:PutEvents"
+        }
+        for role_id in roles
+    }
+    putters = {role_id: resources for role_id, resources in putters.items() if resources}
+    # Then RecordResult's role is the only one, and only on this account's default event bus
+    assert putters == {_role_id(cfn, "RecordResultFunction"): {_sub(DEFAULT_BUS_ARN)}}
+    # And RecordResult is told that bus and the source its "Tuning Completed" events carry
+    variables = cfn["Resources"]["RecordResultFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["EVENT_BUS_NAME"] == "default"
+    assert variables["EVENT_SOURCE"] == TUNING_COMPLETED_SOURCE
+
+
+def test_start_tuning_policy_lets_callers_start_and_follow_only_this_state_machine(cfn: dict[str, Any]) -> None:
+    # Given the managed policy for workloads that start the tuner
+    policies = _resources_of_type(cfn, "AWS::IAM::ManagedPolicy")
+    assert set(policies) == {"StartTuningPolicy"}
+    document = policies["StartTuningPolicy"]["Properties"]["PolicyDocument"]
+    # When its grants are listed
+    grants = _grants(list(_statements(document)))
+    # Then it starts executions of this state machine, and describes, stops and reads only its executions
+    assert grants == {
+        ("states:StartExecution", _ref("TunerStateMachine")),
+        ("states:DescribeExecution", _sub(TUNER_EXECUTIONS_ARN)),
+        ("states:StopExecution", _sub(TUNER_EXECUTIONS_ARN)),
+        ("states:GetExecutionHistory", _sub(TUNER_EXECUTIONS_ARN)),
+    }
+    assert all(s["Effect"] == "Allow" for s in _statements(document))
+    # And the stack attaches it to no one: callers attach it to their own roles
+    props = policies["StartTuningPolicy"]["Properties"]
+    assert not (props.get("Roles") or props.get("Users") or props.get("Groups"))
+
+
+def test_outputs_name_the_policy_rule_and_schedule(cfn: dict[str, Any]) -> None:
+    # Given the deployed template's outputs
+    outputs = cfn["Outputs"]
+    # Then a caller can find the state machine, the policy to attach, the rule and the schedule
+    assert outputs["StateMachineArn"]["Value"] == {"Ref": "TunerStateMachine"}
+    assert outputs["StartTuningPolicyArn"]["Value"] == {"Ref": "StartTuningPolicy"}
+    (rule_id,) = _resources_of_type(cfn, "AWS::Events::Rule")
+    (schedule_id,) = _resources_of_type(cfn, "AWS::Scheduler::Schedule")
+    assert outputs["TuneRequestRuleName"]["Value"] == {"Ref": rule_id}
+    assert outputs["TuningScheduleName"]["Value"] == {"Ref": schedule_id}
+
+
+def test_integration_guide_documents_what_the_template_deploys(sam_template: dict[str, Any]) -> None:
+    # Given the guide other workloads read
+    guide = INTEGRATION_DOC.read_text()
+    # Then it names the event source and detail types, the parameters that start runs, and the outputs
+    for text in (
+        *TUNE_REQUEST_PATTERN["source"],
+        *TUNE_REQUEST_PATTERN["detail-type"],
+        "Tuning Completed",
+        "ScheduleEnabled",
+        "ScheduleExpression",
+        "ScheduleTimezone",
+        "ScheduleInput",
+        "TuneRequestsEnabled",
+        "StartTuningPolicyArn",
+        "TuneRequestRuleName",
+        "TuningScheduleName",
+        "startExecution.sync:2",
+        "StepFunctionsGetEventsForStepFunctionsExecutionRule",
+    ):
+        assert text in guide, text
+    # And its defaults are the template's
+    for name in ("ScheduleEnabled", "ScheduleExpression", "ScheduleTimezone", "TuneRequestsEnabled"):
+        assert f"`{sam_template['Parameters'][name]['Default']}`" in guide, name

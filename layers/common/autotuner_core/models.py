@@ -143,6 +143,9 @@ class TuningRequest(Document):
     alias: Annotated[str, AfterValidator(_alias_name)] | None = None
     refine: StrictBool = True
     circuit_breaker: CircuitBreakerOverride | None = None
+    # What the Step Functions console suggests a parent execution passes to a nested one; kept
+    # so callers can link the two executions, and otherwise unused.
+    started_by: str | None = Field(default=None, alias="AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID")
 
     @field_validator("memory_sizes")
     @classmethod

@@ -98,6 +98,15 @@ def required_permissions(
             resources=[settings.state_table_arn],
         ),
     ]
+    if settings.event_bus_name:
+        checks.append(
+            PermissionCheck(
+                role_setting="RECORD_ROLE_ARN",
+                role_arn=settings.record_role_arn,
+                actions=["events:PutEvents"],
+                resources=[_event_bus_arn(settings.event_bus_name, arns)],
+            )
+        )
     if not request.fixed:
         token = run_token(execution_arn)
         first_size = request.memory_sizes[0]
@@ -166,6 +175,13 @@ def required_permissions(
             )
         )
     return checks
+
+
+def _event_bus_arn(bus: str, function_arns: list[str]) -> str:
+    if bus.startswith("arn:"):
+        return bus
+    _, partition, _, region, account, *_ = function_arns[0].split(":")
+    return f"arn:{partition}:events:{region}:{account}:event-bus/{bus}"
 
 
 def _refinement_checks(
