@@ -11,6 +11,7 @@ from autotuner_core.clients import aws_client
 from autotuner_core.models import PreflightResult, StageTimings, ValidateEvent, parse_event, parse_request
 from autotuner_core.observability import bind_execution, logger, metrics, tracer
 from autotuner_core.preflight import required_permissions, resolve_targets, simulate
+from autotuner_core.selection import select_targets
 from autotuner_core.settings import Settings
 
 SETTINGS = Settings.from_env()
@@ -24,7 +25,18 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     envelope = parse_event(ValidateEvent, event)
     bind_execution(envelope.execution.arn)
     request = parse_request(envelope.input)
-    targets = resolve_targets(request, function_arn=context.invoked_function_arn)
+    if request.select is not None:
+        _, partition, _, region, account, *_ = context.invoked_function_arn.split(":")
+        targets = select_targets(
+            aws_client("resourcegroupstaggingapi"),
+            aws_client("lambda"),
+            request.select,
+            partition=partition,
+            region=region,
+            account=account,
+        )
+    else:
+        targets = resolve_targets(request, function_arn=context.invoked_function_arn)
     checks = required_permissions(request, targets, SETTINGS, execution_arn=envelope.execution.arn)
     calls = simulate(aws_client("iam"), checks)
     elapsed_ms = (perf_counter() - started) * 1000

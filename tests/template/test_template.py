@@ -27,7 +27,7 @@ REGION = "us-east-1"
 
 # The only permissions each function's role may hold, besides the baseline below.
 FUNCTION_ACTIONS: dict[str, set[str]] = {
-    "ValidatePermissionsFunction": {"iam:SimulatePrincipalPolicy"},
+    "ValidatePermissionsFunction": {"iam:SimulatePrincipalPolicy", "tag:GetResources", "lambda:ListFunctions"},
     "DiscoverResourcesFunction": {"lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:ListTags"},
     "UpdateConfigurationFunction": {
         "lambda:GetFunction",

@@ -53,7 +53,7 @@ def test_memory_bounds_are_inclusive(memory: int) -> None:
 @pytest.mark.parametrize(
     ("raw", "problem"),
     [
-        ({"memorySize": 1024}, "targets: required field is missing"),
+        ({"memorySize": 1024}, "(input): name the functions to tune with either targets (a list) or select"),
         ({"targets": ["orders"], "memorySize": 1024, "dryRun": True}, "dryRun: unknown field"),
         ({"targets": ["orders"], "memorySize": 127}, "memorySize: Input should be greater than or equal to 128"),
         ({"targets": ["orders"], "memorySize": 10_241}, "memorySize: Input should be less than or equal to 10240"),

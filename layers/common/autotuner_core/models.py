@@ -114,6 +114,24 @@ def _alias_name(name: str) -> str:
     return name
 
 
+class TargetSelector(Document):
+    """A fleet sweep: every function with all these tags and/or this name prefix, minus exclusions."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tags: dict[Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=256)]] = Field(
+        default_factory=dict, max_length=10
+    )
+    name_prefix: Annotated[str, Field(pattern=r"^[a-zA-Z0-9_-]{1,64}$")] | None = None
+    exclude: list[FunctionReference] = Field(default_factory=list, max_length=1000)
+
+    @model_validator(mode="after")
+    def _selects_something(self) -> TargetSelector:
+        if not self.tags and self.name_prefix is None:
+            raise ValueError("a selector needs tags and/or namePrefix (it would otherwise select every function)")
+        return self
+
+
 class CircuitBreakerOverride(Document):
     """Per-execution breaker settings; the template's parameters are the defaults."""
 
@@ -128,7 +146,8 @@ class TuningRequest(Document):
 
     model_config = ConfigDict(frozen=True)
 
-    targets: list[FunctionReference] = Field(min_length=1, max_length=MAX_EXPLICIT_TARGETS)
+    targets: list[FunctionReference] | None = Field(default=None, min_length=1, max_length=MAX_EXPLICIT_TARGETS)
+    select: TargetSelector | None = None
     memory_size: MemorySize | None = None
     memory_sizes: Annotated[list[MemorySize], BeforeValidator(_expand_preset)] = list(MEMORY_PRESETS["standard"])
     invocations: Annotated[int, Field(strict=True, ge=5, le=1000)] = 10
@@ -202,6 +221,8 @@ class TuningRequest(Document):
             )
         if self.alias is not None and not self.apply:
             raise ValueError("alias: an alias is only moved when apply is true")
+        if (self.targets is None) == (self.select is None):
+            raise ValueError("name the functions to tune with either targets (a list) or select (a selector), not both")
         return self
 
     @property
@@ -517,6 +538,7 @@ class RecordEvent(Document):
     timings: StageTimings = StageTimings()
     error: StepError | None = None
     cleanup_error: StepError | None = None  # clean-up after a failure failed too: say so in the record
+    note: str | None = None  # why a run recorded no target (e.g. an empty selection)
 
 
 class TargetOutcome(Document):
@@ -554,6 +576,7 @@ class RunSummary(Document):
     execution: ExecutionRef
     status: str
     counts: dict[str, int]
+    projected_savings_per_million_usd: float = 0.0  # applied changes, summed over targets
     outcomes: list[TargetOutcome]
     run_cost: RunCostReport
 

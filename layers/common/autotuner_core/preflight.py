@@ -27,7 +27,7 @@ def resolve_targets(request: TuningRequest, *, function_arn: str) -> list[Target
     targets: list[TargetRef] = []
     seen: dict[str, str] = {}
     problems = []
-    for index, text in enumerate(request.targets):
+    for index, text in enumerate(request.targets or []):
         try:
             target = parse_target(text, partition=partition, region=region, account=account)
         except InvalidInputError as error:
@@ -104,7 +104,7 @@ def required_permissions(
                 role_setting="RECORD_ROLE_ARN",
                 role_arn=settings.record_role_arn,
                 actions=["events:PutEvents"],
-                resources=[_event_bus_arn(settings.event_bus_name, arns)],
+                resources=[_event_bus_arn(settings.event_bus_name, settings.run_history_table_arn)],
             )
         )
     if not request.fixed:
@@ -177,10 +177,10 @@ def required_permissions(
     return checks
 
 
-def _event_bus_arn(bus: str, function_arns: list[str]) -> str:
+def _event_bus_arn(bus: str, table_arn: str) -> str:
     if bus.startswith("arn:"):
         return bus
-    _, partition, _, region, account, *_ = function_arns[0].split(":")
+    _, partition, _, region, account, *_ = table_arn.split(":")  # the bus is in the tuner's own account
     return f"arn:{partition}:events:{region}:{account}:event-bus/{bus}"
 
 

@@ -114,6 +114,8 @@ def build_records(event: RecordEvent, *, now: datetime, retention_days: int) -> 
         base["recommendation"] = event.recommendation.dump()
     if event.alias:
         base["alias"] = event.alias
+    if event.note:
+        base["note"] = event.note
     if event.refined_sizes:
         base["refinedSizes"] = event.refined_sizes
     if event.cleanup:

@@ -33,6 +33,14 @@ def summarize(event: SummarizeEvent) -> RunSummary:
         execution=event.execution,
         status="SUCCEEDED",
         counts=dict(counts),
+        projected_savings_per_million_usd=round(
+            -sum(
+                outcome.recommendation.projected_change_per_million_usd or 0.0
+                for outcome in outcomes
+                if outcome.outcome is Outcome.APPLIED and outcome.recommendation is not None
+            ),
+            2,
+        ),
         outcomes=outcomes,
         run_cost=RunCostReport(estimated=event.estimated_cost, counted=run_cost.counted(outcomes)),
     )

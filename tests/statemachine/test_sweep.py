@@ -1,0 +1,62 @@
+"""Fleet sweeps by selector, executed on the embedded AWS."""
+
+from __future__ import annotations
+
+from autotuner.embedded.account import SimulatedAccount, SimulatedFunction
+from autotuner.embedded.cloud import EmbeddedAws
+
+FLEET = [
+    SimulatedFunction(name="orders-api", memory_size=512, tags={"autotune": "enabled", "team": "orders"}),
+    SimulatedFunction(name="billing-api", memory_size=512, tags={"autotune": "enabled", "team": "billing"}),
+    SimulatedFunction(name="legacy-report", memory_size=256),
+]
+
+
+def names(report) -> dict[str, str]:
+    return {record["target"].rsplit(":", 1)[-1]: record["outcome"] for record in report.records}
+
+
+def test_tag_selector_tunes_every_match_and_leaves_the_rest_and_the_tuner_alone():
+    with EmbeddedAws(SimulatedAccount(functions=FLEET)) as aws:
+        report = aws.run({"select": {"tags": {"autotune": "enabled"}}, "memorySize": 1024, "apply": True})
+        memory = {f.name: aws.function_configuration(f.name)["MemorySize"] for f in FLEET}
+        own = {f.name: aws.function_configuration(f.name)["MemorySize"] for f in aws.stack.functions.values()}
+    assert report.status == "SUCCEEDED"
+    assert names(report) == {"orders-api": "APPLIED", "billing-api": "APPLIED"}
+    assert memory == {"orders-api": 1024, "billing-api": 1024, "legacy-report": 256}
+    assert all(size != 1024 for size in own.values())
+
+
+def test_exclusions_and_name_prefix_narrow_the_sweep():
+    with EmbeddedAws(SimulatedAccount(functions=FLEET)) as aws:
+        excluded = aws.run({"select": {"tags": {"autotune": "enabled"}, "exclude": ["billing-api"]}, "memorySize": 768})
+        prefixed = aws.run({"select": {"namePrefix": "legacy-"}, "memorySize": 256})
+    assert names(excluded) == {"orders-api": "RECOMMENDED"}
+    assert names(prefixed) == {"legacy-report": "UNCHANGED"}
+
+
+def test_an_empty_selection_is_a_recorded_successful_no_op():
+    with EmbeddedAws(SimulatedAccount(functions=FLEET)) as aws:
+        # Given a selector nothing matches, and one that matches only the tuner's own functions
+        nobody = aws.run({"select": {"tags": {"team": "nobody"}}, "memorySize": 1024, "apply": True})
+        itself = aws.run({"select": {"tags": {"lambda-autotuner:stack": "lambda-autotuner"}}, "apply": True})
+    for report in (nobody, itself):
+        # Then the run succeeds without touching anything, and says why in its record
+        assert report.status == "SUCCEEDED"
+        assert report.states_entered[-2:] == ["RecordNoTargets", "NoTargets"]
+        assert report.mutating_calls == []
+        (record,) = report.records
+        assert record["outcome"] == "SKIPPED"
+        assert "matched no function" in record["note"]
+
+
+def test_a_malformed_selector_is_invalid_input_naming_it():
+    with EmbeddedAws(SimulatedAccount(functions=FLEET)) as aws:
+        unknown = aws.run({"select": {"labels": {"autotune": "enabled"}}})
+        empty = aws.run({"select": {}})
+        both = aws.run({"targets": ["orders-api"], "select": {"namePrefix": "orders"}})
+    assert (unknown.error, empty.error, both.error) == ("InvalidInputError",) * 3
+    assert "select.labels: unknown field" in unknown.cause
+    assert "needs tags and/or namePrefix" in empty.cause
+    assert "either targets (a list) or select" in both.cause
+    assert unknown.mutating_calls == empty.mutating_calls == both.mutating_calls == []
