@@ -5,11 +5,14 @@ autotuner demo
 autotuner history FUNCTION [--limit N] [--json] [SOURCE]
 autotuner runs EXECUTION_ARN [--json] [SOURCE]
     SOURCE: [--stack NAME | --table NAME] [--region R] [--profile P] [--endpoint-url URL]
+autotuner schema [--output FILE] [--check]
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import itertools
 import json
 import sys
 import textwrap
@@ -263,6 +266,37 @@ def _cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- the execution input's JSON Schema ---------------------------------------------------
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from autotuner.schema import SCHEMA_FILE, render_schema
+
+    generated = render_schema()
+    if args.check:
+        path = Path(args.output) if args.output else SCHEMA_FILE
+        try:
+            committed = path.read_text(encoding="utf-8")
+        except OSError as error:
+            return _fail(f"cannot read {path}: {error}; write it with: autotuner schema --output {path}")
+        if committed != generated:
+            diff = difflib.unified_diff(
+                committed.splitlines(), generated.splitlines(), str(path), "generated", lineterm="", n=1
+            )
+            shown = list(itertools.islice(diff, 40))
+            return _fail(
+                f"{path} differs from the schema the input model generates; regenerate it with: "
+                f"autotuner schema --output {path}\n" + "\n".join(shown)
+            )
+        print(f"{path} matches the input model")
+        return 0
+    if args.output:
+        Path(args.output).write_text(generated, encoding="utf-8")
+    else:
+        sys.stdout.write(generated)
+    return 0
+
+
 def _add_history_source(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
@@ -309,6 +343,14 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("execution_arn", metavar="EXECUTION_ARN", help="the Step Functions execution's ARN")
     _add_history_source(runs)
     runs.set_defaults(func=_cmd_runs)
+    schema = commands.add_parser("schema", help="the execution input's JSON Schema, generated from the input model")
+    schema.add_argument("--output", metavar="FILE", help="write the schema to FILE instead of printing it")
+    schema.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if FILE (default: docs/execution-input.schema.json) differs from the model's",
+    )
+    schema.set_defaults(func=_cmd_schema)
     return parser
 
 

@@ -30,6 +30,7 @@ def _execution_input(path: Path) -> TuningRequest:
 # glob under events/ -> (what the files are, the validator that must accept each one)
 EVENT_KINDS: dict[str, tuple[str, Callable[[Path], Any]]] = {
     "inputs/*.json": ("execution inputs (autotuner local run --input, start-execution)", _execution_input),
+    "console/*.json": ("execution inputs to paste into the Step Functions console", _execution_input),
     "accounts/*.json": ("simulated accounts (autotuner local run --account)", load_account),
 }
 

@@ -38,9 +38,10 @@ def test_apply_changes_memory_verifies_it_and_records_one_item():
     report, memory = run(account(), {"targets": ["orders-api"], "memorySize": 1024, "apply": True})
     # Then the run succeeds through every stage and the function now has 1024 MB
     assert report.status == "SUCCEEDED"
-    assert report.states_entered[:7] == [
+    assert report.states_entered[:8] == [
         "Prepare",
         "ValidatePermissions",
+        "AnyTargets",
         "TuneTargets",
         "CheckCircuit",
         "DiscoverResources",
@@ -169,8 +170,8 @@ def test_malformed_input_fails_before_any_aws_call_that_changes_anything(executi
     message = json.loads(report.cause)["errorMessage"]
     for field in named:
         assert field in message
-    # And no AWS call other than invoking the tuner and writing its record was made
-    assert set(report.aws_calls) <= {"lambda:Invoke", "dynamodb:PutItem"}
+    # And no AWS call other than invoking the tuner, writing its record and announcing it was made
+    assert set(report.aws_calls) <= {"lambda:Invoke", "dynamodb:PutItem", "events:PutEvents"}
     assert memory["orders-api"] == 512
     # And the failure is still recorded
     assert report.records and {record["errorType"] for record in report.records} == {"InvalidInputError"}

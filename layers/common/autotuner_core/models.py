@@ -40,7 +40,7 @@ _TARGET = re.compile(
     r"(?:(?P<account>\d{12}):)?"
     r"(?:function:)?"
     r"(?P<name>[a-zA-Z0-9_-]{1,64})"
-    r"(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9_-]{1,128}))?$"
+    r"(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9_-]{1,128}))?\Z"
 )
 
 
@@ -88,7 +88,7 @@ MEMORY_PRESETS: dict[str, tuple[int, ...]] = {
 }
 MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024  # synchronous Invoke request limit
 MAX_CANDIDATES = 48
-_ALIAS = re.compile(r"^(?!\d+$)[a-zA-Z0-9_-]{1,128}$")
+_ALIAS = re.compile(r"^(?!\d+\Z)[a-zA-Z0-9_-]{1,128}\Z")
 
 
 def _expand_preset(value: Any) -> Any:

@@ -1,0 +1,244 @@
+"""The execution input's JSON Schema, generated from ``TuningRequest`` for the console and editors.
+
+pydantic's schema is the starting point; what it cannot see is added here: the field
+descriptions (README "Execution input"), the preset names ``memorySizes`` accepts (its
+BeforeValidator is invisible to the schema), the weighted-payload list, the target and
+alias patterns, and the rule that ``alias`` needs ``apply``. The generated file lives at
+``docs/execution-input.schema.json``; ``tests/test_schema.py`` fails when it drifts.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from autotuner_core.models import (
+    _ALIAS,
+    _TARGET,
+    MAX_CANDIDATES,
+    MAX_MEMORY_MB,
+    MEMORY_PRESETS,
+    MIN_MEMORY_MB,
+    CircuitBreakerOverride,
+    TargetSelector,
+    TuningRequest,
+    WeightedPayload,
+)
+
+SCHEMA_FILE = Path(__file__).resolve().parents[1] / "docs" / "execution-input.schema.json"
+SCHEMA_COMMAND = "autotuner schema --output docs/execution-input.schema.json"
+DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+
+TITLE = "Lambda Autotuner execution input"
+DESCRIPTION = (
+    "The input of one Lambda Autotuner execution (Step Functions: Start execution). Unknown fields, wrong "
+    "types and out-of-range values end the run with InvalidInputError before anything is created. Generated "
+    f"from the input model by `{SCHEMA_COMMAND}`; README: Execution input."
+)
+
+# Object definitions and the model each one comes from ("#" is the root): additionalProperties
+# follows the model's `extra`, and every property must have a description below.
+_OBJECTS: dict[str, type[BaseModel]] = {
+    "#": TuningRequest,
+    "CircuitBreakerOverride": CircuitBreakerOverride,
+    "TargetSelector": TargetSelector,
+    "WeightedPayload": WeightedPayload,
+}
+
+# The models carry no field descriptions; these follow README's "Execution input" table.
+_DESCRIPTIONS: dict[str, dict[str, str]] = {
+    "#": {
+        "targets": (
+            "The functions to tune: a function name, partial ARN (123456789012:function:name) or ARN, optionally "
+            "qualified (:live, :7, :$LATEST); same account and region as the tuner; no duplicates. The "
+            "configuration changed is the function's ($LATEST), as published versions are immutable. Give "
+            "either targets or select."
+        ),
+        "select": (
+            "A fleet sweep instead of a list: every function of the tuner's account and region with all these "
+            "tags and/or this name prefix, minus exclusions; the tuner's own functions are never selected. Give "
+            "either targets or select."
+        ),
+        "memorySizes": (
+            "The candidate memory sizes in MB: a list of integers from {min} to {max}, or a preset name: {presets}. "
+            "The target's current size is always measured too."
+        ),
+        "invocations": "Invocations per memory size.",
+        "payload": (
+            "What each invocation receives: any JSON value; a string is sent as the JSON text it is (it must "
+            'parse as JSON); a list is weighted, [{"payload": …, "weight": n}] with weights > 0 (relative) and '
+            "at most `invocations` items. To send a JSON array itself, wrap it as one weighted item."
+        ),
+        "parallelInvocation": "Invoke each size's invocations concurrently (faster; more cold starts).",
+        "strategy": "cost: the cheapest per invocation; speed: the fastest (trimmed mean); balanced: a weighted mix.",
+        "balancedWeight": "For the balanced strategy: 0 is speed, 1 is cost.",
+        "discardTopBottom": "Share of the fastest and of the slowest invocations left out of the mean.",
+        "onlyColdStarts": "Every invocation on a fresh execution environment (one version per invocation).",
+        "allowedExceptions": ("Function error types that count as normal results; any other error excludes the size."),
+        "refine": "After the first round, measure up to 3 sizes between the winner and its neighbours.",
+        "memorySize": "Skip measurement and apply this memory size (MB) as given.",
+        "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID": (
+            "Set by a parent state machine that starts this execution (nested, .sync): the parent's execution "
+            "ARN, kept to link the two executions and otherwise unused."
+        ),
+        "circuitBreaker": "Override the circuit breaker's settings for this execution (default: the template's).",
+        "apply": (
+            "false recommends only: nothing changes except the temporary measurement versions, which are gone "
+            "at the end; true applies the chosen memory size."
+        ),
+        "alias": (
+            "With apply: publish a version with the new configuration and point this alias at it (created if "
+            "absent). Needs apply: true."
+        ),
+    },
+    "CircuitBreakerOverride": {
+        "failureThreshold": "Consecutive failed runs that open a target's circuit (template: CircuitFailureThreshold).",
+        "cooldownSeconds": "How long a circuit stays open before one probe run (template: CircuitCooldownMinutes).",
+    },
+    "TargetSelector": {
+        "tags": "Select functions carrying all these tags (key: value); at most 10.",
+        "namePrefix": "Select functions whose name starts with this prefix.",
+        "exclude": "Functions never to select: names, partial ARNs or ARNs, as in targets.",
+    },
+    "WeightedPayload": {
+        "payload": "What the invocation receives (a string is sent as the JSON text it is).",
+        "weight": "Relative share of the invocations that receive this payload (> 0).",
+    },
+}
+
+_ORDER_PAYLOAD = {"httpMethod": "GET", "path": "/orders/o-1001", "headers": {"accept": "application/json"}}
+EXAMPLES: list[dict[str, Any]] = [
+    {"targets": ["orders-api"], "memorySizes": "standard", "invocations": 10, "payload": _ORDER_PAYLOAD},
+    {
+        "targets": ["orders-api"],
+        "memorySizes": [512, 1024, 1769, 3008],
+        "strategy": "balanced",
+        "balancedWeight": 0.7,
+        "payload": _ORDER_PAYLOAD,
+        "apply": True,
+        "alias": "live",
+    },
+]
+
+
+def execution_input_schema() -> dict[str, Any]:
+    """The execution input's JSON Schema (draft 2020-12), generated from ``TuningRequest``."""
+    schema = TuningRequest.model_json_schema(by_alias=True, mode="validation")
+    schema["$defs"]["WeightedPayload"] = WeightedPayload.model_json_schema(by_alias=True, mode="validation")
+    objects = {name: definition for name, definition in schema["$defs"].items() if definition.get("type") == "object"}
+    objects["#"] = schema
+    unknown = sorted(set(objects) - set(_OBJECTS))
+    if unknown:
+        raise LookupError(f"autotuner/schema.py: add the models of {unknown} to _OBJECTS and describe their fields")
+    for name, definition in objects.items():
+        _describe_object(name, definition, _OBJECTS[name])
+
+    properties = schema["properties"]
+    function_reference = _ecma_pattern(_TARGET.pattern)
+    _not_null(properties["targets"])["items"]["pattern"] = function_reference
+    selector = schema["$defs"]["TargetSelector"]
+    selector["properties"]["exclude"]["items"]["pattern"] = function_reference
+    # The model needs tags (not empty) and/or a name prefix: a selector that selects everything is refused.
+    selector["anyOf"] = [
+        {"required": ["tags"], "properties": {"tags": {"minProperties": 1}}},
+        {"required": ["namePrefix"], "properties": {"namePrefix": {"type": "string"}}},
+    ]
+    _not_null(properties["alias"])["pattern"] = _ecma_pattern(_ALIAS.pattern)
+    properties["memorySizes"] = _memory_sizes(properties["memorySizes"])
+    properties["payload"] = _payload(properties["payload"])
+    # Cross-field rules the model checks: exactly one of targets and select (not null); an alias
+    # (not null) is only moved when the change is applied.
+    schema["oneOf"] = [
+        {"required": ["targets"], "properties": {"targets": {"type": "array"}}},
+        {"required": ["select"], "properties": {"select": {"type": "object"}}},
+    ]
+    schema["if"] = {"required": ["alias"], "properties": {"alias": {"type": "string"}}}
+    schema["then"] = {"required": ["apply"], "properties": {"apply": {"const": True}}}
+
+    schema.update(
+        {"$schema": DRAFT_2020_12, "title": TITLE, "description": DESCRIPTION, "examples": copy.deepcopy(EXAMPLES)}
+    )
+    schema.pop("$id", None)
+    return schema
+
+
+def render_schema(schema: dict[str, Any] | None = None) -> str:
+    """The schema as the committed file has it: sorted keys, 2-space indent, trailing newline."""
+    return json.dumps(schema or execution_input_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _describe_object(name: str, definition: dict[str, Any], model: type[BaseModel]) -> None:
+    forbids_extra = model.model_config.get("extra") == "forbid"
+    if forbids_extra:
+        definition["additionalProperties"] = False
+    else:
+        definition.pop("additionalProperties", None)
+    descriptions = _DESCRIPTIONS[name]
+    properties = definition["properties"]
+    missing, stale = sorted(set(properties) - set(descriptions)), sorted(set(descriptions) - set(properties))
+    if missing or stale:
+        raise LookupError(
+            f"autotuner/schema.py: _DESCRIPTIONS[{name!r}] lacks {missing} and has {stale}, which the model has not"
+        )
+    for alias, prop in properties.items():
+        prop.pop("title", None)  # pydantic's "Memorysizes" etc.: the alias and description say more
+        prop["description"] = descriptions[alias]
+
+
+def _memory_sizes(generated: dict[str, Any]) -> dict[str, Any]:
+    # The model's BeforeValidator expands a preset name to its list; pydantic shows the list only.
+    sizes = dict(generated["items"])
+    default = generated["default"]
+    preset = next((name for name, values in MEMORY_PRESETS.items() if list(values) == default), None)
+    return {
+        "anyOf": [
+            {"type": "array", "items": sizes, "minItems": 1, "maxItems": MAX_CANDIDATES, "uniqueItems": True},
+            {"type": "string", "enum": list(MEMORY_PRESETS)},
+        ],
+        "default": preset or default,
+        "description": generated["description"].format(
+            min=MIN_MEMORY_MB, max=f"{MAX_MEMORY_MB:,}", presets=_presets_text()
+        ),
+    }
+
+
+def _payload(generated: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "anyOf": [
+            {"type": ["object", "number", "boolean", "null"]},
+            {"type": "string", "contentMediaType": "application/json"},
+            {"type": "array", "items": {"$ref": "#/$defs/WeightedPayload"}, "minItems": 1},
+        ],
+        "default": {},
+        "description": generated["description"],
+    }
+
+
+def _not_null(prop: dict[str, Any]) -> dict[str, Any]:
+    """The non-null branch of pydantic's ``anyOf: [X, {"type": "null"}]`` for an optional field."""
+    if "anyOf" not in prop:
+        return prop
+    (branch,) = [branch for branch in prop["anyOf"] if branch.get("type") != "null"]
+    return branch
+
+
+def _ecma_pattern(pattern: str) -> str:
+    # Python's named groups, (?P<name>...), are not ECMA-262 (the console's and editors' regex).
+    return re.sub(r"\(\?P<\w+>", "(?:", pattern)
+
+
+def _presets_text() -> str:
+    return "; ".join(f"{name} ({_sizes_text(sizes)})" for name, sizes in MEMORY_PRESETS.items())
+
+
+def _sizes_text(sizes: tuple[int, ...]) -> str:
+    steps = {later - earlier for earlier, later in pairwise(sizes)}
+    if len(sizes) > 8 and len(steps) == 1:
+        return f"every {steps.pop()} MB from {sizes[0]} to {sizes[-1]}"
+    return ", ".join(str(size) for size in sizes)
