@@ -48,5 +48,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         targets=targets,
         permission_checks=sum(len(check.actions) * len(check.resources) for check in checks),
         estimated_cost=run_cost.estimate(request, len(targets)),
+        max_concurrency=SETTINGS.sweep_max_concurrency,
         timings=StageTimings(validate_permissions_ms=round(elapsed_ms, 1)),
     ).dump()

@@ -455,6 +455,7 @@ class PreflightResult(Document):
     targets: list[TargetRef]
     permission_checks: int
     estimated_cost: RunCost | None = None
+    max_concurrency: int = 4  # targets tuned side by side (template parameter SweepMaxConcurrency)
     timings: StageTimings
 
 
@@ -522,6 +523,7 @@ class RecordEvent(Document):
     targets: list[DiscoveredTarget] | list[TargetRef] | None = None
     permission_checks: int | None = None
     estimated_cost: RunCost | None = None
+    max_concurrency: int | None = None
     ref: TargetRef | None = None
     admission: str | None = None
     target: DiscoveredTarget | None = None

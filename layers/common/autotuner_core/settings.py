@@ -34,6 +34,7 @@ class Settings(BaseModel):
     circuit_failure_threshold: int = Field(default=3, ge=1, alias="CIRCUIT_FAILURE_THRESHOLD")
     circuit_cooldown_minutes: int = Field(default=3 * 1440, ge=0, alias="CIRCUIT_COOLDOWN_MINUTES")
     lease_minutes: int = Field(default=120, ge=1, alias="LEASE_MINUTES")
+    sweep_max_concurrency: int = Field(default=4, ge=1, le=40, alias="SWEEP_MAX_CONCURRENCY")
     event_bus_name: str = Field(default="", alias="EVENT_BUS_NAME")  # empty: no Tuning Completed events
     event_source: str = Field(default="lambda-autotuner", alias="EVENT_SOURCE")
 
