@@ -58,122 +58,67 @@ def required_permissions(
     arns = sorted({target.arn for target in targets})
     read_arns = sorted({target.qualified_arn for target in targets} | set(arns))
     tagged = {f"aws:ResourceTag/{settings.target_tag_key}": settings.target_tag_value} if settings.tag_scoped else {}
+    table, state = [settings.run_history_table_arn], [settings.state_table_arn]
+
+    def check(role_setting: str, actions: list[str], resources: list[str], context: dict[str, str] | None = None):
+        # The setting is named after the environment variable that carries the role's ARN.
+        return PermissionCheck(
+            role_setting=role_setting,
+            role_arn=getattr(settings, role_setting.lower()),
+            actions=actions,
+            resources=resources,
+            context=context or {},
+        )
+
     checks = [
-        PermissionCheck(
-            role_setting="DISCOVER_ROLE_ARN",
-            role_arn=settings.discover_role_arn,
-            actions=["lambda:GetFunction"],
-            resources=read_arns,
-        ),
+        check("DISCOVER_ROLE_ARN", ["lambda:GetFunction"], read_arns),
         # Discovery decides on tags, and GetFunction returns them only with lambda:ListTags.
-        PermissionCheck(
-            role_setting="DISCOVER_ROLE_ARN",
-            role_arn=settings.discover_role_arn,
-            actions=["lambda:ListTags"],
-            resources=arns,
-        ),
-        PermissionCheck(
-            role_setting="UPDATE_ROLE_ARN",
-            role_arn=settings.update_role_arn,
-            actions=["lambda:GetFunction"],
-            resources=arns,
-        ),
-        PermissionCheck(
-            role_setting="RECORD_ROLE_ARN",
-            role_arn=settings.record_role_arn,
-            actions=["dynamodb:PutItem"],
-            resources=[settings.run_history_table_arn],
-        ),
+        check("DISCOVER_ROLE_ARN", ["lambda:ListTags"], arns),
+        check("UPDATE_ROLE_ARN", ["lambda:GetFunction"], arns),
+        check("RECORD_ROLE_ARN", ["dynamodb:PutItem"], table),
         # The breaker and the lease: read and written per target, settled and released by the recorder.
-        PermissionCheck(
-            role_setting="GUARD_ROLE_ARN",
-            role_arn=settings.guard_role_arn,
-            actions=["dynamodb:GetItem", "dynamodb:PutItem"],
-            resources=[settings.state_table_arn],
-        ),
-        PermissionCheck(
-            role_setting="RECORD_ROLE_ARN",
-            role_arn=settings.record_role_arn,
-            actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
-            resources=[settings.state_table_arn],
-        ),
+        check("GUARD_ROLE_ARN", ["dynamodb:GetItem", "dynamodb:PutItem"], state),
+        check("RECORD_ROLE_ARN", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], state),
     ]
     if settings.event_bus_name:
-        checks.append(
-            PermissionCheck(
-                role_setting="RECORD_ROLE_ARN",
-                role_arn=settings.record_role_arn,
-                actions=["events:PutEvents"],
-                resources=[_event_bus_arn(settings.event_bus_name, settings.run_history_table_arn)],
-            )
-        )
+        bus = _event_bus_arn(settings.event_bus_name, settings.run_history_table_arn)
+        checks.append(check("RECORD_ROLE_ARN", ["events:PutEvents"], [bus]))
     if not request.fixed:
         token = run_token(execution_arn)
-        first_size = request.memory_sizes[0]
+        # The first candidate's alias stands for all of them: they share the autotuner-<run>- prefix.
+        aliases = [f"{arn}:{alias_name(token, request.memory_sizes[0])}" for arn in arns]
+        create = ["lambda:UpdateFunctionConfiguration", "lambda:PublishVersion", "lambda:CreateAlias"]
         checks += [
-            PermissionCheck(
-                role_setting="PREPARE_ROLE_ARN",
-                role_arn=settings.prepare_role_arn,
-                actions=["lambda:GetFunction"],
-                resources=arns,
+            check("PREPARE_ROLE_ARN", ["lambda:GetFunction"], arns),
+            check("PREPARE_ROLE_ARN", create, arns, tagged),
+            check("MEASURE_ROLE_ARN", ["lambda:InvokeFunction"], aliases),
+            check(
+                "CLEANUP_ROLE_ARN", ["lambda:GetFunction", "lambda:ListAliases", "lambda:ListVersionsByFunction"], arns
             ),
-            PermissionCheck(
-                role_setting="PREPARE_ROLE_ARN",
-                role_arn=settings.prepare_role_arn,
-                actions=["lambda:UpdateFunctionConfiguration", "lambda:PublishVersion", "lambda:CreateAlias"],
-                resources=arns,
-                context=tagged,
-            ),
-            *_refinement_checks(request, settings, arns, tagged, token, first_size),
-            PermissionCheck(
-                role_setting="MEASURE_ROLE_ARN",
-                role_arn=settings.measure_role_arn,
-                actions=["lambda:InvokeFunction"],
-                resources=[f"{arn}:{alias_name(token, first_size)}" for arn in arns],
-            ),
-            PermissionCheck(
-                role_setting="CLEANUP_ROLE_ARN",
-                role_arn=settings.cleanup_role_arn,
-                actions=["lambda:GetFunction", "lambda:ListAliases", "lambda:ListVersionsByFunction"],
-                resources=arns,
-            ),
-            PermissionCheck(
-                role_setting="CLEANUP_ROLE_ARN",
-                role_arn=settings.cleanup_role_arn,
-                actions=["lambda:DeleteAlias", "lambda:UpdateFunctionConfiguration"],
-                resources=arns,
-                context=tagged,
-            ),
-            PermissionCheck(
-                role_setting="CLEANUP_ROLE_ARN",
-                role_arn=settings.cleanup_role_arn,
-                actions=["lambda:DeleteFunction"],
-                resources=[f"{arn}:1" for arn in arns],  # a published version, never the function
-                context=tagged,
-            ),
+            check("CLEANUP_ROLE_ARN", ["lambda:DeleteAlias", "lambda:UpdateFunctionConfiguration"], arns, tagged),
+            # A published version, never the function itself.
+            check("CLEANUP_ROLE_ARN", ["lambda:DeleteFunction"], [f"{arn}:1" for arn in arns], tagged),
         ]
+        if request.refine:
+            # AnalyzeMeasurements prepares and invokes the refinement sizes itself.
+            checks += [
+                check("ANALYZE_ROLE_ARN", create, arns, tagged),
+                check("ANALYZE_ROLE_ARN", ["lambda:GetFunction"], arns),
+                check("ANALYZE_ROLE_ARN", ["lambda:InvokeFunction"], aliases),
+            ]
     if request.apply:
         changes = ["lambda:UpdateFunctionConfiguration"]
         if request.alias:
             changes += ["lambda:PublishVersion", "lambda:GetAlias", "lambda:CreateAlias", "lambda:UpdateAlias"]
-        checks.append(
-            PermissionCheck(
-                role_setting="UPDATE_ROLE_ARN",
-                role_arn=settings.update_role_arn,
-                actions=changes,
-                resources=arns,
-                context=tagged,
-            )
-        )
-        # Powertools Idempotency keeps the update's record in the state table.
-        checks.append(
-            PermissionCheck(
-                role_setting="UPDATE_ROLE_ARN",
-                role_arn=settings.update_role_arn,
-                actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-                resources=[settings.state_table_arn],
-            )
-        )
+        checks += [
+            check("UPDATE_ROLE_ARN", changes, arns, tagged),
+            # Powertools Idempotency keeps the update's record in the state table.
+            check(
+                "UPDATE_ROLE_ARN",
+                ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+                state,
+            ),
+        ]
     return checks
 
 
@@ -182,35 +127,6 @@ def _event_bus_arn(bus: str, table_arn: str) -> str:
         return bus
     _, partition, _, region, account, *_ = table_arn.split(":")  # the bus is in the tuner's own account
     return f"arn:{partition}:events:{region}:{account}:event-bus/{bus}"
-
-
-def _refinement_checks(
-    request: TuningRequest, settings: Settings, arns: list[str], tagged: dict[str, str], token: str, size: int
-) -> list[PermissionCheck]:
-    """AnalyzeMeasurements prepares and invokes the refinement sizes itself."""
-    if not request.refine:
-        return []
-    return [
-        PermissionCheck(
-            role_setting="ANALYZE_ROLE_ARN",
-            role_arn=settings.analyze_role_arn,
-            actions=["lambda:UpdateFunctionConfiguration", "lambda:PublishVersion", "lambda:CreateAlias"],
-            resources=arns,
-            context=tagged,
-        ),
-        PermissionCheck(
-            role_setting="ANALYZE_ROLE_ARN",
-            role_arn=settings.analyze_role_arn,
-            actions=["lambda:GetFunction"],
-            resources=arns,
-        ),
-        PermissionCheck(
-            role_setting="ANALYZE_ROLE_ARN",
-            role_arn=settings.analyze_role_arn,
-            actions=["lambda:InvokeFunction"],
-            resources=[f"{arn}:{alias_name(token, size)}" for arn in arns],
-        ),
-    ]
 
 
 def simulate(iam: Any, checks: list[PermissionCheck]) -> int:
