@@ -5,6 +5,9 @@ autotuner demo
 autotuner history FUNCTION [--limit N] [--json] [SOURCE]
 autotuner runs EXECUTION_ARN [--json] [SOURCE]
     SOURCE: [--stack NAME | --table NAME] [--region R] [--profile P] [--endpoint-url URL]
+autotuner start --input FILE [--name NAME] [--wait] [--json] [STACK]
+autotuner report EXECUTION_ARN [--results DIR] [--json] [STACK]
+    STACK: [--stack NAME] [--region R] [--profile P] [--endpoint-url URL]
 autotuner schema [--output FILE] [--check]
 """
 
@@ -266,6 +269,117 @@ def _cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- start an execution and report on it (a deployed stack or the embedded AWS, as above) ---------
+
+
+def _cmd_start(args: argparse.Namespace) -> int:
+    from autotuner import runs
+    from autotuner.history import HistoryError, open_session, render_runs
+
+    try:
+        execution_input = runs.load_input(args.input)  # before any AWS call: a bad file starts nothing
+    except runs.InputFileError as error:
+        print(f"autotuner: {error}", file=sys.stderr)
+        return 2
+    try:
+        session = open_session(profile=args.profile, region=args.region)
+        tuner = runs.resolve_tuner(session, args.stack, endpoint_url=args.endpoint_url)
+        arn = runs.start_execution(
+            session, tuner.state_machine_arn, execution_input, name=args.name, endpoint_url=args.endpoint_url
+        )
+    except HistoryError as error:
+        return _fail(str(error))
+    if not args.wait:
+        print(json.dumps({"executionArn": arn}) if args.json else arn)
+        return 0
+    # With --json, stdout holds the one JSON object; progress goes to stderr.
+    progress, stream = runs.ProgressLog(), sys.stderr if args.json else sys.stdout
+    print(arn, file=stream, flush=True)
+
+    def show(entered: list[runs.StateEntered]) -> None:
+        for line in progress.lines(entered):
+            print(line, file=stream, flush=True)
+
+    try:
+        described = runs.wait_for_execution(
+            session, arn, poll_seconds=args.poll_interval, on_progress=show, endpoint_url=args.endpoint_url
+        )
+        result = runs.execution_result(session, tuner.table, described, endpoint_url=args.endpoint_url)
+    except HistoryError as error:
+        return _fail(f"{error} (execution {arn} goes on; autotuner report {arn} when it has ended)")
+    except KeyboardInterrupt:
+        return _fail(f"stopped waiting; execution {arn} goes on (autotuner report {arn} when it has ended)")
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+    else:
+        print()
+        print(runs.render_summary(result))
+        print()
+        print(render_runs(result["records"], title=f"Run records (table {tuner.table}):"))
+    return runs.exit_code(result["status"])
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from autotuner import runs
+    from autotuner.history import HistoryError, open_session, region_of
+    from autotuner.reports import render_table, write_reports
+
+    arn = args.execution_arn.strip()
+    try:
+        session = open_session(profile=args.profile, region=args.region or region_of(arn))
+        tuner = runs.resolve_tuner(session, args.stack, endpoint_url=args.endpoint_url)
+        described = runs.describe_execution(session, arn, endpoint_url=args.endpoint_url)
+        if described.get("stateMachineArn") not in (None, tuner.state_machine_arn):
+            return _fail(
+                f"execution {arn} is of state machine {described['stateMachineArn']}, not of stack "
+                f"{args.stack!r}'s ({tuner.state_machine_arn}): pass --stack with the stack that ran it"
+            )
+        if described["status"] not in runs.TERMINAL_STATUSES:
+            return _fail(
+                f"execution {arn} is still {described['status']}: report on it when it has ended "
+                "(autotuner start --wait follows one to its end)"
+            )
+        result = runs.execution_result(session, tuner.table, described, endpoint_url=args.endpoint_url)
+    except HistoryError as error:
+        return _fail(str(error))
+    results = Path(args.results) if args.results else Path("results") / result["name"]
+    # The records, not the summary's outcomes: a failed run has records and no output.
+    paths = write_reports({"executionArn": arn, "status": result["status"], "records": result["records"]}, results)
+    if args.json:
+        print(json.dumps({**result, "reports": [str(path) for path in paths]}, indent=2, ensure_ascii=False))
+        return 0
+    print(runs.render_summary(result))
+    for record in result["records"]:
+        print()
+        print(render_table(record))
+    print()
+    print(f"Reports in {results}:")
+    for path in paths:
+        print(f"  {path}")
+    return 0
+
+
+def _add_stack_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--stack",
+        default="lambda-autotuner",
+        help="the deployed stack; its StateMachineArn and RunHistoryTableName outputs are read",
+    )
+    parser.add_argument("--region", help="AWS region (default: the execution ARN's, then the profile's or AWS_REGION)")
+    parser.add_argument("--profile", help="AWS named profile (default: the standard credential chain)")
+    parser.add_argument("--endpoint-url", help="send every AWS request to this endpoint instead of AWS's")
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
 # --- the execution input's JSON Schema ---------------------------------------------------
 
 
@@ -343,6 +457,32 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("execution_arn", metavar="EXECUTION_ARN", help="the Step Functions execution's ARN")
     _add_history_source(runs)
     runs.set_defaults(func=_cmd_runs)
+    start = commands.add_parser("start", help="start an execution of the stack's state machine; --wait follows it")
+    start.add_argument("--input", required=True, metavar="FILE", help="execution input JSON (events/inputs/)")
+    start.add_argument("--name", help="the execution's name (default: autotuner-<UTC time>-<random>)")
+    start.add_argument(
+        "--wait", action="store_true", help="print progress until the execution ends, then its summary and records"
+    )
+    start.add_argument(
+        "--poll-interval",
+        type=_positive_seconds,
+        default=1.0,
+        metavar="SECONDS",
+        help="with --wait: seconds between polls (default 1)",
+    )
+    _add_stack_source(start)
+    start.add_argument("--json", action="store_true", help="print one JSON object (with --wait: the result)")
+    start.set_defaults(func=_cmd_start)
+    report = commands.add_parser(
+        "report", help="an ended execution's summary and tables; writes its charts and HTML report"
+    )
+    report.add_argument("execution_arn", metavar="EXECUTION_ARN", help="the Step Functions execution's ARN")
+    report.add_argument(
+        "--results", metavar="DIR", help="folder for the charts and report.html (default: results/<execution name>)"
+    )
+    _add_stack_source(report)
+    report.add_argument("--json", action="store_true", help="print the result and the files written as JSON")
+    report.set_defaults(func=_cmd_report)
     schema = commands.add_parser("schema", help="the execution input's JSON Schema, generated from the input model")
     schema.add_argument("--output", metavar="FILE", help="write the schema to FILE instead of printing it")
     schema.add_argument(

@@ -65,7 +65,7 @@ class HistoryError(Exception):
 
 
 @contextmanager
-def _aws(action: str, resource: str, *, missing: str | None = None) -> Iterator[None]:
+def aws_step(action: str, resource: str, *, missing: str | None = None) -> Iterator[None]:
     """One AWS call: a failure becomes a HistoryError naming the action, the resource and AWS's answer.
 
     ``missing`` is the message for "it does not exist" (DynamoDB's ResourceNotFoundException,
@@ -92,7 +92,7 @@ def open_session(*, profile: str | None = None, region: str | None = None) -> bo
         raise HistoryError(str(error)) from error
 
 
-def _client(session: boto3.Session, service: str, region: str | None, endpoint_url: str | None) -> Any:
+def client_for(session: boto3.Session, service: str, region: str | None, endpoint_url: str | None) -> Any:
     region = region or session.region_name
     if not region:
         raise HistoryError("no AWS region: pass --region or configure one (AWS_REGION, the profile's region)")
@@ -128,7 +128,7 @@ def _query(dynamodb: Any, what: str, limit: int | None = None, **request: Any) -
     items: list[dict[str, Any]] = []
     while limit is None or len(items) < limit:
         page_request = dict(request, Limit=limit - len(items)) if limit is not None else request
-        with _aws("dynamodb:Query", what, missing=missing):
+        with aws_step("dynamodb:Query", what, missing=missing):
             page = dynamodb.query(**page_request)
         items.extend(_item(raw) for raw in page.get("Items", []))
         if not page.get("LastEvaluatedKey"):
@@ -142,13 +142,13 @@ def _query(dynamodb: Any, what: str, limit: int | None = None, **request: Any) -
 
 def resolve_stack(session: boto3.Session, stack_name: str, *, endpoint_url: str | None = None) -> dict[str, str]:
     """The stack's Outputs by key; a HistoryError naming the stack if it is missing or not the tuner's."""
-    cloudformation = _client(session, "cloudformation", None, endpoint_url)
+    cloudformation = client_for(session, "cloudformation", None, endpoint_url)
     region = cloudformation.meta.region_name
     missing = (
         f"stack {stack_name!r} does not exist in {region}: pass --stack with the name you deployed "
         "(sam deploy), --region, or --table with the run-history table's name"
     )
-    with _aws("cloudformation:DescribeStacks", f"stack {stack_name!r}", missing=missing):
+    with aws_step("cloudformation:DescribeStacks", f"stack {stack_name!r}", missing=missing):
         stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     outputs = {output["OutputKey"]: output.get("OutputValue", "") for output in stacks[0].get("Outputs") or []}
     if TABLE_OUTPUT not in outputs:
@@ -196,8 +196,8 @@ def function_arn(
         raise HistoryError("no AWS region: pass --region or configure one (AWS_REGION, the profile's region)")
     account = match["account"] or account
     if account is None:
-        sts = _client(session, "sts", region, endpoint_url)
-        with _aws("sts:GetCallerIdentity", "the caller"):
+        sts = client_for(session, "sts", region, endpoint_url)
+        with aws_step("sts:GetCallerIdentity", "the caller"):
             account = sts.get_caller_identity()["Account"]
     return f"arn:{_partition(region)}:lambda:{region}:{account}:function:{match['name']}"
 
@@ -220,7 +220,7 @@ def target_runs(
     if limit < 1:
         raise HistoryError(f"limit must be at least 1, got {limit}")
     arn = function_arn(session, function, region=region, account=account, endpoint_url=endpoint_url)
-    dynamodb = _client(session, "dynamodb", region, endpoint_url)
+    dynamodb = client_for(session, "dynamodb", region, endpoint_url)
     return _query(
         dynamodb,
         f"table {table!r} (runs of {arn})",
@@ -243,7 +243,7 @@ def execution_runs(
     match = _EXECUTION.match(execution_arn.strip())
     if match is None:
         raise HistoryError(f"{execution_arn!r} is not a Step Functions execution ARN (arn:aws:states:…:execution:…)")
-    dynamodb = _client(session, "dynamodb", session.region_name or match["region"], endpoint_url)
+    dynamodb = client_for(session, "dynamodb", session.region_name or match["region"], endpoint_url)
     return _query(
         dynamodb,
         f"table {table!r} index {BY_EXECUTION_INDEX} (records of {execution_arn.strip()})",
