@@ -323,3 +323,10 @@ def test_record_result_emits_emf_metrics_for_outcome_and_error_category():
     assert min(time_to_failure if isinstance(time_to_failure, list) else [time_to_failure]) >= 0
     namespaces = {d["Namespace"] for doc in documents for d in doc["_aws"]["CloudWatchMetrics"]}
     assert namespaces == {"LambdaAutotuner"}
+
+
+def test_a_fixed_size_run_counts_its_own_transitions_exactly():
+    report, _ = run(account(), {"targets": ["orders-api"], "memorySize": 1024, "apply": True})
+    cost = report.output["runCost"]
+    assert cost["counted"]["stateTransitions"] == report.state_transitions
+    assert cost["estimated"]["stateTransitions"] == report.state_transitions

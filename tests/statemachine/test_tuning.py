@@ -141,6 +141,11 @@ def test_refinement_measures_sizes_between_the_first_winner_and_its_neighbours()
     assert all(row["invocations"] == 5 for row in outcome["configurations"] if row["memorySize"] in added)
     # And it cost no extra state: one Prepare, one Analyze
     assert (report.task_attempts["PrepareMeasurement"], report.task_attempts["AnalyzeMeasurements"]) == (1, 1)
+    # And the run's own cost counts exactly the transitions the execution history shows, within the estimate
+    cost = report.output["runCost"]
+    assert cost["counted"]["stateTransitions"] == report.state_transitions
+    assert cost["estimated"]["stateTransitions"] >= report.state_transitions
+    assert cost["counted"]["targetInvocations"] == sum(row["invocations"] for row in outcome["configurations"])
 
 
 def test_only_cold_starts_measures_every_invocation_on_a_fresh_environment():

@@ -10,14 +10,14 @@ from __future__ import annotations
 from autotuner_core.models import RunCost, TargetOutcome, TuningRequest
 from autotuner_core.pricing import STEP_FUNCTIONS_TRANSITION_USD
 
-# Prepare, ValidatePermissions, DiscoverResources, TuneTargets, Summarize.
+# Prepare, ValidatePermissions, AnyTargets, TuneTargets, Summarize.
 RUN_TRANSITIONS = 5
-# Plan, UpdateConfiguration, RecordTargetResult.
-FIXED_TARGET_TRANSITIONS = 3
-# Plan, PrepareMeasurement, MeasureConfigurations, AnalyzeMeasurements, CleanupMeasurement,
-# UpdateConfiguration, RecordTargetResult; plus one per first-round candidate (refinement sizes
-# are measured inside AnalyzeMeasurements and cost no transition).
-MEASURED_TARGET_TRANSITIONS = 7
+# CheckCircuit, DiscoverResources, Plan, UpdateConfiguration, RecordTargetResult.
+FIXED_TARGET_TRANSITIONS = 5
+# CheckCircuit, DiscoverResources, Plan, PrepareMeasurement, MeasureConfigurations,
+# AnalyzeMeasurements, CleanupMeasurement, UpdateConfiguration, RecordTargetResult; plus one per
+# first-round candidate (refinement sizes are measured inside AnalyzeMeasurements: no transition).
+MEASURED_TARGET_TRANSITIONS = 9
 MAX_REFINEMENT_SIZES = 3
 
 
