@@ -98,7 +98,7 @@ def test_start_wait_applies_a_fixed_size_and_prints_progress_summary_and_table(
     # And the summary and the per-target table
     assert "status     SUCCEEDED after " in out
     assert "outcomes   APPLIED 1" in out
-    assert "run cost   8 state transitions" in out
+    assert "run cost   10 state transitions" in out
     row = next(line for line in lines if line.startswith("20") and "fixed-apply" in line)
     assert re.search(r"orders-api\s+APPLIED\s+512 → 1024", row)
     # And the function was changed
