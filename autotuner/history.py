@@ -26,6 +26,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from autotuner.reports import function_name
+from autotuner_core.models import partition_for
 
 __all__ = [
     "BY_EXECUTION_INDEX",
@@ -165,14 +166,6 @@ def region_of(arn: str) -> str | None:
     return match["region"] if match else None
 
 
-def _partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
 def function_arn(
     session: boto3.Session,
     function: str,
@@ -199,7 +192,7 @@ def function_arn(
         sts = client_for(session, "sts", region, endpoint_url)
         with aws_step("sts:GetCallerIdentity", "the caller"):
             account = sts.get_caller_identity()["Account"]
-    return f"arn:{_partition(region)}:lambda:{region}:{account}:function:{match['name']}"
+    return f"arn:{partition_for(region)}:lambda:{region}:{account}:function:{match['name']}"
 
 
 def target_runs(

@@ -33,6 +33,8 @@ from typing import Any
 
 import boto3
 
+from autotuner_core.models import partition_for
+
 __all__ = [
     "ARTIFACT_BUCKET",
     "ASSET_PATH_KEY",
@@ -154,17 +156,9 @@ def physical_name(stack_name: str, logical_id: str, max_length: int = 64, *, wit
     return f"{stack_part}-{id_part}-{suffix}"
 
 
-def _partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
 def pseudo_parameters(stack_name: str, region: str, account_id: str) -> dict[str, Any]:
     """Values of the AWS:: pseudo parameters for a stack (AWS::NoValue is handled by the resolver)."""
-    partition = _partition(region)
+    partition = partition_for(region)
     stack_uuid = uuid.uuid5(uuid.NAMESPACE_URL, f"{partition}/{region}/{account_id}/{stack_name}")
     return {
         "AWS::Region": region,
@@ -725,7 +719,7 @@ def translate_template(template_path: Path, region: str, parameters: Mapping[str
     if any(str(name).startswith("AWS::Serverless") for name in transforms):
         declarations = template.get("Parameters", {})
         parameter_values: dict[str, Any] = dict(resolve_parameters(declarations, parameters))
-        parameter_values.update({"AWS::Region": region, "AWS::Partition": _partition(region)})
+        parameter_values.update({"AWS::Region": region, "AWS::Partition": partition_for(region)})
         to_py27_compatible_template(template, parameter_values)
         with _default_region(region):
             translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=region))
@@ -733,7 +727,7 @@ def translate_template(template_path: Path, region: str, parameters: Mapping[str
                 template = translator.translate(
                     template,
                     parameter_values=parameter_values,
-                    get_managed_policy_map=_ManagedPolicyLoader(_partition(region)).load,
+                    get_managed_policy_map=_ManagedPolicyLoader(partition_for(region)).load,
                 )
             except InvalidDocumentException as e:
                 causes = "; ".join(cause.message for cause in e.causes)
@@ -856,7 +850,7 @@ class _Deployer:
         self.stack_name = stack_name
         self.region = region
         self.account_id = account_id
-        self.partition = _partition(region)
+        self.partition = partition_for(region)
         self.pseudo = pseudo_parameters(stack_name, region, account_id)
         self.declarations = template.get("Parameters", {})
         self.parameters = parameters

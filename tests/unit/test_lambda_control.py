@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from autotuner_core.errors import FunctionNotFoundError, InvalidConfigurationError, UpdateInProgressError
-from autotuner_core.lambda_control import get_function, update_memory, wait_until_settled
+from autotuner_core.lambda_control import get_function, update_configuration, wait_until_settled
 
 ORDERS = "arn:aws:lambda:eu-west-1:123456789012:function:orders"
 
@@ -98,11 +98,11 @@ def test_a_failed_function_is_a_permanent_configuration_error(fake_lambda, overr
 
 
 @pytest.mark.parametrize(("revision", "sent"), [("rev-1", "rev-1"), (None, None)])
-def test_update_memory_sends_the_revision_guard_when_it_has_one(fake_lambda, revision, sent) -> None:
+def test_a_memory_update_sends_the_revision_guard_when_it_has_one(fake_lambda, revision, sent) -> None:
     # Given a function at 512 MB
     fake_lambda.add("orders", revision="rev-1")
     # When its memory is updated
-    update_memory(fake_lambda, ORDERS, 1024, revision)
+    update_configuration(fake_lambda, ORDERS, {"MemorySize": 1024}, revision)
     # Then exactly one update was sent, with the RevisionId given
     assert fake_lambda.calls_to("UpdateFunctionConfiguration") == [
         {"FunctionName": ORDERS, "MemorySize": 1024, "RevisionId": sent}

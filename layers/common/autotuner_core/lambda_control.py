@@ -97,15 +97,6 @@ def wait_until_settled(
         sleep(poll_interval_s)
 
 
-def update_memory(client: Any, arn: str, memory_size: int, revision_id: str | None) -> None:
-    """UpdateFunctionConfiguration guarded by RevisionId: it fails if anyone changed the function."""
-    kwargs: dict[str, Any] = {"FunctionName": arn, "MemorySize": memory_size}
-    if revision_id:
-        kwargs["RevisionId"] = revision_id
-    with aws_call("lambda:UpdateFunctionConfiguration", arn):
-        client.update_function_configuration(**kwargs)
-
-
 def update_configuration(client: Any, arn: str, changes: dict[str, Any], revision_id: str | None) -> dict[str, Any]:
     """UpdateFunctionConfiguration with any settings, guarded by RevisionId when one is given."""
     kwargs: dict[str, Any] = {"FunctionName": arn, **changes}
@@ -146,26 +137,23 @@ def create_alias(client: Any, arn: str, name: str, version: str, description: st
 
 
 def list_aliases(client: Any, arn: str) -> list[dict[str, Any]]:
-    aliases: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"FunctionName": arn}
-    while True:
-        with aws_call("lambda:ListAliases", arn):
-            page = client.list_aliases(**kwargs)
-        aliases.extend(page.get("Aliases", []))
-        if not page.get("NextMarker"):
-            return aliases
-        kwargs["Marker"] = page["NextMarker"]
+    return _every_page(client.list_aliases, "lambda:ListAliases", arn, "Aliases")
 
 
 def list_versions(client: Any, arn: str) -> list[dict[str, Any]]:
-    versions: list[dict[str, Any]] = []
+    return _every_page(client.list_versions_by_function, "lambda:ListVersionsByFunction", arn, "Versions")
+
+
+def _every_page(call: Callable[..., dict[str, Any]], action: str, arn: str, key: str) -> list[dict[str, Any]]:
+    """Lambda's Marker/NextMarker listings, read to the end."""
+    items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {"FunctionName": arn}
     while True:
-        with aws_call("lambda:ListVersionsByFunction", arn):
-            page = client.list_versions_by_function(**kwargs)
-        versions.extend(page.get("Versions", []))
+        with aws_call(action, arn):
+            page = call(**kwargs)
+        items.extend(page.get(key, []))
         if not page.get("NextMarker"):
-            return versions
+            return items
         kwargs["Marker"] = page["NextMarker"]
 
 

@@ -261,6 +261,15 @@ class TargetRef(Document):
         return f"{self.arn}:{self.qualifier}" if self.qualifier and self.qualifier != "$LATEST" else self.arn
 
 
+def partition_for(region: str) -> str:
+    """The AWS partition a region belongs to."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
 def parse_target(text: str, *, partition: str, region: str, account: str) -> TargetRef:
     """Normalise one target; a reference to another account, region or partition is rejected."""
     match = _TARGET.match(text)

@@ -10,7 +10,13 @@ from autotuner_core.errors import (
     TargetChangedError,
     UpdateInProgressError,
 )
-from autotuner_core.lambda_control import get_function, publish_version, put_alias, update_memory, wait_until_settled
+from autotuner_core.lambda_control import (
+    get_function,
+    publish_version,
+    put_alias,
+    update_configuration,
+    wait_until_settled,
+)
 from autotuner_core.models import FunctionConfiguration, Outcome, TargetTask
 from autotuner_core.settings import Settings
 
@@ -55,7 +61,7 @@ def apply_memory(client: Any, task: TargetTask, settings: Settings) -> tuple[Out
     revision = before.revision_id
     for _ in range(_MAX_REVISION_ATTEMPTS):
         try:
-            update_memory(client, arn, desired, revision)
+            update_configuration(client, arn, {"MemorySize": desired}, revision)
             break
         except StaleRevisionError:
             current = get_function(client, arn).configuration
