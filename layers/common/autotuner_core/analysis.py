@@ -146,12 +146,16 @@ def recommend(
     )
 
 
+# Sizes the refinement adds around the first winner, at most.
+MAX_REFINEMENT_SIZES = 3
+
+
 def refinement_sizes(
     stats: Sequence[ConfigurationStats],
     *,
     strategy: Strategy | str,
     balanced_weight: float = 0.5,
-    limit: int = 3,
+    limit: int = MAX_REFINEMENT_SIZES,
 ) -> list[int]:
     """Up to ``limit`` memory sizes worth measuring in a second round, most promising first.
 

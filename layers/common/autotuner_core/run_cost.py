@@ -7,6 +7,7 @@ for transitions; these numbers follow the state machine's shape (statemachine/au
 
 from __future__ import annotations
 
+from autotuner_core.analysis import MAX_REFINEMENT_SIZES
 from autotuner_core.models import RunCost, TargetOutcome, TuningRequest
 from autotuner_core.pricing import STEP_FUNCTIONS_TRANSITION_USD
 
@@ -18,7 +19,6 @@ FIXED_TARGET_TRANSITIONS = 5
 # AnalyzeMeasurements, CleanupMeasurement, UpdateConfiguration, RecordTargetResult; plus one per
 # first-round candidate (refinement sizes are measured inside AnalyzeMeasurements: no transition).
 MEASURED_TARGET_TRANSITIONS = 9
-MAX_REFINEMENT_SIZES = 3
 
 
 def estimate(request: TuningRequest, targets: int) -> RunCost:
