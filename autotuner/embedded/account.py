@@ -115,7 +115,7 @@ class RevokedPermission(_Spec):
 class Fault(_Spec):
     """Answer matching requests with an AWS error instead of serving them."""
 
-    service: Literal["lambda", "iam", "sts", "dynamodb", "sfn", "cloudwatch-logs", "eventbridge"] = Field(
+    service: Literal["lambda", "iam", "sts", "dynamodb", "sfn", "cloudwatch-logs", "eventbridge", "s3", "sqs"] = Field(
         description="botocore service id of the requests to fail"
     )
     action: str = Field(default="*", description="API operation, e.g. UpdateFunctionConfiguration; * for all")

@@ -12,7 +12,7 @@ import random
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +24,10 @@ from autotuner.embedded.account import Fault
 
 # botocore service id -> IAM action prefix, for the names people read in call logs.
 _PREFIX = {"sfn": "states", "cloudwatch-logs": "logs", "eventbridge": "events"}
+# A gate sees each request (service id, operation, caller) before the faults and may refuse it
+# with a Fault of its own: how the embedded AWS enforces behaviour AWS has and moto lacks
+# (rate limits, IAM on the real call).
+Gate = Callable[[str, str, str], "Fault | None"]
 _PROTOCOL = {
     "lambda": "rest-json",
     "iam": "query",
@@ -32,6 +36,8 @@ _PROTOCOL = {
     "sfn": "json",
     "cloudwatch-logs": "json",
     "eventbridge": "json",
+    "s3": "rest-xml",
+    "sqs": "json",
 }
 # Calls that change a function: a permanent failure must reach FAILED without any of these.
 MUTATING_CALLS = frozenset(
@@ -93,6 +99,7 @@ class Interceptor:
     def __init__(self) -> None:
         self.log = RequestLog()
         self._faults: list[_ActiveFault] = []
+        self.gates: list[Gate] = []
         self._original: Any = None
         self._lock = threading.Lock()
 
@@ -134,7 +141,8 @@ class Interceptor:
             return self._original(stub, event_name, request, **kwargs)
         call = f"{_PREFIX.get(service, service)}:{operation}"
         caller = current_caller()
-        fault = self._matching_fault(service, operation, caller)
+        fault = next((refusal for gate in self.gates if (refusal := gate(service, operation, caller))), None)
+        fault = fault or self._matching_fault(service, operation, caller)
         record = CallRecord(call=call, caller=caller, fault=fault.code if fault else None)
         with self.log.lock:
             self.log.calls.append(record)
@@ -163,7 +171,13 @@ class Interceptor:
 
 def _error_response(url: str, service: str, fault: Fault) -> AWSResponse:
     protocol = _PROTOCOL[service]
-    if protocol == "query":
+    if protocol == "rest-xml":
+        body = (
+            f"<Error><Code>{fault.code}</Code><Message>{fault.message}</Message>"
+            "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></Error>"
+        )
+        headers = {"Content-Type": "application/xml", "x-amz-request-id": str(uuid.uuid4())}
+    elif protocol == "query":
         body = (
             "<ErrorResponse><Error><Type>Sender</Type>"
             f"<Code>{fault.code}</Code><Message>{fault.message}</Message></Error>"
