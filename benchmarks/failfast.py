@@ -1,0 +1,408 @@
+"""Fail-fast: how long a run takes to fail on errors that are knowable at once, and what it does first.
+
+Three scenarios, each run on the same simulated account by two flows:
+
+``AccessDenied``
+    the updater's role lacks ``lambda:UpdateFunctionConfiguration`` (``SimulatedAccount.revoke``);
+    input: apply 1,024 MB to ``orders-api``.
+``ResourceNotFound``
+    the target does not exist; input: apply 1,024 MB to ``function:nonexistent-function``.
+``InvalidInput``
+    a malformed execution input (wrong types: a string for ``targets``, ``"1 GB"`` for
+    ``memorySize``).
+
+``ours``
+    template.yaml and statemachine/autotuner.asl.json as they are.
+``retry-everything``
+    the same template and flow, except that every Task state (Map item processors included)
+    has its Retry replaced by the single retrier of AWS Lambda Power Tuning's Executor
+    (statemachine/statemachine.asl.json in alexcasalboni/aws-lambda-power-tuning)::
+
+        {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 3, "MaxAttempts": 2, "BackoffRate": 2.0}
+
+    (BackoffRate is that retrier's ASL default, written out). ../shared/seed-report.md gives no
+    retry parameters for the earlier agent, only its failure latencies (183.2 s and 196.0 s) and
+    "potential retry loops", so Power Tuning's numbers stand for "retry everything". Catch blocks
+    are unchanged: a caught error is still recorded before the run fails.
+
+Each (scenario, flow) runs ``repeats`` times, each in a fresh embedded AWS (no breaker state or
+warm handler carried over), after one untimed run that pays the process's first imports. Numbers
+are medians over the repeats.
+
+Columns:
+
+- seconds in AWS = measured + unscaled retry waits - scaled retry waits
+  = ``RunReport.seconds + RunReport.retry_wait_seconds * (1 - retry_time_scale)``.
+  The embedded AWS sleeps each state-machine Retry wait (and SDK backoff) for
+  ``retry_time_scale`` (0.01) of its length and adds the full length to ``retry_wait_seconds``;
+  putting the full waits back gives the time the run would take in AWS with the same in-process
+  handler times. Measured from StartExecution to the terminal state.
+- attempts (failing / all): TaskScheduled events of the state where the run's error arose, and of
+  every Task state of the execution (records written after the failure included).
+- AWS calls: every request the embedded AWS served during the execution (the state machine's
+  ``lambda:Invoke`` of a tuner function included), up to the terminal state.
+- mutating: calls that change a function (``interceptor.MUTATING_CALLS``).
+- transitions: ``*StateEntered`` events.
+
+ratio = retry-everything / ours, per scenario. Goals: ours reaches FAILED after one attempt of the
+failing state with zero mutating calls; seconds ratio at least 10x.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from autotuner.embedded.account import RevokedPermission, SimulatedAccount, SimulatedFunction
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = PROJECT_ROOT / "template.yaml"
+STATEMACHINE_DIR = PROJECT_ROOT / "statemachine"
+
+# AWS Lambda Power Tuning's Executor retrier; BackoffRate is the ASL default it leaves implicit.
+RETRY_EVERYTHING: dict[str, Any] = {
+    "ErrorEquals": ["States.ALL"],
+    "IntervalSeconds": 3,
+    "MaxAttempts": 2,
+    "BackoffRate": 2.0,
+}
+FLOWS = ("ours", "retry-everything")
+GOAL_RATIO = 10.0
+REPEATS = 3
+QUICK_REPEATS = 1
+
+TARGET = "orders-api"
+MISSING_ARN = "arn:aws:lambda:us-east-1:123456789012:function:nonexistent-function"
+APPLY = {"memorySize": 1024, "apply": True}
+
+
+def _account(**changes: Any) -> SimulatedAccount:
+    function = SimulatedFunction(
+        name=TARGET, memory_size=512, timeout=30, architecture="arm64", tags={"autotune": "enabled"}
+    )
+    return SimulatedAccount(functions=[function], **changes)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    account: SimulatedAccount
+    execution_input: Any
+    expected_error: str
+
+
+SCENARIOS: dict[str, Scenario] = {
+    scenario.name: scenario
+    for scenario in (
+        Scenario(
+            "AccessDenied",
+            _account(
+                revoke=[
+                    RevokedPermission(
+                        function="UpdateConfigurationFunction", actions=["lambda:UpdateFunctionConfiguration"]
+                    )
+                ]
+            ),
+            {"targets": [TARGET], **APPLY},
+            "PermissionDeniedError",
+        ),
+        Scenario("ResourceNotFound", _account(), {"targets": [MISSING_ARN], **APPLY}, "FunctionNotFoundError"),
+        Scenario("InvalidInput", _account(), {"targets": TARGET, "memorySize": "1 GB"}, "InvalidInputError"),
+    )
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# The retry-everything variant of the stack
+# ---------------------------------------------------------------------------------------------
+
+
+def retry_everything(definition: dict[str, Any], retrier: dict[str, Any] = RETRY_EVERYTHING) -> dict[str, Any]:
+    """A copy of an ASL definition in which every Task state, at any depth, has only ``retrier``."""
+    result = copy.deepcopy(definition)
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            states = node.get("States")
+            if isinstance(states, dict):
+                for state in states.values():
+                    if isinstance(state, dict) and state.get("Type") == "Task":
+                        state["Retry"] = [copy.deepcopy(retrier)]
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for item in node:
+                visit(item)
+
+    visit(result)
+    return result
+
+
+def task_retriers(definition: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Retry of every Task state in ``definition``, by state name (nested states included)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            for name, state in (node.get("States") or {}).items():
+                if isinstance(state, dict) and state.get("Type") == "Task":
+                    found[name] = state.get("Retry", [])
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for item in node:
+                visit(item)
+
+    visit(definition)
+    return found
+
+
+@contextmanager
+def retry_everything_template() -> Iterator[Path]:
+    """template.yaml in a temporary folder whose statemachine/*.asl.json retry everything.
+
+    The template's local paths (CodeUri, ContentUri, DefinitionUri) are relative to its folder:
+    the other top-level folders are linked, so the functions and the layer are the project's own.
+    """
+    with tempfile.TemporaryDirectory(prefix="retry-everything-") as folder:
+        root = Path(folder)
+        shutil.copy2(TEMPLATE, root / TEMPLATE.name)
+        for entry in PROJECT_ROOT.iterdir():
+            if entry.is_dir() and entry.name != STATEMACHINE_DIR.name and not entry.name.startswith("."):
+                (root / entry.name).symlink_to(entry, target_is_directory=True)
+        shutil.copytree(STATEMACHINE_DIR, root / STATEMACHINE_DIR.name)
+        for path in (root / STATEMACHINE_DIR.name).rglob("*.asl.json"):
+            definition = json.loads(path.read_text(encoding="utf-8"))
+            path.write_text(json.dumps(retry_everything(definition), indent=2) + "\n", encoding="utf-8")
+        yield root / TEMPLATE.name
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+# ---------------------------------------------------------------------------------------------
+
+
+def seconds_in_aws(report: Any, retry_time_scale: float) -> float:
+    """Measured seconds with every scaled retry wait put back at its full length (module docstring)."""
+    return report.seconds + report.retry_wait_seconds * (1 - retry_time_scale)
+
+
+def run_once(scenario: Scenario, template: Path) -> dict[str, Any]:
+    """One execution of ``scenario`` in a fresh embedded AWS deployed from ``template``."""
+    from autotuner.embedded.cloud import EmbeddedAws  # moto: imported only where it runs
+
+    with EmbeddedAws(scenario.account, template=template) as aws:
+        report = aws.run(scenario.execution_input)
+    attempts = report.task_attempts
+    failed_state = report.failed_state
+    return {
+        "status": report.status,
+        "error": report.error,
+        "failedState": failed_state,
+        "measuredSeconds": report.seconds,
+        "retryWaitSeconds": report.retry_wait_seconds,
+        "seconds": seconds_in_aws(report, scenario.account.retry_time_scale),
+        "failingAttempts": attempts.get(failed_state, 0) if failed_state else 0,
+        "attempts": sum(attempts.values()),
+        "taskAttempts": attempts,
+        "awsCalls": sum(report.aws_calls.values()),
+        "mutatingCalls": len(report.mutating_calls),
+        "transitions": report.state_transitions,
+        "records": len(report.records),
+    }
+
+
+_MEDIAN_FIELDS = (
+    "measuredSeconds",
+    "retryWaitSeconds",
+    "seconds",
+    "failingAttempts",
+    "attempts",
+    "awsCalls",
+    "mutatingCalls",
+    "transitions",
+    "records",
+)
+
+
+def run_scenario(scenario: Scenario, flow: str, template: Path, repeats: int = 1) -> dict[str, Any]:
+    """``repeats`` executions of one flow: medians of the numbers, the outcome of every run."""
+    runs = [run_once(scenario, template) for _ in range(repeats)]
+    outcomes = sorted({(run["status"], run["error"], run["failedState"]) for run in runs}, key=str)
+    return {
+        "scenario": scenario.name,
+        "flow": flow,
+        "runs": repeats,
+        "outcomes": outcomes,
+        "status": runs[0]["status"] if len(outcomes) == 1 else "MIXED",
+        "error": runs[0]["error"] if len(outcomes) == 1 else "/".join(str(o[1]) for o in outcomes),
+        "failedState": runs[0]["failedState"] if len(outcomes) == 1 else "/".join(str(o[2]) for o in outcomes),
+        "taskAttempts": runs[0]["taskAttempts"],
+        **{key: statistics.median(run[key] for run in runs) for key in _MEDIAN_FIELDS},
+        "mutatingCallsMax": max(run["mutatingCalls"] for run in runs),
+        "failingAttemptsMax": max(run["failingAttempts"] for run in runs),
+    }
+
+
+def run_suite(
+    scenarios: list[str] | None = None, repeats: int = REPEATS, *, warm_up: bool = True
+) -> list[dict[str, Any]]:
+    """Every scenario under both flows; ours first, then retry-everything, per scenario."""
+    chosen = [SCENARIOS[name] for name in (scenarios or list(SCENARIOS))]
+    results = []
+    with retry_everything_template() as variant:
+        templates = {"ours": TEMPLATE, "retry-everything": variant}
+        if warm_up:  # the process's first run imports the shared package and moto's interpreter
+            run_once(chosen[0], TEMPLATE)
+        for scenario in chosen:
+            for flow in FLOWS:
+                results.append(run_scenario(scenario, flow, templates[flow], repeats))
+    return results
+
+
+def ratios(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """retry-everything / ours for each scenario."""
+    by_key = {(row["scenario"], row["flow"]): row for row in results}
+    rows = []
+    for scenario in dict.fromkeys(row["scenario"] for row in results):
+        ours, other = by_key.get((scenario, "ours")), by_key.get((scenario, "retry-everything"))
+        if ours is None or other is None:
+            continue
+        rows.append(
+            {
+                "scenario": scenario,
+                **{
+                    key: other[key] / ours[key] if ours[key] else float("inf")
+                    for key in ("seconds", "failingAttempts", "attempts", "awsCalls", "transitions")
+                },
+            }
+        )
+    return rows
+
+
+def goals(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    ours = [row for row in results if row["flow"] == "ours"]
+    once = [
+        row
+        for row in ours
+        if row["status"] == "FAILED"
+        and row["error"] == SCENARIOS[row["scenario"]].expected_error
+        and row["failingAttemptsMax"] == 1
+        and row["mutatingCallsMax"] == 0
+    ]
+    ratio_rows = ratios(results)
+    fast = [row for row in ratio_rows if row["seconds"] >= GOAL_RATIO]
+    return [
+        {
+            "goal": "ours: FAILED with the expected error after one attempt of the failing state, 0 mutating calls",
+            "value": f"{len(once)}/{len(ours)} scenarios",
+            "met": len(once) == len(ours) > 0,
+        },
+        {
+            "goal": f"seconds in AWS: retry-everything / ours ≥ {GOAL_RATIO:.0f}x",
+            "value": ", ".join(f"{row['scenario']} {row['seconds']:.1f}x" for row in ratio_rows),
+            "met": len(fast) == len(ratio_rows) > 0,
+        },
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables
+# ---------------------------------------------------------------------------------------------
+
+
+def _table(rows: list[list[str]], right: set[int]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+
+    def line(row: list[str]) -> str:
+        cells = zip(row, widths, strict=True)
+        return "  ".join(cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(cells)).rstrip()
+
+    return [line(rows[0]), "  ".join("-" * w for w in widths), *(line(row) for row in rows[1:])]
+
+
+def _number(value: float) -> str:
+    return f"{value:g}" if value == int(value) else f"{value:.1f}"
+
+
+def format_report(results: list[dict[str, Any]]) -> str:
+    header = [
+        "scenario",
+        "flow",
+        "status",
+        "error",
+        "failing state",
+        "s in AWS",
+        "measured s",
+        "retry waits s",
+        "attempts failing/all",
+        "AWS calls",
+        "mutating",
+        "transitions",
+        "records",
+    ]
+    rows = [header]
+    for row in results:
+        rows.append(
+            [
+                row["scenario"],
+                row["flow"],
+                row["status"],
+                row["error"] or "-",
+                row["failedState"] or "-",
+                f"{row['seconds']:.3f}",
+                f"{row['measuredSeconds']:.3f}",
+                f"{row['retryWaitSeconds']:.1f}",
+                f"{_number(row['failingAttempts'])} / {_number(row['attempts'])}",
+                _number(row["awsCalls"]),
+                _number(row["mutatingCalls"]),
+                _number(row["transitions"]),
+                _number(row["records"]),
+            ]
+        )
+    out = _table(rows, right={5, 6, 7, 8, 9, 10, 11, 12})
+    out.append("")
+    ratio_header = ["ratio retry-everything / ours", "seconds", "attempts failing", "attempts all", "AWS calls"]
+    ratio_rows = [ratio_header]
+    for row in ratios(results):
+        ratio_rows.append(
+            [
+                row["scenario"],
+                f"{row['seconds']:.1f}x",
+                f"{row['failingAttempts']:.1f}x",
+                f"{row['attempts']:.1f}x",
+                f"{row['awsCalls']:.1f}x",
+            ]
+        )
+    out += _table(ratio_rows, right={1, 2, 3, 4})
+    out.append("")
+    runs = results[0]["runs"] if results else 0
+    out.append(
+        f"medians of {runs} run{'s' if runs != 1 else ''} per row, each in a fresh embedded AWS; "
+        "s in AWS = measured s + retry waits x (1 - retry_time_scale)"
+    )
+    out.append(
+        "retry-everything: every Task's Retry = "
+        + json.dumps(RETRY_EVERYTHING)
+        + " (Power Tuning's Executor retrier; Catch blocks unchanged)"
+    )
+    for goal in goals(results):
+        out.append(f"goal: {goal['goal']}: {goal['value']} — {'met' if goal['met'] else 'NOT met'}")
+    return "\n".join(out)
+
+
+def main(quick: bool = False) -> int:
+    started = time.monotonic()
+    results = run_suite(repeats=QUICK_REPEATS if quick else REPEATS)
+    print(format_report(results), flush=True)
+    print(f"({time.monotonic() - started:.0f} s)")
+    return 0
