@@ -150,7 +150,14 @@ class SimulatedAccount(_Spec):
     memory_quota_mb: int = Field(default=3008, ge=128, le=10_240, description="account memory limit per function")
     update_seconds: float = Field(default=0.1, ge=0, description="LastUpdateStatus stays InProgress this long")
     retry_time_scale: float = Field(
-        default=0.01, gt=0, le=1, description="state-machine Retry waits are multiplied by this"
+        default=0.01,
+        gt=0,
+        le=1,
+        description="the embedded AWS's clock: retry waits, SDK backoff and pacing waits are multiplied "
+        "by this, and rate limits count AWS seconds of this length",
+    )
+    rate_limits: bool = Field(
+        default=True, description="enforce Lambda's control-plane limits (15/s shared, GetFunction 100/s)"
     )
     functions: list[SimulatedFunction] = []
     revoke: list[RevokedPermission] = []

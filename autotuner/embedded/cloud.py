@@ -29,6 +29,7 @@ from autotuner.embedded import iam_simulation
 from autotuner.embedded.account import SimulatedAccount
 from autotuner.embedded.interceptor import Interceptor, unlogged
 from autotuner.embedded.lambda_service import LambdaEmulation
+from autotuner.embedded.limits import LambdaRateLimits
 from autotuner.embedded.runtime import InProcessRuntime
 from autotuner.embedded.simulated_function import LambdaSimulator
 from autotuner.embedded.stack import DeployedStack, deploy_stack
@@ -55,9 +56,11 @@ class EmbeddedAws:
         self.simulator = LambdaSimulator()  # the simulated targets' invocations
         self.stack: DeployedStack | None = None
         self.retry_wait_seconds = 0.0
+        self.limits = LambdaRateLimits(time_scale=self.account.retry_time_scale)
         self._mock: Any = None
         self._saved_env: dict[str, str | None] = {}
         self._patched_sleeps: list[tuple[Any, Any]] = []
+        self._undo: list[Any] = []  # restores what _start patched in moto
 
     # -- lifecycle ------------------------------------------------------------------------
     def __enter__(self) -> EmbeddedAws:
@@ -92,6 +95,7 @@ class EmbeddedAws:
         self.interceptor.install()
         self.lambda_emulation.install()
         self._scale_waits()
+        self._fold_child_executions()
         with unlogged():
             self.stack = deploy_stack(
                 self.template,
@@ -108,11 +112,15 @@ class EmbeddedAws:
             self._create_targets()
             self._revoke_permissions()
         self.interceptor.set_faults(list(self.account.faults))
+        if self.account.rate_limits:
+            self.interceptor.gates.append(self.limits)
 
     def _stop(self) -> None:
         for module, original in self._patched_sleeps:
             module.time = original
         self._patched_sleeps.clear()
+        while self._undo:
+            self._undo.pop()()
         self.lambda_emulation.uninstall()
         self.interceptor.uninstall()
         if self._mock is not None:
@@ -128,14 +136,18 @@ class EmbeddedAws:
             _ACTIVE.release()
 
     def _scale_waits(self) -> None:
-        """Retry waits (state machine and SDK backoff) pass at ``retry_time_scale`` speed.
+        """The embedded AWS's clock runs at ``retry_time_scale`` speed wherever the tuner waits.
 
-        The waits are real ``time.sleep`` calls; scaling them keeps a retried run's shape
-        (attempt counts, ordering) while a test takes milliseconds, not the real backoff.
-        The unscaled total is kept in ``retry_wait_seconds``.
+        State-machine retry waits, SDK backoff and the workers' pacing (autotuner_core.pacing)
+        are real ``time.sleep`` calls; scaled, a run keeps its shape (attempt counts, ordering,
+        calls per second of AWS time) while a test takes milliseconds. The pacing also reads
+        the scaled clock, as do the rate limits (limits.py), so pacing and limits agree.
+        The unscaled total of the waits is kept in ``retry_wait_seconds``.
         """
         from botocore import endpoint
         from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+        from autotuner_core import pacing
 
         scale = self.account.retry_time_scale
         lock = threading.Lock()
@@ -145,11 +157,49 @@ class EmbeddedAws:
                 self.retry_wait_seconds += seconds
             time.sleep(seconds * scale)
 
-        for module in (retrier_decl, endpoint):
-            shim = SimpleNamespace(**{name: getattr(time, name) for name in dir(time) if not name.startswith("_")})
-            shim.sleep = scaled_sleep
+        def shim(**replaced: Any) -> SimpleNamespace:
+            names = {name: getattr(time, name) for name in dir(time) if not name.startswith("_")}
+            return SimpleNamespace(**{**names, **replaced})
+
+        clocks = {
+            retrier_decl: shim(sleep=scaled_sleep),
+            endpoint: shim(sleep=scaled_sleep),
+            pacing: shim(sleep=lambda seconds: time.sleep(seconds * scale), monotonic=self.limits.now),
+        }
+        for module, clock in clocks.items():
             self._patched_sleeps.append((module, module.time))
-            module.time = shim
+            module.time = clock
+
+    def _fold_child_executions(self) -> None:
+        """A Distributed Map's child executions write their events into the parent's history.
+
+        In AWS each child is an execution of its own (ListExecutions with the map run's ARN);
+        moto drops their events. Folding them into the parent keeps one history per run, so
+        attempts, failed states and state transitions (each child transition is billed too) are
+        counted the same way for every run.
+        """
+        from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+            distributed_iteration_component as component,
+        )
+
+        parent = threading.local()
+        original_body = component.DistributedIterationComponent._eval_body
+        original_manager = component.EventManager
+
+        def eval_body(iteration: Any, env: Any) -> None:
+            parent.manager = env.event_manager
+            try:
+                original_body(iteration, env)
+            finally:
+                parent.manager = None
+
+        def event_manager() -> Any:
+            return getattr(parent, "manager", None) or original_manager()
+
+        component.DistributedIterationComponent._eval_body = eval_body
+        component.EventManager = event_manager
+        self._undo.append(lambda: setattr(component.DistributedIterationComponent, "_eval_body", original_body))
+        self._undo.append(lambda: setattr(component, "EventManager", original_manager))
 
     def _register_stack(self) -> None:
         """Make CloudFormation's DescribeStacks return the deployed stack and its Outputs.

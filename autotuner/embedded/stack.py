@@ -1206,6 +1206,68 @@ class _Deployer:
             attributes["StreamArn"] = table["LatestStreamArn"]
         return name, attributes
 
+    def _create_bucket(self, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
+        # Bucket names are lowercase, at most 63 characters.
+        name = self.name_for(logical_id, props.get("BucketName"), 63).lower()
+        region = self.region
+        self.call(
+            "s3",
+            "create_bucket",
+            Bucket=name,
+            CreateBucketConfiguration=None if region == "us-east-1" else {"LocationConstraint": region},
+        )
+        if "BucketEncryption" in props:
+            self.call(
+                "s3",
+                "put_bucket_encryption",
+                Bucket=name,
+                ServerSideEncryptionConfiguration={
+                    "Rules": [
+                        {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+                        for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                    ]
+                },
+            )
+        if "PublicAccessBlockConfiguration" in props:
+            self.call(
+                "s3",
+                "put_public_access_block",
+                Bucket=name,
+                PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"],
+            )
+        for rule in (props.get("LifecycleConfiguration") or {}).get("Rules", []):
+            self.call(
+                "s3",
+                "put_bucket_lifecycle_configuration",
+                Bucket=name,
+                LifecycleConfiguration={
+                    "Rules": [
+                        {
+                            "ID": rule.get("Id", "rule"),
+                            "Status": rule["Status"],
+                            "Filter": {"Prefix": rule.get("Prefix", "")},
+                            "Expiration": {"Days": int(rule["ExpirationInDays"])},
+                        }
+                    ]
+                },
+            )
+        return name, {
+            "Arn": self.arn("s3", name, region=False, account=False),
+            "DomainName": f"{name}.s3.amazonaws.com",
+        }
+
+    def _create_bucket_policy(self, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
+        bucket = _scalar_str(props["Bucket"], "Bucket")
+        document = props["PolicyDocument"]
+        statements = document.get("Statement", [])
+        statements = statements if isinstance(statements, list) else [statements]
+        # moto applies a bucket policy's statements without their Condition: a TLS-only Deny
+        # would refuse every request. Statements with conditions are AWS's to enforce.
+        kept = [statement for statement in statements if "Condition" not in statement]
+        if kept:
+            self.call("s3", "put_bucket_policy", Bucket=bucket, Policy=_json_text({**document, "Statement": kept}))
+        return bucket, {}
+
     def _create_topic(self, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
         fifo = _scalar_str(props.get("FifoTopic", False)) == "true"
         name = props.get("TopicName") or physical_name(self.stack_name, logical_id, 251 if fifo else 256)
@@ -1385,6 +1447,8 @@ class _Deployer:
         "AWS::Lambda::Function": _create_function,
         "AWS::Logs::LogGroup": _create_log_group,
         "AWS::DynamoDB::Table": _create_table,
+        "AWS::S3::Bucket": _create_bucket,
+        "AWS::S3::BucketPolicy": _create_bucket_policy,
         "AWS::SNS::Topic": _create_topic,
         "AWS::SNS::Subscription": _create_subscription,
         "AWS::Events::Rule": _create_rule,

@@ -6,6 +6,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from autotuner_core import pacing
 from autotuner_core.analysis import recommend
 from autotuner_core.clients import aws_client
 from autotuner_core.measurement import refine
@@ -22,6 +23,7 @@ SETTINGS = Settings.from_env()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = parse_event(TargetTask, event)
     bind_execution(task.execution.arn)
+    pacing.pace(task.execution.workers, SETTINGS)
     tracer.put_annotation("target", task.target.ref.name)
     configurations, refined = refine(
         aws_client("lambda"),

@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from autotuner_core import pacing
 from autotuner_core.clients import aws_client
 from autotuner_core.measurement import clean_up
 from autotuner_core.models import RecordEvent, parse_event
@@ -22,6 +23,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     # RecordEvent: on the failure path the document also carries the error being handled.
     document = parse_event(RecordEvent, event)
     bind_execution(document.execution.arn)
+    pacing.pace(document.execution.workers, SETTINGS)
     if document.target is not None:
         tracer.put_annotation("target", document.target.ref.name)
     if document.target is None or document.request is None:

@@ -6,6 +6,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from autotuner_core import pacing
 from autotuner_core.clients import aws_client
 from autotuner_core.discovery import discover
 from autotuner_core.models import TargetEntry, TargetTask, parse_event
@@ -22,6 +23,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     started = perf_counter()
     entry = parse_event(TargetEntry, event)
     bind_execution(entry.execution.arn)
+    pacing.pace(entry.execution.workers, SETTINGS)
     tracer.put_annotation("target", entry.ref.name)
     (target,) = discover(aws_client("lambda"), entry.request, [entry.ref], SETTINGS)
     elapsed_ms = (perf_counter() - started) * 1000

@@ -1,12 +1,18 @@
-"""SummarizeRun: counts by outcome; fails the run when any target failed."""
+"""SummarizeRun: counts by outcome from the run records; fails the run when any target failed."""
 
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from autotuner_core.clients import aws_client
 from autotuner_core.models import SummarizeEvent, parse_event
 from autotuner_core.observability import bind_execution, logger, tracer
-from autotuner_core.summary import summarize
+from autotuner_core.records import outcome_of, read_records
+from autotuner_core.settings import Settings
+from autotuner_core.summary import missing_record, summarize
+from autotuner_core.target_list import load_targets
+
+SETTINGS = Settings.from_env()
 
 
 @logger.inject_lambda_context
@@ -14,4 +20,9 @@ from autotuner_core.summary import summarize
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     summary_event = parse_event(SummarizeEvent, event)
     bind_execution(summary_event.execution.arn)
-    return summarize(summary_event).dump()
+    targets = [target.arn for target in load_targets(aws_client("s3"), summary_event.target_list)]
+    records = read_records(aws_client("dynamodb"), SETTINGS.run_history_table, summary_event.execution, targets)
+    outcomes = [outcome_of(records[arn]) if arn in records else missing_record(arn) for arn in targets]
+    if len(records) < len(targets):
+        logger.error("run records missing", extra={"missing": len(targets) - len(records)})
+    return summarize(summary_event, outcomes).dump()

@@ -5,6 +5,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from autotuner_core import pacing
 from autotuner_core.clients import aws_client
 from autotuner_core.models import TargetTask, UpdateResult, parse_event
 from autotuner_core.observability import bind_execution, logger, tracer
@@ -20,6 +21,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     started = perf_counter()
     task = parse_event(TargetTask, event)
     bind_execution(task.execution.arn)
+    pacing.pace(task.execution.workers, SETTINGS)
     tracer.put_annotation("target", task.target.ref.name)
     outcome, after, alias = apply_once(aws_client("lambda"), aws_client("dynamodb"), task, SETTINGS, context)
     elapsed_ms = (perf_counter() - started) * 1000

@@ -1,4 +1,8 @@
-"""ValidatePermissions: parse the execution input, then simulate every permission the run needs."""
+"""ValidatePermissions: parse the execution input, select the targets, simulate every permission the run needs.
+
+The target list is stored in S3 for the Distributed Map to read; only its location and size
+travel through state.
+"""
 
 from time import perf_counter
 from typing import Any
@@ -6,13 +10,14 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from autotuner_core import run_cost
+from autotuner_core import pacing, run_cost
 from autotuner_core.clients import aws_client
 from autotuner_core.models import PreflightResult, StageTimings, ValidateEvent, parse_event, parse_request
 from autotuner_core.observability import bind_execution, logger, metrics, tracer
-from autotuner_core.preflight import required_permissions, resolve_targets, simulate
+from autotuner_core.preflight import preflight_sample, required_permissions, resolve_targets, simulate
 from autotuner_core.selection import select_targets
 from autotuner_core.settings import Settings
+from autotuner_core.target_list import store_targets
 
 SETTINGS = Settings.from_env()
 
@@ -24,6 +29,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     started = perf_counter()
     envelope = parse_event(ValidateEvent, event)
     bind_execution(envelope.execution.arn)
+    pacing.pace(1, SETTINGS)  # the only worker of the run at this point
     request = parse_request(envelope.input)
     if request.select is not None:
         _, partition, _, region, account, *_ = context.invoked_function_arn.split(":")
@@ -34,18 +40,27 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             partition=partition,
             region=region,
             account=account,
+            max_targets=SETTINGS.sweep_max_targets,
         )
     else:
         targets = resolve_targets(request, function_arn=context.invoked_function_arn)
-    checks = required_permissions(request, targets, SETTINGS, execution_arn=envelope.execution.arn)
+    checked = preflight_sample(targets)
+    checks = required_permissions(request, checked, SETTINGS, execution_arn=envelope.execution.arn)
     calls = simulate(aws_client("iam"), checks)
+    workers = max(1, min(SETTINGS.sweep_max_concurrency, len(targets)))
+    execution = envelope.execution.model_copy(update={"workers": workers})
+    target_list = store_targets(aws_client("s3"), SETTINGS.sweep_bucket, execution, targets)
     elapsed_ms = (perf_counter() - started) * 1000
     metrics.add_metric(name="PermissionCheckDuration", unit=MetricUnit.Milliseconds, value=elapsed_ms)
-    logger.info("pre-flight passed", extra={"targets": len(targets), "simulations": calls})
+    logger.info(
+        "pre-flight passed",
+        extra={"targets": len(targets), "checkedTargets": len(checked), "simulations": calls, "workers": workers},
+    )
     return PreflightResult(
-        execution=envelope.execution,
+        execution=execution,
         request=request,
-        targets=targets,
+        target_count=len(targets),
+        target_list=target_list,
         permission_checks=sum(len(check.actions) * len(check.resources) for check in checks),
         estimated_cost=run_cost.estimate(request, len(targets)),
         max_concurrency=SETTINGS.sweep_max_concurrency,

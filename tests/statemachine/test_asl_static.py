@@ -776,7 +776,7 @@ SAMPLE = {
     "States": {
         "Prepare": {"Type": "Pass", "Next": "ValidatePermissions"},
         "ValidatePermissions": _then(
-            _sample_task("ValidatePermissionsFunctionArn", 40, catch="RecordRunFailure"), "DiscoverResources"
+            _sample_task("ValidatePermissionsFunctionArn", 130, catch="RecordRunFailure"), "DiscoverResources"
         ),
         "DiscoverResources": _then(
             _sample_task("DiscoverResourcesFunctionArn", 130, catch="RecordRunFailure"), "TuneTargets"
@@ -820,7 +820,7 @@ SAMPLE = {
             "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": CATCH_RESULT_PATH, "Next": "RecordRunFailure"}],
             "Next": "Summarize",
         },
-        "Summarize": _then(_sample_task("SummarizeRunFunctionArn", 40, catch="RecordRunFailure"), "Succeeded"),
+        "Summarize": _then(_sample_task("SummarizeRunFunctionArn", 130, catch="RecordRunFailure"), "Succeeded"),
         "Succeeded": {"Type": "Succeed"},
         "RecordRunFailure": _then(
             _sample_task("RecordResultFunctionArn", 40, catch="RunFailed", catch_path=RECORDER_CATCH_RESULT_PATH),

@@ -283,10 +283,12 @@ def test_unknown_error_gets_one_retry_and_a_failed_record_write_fails_the_run():
         caller="RecordResultFunction",
     )
     report, memory = run(account(faults=[fault]), {"targets": ["orders-api"], "memorySize": 1024, "apply": True})
-    # Then the record step is attempted twice (unknown: one retry) and the run does not report success
+    # Then the record step is attempted twice (unknown: one retry) and the run does not report success:
+    # the summary finds the target without its record and names it
     assert report.status == "FAILED"
     assert report.task_attempts["RecordTargetResult"] == 2
-    assert report.error == "UnexpectedAwsError"
+    assert report.error == "PartialFailureError"
+    assert "orders-api: RunRecordMissing: no run record was written" in report.cause
     # And the change that was applied is not hidden: the function has it, the run says FAILED
     assert memory["orders-api"] == 1024
 

@@ -27,7 +27,12 @@ REGION = "us-east-1"
 
 # The only permissions each function's role may hold, besides the baseline below.
 FUNCTION_ACTIONS: dict[str, set[str]] = {
-    "ValidatePermissionsFunction": {"iam:SimulatePrincipalPolicy", "tag:GetResources", "lambda:ListFunctions"},
+    "ValidatePermissionsFunction": {
+        "iam:SimulatePrincipalPolicy",
+        "tag:GetResources",
+        "lambda:ListFunctions",
+        "s3:PutObject",  # the run's target list, in the sweep bucket
+    },
     "DiscoverResourcesFunction": {"lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:ListTags"},
     "UpdateConfigurationFunction": {
         "lambda:GetFunction",
@@ -66,7 +71,18 @@ FUNCTION_ACTIONS: dict[str, set[str]] = {
         "lambda:DeleteFunction",
     },
     "RecordResultFunction": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "events:PutEvents"},
-    "SummarizeRunFunction": set(),
+    "SummarizeRunFunction": {"s3:GetObject", "dynamodb:BatchGetItem"},  # target list, then each record
+}
+
+# What a Distributed Map needs of its state machine's role (ItemReader, ResultWriter, child executions).
+DISTRIBUTED_MAP = {
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:ListMultipartUploadParts",
+    "s3:AbortMultipartUpload",
+    "states:StartExecution",
+    "states:DescribeExecution",
+    "states:StopExecution",
 }
 
 # AWS managed policies SAM attaches to every function role, with the actions AWS publishes for them:
@@ -401,8 +417,9 @@ def test_state_machine_may_invoke_only_the_tuner_functions(cfn: dict[str, Any]) 
         if "lambda:InvokeFunction" in _actions(statement):
             for resource in _branches(statement["Resource"]):
                 invoked.add(resource["Fn::Sub"][1]["functionName"]["Ref"])
-    # Then it can invoke the tuner's functions and nothing else, deliver its logs and write traces
-    assert actions == {"lambda:InvokeFunction"} | STATE_MACHINE_LOG_DELIVERY | XRAY_WRITE
+    # Then it can invoke the tuner's functions, run its Distributed Map (target list and results in
+    # the sweep bucket, child executions of itself), deliver its logs and write traces; nothing else
+    assert actions == {"lambda:InvokeFunction"} | DISTRIBUTED_MAP | STATE_MACHINE_LOG_DELIVERY | XRAY_WRITE
     assert invoked == set(FUNCTION_ACTIONS)
 
 

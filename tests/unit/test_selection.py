@@ -11,7 +11,7 @@ from autotuner_core.models import TargetSelector
 from autotuner_core.selection import select_targets
 
 PREFIX = "arn:aws:lambda:eu-west-1:123456789012:function:"
-WHERE = {"partition": "aws", "region": "eu-west-1", "account": "123456789012"}
+WHERE = {"partition": "aws", "region": "eu-west-1", "account": "123456789012", "max_targets": 50}
 
 
 class Tagging:
@@ -81,5 +81,8 @@ def test_a_name_prefix_alone_lists_every_function_page() -> None:
 
 def test_more_matches_than_one_execution_tunes_is_a_clear_error() -> None:
     many = {f"fn-{i:03d}": {"autotune": "on"} for i in range(51)}
-    with pytest.raises(InvalidInputError, match="select matched 51 functions; one execution tunes at most 50"):
+    with pytest.raises(
+        InvalidInputError,
+        match=r"select matched 51 functions; one execution tunes at most 50 \(the SweepMaxTargets parameter\)",
+    ):
         select_targets(Tagging(many), Lambda([]), TargetSelector(tags={"autotune": "on"}), **WHERE)

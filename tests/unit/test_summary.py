@@ -14,8 +14,8 @@ from autotuner_core.errors import (
     TargetChangedError,
     TransientError,
 )
-from autotuner_core.models import SummarizeEvent, parse_event
-from autotuner_core.summary import summarize
+from autotuner_core.models import SummarizeEvent, TargetOutcome, parse_event
+from autotuner_core.summary import MAX_FAILURES_NAMED, MAX_OUTCOMES_IN_OUTPUT, missing_record, summarize
 
 ACCOUNT = "123456789012"
 EXECUTION = {
@@ -42,21 +42,25 @@ def failed(name: str, error_type: str, message: str) -> dict[str, Any]:
     }
 
 
-def event(*outcomes: dict[str, Any]) -> SummarizeEvent:
-    # One RecordResponse per Map iteration, as the Map collects them at $.results.
-    results = [{"execution": EXECUTION, "records": 1, "outcomes": [outcome]} for outcome in outcomes]
-    return parse_event(SummarizeEvent, {"execution": EXECUTION, "results": results})
+def event(*outcomes: dict[str, Any]) -> tuple[SummarizeEvent, list[TargetOutcome]]:
+    # The state's document names the stored target list; the outcomes come from the run records.
+    document = {
+        "execution": EXECUTION,
+        "targetCount": len(outcomes),
+        "targetList": {"bucket": "sweep-bucket", "key": "runs/run-42/targets.json"},
+    }
+    return parse_event(SummarizeEvent, document), [TargetOutcome.model_validate(item) for item in outcomes]
 
 
 def test_all_targets_ok_succeeds_with_counts_by_outcome() -> None:
     # Given three targets that were applied, left unchanged and recommended
     # When the run is summarised
-    summary = summarize(event(ok("a"), ok("b", "UNCHANGED", 1024, 1024), ok("c", "RECOMMENDED"), ok("d")))
+    summary = summarize(*event(ok("a"), ok("b", "UNCHANGED", 1024, 1024), ok("c", "RECOMMENDED"), ok("d")))
     # Then it succeeds, counting each outcome and listing every target
     assert summary.status == "SUCCEEDED"
     assert summary.counts == {"APPLIED": 2, "UNCHANGED": 1, "RECOMMENDED": 1}
     assert [outcome.target for outcome in summary.outcomes] == [fn("a"), fn("b"), fn("c"), fn("d")]
-    assert summary.dump()["execution"] == EXECUTION
+    assert summary.dump()["execution"] == {**EXECUTION, "workers": 1}
 
 
 @pytest.mark.parametrize(
@@ -74,7 +78,7 @@ def test_a_single_target_run_that_failed_fails_with_the_targets_own_error(
     message = f"lambda:UpdateFunctionConfiguration on {fn('b')}: AccessDeniedException: not authorized"
     # When the run is summarised
     with pytest.raises(PermanentError) as caught:
-        summarize(event(failed("b", error_type, message)))
+        summarize(*event(failed("b", error_type, message)))
     # Then the run fails with that target's own class (the ErrorEquals name), naming target and cause
     assert type(caught.value) is error_class
     assert str(caught.value) == f"{fn('b')}: {message}"
@@ -87,7 +91,7 @@ def test_one_transiently_failed_target_fails_the_run_as_partial_failure_never_tr
     # Given one target failed with an error whose retries are already spent
     # When the run is summarised
     with pytest.raises(PartialFailureError) as caught:
-        summarize(event(ok("a"), failed("b", error_type, "still busy after 60 s")))
+        summarize(*event(ok("a"), failed("b", error_type, "still busy after 60 s")))
     # Then the run fails permanently (it must not be retried as a whole), naming the target and its error
     assert not isinstance(caught.value, TransientError)
     assert str(caught.value) == f"1 of 2 targets failed: {fn('b')}: {error_type}: still busy after 60 s"
@@ -98,7 +102,7 @@ def test_several_failed_targets_are_each_listed() -> None:
     # When the run is summarised
     with pytest.raises(PartialFailureError) as caught:
         summarize(
-            event(
+            *event(
                 failed("a", "FunctionNotFoundError", "no such function"),
                 ok("b"),
                 failed("c", "ThrottledError", "rate exceeded"),
@@ -114,6 +118,48 @@ def test_several_failed_targets_are_each_listed() -> None:
 def test_one_failed_target_among_several_is_a_partial_failure_naming_it() -> None:
     # Given one target failed and another succeeded
     with pytest.raises(PartialFailureError) as caught:
-        summarize(event(ok("a"), failed("b", "FunctionNotFoundError", "gone")))
+        summarize(*event(ok("a"), failed("b", "FunctionNotFoundError", "gone")))
     # Then the run fails as a partial failure naming the failed target and its error
     assert str(caught.value) == f"1 of 2 targets failed: {fn('b')}: FunctionNotFoundError: gone"
+
+
+def test_a_target_without_a_run_record_fails_the_run() -> None:
+    # Given a target whose run record was never written (its child execution failed to record)
+    summary_event, outcomes = event(ok("a"))
+    outcomes.append(missing_record(fn("b")))
+    # When the run is summarised
+    with pytest.raises(PartialFailureError) as caught:
+        summarize(summary_event, outcomes)
+    # Then the run fails, naming the target whose record is missing
+    assert (
+        str(caught.value)
+        == f"1 of 2 targets failed: {fn('b')}: RunRecordMissing: no run record was written for this target"
+    )
+
+
+def test_a_large_sweep_lists_the_first_outcomes_briefly_and_counts_them_all() -> None:
+    # Given a sweep of more targets than the output lists, each with its per-size table
+    rows = [{"memorySize": 512, "invocations": 5}]
+    outcomes = [{**ok(f"fn-{i:03d}"), "configurations": rows} for i in range(MAX_OUTCOMES_IN_OUTPUT + 7)]
+    # When it is summarised
+    summary = summarize(*event(*outcomes))
+    # Then the counts cover every target, the output lists the first ones without their tables
+    assert summary.targets == MAX_OUTCOMES_IN_OUTPUT + 7
+    assert summary.counts == {"APPLIED": MAX_OUTCOMES_IN_OUTPUT + 7}
+    assert len(summary.outcomes) == MAX_OUTCOMES_IN_OUTPUT and summary.outcomes_omitted == 7
+    assert all(outcome.configurations is None for outcome in summary.outcomes)
+    # And the run cost still counts every target's measurements
+    assert summary.run_cost.counted.target_invocations == 5 * (MAX_OUTCOMES_IN_OUTPUT + 7)
+
+
+def test_many_failures_are_named_up_to_a_limit_then_counted() -> None:
+    # Given more failed targets than the error names
+    failures = [failed(f"fn-{i:03d}", "ThrottledError", "rate exceeded") for i in range(MAX_FAILURES_NAMED + 5)]
+    # When the run is summarised
+    with pytest.raises(PartialFailureError) as caught:
+        summarize(*event(*failures))
+    # Then the message names the first ones and says how many more, and where to read them all
+    message = str(caught.value)
+    assert message.startswith(f"{MAX_FAILURES_NAMED + 5} of {MAX_FAILURES_NAMED + 5} targets failed: ")
+    assert message.count("ThrottledError") == MAX_FAILURES_NAMED
+    assert message.endswith(f"; and 5 more (autotuner runs {EXECUTION['arn']})")

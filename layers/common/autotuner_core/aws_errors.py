@@ -76,7 +76,7 @@ def translate_client_error(error: ClientError, *, action: str, resource: str) ->
     text = f"{action} on {resource}: {code}: {message}"
     if code == "ConditionalCheckFailedException":
         return ConditionFailedError(text)
-    if code in _DENIED:
+    if code in _DENIED or status == 403:
         return PermissionDeniedError(text)
     if code == "ResourceNotFoundException" and action.startswith("lambda:"):
         return FunctionNotFoundError(text)

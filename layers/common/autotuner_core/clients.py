@@ -29,4 +29,9 @@ def _client(service: str, region: str | None) -> Any:
         read_timeout=15,
         user_agent_extra="lambda-autotuner",
     )
-    return boto3.session.Session().client(service, region_name=region, config=config)
+    client = boto3.session.Session().client(service, region_name=region, config=config)
+    if service == "lambda":
+        from autotuner_core import pacing
+
+        pacing.install(client)
+    return client

@@ -289,7 +289,7 @@ def parse_request(raw: Any) -> TuningRequest:
     """Validate the execution input, naming every problem with its field path."""
     if not isinstance(raw, dict):
         raise InvalidInputError(
-            f"execution input must be a JSON object, got {type(raw).__name__}",
+            f"execution input must be a JSON object, got {_json_type(raw)}",
         )
     try:
         return TuningRequest.model_validate(raw)
@@ -300,6 +300,17 @@ def parse_request(raw: Any) -> TuningRequest:
             + "; ".join(problems),
             problems,
         ) from None
+
+
+def _json_type(value: Any) -> str:
+    # The input was written as JSON: name what arrived in JSON's words, not Python's (NoneType, str).
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return {str: "a string", list: "an array"}.get(type(value), type(value).__name__)
 
 
 def _path(loc: tuple[Any, ...], nested: bool = False) -> str:
@@ -330,6 +341,9 @@ class ExecutionRef(Document):
 
     arn: str
     start_time: str
+    # Targets tuned side by side in this run (set by ValidatePermissions): each one's worker
+    # takes that share of the account's Lambda control-plane budget (pacing.py).
+    workers: Annotated[int, Field(ge=1)] = 1
 
     @property
     def name(self) -> str:
@@ -458,10 +472,23 @@ class PermissionCheck(Document):
     context: dict[str, str] = {}
 
 
+class ObjectRef(Document):
+    """Where a document too large for the state payload is kept (S3)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bucket: str
+    key: str
+
+
 class PreflightResult(Document):
+    """The run, validated. The targets themselves are stored (``target_list``): a sweep's list
+    can exceed the 256 KB state payload limit, so only its location travels through state."""
+
     execution: ExecutionRef
     request: TuningRequest
-    targets: list[TargetRef]
+    target_count: int
+    target_list: ObjectRef
     permission_checks: int
     estimated_cost: RunCost | None = None
     max_concurrency: int = 4  # targets tuned side by side (template parameter SweepMaxConcurrency)
@@ -574,7 +601,8 @@ class RecordResponse(Document):
 
 class SummarizeEvent(Document):
     execution: ExecutionRef
-    results: list[RecordResponse]
+    target_count: int
+    target_list: ObjectRef
     estimated_cost: RunCost | None = None
 
 
@@ -586,9 +614,13 @@ class RunCostReport(Document):
 class RunSummary(Document):
     execution: ExecutionRef
     status: str
+    targets: int
     counts: dict[str, int]
     projected_savings_per_million_usd: float = 0.0  # applied changes, summed over targets
+    # Every target's outcome for a small run; for a sweep, the first outcomes only (the run
+    # records hold all of them: autotuner runs EXECUTION_ARN), so the output stays far below 256 KB.
     outcomes: list[TargetOutcome]
+    outcomes_omitted: int = 0
     run_cost: RunCostReport
 
 

@@ -19,6 +19,18 @@ from autotuner_core.settings import Settings
 # SimulatePrincipalPolicy evaluates every action against every resource passed; keep each
 # call's result small and well under IAM's request size limits.
 _RESOURCES_PER_CALL = 25
+# Up to this many targets every one is simulated. A larger sweep simulates this many, spread
+# evenly over the sorted list: a deployment missing a permission still fails in seconds, and a
+# denial specific to one function later fails only that target (permanent, not retried).
+FULLY_CHECKED_TARGETS = 50
+
+
+def preflight_sample(targets: list[TargetRef]) -> list[TargetRef]:
+    """The targets pre-flight simulates: all of a run, or an even spread over a large sweep."""
+    if len(targets) <= FULLY_CHECKED_TARGETS:
+        return targets
+    step = (len(targets) - 1) / (FULLY_CHECKED_TARGETS - 1)
+    return [targets[round(index * step)] for index in range(FULLY_CHECKED_TARGETS)]
 
 
 def resolve_targets(request: TuningRequest, *, function_arn: str) -> list[TargetRef]:

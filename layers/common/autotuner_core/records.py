@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from autotuner_core.aws_errors import aws_call
-from autotuner_core.errors import ConditionFailedError, InvalidInputError, classify
+from autotuner_core.errors import ConditionFailedError, InvalidInputError, ThrottledError, classify
 from autotuner_core.models import (
     DiscoveredTarget,
+    ExecutionRef,
     Outcome,
     RecordEvent,
     TargetOutcome,
@@ -193,6 +195,47 @@ def write_records(dynamodb: Any, table: str, records: list[dict[str, Any]]) -> i
         except ConditionFailedError:
             continue
     return written
+
+
+# BatchGetItem takes at most 100 keys per request.
+_KEYS_PER_BATCH = 100
+_MAX_UNPROCESSED_ROUNDS = 8
+
+
+def read_records(dynamodb: Any, table: str, execution: ExecutionRef, targets: list[str]) -> dict[str, dict[str, Any]]:
+    """This execution's record of each target, by target ARN; a target without one is absent.
+
+    Keys are known (target, runKey), so strongly consistent reads by key see every record
+    written before this call; the byExecution index could still be catching up.
+    """
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    key = run_key(execution.start_time, execution.name)
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(targets), _KEYS_PER_BATCH):
+        request: dict[str, Any] = {
+            table: {
+                "Keys": [
+                    {"target": {"S": arn}, "runKey": {"S": key}} for arn in targets[start : start + _KEYS_PER_BATCH]
+                ],
+                "ConsistentRead": True,
+            }
+        }
+        for attempt in range(_MAX_UNPROCESSED_ROUNDS):
+            if attempt:
+                time.sleep(min(2.0, 0.05 * 2**attempt))  # unprocessed keys: the table is throttling
+            with aws_call("dynamodb:BatchGetItem", table):
+                page = dynamodb.batch_get_item(RequestItems=request)
+            for item in page.get("Responses", {}).get(table, []):
+                record = {name: deserializer.deserialize(value) for name, value in item.items()}
+                found[record["target"]] = record
+            request = page.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        else:
+            raise ThrottledError(f"dynamodb:BatchGetItem on {table}: keys still unprocessed after retries")
+    return found
 
 
 def now_utc() -> datetime:

@@ -11,7 +11,7 @@ from typing import Any
 
 from autotuner_core.aws_errors import aws_call
 from autotuner_core.errors import InvalidInputError
-from autotuner_core.models import MAX_EXPLICIT_TARGETS, TargetRef, TargetSelector, parse_target
+from autotuner_core.models import TargetRef, TargetSelector, parse_target
 from autotuner_core.settings import TUNER_STACK_TAG
 
 
@@ -34,7 +34,7 @@ def _all_functions(lambda_client: Any) -> list[str]:
     kwargs: dict[str, Any] = {}
     while True:
         with aws_call("lambda:ListFunctions", "*"):
-            page = lambda_client.list_functions(**kwargs)
+            page = lambda_client.list_functions(MaxItems=50, **kwargs)
         arns.extend(function["FunctionArn"] for function in page.get("Functions", []))
         if not page.get("NextMarker"):
             return arns
@@ -42,9 +42,16 @@ def _all_functions(lambda_client: Any) -> list[str]:
 
 
 def select_targets(
-    tagging: Any, lambda_client: Any, selector: TargetSelector, *, partition: str, region: str, account: str
+    tagging: Any,
+    lambda_client: Any,
+    selector: TargetSelector,
+    *,
+    partition: str,
+    region: str,
+    account: str,
+    max_targets: int,
 ) -> list[TargetRef]:
-    """The functions the selector names, sorted by ARN; more than one execution can tune is an error."""
+    """The functions the selector names, sorted by name; more than ``max_targets`` is an error."""
     if selector.tags:
         matches = _tagged(tagging, [{"Key": key, "Values": [value]} for key, value in selector.tags.items()])
         own = {arn for arn, tags in matches.items() if TUNER_STACK_TAG in tags}
@@ -60,9 +67,9 @@ def select_targets(
         for arn in arns - excluded
         if selector.name_prefix is None or arn.rsplit(":", 1)[-1].startswith(selector.name_prefix)
     )
-    if len(names) > MAX_EXPLICIT_TARGETS:
+    if len(names) > max_targets:
         raise InvalidInputError(
-            f"select matched {len(names)} functions; one execution tunes at most {MAX_EXPLICIT_TARGETS} "
-            "(narrow the selector with namePrefix or more tags, or split the sweep)"
+            f"select matched {len(names)} functions; one execution tunes at most {max_targets} "
+            "(the SweepMaxTargets parameter): narrow the selector with namePrefix or more tags, or split the sweep"
         )
     return [parse_target(name, partition=partition, region=region, account=account) for name in names]

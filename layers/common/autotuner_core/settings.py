@@ -35,6 +35,12 @@ class Settings(BaseModel):
     circuit_cooldown_minutes: int = Field(default=3 * 1440, ge=0, alias="CIRCUIT_COOLDOWN_MINUTES")
     lease_minutes: int = Field(default=120, ge=1, alias="LEASE_MINUTES")
     sweep_max_concurrency: int = Field(default=4, ge=1, le=40, alias="SWEEP_MAX_CONCURRENCY")
+    sweep_max_targets: int = Field(default=10_000, ge=1, le=100_000, alias="SWEEP_MAX_TARGETS")
+    sweep_bucket: str = Field(default="", alias="SWEEP_BUCKET")
+    # The tuner's share of the account's Lambda control-plane buckets (15/s shared; GetFunction
+    # 100/s), split between the targets tuned side by side (pacing.py).
+    control_plane_rate: float = Field(default=10.0, gt=0, le=15, alias="CONTROL_PLANE_REQUESTS_PER_SECOND")
+    get_function_rate: float = Field(default=50.0, gt=0, le=100, alias="GET_FUNCTION_REQUESTS_PER_SECOND")
     event_bus_name: str = Field(default="", alias="EVENT_BUS_NAME")  # empty: no Tuning Completed events
     event_source: str = Field(default="lambda-autotuner", alias="EVENT_SOURCE")
 

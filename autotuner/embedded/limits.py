@@ -1,0 +1,93 @@
+"""Lambda's control-plane rate limits, as the embedded AWS enforces them.
+
+Lambda shares one 15 requests/second bucket per account and region between every control-plane
+call; GetFunction and GetPolicy have buckets of their own (100/s and 15/s); invocations are not
+in any of them (aws-facts.md, "Rate limits"). A request that finds its bucket empty is refused
+with 429 TooManyRequestsException, Reason CallerRateLimitExceeded, as AWS answers it.
+
+Time passes at the embedded AWS's clock: with ``time_scale`` 0.01 a second of AWS time is 10 ms
+of wall time, the same factor that shortens retry waits, so a limit binds the same way relative
+to the waits (and to the tuner's own pacing) as it would in AWS.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from autotuner.embedded.account import Fault
+
+CONTROL_PLANE_PER_SECOND = 15.0
+GET_FUNCTION_PER_SECOND = 100.0
+GET_POLICY_PER_SECOND = 15.0
+_DATA_PLANE = frozenset({"Invoke", "InvokeAsync", "InvokeWithResponseStream"})
+_THROTTLED = Fault(
+    service="lambda",
+    code="TooManyRequestsException",
+    status=429,
+    message="Rate exceeded (Reason: CallerRateLimitExceeded)",
+    times=1,
+)
+
+
+@dataclass
+class _Bucket:
+    rate: float
+    tokens: float
+    stamp: float
+
+    def take(self, now: float) -> bool:
+        # A bucket holds one second's worth: the burst AWS allows is not documented.
+        self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+@dataclass
+class LambdaRateLimits:
+    """A request gate (interceptor.Gate): throttles Lambda control-plane calls above the limits."""
+
+    time_scale: float
+    control_plane: float = CONTROL_PLANE_PER_SECOND
+    get_function: float = GET_FUNCTION_PER_SECOND
+    get_policy: float = GET_POLICY_PER_SECOND
+    admitted: Counter = field(default_factory=Counter)  # bucket -> requests served
+    throttled: Counter = field(default_factory=Counter)  # bucket -> requests refused
+    _buckets: dict[str, _Bucket] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def now(self) -> float:
+        """Seconds of AWS time."""
+        return time.monotonic() / self.time_scale
+
+    def bucket_of(self, operation: str) -> str | None:
+        if operation in _DATA_PLANE:
+            return None
+        return operation if operation in ("GetFunction", "GetPolicy") else "control-plane"
+
+    def __call__(self, service: str, operation: str, caller: str) -> Fault | None:
+        if service != "lambda":
+            return None
+        name = self.bucket_of(operation)
+        if name is None:
+            return None
+        rate = {"GetFunction": self.get_function, "GetPolicy": self.get_policy}.get(name, self.control_plane)
+        with self._lock:
+            now = self.now()
+            bucket = self._buckets.setdefault(name, _Bucket(rate=rate, tokens=rate, stamp=now))
+            if bucket.take(now):
+                self.admitted[name] += 1
+                return None
+            self.throttled[name] += 1
+            return _THROTTLED
+
+    def reset(self) -> None:
+        with self._lock:
+            self.admitted.clear()
+            self.throttled.clear()
+            self._buckets.clear()

@@ -1,0 +1,38 @@
+"""The run's target list, kept in S3: a sweep's list can exceed the 256 KB state payload limit.
+
+ValidatePermissions writes it once; the Distributed Map reads its items from it (ItemReader) and
+SummarizeRun reads it back to know which targets must have a run record. Only the object's
+location travels through state.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from autotuner_core.aws_errors import aws_call
+from autotuner_core.errors import InvalidInputError
+from autotuner_core.models import ExecutionRef, ObjectRef, TargetRef
+
+PREFIX = "runs"
+
+
+def target_list_key(execution: ExecutionRef) -> str:
+    """One object per execution; execution names are unique per state machine."""
+    return f"{PREFIX}/{execution.name}/targets.json"
+
+
+def store_targets(s3: Any, bucket: str, execution: ExecutionRef, targets: list[TargetRef]) -> ObjectRef:
+    if not bucket:
+        raise InvalidInputError("SWEEP_BUCKET is empty: the template passes the sweep bucket's name to this function")
+    ref = ObjectRef(bucket=bucket, key=target_list_key(execution))
+    body = json.dumps([target.dump() for target in targets], separators=(",", ":")).encode()
+    with aws_call("s3:PutObject", f"s3://{ref.bucket}/{ref.key}"):
+        s3.put_object(Bucket=ref.bucket, Key=ref.key, Body=body, ContentType="application/json")
+    return ref
+
+
+def load_targets(s3: Any, ref: ObjectRef) -> list[TargetRef]:
+    with aws_call("s3:GetObject", f"s3://{ref.bucket}/{ref.key}"):
+        body = s3.get_object(Bucket=ref.bucket, Key=ref.key)["Body"].read()
+    return [TargetRef.model_validate(item) for item in json.loads(body)]
