@@ -164,11 +164,16 @@ class EmbeddedAws:
         clocks = {
             retrier_decl: shim(sleep=scaled_sleep),
             endpoint: shim(sleep=scaled_sleep),
-            pacing: shim(sleep=lambda seconds: time.sleep(seconds * scale), monotonic=self.limits.now),
+            pacing: shim(sleep=self._pacing_sleep, monotonic=self.limits.now),
         }
         for module, clock in clocks.items():
             self._patched_sleeps.append((module, module.time))
             module.time = clock
+
+    def _pacing_sleep(self, seconds: float) -> None:
+        # A worker waiting for its share of the rate limit lets the other invocations run.
+        with self.runtime.paused():
+            time.sleep(seconds * self.account.retry_time_scale)
 
     def _fold_child_executions(self) -> None:
         """A Distributed Map's child executions write their events into the parent's history.

@@ -18,6 +18,8 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -112,6 +114,7 @@ class InProcessRuntime:
         self.account_id = account_id
         self._modules: dict[str, ModuleType] = {}
         self._lock = threading.RLock()
+        self._local = threading.local()  # the invocation this thread runs, for paused()
         self.logs: list[InvocationLog] = []
         _Routers.install()
 
@@ -127,6 +130,7 @@ class InProcessRuntime:
         request_id = str(uuid.uuid4())
         buffer = io.StringIO()
         with self._lock, self._environment(function), calls_made_by(function.logical_id):
+            self._local.function = function
             _Routers.capture(buffer)
             started = time.monotonic()
             init_ms = 0.0
@@ -163,6 +167,7 @@ class InProcessRuntime:
                 ).encode("utf-8")
             finally:
                 _Routers.capture(None)
+                self._local.function = None
             duration_ms = (time.monotonic() - started) * 1000
         report = (
             f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
@@ -175,6 +180,25 @@ class InProcessRuntime:
             InvocationLog(function=function.logical_id, request_id=request_id, text=text, error_type=error_type)
         )
         return Invocation(payload=payload, error_type=error_type, log=text)
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Let other invocations run while this thread's invocation waits (a pacing wait).
+
+        Invocations take turns because they share os.environ; a worker waiting for its share
+        of the rate limit is idle in AWS, so it gives up its turn and, back, puts its
+        function's environment in place again.
+        """
+        function = getattr(self._local, "function", None)
+        if function is None:
+            yield
+            return
+        self._lock.release()
+        try:
+            yield
+        finally:
+            self._lock.acquire()
+            os.environ.update(self._environment(function).values)
 
     def _load(self, function: DeployedFunction) -> ModuleType:
         module_file, _, _ = function.handler.rpartition(".")
@@ -200,20 +224,37 @@ class InProcessRuntime:
 
 
 class _patched_environ:
-    """Set variables for the duration of an invocation, then put back what was there."""
+    """Set variables for the duration of an invocation; the last one to end puts back what was there.
+
+    Invocations can interleave (``InProcessRuntime.paused``), so each does not restore what it
+    found, which could be another invocation's values: the variables are restored once no
+    invocation is running.
+    """
+
+    _active = 0
+    _saved: dict[str, str | None] = {}
+    _guard = threading.Lock()
 
     def __init__(self, values: dict[str, str]) -> None:
         self.values = values
-        self.saved: dict[str, str | None] = {}
 
     def __enter__(self) -> None:
-        for key, value in self.values.items():
-            self.saved[key] = os.environ.get(key)
-            os.environ[key] = value
+        cls = type(self)
+        with cls._guard:
+            cls._active += 1
+            for key, value in self.values.items():
+                cls._saved.setdefault(key, os.environ.get(key))
+                os.environ[key] = value
 
     def __exit__(self, *exc: object) -> None:
-        for key, value in self.saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        cls = type(self)
+        with cls._guard:
+            cls._active -= 1
+            if cls._active:
+                return
+            for key, value in cls._saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            cls._saved = {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from autotuner.embedded.account import SimulatedAccount, SimulatedFunction
 from autotuner.embedded.cloud import EmbeddedAws
 
@@ -60,3 +62,43 @@ def test_a_malformed_selector_is_invalid_input_naming_it():
     assert "needs tags and/or namePrefix" in empty.cause
     assert "either targets (a list) or select" in both.cause
     assert unknown.mutating_calls == empty.mutating_calls == both.mutating_calls == []
+
+
+def test_a_sweep_beyond_one_page_and_fifty_targets_passes_no_list_through_state():
+    # Given 60 tagged functions: more than one ListFunctions/GetResources page would hold at 50,
+    # and more than the 50 targets an explicit list may name
+    fleet = [
+        SimulatedFunction(name=f"fleet-{index:03d}", memory_size=512, tags={"autotune": "enabled"})
+        for index in range(60)
+    ]
+    with EmbeddedAws(SimulatedAccount(functions=fleet)) as aws:
+        # When one execution sweeps them
+        report = aws.run({"select": {"tags": {"autotune": "enabled"}}, "memorySize": 1024, "apply": True})
+        stored = (
+            aws.client("s3")
+            .get_object(
+                Bucket=aws.stack.resources["SweepBucket"],
+                Key=f"runs/{report.execution_arn.rsplit(':', 1)[-1]}/targets.json",
+            )["Body"]
+            .read()
+        )
+        memory = {f.name: aws.function_configuration(f.name)["MemorySize"] for f in fleet}
+    # Then every function is tuned, with a record each
+    assert report.status == "SUCCEEDED"
+    assert set(names(report).values()) == {"APPLIED"} and len(report.records) == 60
+    assert set(memory.values()) == {1024}
+    # And the target list is the stored object the Distributed Map read, not a document in state
+    assert len(json.loads(stored)) == 60
+    outer = [event for event in report.history if "stateEnteredEventDetails" in event]
+    inputs = {
+        event["stateEnteredEventDetails"]["name"]: json.loads(event["stateEnteredEventDetails"]["input"])
+        for event in outer
+        if event["stateEnteredEventDetails"]["name"] in ("AnyTargets", "TuneTargets", "Summarize")
+    }
+    for name, document in inputs.items():
+        assert "targets" not in document, name
+        assert document["targetCount"] == 60, name
+        assert len(json.dumps(document)) < 8_000, name
+    # And the summary counts all 60 while listing only the first ones
+    assert report.output["targets"] == 60 and report.output["counts"] == {"APPLIED": 60}
+    assert len(report.output["outcomes"]) + report.output["outcomesOmitted"] == 60

@@ -1,0 +1,87 @@
+"""Pacing: each worker spaces its Lambda control-plane calls to its share of the account's limit."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from autotuner_core import pacing
+from autotuner_core.settings import Settings
+
+
+class FakeClock:
+    """time.monotonic / time.sleep for the pacing module: sleeping advances the clock."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(pacing, "time", SimpleNamespace(monotonic=fake.monotonic, sleep=fake.sleep))
+    yield fake
+    pacing._local.__dict__.clear()
+
+
+def test_a_worker_takes_its_share_of_the_control_plane_budget(clock: FakeClock) -> None:
+    # Given a run of 4 workers sharing a 10 requests/second budget
+    pacing.pace(4, Settings(CONTROL_PLANE_REQUESTS_PER_SECOND=10))
+    # When one worker makes 11 control-plane calls
+    for _ in range(11):
+        pacing.before_lambda_request(operation_name="UpdateFunctionConfiguration")
+    # Then they are spread at 2.5/s: the first at once, the next ten 0.4 s apart
+    assert clock.now == pytest.approx(4.0)
+    assert pacing.paced_seconds() == pytest.approx(4.0)
+
+
+def test_get_function_has_its_own_bucket_and_invocations_are_not_paced(clock: FakeClock) -> None:
+    # Given one worker with the whole budget
+    pacing.pace(1, Settings(CONTROL_PLANE_REQUESTS_PER_SECOND=10, GET_FUNCTION_REQUESTS_PER_SECOND=50))
+    # When it polls GetFunction 51 times and invokes 100 times
+    for _ in range(51):
+        pacing.before_lambda_request(operation_name="GetFunction")
+    for _ in range(100):
+        pacing.before_lambda_request(operation_name="Invoke")
+    # Then only GetFunction waited, at its own 50/s, and the control-plane bucket is still full
+    assert clock.now == pytest.approx(1.0)
+    before = clock.now
+    pacing.before_lambda_request(operation_name="PublishVersion")
+    assert clock.now == before
+
+
+def test_without_a_share_nothing_waits(clock: FakeClock) -> None:
+    # Given a thread that never took a share (code outside a paced invocation)
+    pacing._local.__dict__.clear()
+    for _ in range(100):
+        pacing.before_lambda_request(operation_name="UpdateFunctionConfiguration")
+    assert clock.now == 0.0
+
+
+def test_the_tuners_lambda_client_paces_each_request_it_makes(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto import mock_aws
+
+    from autotuner_core.clients import _client
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    with mock_aws():
+        # Given the tuner's Lambda client and a worker with a 1 request/second share
+        client = _client("lambda", "eu-north-1")
+        pacing.pace(10, Settings(CONTROL_PLANE_REQUESTS_PER_SECOND=10))
+        # When it makes three control-plane calls
+        for _ in range(3):
+            client.list_functions()
+    # Then the second and third waited a second each
+    assert clock.slept == [pytest.approx(1.0), pytest.approx(1.0)]
