@@ -1268,6 +1268,28 @@ class _Deployer:
             self.call("s3", "put_bucket_policy", Bucket=bucket, Policy=_json_text({**document, "Statement": kept}))
         return bucket, {}
 
+    def _create_queue(self, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
+        fifo = _scalar_str(props.get("FifoQueue", False)) == "true"
+        name = props.get("QueueName") or physical_name(self.stack_name, logical_id, 75 if fifo else 80)
+        attributes = {
+            key: _json_text(props[key]) if isinstance(props[key], (dict, list)) else _scalar_str(props[key])
+            for key in ("MessageRetentionPeriod", "SqsManagedSseEnabled", "VisibilityTimeout", "FifoQueue")
+            if key in props
+        }
+        url = self.call("sqs", "create_queue", QueueName=name, Attributes=attributes or None)["QueueUrl"]
+        arn = self.arn("sqs", name)
+        return url, {"Arn": arn, "QueueName": name, "QueueUrl": url}
+
+    def _create_queue_policy(self, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
+        for url in props["Queues"]:
+            self.call(
+                "sqs",
+                "set_queue_attributes",
+                QueueUrl=_scalar_str(url),
+                Attributes={"Policy": _json_text(props["PolicyDocument"])},
+            )
+        return logical_id, {}
+
     def _create_topic(self, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
         fifo = _scalar_str(props.get("FifoTopic", False)) == "true"
         name = props.get("TopicName") or physical_name(self.stack_name, logical_id, 251 if fifo else 256)
@@ -1449,6 +1471,8 @@ class _Deployer:
         "AWS::DynamoDB::Table": _create_table,
         "AWS::S3::Bucket": _create_bucket,
         "AWS::S3::BucketPolicy": _create_bucket_policy,
+        "AWS::SQS::Queue": _create_queue,
+        "AWS::SQS::QueuePolicy": _create_queue_policy,
         "AWS::SNS::Topic": _create_topic,
         "AWS::SNS::Subscription": _create_subscription,
         "AWS::Events::Rule": _create_rule,

@@ -515,7 +515,11 @@ def test_state_table_has_pitr_encryption_and_ttl(cfn: dict[str, Any]) -> None:
 def test_alarms_and_dashboard_watch_failed_runs_and_opened_circuits(cfn: dict[str, Any]) -> None:
     alarms = _resources_of_type(cfn, "AWS::CloudWatch::Alarm")
     metrics = {(alarm["Properties"]["Namespace"], alarm["Properties"]["MetricName"]) for alarm in alarms.values()}
-    assert metrics == {("AWS/States", "ExecutionsFailed"), ("LambdaAutotuner", "CircuitOpened")}
+    assert metrics == {
+        ("AWS/States", "ExecutionsFailed"),
+        ("LambdaAutotuner", "CircuitOpened"),
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),  # a trigger that could not start a run
+    }
     (dashboard,) = _resources_of_type(cfn, "AWS::CloudWatch::Dashboard").values()
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
     for metric in ("RunOutcome", "ErrorsByCategory", "TimeToFailure", "ProjectedSavings"):
@@ -557,9 +561,37 @@ def test_schedule_role_can_only_start_this_state_machine(cfn: dict[str, Any]) ->
     assert _assumed_by(cfn, role_id) == {"scheduler.amazonaws.com"}
     assert all(s["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"} for s in trust)
     assert schedule["Properties"]["GroupName"] == "default"
-    # And it may start executions of the tuner's state machine and do nothing else
-    assert _grants(_inline_statements(cfn, role_id)) == {("states:StartExecution", _ref("TunerStateMachine"))}
+    # And it may start executions of the tuner's state machine, and hand a start it could not make
+    # to the dead-letter queue; nothing else
+    assert _grants(_inline_statements(cfn, role_id)) == {
+        ("states:StartExecution", _ref("TunerStateMachine")),
+        ("sqs:SendMessage", json.dumps({"Fn::GetAtt": ["TriggerDeadLetterQueue", "Arn"]})),
+    }
     assert not cfn["Resources"][role_id]["Properties"].get("ManagedPolicyArns")
+
+
+def test_schedule_and_rule_send_what_they_could_not_start_to_the_dead_letter_queue(cfn: dict[str, Any]) -> None:
+    # Given the schedule, the tune-request rule and the dead-letter queue
+    (schedule,) = _resources_of_type(cfn, "AWS::Scheduler::Schedule").values()
+    (rule,) = _resources_of_type(cfn, "AWS::Events::Rule").values()
+    (target,) = rule["Properties"]["Targets"]
+    queue = {"Fn::GetAtt": ["TriggerDeadLetterQueue", "Arn"]}
+    # Then both name the queue as their dead-letter target after bounded retries
+    assert schedule["Properties"]["Target"]["DeadLetterConfig"] == {"Arn": queue}
+    assert target["DeadLetterConfig"] == {"Arn": queue}
+    assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] <= 3600
+    # And only EventBridge, for this rule, may send to the queue
+    (policy,) = _resources_of_type(cfn, "AWS::SQS::QueuePolicy").values()
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == {
+        "Fn::GetAtt": [_first_id(cfn, "AWS::Events::Rule"), "Arn"]
+    }
+
+
+def _first_id(cfn: dict[str, Any], resource_type: str) -> str:
+    (logical_id,) = _resources_of_type(cfn, resource_type)
+    return logical_id
 
 
 def test_tune_requested_events_start_an_execution_with_their_detail_as_input(cfn: dict[str, Any]) -> None:
@@ -589,9 +621,29 @@ def test_tune_request_role_can_only_start_this_state_machine(cfn: dict[str, Any]
     # Then only EventBridge, for rules of this account, may assume it
     assert _assumed_by(cfn, role_id) == {"events.amazonaws.com"}
     assert all(s["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"} for s in trust)
-    # And it may start executions of the tuner's state machine and do nothing else
+    # And it may start executions of the tuner's state machine and do nothing else (the dead-letter
+    # queue admits the rule through the queue's own policy)
     assert _grants(_inline_statements(cfn, role_id)) == {("states:StartExecution", _ref("TunerStateMachine"))}
     assert not cfn["Resources"][role_id]["Properties"].get("ManagedPolicyArns")
+
+
+def test_schedule_and_rule_send_what_they_could_not_start_to_the_dead_letter_queue(cfn: dict[str, Any]) -> None:
+    # Given the schedule, the tune-request rule and the dead-letter queue
+    (schedule,) = _resources_of_type(cfn, "AWS::Scheduler::Schedule").values()
+    (rule,) = _resources_of_type(cfn, "AWS::Events::Rule").values()
+    (target,) = rule["Properties"]["Targets"]
+    queue = {"Fn::GetAtt": ["TriggerDeadLetterQueue", "Arn"]}
+    # Then both name the queue as their dead-letter target after bounded retries
+    assert schedule["Properties"]["Target"]["DeadLetterConfig"] == {"Arn": queue}
+    assert target["DeadLetterConfig"] == {"Arn": queue}
+    assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] <= 3600
+    # And only EventBridge, for this rule, may send to the queue
+    (policy,) = _resources_of_type(cfn, "AWS::SQS::QueuePolicy").values()
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == {
+        "Fn::GetAtt": [_first_id(cfn, "AWS::Events::Rule"), "Arn"]
+    }
 
 
 def test_only_record_result_may_put_events_and_only_on_the_default_bus(cfn: dict[str, Any]) -> None:
