@@ -103,7 +103,39 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     fail_fast_ok = [result["status"] for _, result in rows] == expected
     breaker_ok = _demo_breaker()
     tuned_ok = _demo_tuning(Path(args.results))
-    return 0 if fail_fast_ok and breaker_ok and tuned_ok else 1
+    sweep_ok = _demo_sweep()
+    return 0 if fail_fast_ok and breaker_ok and tuned_ok and sweep_ok else 1
+
+
+DEMO_SWEEP = ("demo-sweep-account.json", "sweep-fleet.json")
+
+
+def _demo_sweep() -> bool:
+    """A tag sweep over a small fleet in which one function fails every invocation."""
+    account_file, input_file = DEMO_SWEEP
+    account = load_account(EVENTS / "accounts" / account_file)
+    execution_input = _load_json(str(EVENTS / "inputs" / input_file))
+    result = local_run(account, execution_input)
+    tagged = sorted(f.name for f in account.functions if f.tags.get("autotune") == "enabled")
+    print()
+    print(
+        f"Tag sweep {json.dumps(execution_input['select'])} over {len(account.functions)} simulated functions "
+        f"({len(tagged)} tagged; broken-webhook fails every invocation):"
+    )
+    print(f"  {result['status']} {result['error'] or ''} in {result['seconds']:.1f} s")
+    recorded = {}
+    for record in result["records"]:
+        name = record["target"].rsplit(":", 1)[-1]
+        recorded[name] = record["outcome"]
+        before, after = (record.get("before") or {}).get("MemorySize"), (record.get("after") or {}).get("MemorySize")
+        change = f"{before} -> {after} MB" if after else (record.get("errorType") or "")
+        print(f"  {name:<16} {record['outcome']:<10} {change}")
+    return (
+        result["status"] == "FAILED"
+        and result["error"] == "PartialFailureError"
+        and sorted(recorded) == tagged
+        and [name for name, outcome in recorded.items() if outcome == "FAILED"] == ["broken-webhook"]
+    )
 
 
 DEMO_BREAKER = ("demo-breaker-account.json", "apply-with-breaker.json")

@@ -99,3 +99,12 @@ def test_demo_shows_fail_fast_runs_and_three_tuned_functions_with_reports(tmp_pa
     assert any("excluded: 10/10 failed: Runtime.OutOfMemory" in line for line in lines)
     html = (tmp_path / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 3
+    # And a tag sweep over a small fleet fails as a partial failure: the broken function failed,
+    # every other tagged function was tuned and has its record, the untagged one was left alone
+    start = next(index for index, line in enumerate(lines) if line.startswith("Tag sweep "))
+    assert lines[start + 1].split()[:2] == ["FAILED", "PartialFailureError"]
+    swept = {line.split()[0]: line.split()[1] for line in lines[start + 2 : start + 8]}
+    assert swept.pop("broken-webhook") == "FAILED"
+    assert sorted(swept) == ["cart-api", "checkout-api", "pdf-renderer", "search-indexer", "thumbnailer"]
+    assert set(swept.values()) <= {"APPLIED", "UNCHANGED"}
+    assert "legacy-batch" not in result.stdout

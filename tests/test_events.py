@@ -117,7 +117,7 @@ def test_input_targets_exist_in_a_demo_account(path: Path) -> None:
     request = _execution_input(path)
     known = {function.name for account in _accounts().values() for function in account.functions}
     # When its targets given by plain name are looked up
-    absent = sorted(target for target in request.targets if _plain_name(target) and target not in known)
+    absent = sorted(target for target in request.targets or [] if _plain_name(target) and target not in known)
     # Then each exists in at least one account, so the input can be run locally
     assert not absent, f"events/{_id(path)}: targets {absent} exist in no file of events/accounts/ ({sorted(known)})"
 
@@ -128,6 +128,24 @@ def test_missing_function_inputs_name_functions_no_account_has(path: Path) -> No
     request = _execution_input(path)
     known = {function.name for account in _accounts().values() for function in account.functions}
     # When its targets' function names are looked up
-    present = sorted(target for target in request.targets if _function_name(target) in known)
+    present = sorted(target for target in request.targets or [] if _function_name(target) in known)
     # Then none exists, so the input still demonstrates FunctionNotFoundError
     assert not present, f"events/{_id(path)}: targets {present} exist in events/accounts/, so nothing is missing"
+
+
+@pytest.mark.parametrize(
+    "path", [path for path in _files_of("inputs/*.json") if '"select"' in path.read_text()], ids=_id
+)
+def test_sweep_inputs_select_functions_of_a_demo_account(path: Path) -> None:
+    # Given an execution input that sweeps by selector
+    request = _execution_input(path)
+    assert request.select is not None
+    # When its tags are matched against the account files
+    matched = [
+        function.name
+        for account in _accounts().values()
+        for function in account.functions
+        if all(function.tags.get(key) == value for key, value in request.select.tags.items())
+    ]
+    # Then some account has functions it selects, so the input can be run locally
+    assert matched, f"events/{_id(path)}: selector {request.select} matches no function of events/accounts/"
