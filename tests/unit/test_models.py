@@ -115,7 +115,16 @@ def test_every_problem_is_listed_in_one_error() -> None:
         assert problem in message
 
 
-@pytest.mark.parametrize(("raw", "kind"), [([], "list"), ("orders", "str"), (None, "NoneType"), (1024, "int")])
+@pytest.mark.parametrize(
+    ("raw", "kind"),
+    [
+        ([], "got an array"),
+        ("orders", "got a string"),
+        (None, "got null"),
+        (1024, "got a number"),
+        (True, "got a boolean"),
+    ],
+)
 def test_input_that_is_not_an_object_is_rejected_by_type(raw: Any, kind: str) -> None:
     # Given an execution input that is not a JSON object
     # When it is parsed

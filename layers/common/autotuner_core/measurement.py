@@ -99,7 +99,9 @@ def prepare_candidates(
         )
     revision = current.configuration.revision_id
     candidates: list[Candidate] = []
-    for size in sizes:
+    # The function's own size goes first: if Lambda refuses even that one (it is above the
+    # account's memory quota), $LATEST could not be put back after any other size.
+    for size in sorted(sizes, key=lambda size: size != original.memory_size):
         aliases: list[str] = []
         version: str | None = None
         try:
@@ -118,6 +120,11 @@ def prepare_candidates(
                 create_alias(client, arn, name, version, marker)
                 aliases.append(name)
         except InvalidConfigurationError as error:
+            if size == original.memory_size and not candidates:
+                raise InvalidConfigurationError(
+                    f"{arn} has {size} MB, a size Lambda no longer accepts for it ({error}); measuring would "
+                    "move $LATEST to sizes it could not be restored from, so nothing was changed"
+                ) from None
             candidates.append(
                 Candidate(
                     memory_size=size, current=size == original.memory_size, excluded=f"Lambda rejected it: {error}"
@@ -128,7 +135,7 @@ def prepare_candidates(
             Candidate(memory_size=size, current=size == original.memory_size, version=version, aliases=aliases)
         )
     restore_latest(client, arn, original, settings, revision=revision)
-    return candidates
+    return sorted(candidates, key=lambda candidate: candidate.memory_size)
 
 
 def _update(
