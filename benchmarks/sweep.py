@@ -47,6 +47,7 @@ SWEEP_INPUT: dict[str, Any] = {
     "refine": False,
     "apply": True,
 }
+RUN_TIMEOUT_SECONDS = 7200  # wall seconds; the full sweep takes about 20 minutes here
 CONTRAST_FLEET = 30
 CONTRAST_TIME_SCALE = 1.0
 RESULTS_FILE = Path(__file__).resolve().parents[1] / "results" / "bench" / "sweep.json"
@@ -85,10 +86,10 @@ def sweep(size: int, time_scale: float, *, paced: bool = True) -> dict[str, Any]
         aws.limits.reset()
         started = time.monotonic()
         if paced:
-            report = aws.run(SWEEP_INPUT)
+            report = aws.run(SWEEP_INPUT, timeout=RUN_TIMEOUT_SECONDS)
         else:
             with unpaced():
-                report = aws.run(SWEEP_INPUT)
+                report = aws.run(SWEEP_INPUT, timeout=RUN_TIMEOUT_SECONDS)
         wall = time.monotonic() - started
         admitted, throttled = dict(aws.limits.admitted), dict(aws.limits.throttled)
     aws_seconds = wall / time_scale

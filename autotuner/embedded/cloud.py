@@ -352,13 +352,13 @@ class EmbeddedAws:
         with unlogged():
             return self.client("lambda").get_function_configuration(FunctionName=name)
 
-    def run(self, execution_input: Any, name: str | None = None) -> RunReport:
+    def run(self, execution_input: Any, name: str | None = None, *, timeout: float = 300) -> RunReport:
         """Start one execution, wait for its end, and report what happened."""
         self.interceptor.log.reset()
         self.retry_wait_seconds = 0.0
         started = time.monotonic()
         execution_arn = self.start(execution_input, name)
-        described = self.wait(execution_arn)
+        described = self.wait(execution_arn, timeout)
         seconds = time.monotonic() - started
         history = self.history(execution_arn)
         return RunReport(

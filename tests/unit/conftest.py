@@ -295,6 +295,7 @@ def make_settings() -> Callable[..., Settings]:
             "CLEANUP_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/autotuner-CleanupMeasurementRole",
             "ANALYZE_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/autotuner-AnalyzeMeasurementsRole",
             "GUARD_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/autotuner-CheckCircuitRole",
+            "SUMMARIZE_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/autotuner-SummarizeRunRole",
             "STATE_TABLE": "autotuner-State",
             "STATE_TABLE_ARN": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/autotuner-State",
             "RUN_HISTORY_TABLE": "autotuner-RunHistory",

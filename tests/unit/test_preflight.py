@@ -24,6 +24,7 @@ RECORD_ROLE = f"arn:aws:iam::{ACCOUNT}:role/autotuner-RecordResultRole"
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/autotuner-RunHistory"
 STATE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/autotuner-State"
 GUARD_ROLE = f"arn:aws:iam::{ACCOUNT}:role/autotuner-CheckCircuitRole"
+SUMMARIZE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/autotuner-SummarizeRunRole"
 UPDATE = "lambda:UpdateFunctionConfiguration"
 
 
@@ -110,6 +111,8 @@ def test_dry_run_asks_to_read_and_record_but_never_to_update(make_settings: Call
         (RECORD_ROLE, "dynamodb:GetItem", STATE_ARN),
         (RECORD_ROLE, "dynamodb:PutItem", STATE_ARN),
         (RECORD_ROLE, "dynamodb:DeleteItem", STATE_ARN),
+        # the summary reads every target's record
+        (SUMMARIZE_ROLE, "dynamodb:BatchGetItem", TABLE_ARN),
     }
     # And nothing asks for UpdateFunctionConfiguration
     assert all(UPDATE not in check.actions for check in checks)
@@ -172,7 +175,7 @@ def test_all_allowed_passes_and_simulates_exactly_the_listed_checks(
     # When the checks are simulated
     calls = simulate(fake_iam, checks)
     # Then one call per check was made, for the template's roles and the run's resources
-    assert calls == len(checks) == len(fake_iam.calls) == 8
+    assert calls == len(checks) == len(fake_iam.calls) == 9
     asked = {(c["PolicySourceArn"], tuple(c["ActionNames"]), tuple(c["ResourceArns"])) for c in fake_iam.calls}
     assert (UPDATE_ROLE, (UPDATE,), (ORDERS,)) in asked
     assert (RECORD_ROLE, ("dynamodb:PutItem",), (TABLE_ARN,)) in asked
@@ -213,7 +216,7 @@ def test_every_denial_is_listed_not_only_the_first(fake_iam: Any, make_settings:
     assert f"role {DISCOVER_ROLE} may not lambda:GetFunction on {BILLING} (implicitDeny)" in message
     assert f"role {UPDATE_ROLE} may not {UPDATE} on {ORDERS} (implicitDeny)" in message
     assert f"role {UPDATE_ROLE} may not {UPDATE} on {BILLING} (explicitDeny)" in message
-    assert len(fake_iam.calls) == 8
+    assert len(fake_iam.calls) == 9
 
 
 def one_check(role: str = UPDATE_ROLE, resources: tuple[str, ...] = (ORDERS, BILLING)) -> list[PermissionCheck]:
@@ -376,3 +379,32 @@ def test_iam_refusing_the_simulation_itself_is_a_permission_error_naming_the_rol
     # Then the error names the IAM action and the role being simulated
     assert str(caught.value).startswith(f"iam:SimulatePrincipalPolicy on {UPDATE_ROLE}: AccessDenied: ")
     assert isinstance(caught.value.__cause__, ClientError)
+
+
+def test_a_large_sweep_simulates_fifty_targets_spread_over_the_list() -> None:
+    # Given a sweep of 1,000 targets in name order
+    from autotuner_core.models import parse_target
+    from autotuner_core.preflight import FULLY_CHECKED_TARGETS, preflight_sample
+
+    targets = [
+        parse_target(f"fn-{index:04d}", partition="aws", region=REGION, account=ACCOUNT) for index in range(1000)
+    ]
+    # When pre-flight picks the targets it simulates
+    sample = preflight_sample(targets)
+    # Then it checks 50, from the first to the last, none twice; a small run is checked whole
+    assert len(sample) == FULLY_CHECKED_TARGETS == len({target.arn for target in sample})
+    assert (sample[0], sample[-1]) == (targets[0], targets[-1])
+    assert preflight_sample(targets[:FULLY_CHECKED_TARGETS]) == targets[:FULLY_CHECKED_TARGETS]
+
+
+def test_the_summary_role_is_checked_for_the_stored_target_list(make_settings: Callable[..., Settings]) -> None:
+    # Given a deployment with a sweep bucket
+    settings = make_settings(SWEEP_BUCKET="autotuner-sweep")
+    execution = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:autotuner:run-7"
+    # When a run's permissions are listed
+    request = parse_request({"targets": ["orders"]})
+    targets = resolve_targets(request, function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:validate")
+    checks = required_permissions(request, targets, settings, execution_arn=execution)
+    # Then the summary's role must be able to read this run's target list and the run records
+    assert (SUMMARIZE_ROLE, "s3:GetObject", "arn:aws:s3:::autotuner-sweep/runs/run-7/targets.json") in triples(checks)
+    assert (SUMMARIZE_ROLE, "dynamodb:BatchGetItem", TABLE_ARN) in triples(checks)

@@ -92,6 +92,12 @@ def required_permissions(
         check("GUARD_ROLE_ARN", ["dynamodb:GetItem", "dynamodb:PutItem"], state),
         check("RECORD_ROLE_ARN", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], state),
     ]
+    # The summary reads the stored target list and each target's record at the end of the run.
+    checks.append(check("SUMMARIZE_ROLE_ARN", ["dynamodb:BatchGetItem"], table))
+    if settings.sweep_bucket and execution_arn:
+        partition, name = execution_arn.split(":")[1], execution_arn.rsplit(":", 1)[-1]
+        target_list = f"arn:{partition}:s3:::{settings.sweep_bucket}/runs/{name}/targets.json"
+        checks.append(check("SUMMARIZE_ROLE_ARN", ["s3:GetObject"], [target_list]))
     if settings.event_bus_name:
         bus = _event_bus_arn(settings.event_bus_name, settings.run_history_table_arn)
         checks.append(check("RECORD_ROLE_ARN", ["events:PutEvents"], [bus]))

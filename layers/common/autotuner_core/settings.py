@@ -31,6 +31,7 @@ class Settings(BaseModel):
     state_table: str = Field(default="", alias="STATE_TABLE")
     state_table_arn: str = Field(default="", alias="STATE_TABLE_ARN")
     guard_role_arn: str = Field(default="", alias="GUARD_ROLE_ARN")
+    summarize_role_arn: str = Field(default="", alias="SUMMARIZE_ROLE_ARN")
     circuit_failure_threshold: int = Field(default=3, ge=1, alias="CIRCUIT_FAILURE_THRESHOLD")
     circuit_cooldown_minutes: int = Field(default=3 * 1440, ge=0, alias="CIRCUIT_COOLDOWN_MINUTES")
     lease_minutes: int = Field(default=120, ge=1, alias="LEASE_MINUTES")
