@@ -141,9 +141,10 @@ def test_failure_in_validate_permissions_records_each_distinct_target_of_the_raw
     }
     # When its records are built
     records = records_for(event)
-    # Then there is one record per distinct target: by ARN in the run's region and account (so the
-    # target's history is one partition), and as written when it does not resolve there
-    assert [record["target"] for record in records] == [ORDERS, BILLING, other_region, "not a function!"]
+    # Then there is one record per distinct function reference: by ARN in the run's region and account
+    # (so the target's history is one partition), as written when it does not resolve there, and
+    # none for text that names no function
+    assert [record["target"] for record in records] == [ORDERS, BILLING, other_region]
     for record in records:
         # And each says it failed at ValidatePermissions, why, and how it is classified
         assert record["outcome"] == "FAILED"

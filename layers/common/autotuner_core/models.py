@@ -44,6 +44,11 @@ _TARGET = re.compile(
 )
 
 
+def names_a_function(text: str) -> bool:
+    """Whether ``text`` has the shape of a Lambda function reference (it may still not exist)."""
+    return _TARGET.match(text) is not None
+
+
 class Document(BaseModel):
     """A JSON document between states: camelCase, no unknown fields."""
 

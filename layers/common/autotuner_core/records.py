@@ -17,6 +17,7 @@ from autotuner_core.models import (
     Outcome,
     RecordEvent,
     TargetOutcome,
+    names_a_function,
     parse_target,
 )
 
@@ -76,7 +77,9 @@ def _record_targets(event: RecordEvent) -> list[tuple[str, DiscoveredTarget | No
             (item.ref.arn, item) if isinstance(item, DiscoveredTarget) else (item.arn, None) for item in event.targets
         ]
     raw = event.input.get("targets") if isinstance(event.input, dict) else None
-    named = [item for item in raw if isinstance(item, str) and item] if isinstance(raw, list) else []
+    # Only text shaped like a function reference keys a record: refused input may hold anything
+    # (injection-looking text, a 3,000-character name over DynamoDB's 2,048-byte key limit).
+    named = [item for item in raw if isinstance(item, str) and names_a_function(item)] if isinstance(raw, list) else []
     # Key records by ARN wherever the name allows it, so a target's history is one partition
     # whether its run failed in pre-flight or later. Input that failed validation may repeat a
     # name: one record per distinct target.

@@ -59,9 +59,12 @@ def select_targets(
     else:
         own = set(_tagged(tagging, [{"Key": TUNER_STACK_TAG}]))
         arns = set(_all_functions(lambda_client)) - own
-    excluded = {
-        parse_target(text, partition=partition, region=region, account=account).arn for text in selector.exclude
-    }
+    excluded = set()
+    for index, text in enumerate(selector.exclude):
+        try:
+            excluded.add(parse_target(text, partition=partition, region=region, account=account).arn)
+        except InvalidInputError as error:
+            raise InvalidInputError(f"select.exclude[{index}]: {error}") from None
     names = sorted(
         arn.rsplit(":", 1)[-1]
         for arn in arns - excluded
