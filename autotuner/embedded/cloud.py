@@ -61,6 +61,7 @@ class EmbeddedAws:
         self._saved_env: dict[str, str | None] = {}
         self._patched_sleeps: list[tuple[Any, Any]] = []
         self._undo: list[Any] = []  # restores what _start patched in moto
+        self._session: Any = None
 
     # -- lifecycle ------------------------------------------------------------------------
     def __enter__(self) -> EmbeddedAws:
@@ -342,8 +343,10 @@ class EmbeddedAws:
         from autotuner.history import execution_runs
 
         with unlogged():
+            if self._session is None:  # one session: creating one loads every service model again
+                self._session = boto3.session.Session(region_name=self.account.region)
             return execution_runs(
-                boto3.session.Session(region_name=self.account.region),
+                self._session,
                 self.stack.outputs["RunHistoryTableName"],
                 execution_arn,
             )
