@@ -28,6 +28,8 @@ from moto.awslambda.exceptions import (
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.awslambda.responses import LambdaResponse
 
+LIST_FUNCTIONS_PAGE = 50  # Lambda's maximum MaxItems for ListFunctions
+
 
 class _ResourceConflict(LambdaClientError):
     code = 409
@@ -165,6 +167,20 @@ class LambdaEmulation:
 
             return listing
 
+        original_list_functions = LambdaResponse.list_functions
+
+        def list_functions(response: LambdaResponse) -> str:
+            # moto returns every function at once; Lambda returns pages of at most 50 (MaxItems)
+            # and a NextMarker, and a sweep has to follow it.
+            everything = json.loads(original_list_functions(response))["Functions"]
+            start = int(response.querystring.get("Marker", ["0"])[0] or 0)
+            size = max(1, min(LIST_FUNCTIONS_PAGE, int(response.querystring.get("MaxItems", [LIST_FUNCTIONS_PAGE])[0])))
+            page: dict[str, Any] = {"Functions": everything[start : start + size]}
+            if start + size < len(everything):
+                page["NextMarker"] = str(start + size)
+            return json.dumps(page)
+
+        self._patch(LambdaResponse, "list_functions", list_functions)
         for method_name in ("list_aliases", "list_versions_by_function"):
             self._patch(LambdaBackend, method_name, by_function_name(method_name))
         self._patch(LambdaResponse, "invoke", invoke_response)

@@ -65,15 +65,16 @@ def test_a_malformed_selector_is_invalid_input_naming_it():
 
 
 def test_a_sweep_beyond_one_page_and_fifty_targets_passes_no_list_through_state():
-    # Given 60 tagged functions: more than one ListFunctions/GetResources page would hold at 50,
-    # and more than the 50 targets an explicit list may name
+    # Given 60 functions: more than one ListFunctions page holds (50), and more than the 50 targets
+    # an explicit list may name
     fleet = [
         SimulatedFunction(name=f"fleet-{index:03d}", memory_size=512, tags={"autotune": "enabled"})
         for index in range(60)
     ]
     with EmbeddedAws(SimulatedAccount(functions=fleet)) as aws:
         # When one execution sweeps them
-        report = aws.run({"select": {"tags": {"autotune": "enabled"}}, "memorySize": 1024, "apply": True})
+        report = aws.run({"select": {"namePrefix": "fleet-"}, "memorySize": 1024, "apply": True})
+        listings = aws.interceptor.log.counts()["lambda:ListFunctions"]
         stored = (
             aws.client("s3")
             .get_object(
@@ -83,7 +84,8 @@ def test_a_sweep_beyond_one_page_and_fifty_targets_passes_no_list_through_state(
             .read()
         )
         memory = {f.name: aws.function_configuration(f.name)["MemorySize"] for f in fleet}
-    # Then every function is tuned, with a record each
+    # Then every page of the listing was read and every function is tuned, with a record each
+    assert listings == 2
     assert report.status == "SUCCEEDED"
     assert set(names(report).values()) == {"APPLIED"} and len(report.records) == 60
     assert set(memory.values()) == {1024}
