@@ -126,44 +126,32 @@ SCENARIOS: dict[str, Scenario] = {
 # ---------------------------------------------------------------------------------------------
 
 
+def states_of(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every state of an ASL definition, at any depth (Map item processors, Parallel branches)."""
+    stack: list[Any] = [definition]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for name, state in (node.get("States") or {}).items():
+                if isinstance(state, dict):
+                    yield name, state
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
 def retry_everything(definition: dict[str, Any], retrier: dict[str, Any] = RETRY_EVERYTHING) -> dict[str, Any]:
     """A copy of an ASL definition in which every Task state, at any depth, has only ``retrier``."""
     result = copy.deepcopy(definition)
-
-    def visit(node: Any) -> None:
-        if isinstance(node, dict):
-            states = node.get("States")
-            if isinstance(states, dict):
-                for state in states.values():
-                    if isinstance(state, dict) and state.get("Type") == "Task":
-                        state["Retry"] = [copy.deepcopy(retrier)]
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for item in node:
-                visit(item)
-
-    visit(result)
+    for _, state in list(states_of(result)):
+        if state.get("Type") == "Task":
+            state["Retry"] = [copy.deepcopy(retrier)]
     return result
 
 
 def task_retriers(definition: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """Retry of every Task state in ``definition``, by state name (nested states included)."""
-    found: dict[str, list[dict[str, Any]]] = {}
-
-    def visit(node: Any) -> None:
-        if isinstance(node, dict):
-            for name, state in (node.get("States") or {}).items():
-                if isinstance(state, dict) and state.get("Type") == "Task":
-                    found[name] = state.get("Retry", [])
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for item in node:
-                visit(item)
-
-    visit(definition)
-    return found
+    return {name: state.get("Retry", []) for name, state in states_of(definition) if state.get("Type") == "Task"}
 
 
 @contextmanager

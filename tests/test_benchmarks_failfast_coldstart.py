@@ -22,21 +22,7 @@ ASL = failfast.STATEMACHINE_DIR / "autotuner.asl.json"
 
 
 def catches(definition) -> dict[str, list]:
-    found = {}
-
-    def visit(node):
-        if isinstance(node, dict):
-            for name, state in (node.get("States") or {}).items():
-                if isinstance(state, dict) and "Catch" in state:
-                    found[name] = state["Catch"]
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for item in node:
-                visit(item)
-
-    visit(definition)
-    return found
+    return {name: state["Catch"] for name, state in failfast.states_of(definition) if "Catch" in state}
 
 
 def test_retry_everything_gives_every_task_one_states_all_retrier_and_keeps_catch():

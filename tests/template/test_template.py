@@ -627,25 +627,6 @@ def test_tune_request_role_can_only_start_this_state_machine(cfn: dict[str, Any]
     assert not cfn["Resources"][role_id]["Properties"].get("ManagedPolicyArns")
 
 
-def test_schedule_and_rule_send_what_they_could_not_start_to_the_dead_letter_queue(cfn: dict[str, Any]) -> None:
-    # Given the schedule, the tune-request rule and the dead-letter queue
-    (schedule,) = _resources_of_type(cfn, "AWS::Scheduler::Schedule").values()
-    (rule,) = _resources_of_type(cfn, "AWS::Events::Rule").values()
-    (target,) = rule["Properties"]["Targets"]
-    queue = {"Fn::GetAtt": ["TriggerDeadLetterQueue", "Arn"]}
-    # Then both name the queue as their dead-letter target after bounded retries
-    assert schedule["Properties"]["Target"]["DeadLetterConfig"] == {"Arn": queue}
-    assert target["DeadLetterConfig"] == {"Arn": queue}
-    assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] <= 3600
-    # And only EventBridge, for this rule, may send to the queue
-    (policy,) = _resources_of_type(cfn, "AWS::SQS::QueuePolicy").values()
-    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
-    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == {
-        "Fn::GetAtt": [_first_id(cfn, "AWS::Events::Rule"), "Arn"]
-    }
-
-
 def test_only_record_result_may_put_events_and_only_on_the_default_bus(cfn: dict[str, Any]) -> None:
     # Given every role of the deployed template
     roles = _resources_of_type(cfn, "AWS::IAM::Role")
