@@ -137,6 +137,28 @@ class Fault(_Spec):
         return self
 
 
+class WorkerTimeout(_Spec):
+    """Cut a tuner function's invocation off right after one of its AWS calls, as its timeout would.
+
+    The call is served (its effect stays); the invocation makes no further call and ends as
+    Lambda ends a timed-out one: errorType ``Sandbox.Timedout``. The next ``times`` invocations
+    of the function that make the call are cut off.
+    """
+
+    function: str = Field(description="logical id of a tuner function, e.g. UpdateConfigurationFunction")
+    after: str = Field(
+        pattern=r"^[a-z0-9-]+:[A-Za-z0-9]+$",
+        description="the call, as the call log names it: lambda:UpdateFunctionConfiguration",
+    )
+    times: int = Field(default=1, ge=1, description="how many invocations are cut off")
+    seconds: float | None = Field(
+        default=None,
+        gt=0,
+        le=900,
+        description="real seconds from the invocation's start to its timeout; none: its Timeout x retryTimeScale",
+    )
+
+
 class SimulatedAccount(_Spec):
     """Everything the embedded AWS starts with."""
 
@@ -162,6 +184,7 @@ class SimulatedAccount(_Spec):
     functions: list[SimulatedFunction] = []
     revoke: list[RevokedPermission] = []
     faults: list[Fault] = []
+    worker_timeouts: list[WorkerTimeout] = []
 
     @model_validator(mode="after")
     def _unique_functions(self) -> SimulatedAccount:

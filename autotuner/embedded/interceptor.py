@@ -28,6 +28,9 @@ _PREFIX = {"sfn": "states", "cloudwatch-logs": "logs", "eventbridge": "events"}
 # with a Fault of its own: how the embedded AWS enforces behaviour AWS has and moto lacks
 # (rate limits, IAM on the real call).
 Gate = Callable[[str, str, str], "Fault | None"]
+# An observer sees each request (call, e.g. "lambda:UpdateFunctionConfiguration", and caller) after
+# it was served: how the embedded runtime cuts a tuner function off right after a call (runtime.py).
+Observer = Callable[[str, str], None]
 _PROTOCOL = {
     "lambda": "rest-json",
     "iam": "query",
@@ -63,6 +66,11 @@ class CallRecord:
     call: str  # e.g. "lambda:UpdateFunctionConfiguration"
     caller: str  # the tuner function making it, "states" for the state machine, or "client"
     fault: str | None = None
+    # botocore's amz-sdk-invocation-id / amz-sdk-request headers: one id per SDK call, and which
+    # attempt of how many allowed this request is (retries of one call share the id).
+    invocation: str | None = None
+    attempt: int | None = None
+    max_attempts: int | None = None
 
 
 @dataclass
@@ -100,6 +108,7 @@ class Interceptor:
         self.log = RequestLog()
         self._faults: list[_ActiveFault] = []
         self.gates: list[Gate] = []
+        self.observers: list[Observer] = []
         self._original: Any = None
         self._lock = threading.Lock()
 
@@ -143,12 +152,15 @@ class Interceptor:
         caller = current_caller()
         fault = next((refusal for gate in self.gates if (refusal := gate(service, operation, caller))), None)
         fault = fault or self._matching_fault(service, operation, caller)
-        record = CallRecord(call=call, caller=caller, fault=fault.code if fault else None)
+        record = CallRecord(call=call, caller=caller, fault=fault.code if fault else None, **_sdk_attempt(request))
         with self.log.lock:
             self.log.calls.append(record)
         if fault is not None:
             return _error_response(request.url, service, fault)
-        return self._original(stub, event_name, request, **kwargs)
+        response = self._original(stub, event_name, request, **kwargs)
+        for observer in list(self.observers):
+            observer(call, caller)
+        return response
 
     def _matching_fault(self, service: str, operation: str, caller: str) -> Fault | None:
         with self._lock:
@@ -167,6 +179,22 @@ class Interceptor:
                 active.injected += 1
                 return spec
         return None
+
+
+def _sdk_attempt(request: Any) -> dict[str, Any]:
+    """Which SDK call a request belongs to and its attempt number ("attempt=2; max=3")."""
+    headers = getattr(request, "headers", None) or {}
+
+    def text(name: str) -> str:
+        value = headers.get(name) or ""
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    fields = dict(part.strip().split("=", 1) for part in text("amz-sdk-request").split(";") if "=" in part)
+    return {
+        "invocation": text("amz-sdk-invocation-id") or None,
+        "attempt": int(fields["attempt"]) if "attempt" in fields else None,
+        "max_attempts": int(fields["max"]) if "max" in fields else None,
+    }
 
 
 def _error_response(url: str, service: str, fault: Fault) -> AWSResponse:

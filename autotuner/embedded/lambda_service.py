@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from moto.awslambda.exceptions import (
+    ConflictException,
     InvalidParameterValueException,
     LambdaClientError,
     PreconditionFailedException,
@@ -80,6 +81,12 @@ class LambdaEmulation:
     def set_pending(self, account: str, region: str, name: str, seconds: float) -> None:
         with self._lock:
             self._pending_until[(account, region, name)] = self.clock() + seconds
+
+    def set_busy(self, account: str, region: str, name: str, seconds: float) -> None:
+        """Someone else's update is in progress: InProgress, and updates conflict, for ``seconds``."""
+        with self._lock:
+            key = (account, region, name)
+            self._busy_until[key] = max(self._busy_until.get(key, 0.0), self.clock() + seconds)
 
     def revision(self, fn: LambdaFunction) -> str:
         with self._lock:
@@ -181,6 +188,16 @@ class LambdaEmulation:
             return json.dumps(page)
 
         self._patch(LambdaResponse, "list_functions", list_functions)
+        original_create_alias = LambdaBackend.create_alias
+
+        def create_alias(backend: LambdaBackend, *args: Any, **kwargs: Any) -> Any:
+            # Lambda answers an existing alias name with ResourceConflictException (409); moto says ConflictException.
+            try:
+                return original_create_alias(backend, *args, **kwargs)
+            except ConflictException as error:
+                raise _ResourceConflict(error.message) from None
+
+        self._patch(LambdaBackend, "create_alias", create_alias)
         for method_name in ("list_aliases", "list_versions_by_function"):
             self._patch(LambdaBackend, method_name, by_function_name(method_name))
         self._patch(LambdaResponse, "invoke", invoke_response)

@@ -24,9 +24,11 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from autotuner.embedded.interceptor import calls_made_by
+from autotuner.embedded.account import WorkerTimeout
+from autotuner.embedded.interceptor import Interceptor, calls_made_by
 from autotuner.embedded.lambda_service import Invocation
 from autotuner.embedded.stack import DeployedFunction
+from autotuner.embedded.worker_timeouts import TIMED_OUT, InvocationTimedOut, WorkerTimeouts
 
 
 class _ThreadRoutedStream(io.TextIOBase):
@@ -116,7 +118,14 @@ class InProcessRuntime:
         self._lock = threading.RLock()
         self._local = threading.local()  # the invocation this thread runs, for paused()
         self.logs: list[InvocationLog] = []
+        self.timeouts = WorkerTimeouts()
         _Routers.install()
+
+    def set_worker_timeouts(
+        self, timeouts: list[WorkerTimeout], *, interceptor: Interceptor, time_scale: float
+    ) -> None:
+        """Arm SimulatedAccount.workerTimeouts (worker_timeouts.py); an empty list disarms."""
+        self.timeouts.arm(timeouts, interceptor=interceptor, time_scale=time_scale)
 
     def invoker(self, function: DeployedFunction):
         """An invoker for the Lambda emulation: runs ``function``'s handler with the event."""
@@ -129,10 +138,17 @@ class InProcessRuntime:
     def invoke(self, function: DeployedFunction, event: Any) -> Invocation:
         request_id = str(uuid.uuid4())
         buffer = io.StringIO()
-        with self._lock, self._environment(function), calls_made_by(function.logical_id):
+        timed_out = False
+        with (
+            self._lock,
+            self._environment(function),
+            calls_made_by(function.logical_id),
+            self.timeouts.watching(function.logical_id, function.timeout) as cut_off_at,
+        ):
             self._local.function = function
             _Routers.capture(buffer)
             started = time.monotonic()
+            deadline = started + (cut_off_at if cut_off_at is not None else function.timeout)
             init_ms = 0.0
             error_type = None
             try:
@@ -151,10 +167,16 @@ class InProcessRuntime:
                     aws_request_id=request_id,
                     log_group_name=f"/aws/lambda/{function.name}",
                     log_stream_name=f"embedded/[$LATEST]{request_id[:8]}",
-                    deadline=started + function.timeout,
+                    deadline=deadline,
                 )
                 result = handler(event, context)
                 payload = json.dumps(result).encode("utf-8")
+            except InvocationTimedOut:
+                # Lambda answers when the timeout strikes, and says so (errorType Sandbox.Timedout).
+                timed_out, error_type = True, TIMED_OUT
+                self._modules.pop(function.logical_id, None)  # Lambda resets the environment: a cold start next
+                message = f"RequestId: {request_id} Error: Task timed out after {function.timeout:.2f} seconds"
+                payload = json.dumps({"errorType": error_type, "errorMessage": message}).encode("utf-8")
             except Exception as error:  # the Lambda runtime reports every unhandled exception
                 error_type = type(error).__name__
                 payload = json.dumps(
@@ -169,6 +191,9 @@ class InProcessRuntime:
                 _Routers.capture(None)
                 self._local.function = None
             duration_ms = (time.monotonic() - started) * 1000
+        if timed_out:  # outside the lock: other functions run meanwhile, as they would in Lambda
+            time.sleep(max(0.0, deadline - time.monotonic()))
+            duration_ms = function.timeout * 1000
         report = (
             f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
             f"Billed Duration: {max(1, round(duration_ms))} ms\tMemory Size: {function.memory_size} MB\t"
