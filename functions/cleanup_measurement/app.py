@@ -28,12 +28,18 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         tracer.put_annotation("target", document.target.ref.name)
     if document.target is None or document.request is None:
         return {"aliasesDeleted": 0, "versionsDeleted": 0, "restored": False, "note": "no target to clean"}
+    request = document.request
+    # On the failure path of an apply, the size being applied: an update Lambda accepted before the
+    # failure is undone, so the failed run leaves the function as it was found.
+    recommended = document.recommendation.memory_size if document.recommendation else None
+    applying = request.memory_size if request.memory_size is not None else recommended
     report = clean_up(
         aws_client("lambda"),
         document.target.ref.arn,
         document.target.configuration,
         document.execution.arn,
         SETTINGS,
+        applied=applying if request.apply and document.error is not None else None,
     )
     logger.info("cleaned up", extra={"target": document.target.ref.arn, **report.dump()})
     return report.dump()

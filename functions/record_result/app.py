@@ -42,7 +42,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         if breaker.state is CircuitState.OPEN and breaker.opened_at == now:  # opened by this record
             count("CircuitOpened", dimension="outcome", value=record["outcome"])
             logger.warning("circuit opened", extra={"target": record["target"], "failures": breaker.failures})
-    if record_event.admission is not None:
+    if record_event.target is not None or record_event.ref is not None:
+        # Whether or not CheckCircuit got to report its admission (it may have taken the lease and then
+        # failed): the release is conditional on this execution holding the lease, so it is always safe.
         store.release_lease(records[0]["target"], record_event.execution.arn)
     if SETTINGS.event_bus_name:
         publish_completed(aws_client("events"), SETTINGS.event_bus_name, SETTINGS.event_source, records)

@@ -29,6 +29,7 @@ class FunctionState:
     configuration: FunctionConfiguration
     tags: dict[str, str]
     arn: str
+    version: str = "$LATEST"  # the version a qualifier resolved to
 
     @property
     def settled(self) -> bool:
@@ -56,6 +57,7 @@ def get_function(client: Any, arn: str, qualifier: str | None = None) -> Functio
         configuration=FunctionConfiguration.from_lambda(config),
         tags=dict(response.get("Tags") or {}),
         arn=config["FunctionArn"],
+        version=str(config.get("Version") or "$LATEST"),
     )
 
 

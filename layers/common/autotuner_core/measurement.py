@@ -11,10 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from autotuner_core.errors import InvalidConfigurationError, StaleRevisionError, TargetChangedError
+from autotuner_core.errors import (
+    FunctionNotFoundError,
+    InvalidConfigurationError,
+    StaleRevisionError,
+    TargetChangedError,
+    UpdateInProgressError,
+)
 from autotuner_core.lambda_control import (
     create_alias,
     delete_alias,
@@ -98,6 +105,7 @@ def prepare_candidates(
             "not measuring a function someone else is changing"
         )
     revision = current.configuration.revision_id
+    last_size: int | None = None  # the memory this task last gave $LATEST: what restoring undoes
     candidates: list[Candidate] = []
     # The function's own size goes first: if Lambda refuses even that one (it is above the
     # account's memory quota), $LATEST could not be put back after any other size.
@@ -112,12 +120,13 @@ def prepare_candidates(
                 suffix = f" cold start {copy}" if copies > 1 else ""
                 changes: dict[str, Any] = {"MemorySize": size, "Description": f"{marker} {size} MB{suffix}"}
                 revision = _update(client, arn, changes, revision, original)
+                last_size = size
                 revision = wait_until_settled(
                     client, arn, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds
                 ).configuration.revision_id
                 version = publish_version(client, arn, marker, revision)
                 name = alias_name(token, size, copy if copies > 1 else None)
-                create_alias(client, arn, name, version, marker)
+                version = _create_or_reuse_alias(client, arn, name, version, marker, size)
                 aliases.append(name)
         except InvalidConfigurationError as error:
             if size == original.memory_size and not candidates:
@@ -134,8 +143,29 @@ def prepare_candidates(
         candidates.append(
             Candidate(memory_size=size, current=size == original.memory_size, version=version, aliases=aliases)
         )
-    restore_latest(client, arn, original, settings, revision=revision)
+    restore_latest(client, arn, original, settings, marker=marker, last_size=last_size)
     return sorted(candidates, key=lambda candidate: candidate.memory_size)
+
+
+def _create_or_reuse_alias(client: Any, arn: str, name: str, version: str, marker: str, size: int) -> str:
+    """Create the temporary alias; returns the version it points to.
+
+    A retried task finds the alias its earlier attempt created (Lambda: ResourceConflictException,
+    "Alias already exists"). If it points to one of this run's versions at this size, it is as good
+    as a new one: reuse it (the version published just now is clean-up's, by its marker).
+    """
+    try:
+        create_alias(client, arn, name, version, marker)
+        return version
+    except UpdateInProgressError as conflict:
+        try:
+            existing = get_function(client, arn, qualifier=name)
+        except FunctionNotFoundError:
+            raise conflict from None
+        config = existing.configuration
+        if config.memory_size != size or config.description != marker:
+            raise conflict from None
+        return existing.version
 
 
 def _update(
@@ -151,22 +181,43 @@ def _update(
 
 
 def restore_latest(
-    client: Any, arn: str, original: FunctionConfiguration, settings: Settings, *, revision: str | None = None
+    client: Any,
+    arn: str,
+    original: FunctionConfiguration,
+    settings: Settings,
+    *,
+    marker: str,
+    last_size: int | None = None,
 ) -> bool:
-    """Put ``$LATEST`` back to the original memory and description. Returns whether a change was needed."""
+    """Undo this run's changes to ``$LATEST``, and only those. Returns whether a change was needed.
+
+    The description is ours while it carries ``marker``; the memory is ours while it is the size
+    we set last (the marker's text says which, or ``last_size`` when someone else has replaced
+    the description since). Whatever someone else set meanwhile stands: we never overwrite a
+    concurrent change, and the write is guarded by the RevisionId just read.
+    """
     poll = settings.status_poll_interval_ms / 1000
     state = wait_until_settled(client, arn, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds)
     current = state.configuration
+    ours = (current.description or "").startswith(marker)
+    set_size = _size_in_marker(current.description, marker) or last_size
     changes: dict[str, Any] = {}
-    if current.memory_size != original.memory_size:
+    if set_size is not None and current.memory_size == set_size != original.memory_size:
         changes["MemorySize"] = original.memory_size
-    if (current.description or "") != (original.description or ""):
+    if ours:
         changes["Description"] = original.description or ""
     if not changes:
         return False
     update_configuration(client, arn, changes, current.revision_id)
     wait_until_settled(client, arn, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds)
     return True
+
+
+def _size_in_marker(description: str | None, marker: str) -> int | None:
+    """The memory size written next to our marker in ``$LATEST``'s description ("<marker> 1024 MB")."""
+    text = description or ""
+    found = re.match(r" (\d+) MB", text[len(marker) :]) if text.startswith(marker) else None
+    return int(found.group(1)) if found else None
 
 
 def payload_sequence(payload: Any, invocations: int) -> list[bytes]:
@@ -237,31 +288,62 @@ def measure_candidate(
 
 
 def clean_up(
-    client: Any, arn: str, original: FunctionConfiguration, execution_arn: str, settings: Settings
+    client: Any,
+    arn: str,
+    original: FunctionConfiguration,
+    execution_arn: str,
+    settings: Settings,
+    *,
+    applied: int | None = None,
 ) -> CleanupReport:
     """Delete this execution's aliases and versions and restore ``$LATEST``; safe to run twice.
 
-    ``$LATEST`` is restored when it carries this run's marker (set while measuring), whatever
-    crashed where. Without the marker, a memory size other than the original means someone
-    else changed the function since, and their change stands.
+    ``$LATEST`` is restored where it still holds what this run set while measuring (its marker,
+    the size it set last), whatever crashed where; what someone else changed since stands.
+    ``applied`` is the memory size this run was applying when it failed: an update Lambda
+    accepted before the failure (a timeout or an error after the call) is undone too, when
+    ``$LATEST`` is exactly the original with that size, so a failed run leaves the function as
+    it was found.
     """
     token = run_token(execution_arn)
+    marker = version_marker(token)
     report = CleanupReport()
     for alias in list_aliases(client, arn):
         if alias["Name"].startswith(alias_prefix(token)):
             delete_alias(client, arn, alias["Name"])
             report.aliases_deleted += 1
-    for version in list_versions(client, arn):
-        if version.get("Version") != "$LATEST" and version.get("Description") == version_marker(token):
+    last_size: int | None = None  # the memory of this run's latest version: what $LATEST last had from us
+    for version in sorted(list_versions(client, arn), key=lambda item: _version_number(item.get("Version"))):
+        if version.get("Version") != "$LATEST" and version.get("Description") == marker:
+            last_size = version.get("MemorySize", last_size)
             delete_version(client, arn, version["Version"])
             report.versions_deleted += 1
-    current = get_function(client, arn).configuration
-    ours = (current.description or "").startswith(version_marker(token))
-    if current.memory_size != original.memory_size and not ours:
-        report.note = f"$LATEST has {current.memory_size} MB, set by someone else since; left as it is"
-        return report
-    report.restored = restore_latest(client, arn, original, settings)
+    report.restored = restore_latest(client, arn, original, settings, marker=marker, last_size=last_size)
+    if not report.restored and applied is not None:
+        report.restored = _undo_update(client, arn, original, applied, settings)
+    if not report.restored:
+        current = get_function(client, arn).configuration
+        if current.memory_size != original.memory_size:
+            report.note = f"$LATEST has {current.memory_size} MB, set by someone else since; left as it is"
     return report
+
+
+def _undo_update(client: Any, arn: str, original: FunctionConfiguration, applied: int, settings: Settings) -> bool:
+    """Put the original memory back if ``$LATEST`` is the original with only ``applied`` MB changed."""
+    poll = settings.status_poll_interval_ms / 1000
+    current = wait_until_settled(
+        client, arn, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds
+    ).configuration
+    untouched = (current.description or "") == (original.description or "") and current.timeout == original.timeout
+    if not untouched or current.memory_size != applied or applied == original.memory_size:
+        return False
+    update_configuration(client, arn, {"MemorySize": original.memory_size}, current.revision_id)
+    wait_until_settled(client, arn, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds)
+    return True
+
+
+def _version_number(version: Any) -> int:
+    return int(version) if str(version).isdigit() else 0
 
 
 def refine(
