@@ -1,0 +1,241 @@
+"""The fault-injection suite's seed-fixed subset: every fault kind, and nothing an operator relies on is lost.
+
+One embedded AWS runs the subset of ``benchmarks/reliability.py`` (``run_suite(quick=True)``, the
+same engine as ``python -m benchmarks reliability``): single targets and sweeps, measuring and
+fixed-memory, dry run and apply, under each fault kind and under several at once. After each
+execution the engine reads what an operator would read — the run records, each target's
+configuration, versions and aliases, the state table, the execution history and the call log —
+and counts the losses.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from autotuner.embedded.account import SimulatedAccount, SimulatedFunction, WorkerTimeout
+from autotuner.embedded.cloud import EmbeddedAws
+from autotuner.embedded.fault_gates import RevisionRace
+from autotuner.embedded.interceptor import unlogged
+from autotuner_core.clients import SDK_MAX_ATTEMPTS
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ is not an installed package
+from benchmarks import reliability
+from benchmarks.failfast import states_of
+
+# States that must finish whatever happens (the record, the clean-up): they retry IAM propagation
+# lag and timeouts too, and a failed clean-up or update gets the failure path's clean-up.
+MUST_COMPLETE = (
+    "CleanupMeasurement",
+    "CleanupAfterFailure",
+    "RecordTargetResult",
+    "RecordTargetFailure",
+    "RecordRunFailure",
+    "RecordNoTargets",
+)
+
+
+def pending_state_machine_changes() -> list[str]:
+    """What statemachine/autotuner.asl.json still lacks for no loss under these faults (owned elsewhere)."""
+    states = dict(states_of(json.loads(reliability.ASL_FILE.read_text())))
+    pending = [
+        f"{name}'s Catch goes to CleanupAfterFailure"
+        for name in ("CleanupMeasurement", "UpdateConfiguration")
+        if states[name]["Catch"][0]["Next"] != "CleanupAfterFailure"
+    ]
+    for name in MUST_COMPLETE:
+        retriers = [retrier for retrier in states[name]["Retry"] if retrier.get("MaxAttempts", 3) > 0]
+        retried = {error for retrier in retriers for error in retrier["ErrorEquals"]}
+        if not {"PermissionDeniedError", "Sandbox.Timedout", "States.Timeout"} <= retried:
+            pending.append(f"{name} retries PermissionDeniedError and timeouts")
+    return pending
+
+
+PENDING = pending_state_machine_changes()
+
+
+@pytest.fixture(scope="module")
+def verdicts() -> list[reliability.Verdict]:
+    return reliability.run_suite(quick=True)
+
+
+def test_no_execution_reports_a_false_success_or_exceeds_the_attempt_bound(verdicts):
+    # Given the seed-fixed subset ran: every fault kind, on its own and mixed
+    total = reliability.table(verdicts)[-1]
+    # Then no run SUCCEEDED with a failed target, and no Task or SDK call retried beyond the bound
+    problems = [p for v in verdicts for p in v.problems if "SUCCEEDED with" in p or "attempt" in p]
+    assert (total["false_successes"], total["over_bound"]) == (0, 0), "\n".join(problems)
+
+
+@pytest.mark.xfail(
+    condition=bool(PENDING), reason="state machine changes not made yet: " + "; ".join(PENDING), strict=False
+)
+def test_no_execution_loses_anything_under_any_fault(verdicts):
+    # Given the seed-fixed subset ran: every fault kind, on its own and mixed
+    rows = reliability.table(verdicts)
+    total = rows[-1]
+    assert total["executions"] == len(verdicts) >= 25
+    # Then every loss column is 0: records, false successes, orphans, $LATEST, breakers, attempts
+    problems = [f"{v.kind} / {v.shape} ({'; '.join(v.labels)}): {p}" for v in verdicts for p in v.problems]
+    assert {key: total[key] for key in reliability.LOSS_COLUMNS} == dict.fromkeys(reliability.LOSS_COLUMNS, 0), (
+        "\n".join(problems)
+    )
+
+
+def test_every_fault_kind_was_really_injected(verdicts):
+    # A kind whose faults never fired would prove nothing.
+    injected = {row["kind"]: row["injected"] for row in reliability.table(verdicts)[:-1]}
+    faultless = {"no faults", "target timeouts/OOM"}  # the second's faults are the targets' own
+    assert all(injected[kind] > 0 for kind in injected.keys() - faultless), injected
+    assert {kind.name for kind in reliability.KINDS} == set(injected)
+    # And the targets that run out of memory or time did so while measured
+    answered = {error for v in verdicts if v.kind == "target timeouts/OOM" for error in v.target_errors}
+    assert {"Runtime.OutOfMemory", "Sandbox.Timedout"} <= answered
+
+
+def test_the_runs_cover_single_targets_sweeps_measuring_fixed_dry_run_and_apply(verdicts):
+    shapes = {verdict.shape for verdict in verdicts}
+    assert {"fixed apply", "measure dry run", "measure apply", "fixed dry run", "sweep fixed apply"} <= shapes
+    # And faults made some executions fail: the checks also ran on failure paths
+    assert {verdict.status for verdict in verdicts} == {"SUCCEEDED", "FAILED"}
+
+
+def test_the_attempt_bound_is_the_retriers_arithmetic():
+    # Given a Task with the three retriers of the error policy
+    asl = {
+        "States": {
+            "Fan": {
+                "Type": "Map",
+                "ItemProcessor": {
+                    "States": {
+                        "Work": {
+                            "Type": "Task",
+                            "TimeoutSeconds": 40,
+                            "Retry": [
+                                {"ErrorEquals": ["ThrottledError"], "IntervalSeconds": 2, "BackoffRate": 2,
+                                 "MaxAttempts": 4, "MaxDelaySeconds": 10},
+                                {"ErrorEquals": ["InvalidInputError"], "MaxAttempts": 0},
+                                {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 3, "MaxAttempts": 1},
+                            ],
+                        }
+                    }
+                },
+            }
+        }
+    }  # fmt: skip
+    (bound,) = reliability.attempt_bounds(asl, sdk_max_attempts=3).values()
+    # Then each retrier adds its own attempts, and SDK attempts multiply them
+    assert bound.attempts == 1 + 4 + 0 + 1
+    assert bound.requests_per_call == 6 * 3
+    assert bound.wait_seconds == 2 + 4 + 8 + 10 + 3  # the fourth wait is capped at MaxDelaySeconds
+    assert bound.seconds == 6 * 40 + 27
+
+
+def test_the_deployed_state_machine_has_a_bound_for_every_task():
+    asl = json.loads(reliability.ASL_FILE.read_text())
+    bounds = reliability.attempt_bounds(asl)
+    tasks = [name for name, state in states_of(asl) if state.get("Type") == "Task"]
+    assert sorted(bounds) == sorted(tasks)
+    assert all(bound.sdk_attempts == SDK_MAX_ATTEMPTS and bound.attempts > 1 for bound in bounds.values())
+
+
+def test_an_updater_timed_out_after_applying_is_retried_and_applies_once():
+    # Given the updater will be cut off by its timeout right after its UpdateFunctionConfiguration
+    target = SimulatedFunction(name="orders-api", memory_size=512, timeout=30, tags={"autotune": "enabled"})
+    with EmbeddedAws(SimulatedAccount(functions=[target])) as aws:
+        aws.runtime.set_worker_timeouts(
+            [WorkerTimeout(function="UpdateConfigurationFunction", after="lambda:UpdateFunctionConfiguration")],
+            interceptor=aws.interceptor,
+            time_scale=aws.account.retry_time_scale,
+        )
+        # When a run applies 1024 MB
+        report = aws.run({"targets": ["orders-api"], "memorySize": 1024, "apply": True})
+        memory = aws.function_configuration("orders-api")["MemorySize"]
+    # Then the state machine saw what Lambda reports for a timed-out function, and retried
+    failures = [event["taskFailedEventDetails"] for event in report.history if event["type"] == "TaskFailed"]
+    assert [failure["error"] for failure in failures] == ["Sandbox.Timedout"]
+    assert "Task timed out after" in json.loads(failures[0]["cause"])["errorMessage"]
+    assert report.task_attempts["UpdateConfiguration"] == 2
+    # And the retry found the change already made: applied once, recorded once, run succeeded
+    assert report.status == "SUCCEEDED"
+    assert memory == 1024
+    (record,) = report.records
+    assert (record["outcome"], record["after"]["MemorySize"]) == ("APPLIED", 1024)
+
+
+ORDERS = SimulatedFunction(name="orders-api", memory_size=512, timeout=30, tags={"autotune": "enabled"})
+MEASURE = {"targets": ["orders-api"], "memorySizes": [256, 1024], "invocations": 5, "refine": False}
+
+
+def temporary_leftovers(aws: EmbeddedAws, name: str) -> list[str]:
+    lam = aws.client("lambda")
+    with unlogged():
+        aliases = [alias["Name"] for alias in lam.list_aliases(FunctionName=name)["Aliases"]]
+        versions = lam.list_versions_by_function(FunctionName=name)["Versions"]
+    return [alias for alias in aliases if alias.startswith("autotuner-")] + [
+        version["Version"] for version in versions if version["Version"] != "$LATEST"
+    ]
+
+
+def test_a_measurement_cut_off_after_creating_an_alias_is_retried_to_the_end():
+    with EmbeddedAws(SimulatedAccount(functions=[ORDERS])) as aws:
+        # Given PrepareMeasurement times out right after it created its first temporary alias
+        aws.runtime.set_worker_timeouts(
+            [WorkerTimeout(function="PrepareMeasurementFunction", after="lambda:CreateAlias", seconds=0.2)],
+            interceptor=aws.interceptor,
+            time_scale=aws.account.retry_time_scale,
+        )
+        # When a run measures the function
+        report = aws.run(MEASURE)
+        found = aws.function_configuration("orders-api")
+        leftovers = temporary_leftovers(aws, "orders-api")
+    # Then the retry took over the alias the first attempt made, and the run finished
+    assert report.task_attempts["PrepareMeasurement"] == 2
+    assert report.status == "SUCCEEDED"
+    assert report.records[0]["outcome"] in ("RECOMMENDED", "UNCHANGED")
+    # And it left the function as it found it: no alias, no version, $LATEST untouched
+    assert leftovers == []
+    assert (found["MemorySize"], found["Description"]) == (512, "Simulated target function (embedded AWS)")
+
+
+def test_someone_elses_change_during_measurement_stands():
+    with EmbeddedAws(SimulatedAccount(functions=[ORDERS])) as aws:
+        # Given someone edits the description between the measurement's first and second change of $LATEST
+        race = RevisionRace(
+            aws.account.region,
+            "orders-api",
+            {"Description": "edited by the on-call"},
+            operation="UpdateFunctionConfiguration",
+            caller="PrepareMeasurementFunction",
+            nth=2,
+        )
+        aws.interceptor.gates.append(race)
+        # When a run measures the function
+        report = aws.run(MEASURE)
+        found = aws.function_configuration("orders-api")
+        leftovers = temporary_leftovers(aws, "orders-api")
+    # Then the tuner stopped, said why, and cleaned up what was its own
+    assert race.fired
+    assert (report.status, report.error) == ("FAILED", "TargetChangedError")
+    assert leftovers == []
+    # And their description stays, with the memory the function had
+    assert (found["MemorySize"], found["Description"]) == (512, "edited by the on-call")
+
+
+def test_a_lease_taken_by_a_check_that_then_timed_out_does_not_block_the_next_run():
+    with EmbeddedAws(SimulatedAccount(functions=[ORDERS])) as aws:
+        # Given CheckCircuit times out right after taking the target's lease, on both of its attempts
+        aws.runtime.set_worker_timeouts(
+            [WorkerTimeout(function="CheckCircuitFunction", after="dynamodb:PutItem", times=2, seconds=0.2)],
+            interceptor=aws.interceptor,
+            time_scale=aws.account.retry_time_scale,
+        )
+        first = aws.run({"targets": ["orders-api"], "memorySize": 1024, "apply": True})
+        # When the next run comes
+        second = aws.run({"targets": ["orders-api"], "memorySize": 1024, "apply": True})
+    # Then the first failed with the timeout, recorded, and the second was not refused as "in progress"
+    assert (first.status, first.records[0]["errorType"]) == ("FAILED", "Sandbox.Timedout")
+    assert (second.status, second.records[0]["outcome"]) == ("SUCCEEDED", "APPLIED")
