@@ -26,36 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ is n
 from benchmarks import reliability
 from benchmarks.failfast import states_of
 
-# States that must finish whatever happens (the record, the clean-up): they retry IAM propagation
-# lag and timeouts too, and a failed clean-up or update gets the failure path's clean-up.
-MUST_COMPLETE = (
-    "CleanupMeasurement",
-    "CleanupAfterFailure",
-    "RecordTargetResult",
-    "RecordTargetFailure",
-    "RecordRunFailure",
-    "RecordNoTargets",
-)
-
-
-def pending_state_machine_changes() -> list[str]:
-    """What statemachine/autotuner.asl.json still lacks for no loss under these faults (owned elsewhere)."""
-    states = dict(states_of(json.loads(reliability.ASL_FILE.read_text())))
-    pending = [
-        f"{name}'s Catch goes to CleanupAfterFailure"
-        for name in ("CleanupMeasurement", "UpdateConfiguration")
-        if states[name]["Catch"][0]["Next"] != "CleanupAfterFailure"
-    ]
-    for name in MUST_COMPLETE:
-        retriers = [retrier for retrier in states[name]["Retry"] if retrier.get("MaxAttempts", 3) > 0]
-        retried = {error for retrier in retriers for error in retrier["ErrorEquals"]}
-        if not {"PermissionDeniedError", "Sandbox.Timedout", "States.Timeout"} <= retried:
-            pending.append(f"{name} retries PermissionDeniedError and timeouts")
-    return pending
-
-
-PENDING = pending_state_machine_changes()
-
 
 @pytest.fixture(scope="module")
 def verdicts() -> list[reliability.Verdict]:
@@ -70,9 +40,6 @@ def test_no_execution_reports_a_false_success_or_exceeds_the_attempt_bound(verdi
     assert (total["false_successes"], total["over_bound"]) == (0, 0), "\n".join(problems)
 
 
-@pytest.mark.xfail(
-    condition=bool(PENDING), reason="state machine changes not made yet: " + "; ".join(PENDING), strict=False
-)
 def test_no_execution_loses_anything_under_any_fault(verdicts):
     # Given the seed-fixed subset ran: every fault kind, on its own and mixed
     rows = reliability.table(verdicts)

@@ -113,6 +113,9 @@ class EmbeddedAws:
             self._create_targets()
             self._revoke_permissions()
         self.interceptor.set_faults(list(self.account.faults))
+        self.runtime.set_worker_timeouts(
+            list(self.account.worker_timeouts), interceptor=self.interceptor, time_scale=self.account.retry_time_scale
+        )
         if self.account.rate_limits:
             self.interceptor.gates.append(self.limits)
 

@@ -61,7 +61,15 @@ PERMANENT = frozenset(
         "TuningInProgressError",
     }
 )
-SERVICE_ERROR_PREFIXES = ("States.", "Lambda.")
+SERVICE_ERROR_PREFIXES = ("States.", "Lambda.", "Sandbox.")
+# States that must complete, or a record or a clean-up is lost: they also retry timeouts (each is
+# idempotent) and, once pre-flight has proved the role's permissions, a denial (IAM propagation);
+# RecordRunFailure may follow a pre-flight that failed on its own role, so a denial stays permanent.
+MUST_COMPLETE = frozenset(
+    {"CleanupMeasurement", "CleanupAfterFailure", "RecordTargetResult", "RecordTargetFailure", "RecordNoTargets"}
+)
+MUST_COMPLETE_ALSO_RETRIED = frozenset({"Sandbox.Timedout", "States.Timeout"})
+RETRIED_AFTER_PREFLIGHT = frozenset({"PermissionDeniedError"})
 CATCH_RESULT_PATH = "$.error"
 RECORDER_CATCH_RESULT_PATH = "$.recordError"  # keeps the original $.error for the Fail state
 # Other Tasks on a failure path (e.g. a cleanup) also keep $.error, in a field of their own.
@@ -325,7 +333,12 @@ def transient_retrier_problems(task: StateRef) -> list[str]:
     problems = []
     if missing := sorted(TRANSIENT - names):
         problems.append(f"{task.path}: transient retrier does not list {missing}")
-    if extra := sorted(names - TRANSIENT - TRANSIENT_ALSO_ALLOWED):
+    allowed = TRANSIENT | TRANSIENT_ALSO_ALLOWED
+    if task.name in MUST_COMPLETE | {"RecordRunFailure"}:
+        allowed |= MUST_COMPLETE_ALSO_RETRIED
+    if task.name in MUST_COMPLETE:
+        allowed |= RETRIED_AFTER_PREFLIGHT
+    if extra := sorted(names - allowed):
         problems.append(f"{task.path}: transient retrier lists non-transient errors {extra}")
     if retrier.get("BackoffRate") != 2:
         problems.append(f"{task.path}: transient retrier BackoffRate is {retrier.get('BackoffRate')!r}, expected 2")
@@ -344,7 +357,8 @@ def permanent_retry_problems(state: StateRef) -> list[str]:
     """Step Functions uses the first retrier that matches; for a permanent error it must not retry."""
     problems = []
     retriers = state.body.get("Retry") or []
-    for error in sorted(PERMANENT):
+    permanent = PERMANENT - RETRIED_AFTER_PREFLIGHT if state.name in MUST_COMPLETE else PERMANENT
+    for error in sorted(permanent):
         first = next((index for index, r in enumerate(retriers) if _matches(r, error)), None)
         if first is None:
             continue  # no retrier matches it: not retried
@@ -1132,3 +1146,17 @@ def test_designed_exceptions_hold() -> None:
             assert is_recorder(iteration["RecordTargetFailure"], TEMPLATE), path
         else:
             raise AssertionError(f"{path}: unknown guarantee {guarantee}")
+
+
+@pytest.mark.parametrize(
+    "task", [task for task in tasks(DEFINITION) if task.name in MUST_COMPLETE | {"RecordRunFailure"}], ids=str
+)
+def test_record_and_cleanup_states_outlast_timeouts_and_iam_propagation(task: StateRef) -> None:
+    # Given a state whose failure would lose a run record or leave a temporary alias behind
+    (retrier,) = [r for r in task.body["Retry"] if TRANSIENT & set(_error_names(r))]
+    names = set(_error_names(retrier))
+    # Then its transient retrier also retries a worker timeout, with more patience than the others
+    assert MUST_COMPLETE_ALSO_RETRIED <= names
+    assert _max_attempts(retrier) == 8
+    # And a denial is retried where pre-flight has already proved the role's permissions, and only there
+    assert ("PermissionDeniedError" in names) == (task.name != "RecordRunFailure")
