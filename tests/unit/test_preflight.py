@@ -25,6 +25,7 @@ TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/autotuner-RunHistory"
 STATE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/autotuner-State"
 GUARD_ROLE = f"arn:aws:iam::{ACCOUNT}:role/autotuner-CheckCircuitRole"
 SUMMARIZE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/autotuner-SummarizeRunRole"
+CLEANUP_ROLE = f"arn:aws:iam::{ACCOUNT}:role/autotuner-CleanupMeasurementRole"
 UPDATE = "lambda:UpdateFunctionConfiguration"
 
 
@@ -125,12 +126,12 @@ def test_apply_asks_the_update_role_to_update_each_function_with_the_tag_context
     settings = make_settings(TARGET_TAG_KEY="autotune", TARGET_TAG_VALUE="true")
     # When its permissions are listed
     checks = checks_for(settings, "orders:live", "billing", apply=True)
-    # Then the update role is asked to update the unqualified functions, as a tagged target
+    # Then the update role is asked to update the unqualified functions, as a tagged target, and so is
+    # the clean-up role, which undoes an update a failed apply left behind
     updates = [check for check in checks if UPDATE in check.actions]
-    assert len(updates) == 1
-    assert updates[0].role_arn == UPDATE_ROLE
-    assert updates[0].resources == [BILLING, ORDERS]
-    assert updates[0].context == {"aws:ResourceTag/autotune": "true"}
+    assert sorted(check.role_arn for check in updates) == [CLEANUP_ROLE, UPDATE_ROLE]
+    assert all(check.resources == [BILLING, ORDERS] for check in updates)
+    assert all(check.context == {"aws:ResourceTag/autotune": "true"} for check in updates)
 
 
 def test_apply_without_tag_scope_simulates_without_context(make_settings: Callable[..., Settings]) -> None:
@@ -139,7 +140,10 @@ def test_apply_without_tag_scope_simulates_without_context(make_settings: Callab
     checks = checks_for(make_settings(), "orders", apply=True)
     # Then the update is asked for with no context keys at all
     updates = [check for check in checks if UPDATE in check.actions]
-    assert [(u.role_arn, u.resources, u.context) for u in updates] == [(UPDATE_ROLE, [ORDERS], {})]
+    assert sorted((u.role_arn, u.resources, tuple(u.context)) for u in updates) == [
+        (CLEANUP_ROLE, [ORDERS], ()),
+        (UPDATE_ROLE, [ORDERS], ()),
+    ]
 
 
 def test_discovery_role_is_checked_for_list_tags_because_discovery_decides_on_tags(
@@ -175,13 +179,15 @@ def test_all_allowed_passes_and_simulates_exactly_the_listed_checks(
     # When the checks are simulated
     calls = simulate(fake_iam, checks)
     # Then one call per check was made, for the template's roles and the run's resources
-    assert calls == len(checks) == len(fake_iam.calls) == 9
+    assert calls == len(checks) == len(fake_iam.calls) == 11
     asked = {(c["PolicySourceArn"], tuple(c["ActionNames"]), tuple(c["ResourceArns"])) for c in fake_iam.calls}
     assert (UPDATE_ROLE, (UPDATE,), (ORDERS,)) in asked
     assert (RECORD_ROLE, ("dynamodb:PutItem",), (TABLE_ARN,)) in asked
-    # And the tag the updater's policy requires is passed as a context entry on the update only
+    # And the tag the policies require for a change is passed as a context entry on the updates only
+    # (the updater's, and the clean-up's that can undo it)
     with_context = [c for c in fake_iam.calls if "ContextEntries" in c]
-    assert [c["ActionNames"] for c in with_context] == [[UPDATE]]
+    assert sorted(c["PolicySourceArn"] for c in with_context) == [CLEANUP_ROLE, UPDATE_ROLE]
+    assert all(c["ActionNames"] == [UPDATE] for c in with_context)
     assert with_context[0]["ContextEntries"] == [
         {"ContextKeyName": "aws:ResourceTag/autotune", "ContextKeyValues": ["true"], "ContextKeyType": "string"}
     ]
@@ -216,7 +222,7 @@ def test_every_denial_is_listed_not_only_the_first(fake_iam: Any, make_settings:
     assert f"role {DISCOVER_ROLE} may not lambda:GetFunction on {BILLING} (implicitDeny)" in message
     assert f"role {UPDATE_ROLE} may not {UPDATE} on {ORDERS} (implicitDeny)" in message
     assert f"role {UPDATE_ROLE} may not {UPDATE} on {BILLING} (explicitDeny)" in message
-    assert len(fake_iam.calls) == 9
+    assert len(fake_iam.calls) == 11
 
 
 def one_check(role: str = UPDATE_ROLE, resources: tuple[str, ...] = (ORDERS, BILLING)) -> list[PermissionCheck]:

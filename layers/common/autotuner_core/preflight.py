@@ -110,10 +110,7 @@ def required_permissions(
             check("PREPARE_ROLE_ARN", ["lambda:GetFunction"], arns),
             check("PREPARE_ROLE_ARN", create, arns, tagged),
             check("MEASURE_ROLE_ARN", ["lambda:InvokeFunction"], aliases),
-            check(
-                "CLEANUP_ROLE_ARN", ["lambda:GetFunction", "lambda:ListAliases", "lambda:ListVersionsByFunction"], arns
-            ),
-            check("CLEANUP_ROLE_ARN", ["lambda:DeleteAlias", "lambda:UpdateFunctionConfiguration"], arns, tagged),
+            check("CLEANUP_ROLE_ARN", ["lambda:DeleteAlias"], arns, tagged),
             # A published version, never the function itself.
             check("CLEANUP_ROLE_ARN", ["lambda:DeleteFunction"], [f"{arn}:1" for arn in arns], tagged),
         ]
@@ -124,6 +121,14 @@ def required_permissions(
                 check("ANALYZE_ROLE_ARN", ["lambda:GetFunction"], arns),
                 check("ANALYZE_ROLE_ARN", ["lambda:InvokeFunction"], aliases),
             ]
+    if not request.fixed or request.apply:
+        # The clean-up restores $LATEST after measuring, and undoes an update a failed apply left.
+        checks += [
+            check(
+                "CLEANUP_ROLE_ARN", ["lambda:GetFunction", "lambda:ListAliases", "lambda:ListVersionsByFunction"], arns
+            ),
+            check("CLEANUP_ROLE_ARN", ["lambda:UpdateFunctionConfiguration"], arns, tagged),
+        ]
     if request.apply:
         changes = ["lambda:UpdateFunctionConfiguration"]
         if request.alias:
