@@ -36,6 +36,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks._table import text_table
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS_DIR = PROJECT_ROOT / "functions"
 LAYER_DIR = PROJECT_ROOT / "layers" / "common"
@@ -232,15 +234,7 @@ def format_report(rows: list[dict[str, Any]]) -> str:
                 "" if is_baseline else f"{row['withBoto3Ratio']:.2f}x",
             ]
         )
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-    right = {1, 2, 3, 4, 5, 7, 8}
-    lines = []
-    for position, line in enumerate(table):
-        pairs = enumerate(zip(line, widths, strict=True))
-        cells = (cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in pairs)
-        lines.append("  ".join(cells).rstrip())
-        if position == 0:
-            lines.append("  ".join("-" * w for w in widths))
+    lines = text_table(table, right={1, 2, 3, 4, 5, 7, 8})
     handlers = [row for row in rows if row["import"] != BASELINE]
     worst = max(handlers, key=lambda row: row["ratio"])
     met = sum(1 for row in handlers if row["ratio"] <= GOAL_RATIO)

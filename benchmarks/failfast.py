@@ -63,6 +63,7 @@ from pathlib import Path
 from typing import Any
 
 from autotuner.embedded.account import RevokedPermission, SimulatedAccount, SimulatedFunction
+from benchmarks._table import text_table
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = PROJECT_ROOT / "template.yaml"
@@ -308,16 +309,6 @@ def goals(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _table(rows: list[list[str]], right: set[int]) -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-
-    def line(row: list[str]) -> str:
-        cells = zip(row, widths, strict=True)
-        return "  ".join(cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(cells)).rstrip()
-
-    return [line(rows[0]), "  ".join("-" * w for w in widths), *(line(row) for row in rows[1:])]
-
-
 def _number(value: float) -> str:
     return f"{value:g}" if value == int(value) else f"{value:.1f}"
 
@@ -357,7 +348,7 @@ def format_report(results: list[dict[str, Any]]) -> str:
                 _number(row["records"]),
             ]
         )
-    out = _table(rows, right={5, 6, 7, 8, 9, 10, 11, 12})
+    out = text_table(rows, right={5, 6, 7, 8, 9, 10, 11, 12})
     out.append("")
     ratio_header = ["ratio retry-everything / ours", "seconds", "attempts failing", "attempts all", "AWS calls"]
     ratio_rows = [ratio_header]
@@ -371,7 +362,7 @@ def format_report(results: list[dict[str, Any]]) -> str:
                 f"{row['awsCalls']:.1f}x",
             ]
         )
-    out += _table(ratio_rows, right={1, 2, 3, 4})
+    out += text_table(ratio_rows, right={1, 2, 3, 4})
     out.append("")
     runs = results[0]["runs"] if results else 0
     out.append(

@@ -66,6 +66,7 @@ from autotuner.embedded.cloud import EmbeddedAws
 from autotuner.embedded.fault_gates import THROTTLING, Bursts, ForeignUpdate, RevisionRace, Throttling
 from autotuner.embedded.interceptor import unlogged
 from autotuner_core.clients import SDK_MAX_ATTEMPTS
+from benchmarks._table import text_table
 from benchmarks.failfast import states_of
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -788,17 +789,9 @@ def table(verdicts: list[Verdict]) -> list[dict[str, Any]]:
 def format_table(rows: list[dict[str, Any]]) -> str:
     headers = ["fault kind", *(title for title, _ in COLUMNS)]
     cells = [[str(row["kind"]), *(str(row[key]) for _, key in COLUMNS)] for row in rows]
-    widths = [max(len(line[i]) for line in [headers, *cells]) for i in range(len(headers))]
-    lines = [
-        "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths, strict=True)))
-    ]
-    lines.append("  ".join("-" * w for w in widths))
-    for line in cells:
-        if line[0] == "total":
-            lines.append("  ".join("-" * w for w in widths))
-        lines.append(
-            "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True)))
-        )
+    lines = text_table([headers, *cells], right=set(range(1, len(headers))))
+    if cells and cells[-1][0] == "total":  # a rule above the total, as above the rows
+        lines.insert(-1, lines[1])
     return "\n".join(lines)
 
 

@@ -35,6 +35,7 @@ from unittest import mock
 
 from autotuner.embedded.account import FunctionProfile, SimulatedAccount, SimulatedFunction
 from autotuner.embedded.limits import CONTROL_PLANE_PER_SECOND, GET_FUNCTION_PER_SECOND
+from benchmarks._table import text_table
 
 FLEET = 1000
 QUICK_FLEET = 60
@@ -139,8 +140,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
         ("GetFunction ÷ 100/s", "getFunctionRatio"),
     ]
     cells = [[name for name, _ in columns]] + [[str(row[key]) for _, key in columns] for row in rows]
-    widths = [max(len(line[index]) for line in cells) for index in range(len(columns))]
-    return "\n".join("  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True)) for line in cells)
+    return "\n".join(text_table(cells, right=set(range(len(columns)))))
 
 
 def main(quick: bool = False) -> int:

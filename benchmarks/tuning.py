@@ -66,6 +66,7 @@ from typing import Any
 from autotuner.embedded.account import PROFILE_PRESETS, FunctionProfile, SimulatedAccount, SimulatedFunction
 from autotuner.embedded.simulated_function import expected_duration_ms, memory_floor_mb
 from autotuner_core.pricing import Prices, invocation_cost_usd, lambda_prices
+from benchmarks._table import text_table
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_FILE = PROJECT_ROOT / "results" / "bench-tuning.json"
@@ -430,16 +431,6 @@ def _chosen(counts: dict[int, int]) -> str:
     return " ".join(f"{size}({count})" if count > 1 else f"{size}" for size, count in counts.items())
 
 
-def _table(rows: list[list[str]], right: set[int]) -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-
-    def line(row: list[str]) -> str:
-        cells = zip(row, widths, strict=True)
-        return "  ".join(cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(cells))
-
-    return [line(rows[0]), "  ".join("-" * w for w in widths), *(line(row) for row in rows[1:])]
-
-
 _DEFINITIONS = {
     "cost": "regret = cost(chosen) / cost(optimum) - 1",
     "speed": "regret = duration(chosen) / duration(optimum) - 1",
@@ -490,7 +481,7 @@ def format_report(summary: dict[str, Any], workers: int = 1) -> str:
         for profile, stats in data["profiles"].items():
             rows.append(row(profile, str(stats["optimumMb"]), stats["ours"], stats["baseline"], True))
         rows.append(row(f"ALL ({runs} runs)", "", overall["ours"], overall["baseline"], False))
-        out += _table(rows, right={1, 3, 4, 6, 7, 8, 9, 10})
+        out += text_table(rows, right={1, 3, 4, 6, 7, 8, 9, 10})
         failed = {engine: stats["failed"] for engine, stats in overall.items() if stats["failed"]}
         if failed:
             out.append(f"failed runs (counted as infinite regret): {failed}")
