@@ -46,7 +46,6 @@ def event(*outcomes: dict[str, Any]) -> tuple[SummarizeEvent, list[TargetOutcome
     # The state's document names the stored target list; the outcomes come from the run records.
     document = {
         "execution": EXECUTION,
-        "targetCount": len(outcomes),
         "targetList": {"bucket": "sweep-bucket", "key": "runs/run-42/targets.json"},
     }
     return parse_event(SummarizeEvent, document), [TargetOutcome.model_validate(item) for item in outcomes]

@@ -606,8 +606,7 @@ class RecordResponse(Document):
 
 class SummarizeEvent(Document):
     execution: ExecutionRef
-    target_count: int
-    target_list: ObjectRef
+    target_list: ObjectRef  # the targets that must each have a run record
     estimated_cost: RunCost | None = None
 
 
