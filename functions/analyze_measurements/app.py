@@ -43,7 +43,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     elapsed = time.time() * 1000 - (task.measurement_started_ms or time.time() * 1000)
     metrics.add_metric(name="MeasurementDuration", unit=MetricUnit.Milliseconds, value=elapsed)
     logger.info(
-        "recommendation", extra={"target": task.target.ref.arn, "refined": refined, "summary": recommendation.summary}
+        "recommendation",
+        extra={
+            "target": task.target.ref.arn,
+            "refined": refined,
+            "summary": recommendation.summary,
+            "pacedSeconds": round(pacing.paced_seconds(), 3),
+        },
     )
     return task.model_copy(
         update={

@@ -41,5 +41,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         SETTINGS,
         applied=applying if request.apply and document.error is not None else None,
     )
-    logger.info("cleaned up", extra={"target": document.target.ref.arn, **report.dump()})
+    logger.info(
+        "cleaned up",
+        extra={"target": document.target.ref.arn, **report.dump(), "pacedSeconds": round(pacing.paced_seconds(), 3)},
+    )
     return report.dump()

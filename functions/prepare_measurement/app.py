@@ -36,6 +36,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             "target": task.target.ref.arn,
             "sizes": [c.memory_size for c in candidates],
             "excluded": [c.memory_size for c in candidates if c.excluded],
+            "pacedSeconds": round(pacing.paced_seconds(), 3),
         },
     )
     return task.model_copy(update={"candidates": candidates, "measurement_started_ms": time.time() * 1000}).dump()

@@ -32,6 +32,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             "target": task.target.ref.arn,
             "before": task.target.configuration.memory_size,
             "after": after.memory_size,
+            "pacedSeconds": round(pacing.paced_seconds(), 3),
         },
     )
     return UpdateResult(

@@ -54,7 +54,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name="PermissionCheckDuration", unit=MetricUnit.Milliseconds, value=elapsed_ms)
     logger.info(
         "pre-flight passed",
-        extra={"targets": len(targets), "checkedTargets": len(checked), "simulations": calls, "workers": workers},
+        extra={
+            "targets": len(targets),
+            "checkedTargets": len(checked),
+            "simulations": calls,
+            "workers": workers,
+            "pacedSeconds": round(pacing.paced_seconds(), 3),
+        },
     )
     return PreflightResult(
         execution=execution,

@@ -56,7 +56,7 @@ def pace(workers: int, settings: Any) -> None:
 
 
 def paced_seconds() -> float:
-    """Seconds this worker has waited for its share since ``pace`` (for logs)."""
+    """Seconds this worker has waited for its share since ``pace``: the handlers log it."""
     return getattr(_local, "waited", 0.0)
 
 
