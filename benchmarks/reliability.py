@@ -65,6 +65,7 @@ from autotuner.embedded.account import Fault, FunctionProfile, SimulatedAccount,
 from autotuner.embedded.cloud import EmbeddedAws
 from autotuner.embedded.fault_gates import THROTTLING, Bursts, ForeignUpdate, RevisionRace, Throttling
 from autotuner.embedded.interceptor import unlogged
+from autotuner_core.breaker import breaker_key, lease_key
 from autotuner_core.clients import SDK_MAX_ATTEMPTS
 from benchmarks._table import text_table
 from benchmarks.failfast import states_of
@@ -483,8 +484,8 @@ def state_items(aws: EmbeddedAws, arn: str) -> tuple[dict[str, Any] | None, dict
     ddb = aws.client("dynamodb")
     items = []
     with unlogged():
-        for prefix in ("BREAKER#", "LEASE#"):
-            item = ddb.get_item(TableName=table, Key={"pk": {"S": prefix + arn}}, ConsistentRead=True).get("Item")
+        for key in (breaker_key(arn), lease_key(arn)):
+            item = ddb.get_item(TableName=table, Key={"pk": {"S": key}}, ConsistentRead=True).get("Item")
             items.append({key: next(iter(value.values())) for key, value in item.items()} if item else None)
     return items[0], items[1]
 

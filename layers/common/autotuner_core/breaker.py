@@ -83,6 +83,14 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
+def breaker_key(target: str) -> str:
+    return f"BREAKER#{target}"
+
+
+def lease_key(target: str) -> str:
+    return f"LEASE#{target}"
+
+
 class BreakerStore:
     """Reads and conditionally writes breaker and lease items in one DynamoDB table."""
 
@@ -93,14 +101,14 @@ class BreakerStore:
     def read(self, target: str) -> Breaker:
         with aws_call("dynamodb:GetItem", self.table):
             item = self.dynamodb.get_item(
-                TableName=self.table, Key={"pk": {"S": f"BREAKER#{target}"}}, ConsistentRead=True
+                TableName=self.table, Key={"pk": {"S": breaker_key(target)}}, ConsistentRead=True
             ).get("Item")
         return Breaker.from_item(item)
 
     def write(self, target: str, expected_version: int, new: Breaker, now: float) -> None:
         """Replace the item only if nobody changed it since ``expected_version`` was read."""
         item: dict[str, Any] = {
-            "pk": {"S": f"BREAKER#{target}"},
+            "pk": {"S": breaker_key(target)},
             "kind": {"S": "breaker"},
             "target": {"S": target},
             "state": {"S": new.state.value},
@@ -145,7 +153,7 @@ class BreakerStore:
                 self.dynamodb.put_item(
                     TableName=self.table,
                     Item={
-                        "pk": {"S": f"LEASE#{target}"},
+                        "pk": {"S": lease_key(target)},
                         "kind": {"S": "lease"},
                         "target": {"S": target},
                         "owner": {"S": owner},
@@ -170,7 +178,7 @@ class BreakerStore:
             with aws_call("dynamodb:DeleteItem", self.table):
                 self.dynamodb.delete_item(
                     TableName=self.table,
-                    Key={"pk": {"S": f"LEASE#{target}"}},
+                    Key={"pk": {"S": lease_key(target)}},
                     ConditionExpression="attribute_not_exists(pk) OR #owner = :me",
                     ExpressionAttributeNames={"#owner": "owner"},
                     ExpressionAttributeValues={":me": {"S": owner}},
@@ -182,7 +190,7 @@ class BreakerStore:
     def _lease_holder(self, target: str) -> str | None:
         with aws_call("dynamodb:GetItem", self.table):
             item = self.dynamodb.get_item(
-                TableName=self.table, Key={"pk": {"S": f"LEASE#{target}"}}, ConsistentRead=True
+                TableName=self.table, Key={"pk": {"S": lease_key(target)}}, ConsistentRead=True
             ).get("Item")
         return (item or {}).get("owner", {}).get("S")
 
