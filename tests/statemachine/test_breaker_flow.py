@@ -21,20 +21,25 @@ def breaker_item(aws: EmbeddedAws) -> dict:
     return {key: next(iter(value.values())) for key, value in item.items()}
 
 
+def discovery_denied(times: int) -> Fault:
+    """Discovery's GetFunction refused: a permanent failure that counts against the breaker."""
+    return Fault(
+        service="lambda",
+        action="GetFunction",
+        code="AccessDeniedException",
+        status=403,
+        times=times,
+        caller="DiscoverResourcesFunction",
+    )
+
+
 def calls_by(aws: EmbeddedAws, caller: str) -> list[str]:
     return [record.call for record in aws.interceptor.log.calls if record.caller == caller]
 
 
 def test_three_failures_open_the_circuit_then_skip_then_one_probe_closes_it():
     # Given discovery is denied three times in a row (a permanent, counted failure)
-    denied = Fault(
-        service="lambda",
-        action="GetFunction",
-        code="AccessDeniedException",
-        status=403,
-        times=3,
-        caller="DiscoverResourcesFunction",
-    )
+    denied = discovery_denied(times=3)
     run_input = {**APPLY, "circuitBreaker": {"failureThreshold": 3, "cooldownSeconds": 2}}
     with EmbeddedAws(SimulatedAccount(functions=[ORDERS], faults=[denied])) as aws:
         # When three runs fail
@@ -67,14 +72,7 @@ def test_three_failures_open_the_circuit_then_skip_then_one_probe_closes_it():
 
 
 def test_an_open_circuit_costs_one_breaker_read_and_no_invocation():
-    denied = Fault(
-        service="lambda",
-        action="GetFunction",
-        code="AccessDeniedException",
-        status=403,
-        times=1,
-        caller="DiscoverResourcesFunction",
-    )
+    denied = discovery_denied(times=1)
     run_input = {**APPLY, "circuitBreaker": {"failureThreshold": 1, "cooldownSeconds": 600}}
     with EmbeddedAws(SimulatedAccount(functions=[ORDERS], faults=[denied])) as aws:
         aws.run(run_input)  # opens the circuit at the first failure
@@ -184,14 +182,7 @@ def test_the_operator_metrics_are_emitted_as_emf_with_their_dimensions():
     io_bound = SimulatedFunction(
         name="orders-api", memory_size=1024, timeout=30, tags={"autotune": "enabled"}, profile={"preset": "io-bound"}
     )
-    denied = Fault(
-        service="lambda",
-        action="GetFunction",
-        code="AccessDeniedException",
-        status=403,
-        times=1,
-        caller="DiscoverResourcesFunction",
-    )
+    denied = discovery_denied(times=1)
     with EmbeddedAws(SimulatedAccount(functions=[io_bound], faults=[denied])) as aws:
         # Given a failed run that opens the circuit, then (cooldown 0) a measured run that applies a cheaper size
         aws.run({**APPLY, "circuitBreaker": {"failureThreshold": 1, "cooldownSeconds": 0}})
