@@ -15,6 +15,7 @@ from autotuner_core.errors import InvalidInputError, PermissionDeniedError
 from autotuner_core.measurement import alias_name, run_token
 from autotuner_core.models import PermissionCheck, TargetRef, TuningRequest, parse_target
 from autotuner_core.settings import Settings
+from autotuner_core.target_list import target_list_key
 
 # SimulatePrincipalPolicy evaluates every action against every resource passed; keep each
 # call's result small and well under IAM's request size limits.
@@ -96,7 +97,7 @@ def required_permissions(
     checks.append(check("SUMMARIZE_ROLE_ARN", ["dynamodb:BatchGetItem"], table))
     if settings.sweep_bucket and execution_arn:
         partition, name = execution_arn.split(":")[1], execution_arn.rsplit(":", 1)[-1]
-        target_list = f"arn:{partition}:s3:::{settings.sweep_bucket}/runs/{name}/targets.json"
+        target_list = f"arn:{partition}:s3:::{settings.sweep_bucket}/{target_list_key(name)}"
         checks.append(check("SUMMARIZE_ROLE_ARN", ["s3:GetObject"], [target_list]))
     if settings.event_bus_name:
         bus = _event_bus_arn(settings.event_bus_name, settings.run_history_table_arn)

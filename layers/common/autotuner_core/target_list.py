@@ -17,15 +17,15 @@ from autotuner_core.models import ExecutionRef, ObjectRef, TargetRef
 PREFIX = "runs"
 
 
-def target_list_key(execution: ExecutionRef) -> str:
+def target_list_key(execution_name: str) -> str:
     """One object per execution; execution names are unique per state machine."""
-    return f"{PREFIX}/{execution.name}/targets.json"
+    return f"{PREFIX}/{execution_name}/targets.json"
 
 
 def store_targets(s3: Any, bucket: str, execution: ExecutionRef, targets: list[TargetRef]) -> ObjectRef:
     if not bucket:
         raise InvalidInputError("SWEEP_BUCKET is empty: the template passes the sweep bucket's name to this function")
-    ref = ObjectRef(bucket=bucket, key=target_list_key(execution))
+    ref = ObjectRef(bucket=bucket, key=target_list_key(execution.name))
     body = json.dumps([target.dump() for target in targets], separators=(",", ":")).encode()
     with aws_call("s3:PutObject", f"s3://{ref.bucket}/{ref.key}"):
         s3.put_object(Bucket=ref.bucket, Key=ref.key, Body=body, ContentType="application/json")
