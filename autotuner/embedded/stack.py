@@ -807,6 +807,15 @@ def _policy_text(document: Any) -> str:
     return json.dumps(document)
 
 
+def _attribute_texts(props: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, str]:
+    """SNS and SQS attributes are strings: documents as JSON text, scalars as text."""
+    return {
+        key: _json_text(props[key]) if isinstance(props[key], (dict, list)) else _scalar_str(props[key])
+        for key in keys
+        if key in props
+    }
+
+
 def _pick(properties: Mapping[str, Any], *names: str) -> dict[str, Any]:
     return {name: properties[name] for name in names if name in properties}
 
@@ -1271,11 +1280,9 @@ class _Deployer:
     def _create_queue(self, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
         fifo = _scalar_str(props.get("FifoQueue", False)) == "true"
         name = props.get("QueueName") or physical_name(self.stack_name, logical_id, 75 if fifo else 80)
-        attributes = {
-            key: _json_text(props[key]) if isinstance(props[key], (dict, list)) else _scalar_str(props[key])
-            for key in ("MessageRetentionPeriod", "SqsManagedSseEnabled", "VisibilityTimeout", "FifoQueue")
-            if key in props
-        }
+        attributes = _attribute_texts(
+            props, ("MessageRetentionPeriod", "SqsManagedSseEnabled", "VisibilityTimeout", "FifoQueue")
+        )
         url = self.call("sqs", "create_queue", QueueName=name, Attributes=attributes or None)["QueueUrl"]
         arn = self.arn("sqs", name)
         return url, {"Arn": arn, "QueueName": name, "QueueUrl": url}
@@ -1295,9 +1302,9 @@ class _Deployer:
         name = props.get("TopicName") or physical_name(self.stack_name, logical_id, 251 if fifo else 256)
         if fifo and not name.endswith(".fifo"):
             name += ".fifo"
-        attributes = {
-            key: _json_text(props[key]) if isinstance(props[key], (dict, list)) else _scalar_str(props[key])
-            for key in (
+        attributes = _attribute_texts(
+            props,
+            (
                 "DisplayName",
                 "FifoTopic",
                 "KmsMasterKeyId",
@@ -1305,9 +1312,8 @@ class _Deployer:
                 "SignatureVersion",
                 "TracingConfig",
                 "ArchivePolicy",
-            )
-            if key in props
-        }
+            ),
+        )
         topic_arn = self.call(
             "sns",
             "create_topic",
@@ -1327,11 +1333,9 @@ class _Deployer:
         return topic_arn, {"TopicArn": topic_arn, "TopicName": name}
 
     def _create_subscription(self, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
-        attributes = {
-            key: _json_text(props[key]) if isinstance(props[key], (dict, list)) else _scalar_str(props[key])
-            for key in ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy")
-            if key in props
-        }
+        attributes = _attribute_texts(
+            props, ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy")
+        )
         subscription_arn = self.call(
             "sns",
             "subscribe",
