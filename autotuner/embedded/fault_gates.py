@@ -18,8 +18,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from autotuner.embedded.account import Fault
-from autotuner.embedded.interceptor import unlogged
+from autotuner.embedded.interceptor import Refusal, unlogged
 
 # What each service answers when it throttles: (error code, HTTP status). DynamoDB throttles a
 # table's reads and writes with ProvisionedThroughputExceededException (on-demand tables too).
@@ -61,13 +60,12 @@ class Throttling:
         self.probability = probability
         self.rng = random.Random(seed)
         self.faults = {
-            service: Fault(service=service, code=code, status=status, times=1, message="Rate exceeded")  # type: ignore[arg-type]
-            for service, (code, status) in THROTTLING.items()
+            service: Refusal(code, status, "Rate exceeded") for service, (code, status) in THROTTLING.items()
         }
         self.injected = 0
         self._lock = threading.Lock()
 
-    def __call__(self, service: str, operation: str, caller: str) -> Fault | None:
+    def __call__(self, service: str, operation: str, caller: str) -> Refusal | None:
         fault = self.faults.get(service)
         if fault is None or (service == "s3" and caller == "client"):
             return None
@@ -89,12 +87,12 @@ class Bursts:
         code, status = SERVER_ERRORS[service]
         self.service = service
         self.failing = {start + offset for start in starts for offset in range(length)}
-        self.fault = Fault(service=service, code=code, status=status, times=1, message="injected 5xx burst")  # type: ignore[arg-type]
+        self.fault = Refusal(code, status, "injected 5xx burst")
         self.seen = 0
         self.injected = 0
         self._lock = threading.Lock()
 
-    def __call__(self, service: str, operation: str, caller: str) -> Fault | None:
+    def __call__(self, service: str, operation: str, caller: str) -> Refusal | None:
         if service != self.service:
             return None
         with self._lock:
@@ -116,7 +114,7 @@ class _Once:
         self.fired = False
         self._lock = threading.Lock()
 
-    def __call__(self, service: str, operation: str, caller: str) -> Fault | None:
+    def __call__(self, service: str, operation: str, caller: str) -> Refusal | None:
         if service != "lambda" or operation != self.operation or caller != self.caller:
             return None
         with self._lock:

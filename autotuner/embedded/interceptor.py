@@ -24,10 +24,20 @@ from autotuner.embedded.account import Fault
 
 # botocore service id -> IAM action prefix, for the names people read in call logs.
 _PREFIX = {"sfn": "states", "cloudwatch-logs": "logs", "eventbridge": "events"}
-# A gate sees each request (service id, operation, caller) before the faults and may refuse it
-# with a Fault of its own: how the embedded AWS enforces behaviour AWS has and moto lacks
-# (rate limits, IAM on the real call).
-Gate = Callable[[str, str, str], "Fault | None"]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The AWS error a request is answered with instead of being served."""
+
+    code: str
+    status: int
+    message: str
+
+
+# A gate sees each request (service id, operation, caller) before the faults and may refuse it:
+# how the embedded AWS enforces behaviour AWS has and moto lacks (rate limits, IAM on the real call).
+Gate = Callable[[str, str, str], Refusal | None]
 # An observer sees each request (call, e.g. "lambda:UpdateFunctionConfiguration", and caller) after
 # it was served: how the embedded runtime cuts a tuner function off right after a call (runtime.py).
 Observer = Callable[[str, str], None]
@@ -197,7 +207,7 @@ def _sdk_attempt(request: Any) -> dict[str, Any]:
     }
 
 
-def _error_response(url: str, service: str, fault: Fault) -> AWSResponse:
+def _error_response(url: str, service: str, fault: Fault | Refusal) -> AWSResponse:
     protocol = _PROTOCOL[service]
     if protocol == "rest-xml":
         body = (

@@ -17,19 +17,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from autotuner.embedded.account import Fault
+from autotuner.embedded.interceptor import Refusal
 
 CONTROL_PLANE_PER_SECOND = 15.0
 GET_FUNCTION_PER_SECOND = 100.0
 GET_POLICY_PER_SECOND = 15.0
 _DATA_PLANE = frozenset({"Invoke", "InvokeAsync", "InvokeWithResponseStream"})
-_THROTTLED = Fault(
-    service="lambda",
-    code="TooManyRequestsException",
-    status=429,
-    message="Rate exceeded (Reason: CallerRateLimitExceeded)",
-    times=1,
-)
+_THROTTLED = Refusal("TooManyRequestsException", 429, "Rate exceeded (Reason: CallerRateLimitExceeded)")
 
 
 @dataclass
@@ -70,7 +64,7 @@ class LambdaRateLimits:
             return None
         return operation if operation in ("GetFunction", "GetPolicy") else "control-plane"
 
-    def __call__(self, service: str, operation: str, caller: str) -> Fault | None:
+    def __call__(self, service: str, operation: str, caller: str) -> Refusal | None:
         if service != "lambda":
             return None
         name = self.bucket_of(operation)

@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from autotuner.embedded.account import Fault, WorkerTimeout
-from autotuner.embedded.interceptor import Interceptor
+from autotuner.embedded.account import WorkerTimeout
+from autotuner.embedded.interceptor import Interceptor, Refusal
 
 TIMED_OUT = "Sandbox.Timedout"
 
@@ -92,7 +92,7 @@ class WorkerTimeouts:
             self._local.timed_out = True
             raise InvocationTimedOut(f"{caller} timed out after {call}")
 
-    def _refuse_after_timeout(self, service: str, operation: str, caller: str) -> Fault | None:
+    def _refuse_after_timeout(self, service: str, operation: str, caller: str) -> Refusal | None:
         if getattr(self._local, "timed_out", False):
             raise InvocationTimedOut(f"{caller} made {service}:{operation} after its timeout")
         return None
