@@ -11,6 +11,17 @@ Usage (a moto mock must be active)::
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         stack = deploy_stack(Path("template.yaml"))
         stack.functions["RecordResultFunction"].environment["RUN_HISTORY_TABLE"]
+
+Where each part lives:
+
+- ``translation``: the SAM translator, offline; local code folders and definition files.
+- ``parameters``: parameter values checked like CloudFormation (AllowedValues, patterns, ranges).
+- ``intrinsics``: Ref, Fn::GetAtt, Fn::Sub and the other intrinsic functions, and conditions.
+- ``names``: generated physical names and the AWS:: pseudo parameters.
+- ``deployer``: creation order, the deployment loop, Outputs and ``deploy_stack``.
+- ``resources``: one module per resource family (IAM, Lambda, DynamoDB, S3, SQS/SNS,
+  EventBridge/Scheduler, CloudWatch/Logs, Step Functions), each listing the types it creates.
+- ``deployed``: what a deployment reports (``DeployedStack``, ``DeployedFunction``).
 """
 
 from autotuner.embedded.stack.deployed import DeployedFunction, DeployedStack

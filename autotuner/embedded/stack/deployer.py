@@ -10,27 +10,19 @@ from typing import Any
 
 import boto3
 
-from autotuner.embedded.stack.api_parameters import _coerce
+from autotuner.embedded.stack.api_parameters import coerce_to_shape
 from autotuner.embedded.stack.deployed import DeployedFunction, DeployedStack
 from autotuner.embedded.stack.errors import TemplateError
-from autotuner.embedded.stack.intrinsics import IntrinsicResolver, _references, _scalar_str
+from autotuner.embedded.stack.intrinsics import IntrinsicResolver, references, scalar_str
 from autotuner.embedded.stack.names import physical_name, pseudo_parameters
-from autotuner.embedded.stack.parameters import _typed_parameters, resolve_parameters
-from autotuner.embedded.stack.resources.cloudwatch import _create_alarm, _create_dashboard, _create_log_group
-from autotuner.embedded.stack.resources.dynamodb import _create_table
-from autotuner.embedded.stack.resources.eventbridge import _create_rule, _create_schedule
-from autotuner.embedded.stack.resources.iam import _create_inline_policy, _create_managed_policy, _create_role
-from autotuner.embedded.stack.resources.lambda_functions import _create_function, _create_layer_version
-from autotuner.embedded.stack.resources.s3 import _create_bucket, _create_bucket_policy
-from autotuner.embedded.stack.resources.sqs_sns import (
-    _create_queue,
-    _create_queue_policy,
-    _create_subscription,
-    _create_topic,
-)
-from autotuner.embedded.stack.resources.stepfunctions import _create_state_machine
-from autotuner.embedded.stack.translation import _load_template, translate_template
+from autotuner.embedded.stack.parameters import resolve_parameters, typed_parameters
+from autotuner.embedded.stack.resources import CREATORS
+from autotuner.embedded.stack.translation import load_template, translate_template
 from autotuner_core.models import partition_for
+
+# What creates one resource type: (deployer, logical id, resolved properties, the template's resource
+# entry) -> (physical id, Fn::GetAtt attributes). Each module of resources/ lists its own.
+Creator = Callable[["Deployer", str, dict, dict], tuple[str, dict]]
 
 
 def _creation_order(resources: Mapping[str, Any]) -> list[str]:
@@ -42,7 +34,7 @@ def _creation_order(resources: Mapping[str, Any]) -> list[str]:
         unknown = [name for name in depends_on if name not in resources]
         if unknown:
             raise TemplateError(f"{logical_id}: DependsOn names unknown resources {unknown}")
-        referred = _references(resource.get("Properties", {})) & resources.keys()
+        referred = references(resource.get("Properties", {})) & resources.keys()
         dependencies[logical_id] = (referred | set(depends_on)) - {logical_id}
     order: list[str] = []
     done: set[str] = set()
@@ -66,8 +58,12 @@ def _mock_is_active() -> bool | None:
     return getattr(MockAWS, "_mocks_active", None)
 
 
-class _Deployer:
-    """Creates one stack's resources through the service APIs, in dependency order."""
+class Deployer:
+    """Creates one stack's resources through the service APIs, in dependency order.
+
+    The creators in resources/ call the APIs through call(), name resources with name_for() and
+    arn(), and record what the in-process runtime needs in functions, layer_dirs and state_machines.
+    """
 
     def __init__(
         self,
@@ -89,7 +85,7 @@ class _Deployer:
         self.attributes: dict[tuple[str, str], Any] = {}
         self.unavailable: dict[str, str] = {}
         self.resolver = IntrinsicResolver(
-            _typed_parameters(self.declarations, parameters),
+            typed_parameters(self.declarations, parameters),
             conditions=template.get("Conditions", {}),
             mappings=template.get("Mappings", {}),
             pseudo=self.pseudo,
@@ -108,6 +104,7 @@ class _Deployer:
     # -- plumbing -------------------------------------------------------------------------------
 
     def client(self, service: str) -> Any:
+        """The deployment's boto3 client for a service (one per service, in the stack's region)."""
         if service not in self.clients:
             self.clients[service] = boto3.client(service, region_name=self.region)
         return self.clients[service]
@@ -117,14 +114,16 @@ class _Deployer:
         client = self.client(service)
         operation = client.meta.service_model.operation_model(client.meta.method_to_api_mapping[method])
         params = {key: value for key, value in params.items() if value is not None}
-        return getattr(client, method)(**_coerce(operation.input_shape, params))
+        return getattr(client, method)(**coerce_to_shape(operation.input_shape, params))
 
     def name_for(self, logical_id: str, explicit: Any, max_length: int, *, with_stack: bool = True) -> str:
+        """The resource's explicit name if the template gives one, else the one CloudFormation generates."""
         if explicit:
-            return _scalar_str(explicit, f"{logical_id} name")
+            return scalar_str(explicit, f"{logical_id} name")
         return physical_name(self.stack_name, logical_id, max_length, with_stack=with_stack)
 
     def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
+        """An ARN in the stack's partition, region and account (either left empty where the service does)."""
         return (
             f"arn:{self.partition}:{service}:{self.region if region else ''}:"
             f"{self.account_id if account else ''}:{resource}"
@@ -142,7 +141,7 @@ class _Deployer:
             if condition is not None and not self.resolver.condition(condition):
                 self.unavailable[logical_id] = f"resource {logical_id} is not created (condition {condition} is false)"
                 continue
-            creator = self._creators.get(resource_type)
+            creator = CREATORS.get(resource_type)
             if creator is None:
                 self.skipped.append((logical_id, resource_type))
                 self.unavailable[logical_id] = f"{resource_type} {logical_id} is not emulated by the embedded AWS"
@@ -166,31 +165,9 @@ class _Deployer:
                 continue
             value = self.resolver.resolve(output.get("Value"))
             values[name] = (
-                ",".join(_scalar_str(v) for v in value) if isinstance(value, list) else _scalar_str(value, name)
+                ",".join(scalar_str(v) for v in value) if isinstance(value, list) else scalar_str(value, name)
             )
         return values
-
-    _creators: dict[str, Callable[[_Deployer, str, dict, dict], tuple[str, dict]]] = {
-        "AWS::IAM::Role": _create_role,
-        "AWS::IAM::ManagedPolicy": _create_managed_policy,
-        "AWS::IAM::Policy": _create_inline_policy,
-        "AWS::IAM::RolePolicy": _create_inline_policy,
-        "AWS::Lambda::LayerVersion": _create_layer_version,
-        "AWS::Lambda::Function": _create_function,
-        "AWS::Logs::LogGroup": _create_log_group,
-        "AWS::DynamoDB::Table": _create_table,
-        "AWS::S3::Bucket": _create_bucket,
-        "AWS::S3::BucketPolicy": _create_bucket_policy,
-        "AWS::SQS::Queue": _create_queue,
-        "AWS::SQS::QueuePolicy": _create_queue_policy,
-        "AWS::SNS::Topic": _create_topic,
-        "AWS::SNS::Subscription": _create_subscription,
-        "AWS::Events::Rule": _create_rule,
-        "AWS::Scheduler::Schedule": _create_schedule,
-        "AWS::CloudWatch::Alarm": _create_alarm,
-        "AWS::CloudWatch::Dashboard": _create_dashboard,
-        "AWS::StepFunctions::StateMachine": _create_state_machine,
-    }
 
 
 def deploy_stack(
@@ -212,14 +189,14 @@ def deploy_stack(
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,127}", stack_name):
         raise TemplateError(f"Stack name {stack_name!r} is not a valid CloudFormation stack name")
     template_path = Path(template_path).resolve()
-    declarations = _load_template(template_path).get("Parameters", {})
+    declarations = load_template(template_path).get("Parameters", {})
     effective = resolve_parameters(declarations, parameters)
     served_account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
     if served_account != account_id:
         raise ValueError(f"The active mock serves account {served_account}, not {account_id} (see MOTO_ACCOUNT_ID)")
 
     template = translate_template(template_path, region, effective)
-    deployer = _Deployer(copy.deepcopy(template), stack_name, region, account_id, effective)
+    deployer = Deployer(copy.deepcopy(template), stack_name, region, account_id, effective)
     deployer.deploy()
 
     state_machine_arn, definition = next(iter(deployer.state_machines.values()), ("", {}))
@@ -228,7 +205,7 @@ def deploy_stack(
         region=region,
         account_id=account_id,
         parameters=effective,
-        resources={logical_id: _scalar_str(deployer.refs[logical_id]) for logical_id in deployer.created},
+        resources={logical_id: scalar_str(deployer.refs[logical_id]) for logical_id in deployer.created},
         outputs=deployer.outputs(),
         functions=deployer.functions,
         state_machine_arn=state_machine_arn,

@@ -32,11 +32,11 @@ class _NoValue:
 NO_VALUE = _NoValue()
 
 
-_SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _CONDITION_FUNCTIONS = ("Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or")
 
 
-def _scalar_str(value: Any, what: str = "value") -> str:
+def scalar_str(value: Any, what: str = "value") -> str:
     """String form CloudFormation gives a scalar (numbers as written, booleans lower-case)."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -174,7 +174,7 @@ class IntrinsicResolver:
 
     def _fn_get_att(self, arg: Any) -> Any:
         logical_id, attribute = _split_get_att(arg)
-        return self.get_att(logical_id, _scalar_str(self.resolve(attribute), "Fn::GetAtt attribute"))
+        return self.get_att(logical_id, scalar_str(self.resolve(attribute), "Fn::GetAtt attribute"))
 
     def _fn_sub(self, arg: Any) -> str:
         if isinstance(arg, str):
@@ -197,9 +197,9 @@ class IntrinsicResolver:
                 value = self.get_att(*name.split(".", 1))
             else:
                 value = self.ref(name)
-            return _scalar_str(value, f"Fn::Sub variable ${{{name}}}")
+            return scalar_str(value, f"Fn::Sub variable ${{{name}}}")
 
-        return _SUB_VARIABLE.sub(replace, text)
+        return SUB_VARIABLE.sub(replace, text)
 
     def _list_argument(self, value: Any, what: str) -> list:
         resolved = self.resolve(value)
@@ -210,14 +210,14 @@ class IntrinsicResolver:
     def _fn_join(self, arg: Any) -> str:
         if not (isinstance(arg, list) and len(arg) == 2):
             raise TemplateError(f"Fn::Join needs [delimiter, [values]], got {arg!r}")
-        delimiter = _scalar_str(self.resolve(arg[0]), "Fn::Join delimiter")
+        delimiter = scalar_str(self.resolve(arg[0]), "Fn::Join delimiter")
         values = self._list_argument(arg[1], "Fn::Join")
-        return delimiter.join(_scalar_str(value, "Fn::Join item") for value in values)
+        return delimiter.join(scalar_str(value, "Fn::Join item") for value in values)
 
     def _fn_select(self, arg: Any) -> Any:
         if not (isinstance(arg, list) and len(arg) == 2):
             raise TemplateError(f"Fn::Select needs [index, [values]], got {arg!r}")
-        index_text = _scalar_str(self.resolve(arg[0]), "Fn::Select index")
+        index_text = scalar_str(self.resolve(arg[0]), "Fn::Select index")
         if not index_text.isdigit():
             raise TemplateError(f"Fn::Select index must be a non-negative integer, got {index_text!r}")
         values = self._list_argument(arg[1], "Fn::Select")
@@ -229,8 +229,8 @@ class IntrinsicResolver:
     def _fn_split(self, arg: Any) -> list[str]:
         if not (isinstance(arg, list) and len(arg) == 2):
             raise TemplateError(f"Fn::Split needs [delimiter, string], got {arg!r}")
-        delimiter = _scalar_str(self.resolve(arg[0]), "Fn::Split delimiter")
-        source = _scalar_str(self.resolve(arg[1]), "Fn::Split source")
+        delimiter = scalar_str(self.resolve(arg[0]), "Fn::Split delimiter")
+        source = scalar_str(self.resolve(arg[1]), "Fn::Split source")
         return source.split(delimiter)
 
     def _fn_if(self, arg: Any) -> Any:
@@ -245,7 +245,7 @@ class IntrinsicResolver:
         left, right = (self.resolve(value) for value in arg)
         if isinstance(left, (list, dict)) or isinstance(right, (list, dict)):
             return left == right
-        return _scalar_str(left) == _scalar_str(right)
+        return scalar_str(left) == scalar_str(right)
 
     def _conditions_list(self, arg: Any, name: str, minimum: int) -> list[bool]:
         if not (isinstance(arg, list) and minimum <= len(arg) <= 10):
@@ -262,20 +262,20 @@ class IntrinsicResolver:
         return any(self._conditions_list(arg, "Fn::Or", 2))
 
     def _fn_get_azs(self, arg: Any) -> list[str]:
-        region = _scalar_str(self.resolve(arg), "Fn::GetAZs region") or self.pseudo["AWS::Region"]
+        region = scalar_str(self.resolve(arg), "Fn::GetAZs region") or self.pseudo["AWS::Region"]
         return [f"{region}{letter}" for letter in "abc"]
 
     def _fn_find_in_map(self, arg: Any) -> Any:
         if not (isinstance(arg, list) and len(arg) == 3):
             raise TemplateError(f"Fn::FindInMap needs [map, top key, second key], got {arg!r}")
-        map_name, top, second = (_scalar_str(self.resolve(value), "Fn::FindInMap key") for value in arg)
+        map_name, top, second = (scalar_str(self.resolve(value), "Fn::FindInMap key") for value in arg)
         try:
             return self.mappings[map_name][top][second]
         except KeyError as e:
             raise TemplateError(f"Fn::FindInMap: no {map_name}/{top}/{second} in Mappings") from e
 
     def _fn_base64(self, arg: Any) -> str:
-        return base64.b64encode(_scalar_str(self.resolve(arg), "Fn::Base64").encode()).decode()
+        return base64.b64encode(scalar_str(self.resolve(arg), "Fn::Base64").encode()).decode()
 
     def _fn_to_json_string(self, arg: Any) -> str:
         return json.dumps(self.resolve(arg), separators=(",", ":"))
@@ -303,7 +303,7 @@ class IntrinsicResolver:
     }
 
 
-def _references(node: Any) -> set[str]:
+def references(node: Any) -> set[str]:
     """Names a template fragment refers to through Ref, Fn::GetAtt and Fn::Sub."""
     found: set[str] = set()
     call = _intrinsic(node)
@@ -315,15 +315,15 @@ def _references(node: Any) -> set[str]:
             found.add(_split_get_att(arg)[0])
         elif name == "Fn::Sub":
             text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
-            for variable in _SUB_VARIABLE.findall(text if isinstance(text, str) else ""):
+            for variable in SUB_VARIABLE.findall(text if isinstance(text, str) else ""):
                 if not variable.startswith("!") and variable.strip() not in variables:
                     found.add(variable.strip().split(".", 1)[0])
-            found |= _references(variables)
+            found |= references(variables)
             return found
     if isinstance(node, dict):
         for value in node.values():
-            found |= _references(value)
+            found |= references(value)
     elif isinstance(node, list):
         for value in node:
-            found |= _references(value)
+            found |= references(value)
     return found

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from autotuner.embedded.stack.errors import TemplateError
-from autotuner.embedded.stack.intrinsics import _scalar_str
+from autotuner.embedded.stack.intrinsics import scalar_str
 
 
 def _is_list_type(parameter_type: str) -> bool:
@@ -31,11 +31,11 @@ def _check_parameter(name: str, declaration: Mapping[str, Any], value: str) -> N
         number = _check_number(name, item) if numeric else None
         if allowed is not None:
             if numeric:
-                ok = any(_check_number(name, _scalar_str(a)) == number for a in allowed)
+                ok = any(_check_number(name, scalar_str(a)) == number for a in allowed)
             else:
-                ok = item in [_scalar_str(a) for a in allowed]
+                ok = item in [scalar_str(a) for a in allowed]
             if not ok:
-                shown = ", ".join(_scalar_str(a) for a in allowed)
+                shown = ", ".join(scalar_str(a) for a in allowed)
                 raise TemplateError(f"Parameter {name}: {item!r} is not one of the allowed values [{shown}]{hint}")
         pattern = declaration.get("AllowedPattern")
         if pattern is not None and not numeric and re.fullmatch(str(pattern), item) is None:
@@ -77,13 +77,13 @@ def resolve_parameters(declarations: Mapping[str, Any], overrides: Mapping[str, 
             raw = declaration["Default"]
         else:
             raise TemplateError(f"Parameter {name} has no default and no value was given")
-        value = ",".join(_scalar_str(v) for v in raw) if isinstance(raw, list) else _scalar_str(raw, name)
+        value = ",".join(scalar_str(v) for v in raw) if isinstance(raw, list) else scalar_str(raw, name)
         _check_parameter(name, declaration, value)
         values[name] = value
     return values
 
 
-def _typed_parameters(declarations: Mapping[str, Any], values: Mapping[str, str]) -> dict[str, Any]:
+def typed_parameters(declarations: Mapping[str, Any], values: Mapping[str, str]) -> dict[str, Any]:
     # What Ref returns: list types are lists, everything else (numbers too) is a string.
     return {
         name: value.split(",") if _is_list_type(str(declarations[name].get("Type", "String"))) else value

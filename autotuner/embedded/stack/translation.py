@@ -57,7 +57,7 @@ def _default_region(region: str) -> Iterator[None]:
             os.environ["AWS_DEFAULT_REGION"] = previous
 
 
-def _load_template(template_path: Path) -> dict[str, Any]:
+def load_template(template_path: Path) -> dict[str, Any]:
     from samtranslator.yaml_helper import yaml_parse  # understands !Ref, !Sub and friends
 
     template = yaml_parse(template_path.read_text(encoding="utf-8"))
@@ -148,7 +148,7 @@ def translate_template(template_path: Path, region: str, parameters: Mapping[str
     )
 
     template_path = Path(template_path).resolve()
-    template = _load_template(template_path)
+    template = load_template(template_path)
     local = _replace_local_artifacts(template, template_path.parent)
     transforms = template.get("Transform", [])
     transforms = [transforms] if isinstance(transforms, str) else transforms

@@ -2,42 +2,54 @@
 
 from __future__ import annotations
 
-from autotuner.embedded.stack.api_parameters import _json_text, _tag_dict
+from typing import TYPE_CHECKING
+
+from autotuner.embedded.stack.api_parameters import json_text, tag_dict
+
+if TYPE_CHECKING:
+    from autotuner.embedded.stack.deployer import Creator, Deployer
 
 
-def _create_log_group(self, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
-    name = self.name_for(logical_id, props.get("LogGroupName"), 512)
-    self.call(
+def _create_log_group(deployer: Deployer, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
+    name = deployer.name_for(logical_id, props.get("LogGroupName"), 512)
+    deployer.call(
         "logs",
         "create_log_group",
         logGroupName=name,
         kmsKeyId=props.get("KmsKeyId"),
-        tags=_tag_dict(props.get("Tags")) or None,
+        tags=tag_dict(props.get("Tags")) or None,
         logGroupClass=props.get("LogGroupClass"),
     )
     if "RetentionInDays" in props:
-        self.call("logs", "put_retention_policy", logGroupName=name, retentionInDays=props["RetentionInDays"])
-    return name, {"Arn": self.arn("logs", f"log-group:{name}:*")}
+        deployer.call("logs", "put_retention_policy", logGroupName=name, retentionInDays=props["RetentionInDays"])
+    return name, {"Arn": deployer.arn("logs", f"log-group:{name}:*")}
 
 
-def _create_alarm(self, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
-    name = self.name_for(logical_id, props.get("AlarmName"), 255)
+def _create_alarm(deployer: Deployer, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
+    name = deployer.name_for(logical_id, props.get("AlarmName"), 255)
     # CloudFormation's Alarm properties are the PutMetricAlarm parameters.
-    self.call(
+    deployer.call(
         "cloudwatch",
         "put_metric_alarm",
         AlarmName=name,
         **{k: v for k, v in props.items() if k != "AlarmName"},
     )
-    return name, {"Arn": self.arn("cloudwatch", f"alarm:{name}")}
+    return name, {"Arn": deployer.arn("cloudwatch", f"alarm:{name}")}
 
 
-def _create_dashboard(self, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
-    name = self.name_for(logical_id, props.get("DashboardName"), 255)
-    self.call(
+def _create_dashboard(deployer: Deployer, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
+    name = deployer.name_for(logical_id, props.get("DashboardName"), 255)
+    deployer.call(
         "cloudwatch",
         "put_dashboard",
         DashboardName=name,
-        DashboardBody=_json_text(props["DashboardBody"]),
+        DashboardBody=json_text(props["DashboardBody"]),
     )
     return name, {}
+
+
+CREATORS: dict[str, Creator] = {
+    "AWS::Logs::LogGroup": _create_log_group,
+    "AWS::CloudWatch::Alarm": _create_alarm,
+    "AWS::CloudWatch::Dashboard": _create_dashboard,
+}

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from autotuner.embedded.stack.api_parameters import _json_text, _pick
+from typing import TYPE_CHECKING
+
+from autotuner.embedded.stack.api_parameters import json_text, pick
+
+if TYPE_CHECKING:
+    from autotuner.embedded.stack.deployer import Creator, Deployer
 
 
-def _create_rule(self, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
-    name = self.name_for(logical_id, props.get("Name"), 64)
-    rule_arn = self.call(
+def _create_rule(deployer: Deployer, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
+    name = deployer.name_for(logical_id, props.get("Name"), 64)
+    rule_arn = deployer.call(
         "events",
         "put_rule",
         Name=name,
-        EventPattern=_json_text(props["EventPattern"]) if "EventPattern" in props else None,
-        **_pick(props, "ScheduleExpression", "State", "Description", "RoleArn", "EventBusName"),
+        EventPattern=json_text(props["EventPattern"]) if "EventPattern" in props else None,
+        **pick(props, "ScheduleExpression", "State", "Description", "RoleArn", "EventBusName"),
     )["RuleArn"]
     if props.get("Targets"):
-        self.call(
+        deployer.call(
             "events",
             "put_targets",
             Rule=name,
@@ -25,13 +30,13 @@ def _create_rule(self, logical_id: str, props: dict, resource: dict) -> tuple[st
     return name, {"Arn": rule_arn}
 
 
-def _create_schedule(self, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
-    name = self.name_for(logical_id, props.get("Name"), 64)
-    schedule_arn = self.call(
+def _create_schedule(deployer: Deployer, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
+    name = deployer.name_for(logical_id, props.get("Name"), 64)
+    schedule_arn = deployer.call(
         "scheduler",
         "create_schedule",
         Name=name,
-        **_pick(
+        **pick(
             props,
             "GroupName",
             "ScheduleExpression",
@@ -47,3 +52,9 @@ def _create_schedule(self, logical_id: str, props: dict, resource: dict) -> tupl
         ),
     )["ScheduleArn"]
     return name, {"Arn": schedule_arn}
+
+
+CREATORS: dict[str, Creator] = {
+    "AWS::Events::Rule": _create_rule,
+    "AWS::Scheduler::Schedule": _create_schedule,
+}

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from autotuner.embedded.stack.api_parameters import _json_text
+from autotuner.embedded.stack.api_parameters import json_text
 from autotuner.embedded.stack.errors import TemplateError
 from autotuner.embedded.stack.names import physical_name
 from autotuner.embedded.stack.translation import _moto_managed_policies
+
+if TYPE_CHECKING:
+    from autotuner.embedded.stack.deployer import Creator, Deployer
 
 
 def _policy_text(document: Any) -> str:
@@ -26,7 +29,7 @@ def _policy_text(document: Any) -> str:
     return json.dumps(document)
 
 
-def _ensure_aws_managed_policy(self, policy_arn: str) -> None:
+def _ensure_aws_managed_policy(deployer: Deployer, policy_arn: str) -> None:
     """Make an AWS managed policy attachable in moto even when it was not told to load them.
 
     moto loads its copy of the AWS managed policies only with `iam.load_aws_managed_policies`;
@@ -37,26 +40,26 @@ def _ensure_aws_managed_policy(self, policy_arn: str) -> None:
         return  # a customer managed policy: it must exist already, as in AWS
     from moto.iam.models import AWSManagedPolicy, iam_backends
 
-    backend = iam_backends[self.account_id][match.group(1)]
+    backend = iam_backends[deployer.account_id][match.group(1)]
     if policy_arn in backend.managed_policies:
         return
     data = _moto_managed_policies().get(match.group(3))
     if data is None or data.get("Path", "/") != match.group(2):
         raise TemplateError(f"{policy_arn} is not an AWS managed policy known to the embedded AWS")
-    policy = AWSManagedPolicy.from_data(match.group(3), self.account_id, backend.region_name, data)
+    policy = AWSManagedPolicy.from_data(match.group(3), deployer.account_id, backend.region_name, data)
     backend.managed_policies[policy.arn] = policy
     backend.aws_managed_policies.append(policy)
 
 
-def _create_role(self, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
-    name = self.name_for(logical_id, props.get("RoleName"), 64)
+def _create_role(deployer: Deployer, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
+    name = deployer.name_for(logical_id, props.get("RoleName"), 64)
     if props.get("PermissionsBoundary"):
-        _ensure_aws_managed_policy(self, props["PermissionsBoundary"])
-    role = self.call(
+        _ensure_aws_managed_policy(deployer, props["PermissionsBoundary"])
+    role = deployer.call(
         "iam",
         "create_role",
         RoleName=name,
-        AssumeRolePolicyDocument=_json_text(props["AssumeRolePolicyDocument"]),
+        AssumeRolePolicyDocument=json_text(props["AssumeRolePolicyDocument"]),
         Path=props.get("Path"),
         Description=props.get("Description"),
         MaxSessionDuration=props.get("MaxSessionDuration"),
@@ -64,7 +67,7 @@ def _create_role(self, logical_id: str, props: dict, resource: dict) -> tuple[st
         Tags=props.get("Tags") or None,
     )["Role"]
     for policy in props.get("Policies", []):
-        self.call(
+        deployer.call(
             "iam",
             "put_role_policy",
             RoleName=name,
@@ -72,23 +75,23 @@ def _create_role(self, logical_id: str, props: dict, resource: dict) -> tuple[st
             PolicyDocument=_policy_text(policy["PolicyDocument"]),
         )
     for policy_arn in props.get("ManagedPolicyArns", []):
-        _ensure_aws_managed_policy(self, policy_arn)
-        self.call("iam", "attach_role_policy", RoleName=name, PolicyArn=policy_arn)
+        _ensure_aws_managed_policy(deployer, policy_arn)
+        deployer.call("iam", "attach_role_policy", RoleName=name, PolicyArn=policy_arn)
     return name, {"Arn": role["Arn"], "RoleId": role["RoleId"]}
 
 
-def _attach_to_principals(self, props: dict, policy_arn: str) -> None:
+def _attach_to_principals(deployer: Deployer, props: dict, policy_arn: str) -> None:
     for role in props.get("Roles", []):
-        self.call("iam", "attach_role_policy", RoleName=role, PolicyArn=policy_arn)
+        deployer.call("iam", "attach_role_policy", RoleName=role, PolicyArn=policy_arn)
     for user in props.get("Users", []):
-        self.call("iam", "attach_user_policy", UserName=user, PolicyArn=policy_arn)
+        deployer.call("iam", "attach_user_policy", UserName=user, PolicyArn=policy_arn)
     for group in props.get("Groups", []):
-        self.call("iam", "attach_group_policy", GroupName=group, PolicyArn=policy_arn)
+        deployer.call("iam", "attach_group_policy", GroupName=group, PolicyArn=policy_arn)
 
 
-def _create_managed_policy(self, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
-    name = self.name_for(logical_id, props.get("ManagedPolicyName"), 128)
-    policy = self.call(
+def _create_managed_policy(deployer: Deployer, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
+    name = deployer.name_for(logical_id, props.get("ManagedPolicyName"), 128)
+    policy = deployer.call(
         "iam",
         "create_policy",
         PolicyName=name,
@@ -96,16 +99,16 @@ def _create_managed_policy(self, logical_id: str, props: dict, resource: dict) -
         PolicyDocument=_policy_text(props["PolicyDocument"]),
         Description=props.get("Description"),
     )["Policy"]
-    _attach_to_principals(self, props, policy["Arn"])
+    _attach_to_principals(deployer, props, policy["Arn"])
     return policy["Arn"], {"PolicyArn": policy["Arn"], "PolicyId": policy["PolicyId"]}
 
 
-def _create_inline_policy(self, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
+def _create_inline_policy(deployer: Deployer, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
     # AWS::IAM::Policy / AWS::IAM::RolePolicy: one inline policy put on each principal.
     document = _policy_text(props["PolicyDocument"])
     roles = props.get("Roles", []) + ([props["RoleName"]] if "RoleName" in props else [])
     for role in roles:
-        self.call(
+        deployer.call(
             "iam",
             "put_role_policy",
             RoleName=role,
@@ -113,7 +116,7 @@ def _create_inline_policy(self, logical_id: str, props: dict, resource: dict) ->
             PolicyDocument=document,
         )
     for user in props.get("Users", []):
-        self.call(
+        deployer.call(
             "iam",
             "put_user_policy",
             UserName=user,
@@ -121,11 +124,19 @@ def _create_inline_policy(self, logical_id: str, props: dict, resource: dict) ->
             PolicyDocument=document,
         )
     for group in props.get("Groups", []):
-        self.call(
+        deployer.call(
             "iam",
             "put_group_policy",
             GroupName=group,
             PolicyName=props["PolicyName"],
             PolicyDocument=document,
         )
-    return physical_name(self.stack_name, logical_id, 128), {}
+    return physical_name(deployer.stack_name, logical_id, 128), {}
+
+
+CREATORS: dict[str, Creator] = {
+    "AWS::IAM::Role": _create_role,
+    "AWS::IAM::ManagedPolicy": _create_managed_policy,
+    "AWS::IAM::Policy": _create_inline_policy,
+    "AWS::IAM::RolePolicy": _create_inline_policy,
+}

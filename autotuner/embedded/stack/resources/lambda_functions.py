@@ -6,11 +6,15 @@ import functools
 import io
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from autotuner.embedded.stack.api_parameters import _pick, _tag_dict
+from autotuner.embedded.stack.api_parameters import pick, tag_dict
 from autotuner.embedded.stack.deployed import DeployedFunction
-from autotuner.embedded.stack.intrinsics import _scalar_str
+from autotuner.embedded.stack.intrinsics import scalar_str
 from autotuner.embedded.stack.translation import ASSET_PATH_KEY
+
+if TYPE_CHECKING:
+    from autotuner.embedded.stack.deployer import Creator, Deployer
 
 # Placeholder deployment package: moto needs a zip, the embedded runtime runs code_dir in-process.
 _PLACEHOLDER_FILE = "EMBEDDED_PLACEHOLDER.txt"
@@ -33,11 +37,11 @@ def _inline_code_zip(source: str, runtime: str) -> bytes:
     return buffer.getvalue()
 
 
-def _create_layer_version(self, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
-    layer = self.call(
+def _create_layer_version(deployer: Deployer, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
+    layer = deployer.call(
         "lambda",
         "publish_layer_version",
-        LayerName=self.name_for(logical_id, props.get("LayerName"), 140),
+        LayerName=deployer.name_for(logical_id, props.get("LayerName"), 140),
         Description=props.get("Description"),
         Content={"ZipFile": _placeholder_zip()},
         CompatibleRuntimes=props.get("CompatibleRuntimes"),
@@ -46,13 +50,13 @@ def _create_layer_version(self, logical_id: str, props: dict, resource: dict) ->
     )
     asset = resource.get("Metadata", {}).get(ASSET_PATH_KEY)
     if asset:
-        self.layer_dirs[layer["LayerVersionArn"]] = Path(asset)
+        deployer.layer_dirs[layer["LayerVersionArn"]] = Path(asset)
     return layer["LayerVersionArn"], {"LayerVersionArn": layer["LayerVersionArn"]}
 
 
-def _create_function(self, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
-    name = self.name_for(logical_id, props.get("FunctionName"), 64)
-    runtime = _scalar_str(props.get("Runtime", ""))
+def _create_function(deployer: Deployer, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
+    name = deployer.name_for(logical_id, props.get("FunctionName"), 64)
+    runtime = scalar_str(props.get("Runtime", ""))
     code = props.get("Code", {})
     if "ZipFile" in code:
         package = {"ZipFile": _inline_code_zip(code["ZipFile"], runtime)}
@@ -61,18 +65,18 @@ def _create_function(self, logical_id: str, props: dict, resource: dict) -> tupl
     else:
         package = {"ZipFile": _placeholder_zip()}
     environment = {
-        key: _scalar_str(value, f"environment variable {key}")
+        key: scalar_str(value, f"environment variable {key}")
         for key, value in props.get("Environment", {}).get("Variables", {}).items()
     }
     # CloudFormation tags every resource it creates with its stack and logical id.
     tags = {
-        **_tag_dict(props.get("Tags")),
-        "aws:cloudformation:stack-name": self.stack_name,
-        "aws:cloudformation:stack-id": self.pseudo["AWS::StackId"],
+        **tag_dict(props.get("Tags")),
+        "aws:cloudformation:stack-name": deployer.stack_name,
+        "aws:cloudformation:stack-id": deployer.pseudo["AWS::StackId"],
         "aws:cloudformation:logical-id": logical_id,
     }
-    logging_config = {key: _scalar_str(value) for key, value in props.get("LoggingConfig", {}).items()}
-    function = self.call(
+    logging_config = {key: scalar_str(value) for key, value in props.get("LoggingConfig", {}).items()}
+    function = deployer.call(
         "lambda",
         "create_function",
         FunctionName=name,
@@ -81,7 +85,7 @@ def _create_function(self, logical_id: str, props: dict, resource: dict) -> tupl
         Tags=tags,
         KMSKeyArn=props.get("KmsKeyArn"),
         LoggingConfig=logging_config or None,
-        **_pick(
+        **pick(
             props,
             "Runtime",
             "Handler",
@@ -102,7 +106,7 @@ def _create_function(self, logical_id: str, props: dict, resource: dict) -> tupl
         ),
     )
     if "ReservedConcurrentExecutions" in props:
-        self.call(
+        deployer.call(
             "lambda",
             "put_function_concurrency",
             FunctionName=name,
@@ -110,12 +114,12 @@ def _create_function(self, logical_id: str, props: dict, resource: dict) -> tupl
         )
     asset = resource.get("Metadata", {}).get(ASSET_PATH_KEY)
     layers = tuple(props.get("Layers", []))
-    self.functions[logical_id] = DeployedFunction(
+    deployer.functions[logical_id] = DeployedFunction(
         logical_id=logical_id,
         name=name,
         arn=function["FunctionArn"],
         code_dir=Path(asset) if asset else Path(),
-        handler=_scalar_str(props.get("Handler", "")),
+        handler=scalar_str(props.get("Handler", "")),
         environment=environment,
         role_arn=function["Role"],
         memory_size=function["MemorySize"],
@@ -123,10 +127,16 @@ def _create_function(self, logical_id: str, props: dict, resource: dict) -> tupl
         runtime=runtime,
         architectures=tuple(function.get("Architectures", ["x86_64"])),
         layers=layers,
-        layer_dirs=tuple(self.layer_dirs[arn] for arn in layers if arn in self.layer_dirs),
+        layer_dirs=tuple(deployer.layer_dirs[arn] for arn in layers if arn in deployer.layer_dirs),
         tracing_mode=function.get("TracingConfig", {}).get("Mode", "PassThrough"),
         logging_config=logging_config,
         ephemeral_storage_mb=function.get("EphemeralStorage", {}).get("Size", 512),
         tags=tags,
     )
     return name, {"Arn": function["FunctionArn"]}
+
+
+CREATORS: dict[str, Creator] = {
+    "AWS::Lambda::LayerVersion": _create_layer_version,
+    "AWS::Lambda::Function": _create_function,
+}

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from autotuner.embedded.stack.api_parameters import _json_text
-from autotuner.embedded.stack.intrinsics import _scalar_str
+from typing import TYPE_CHECKING
+
+from autotuner.embedded.stack.api_parameters import json_text
+from autotuner.embedded.stack.intrinsics import scalar_str
+
+if TYPE_CHECKING:
+    from autotuner.embedded.stack.deployer import Creator, Deployer
 
 
-def _create_bucket(self, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
+def _create_bucket(deployer: Deployer, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
     # Bucket names are lowercase, at most 63 characters.
-    name = self.name_for(logical_id, props.get("BucketName"), 63).lower()
-    region = self.region
-    self.call(
+    name = deployer.name_for(logical_id, props.get("BucketName"), 63).lower()
+    region = deployer.region
+    deployer.call(
         "s3",
         "create_bucket",
         Bucket=name,
         CreateBucketConfiguration=None if region == "us-east-1" else {"LocationConstraint": region},
     )
     if "BucketEncryption" in props:
-        self.call(
+        deployer.call(
             "s3",
             "put_bucket_encryption",
             Bucket=name,
@@ -29,14 +34,14 @@ def _create_bucket(self, logical_id: str, props: dict, resource: dict) -> tuple[
             },
         )
     if "PublicAccessBlockConfiguration" in props:
-        self.call(
+        deployer.call(
             "s3",
             "put_public_access_block",
             Bucket=name,
             PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"],
         )
     for rule in (props.get("LifecycleConfiguration") or {}).get("Rules", []):
-        self.call(
+        deployer.call(
             "s3",
             "put_bucket_lifecycle_configuration",
             Bucket=name,
@@ -52,13 +57,13 @@ def _create_bucket(self, logical_id: str, props: dict, resource: dict) -> tuple[
             },
         )
     return name, {
-        "Arn": self.arn("s3", name, region=False, account=False),
+        "Arn": deployer.arn("s3", name, region=False, account=False),
         "DomainName": f"{name}.s3.amazonaws.com",
     }
 
 
-def _create_bucket_policy(self, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
-    bucket = _scalar_str(props["Bucket"], "Bucket")
+def _create_bucket_policy(deployer: Deployer, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
+    bucket = scalar_str(props["Bucket"], "Bucket")
     document = props["PolicyDocument"]
     statements = document.get("Statement", [])
     statements = statements if isinstance(statements, list) else [statements]
@@ -66,5 +71,11 @@ def _create_bucket_policy(self, logical_id: str, props: dict, resource: dict) ->
     # would refuse every request. Statements with conditions are AWS's to enforce.
     kept = [statement for statement in statements if "Condition" not in statement]
     if kept:
-        self.call("s3", "put_bucket_policy", Bucket=bucket, Policy=_json_text({**document, "Statement": kept}))
+        deployer.call("s3", "put_bucket_policy", Bucket=bucket, Policy=json_text({**document, "Statement": kept}))
     return bucket, {}
+
+
+CREATORS: dict[str, Creator] = {
+    "AWS::S3::Bucket": _create_bucket,
+    "AWS::S3::BucketPolicy": _create_bucket_policy,
+}

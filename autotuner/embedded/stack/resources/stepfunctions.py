@@ -5,20 +5,23 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autotuner.embedded.stack.errors import TemplateError
-from autotuner.embedded.stack.intrinsics import _SUB_VARIABLE, _scalar_str
+from autotuner.embedded.stack.intrinsics import SUB_VARIABLE, scalar_str
+
+if TYPE_CHECKING:
+    from autotuner.embedded.stack.deployer import Creator, Deployer
 
 
 def _substitute_definition(text: str, substitutions: Mapping[str, Any], logical_id: str) -> str:
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
         if name in substitutions:
-            return _scalar_str(substitutions[name], f"DefinitionSubstitutions {name}")
+            return scalar_str(substitutions[name], f"DefinitionSubstitutions {name}")
         return match.group(0)
 
-    resolved = _SUB_VARIABLE.sub(replace, text)
+    resolved = SUB_VARIABLE.sub(replace, text)
     # A placeholder left over would reach the interpreter as a literal ARN: refuse it here instead.
     unresolved = sorted(set(re.findall(r"\$\{([A-Za-z0-9_.:-]+)\}", resolved)))
     if unresolved:
@@ -26,11 +29,11 @@ def _substitute_definition(text: str, substitutions: Mapping[str, Any], logical_
     return resolved
 
 
-def _create_state_machine(self, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
+def _create_state_machine(deployer: Deployer, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
     # CloudFormation names state machines {LogicalId}-{suffix}, without the stack name.
-    name = self.name_for(logical_id, props.get("StateMachineName"), 80, with_stack=False)
+    name = deployer.name_for(logical_id, props.get("StateMachineName"), 80, with_stack=False)
     if "DefinitionString" in props:
-        text = _scalar_str(props["DefinitionString"], "DefinitionString")
+        text = scalar_str(props["DefinitionString"], "DefinitionString")
     elif "Definition" in props:
         text = json.dumps(props["Definition"], indent=2)
     else:
@@ -43,7 +46,7 @@ def _create_state_machine(self, logical_id: str, props: dict, resource: dict) ->
     logging = props.get("LoggingConfiguration")
     tracing = props.get("TracingConfiguration")
     encryption = props.get("EncryptionConfiguration")
-    state_machine_arn = self.call(
+    state_machine_arn = deployer.call(
         "stepfunctions",
         "create_state_machine",
         name=name,
@@ -71,7 +74,12 @@ def _create_state_machine(self, logical_id: str, props: dict, resource: dict) ->
             if encryption
             else None
         ),
-        tags=[{"key": tag["Key"], "value": _scalar_str(tag["Value"])} for tag in props.get("Tags", [])] or None,
+        tags=[{"key": tag["Key"], "value": scalar_str(tag["Value"])} for tag in props.get("Tags", [])] or None,
     )["stateMachineArn"]
-    self.state_machines[logical_id] = (state_machine_arn, definition)
+    deployer.state_machines[logical_id] = (state_machine_arn, definition)
     return state_machine_arn, {"Arn": state_machine_arn, "Name": name}
+
+
+CREATORS: dict[str, Creator] = {
+    "AWS::StepFunctions::StateMachine": _create_state_machine,
+}
