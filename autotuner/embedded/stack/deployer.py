@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 
+from autotuner.embedded.moto_adapter import mock_is_active
 from autotuner.embedded.stack.api_parameters import coerce_to_shape
 from autotuner.embedded.stack.deployed import DeployedFunction, DeployedStack
 from autotuner.embedded.stack.errors import TemplateError
@@ -47,15 +48,6 @@ def _creation_order(resources: Mapping[str, Any]) -> list[str]:
         done.update(ready)
         remaining = [logical_id for logical_id in remaining if logical_id not in done]
     return order
-
-
-def _mock_is_active() -> bool | None:
-    try:
-        from moto.core.models import MockAWS
-    except ImportError:  # no moto: nothing to check against
-        return None
-    # A private flag; if moto renames it, skip the check rather than refuse to deploy.
-    return getattr(MockAWS, "_mocks_active", None)
 
 
 class Deployer:
@@ -184,7 +176,7 @@ def deploy_stack(
     false are not created; resource types the embedded AWS does not emulate are listed in `skipped`.
     An API error while creating a resource propagates unchanged, with a note naming the resource.
     """
-    if _mock_is_active() is False:
+    if not mock_is_active():
         raise RuntimeError("deploy_stack creates resources through boto3: call it inside moto.mock_aws()")
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,127}", stack_name):
         raise TemplateError(f"Stack name {stack_name!r} is not a valid CloudFormation stack name")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -12,6 +10,7 @@ from typing import Any
 
 import boto3
 
+from autotuner.embedded.moto_adapter import aws_managed_policies
 from autotuner.embedded.stack.errors import TemplateError
 from autotuner.embedded.stack.parameters import resolve_parameters
 from autotuner_core.models import partition_for
@@ -23,14 +22,6 @@ ARTIFACT_BUCKET = "embedded-artifacts"
 ASSET_PATH_KEY = "aws:asset:path"
 
 
-@functools.cache
-def _moto_managed_policies() -> dict[str, dict[str, Any]]:
-    # moto's copy of the AWS managed policies; parsing it takes ~0.6 s, so only on demand, once.
-    from moto.iam.aws_managed_policies import aws_managed_policies_data
-
-    return json.loads(aws_managed_policies_data)
-
-
 class _ManagedPolicyLoader:
     """Managed-policy loader for the translator: names -> ARNs from moto's copy, not from IAM."""
 
@@ -40,7 +31,7 @@ class _ManagedPolicyLoader:
     def load(self) -> dict[str, str]:
         return {
             name: f"arn:{self.partition}:iam::aws:policy{data.get('Path', '/')}{name}"
-            for name, data in _moto_managed_policies().items()
+            for name, data in aws_managed_policies().items()
         }
 
 

@@ -6,10 +6,10 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from autotuner.embedded.moto_adapter import aws_managed_policies
 from autotuner.embedded.stack.api_parameters import json_text
 from autotuner.embedded.stack.errors import TemplateError
 from autotuner.embedded.stack.names import physical_name
-from autotuner.embedded.stack.translation import _moto_managed_policies
 
 if TYPE_CHECKING:
     from autotuner.embedded.stack.deployer import Creator, Deployer
@@ -38,12 +38,12 @@ def _ensure_aws_managed_policy(deployer: Deployer, policy_arn: str) -> None:
     match = re.fullmatch(r"arn:([\w-]+):iam::aws:policy(/(?:[^/]+/)*)([^/]+)", policy_arn)
     if match is None:
         return  # a customer managed policy: it must exist already, as in AWS
-    from moto.iam.models import AWSManagedPolicy, iam_backends
+    from autotuner.embedded.moto_adapter import AWSManagedPolicy, iam_backends
 
     backend = iam_backends[deployer.account_id][match.group(1)]
     if policy_arn in backend.managed_policies:
         return
-    data = _moto_managed_policies().get(match.group(3))
+    data = aws_managed_policies().get(match.group(3))
     if data is None or data.get("Path", "/") != match.group(2):
         raise TemplateError(f"{policy_arn} is not an AWS managed policy known to the embedded AWS")
     policy = AWSManagedPolicy.from_data(match.group(3), deployer.account_id, backend.region_name, data)
