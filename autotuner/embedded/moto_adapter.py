@@ -10,7 +10,8 @@ upgrade fails loudly in one place instead of quietly somewhere else:
   them from here (``from autotuner.embedded.moto_adapter import LambdaBackend``), never from moto or
   botocore directly. They are imported on first use, so importing this module stays cheap.
 - ``patch()``, ``patched()`` and ``Patches`` replace an attribute and put back exactly what was
-  there; patching an attribute that no longer exists fails before anything changes.
+  there; patching an attribute that no longer exists fails before anything changes. ``add()``
+  gives a class what moto lacks, and fails once moto has it itself.
 
 Upgrading moto or botocore on purpose: install the new version, run ``tests/embedded/
 test_moto_adapter.py`` (it resolves every entry of INTERNALS) and the tests of each patching
@@ -33,6 +34,7 @@ __all__ = [
     "InternalChangedError",
     "Patches",
     "VersionMismatchError",
+    "add",
     "aws_managed_policies",
     "check_versions",
     "installed_versions",
@@ -212,13 +214,16 @@ def aws_managed_policies() -> dict[str, dict[str, Any]]:
 _ABSENT = object()
 
 
+def _owner_name(owner: Any) -> str:
+    return getattr(owner, "__qualname__", None) or getattr(owner, "__name__", None) or repr(owner)
+
+
 def _require_attribute(owner: Any, name: str) -> Any:
     try:
         return getattr(owner, name)
     except AttributeError:
-        owner_name = getattr(owner, "__qualname__", None) or getattr(owner, "__name__", None) or repr(owner)
         raise InternalChangedError(
-            f"{owner_name}.{name} does not exist with {_installed_text()}: the patch or read of it must be "
+            f"{_owner_name(owner)}.{name} does not exist with {_installed_text()}: the patch or read of it must be "
             f"re-checked against the installed moto/botocore"
         ) from None
 
@@ -245,6 +250,29 @@ def patch(owner: Any, name: str, replacement: Any) -> Callable[[], None]:
             delattr(owner, name)
         else:
             setattr(owner, name, saved)
+
+    return undo
+
+
+def add(owner: Any, name: str, value: Any) -> Callable[[], None]:
+    """Give `owner` an attribute it does not have (e.g. an action moto lacks); return the undo.
+
+    Raises InternalChangedError, changing nothing, when `owner` already has `name`: moto now
+    provides it, and the addition would hide moto's own.
+    """
+    if hasattr(owner, name):
+        raise InternalChangedError(
+            f"{_owner_name(owner)}.{name} exists with {_installed_text()}: moto provides it now, and the "
+            f"embedded AWS's own would hide it; re-check whether it is still needed"
+        )
+    setattr(owner, name, value)
+    done = False
+
+    def undo() -> None:
+        nonlocal done
+        if not done:
+            done = True
+            delattr(owner, name)
 
     return undo
 
@@ -279,6 +307,10 @@ class Patches:
         original = _require_attribute(owner, name)
         self._undo.append(patch(owner, name, replacement))
         return original
+
+    def add(self, owner: Any, name: str, value: Any) -> None:
+        """Add an attribute `owner` does not have (see `add`)."""
+        self._undo.append(add(owner, name, value))
 
     def undo(self) -> None:
         """Undo every patch, the last one first."""

@@ -21,6 +21,7 @@ from autotuner.embedded.moto_adapter import (
     InternalChangedError,
     Patches,
     VersionMismatchError,
+    add,
     check_versions,
     installed_versions,
     mock_is_active,
@@ -251,11 +252,30 @@ def test_patches_are_undone_last_first() -> None:
     patches = Patches()
     first = patches.patch(_Owner, "method", lambda self: "first")
     second = patches.patch(_Owner, "method", lambda self: "second:" + first(self))
+    # And an attribute added among them
+    patches.add(_Owner, "extra", "added")
     # Then each patch was handed what it replaced
     assert _Owner().method() == "second:original"
     assert second(_Owner()) == "first"
-    assert len(patches) == 2
+    assert len(patches) == 3
     # When all are undone, Then the original is back (undone in the other order, "first" would remain)
     patches.undo()
     assert _Owner().method() == "original"
+    assert not hasattr(_Owner, "extra")
     assert len(patches) == 0
+
+
+def test_add_gives_what_moto_lacks_and_refuses_once_moto_has_it() -> None:
+    # Given a class without an action, When the emulator adds it, Then it is there until undone
+    undo = add(_Owner, "simulate", lambda self: "added")
+    assert _Owner().simulate() == "added"  # type: ignore[attr-defined]
+    # And adding it again (as if moto now had its own) is refused, keeping what is there
+    with pytest.raises(InternalChangedError, match=r"_Owner\.simulate exists.*moto provides it now"):
+        add(_Owner, "simulate", lambda self: "again")
+    assert _Owner().simulate() == "added"  # type: ignore[attr-defined]
+    undo()
+    undo()
+    assert not hasattr(_Owner, "simulate")
+    # And an attribute the class inherits counts as present
+    with pytest.raises(InternalChangedError, match=r"_Owner\.inherited exists"):
+        add(_Owner, "inherited", None)
