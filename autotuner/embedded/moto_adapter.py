@@ -13,9 +13,9 @@ upgrade fails loudly in one place instead of quietly somewhere else:
   there; patching an attribute that no longer exists fails before anything changes. ``add()``
   gives a class what moto lacks, and fails once moto has it itself.
 
-Upgrading moto or botocore on purpose: install the new version, run ``tests/embedded/
-test_moto_adapter.py`` (it resolves every entry of INTERNALS) and the tests of each patching
-module, then update PINNED.
+Upgrading moto or botocore on purpose: install the new version, update PINNED (until then nothing
+imports), then run ``tests/embedded/test_moto_adapter.py`` (it resolves every entry of INTERNALS)
+and the tests of each module that patches.
 """
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ __all__ = [
 ]
 
 # Exact versions, or "X.Y.*" for any release of a minor line. moto is pinned exactly, as in
-# pyproject.toml ([dev]); botocore publishes a release a day whose changes are service models,
-# while the internals used here (botocore.endpoint's clock, AWSResponse) change with minor lines;
-# boto3 follows botocore's numbering.
+# pyproject.toml ([dev]). botocore has near-daily patch releases, mostly service-model updates, and
+# pyproject.toml only bounds boto3 from below: pinning their minor line lets a newer patch install,
+# while a new minor line must be re-checked first. boto3 follows botocore's numbering.
 PINNED: dict[str, str] = {
     "moto": "5.2.5",
     "botocore": "1.43.*",
