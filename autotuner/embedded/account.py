@@ -87,6 +87,18 @@ class FunctionProfile(_Spec):
         return {**PROFILE_PRESETS[data["preset"]], **given}
 
 
+class LiveTrafficSpec(_Spec):
+    """Requests the function's users send during a run (autotuner/embedded/live_traffic.py)."""
+
+    requests_per_second: float = Field(gt=0, le=100, description="requests per AWS second of the embedded clock")
+    qualifier: str | None = Field(
+        default=None,
+        pattern=r"^(\$LATEST|[a-zA-Z0-9_-]{1,128})$",
+        description="the version or alias they invoke; none: the unqualified function, which runs $LATEST",
+    )
+    payload: Any = Field(default_factory=dict, description="the event each request sends")
+
+
 class SimulatedFunction(_Spec):
     """A target function. Labelled simulated: its code is not run, its behaviour is modelled."""
 
@@ -102,6 +114,9 @@ class SimulatedFunction(_Spec):
     aliases: list[str] = []
     profile: FunctionProfile | None = Field(
         default=None, description="how invocations behave; none: FunctionProfile() (a light function)"
+    )
+    live_traffic: LiveTrafficSpec | None = Field(
+        default=None, description="production requests during a run; none: the function is idle"
     )
 
 
