@@ -30,6 +30,7 @@ from autotuner.embedded.account import SimulatedAccount
 from autotuner.embedded.interceptor import Interceptor, unlogged
 from autotuner.embedded.lambda_service import LambdaEmulation
 from autotuner.embedded.limits import LambdaRateLimits
+from autotuner.embedded.live_sources import LiveSources
 from autotuner.embedded.live_traffic import LiveTraffic
 from autotuner.embedded.runtime import InProcessRuntime
 from autotuner.embedded.simulated_function import LambdaSimulator
@@ -55,6 +56,7 @@ class EmbeddedAws:
         )
         self.runtime = InProcessRuntime(self.account.region, self.account.account_id)
         self.simulator = LambdaSimulator()  # the simulated targets' invocations
+        self.live_sources = LiveSources(self.client)
         self.stack: DeployedStack | None = None
         self.retry_wait_seconds = 0.0
         self.limits = LambdaRateLimits(time_scale=self.account.retry_time_scale)
@@ -96,6 +98,7 @@ class EmbeddedAws:
         iam_simulation.install()
         self.interceptor.install()
         self.lambda_emulation.install()
+        self.live_sources.install()
         self._scale_waits()
         self._fold_child_executions()
         with unlogged():
@@ -126,6 +129,7 @@ class EmbeddedAws:
         self._patched_sleeps.clear()
         while self._undo:
             self._undo.pop()()
+        self.live_sources.uninstall()
         self.lambda_emulation.uninstall()
         self.interceptor.uninstall()
         if self._mock is not None:
@@ -279,6 +283,7 @@ class EmbeddedAws:
             for alias in function.aliases:
                 version = lam.publish_version(FunctionName=function.name)["Version"]
                 lam.create_alias(FunctionName=function.name, Name=alias, FunctionVersion=version)
+            self.live_sources.create(lam, self.client("sqs"), function)
             if function.state == "Pending" and function.pending_seconds > 0:
                 self.lambda_emulation.set_pending(
                     self.account.account_id, self.account.region, function.name, function.pending_seconds

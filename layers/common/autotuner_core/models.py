@@ -420,10 +420,24 @@ class FunctionConfiguration(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
+# How far back discovery asks CloudWatch for invocations of the unqualified function.
+RECENT_TRAFFIC_HOURS = 24
+
+
+class LiveTrafficEvidence(Document):
+    """What discovery found sending requests to the unqualified function (``$LATEST``)."""
+
+    live: bool
+    sources: list[str] = []
+    recent_invocations: int = 0  # Invocations of the unqualified function in the last window_hours
+    window_hours: int = RECENT_TRAFFIC_HOURS
+
+
 class DiscoveredTarget(Document):
     ref: TargetRef
     configuration: FunctionConfiguration
     tags: dict[str, str] = {}
+    live_traffic: LiveTrafficEvidence | None = None  # read before measuring; none for a fixed size
 
 
 class Candidate(Document):
