@@ -87,6 +87,39 @@ class FunctionProfile(_Spec):
         return {**PROFILE_PRESETS[data["preset"]], **given}
 
 
+class LiveTrafficSpec(_Spec):
+    """Requests the function's users send during a run (autotuner/embedded/live_traffic.py)."""
+
+    requests_per_second: float = Field(gt=0, le=100, description="requests per AWS second of the embedded clock")
+    qualifier: str | None = Field(
+        default=None,
+        pattern=r"^(\$LATEST|[a-zA-Z0-9_-]{1,128})$",
+        description="the version or alias they invoke; none: the unqualified function, which runs $LATEST",
+    )
+    payload: Any = Field(default_factory=dict, description="the event each request sends")
+
+
+class EventSourceMappingSpec(_Spec):
+    """An SQS queue mapped to the function: Lambda polls it and invokes the mapped qualifier."""
+
+    qualifier: str | None = Field(default=None, description="alias or version mapped; none: the unqualified function")
+    enabled: bool = True
+
+
+class FunctionUrlSpec(_Spec):
+    """A function URL on the unqualified function (requests run $LATEST)."""
+
+    auth_type: Literal["NONE", "AWS_IAM"] = "NONE"
+
+
+class InvokePermissionSpec(_Spec):
+    """A resource-policy statement letting a service or account invoke the function."""
+
+    principal: str = Field(min_length=1, description="e.g. apigateway.amazonaws.com, s3.amazonaws.com, an account id")
+    qualifier: str | None = Field(default=None, description="alias or version granted; none: the unqualified function")
+    source_arn: str | None = None
+
+
 class SimulatedFunction(_Spec):
     """A target function. Labelled simulated: its code is not run, its behaviour is modelled."""
 
@@ -103,6 +136,25 @@ class SimulatedFunction(_Spec):
     profile: FunctionProfile | None = Field(
         default=None, description="how invocations behave; none: FunctionProfile() (a light function)"
     )
+    live_traffic: LiveTrafficSpec | None = Field(
+        default=None, description="production requests during a run; none: the function is idle"
+    )
+    event_source_mappings: list[EventSourceMappingSpec] = []
+    function_url: FunctionUrlSpec | None = None
+    invoke_permissions: list[InvokePermissionSpec] = []
+    recent_invocations: int = Field(
+        default=0, ge=0, description="CloudWatch Invocations of the unqualified function in the last hours"
+    )
+
+    @model_validator(mode="after")
+    def _qualifiers_exist(self) -> SimulatedFunction:
+        qualifiers = [item.qualifier for item in (*self.event_source_mappings, *self.invoke_permissions)]
+        if self.live_traffic is not None:
+            qualifiers.append(self.live_traffic.qualifier)
+        missing = sorted({q for q in qualifiers if q and q != "$LATEST" and q not in self.aliases})
+        if missing:
+            raise ValueError(f"qualifiers {missing} are not among the function's aliases {self.aliases}")
+        return self
 
 
 class RevokedPermission(_Spec):

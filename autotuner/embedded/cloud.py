@@ -30,6 +30,8 @@ from autotuner.embedded.account import SimulatedAccount
 from autotuner.embedded.interceptor import Interceptor, unlogged
 from autotuner.embedded.lambda_service import LambdaEmulation
 from autotuner.embedded.limits import LambdaRateLimits
+from autotuner.embedded.live_sources import LiveSources
+from autotuner.embedded.live_traffic import LiveTraffic
 from autotuner.embedded.runtime import InProcessRuntime
 from autotuner.embedded.simulated_function import LambdaSimulator
 from autotuner.embedded.stack import DeployedStack, deploy_stack
@@ -54,6 +56,7 @@ class EmbeddedAws:
         )
         self.runtime = InProcessRuntime(self.account.region, self.account.account_id)
         self.simulator = LambdaSimulator()  # the simulated targets' invocations
+        self.live_sources = LiveSources(self.client)
         self.stack: DeployedStack | None = None
         self.retry_wait_seconds = 0.0
         self.limits = LambdaRateLimits(time_scale=self.account.retry_time_scale)
@@ -95,6 +98,7 @@ class EmbeddedAws:
         iam_simulation.install()
         self.interceptor.install()
         self.lambda_emulation.install()
+        self.live_sources.install()
         self._scale_waits()
         self._fold_child_executions()
         with unlogged():
@@ -125,6 +129,7 @@ class EmbeddedAws:
         self._patched_sleeps.clear()
         while self._undo:
             self._undo.pop()()
+        self.live_sources.uninstall()
         self.lambda_emulation.uninstall()
         self.interceptor.uninstall()
         if self._mock is not None:
@@ -278,6 +283,7 @@ class EmbeddedAws:
             for alias in function.aliases:
                 version = lam.publish_version(FunctionName=function.name)["Version"]
                 lam.create_alias(FunctionName=function.name, Name=alias, FunctionVersion=version)
+            self.live_sources.create(lam, self.client("sqs"), function)
             if function.state == "Pending" and function.pending_seconds > 0:
                 self.lambda_emulation.set_pending(
                     self.account.account_id, self.account.region, function.name, function.pending_seconds
@@ -362,9 +368,14 @@ class EmbeddedAws:
         """Start one execution, wait for its end, and report what happened."""
         self.interceptor.log.reset()
         self.retry_wait_seconds = 0.0
+        live = LiveTraffic(
+            list(self.account.functions), client=lambda: self.client("lambda"), aws_second=self.account.retry_time_scale
+        )
+        original = self._memory_sizes(live)
         started = time.monotonic()
-        execution_arn = self.start(execution_input, name)
-        described = self.wait(execution_arn, timeout)
+        with live:
+            execution_arn = self.start(execution_input, name)
+            described = self.wait(execution_arn, timeout)
         seconds = time.monotonic() - started
         history = self.history(execution_arn)
         return RunReport(
@@ -379,7 +390,19 @@ class EmbeddedAws:
             aws_calls=self.interceptor.log.counts(),
             mutating_calls=[record.call for record in self.interceptor.log.mutating()],
             records=self.records(execution_arn),
+            live_invocations=live.by_memory_size(),
+            live_invocations_at_candidate_sizes=live.at_candidate_sizes(original, self._memory_sizes(live)),
         )
+
+    def _memory_sizes(self, live: LiveTraffic) -> dict[str, int]:
+        """The current memory size of each function that has live traffic."""
+        with unlogged():
+            return {
+                function.name: self.client("lambda").get_function_configuration(FunctionName=function.name)[
+                    "MemorySize"
+                ]
+                for function in live.functions
+            }
 
 
 class RunReport:
@@ -397,6 +420,10 @@ class RunReport:
         self.aws_calls: dict[str, int] = fields["aws_calls"]
         self.mutating_calls: list[str] = fields["mutating_calls"]
         self.records: list[dict[str, Any]] = fields["records"]
+        # Requests of the functions' users during the run, per function and memory size, and how many
+        # ran at a size other than the original or the one the run left (docs/simulated-account.md).
+        self.live_invocations: dict[str, dict[int | None, int]] = fields.get("live_invocations", {})
+        self.live_invocations_at_candidate_sizes: int = fields.get("live_invocations_at_candidate_sizes", 0)
 
     @property
     def task_attempts(self) -> dict[str, int]:
@@ -442,6 +469,11 @@ class RunReport:
             "awsCalls": self.aws_calls,
             "mutatingCalls": len(self.mutating_calls),
             "records": self.records,
+            "liveInvocations": {
+                name: {str(size): count for size, count in sizes.items()}
+                for name, sizes in self.live_invocations.items()
+            },
+            "liveInvocationsAtCandidateSizes": self.live_invocations_at_candidate_sizes,
             "output": self.output,
         }
 

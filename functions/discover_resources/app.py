@@ -25,7 +25,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     bind_execution(entry.execution.arn)
     pacing.pace(entry.execution.workers, SETTINGS)
     tracer.put_annotation("target", entry.ref.name)
-    (target,) = discover(aws_client("lambda"), entry.request, [entry.ref], SETTINGS)
+    cloudwatch = None if entry.request.fixed else aws_client("cloudwatch")
+    (target,) = discover(aws_client("lambda"), entry.request, [entry.ref], SETTINGS, cloudwatch=cloudwatch)
     elapsed_ms = (perf_counter() - started) * 1000
     metrics.add_metric(name="ResourceValidationDuration", unit=MetricUnit.Milliseconds, value=elapsed_ms)
     return TargetTask(

@@ -33,7 +33,16 @@ FUNCTION_ACTIONS: dict[str, set[str]] = {
         "lambda:ListFunctions",
         "s3:PutObject",  # the run's target list, in the sweep bucket
     },
-    "DiscoverResourcesFunction": {"lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:ListTags"},
+    "DiscoverResourcesFunction": {
+        "lambda:GetFunction",
+        "lambda:GetFunctionConfiguration",
+        "lambda:ListTags",
+        # Live traffic on $LATEST, before a measurement moves it.
+        "lambda:ListEventSourceMappings",
+        "lambda:GetFunctionUrlConfig",
+        "lambda:GetPolicy",
+        "cloudwatch:GetMetricStatistics",
+    },
     "UpdateConfigurationFunction": {
         "lambda:GetFunction",
         "lambda:GetFunctionConfiguration",

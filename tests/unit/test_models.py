@@ -204,6 +204,61 @@ def test_malformed_target_is_rejected(text: str) -> None:
     assert "not a Lambda function name, partial ARN or ARN" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (f"arn:aws:lambda:{REGION}:{ACCOUNT}:function", "an ARN's resource must be function:NAME[:QUALIFIER]"),
+        (f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:", "an ARN's resource must be function:NAME[:QUALIFIER]"),
+        (f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:orders", "an ARN's resource must be function:NAME[:QUALIFIER]"),
+        (f"arn:aws:lambda:{ACCOUNT}:function:orders", f"its region part '{ACCOUNT}' is not a region"),
+        (f"arn:aws:lambda:{REGION}:orders", "an ARN has six parts or more"),
+        (f"arn:aws:lambda:{REGION}:1234:function:orders", "its account part '1234' is not a 12-digit account id"),
+        (f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders", "it is an ARN of service 'sqs'"),
+    ],
+    ids=[
+        "no-name",
+        "empty-name",
+        "layer",
+        "no-region",
+        "five-parts",
+        "short-account",
+        "other-service",
+    ],
+)
+def test_a_malformed_arn_is_refused_saying_what_is_wrong_not_read_as_a_name(text: str, says: str) -> None:
+    # Given an ARN missing a part (Lambda's own pattern reads the first as a function named "function")
+    # When it is given as a target in the execution input
+    with pytest.raises(InvalidInputError) as caught:
+        parse_request({"targets": [text]})
+    # Then the input is refused, naming the field and what is wrong with the ARN
+    message = str(caught.value)
+    assert "targets[0]" in message
+    assert says in message
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("alias", "autotuner-abc-256"), ("alias", "autotuner-live"), ("targets", ["orders:autotuner-1a2b3c4d-256"])],
+    ids=["tuner-shaped-alias", "prefixed-alias", "target-qualified-by-a-tuner-alias"],
+)
+def test_the_tuners_alias_prefix_is_reserved(field: str, value: object) -> None:
+    # Given an input that names an alias in the tuner's own namespace (its temporary aliases live there)
+    raw = {"targets": ["orders"], "apply": True, field: value}
+    # When it is parsed
+    with pytest.raises(InvalidInputError) as caught:
+        parse_request(raw)
+    # Then it is refused, naming the field and the reserved prefix
+    assert field in str(caught.value)
+    assert "'autotuner-'" in str(caught.value)
+
+
+def test_an_alias_that_merely_contains_the_word_is_the_users() -> None:
+    # Given user aliases that contain but do not start with the prefix
+    request = parse_request({"targets": ["orders:my-autotuner-x"], "apply": True, "alias": "live-autotuner-1"})
+    # Then they are accepted as the user's own
+    assert request.alias == "live-autotuner-1"
+
+
 # --------------------------------------------------------------------------------------------
 # parse_event
 # --------------------------------------------------------------------------------------------

@@ -6,18 +6,23 @@ from typing import Any
 
 from autotuner_core.errors import InvalidInputError, PermissionDeniedError
 from autotuner_core.lambda_control import get_function, refuse_failed, wait_until_settled
+from autotuner_core.live_traffic import find_live_traffic, refuse_live
 from autotuner_core.models import DiscoveredTarget, TargetRef, TuningRequest
 from autotuner_core.settings import TUNER_STACK_TAG, Settings
 
 
 def discover(
-    client: Any, request: TuningRequest, targets: list[TargetRef], settings: Settings
+    client: Any, request: TuningRequest, targets: list[TargetRef], settings: Settings, *, cloudwatch: Any = None
 ) -> list[DiscoveredTarget]:
     """GetFunction for every target; the first problem ends discovery before any change.
 
     A qualified target (version or alias) must exist, but the configuration that is read and
     later changed is the function's own (``$LATEST``): published versions are immutable.
+    A run that measures first looks for live traffic on ``$LATEST`` (needs ``cloudwatch``) and
+    refuses a live target, since measuring moves ``$LATEST`` through the candidate sizes.
     """
+    if not request.fixed and cloudwatch is None:
+        raise ValueError("discovery of a measured run needs a CloudWatch client to look for live traffic")
     discovered = []
     for target in targets:
         if target.qualifier and target.qualifier != "$LATEST":
@@ -46,5 +51,11 @@ def discover(
                 poll_interval_s=settings.status_poll_interval_ms / 1000,
                 max_wait_s=settings.max_status_wait_seconds,
             )
-        discovered.append(DiscoveredTarget(ref=target, configuration=state.configuration, tags=state.tags))
+        evidence = None
+        if not request.fixed:
+            evidence = find_live_traffic(client, cloudwatch, target)
+            refuse_live(target, evidence)
+        discovered.append(
+            DiscoveredTarget(ref=target, configuration=state.configuration, tags=state.tags, live_traffic=evidence)
+        )
     return discovered

@@ -73,6 +73,12 @@ class InvalidConfigurationError(PermanentError):
     category = ErrorCategory.CONFIGURATION
 
 
+class LiveTrafficError(PermanentError):
+    """The target's $LATEST serves live traffic: measuring it in place would run production at candidate sizes."""
+
+    category = ErrorCategory.CONFIGURATION
+
+
 class TargetChangedError(PermanentError):
     """Someone else changed the setting we were about to change; we do not overwrite them."""
 
@@ -128,6 +134,7 @@ ERROR_CLASSES: dict[str, type[AutotunerError]] = {
         PermissionDeniedError,
         FunctionNotFoundError,
         InvalidConfigurationError,
+        LiveTrafficError,
         TargetChangedError,
         CircuitOpenError,
         TuningInProgressError,

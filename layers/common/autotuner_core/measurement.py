@@ -35,6 +35,7 @@ from autotuner_core.lambda_control import (
     wait_until_settled,
 )
 from autotuner_core.models import (
+    RESERVED_ALIAS_PREFIX,
     Candidate,
     ConfigurationStats,
     Document,
@@ -54,7 +55,7 @@ def run_token(execution_arn: str) -> str:
 
 
 def alias_prefix(token: str) -> str:
-    return f"autotuner-{token}-"
+    return f"{RESERVED_ALIAS_PREFIX}{token}-"
 
 
 def alias_name(token: str, memory_size: int, copy: int | None = None) -> str:

@@ -34,14 +34,41 @@ MAX_MEMORY_MB = 10_240
 MAX_EXPLICIT_TARGETS = 50
 
 # Lambda's FunctionName forms: name, partial ARN (account:function:name) or full ARN, each
-# optionally qualified with a version, an alias or $LATEST.
+# optionally qualified with a version, an alias or $LATEST. Stricter than Lambda's own pattern,
+# which reads "arn:aws:lambda:REGION:ACCOUNT:function" as a function named "function": an ARN
+# here has every part, and a partial ARN its "function:" segment.
 _TARGET = re.compile(
-    r"^(?:arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d):)?"
-    r"(?:(?P<account>\d{12}):)?"
-    r"(?:function:)?"
+    r"^(?:arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d):(?P<account>\d{12}):function:"
+    r"|(?P<partial_account>\d{12}):function:)?"
     r"(?P<name>[a-zA-Z0-9_-]{1,64})"
     r"(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9_-]{1,128}))?\Z"
 )
+# The tuner's own aliases (temporary, one per measured size) are named autotuner-<run>-<size>;
+# a user alias in this namespace could be deleted by a clean-up or mistaken for the tuner's.
+RESERVED_ALIAS_PREFIX = "autotuner-"
+
+
+def _reference_problem(text: str) -> str:
+    """Why ``text`` is not a function reference, as precisely as its shape allows."""
+    problem = f"{text!r:.80} is not a Lambda function name, partial ARN or ARN"
+    if not text.startswith("arn:"):
+        return problem
+    from botocore.utils import ArnParser, InvalidArnException  # only on this error path: a heavy import
+
+    expected = "arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]"
+    try:
+        parts = ArnParser().parse_arn(text)
+    except InvalidArnException:
+        return f"{problem}: an ARN has six parts or more ({expected})"
+    if parts["service"] != "lambda":
+        return f"{problem}: it is an ARN of service {parts['service']!r:.20}"
+    if not re.fullmatch(r"[a-z]{2}(?:-gov)?-[a-z]+-\d", parts["region"]):
+        return f"{problem}: its region part {parts['region']!r:.20} is not a region"
+    if not re.fullmatch(r"\d{12}", parts["account"]):
+        return f"{problem}: its account part {parts['account']!r:.20} is not a 12-digit account id"
+    if not parts["resource"].startswith("function:") or parts["resource"] == "function:":
+        return f"{problem}: an ARN's resource must be function:NAME[:QUALIFIER], got {parts['resource']!r:.40}"
+    return f"{problem}: expected {expected}"
 
 
 def names_a_function(text: str) -> bool:
@@ -70,8 +97,15 @@ MemorySize = Annotated[int, Field(strict=True, ge=MIN_MEMORY_MB, le=MAX_MEMORY_M
 
 
 def _function_reference(text: str) -> str:
-    if not _TARGET.match(text):
-        raise ValueError(f"{text!r:.80} is not a Lambda function name, partial ARN or ARN")
+    match = _TARGET.match(text)
+    if not match:
+        raise ValueError(_reference_problem(text))
+    qualifier = match["qualifier"]
+    if qualifier and qualifier.startswith(RESERVED_ALIAS_PREFIX):
+        raise ValueError(
+            f"{text!r:.80} names alias {qualifier!r:.60}: aliases starting {RESERVED_ALIAS_PREFIX!r} are the tuner's "
+            "temporary aliases, not a function's live version"
+        )
     return text
 
 
@@ -116,6 +150,11 @@ class WeightedPayload(Document):
 def _alias_name(name: str) -> str:
     if not _ALIAS.match(name) or name == "$LATEST":
         raise ValueError(f"{name!r:.80} is not a Lambda alias name (1-128 of a-z A-Z 0-9 - _, not only digits)")
+    if name.startswith(RESERVED_ALIAS_PREFIX):
+        raise ValueError(
+            f"{name!r:.80} starts with {RESERVED_ALIAS_PREFIX!r}, the prefix of the tuner's temporary aliases; "
+            "name an alias of your own"
+        )
     return name
 
 
@@ -279,8 +318,9 @@ def parse_target(text: str, *, partition: str, region: str, account: str) -> Tar
     """Normalise one target; a reference to another account, region or partition is rejected."""
     match = _TARGET.match(text)
     if not match:
-        raise InvalidInputError(f"target {text!r} is not a Lambda function name, partial ARN or ARN")
+        raise InvalidInputError(f"target {_reference_problem(text)}")
     parts = match.groupdict()
+    parts["account"] = parts["account"] or parts["partial_account"]
     for key, ours in (("partition", partition), ("region", region), ("account", account)):
         if parts[key] and parts[key] != ours:
             raise InvalidInputError(
@@ -380,10 +420,24 @@ class FunctionConfiguration(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
+# How far back discovery asks CloudWatch for invocations of the unqualified function.
+RECENT_TRAFFIC_HOURS = 24
+
+
+class LiveTrafficEvidence(Document):
+    """What discovery found sending requests to the unqualified function (``$LATEST``)."""
+
+    live: bool
+    sources: list[str] = []
+    recent_invocations: int = 0  # Invocations of the unqualified function in the last window_hours
+    window_hours: int = RECENT_TRAFFIC_HOURS
+
+
 class DiscoveredTarget(Document):
     ref: TargetRef
     configuration: FunctionConfiguration
     tags: dict[str, str] = {}
+    live_traffic: LiveTrafficEvidence | None = None  # read before measuring; none for a fixed size
 
 
 class Candidate(Document):

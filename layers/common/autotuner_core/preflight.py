@@ -103,6 +103,11 @@ def required_permissions(
         bus = _event_bus_arn(settings.event_bus_name, settings.run_history_table_arn)
         checks.append(check("RECORD_ROLE_ARN", ["events:PutEvents"], [bus]))
     if not request.fixed:
+        # Discovery looks for live traffic on $LATEST before a measurement moves it.
+        checks += [
+            check("DISCOVER_ROLE_ARN", ["lambda:GetFunctionUrlConfig", "lambda:GetPolicy"], arns),
+            check("DISCOVER_ROLE_ARN", ["lambda:ListEventSourceMappings", "cloudwatch:GetMetricStatistics"], ["*"]),
+        ]
         token = run_token(execution_arn)
         # The first candidate's alias stands for all of them: they share the autotuner-<run>- prefix.
         aliases = [f"{arn}:{alias_name(token, request.memory_sizes[0])}" for arn in arns]

@@ -155,6 +155,8 @@ def build_records(event: RecordEvent, *, now: datetime, retention_days: int) -> 
             record["after"] = event.after.dump()
         if target is not None and target.ref.qualifier:
             record["qualifier"] = target.ref.qualifier
+        if target is not None and target.live_traffic is not None:
+            record["liveTraffic"] = target.live_traffic.dump()
         records.append(json.loads(json.dumps(record), parse_float=Decimal))
     return records
 

@@ -1,0 +1,114 @@
+"""What sends production requests to a simulated function, as Lambda and CloudWatch show it.
+
+A simulated function can have event source mappings, a function URL and resource-policy grants
+(docs/simulated-account.md), and the embedded Lambda counts every invocation in CloudWatch's
+``AWS/Lambda`` ``Invocations`` metric with the dimensions Lambda uses (``FunctionName``;
+``Resource``: the name as invoked, qualifier included; ``ExecutedVersion`` for a qualified call).
+moto publishes no Lambda metrics and filters ListEventSourceMappings by the name only (an ARN
+finds nothing); both are added here.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from moto.awslambda.models import LambdaBackend
+
+from autotuner.embedded.account import SimulatedFunction
+from autotuner.embedded.interceptor import unlogged
+
+_HISTORY_HOURS = 24
+
+
+class LiveSources:
+    """Installs the metric and listing behaviour; creates each function's declared triggers."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client  # a factory: client("cloudwatch") in the embedded AWS's region
+        self._local = threading.local()
+        self._originals: dict[str, Any] = {}
+
+    def install(self) -> None:
+        sources = self
+        original_invoke = LambdaBackend.invoke
+        original_list = LambdaBackend.list_event_source_mappings
+
+        def invoke(backend: LambdaBackend, function_name: str, qualifier: str | None, *args: Any, **kw: Any) -> Any:
+            result = original_invoke(backend, function_name, qualifier, *args, **kw)
+            fn = backend.get_function(function_name, qualifier)
+            sources.count_invocation(fn.function_name, qualifier, str(fn.version))
+            return result
+
+        def list_event_source_mappings(backend: LambdaBackend, event_source_arn: str, function_name: str) -> Any:
+            name = backend.get_function(function_name).function_name if function_name else ""
+            return original_list(backend, event_source_arn, name)
+
+        self._originals = {"invoke": original_invoke, "list_event_source_mappings": original_list}
+        LambdaBackend.invoke = invoke  # type: ignore[method-assign]
+        LambdaBackend.list_event_source_mappings = list_event_source_mappings  # type: ignore[method-assign]
+
+    def uninstall(self) -> None:
+        for name, original in self._originals.items():
+            setattr(LambdaBackend, name, original)
+        self._originals = {}
+
+    def _cloudwatch(self) -> Any:
+        if getattr(self._local, "client", None) is None:
+            self._local.client = self._client("cloudwatch")
+        return self._local.client
+
+    def count_invocation(self, name: str, qualifier: str | None, executed_version: str, *, count: int = 1) -> None:
+        """One Invocations datum, as Lambda publishes it for a call of ``name[:qualifier]``."""
+        self._put(name, qualifier, executed_version, count, datetime.now(UTC))
+
+    def _put(self, name: str, qualifier: str | None, executed: str, count: int, when: datetime) -> None:
+        unqualified = qualifier in (None, "", "$LATEST")
+        dimension_sets = [[{"Name": "FunctionName", "Value": name}]]
+        dimension_sets.append(
+            [
+                {"Name": "FunctionName", "Value": name},
+                {"Name": "Resource", "Value": name if unqualified else f"{name}:{qualifier}"},
+            ]
+        )
+        if not unqualified:
+            dimension_sets.append(
+                [
+                    {"Name": "FunctionName", "Value": name},
+                    {"Name": "Resource", "Value": f"{name}:{qualifier}"},
+                    {"Name": "ExecutedVersion", "Value": executed},
+                ]
+            )
+        data = [
+            {"MetricName": "Invocations", "Dimensions": dims, "Value": float(count), "Unit": "Count", "Timestamp": when}
+            for dims in dimension_sets
+        ]
+        with unlogged():
+            self._cloudwatch().put_metric_data(Namespace="AWS/Lambda", MetricData=data)
+
+    def create(self, lam: Any, sqs: Any, function: SimulatedFunction) -> None:
+        """The triggers ``function`` declares, and the invocation history its live traffic implies."""
+        for index, mapping in enumerate(function.event_source_mappings):
+            queue = sqs.create_queue(QueueName=f"{function.name}-source-{index}")["QueueUrl"]
+            queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            target = f"{function.name}:{mapping.qualifier}" if mapping.qualifier else function.name
+            lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=target, Enabled=mapping.enabled)
+        if function.function_url is not None:
+            lam.create_function_url_config(FunctionName=function.name, AuthType=function.function_url.auth_type)
+        for index, grant in enumerate(function.invoke_permissions):
+            lam.add_permission(
+                FunctionName=function.name,
+                StatementId=f"simulated-{index}",
+                Action="lambda:InvokeFunction",
+                Principal=grant.principal,
+                **({"Qualifier": grant.qualifier} if grant.qualifier else {}),
+                **({"SourceArn": grant.source_arn} if grant.source_arn else {}),
+            )
+        history = function.recent_invocations
+        if function.live_traffic is not None and function.live_traffic.qualifier in (None, "$LATEST"):
+            # Traffic that is live during a run was live before it: a day of it at the same rate.
+            history += int(function.live_traffic.requests_per_second * 3600 * _HISTORY_HOURS)
+        if history:
+            when = datetime.now(UTC) - timedelta(hours=1)
+            self._put(function.name, None, "$LATEST", history, when)
