@@ -14,10 +14,9 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from moto.awslambda.models import LambdaBackend
-
 from autotuner.embedded.account import SimulatedFunction
 from autotuner.embedded.interceptor import unlogged
+from autotuner.embedded.moto_adapter import LambdaBackend, Patches
 
 _HISTORY_HOURS = 24
 
@@ -28,12 +27,10 @@ class LiveSources:
     def __init__(self, client: Any) -> None:
         self._client = client  # a factory: client("cloudwatch") in the embedded AWS's region
         self._local = threading.local()
-        self._originals: dict[str, Any] = {}
+        self._patches = Patches()
 
     def install(self) -> None:
         sources = self
-        original_invoke = LambdaBackend.invoke
-        original_list = LambdaBackend.list_event_source_mappings
 
         def invoke(backend: LambdaBackend, function_name: str, qualifier: str | None, *args: Any, **kw: Any) -> Any:
             result = original_invoke(backend, function_name, qualifier, *args, **kw)
@@ -45,14 +42,11 @@ class LiveSources:
             name = backend.get_function(function_name).function_name if function_name else ""
             return original_list(backend, event_source_arn, name)
 
-        self._originals = {"invoke": original_invoke, "list_event_source_mappings": original_list}
-        LambdaBackend.invoke = invoke  # type: ignore[method-assign]
-        LambdaBackend.list_event_source_mappings = list_event_source_mappings  # type: ignore[method-assign]
+        original_invoke = self._patches.patch(LambdaBackend, "invoke", invoke)
+        original_list = self._patches.patch(LambdaBackend, "list_event_source_mappings", list_event_source_mappings)
 
     def uninstall(self) -> None:
-        for name, original in self._originals.items():
-            setattr(LambdaBackend, name, original)
-        self._originals = {}
+        self._patches.undo()
 
     def _cloudwatch(self) -> Any:
         if getattr(self._local, "client", None) is None:

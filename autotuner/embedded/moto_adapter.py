@@ -45,14 +45,12 @@ __all__ = [
     "unresolvable_internals",
 ]
 
-# Exact versions, or "X.Y.*" for any release of a minor line. moto is pinned exactly, as in
-# pyproject.toml ([dev]). botocore has near-daily patch releases, mostly service-model updates, and
-# pyproject.toml only bounds boto3 from below: pinning their minor line lets a newer patch install,
-# while a new minor line must be re-checked first. boto3 follows botocore's numbering.
+# Exact versions, or "X.Y.*" for any release of a minor line; pyproject.toml ([dev]) pins the same
+# ones, so a fresh virtualenv gets exactly what every internal use was checked against.
 PINNED: dict[str, str] = {
     "moto": "5.2.5",
-    "botocore": "1.43.*",
-    "boto3": "1.43.*",
+    "botocore": "1.43.127",
+    "boto3": "1.43.108",
 }
 
 # name -> "module" or "module:attribute". The comment says who uses it and why.

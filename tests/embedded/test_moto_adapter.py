@@ -56,14 +56,14 @@ PUBLIC_MODULES = {"moto", "botocore.exceptions", "botocore.config", "botocore.se
 
 def test_a_version_mismatch_is_refused_with_one_message_naming_each_difference() -> None:
     # Given a newer moto and botocore than the pinned ones, and the pinned boto3
-    installed = {"moto": "5.3.0", "botocore": "1.44.2", "boto3": "1.43.9"}
+    installed = {"moto": "5.3.0", "botocore": "1.44.2", "boto3": "1.43.108"}
     # When the versions are checked, Then one error names both differences and what to do
     with pytest.raises(VersionMismatchError) as refused:
         check_versions(installed)
     message = str(refused.value)
     assert "moto 5.3.0 is installed (pinned: 5.2.5)" in message
-    assert "botocore 1.44.2 is installed (pinned: 1.43.*)" in message
-    assert "boto3 1.43.9" not in message
+    assert "botocore 1.44.2 is installed (pinned: 1.43.127)" in message
+    assert "boto3 1.43.108" not in message
     assert "moto_adapter.py" in message and "PINNED" in message
 
 
