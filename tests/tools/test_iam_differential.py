@@ -5,7 +5,8 @@ Two sets of requests, each decided by both evaluators in one run of tests/tools/
 * the generic cases of iam_differential_cases.yaml (precedence, wildcards, NotAction/NotResource,
   every condition operator family, IfExists, ForAnyValue/ForAllValues, policy variables, boundaries);
 * every (role, action, resource) the template grants, as deployed into the embedded AWS from the
-  SAM translation of template.yaml, asked of every role of the stack, with and without the
+  SAM translation of template.yaml, asked of every role of the stack (and of a workload holding
+  the managed policy the template creates for callers), with and without the
   statements' condition keys, so both the grants and the refusals are compared.
 
 A disagreement fails the test, except the documented divergences listed in the data file, where
@@ -143,8 +144,18 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _deployed_roles() -> Iterator[tuple[str, list[dict[str, Any]], list[dict[str, Any]], dict[str, Any] | None]]:
-    """(role ARN, its policy documents, the template's own statements in them, boundary) per role."""
+def _document(iam: Any, policy_arn: str) -> dict[str, Any]:
+    version = iam.get_policy(PolicyArn=policy_arn)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=policy_arn, VersionId=version)["PolicyVersion"]["Document"]
+    return json.loads(document) if isinstance(document, str) else document
+
+
+def _deployed_principals() -> Iterator[tuple[str, list[dict[str, Any]], list[dict[str, Any]], dict[str, Any] | None]]:
+    """(principal ARN, its policy documents, the template's own statements in them, boundary).
+
+    Every role of the stack, and for each managed policy the template creates without attaching it
+    (StartTuningPolicy, for the workloads that start the tuner) a workload role holding just it.
+    """
     iam = boto3.client("iam", region_name=REGION)
     for role in iam.list_roles()["Roles"]:
         name = role["RoleName"]
@@ -152,31 +163,32 @@ def _deployed_roles() -> Iterator[tuple[str, list[dict[str, Any]], list[dict[str
             iam.get_role_policy(RoleName=name, PolicyName=p)["PolicyDocument"]
             for p in iam.list_role_policies(RoleName=name)["PolicyNames"]
         ]
-        managed = []
-        for attached in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
-            version = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]["DefaultVersionId"]
-            managed.append(
-                iam.get_policy_version(PolicyArn=attached["PolicyArn"], VersionId=version)["PolicyVersion"]["Document"]
-            )
+        own = [json.loads(d) if isinstance(d, str) else d for d in own]
+        attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+        # The template's own managed policies grant what it wrote; AWS's are context only.
+        own += [_document(iam, a["PolicyArn"]) for a in attached if ":iam::aws:" not in a["PolicyArn"]]
+        managed = [_document(iam, a["PolicyArn"]) for a in attached if ":iam::aws:" in a["PolicyArn"]]
         boundary = None
         if "PermissionsBoundary" in role:
-            arn = role["PermissionsBoundary"]["PermissionsBoundaryArn"]
-            version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-            boundary = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
-        documents = [json.loads(d) if isinstance(d, str) else d for d in own + managed]
-        statements = [s for d in documents[: len(own)] for s in _as_list(d["Statement"])]
-        yield role["Arn"], documents, statements, boundary
+            boundary = _document(iam, role["PermissionsBoundary"]["PermissionsBoundaryArn"])
+        statements = [s for d in own for s in _as_list(d["Statement"])]
+        yield role["Arn"], own + managed, statements, boundary
+    for policy in iam.list_policies(Scope="Local")["Policies"]:
+        if policy["AttachmentCount"] == 0:
+            document = _document(iam, policy["Arn"])
+            principal = f"arn:aws:iam::{ACCOUNT}:role/workload-with-{policy['PolicyName']}"
+            yield principal, [document], _as_list(document["Statement"]), None
 
 
 @pytest.fixture(scope="module")
 def template_requests() -> list[dict[str, Any]]:
-    """Every granted (action, resource) of the template, asked of every role of the stack."""
+    """Every granted (action, resource) of the template, asked of every principal of the stack."""
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         deploy_stack(ROOT / "template.yaml", region=REGION, account_id=ACCOUNT)
-        roles = list(_deployed_roles())
+        principals = list(_deployed_principals())
     grants = {
         (action, _sample(resource), json.dumps(context, sort_keys=True))
-        for _, _, statements, _ in roles
+        for _, _, statements, _ in principals
         for statement in statements
         if statement["Effect"] == "Allow"
         for action in _as_list(statement.get("Action", []))
@@ -184,12 +196,12 @@ def template_requests() -> list[dict[str, Any]]:
         for context in _contexts(statement)
     }
     requests = []
-    for role_arn, documents, _, boundary in roles:
+    for principal, documents, _, boundary in principals:
         for number, (action, resource, context) in enumerate(sorted(grants)):
             requests.append(
                 {
-                    "id": f"{role_arn.rsplit('/', 1)[1]}#{number}",
-                    "principal": role_arn,
+                    "id": f"{principal.rsplit('/', 1)[1]}#{number}",
+                    "principal": principal,
                     "action": action,
                     "resource": resource,
                     "accountId": ACCOUNT,
@@ -204,7 +216,7 @@ def template_requests() -> list[dict[str, Any]]:
 def test_every_role_of_the_template_is_decided_alike_on_every_granted_action(
     run_node: Any, template_requests: list[dict[str, Any]]
 ) -> None:
-    # Given every role of the deployed stack, asked for every (action, resource) the template grants
+    # Given every principal of the deployed stack, asked for every (action, resource) the template grants
     # any role, with and without the condition keys the granting statement tests
     # When both evaluators decide each request
     decisions = _decide(run_node, template_requests)
