@@ -4,11 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help venv demo test lint validate build deploy bench clean
+.PHONY: help venv tools demo test lint validate build deploy bench clean
 
 help:
 	@echo "make demo      run the main job on the embedded AWS (no AWS account needed)"
-	@echo "make test      lint + unit, template, state-machine (executed) and embedded-AWS tests"
+	@echo "make test      lint + unit, template, state-machine (executed), embedded-AWS and outside-tool tests"
+	@echo "make tools     the outside checkers the tests run (npm ci from package-lock.json; checkov)"
 	@echo "make lint      ruff check and format check"
 	@echo "make validate  sam validate --lint and cfn-lint on template.yaml"
 	@echo "make build     sam build (arm64 packages, no Docker needed)"
@@ -23,10 +24,24 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
+# Test-time outside checkers (tests/tools/): the npm tools from the lockfile, and checkov in an
+# environment of its own (it pins boto3 1.35, older than the project's). Each reinstalls only when
+# its lockfile is newer than its stamp.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+$(VENV)/checkov/.installed: tests/tools/checkov-requirements.txt | $(VENV)/.installed
+	$(PYTHON) -m venv $(VENV)/checkov
+	$(VENV)/checkov/bin/pip install --quiet -r tests/tools/checkov-requirements.txt
+	touch $@
+
+tools: node_modules/.installed $(VENV)/checkov/.installed
+
 demo: venv
 	$(BIN)/autotuner demo
 
-test: lint
+test: lint tools
 	$(BIN)/pytest -q
 
 lint: venv

@@ -35,7 +35,8 @@ documented:
   that a relevant statement (action and resource match) needs but the context lacks is
   reported in ``MissingContextValues`` — also under ``...IfExists`` and negated operators,
   whose outcome depends on it, but not under ``Null``, whose question is the key's absence.
-  A context entry without values counts as absent.
+  A context entry without values counts as absent. A key with more than one value is multivalued:
+  only ``ForAnyValue:`` / ``ForAllValues:`` compare it, a plain operator never matches it.
 * Not supported, rejected with ``InvalidInput`` rather than ignored: ``ResourcePolicy``,
   ``PolicyExclusionList``, ``ResourceHandlingOption``. ``CallerArn`` and ``ResourceOwner``
   only matter with a resource policy and are ignored. Condition operators outside the list in
@@ -238,10 +239,12 @@ def _split_segments(segments: tuple[tuple[bool, str], ...], sep: str, limit: int
 
 
 def _arn_like(context_value: str, value: _Value) -> bool:
-    # IAM compares the six colon-separated ARN components one by one, each with wildcards.
+    # IAM compares the six colon-separated ARN components one by one, each with wildcards, so a
+    # pattern of fewer than six components matches no ARN: a "*" cannot span a colon here.
+    # (docs: reference_policies_elements_condition_operators.html#Conditions_ARN)
     pattern_parts = _split_segments(value.segments, ":", 5)
     if len(pattern_parts) < 6:
-        return _glob_match(value.segments, context_value)
+        return False
     value_parts = context_value.split(":", 5)
     if len(value_parts) < 6:
         return False
@@ -631,10 +634,12 @@ def _clause_holds(clause: ConditionClause, request: _Request, variables: bool) -
 
     if context_values is None:
         request.note_missing(clause.key)
-        if op.if_exists or op.qualifier == "forallvalues":
-            return True
+        # ForAnyValue needs one value that matches: an absent key has none, and IfExists does not
+        # change that (docs: reference_policies_condition-single-vs-multi-valued-context-keys).
         if op.qualifier == "foranyvalue":
             return False
+        if op.if_exists or op.qualifier == "forallvalues":
+            return True
         # IAM: an absent key fails positive operators and satisfies negated ones.
         return spec.negated
 
@@ -645,7 +650,11 @@ def _clause_holds(clause: ConditionClause, request: _Request, variables: bool) -
         return any(spec.compare(context_value, value) for value in resolved)  # type: ignore[misc]
 
     if op.qualifier is None:
-        hit = any(matches(cv) for cv in context_values)
+        if len(context_values) > 1:
+            # A multivalued key needs ForAnyValue/ForAllValues; a plain operator (negated or not)
+            # matches no set of values (docs: reference_policies_condition-single-vs-multi-valued-context-keys).
+            return False
+        hit = matches(context_values[0])
         return not hit if spec.negated else hit
     per_value = [(not matches(cv)) if spec.negated else matches(cv) for cv in context_values]
     return all(per_value) if op.qualifier == "forallvalues" else any(per_value)
