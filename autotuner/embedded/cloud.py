@@ -25,7 +25,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from autotuner.embedded import iam_simulation
+from autotuner.embedded import iam_simulation, sfn_limits
 from autotuner.embedded.account import SimulatedAccount
 from autotuner.embedded.interceptor import Interceptor, unlogged
 from autotuner.embedded.lambda_service import LambdaEmulation
@@ -97,6 +97,7 @@ class EmbeddedAws:
         self.lambda_emulation.install()
         self._scale_waits()
         self._fold_child_executions()
+        self._undo.append(sfn_limits.install())
         with unlogged():
             self.stack = deploy_stack(
                 self.template,
