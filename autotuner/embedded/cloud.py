@@ -272,6 +272,10 @@ class EmbeddedAws:
                 EphemeralStorage={"Size": function.ephemeral_storage},
                 Tags={**function.tags, "embedded:simulated": "true"},
                 Description="Simulated target function (embedded AWS)",
+                **function.lambda_settings(),
+            )
+            self.lambda_emulation.set_snapshot_seconds(
+                self.account.account_id, self.account.region, function.name, function.pending_version_seconds
             )
             self.lambda_emulation.set_invoker(
                 self.account.account_id, self.account.region, function.name, self.simulator.invoker(function.profile)

@@ -85,6 +85,9 @@ class LambdaEmulation:
         self._snapshot_seconds: dict[FunctionKey, float] = {}  # how long a SnapStart version stays Pending
         self._version_pending_until: dict[tuple[FunctionKey, str], float] = {}
         self._published: dict[FunctionKey, tuple[str, str]] = {}  # $LATEST's RevisionId at the last publish, version
+        # Invocations refused because the function or version was Pending (qualified ARNs): what a
+        # test checks to prove the tuner waited for Active.
+        self.refused_invocations: list[str] = []
         # None: every caller may read tags. IAM enforcement sets it (see may_list_tags).
         self.tags_readable: TagsReadable | None = None
         self._lock = threading.RLock()
@@ -239,6 +242,9 @@ class LambdaEmulation:
         ) -> bytes:
             fn = backend.get_function(function_name, qualifier)
             if emulation.version_pending(fn) or emulation.is_pending(fn):
+                with emulation._lock:
+                    latest = str(fn.version) == "$LATEST"
+                    emulation.refused_invocations.append(fn.function_arn + (":$LATEST" if latest else ""))
                 raise _ResourceConflict(
                     "The operation cannot be performed at this time. The function is currently in the following "
                     "state: Pending"

@@ -201,6 +201,7 @@ def test_a_snap_start_version_is_pending_until_its_snapshot_is_made(
     assert message == (
         "The operation cannot be performed at this time. The function is currently in the following state: Pending"
     )
+    assert emulation.refused_invocations == [f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders-api:1"]
     # And $LATEST itself is Active and invocable
     assert lam.get_function(FunctionName="orders-api")["Configuration"]["State"] == "Active"
     assert lam.invoke(FunctionName="orders-api")["StatusCode"] == 200
