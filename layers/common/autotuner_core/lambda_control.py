@@ -175,11 +175,7 @@ def publish_ready_version(
     client: Any, arn: str, description: str, revision_id: str | None, *, poll_interval_s: float, max_wait_s: float
 ) -> str:
     """Publish ``$LATEST`` and return the version once it can be invoked (Active), waiting if it is Pending."""
-    kwargs: dict[str, Any] = {"FunctionName": arn, "Description": description}
-    if revision_id:
-        kwargs["RevisionId"] = revision_id
-    with aws_call("lambda:PublishVersion", arn):
-        published = client.publish_version(**kwargs)
+    published = _publish(client, arn, description, revision_id)
     version = str(published["Version"])
     if published.get("State") == "Pending":
         wait_until_version_active(client, arn, version, poll_interval_s=poll_interval_s, max_wait_s=max_wait_s)
@@ -199,11 +195,15 @@ def update_configuration(client: Any, arn: str, changes: dict[str, Any], revisio
 
 def publish_version(client: Any, arn: str, description: str, revision_id: str | None = None) -> str:
     """Publish $LATEST as a version; RevisionId makes sure it is the configuration we just set."""
+    return str(_publish(client, arn, description, revision_id)["Version"])
+
+
+def _publish(client: Any, arn: str, description: str, revision_id: str | None) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"FunctionName": arn, "Description": description}
     if revision_id:
         kwargs["RevisionId"] = revision_id
     with aws_call("lambda:PublishVersion", arn):
-        return str(client.publish_version(**kwargs)["Version"])
+        return client.publish_version(**kwargs)
 
 
 def put_alias(client: Any, arn: str, name: str, version: str) -> None:
