@@ -48,7 +48,14 @@ def _cmd_local_run(args: argparse.Namespace) -> int:
         account = load_account(args.account) if args.account else SimulatedAccount()
     except ValueError as error:
         raise SystemExit(f"autotuner: {error}") from None
-    result = local_run(account, _load_json(args.input))
+    from botocore.exceptions import ClientError
+
+    try:
+        result = local_run(account, _load_json(args.input))
+    except ClientError as error:  # the embedded AWS refused StartExecution, as AWS would: no execution
+        details = error.response.get("Error", {})
+        refusal = f"{details.get('Code')}: {details.get('Message')}"
+        raise SystemExit(f"autotuner: StartExecution refused the input: {refusal}") from None
     if args.json:
         print(json.dumps(result, indent=2, default=str))
     else:

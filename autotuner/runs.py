@@ -56,6 +56,10 @@ DEFAULT_POLL_SECONDS = 1.0  # against AWS: DescribeExecution and GetExecutionHis
 _CAUSE_WIDTH = 110
 
 
+# StartExecution's input: "Length Constraints: Maximum length of 262144" (Step Functions API reference).
+MAX_EXECUTION_INPUT_LENGTH = 262_144
+
+
 class InputFileError(Exception):
     """The execution input file cannot be read or is not JSON; nothing was sent to AWS."""
 
@@ -71,11 +75,19 @@ def load_input(path: str | Path) -> Any:
     except (OSError, UnicodeDecodeError) as error:
         raise InputFileError(f"cannot read the execution input {path}: {error}") from None
     try:
-        return json.loads(text)
+        execution_input = json.loads(text)
     except json.JSONDecodeError as error:
         raise InputFileError(
             f"the execution input {path} is not JSON: {error.msg} at line {error.lineno} column {error.colno}"
         ) from None
+    # What start_execution will send; AWS would refuse it with a ValidationException, so say so first.
+    length = len(json.dumps(execution_input).encode("utf-16-le")) // 2
+    if length > MAX_EXECUTION_INPUT_LENGTH:
+        raise InputFileError(
+            f"the execution input {path} is {length:,} characters as sent; StartExecution accepts at most "
+            f"{MAX_EXECUTION_INPUT_LENGTH:,} (Step Functions' limit on an execution input)"
+        )
+    return execution_input
 
 
 # --- the stack ------------------------------------------------------------------------------

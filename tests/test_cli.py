@@ -69,6 +69,19 @@ def test_local_run_exit_code_is_non_zero_for_a_failed_run():
     assert "DiscoverResources" in result.stdout
 
 
+def test_local_run_of_an_input_over_start_executions_limit_exits_non_zero_with_aws_refusal(tmp_path):
+    # Given an execution input of 270,000 characters: over StartExecution's 262,144
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps({"targets": ["orders-api"], "payload": {"blob": "x" * 270_000}}))
+    # When it is run locally
+    result = autotuner("local", "run", "--input", str(path))
+    # Then the embedded AWS refuses the StartExecution as AWS would, and the CLI says so
+    assert result.returncode != 0
+    assert "StartExecution refused the input: ValidationException" in result.stderr
+    assert "Member must have length less than or equal to 262144" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_local_run_names_a_bad_account_file():
     result = autotuner(
         "local", "run", "--account", "events/inputs/apply-memory.json", "--input", "events/inputs/apply-memory.json"

@@ -152,6 +152,47 @@ def test_an_unusable_input_file_exits_2_before_any_aws_call(
     assert calls(aws) == []
 
 
+def test_an_input_over_start_executions_limit_exits_2_naming_the_limit_before_any_aws_call(
+    aws: EmbeddedAws, tmp_path: Path, capsys: Any
+) -> None:
+    # Given an input of 300,000 characters as sent: over StartExecution's 262,144
+    path = input_file(tmp_path, {"targets": ["orders-api"], "payload": {"blob": "x" * 300_000}})
+    aws.interceptor.log.reset()
+    # When it is started
+    code = main(["start", "--stack", STACK, "--input", path, "--wait", *POLL])
+    captured = capsys.readouterr()
+    # Then it exits 2 naming the size and the limit, and nothing was asked of AWS
+    assert code == 2
+    assert "300,0" in captured.err and "at most 262,144" in captured.err and path in captured.err
+    assert calls(aws) == []
+
+
+def test_step_functions_itself_refuses_an_input_over_the_limit_and_starts_nothing(aws: EmbeddedAws) -> None:
+    # Given an input one character over 262,144 once JSON-encoded, sent past the CLI's own check
+    from autotuner.history import HistoryError, open_session
+    from autotuner.runs import resolve_tuner, start_execution
+
+    blob = "x" * (262_144 - len(json.dumps({"payload": ""})) + 1)
+    assert len(json.dumps({"payload": blob})) == 262_145
+    session = open_session(region=ACCOUNT.region)
+    tuner = resolve_tuner(session, STACK)
+    sfn = aws.client("stepfunctions")
+    before = len(sfn.list_executions(stateMachineArn=tuner.state_machine_arn)["executions"])
+    # When StartExecution is called with it
+    with pytest.raises(HistoryError) as refused:
+        start_execution(session, tuner.state_machine_arn, {"payload": blob}, name="over-the-limit")
+    # Then the API refuses it as AWS does, and no execution was created
+    assert "states:StartExecution" in str(refused.value)
+    assert (
+        "ValidationException: 1 validation error detected: Value at 'input' failed to satisfy constraint: "
+        "Member must have length less than or equal to 262144"
+    ) in str(refused.value)
+    assert len(sfn.list_executions(stateMachineArn=tuner.state_machine_arn)["executions"]) == before
+    # And one character less is started
+    arn = start_execution(session, tuner.state_machine_arn, {"payload": blob[1:]}, name="at-the-limit")
+    assert aws.wait(arn)["status"] == "FAILED"  # not a tuning request, but it ran
+
+
 def test_start_json_prints_one_object_with_the_result_and_progress_on_stderr(
     aws: EmbeddedAws, tmp_path: Path, capsys: Any
 ) -> None:

@@ -120,6 +120,10 @@ class InvokePermissionSpec(_Spec):
     source_arn: str | None = None
 
 
+# Managed runtimes Lambda offers SnapStart for (docs: snapstart, "Supported features and limitations").
+SNAP_START_RUNTIMES = ("java11", "java17", "java21", "python3.12", "python3.13", "dotnet8")
+
+
 class SimulatedFunction(_Spec):
     """A target function. Labelled simulated: its code is not run, its behaviour is modelled."""
 
@@ -146,6 +150,21 @@ class SimulatedFunction(_Spec):
         default=0, ge=0, description="CloudWatch Invocations of the unqualified function in the last hours"
     )
 
+    snap_start: Literal["PublishedVersions", "None"] = Field(
+        default="None", description="Lambda's SnapStart.ApplyOn: PublishedVersions makes each new version Pending"
+    )
+    pending_version_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        le=900,
+        description="with snapStart PublishedVersions: how long a newly published version stays Pending",
+    )
+    capacity_provider: str | None = Field(
+        default=None,
+        pattern=r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:capacity-provider:[a-zA-Z0-9_-]{1,140}$",
+        description="ARN of the capacity provider the function runs on (Lambda Managed Instances)",
+    )
+
     @model_validator(mode="after")
     def _qualifiers_exist(self) -> SimulatedFunction:
         qualifiers = [item.qualifier for item in (*self.event_source_mappings, *self.invoke_permissions)]
@@ -155,6 +174,29 @@ class SimulatedFunction(_Spec):
         if missing:
             raise ValueError(f"qualifiers {missing} are not among the function's aliases {self.aliases}")
         return self
+
+    @model_validator(mode="after")
+    def _consistent_settings(self) -> SimulatedFunction:
+        if self.pending_version_seconds and self.snap_start != "PublishedVersions":
+            raise ValueError(
+                "pendingVersionSeconds is how long a SnapStart snapshot takes: it needs snapStart PublishedVersions"
+            )
+        if self.snap_start == "PublishedVersions" and self.runtime not in SNAP_START_RUNTIMES:
+            raise ValueError(
+                f"snapStart: Lambda offers SnapStart for {', '.join(SNAP_START_RUNTIMES)}, not {self.runtime}"
+            )
+        return self
+
+    def lambda_settings(self) -> dict[str, Any]:
+        """CreateFunction parameters beyond the basic ones: SnapStart and the capacity provider, when set."""
+        settings: dict[str, Any] = {}
+        if self.snap_start != "None":
+            settings["SnapStart"] = {"ApplyOn": self.snap_start}
+        if self.capacity_provider:
+            settings["CapacityProviderConfig"] = {
+                "LambdaManagedInstancesCapacityProviderConfig": {"CapacityProviderArn": self.capacity_provider}
+            }
+        return settings
 
 
 class RevokedPermission(_Spec):

@@ -25,7 +25,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from autotuner.embedded import iam_simulation
+from autotuner.embedded import iam_simulation, sfn_limits
 from autotuner.embedded.account import SimulatedAccount
 from autotuner.embedded.interceptor import Interceptor, unlogged
 from autotuner.embedded.lambda_service import LambdaEmulation
@@ -101,6 +101,7 @@ class EmbeddedAws:
         self.live_sources.install()
         self._scale_waits()
         self._fold_child_executions()
+        self._undo.append(sfn_limits.install())
         with unlogged():
             self.stack = deploy_stack(
                 self.template,
@@ -276,6 +277,10 @@ class EmbeddedAws:
                 EphemeralStorage={"Size": function.ephemeral_storage},
                 Tags={**function.tags, "embedded:simulated": "true"},
                 Description="Simulated target function (embedded AWS)",
+                **function.lambda_settings(),
+            )
+            self.lambda_emulation.set_snapshot_seconds(
+                self.account.account_id, self.account.region, function.name, function.pending_version_seconds
             )
             self.lambda_emulation.set_invoker(
                 self.account.account_id, self.account.region, function.name, self.simulator.invoker(function.profile)

@@ -6,6 +6,15 @@ and enforced (PreconditionFailedException), each update leaves the function InPr
 a while (ResourceConflictException on a second update or a publish), memory is checked
 against 128-10,240 MB and the account's quota, ``Pending`` functions stay pending for a
 while, and invocations run in-process (tuner functions) or are simulated (targets).
+
+Versions: PublishVersion honours its ``RevisionId`` (412) and ``CodeSha256`` (400)
+preconditions, returns the latest version instead of a new one when ``$LATEST`` has not changed
+since it was published, and, with SnapStart on (``SnapStart: {ApplyOn: PublishedVersions}``),
+leaves the new version ``Pending`` while its snapshot is made; invoking a ``Pending`` function
+or version is refused (409). UpdateFunctionCode moves the RevisionId on, as configuration
+updates do. A function on a capacity provider (Lambda Managed Instances) reports its
+``CapacityProviderConfig``. GetFunction returns ``Tags`` only when ``tags_readable`` (the hook
+IAM enforcement sets) allows the caller ``lambda:ListTags``.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.awslambda.responses import LambdaResponse
 
 LIST_FUNCTIONS_PAGE = 50  # Lambda's maximum MaxItems for ListFunctions
+SNAP_START_APPLY_ON = ("PublishedVersions", "None")
 
 
 class _ResourceConflict(LambdaClientError):
@@ -50,6 +60,8 @@ class Invocation:
 
 Invoker = Callable[[LambdaFunction, Any], Invocation]
 FunctionKey = tuple[str, str, str]  # account, region, function name
+# Whether the caller of the request being served may read this function's tags (lambda:ListTags).
+TagsReadable = Callable[[LambdaFunction], bool]
 
 
 def _key(fn: LambdaFunction) -> FunctionKey:
@@ -68,6 +80,16 @@ class LambdaEmulation:
         self._pending_until: dict[FunctionKey, float] = {}
         self._invokers: dict[FunctionKey, Invoker] = {}
         self._default_invoker: Invoker | None = None
+        self._snap_start: dict[FunctionKey, str] = {}  # ApplyOn, as CreateFunction/UpdateFunctionConfiguration set it
+        self._capacity_providers: dict[FunctionKey, dict[str, Any]] = {}  # CapacityProviderConfig
+        self._snapshot_seconds: dict[FunctionKey, float] = {}  # how long a SnapStart version stays Pending
+        self._version_pending_until: dict[tuple[FunctionKey, str], float] = {}
+        self._published: dict[FunctionKey, tuple[str, str]] = {}  # $LATEST's RevisionId at the last publish, version
+        # Invocations refused because the function or version was Pending (qualified ARNs): what a
+        # test checks to prove the tuner waited for Active.
+        self.refused_invocations: list[str] = []
+        # None: every caller may read tags. IAM enforcement sets it (see may_list_tags).
+        self.tags_readable: TagsReadable | None = None
         self._lock = threading.RLock()
         self._originals: dict[tuple[type, str], Any] = {}
 
@@ -77,6 +99,16 @@ class LambdaEmulation:
 
     def set_default_invoker(self, invoker: Invoker) -> None:
         self._default_invoker = invoker
+
+    def set_snapshot_seconds(self, account: str, region: str, name: str, seconds: float) -> None:
+        """How long each version published with SnapStart on stays ``Pending`` (its snapshot being made)."""
+        with self._lock:
+            self._snapshot_seconds[(account, region, name)] = seconds
+
+    def version_pending(self, fn: LambdaFunction) -> bool:
+        """Whether this published version's SnapStart snapshot is still being made."""
+        with self._lock:
+            return self.clock() < self._version_pending_until.get((_key(fn), str(fn.version)), 0.0)
 
     def set_pending(self, account: str, region: str, name: str, seconds: float) -> None:
         with self._lock:
@@ -91,6 +123,13 @@ class LambdaEmulation:
     def revision(self, fn: LambdaFunction) -> str:
         with self._lock:
             return self._revisions.setdefault(_key(fn), str(uuid.uuid4()))
+
+    def is_pending(self, fn: LambdaFunction) -> bool:
+        """Whether ``$LATEST`` of this function is still being created."""
+        if str(fn.version) != "$LATEST":
+            return False
+        with self._lock:
+            return self.clock() < self._pending_until.get(_key(fn), 0.0)
 
     def is_busy(self, fn: LambdaFunction) -> bool:
         with self._lock:
@@ -117,6 +156,7 @@ class LambdaEmulation:
                 emulation._check_update(fn, body)
                 if "EphemeralStorage" in body:
                     fn.ephemeral_storage = body["EphemeralStorage"]["Size"]
+                emulation._remember_settings(fn, body)
                 result = original_update(backend, function_name, qualifier, body)
                 emulation._revisions[_key(fn)] = str(uuid.uuid4())
                 emulation._busy_until[_key(fn)] = emulation.clock() + emulation.update_seconds
@@ -124,12 +164,73 @@ class LambdaEmulation:
 
         def publish_version(backend: LambdaBackend, function_name: str, description: str = "") -> Any:
             fn = backend.get_function(function_name)
-            if emulation.is_busy(fn):
-                raise _ResourceConflict(
-                    f"The operation cannot be performed at this time. An update is in progress for resource: "
-                    f"{fn.function_arn}"
-                )
-            return original_publish(backend, function_name, description)
+            with emulation._lock:
+                if emulation.is_busy(fn):
+                    raise _ResourceConflict(
+                        f"The operation cannot be performed at this time. An update is in progress for resource: "
+                        f"{fn.function_arn}"
+                    )
+                return emulation._publish(backend, fn, function_name, description, original_publish)
+
+        original_create = LambdaBackend.create_function
+
+        def create_function(backend: LambdaBackend, spec: dict[str, Any]) -> LambdaFunction:
+            emulation._check_settings(spec)
+            fn = original_create(backend, spec)
+            emulation._remember_settings(fn, spec)
+            return fn
+
+        original_update_code = LambdaBackend.update_function_code
+
+        def update_function_code(
+            backend: LambdaBackend, function_name: str, qualifier: str, body: dict[str, Any]
+        ) -> dict[str, Any] | None:
+            # Code updates are updates too: RevisionId guarded and moved on, InProgress for a while.
+            fn = backend.get_function(function_name, qualifier)
+            with emulation._lock:
+                emulation._check_revision(fn, body.get("RevisionId"))
+                emulation._check_not_busy(fn)
+                result = original_update_code(backend, function_name, qualifier, body)
+                emulation._revisions[_key(fn)] = str(uuid.uuid4())
+                emulation._busy_until[_key(fn)] = emulation.clock() + emulation.update_seconds
+            return emulation._overlay(fn, result) if result else result
+
+        original_publish_response = LambdaResponse.publish_version
+
+        def publish_version_response(response: LambdaResponse) -> Any:
+            # moto reads only the Description; Lambda checks the preconditions first, in this order.
+            body = response.json_body or {}
+            fn = response.backend.get_function(unquote(response.path.split("/")[-2]))
+            with emulation._lock:
+                emulation._check_revision(fn, body.get("RevisionId"))
+                expected = body.get("CodeSha256")
+                if expected and expected != fn.code_sha_256:
+                    raise InvalidParameterValueException(
+                        f"CodeSHA256 ({expected}) is different from current CodeSHA256 in $LATEST "
+                        f"({fn.code_sha_256}). Please try again with the CodeSHA256 in $LATEST."
+                    )
+                return original_publish_response(response)
+
+        original_get_function_response = LambdaResponse.get_function
+
+        def get_function_response(response: LambdaResponse) -> Any:
+            answer = original_get_function_response(response)
+            if emulation.tags_readable is None:
+                return answer
+            fn = response.backend.get_function(
+                unquote(response.path.rsplit("/", 1)[-1]), response._get_param("Qualifier", None)
+            )
+            if emulation.tags_readable(fn):
+                return answer
+            # Lambda returns Tags only to callers allowed lambda:ListTags; the rest is unchanged.
+            document = json.loads(answer)
+            document.pop("Tags", None)
+            return json.dumps(document)
+
+        self._patch(LambdaBackend, "create_function", create_function)
+        self._patch(LambdaBackend, "update_function_code", update_function_code)
+        self._patch(LambdaResponse, "publish_version", publish_version_response)
+        self._patch(LambdaResponse, "get_function", get_function_response)
 
         def invoke(
             backend: LambdaBackend,
@@ -140,6 +241,14 @@ class LambdaEmulation:
             response_headers: Any,
         ) -> bytes:
             fn = backend.get_function(function_name, qualifier)
+            if emulation.version_pending(fn) or emulation.is_pending(fn):
+                with emulation._lock:
+                    latest = str(fn.version) == "$LATEST"
+                    emulation.refused_invocations.append(fn.function_arn + (":$LATEST" if latest else ""))
+                raise _ResourceConflict(
+                    "The operation cannot be performed at this time. The function is currently in the following "
+                    "state: Pending"
+                )
             invoker = emulation._invokers.get(_key(fn), emulation._default_invoker)
             if invoker is None:
                 raise InvalidParameterValueException(f"no behaviour is defined for {fn.function_arn}")
@@ -219,9 +328,22 @@ class LambdaEmulation:
     def _overlay(self, fn: LambdaFunction, config: dict[str, Any]) -> dict[str, Any]:
         config = dict(config)
         config["EphemeralStorage"] = {"Size": int(fn.ephemeral_storage)}
+        with self._lock:
+            apply_on = self._snap_start.get(_key(fn), "None")
+            capacity = self._capacity_providers.get(_key(fn))
+        if capacity is not None:
+            config["CapacityProviderConfig"] = capacity
         if str(fn.version) != "$LATEST":
             config["RevisionId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{fn.function_arn}:{fn.version}"))
+            # OptimizationStatus says whether SnapStart is active for this version (API reference).
+            snap_on = apply_on == "PublishedVersions" and getattr(fn, "snap_start_version", False)
+            config["SnapStart"] = {"ApplyOn": apply_on, "OptimizationStatus": "On" if snap_on else "Off"}
+            if self.version_pending(fn):
+                config["State"] = "Pending"
+                config["StateReason"] = "The function is being created."
+                config["StateReasonCode"] = "Creating"
             return config
+        config["SnapStart"] = {"ApplyOn": apply_on, "OptimizationStatus": "Off"}
         config["RevisionId"] = self.revision(fn)
         now = self.clock()
         with self._lock:
@@ -238,20 +360,68 @@ class LambdaEmulation:
             config["LastUpdateStatusReasonCode"] = "Updating"
         return config
 
-    def _check_update(self, fn: LambdaFunction, body: dict[str, Any]) -> None:
-        """Lambda's checks, in Lambda's order: revision, concurrent update, value ranges."""
-        expected = body.get("RevisionId")
+    def _check_revision(self, fn: LambdaFunction, expected: str | None) -> None:
         if expected and expected != self.revision(fn):
             raise PreconditionFailedException(
                 "The Revision Id provided does not match the latest Revision Id. "
                 "Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
             )
+
+    def _check_not_busy(self, fn: LambdaFunction) -> None:
         now = self.clock()
         if now < self._busy_until.get(_key(fn), 0.0) or now < self._pending_until.get(_key(fn), 0.0):
             raise _ResourceConflict(
                 "The operation cannot be performed at this time. An update is in progress for resource: "
                 f"{fn.function_arn}"
             )
+
+    def _check_settings(self, body: dict[str, Any]) -> None:
+        apply_on = (body.get("SnapStart") or {}).get("ApplyOn")
+        if apply_on is not None and apply_on not in SNAP_START_APPLY_ON:
+            raise InvalidParameterValueException(
+                f"1 validation error detected: Value '{apply_on}' at 'snapStart.applyOn' failed to satisfy "
+                "constraint: Member must satisfy enum value set: [PublishedVersions, None]"
+            )
+
+    def _remember_settings(self, fn: LambdaFunction, body: dict[str, Any]) -> None:
+        """The settings moto drops: SnapStart and the capacity provider (Lambda Managed Instances)."""
+        with self._lock:
+            if "SnapStart" in body:
+                self._snap_start[_key(fn)] = body["SnapStart"].get("ApplyOn") or "None"
+            if body.get("CapacityProviderConfig"):
+                self._capacity_providers[_key(fn)] = body["CapacityProviderConfig"]
+
+    def _publish(
+        self, backend: LambdaBackend, fn: LambdaFunction, function_name: str, description: str, original: Any
+    ) -> Any:
+        """Publish ``$LATEST``, or return the latest version if ``$LATEST`` has not changed since it was published.
+
+        moto decides "unchanged" from a flag its first publish never clears; the RevisionId is
+        what changes with every update of code or configuration.
+        """
+        key = _key(fn)
+        revision = self.revision(fn)
+        published = self._published.get(key)
+        if published is not None and published[0] == revision:
+            listed = backend.list_versions_by_function(fn.function_name)
+            versions = {str(version.version): version for version in listed}
+            if published[1] in versions:
+                return versions[published[1]]
+        fn.code_or_config_updated = True  # moto publishes only when it thinks something changed
+        version = original(backend, function_name, description)
+        self._published[key] = (revision, str(version.version))
+        if self._snap_start.get(key) == "PublishedVersions":
+            version.snap_start_version = True
+            self._version_pending_until[(key, str(version.version))] = self.clock() + self._snapshot_seconds.get(
+                key, 0.0
+            )
+        return version
+
+    def _check_update(self, fn: LambdaFunction, body: dict[str, Any]) -> None:
+        """Lambda's checks, in Lambda's order: revision, concurrent update, value ranges."""
+        self._check_revision(fn, body.get("RevisionId"))
+        self._check_not_busy(fn)
+        self._check_settings(body)
         memory = body.get("MemorySize")
         if memory is not None:
             if memory < 128:
@@ -276,3 +446,22 @@ class LambdaEmulation:
                 f"1 validation error detected: Value '{timeout}' at 'timeout' failed to satisfy constraint: "
                 "Member must have value between 1 and 900"
             )
+
+
+def may_list_tags(role_arn: str, fn: LambdaFunction) -> bool:
+    """Whether ``role_arn``'s policies allow ``lambda:ListTags`` on ``fn``: what GetFunction's Tags depend on.
+
+    Evaluated with the simulation's evaluator and the function's own tags as
+    ``aws:ResourceTag/…``, as IAM evaluates the real request. For IAM enforcement to use as
+    ``tags_readable``, with the role of the caller of the request being served.
+    """
+    from moto.iam.models import iam_backends
+    from moto.utilities.utils import get_partition
+
+    from autotuner.embedded import iam_simulation
+
+    backend = iam_backends[fn.account_id][get_partition(fn.region)]
+    identity, boundary = iam_simulation._principal_policies(backend, role_arn)
+    context = {f"aws:ResourceTag/{key}": value for key, value in (fn.tags or {}).items()}
+    arn = fn.function_arn if str(fn.version) == "$LATEST" else fn.function_arn.rsplit(":", 1)[0]
+    return iam_simulation.evaluate(identity, "lambda:ListTags", arn, context, permissions_boundary=boundary).allowed

@@ -55,6 +55,36 @@ def _fault(**fields: Any) -> dict[str, Any]:
             id="unknown field in a function",
         ),
         pytest.param(
+            {"functions": [{"name": "orders-api", "snapStart": "Always"}]},
+            "functions.0.snapStart",
+            "'PublishedVersions' or 'None'",
+            id="unknown SnapStart setting",
+        ),
+        pytest.param(
+            {"functions": [{"name": "orders-api", "pendingVersionSeconds": 5}]},
+            "functions.0",
+            "pendingVersionSeconds is how long a SnapStart snapshot takes: it needs snapStart PublishedVersions",
+            id="pending versions without SnapStart",
+        ),
+        pytest.param(
+            {"functions": [{"name": "orders-api", "snapStart": "PublishedVersions", "pendingVersionSeconds": -1}]},
+            "functions.0.pendingVersionSeconds",
+            "greater than or equal to 0",
+            id="negative pending seconds",
+        ),
+        pytest.param(
+            {"functions": [{"name": "orders-api", "snapStart": "PublishedVersions", "runtime": "nodejs22.x"}]},
+            "functions.0",
+            "Lambda offers SnapStart for",
+            id="SnapStart on a runtime without it",
+        ),
+        pytest.param(
+            {"functions": [{"name": "orders-api", "capacityProvider": "fleet-a"}]},
+            "functions.0.capacityProvider",
+            "String should match pattern",
+            id="capacity provider that is not an ARN",
+        ),
+        pytest.param(
             {"region": "us-east-1", "accountID": "123456789012"},
             "accountID",
             "Extra inputs are not permitted",

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from moto.events.models import EventPattern
 
 from autotuner.embedded.account import SimulatedAccount
@@ -48,11 +49,15 @@ class Case:
 
 @dataclass
 class CaseResult:
-    report: RunReport
+    report: RunReport | None  # None: StartExecution refused it (refusal), so no execution exists
     expect: dict[str, Any]
     before: dict[str, Any]
     after: dict[str, Any]
     arn_prefix: str  # arn:PARTITION:lambda:REGION:ACCOUNT:function:
+    refusal: dict[str, str] | None = None  # StartExecution's error: Code, Message
+    mutating_calls: list[str] = field(default_factory=list)
+    executions: tuple[int, int] = (0, 0)  # the state machine's executions before and after
+    stored_records: tuple[int, int] = (0, 0)  # run-history items before and after
 
 
 def _load() -> list[Case]:
@@ -127,6 +132,14 @@ def _snapshot(aws: EmbeddedAws, lam: Any) -> dict[str, Any]:
     return state
 
 
+def _counts(aws: EmbeddedAws) -> tuple[int, int]:
+    """How many executions the state machine has, and how many items the run history holds."""
+    with unlogged():
+        executions = aws.client("stepfunctions").list_executions(stateMachineArn=aws.stack.state_machine_arn)
+        stored = aws.client("dynamodb").scan(TableName=aws.stack.outputs["RunHistoryTableName"], Select="COUNT")
+    return len(executions["executions"]), stored["Count"]
+
+
 class CorpusRunner:
     """One embedded AWS at a time (they are process-wide), opened when a case of its account runs."""
 
@@ -152,7 +165,14 @@ class CorpusRunner:
         document = _substitute(_expand(case.document), aws)
         execution_input = _input_from_event(aws, document["event"]) if "event" in document else document["input"]
         before = _snapshot(aws, self._lambda)
-        report = aws.run(execution_input)
+        counts_before = _counts(aws)
+        report: RunReport | None = None
+        refusal: dict[str, str] | None = None
+        try:
+            report = aws.run(execution_input)
+        except ClientError as error:  # StartExecution refused the input: no execution was created
+            refusal = {"Code": error.response["Error"]["Code"], "Message": error.response["Error"]["Message"]}
+        counts_after = _counts(aws)
         account = aws.account
         partition = aws.stack.state_machine_arn.split(":")[1]
         return CaseResult(
@@ -161,6 +181,10 @@ class CorpusRunner:
             before=before,
             after=_snapshot(aws, self._lambda),
             arn_prefix=f"arn:{partition}:lambda:{account.region}:{account.account_id}:function:",
+            refusal=refusal,
+            mutating_calls=[record.call for record in aws.interceptor.log.mutating()],
+            executions=(counts_before[0], counts_after[0]),
+            stored_records=(counts_before[1], counts_after[1]),
         )
 
     def close(self) -> None:
@@ -222,6 +246,19 @@ def test_bad_input_ends_with_its_error_naming_the_problem_and_changes_nothing(ru
     # When the case's input (or the input its event's rule selects) is run
     result = runner.result(case)
     report, expect = result.report, result.expect
+    if "startRefused" in expect:
+        # Then StartExecution itself refuses it with the expected error, and no execution exists
+        refused = expect["startRefused"]
+        assert result.refusal is not None, f"StartExecution accepted it: the run ended {report and report.status}"
+        assert result.refusal["Code"] == refused["error"]
+        for text in refused.get("messageContains", []):
+            assert text in result.refusal["Message"]
+        assert result.executions[1] == result.executions[0]
+        # And nothing was changed
+        assert result.mutating_calls == []
+        assert result.after == result.before
+        return
+    assert report is not None, f"StartExecution refused it: {result.refusal}"
     # Then the execution ends with the expected error class, where expected, after the expected attempts
     assert (report.status, report.error) == (expect.get("status", "FAILED"), expect["error"])
     message = _message(report.cause)
@@ -252,6 +289,11 @@ def test_bad_input_is_recorded_against_each_named_target_and_no_other(runner, ca
             "errorType": item.get("errorType", result.expect["error"]),
         }
 
+    if result.report is None:
+        # Then a refused start records nothing: there was no execution to record
+        assert result.expect["records"] == []
+        assert result.stored_records[1] == result.stored_records[0]
+        return
     # Then the run history has one record per function the input named (none invented for text
     # that names no function; the run's own record where it named none), each saying why
     want = sorted((expected(item) for item in result.expect["records"]), key=lambda record: record["target"])

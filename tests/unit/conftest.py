@@ -140,6 +140,19 @@ class FakeLambda:
             response["Tags"] = dict(function.tags)
         return copy.deepcopy(response)
 
+    def list_tags(self, *, Resource: str) -> dict[str, Any]:
+        """ListTags: the function's tags (none is an empty map); denied with tags_denied, as GetFunction's."""
+        self.calls.append(("ListTags", {"Resource": Resource}))
+        function = self._lookup(Resource, None, "ListTags")
+        if function.tags_denied:
+            raise make_client_error(
+                "AccessDeniedException",
+                f"User is not authorized to perform: lambda:ListTags on resource: {function_arn(function.name)}",
+                403,
+                "ListTags",
+            )
+        return {"Tags": dict(function.tags)}
+
     def update_function_configuration(
         self, *, FunctionName: str, MemorySize: int | None = None, RevisionId: str | None = None
     ) -> dict[str, Any]:

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from autotuner_core.errors import FunctionNotFoundError, InvalidConfigurationError, UpdateInProgressError
-from autotuner_core.lambda_control import get_function, update_configuration, wait_until_settled
+from autotuner_core.errors import (
+    FunctionNotFoundError,
+    InvalidConfigurationError,
+    PermissionDeniedError,
+    UpdateInProgressError,
+)
+from autotuner_core.lambda_control import (
+    get_function,
+    publish_ready_version,
+    refuse_capacity_provider,
+    update_configuration,
+    wait_until_settled,
+    wait_until_version_active,
+)
 
 ORDERS = "arn:aws:lambda:eu-west-1:123456789012:function:orders"
 
@@ -108,3 +122,129 @@ def test_a_memory_update_sends_the_revision_guard_when_it_has_one(fake_lambda, r
         {"FunctionName": ORDERS, "MemorySize": 1024, "RevisionId": sent}
     ]
     assert fake_lambda.functions["orders"].memory == 1024
+
+
+class SnapStartLambda:
+    """PublishVersion answers a Pending version (SnapStart); GetFunction of it answers the scripted states."""
+
+    def __init__(self, states: list[str], published_state: str = "Pending") -> None:
+        self.states = list(states)
+        self.published_state = published_state
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def publish_version(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(("PublishVersion", kwargs))
+        return {"Version": "7", "State": self.published_state, "FunctionArn": f"{ORDERS}:7"}
+
+    def get_function(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(("GetFunction", kwargs))
+        state = self.states.pop(0) if len(self.states) > 1 else self.states[0]
+        configuration = {"FunctionArn": f"{ORDERS}:7", "Version": "7", "MemorySize": 512, "Timeout": 30}
+        return {"Configuration": {**configuration, "State": state}}
+
+
+def test_a_pending_published_version_is_waited_for_until_active() -> None:
+    # Given a function whose new version is Pending for two polls (SnapStart making its snapshot)
+    client = SnapStartLambda(["Pending", "Pending", "Active"])
+    # When a version is published to be invoked
+    version = publish_ready_version(client, ORDERS, "marker", "rev-1", poll_interval_s=0.001, max_wait_s=10)
+    # Then the version is returned only after GetFunction of that version said Active
+    assert version == "7"
+    polls = [kwargs for name, kwargs in client.calls if name == "GetFunction"]
+    assert polls == [{"FunctionName": ORDERS, "Qualifier": "7"}] * 3
+    assert client.calls[0] == (
+        "PublishVersion",
+        {"FunctionName": ORDERS, "Description": "marker", "RevisionId": "rev-1"},
+    )
+
+
+def test_an_active_published_version_is_not_polled() -> None:
+    # Given a function without SnapStart: its new version is Active at once
+    client = SnapStartLambda(["Active"], published_state="Active")
+    # When a version is published
+    assert publish_ready_version(client, ORDERS, "marker", None, poll_interval_s=0.5, max_wait_s=10) == "7"
+    # Then no GetFunction was needed
+    assert [name for name, _ in client.calls] == ["PublishVersion"]
+
+
+def test_a_version_still_pending_at_the_deadline_is_transient_and_a_failed_one_permanent() -> None:
+    # Given a version that stays Pending, and one that fails
+    time = FakeTime()
+    # When the tuner waits for them, 3 s at most
+    with pytest.raises(UpdateInProgressError) as pending:
+        wait_until_version_active(
+            SnapStartLambda(["Pending"]),
+            ORDERS,
+            "7",
+            poll_interval_s=1,
+            max_wait_s=3,
+            sleep=time.sleep,
+            clock=time.clock,
+        )
+    with pytest.raises(InvalidConfigurationError) as failed:
+        wait_until_version_active(
+            SnapStartLambda(["Failed"]),
+            ORDERS,
+            "7",
+            poll_interval_s=1,
+            max_wait_s=3,
+            sleep=time.sleep,
+            clock=time.clock,
+        )
+    # Then the first is transient after a bounded wait, naming the version and the state; the second permanent
+    assert "version 7" in str(pending.value) and "still State=Pending after 3 s" in str(pending.value)
+    assert sum(time.sleeps) == 3
+    assert "State Failed" in str(failed.value)
+
+
+def test_a_function_on_a_capacity_provider_is_refused_naming_it(fake_lambda) -> None:
+    # Given a function on Lambda Managed Instances
+    fake_lambda.add("orders")
+    provider = "arn:aws:lambda:eu-west-1:123456789012:capacity-provider:fleet-a"
+    fake_lambda.functions["orders"].script.append(
+        {"CapacityProviderConfig": {"LambdaManagedInstancesCapacityProviderConfig": {"CapacityProviderArn": provider}}}
+    )
+    state = get_function(fake_lambda, ORDERS)
+    # When it is checked for memory tuning
+    with pytest.raises(InvalidConfigurationError) as refused:
+        refuse_capacity_provider(state)
+    # Then it is refused permanently, naming the capacity provider and why
+    assert provider in str(refused.value) and "not GB-seconds" in str(refused.value)
+    # And an on-demand function passes
+    fake_lambda.add("billing")
+    refuse_capacity_provider(get_function(fake_lambda, ORDERS.replace("orders", "billing")))
+
+
+def test_tags_left_out_of_get_function_are_read_with_list_tags_when_needed(fake_lambda) -> None:
+    # Given an untagged function, and a tagged one whose tags GetFunction leaves out
+    fake_lambda.add("orders")
+    fake_lambda.add("billing", tags={"team": "pay"})
+    fake_lambda.functions["billing"].script.append({})
+    # When they are read by a caller that decides on tags
+    untagged = get_function(fake_lambda, ORDERS, tags_needed=True)
+    # Then an answer without tags is confirmed with ListTags: untagged is really untagged
+    assert untagged.tags == {}
+    assert fake_lambda.calls_to("ListTags") == [{"Resource": ORDERS}]
+    # And without tags_needed (a poll), no ListTags call is made
+    get_function(fake_lambda, ORDERS)
+    assert len(fake_lambda.calls_to("ListTags")) == 1
+
+
+def test_list_tags_denied_is_a_missing_permission_not_no_tags(fake_lambda) -> None:
+    # Given a function whose tags the caller may not read, and GetFunction answering without TagsError
+    fake_lambda.add("orders", tags={"autotune": "true"}, tags_denied=True)
+    fake_lambda.functions["orders"].script.append({})
+
+    answer_with_tags_error = fake_lambda.get_function
+
+    def answer_without_tags_error(**kwargs: Any) -> dict[str, Any]:
+        answer = answer_with_tags_error(**kwargs)
+        answer.pop("TagsError", None)
+        return answer
+
+    fake_lambda.get_function = answer_without_tags_error
+    # When it is read by a caller that decides on tags
+    with pytest.raises(PermissionDeniedError) as denied:
+        get_function(fake_lambda, ORDERS, tags_needed=True)
+    # Then the error names lambda:ListTags
+    assert "lambda:ListTags" in str(denied.value)

@@ -1,11 +1,16 @@
-"""Discovery: resolve each target, refuse what must not be tuned, wait out Pending/InProgress."""
+"""Discovery: resolve each target, refuse what must not be tuned, wait out Pending/InProgress.
+
+Refused: the tuner's own functions, a function whose last update failed, one outside the tag
+scope when applying, and one on a capacity provider (Lambda Managed Instances: not priced by
+GB-seconds).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from autotuner_core.errors import InvalidInputError, PermissionDeniedError
-from autotuner_core.lambda_control import get_function, refuse_failed, wait_until_settled
+from autotuner_core.lambda_control import get_function, refuse_capacity_provider, refuse_failed, wait_until_settled
 from autotuner_core.live_traffic import find_live_traffic, refuse_live
 from autotuner_core.models import DiscoveredTarget, TargetRef, TuningRequest
 from autotuner_core.settings import TUNER_STACK_TAG, Settings
@@ -27,8 +32,9 @@ def discover(
     for target in targets:
         if target.qualifier and target.qualifier != "$LATEST":
             get_function(client, target.arn, target.qualifier)
-        state = get_function(client, target.arn)
+        state = get_function(client, target.arn, tags_needed=True)  # the decisions below read its tags
         refuse_failed(state)
+        refuse_capacity_provider(state)
         owner = state.tags.get(TUNER_STACK_TAG)
         if owner:
             raise InvalidInputError(

@@ -30,6 +30,8 @@ class FunctionState:
     tags: dict[str, str]
     arn: str
     version: str = "$LATEST"  # the version a qualifier resolved to
+    # Lambda Managed Instances: the capacity provider the function runs on (None: on-demand Lambda).
+    capacity_provider_arn: str | None = None
 
     @property
     def settled(self) -> bool:
@@ -38,8 +40,14 @@ class FunctionState:
         return config.state not in ("Pending",) and config.last_update_status not in ("InProgress",)
 
 
-def get_function(client: Any, arn: str, qualifier: str | None = None) -> FunctionState:
-    """GetFunction; a missing function or qualifier raises FunctionNotFoundError."""
+def get_function(client: Any, arn: str, qualifier: str | None = None, *, tags_needed: bool = False) -> FunctionState:
+    """GetFunction; a missing function or qualifier raises FunctionNotFoundError.
+
+    Lambda returns ``Tags`` only to callers allowed ``lambda:ListTags``, and leaves them out
+    both for an untagged function and for a caller without that permission. With
+    ``tags_needed`` (the caller decides on tags), an answer without tags is confirmed with
+    ListTags, whose denial is a PermissionDeniedError rather than "untagged".
+    """
     kwargs: dict[str, Any] = {"FunctionName": arn}
     if qualifier:
         kwargs["Qualifier"] = qualifier
@@ -48,17 +56,48 @@ def get_function(client: Any, arn: str, qualifier: str | None = None) -> Functio
         response = client.get_function(**kwargs)
     config = response["Configuration"]
     if response.get("TagsError"):
-        # Lambda returns Tags only to callers allowed lambda:ListTags; without it, no tags is not "untagged".
         raise PermissionDeniedError(
             f"lambda:GetFunction on {shown} returned no tags ({response['TagsError'].get('ErrorCode', 'TagsError')}): "
             "the role needs lambda:ListTags, because the tuner decides on tags"
         )
+    tags = response.get("Tags")
+    if tags is None and tags_needed:
+        tags = list_tags(client, config["FunctionArn"])
+    capacity = config.get("CapacityProviderConfig")
+    if capacity:
+        # The API reference's only kind today; another kind still marks a function that is not on-demand.
+        managed = capacity.get("LambdaManagedInstancesCapacityProviderConfig") or {}
+        capacity = managed.get("CapacityProviderArn") or json.dumps(capacity)
     return FunctionState(
         configuration=FunctionConfiguration.from_lambda(config),
-        tags=dict(response.get("Tags") or {}),
+        tags=dict(tags or {}),
         arn=config["FunctionArn"],
         version=str(config.get("Version") or "$LATEST"),
+        capacity_provider_arn=capacity or None,
     )
+
+
+def list_tags(client: Any, arn: str) -> dict[str, str]:
+    """ListTags of the function (tags live on the function, never on a version or alias)."""
+    function_arn = ":".join(arn.split(":")[:7])
+    try:
+        with aws_call("lambda:ListTags", function_arn):
+            return dict(client.list_tags(Resource=function_arn).get("Tags") or {})
+    except PermissionDeniedError as error:
+        raise PermissionDeniedError(
+            f"{error}; GetFunction returned no tags and ListTags is denied: the role needs lambda:ListTags, "
+            "because the tuner decides on tags"
+        ) from error
+
+
+def refuse_capacity_provider(state: FunctionState) -> None:
+    """A function on Lambda Managed Instances is priced by its instances, not by GB-seconds: nothing to tune."""
+    if state.capacity_provider_arn:
+        raise InvalidConfigurationError(
+            f"{state.arn} runs on the capacity provider {state.capacity_provider_arn} (Lambda Managed Instances): "
+            "its price is the EC2 instances' plus a management fee, not GB-seconds of its memory size, so memory "
+            "tuning does not apply; nothing was changed"
+        )
 
 
 def refuse_failed(state: FunctionState) -> None:
@@ -99,6 +138,52 @@ def wait_until_settled(
         sleep(poll_interval_s)
 
 
+def wait_until_version_active(
+    client: Any,
+    arn: str,
+    version: str,
+    *,
+    poll_interval_s: float,
+    max_wait_s: float,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> FunctionState:
+    """Poll a published version until it is ``Active`` (with SnapStart it is ``Pending`` while its snapshot is made).
+
+    Lambda refuses to invoke a Pending version (ResourceConflictException). What botocore's
+    ``published_version_active`` waiter checks, through GetFunction's own quota and with the
+    tuner's bounded wait: still Pending at the deadline is transient (UpdateInProgressError), a
+    Failed version is permanent (InvalidConfigurationError, with Lambda's reason).
+    """
+    deadline = clock() + max_wait_s
+    while True:
+        state = get_function(client, arn, version)
+        config = state.configuration
+        if config.state == "Failed":
+            raise InvalidConfigurationError(f"version {version} of {arn} is in State Failed and cannot be invoked")
+        if config.state in (None, "Active"):
+            return state
+        if clock() >= deadline:
+            raise UpdateInProgressError(
+                f"version {version} of {arn} is still State={config.state} after {max_wait_s:g} s "
+                "(a SnapStart snapshot is being made); it cannot be invoked before it is Active"
+            )
+        sleep(poll_interval_s)
+
+
+def publish_ready_version(
+    client: Any, arn: str, description: str, revision_id: str | None, *, poll_interval_s: float, max_wait_s: float
+) -> str:
+    """Publish ``$LATEST`` and return the version once it can be invoked (Active), waiting if it is Pending."""
+    published = _publish(client, arn, description, revision_id)
+    version = str(published["Version"])
+    if published.get("State") == "Pending":
+        wait_until_version_active(client, arn, version, poll_interval_s=poll_interval_s, max_wait_s=max_wait_s)
+    elif published.get("State") == "Failed":
+        raise InvalidConfigurationError(f"version {version} of {arn} is in State Failed and cannot be invoked")
+    return version
+
+
 def update_configuration(client: Any, arn: str, changes: dict[str, Any], revision_id: str | None) -> dict[str, Any]:
     """UpdateFunctionConfiguration with any settings, guarded by RevisionId when one is given."""
     kwargs: dict[str, Any] = {"FunctionName": arn, **changes}
@@ -110,11 +195,15 @@ def update_configuration(client: Any, arn: str, changes: dict[str, Any], revisio
 
 def publish_version(client: Any, arn: str, description: str, revision_id: str | None = None) -> str:
     """Publish $LATEST as a version; RevisionId makes sure it is the configuration we just set."""
+    return str(_publish(client, arn, description, revision_id)["Version"])
+
+
+def _publish(client: Any, arn: str, description: str, revision_id: str | None) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"FunctionName": arn, "Description": description}
     if revision_id:
         kwargs["RevisionId"] = revision_id
     with aws_call("lambda:PublishVersion", arn):
-        return str(client.publish_version(**kwargs)["Version"])
+        return client.publish_version(**kwargs)
 
 
 def put_alias(client: Any, arn: str, name: str, version: str) -> None:

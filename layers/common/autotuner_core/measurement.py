@@ -30,7 +30,7 @@ from autotuner_core.lambda_control import (
     invoke,
     list_aliases,
     list_versions,
-    publish_version,
+    publish_ready_version,
     update_configuration,
     wait_until_settled,
 )
@@ -125,7 +125,10 @@ def prepare_candidates(
                 revision = wait_until_settled(
                     client, arn, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds
                 ).configuration.revision_id
-                version = publish_version(client, arn, marker, revision)
+                # With SnapStart the version is Pending while its snapshot is made: invoke it only once Active.
+                version = publish_ready_version(
+                    client, arn, marker, revision, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds
+                )
                 name = alias_name(token, size, copy if copies > 1 else None)
                 version = _create_or_reuse_alias(client, arn, name, version, marker, size)
                 aliases.append(name)
