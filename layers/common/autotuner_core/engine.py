@@ -1,0 +1,482 @@
+"""Decision engine v2: which sizes to measure next, how often, and what to recommend.
+
+Power Tuning measures a fixed grid (128, 256, 512, 1024, 1536, 3008 MB) ``num`` times each and
+picks the best mean. This engine spends at most half of that budget and measures where it
+matters:
+
+1. **First round.** Four sizes spread evenly in log-memory over the search range (the current
+   size takes the place of the nearest one), three invocations each.
+2. **Local search.** Sizes lie on a ladder of half-octave steps (128, 192, 256, 384, 512, 768,
+   1024, 1536, 2048, 3008, 4096, 6144, 8192, 10240 MB, clipped to the range). While a neighbour
+   of the best size so far on the ladder is unmeasured, it is measured next: the optimum of a
+   cost curve lies next to the cheapest measured size, and a curve that keeps falling is
+   followed up the ladder (so the first round need not reach the top).
+3. **Sequential sampling.** While another size's confidence interval overlaps the best one's,
+   both get two more invocations (the two closest contenders at most), and so does the current
+   size while the projected change might fall either side of ``minImprovement``. It stops when
+   the intervals separate or the budget is spent.
+4. **Decision.** The best size by the strategy's objective, with a 90 % confidence interval on
+   the projected change against the current size. An improvement below ``minImprovement``
+   (default 5 %) keeps the current size: no churn for noise.
+
+Budget: ``3 * request.invocations`` invocations (30 at the default 10), half of what Power
+Tuning's six default sizes cost at the same ``num``; never more.
+
+Estimates are in log space: Lambda's noise is multiplicative. A size's location is the median
+of its log durations (up to 4 invocations) or their 20 %-trimmed mean, robust against a cold
+start's spike. The spread is one sigma pooled over all sizes (a robust MAD estimate) shrunk
+towards 12 % (the median residual of published Power Tuning curves) with the weight of 8
+invocations, so three invocations do not make a size look certain.
+
+Errors: a size with a failed invocation is excluded, and so is every size below it (below an
+out-of-memory size there is nothing to find); sizes below the largest Max Memory Used seen
+(plus 5 %) are not proposed. The engine says only which sizes and how many: where and how they
+are measured (versions of an idle ``$LATEST``, shadows) is the measuring step's business.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from statistics import median
+
+from pydantic import Field
+
+from autotuner_core.errors import InvalidConfigurationError
+from autotuner_core.models import MAX_MEMORY_MB, MIN_MEMORY_MB, Document, Strategy, TuningRequest
+
+# SizeObservation and SizeRequest are defined here with exactly the fields the flow branch
+# gives them in autotuner_core.planning; at the merge they are imported from there instead.
+
+
+class SizeObservation(Document):
+    """What was measured at one size so far, all rounds together."""
+
+    memory_size: int
+    durations_ms: list[float]  # every successful invocation's Duration
+    billed_durations_ms: list[float]
+    errors: int = 0
+    cold_starts: int = 0
+    max_memory_used_mb: int | None = None
+
+
+class SizeRequest(Document):
+    """Measure this size this many more times."""
+
+    memory_size: int
+    invocations: int
+
+
+LADDER_MB = (128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3008, 4096, 6144, 8192, 10240)
+FIRST_ROUND_SIZES = 4
+FIRST_ROUND_INVOCATIONS = 3
+MORE_INVOCATIONS = 2  # one step of sequential sampling, per size
+MAX_CONTENDERS = 2
+BUDGET_PER_NUM = 3  # budget = 3 * invocations: Power Tuning's 6 default sizes * num, halved
+# The first round reaches at most this high: above it a cost curve rarely falls, and the local
+# search climbs further when the curve still does.
+FIRST_ROUND_TOP_MB = 3008
+PRIOR_SIGMA = 0.12
+PRIOR_WEIGHT = 8.0
+Z_90 = 1.6449  # two-sided 90 %
+DEFAULT_MIN_IMPROVEMENT = 0.05
+MEMORY_HEADROOM = 1.05
+_NEAR_ENDPOINT = 0.08  # ladder sizes this close (relative) to a range end add nothing to it
+
+
+class SizeEstimate(Document):
+    """One measured size, as the engine sees it."""
+
+    model_config = Document.model_config | {"frozen": True}
+
+    memory_size: int
+    invocations: int
+    duration_ms: float | None = None  # robust location of Duration (median or trimmed mean)
+    billed_duration_ms: float | None = None
+    relative_cost: float | None = None  # cost over the cheapest usable size's (1 = cheapest)
+    excluded: str | None = None
+
+
+class Decision(Document):
+    """The engine's recommendation, with a 90 % confidence interval on the projected change."""
+
+    model_config = Document.model_config | {"frozen": True}
+
+    strategy: Strategy
+    memory_size: int  # what to configure (the current size when keepCurrent)
+    best_memory_size: int  # the best measured size, before the minImprovement rule
+    current_memory_size: int
+    keep_current: bool
+    min_improvement: float
+    # Change of the strategy's objective (cost, duration, or the balanced score) from the current
+    # size to best_memory_size, in percent (negative is better); None when the current size was
+    # not measured or was excluded.
+    projected_change_pct: float | None = None
+    change_ci_low_pct: float | None = None
+    change_ci_high_pct: float | None = None
+    confidence: float = 0.9
+    cost_change_pct: float | None = None
+    speed_change_pct: float | None = None
+    invocations: int
+    sizes: list[SizeEstimate] = Field(default_factory=list)
+    summary: str
+
+
+def budget(request: TuningRequest) -> int:
+    """Invocations the engine may spend on one target: half of Power Tuning's at the same ``num``."""
+    return BUDGET_PER_NUM * request.invocations
+
+
+def search_range(request: TuningRequest, max_memory_mb: int) -> tuple[int, int]:
+    """The sizes the engine may propose: from the smallest to the largest of ``memorySizes``,
+    capped at ``max_memory_mb`` (the account's quota, or a replayed curve's largest size)."""
+    low = max(MIN_MEMORY_MB, min(request.memory_sizes))
+    high = min(MAX_MEMORY_MB, max(request.memory_sizes), max_memory_mb)
+    if high < low:
+        raise InvalidConfigurationError(
+            f"memorySizes start at {low} MB, above the largest size allowed here ({max_memory_mb} MB)"
+        )
+    return low, high
+
+
+def candidate_sizes(low: int, high: int, current_memory_mb: int | None = None) -> list[int]:
+    """The ladder between ``low`` and ``high``, both ends included, and the current size if inside."""
+    inner = [
+        size
+        for size in LADDER_MB
+        if low * (1 + _NEAR_ENDPOINT) < size < high / (1 + _NEAR_ENDPOINT) or size in (low, high)
+    ]
+    sizes = {low, high, *inner}
+    if current_memory_mb is not None and low <= current_memory_mb <= high:
+        sizes.add(current_memory_mb)
+    return sorted(sizes)
+
+
+def next_round(
+    request: TuningRequest,
+    current_memory_mb: int,
+    observed: Sequence[SizeObservation],
+    *,
+    max_memory_mb: int,
+) -> list[SizeRequest]:
+    """The sizes to measure next and how many more invocations each; ``[]`` means measuring is done.
+
+    Deterministic in its inputs: the same observations give the same requests. Never plans beyond
+    :func:`budget` in total.
+    """
+    low, high = search_range(request, max_memory_mb)
+    candidates = candidate_sizes(low, high, current_memory_mb)
+    by_size = _merge(observed)
+    left = budget(request) - sum(_spent(o) for o in by_size.values())
+    if left <= 0:
+        return []
+    if not by_size:
+        return _fit(_first_round(candidates, current_memory_mb), left)
+
+    strategy = Strategy(request.strategy)
+    floor = _floor(by_size.values())
+    allowed = [size for size in candidates if size > floor]
+    estimates = _estimate(by_size, strategy, request.balanced_weight)
+    if not estimates:
+        # Everything measured so far failed: try the next size up, once.
+        untried = [size for size in allowed if size not in by_size]
+        return _fit([SizeRequest(memory_size=untried[0], invocations=FIRST_ROUND_INVOCATIONS)], left) if untried else []
+
+    best = min(estimates.values(), key=_rank)
+    position = allowed.index(best.memory_size) if best.memory_size in allowed else None
+    if position is not None:
+        neighbours = [allowed[i] for i in (position - 1, position + 1) if 0 <= i < len(allowed)]
+        unmeasured = [size for size in neighbours if size not in by_size]
+        if unmeasured:
+            return _fit([SizeRequest(memory_size=s, invocations=FIRST_ROUND_INVOCATIONS) for s in unmeasured], left)
+
+    sizes = [best.memory_size, *_contenders(best, estimates.values())]
+    current = estimates.get(current_memory_mb)
+    min_improvement = _min_improvement(request)
+    if current is not None and current.memory_size not in sizes and _threshold_unclear(best, current, min_improvement):
+        sizes.append(current.memory_size)
+    if len(sizes) == 1:
+        return []  # the best size stands apart from every other: measuring is done
+    return _fit([SizeRequest(memory_size=s, invocations=MORE_INVOCATIONS) for s in sizes], left)
+
+
+def decide(
+    request: TuningRequest,
+    current_memory_mb: int,
+    observed: Sequence[SizeObservation],
+    *,
+    min_improvement: float | None = None,
+) -> Decision:
+    """The recommendation from the final observations.
+
+    The best usable size by the request's strategy; the projected change against the current
+    size with a 90 % confidence interval (log-normal: the interval of the ratio of the two
+    sizes' estimates); the current size is kept when the projected improvement is below
+    ``min_improvement`` (default: the request's ``minImprovement``, else 5 %). Raises
+    InvalidConfigurationError when no size could be used.
+    """
+    strategy = Strategy(request.strategy)
+    threshold = _min_improvement(request) if min_improvement is None else min_improvement
+    if not 0 <= threshold <= 1:
+        raise ValueError(f"min_improvement must be in [0, 1], got {threshold}")
+    by_size = _merge(observed)
+    if not by_size:
+        raise InvalidConfigurationError("no memory size was measured")
+    estimates = _estimate(by_size, strategy, request.balanced_weight)
+    rows = _rows(by_size, estimates)
+    spent = sum(_spent(o) for o in by_size.values())
+    if not estimates:
+        reasons = "; ".join(f"{row.memory_size} MB: {row.excluded}" for row in rows)
+        raise InvalidConfigurationError(f"every memory size was excluded: {reasons}")
+
+    best = min(estimates.values(), key=_rank)
+    current = estimates.get(current_memory_mb)
+    label = f"balanced (weight {request.balanced_weight:g})" if strategy is Strategy.BALANCED else strategy.value
+    common = {
+        "strategy": strategy,
+        "best_memory_size": best.memory_size,
+        "current_memory_size": current_memory_mb,
+        "min_improvement": threshold,
+        "invocations": spent,
+        "sizes": rows,
+    }
+    if current is None:
+        why = next((row.excluded for row in rows if row.memory_size == current_memory_mb), None) or "was not measured"
+        return Decision(
+            memory_size=best.memory_size,
+            keep_current=False,
+            summary=f"{label}: {best.memory_size} MB; the current {current_memory_mb} MB {why}, so there is no "
+            f"comparison",
+            **common,
+        )
+
+    difference = best.objective - current.objective
+    spread = math.hypot(best.se, current.se) if best is not current else 0.0
+    change, low, high = (_pct(difference), _pct(difference - Z_90 * spread), _pct(difference + Z_90 * spread))
+    cost_change = _pct(best.log_cost - current.log_cost)
+    speed_change = _pct(best.log_duration - current.log_duration)
+    keep = best is current or -change / 100 < threshold
+    interval = f"{change:+.1f} % (90 % CI {low:+.1f} % to {high:+.1f} %)"
+    if best is current:
+        summary = f"{label}: the current {current_memory_mb} MB is already the best measured size"
+    elif keep:
+        summary = (
+            f"{label}: keep the current {current_memory_mb} MB; {best.memory_size} MB would change it by "
+            f"{interval}, below the minimum improvement of {threshold:.0%}"
+        )
+    else:
+        summary = f"{label}: {best.memory_size} MB instead of {current_memory_mb} MB, {interval}"
+    return Decision(
+        memory_size=current_memory_mb if keep else best.memory_size,
+        keep_current=keep,
+        projected_change_pct=change,
+        change_ci_low_pct=low,
+        change_ci_high_pct=high,
+        cost_change_pct=cost_change,
+        speed_change_pct=speed_change,
+        summary=summary,
+        **common,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Estimates
+# --------------------------------------------------------------------------------------------
+
+
+class _Estimate:
+    __slots__ = ("billed_ms", "duration_ms", "log_cost", "log_duration", "memory_size", "n", "objective", "se")
+
+    def __init__(self, memory_size: int, n: int, log_duration: float, log_billed: float, se: float):
+        self.memory_size = memory_size
+        self.n = n
+        self.log_duration = log_duration
+        self.log_cost = math.log(memory_size) + log_billed
+        self.duration_ms = math.exp(log_duration)
+        self.billed_ms = math.exp(log_billed)
+        self.se = se
+        self.objective = 0.0  # log of the strategy's objective, set by _estimate
+
+
+def _rank(estimate: _Estimate) -> tuple[float, int]:
+    return (estimate.objective, estimate.memory_size)  # ties: the smaller size
+
+
+def _merge(observed: Sequence[SizeObservation]) -> dict[int, SizeObservation]:
+    """One observation per size (a size observed twice, e.g. as the current one too, is pooled)."""
+    merged: dict[int, SizeObservation] = {}
+    for item in observed:
+        seen = merged.get(item.memory_size)
+        if seen is None:
+            merged[item.memory_size] = item
+            continue
+        used = [u for u in (seen.max_memory_used_mb, item.max_memory_used_mb) if u is not None]
+        merged[item.memory_size] = SizeObservation(
+            memory_size=item.memory_size,
+            durations_ms=[*seen.durations_ms, *item.durations_ms],
+            billed_durations_ms=[*seen.billed_durations_ms, *item.billed_durations_ms],
+            errors=seen.errors + item.errors,
+            cold_starts=seen.cold_starts + item.cold_starts,
+            max_memory_used_mb=max(used) if used else None,
+        )
+    return merged
+
+
+def _spent(observation: SizeObservation) -> int:
+    return len(observation.durations_ms) + observation.errors
+
+
+def _floor(observations: Iterable[SizeObservation]) -> int:
+    """Sizes at or below this are not proposed: the largest size that failed, or that cannot hold what was used."""
+    items = list(observations)
+    failed = [o.memory_size for o in items if o.errors]
+    used = [o.max_memory_used_mb for o in items if o.max_memory_used_mb is not None]
+    floor = max(failed, default=0)
+    if used:
+        floor = max(floor, math.ceil(max(used) * MEMORY_HEADROOM) - 1)
+    return floor
+
+
+def _location(logs: list[float]) -> float:
+    if len(logs) <= 4:
+        return median(logs)
+    ordered = sorted(logs)
+    drop = math.floor(len(ordered) * 0.2)
+    kept = ordered[drop : len(ordered) - drop]
+    return sum(kept) / len(kept)
+
+
+def _estimate(by_size: dict[int, SizeObservation], strategy: Strategy, weight: float) -> dict[int, _Estimate]:
+    usable = {
+        size: o
+        for size, o in by_size.items()
+        if o.errors == 0 and o.durations_ms and len(o.billed_durations_ms) == len(o.durations_ms)
+    }
+    # A size that was measured without errors stays usable even if it is below a later floor
+    # from Max Memory Used (it did fit); only sizes at or below a failed one are excluded.
+    failed = max((o.memory_size for o in by_size.values() if o.errors), default=0)
+    usable = {size: o for size, o in usable.items() if size > failed}
+    residuals: list[float] = []
+    located: dict[int, tuple[float, float, int]] = {}
+    for size, o in usable.items():
+        logs = [math.log(max(d, 0.01)) for d in o.durations_ms]
+        billed = [math.log(max(b, 1.0)) for b in o.billed_durations_ms]
+        centre = _location(logs)
+        located[size] = (centre, _location(billed), len(logs))
+        residuals += [abs(value - centre) for value in logs] if len(logs) >= 3 else []
+    sigma = _pooled_sigma(residuals)
+    estimates: dict[int, _Estimate] = {}
+    for size, (log_duration, log_billed, n) in located.items():
+        efficiency = 1.25 if n <= 4 else 1.1  # a median (trimmed mean) is noisier than a mean
+        estimates[size] = _Estimate(size, n, log_duration, log_billed, sigma * efficiency / math.sqrt(n))
+    if not estimates:
+        return estimates
+    if strategy is Strategy.COST or (strategy is Strategy.BALANCED and weight == 1):
+        for e in estimates.values():
+            e.objective = e.log_cost
+    elif strategy is Strategy.SPEED or weight == 0:
+        for e in estimates.values():
+            e.objective = e.log_duration
+    else:
+        max_cost = max(math.exp(e.log_cost) for e in estimates.values())
+        max_duration = max(e.duration_ms for e in estimates.values())
+        for e in estimates.values():
+            score = weight * math.exp(e.log_cost) / max_cost + (1 - weight) * e.duration_ms / max_duration
+            e.objective = math.log(score)
+    return estimates
+
+
+def _pooled_sigma(residuals: list[float]) -> float:
+    # Residuals about a median include one zero per odd-sized group: leave those out of the MAD.
+    nonzero = [r for r in residuals if r > 1e-12]
+    if not nonzero:
+        return PRIOR_SIGMA
+    mad_sigma = 1.4826 * median(nonzero)
+    k = len(nonzero)
+    return math.sqrt((PRIOR_WEIGHT * PRIOR_SIGMA**2 + k * mad_sigma**2) / (PRIOR_WEIGHT + k))
+
+
+def _contenders(best: _Estimate, estimates: Iterable[_Estimate]) -> list[int]:
+    close = []
+    for e in estimates:
+        if e is best:
+            continue
+        gap = e.objective - best.objective
+        if gap < Z_90 * math.hypot(e.se, best.se):
+            close.append((gap, e.memory_size))
+    return [size for _, size in sorted(close)[:MAX_CONTENDERS]]
+
+
+def _threshold_unclear(best: _Estimate, current: _Estimate, min_improvement: float) -> bool:
+    if best is current or min_improvement <= 0:
+        return False
+    limit = math.log(1 - min_improvement)  # the change that just meets the threshold
+    difference = best.objective - current.objective
+    half = Z_90 * math.hypot(best.se, current.se)
+    return difference - half < limit < difference + half
+
+
+def _min_improvement(request: TuningRequest) -> float:
+    # minImprovement is an input field of the flow branch's TuningRequest; before the merge the
+    # request has none and the default applies.
+    value = getattr(request, "min_improvement", None)
+    return DEFAULT_MIN_IMPROVEMENT if value is None else float(value)
+
+
+def _first_round(candidates: list[int], current_memory_mb: int) -> list[SizeRequest]:
+    top = max([size for size in candidates if size <= FIRST_ROUND_TOP_MB], default=candidates[0])
+    reach = [size for size in candidates if size <= top]
+    picks: list[int] = []
+    count = min(FIRST_ROUND_SIZES, len(reach))
+    for k in range(count):
+        target = reach[0] * (top / reach[0]) ** (k / max(1, count - 1))
+        pick = min(reach, key=lambda size, t=target: (abs(math.log(size / t)), size))
+        if pick not in picks:
+            picks.append(pick)
+    if current_memory_mb in candidates and current_memory_mb not in picks:
+        nearest = min(picks, key=lambda size: abs(math.log(size / current_memory_mb)))
+        picks[picks.index(nearest)] = current_memory_mb
+    return [SizeRequest(memory_size=size, invocations=FIRST_ROUND_INVOCATIONS) for size in sorted(picks)]
+
+
+def _fit(requests: list[SizeRequest], left: int) -> list[SizeRequest]:
+    """The requests, in order, as far as ``left`` invocations go (the last one cut short)."""
+    fitted = []
+    for item in requests:
+        if left <= 0:
+            break
+        take = min(item.invocations, left)
+        fitted.append(SizeRequest(memory_size=item.memory_size, invocations=take))
+        left -= take
+    return fitted
+
+
+def _rows(by_size: dict[int, SizeObservation], estimates: dict[int, _Estimate]) -> list[SizeEstimate]:
+    cheapest = min((e.log_cost for e in estimates.values()), default=0.0)
+    failed = max((o.memory_size for o in by_size.values() if o.errors), default=0)
+    rows = []
+    for size in sorted(by_size):
+        o, e = by_size[size], estimates.get(size)
+        if e is not None:
+            rows.append(
+                SizeEstimate(
+                    memory_size=size,
+                    invocations=_spent(o),
+                    duration_ms=e.duration_ms,
+                    billed_duration_ms=e.billed_ms,
+                    relative_cost=math.exp(e.log_cost - cheapest),
+                )
+            )
+            continue
+        if o.errors:
+            why = f"{o.errors} of {_spent(o)} invocations failed"
+        elif size < failed:
+            why = f"below {failed} MB, where invocations failed"
+        else:
+            why = "no successful invocations"
+        rows.append(SizeEstimate(memory_size=size, invocations=_spent(o), excluded=why))
+    return rows
+
+
+def _pct(log_ratio: float) -> float:
+    return (math.exp(log_ratio) - 1) * 100
