@@ -67,20 +67,22 @@ class SizeRequest(Document):
     invocations: int
 
 
-LADDER_MB = (128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3008, 4096, 6144, 8192, 10240)
+LADDER_MB = (128, 256, 512, 1024, 1536, 2048, 3008, 4096, 6144, 8192, 10240)
 FIRST_ROUND_SIZES = 4
 FIRST_ROUND_INVOCATIONS = 3
-MORE_INVOCATIONS = 2  # one step of sequential sampling, per size
+MORE_INVOCATIONS = 3  # one step of sequential sampling, per size
 MAX_CONTENDERS = 2
 BUDGET_PER_NUM = 3  # budget = 3 * invocations: Power Tuning's 6 default sizes * num, halved
 # The first round reaches at most this high: above it a cost curve rarely falls, and the local
 # search climbs further when the curve still does.
-FIRST_ROUND_TOP_MB = 3008
+FIRST_ROUND_TOP_MB = 2048
 PRIOR_SIGMA = 0.12
 PRIOR_WEIGHT = 8.0
 Z_90 = 1.6449  # two-sided 90 %
 DEFAULT_MIN_IMPROVEMENT = 0.05
 MEMORY_HEADROOM = 1.05
+TOLERANCE = 0.04  # a possible loss below this is not worth more invocations
+SPIKE = math.log(1.5)  # a log distance from the median beyond which a value is a spike, not noise
 _NEAR_ENDPOINT = 0.08  # ladder sizes this close (relative) to a range end add nothing to it
 
 
@@ -338,12 +340,11 @@ def _floor(observations: Iterable[SizeObservation]) -> int:
 
 
 def _location(logs: list[float]) -> float:
-    if len(logs) <= 4:
-        return median(logs)
-    ordered = sorted(logs)
-    drop = math.floor(len(ordered) * 0.2)
-    kept = ordered[drop : len(ordered) - drop]
-    return sum(kept) / len(kept)
+    # The mean of the log values without the spikes (further than SPIKE from their median): as
+    # efficient as a mean when there are none, and one cold start does not move it.
+    centre = median(logs)
+    kept = [value for value in logs if abs(value - centre) <= SPIKE]
+    return sum(kept) / len(kept) if kept else centre  # two values far apart: their median
 
 
 def _estimate(by_size: dict[int, SizeObservation], strategy: Strategy, weight: float) -> dict[int, _Estimate]:
@@ -367,8 +368,7 @@ def _estimate(by_size: dict[int, SizeObservation], strategy: Strategy, weight: f
     sigma = _pooled_sigma(residuals)
     estimates: dict[int, _Estimate] = {}
     for size, (log_duration, log_billed, n) in located.items():
-        efficiency = 1.25 if n <= 4 else 1.1  # a median (trimmed mean) is noisier than a mean
-        estimates[size] = _Estimate(size, n, log_duration, log_billed, sigma * efficiency / math.sqrt(n))
+        estimates[size] = _Estimate(size, n, log_duration, log_billed, sigma / math.sqrt(n))
     if not estimates:
         return estimates
     if strategy is Strategy.COST or (strategy is Strategy.BALANCED and weight == 1):
@@ -402,7 +402,9 @@ def _contenders(best: _Estimate, estimates: Iterable[_Estimate]) -> list[int]:
         if e is best:
             continue
         gap = e.objective - best.objective
-        if gap < Z_90 * math.hypot(e.se, best.se):
+        # Worth more invocations while it may be better than the best by more than TOLERANCE:
+        # between two sizes that close, a wrong choice costs less than telling them apart.
+        if Z_90 * math.hypot(e.se, best.se) - gap > TOLERANCE:
             close.append((gap, e.memory_size))
     return [size for _, size in sorted(close)[:MAX_CONTENDERS]]
 
