@@ -70,6 +70,7 @@ class SizeRequest(Document):
 LADDER_MB = (128, 256, 512, 1024, 1536, 2048, 3008, 4096, 6144, 8192, 10240)
 FIRST_ROUND_SIZES = 4
 FIRST_ROUND_INVOCATIONS = 3
+NEIGHBOUR_INVOCATIONS = 2  # a size the local search adds
 MORE_INVOCATIONS = 3  # one step of sequential sampling, per size
 MAX_CONTENDERS = 2
 BUDGET_PER_NUM = 3  # budget = 3 * invocations: Power Tuning's 6 default sizes * num, halved
@@ -185,17 +186,17 @@ def next_round(
         return _fit([SizeRequest(memory_size=untried[0], invocations=FIRST_ROUND_INVOCATIONS)], left) if untried else []
 
     best = min(estimates.values(), key=_rank)
-    position = allowed.index(best.memory_size) if best.memory_size in allowed else None
-    if position is not None:
-        neighbours = [allowed[i] for i in (position - 1, position + 1) if 0 <= i < len(allowed)]
-        unmeasured = [size for size in neighbours if size not in by_size]
-        if unmeasured:
-            return _fit([SizeRequest(memory_size=s, invocations=FIRST_ROUND_INVOCATIONS) for s in unmeasured], left)
+    unmeasured = [size for size in _neighbours(allowed, best.memory_size) if size not in by_size]
+    if unmeasured:
+        return _fit([SizeRequest(memory_size=s, invocations=NEIGHBOUR_INVOCATIONS) for s in unmeasured], left)
 
     sizes = [best.memory_size, *_contenders(best, estimates.values())]
     current = estimates.get(current_memory_mb)
-    min_improvement = _min_improvement(request)
-    if current is not None and current.memory_size not in sizes and _threshold_unclear(best, current, min_improvement):
+    if (
+        current is not None
+        and current.memory_size not in sizes
+        and _threshold_unclear(best, current, _min_improvement(request))
+    ):
         sizes.append(current.memory_size)
     if len(sizes) == 1:
         return []  # the best size stands apart from every other: measuring is done
@@ -407,6 +408,13 @@ def _contenders(best: _Estimate, estimates: Iterable[_Estimate]) -> list[int]:
         if Z_90 * math.hypot(e.se, best.se) - gap > TOLERANCE:
             close.append((gap, e.memory_size))
     return [size for _, size in sorted(close)[:MAX_CONTENDERS]]
+
+
+def _neighbours(allowed: list[int], size: int) -> list[int]:
+    if size not in allowed:
+        return []
+    position = allowed.index(size)
+    return [allowed[i] for i in (position - 1, position + 1) if 0 <= i < len(allowed)]
 
 
 def _threshold_unclear(best: _Estimate, current: _Estimate, min_improvement: float) -> bool:
