@@ -73,6 +73,7 @@ FIRST_ROUND_INVOCATIONS = 3
 NEIGHBOUR_INVOCATIONS = 2  # a size the local search adds
 MORE_INVOCATIONS = 3  # one step of sequential sampling, per size
 MAX_CONTENDERS = 2
+CONFIRM_INVOCATIONS = 6  # the best size has at least this many before measuring stops
 BUDGET_PER_NUM = 3  # budget = 3 * invocations: Power Tuning's 6 default sizes * num, halved
 # The first round reaches at most this high: above it a cost curve rarely falls, and the local
 # search climbs further when the curve still does.
@@ -198,6 +199,11 @@ def next_round(
         and _threshold_unclear(best, current, _min_improvement(request))
     ):
         sizes.append(current.memory_size)
+    if len(sizes) == 1 and best.n < CONFIRM_INVOCATIONS:
+        # Confirm the predicted optimum against the runner-up before stopping: after three
+        # invocations each a size can look apart from the others by chance.
+        runner_up = sorted((e for e in estimates.values() if e is not best), key=_rank)[:1]
+        sizes += [e.memory_size for e in runner_up]
     if len(sizes) == 1:
         return []  # the best size stands apart from every other: measuring is done
     return _fit([SizeRequest(memory_size=s, invocations=MORE_INVOCATIONS) for s in sizes], left)
