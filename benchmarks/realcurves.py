@@ -52,6 +52,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autotuner.embedded.curves import DEFAULT_CURVES_PATH, Curve, CurveRecord, load_curves
+from autotuner.embedded.simulated_function import PROFILES, expected_duration_ms, memory_floor_mb
 from autotuner_core import engine
 from autotuner_core.models import TuningRequest
 from autotuner_core.pricing import REQUEST_PRICE_USD, STEP_FUNCTIONS_TRANSITION_USD, lambda_prices
@@ -372,6 +373,24 @@ def measure(records: Sequence[CurveRecord], seeds: int) -> tuple[tuple[Figures, 
     return default, (ours_at_60, theirs_at_30)
 
 
+def parametric_records() -> list[CurveRecord]:
+    """The simulator's preset profiles as curves (their noiseless duration every 64 MB from the memory
+    floor to 3,008 MB): the parametric suite, whose cost optimum is the floor by construction."""
+    records = []
+    for name, profile in PROFILES.items():
+        floor = memory_floor_mb(profile)
+        sizes = sorted({*(m for m in range(128, 3009, 64) if m >= floor), 3008})
+        records.append(
+            CurveRecord(
+                id=f"preset:{name}",
+                source="autotuner/embedded/simulated_function.py",
+                memory_mb=sizes,
+                mean_duration_ms=[expected_duration_ms(profile, m) for m in sizes],
+            )
+        )
+    return records
+
+
 def main(quick: bool = False, argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks realcurves", description=__doc__.split("\n")[0])
     parser.add_argument("--curves", type=Path, default=DEFAULT_CURVES_PATH, help="a file in the data file's format")
@@ -406,6 +425,11 @@ def main(quick: bool = False, argv: Sequence[str] | None = None) -> int:
     if fine and records is not fine:
         # Shown, not judged: their optimum is often one neighbour's noise (README).
         lines += _tables(f"fine-grained, not in the goals: {len(fine)} curves", *measure(fine, args.seeds))
+    if args.curves == DEFAULT_CURVES_PATH:
+        presets = parametric_records()
+        lines += _tables(
+            f"parametric suite (simulated presets, not in the goals): {len(presets)}", *measure(presets, args.seeds)
+        )
     print("\n".join(lines))
     print("goals:")
     for goal in verdicts:

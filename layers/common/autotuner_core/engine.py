@@ -349,9 +349,10 @@ def _floor(observations: Iterable[SizeObservation]) -> int:
 def _location(logs: list[float]) -> float:
     # The mean of the log values without the spikes (further than SPIKE from their median): as
     # efficient as a mean when there are none, and one cold start does not move it.
-    centre = median(logs)
+    # Spikes only go up (a cold start, a noisy neighbour): of two values the smaller is the reference.
+    centre = median(logs) if len(logs) > 2 else min(logs)
     kept = [value for value in logs if abs(value - centre) <= SPIKE]
-    return sum(kept) / len(kept) if kept else centre  # two values far apart: their median
+    return sum(kept) / len(kept)
 
 
 def _estimate(by_size: dict[int, SizeObservation], strategy: Strategy, weight: float) -> dict[int, _Estimate]:
