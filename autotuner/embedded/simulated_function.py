@@ -57,6 +57,12 @@ overlap in real time (threads) each need an environment, as concurrent requests 
 a timeout or an out-of-memory kill Lambda resets the environment: the next request is cold.
 Idle environments are never reclaimed here (Lambda reclaims them after minutes).
 
+Replayed curves (``profile.curve``, curves.py): Duration follows a measured curve instead of the
+formula above, piecewise linear in log-memory between its sizes, with its own noise (lognormal,
+sigma 0.12 by default, mean-preserving) and rare 2-4x spikes; below its smallest size the
+function runs out of memory, above its largest it keeps that size's duration. Memory, cold
+starts, timeouts, errors and logs are modelled as for any profile.
+
 Function errors: with probability ``error_rate`` (seeded as the noise) the invocation fails
 with ``error_type`` after running its full duration, as an unhandled exception does; the
 environment survives.
@@ -114,7 +120,13 @@ def vcpus(memory_mb: float) -> float:
 
 
 def expected_duration_ms(profile: FunctionProfile, memory_mb: float, scale: float = 1.0) -> float:
-    """Duration at ``memory_mb`` without noise, timeout or out-of-memory: the true curve."""
+    """Duration at ``memory_mb`` without noise, timeout or out-of-memory: the true curve.
+
+    A profile with a ``curve`` replays it (curves.py), held at its end sizes outside its range.
+    """
+    if profile.curve is not None:
+        curve = profile.curve.replay()
+        return curve.duration_ms(min(max(memory_mb, curve.min_mb), curve.max_mb)) * scale
     return (profile.cpu_ms / min(vcpus(memory_mb), profile.threads) + profile.io_ms) * scale
 
 
@@ -130,8 +142,12 @@ def max_memory_used_mb(profile: FunctionProfile, scale: float = 1.0) -> int:
 
 
 def memory_floor_mb(profile: FunctionProfile, scale: float = 1.0) -> int:
-    """The smallest memory size (at least 128 MB) at which the function does not run out of memory."""
-    return max(128, max_memory_used_mb(profile, scale))
+    """The smallest memory size (at least 128 MB) at which the function does not run out of memory.
+
+    A replayed curve's floor is at least its smallest measured size.
+    """
+    curve_floor = profile.curve.points().memory_mb[0] if profile.curve is not None else 128
+    return max(128, curve_floor, max_memory_used_mb(profile, scale))
 
 
 def payload_scale(event: Any) -> float:
@@ -247,16 +263,23 @@ class LambdaSimulator:
 
         rng = random.Random(f"{fn.function_name}:{profile.seed}:{counter}")
         request_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        noise = rng.lognormvariate(0.0, profile.noise) if profile.noise > 0 else 1.0
+        if profile.curve is None:
+            noise = rng.lognormvariate(0.0, profile.noise) if profile.noise > 0 else 1.0
+            run_ms = expected_duration_ms(profile, memory, scale) * noise
+        else:
+            curve = profile.curve.replay()
+            run_ms = curve.sample_ms(min(max(memory, curve.min_mb), curve.max_mb), rng) * scale
         fails = rng.random() < profile.error_rate
 
         init_ms = round(expected_init_duration_ms(profile, memory), 2) if cold else None
-        run_ms = expected_duration_ms(profile, memory, scale) * noise
         working_set = profile.working_set_mb * scale
         needed = profile.base_memory_mb + working_set
+        # A replayed curve says nothing below its smallest size: the function runs out of memory there.
+        floor = memory_floor_mb(profile, scale) if profile.curve is not None else needed
         killed_at = None
-        if needed > memory:
-            killed_at = 0.0 if working_set <= 0 else run_ms * max(0.0, memory - profile.base_memory_mb) / working_set
+        if needed > memory or floor > memory:
+            share = 0.0 if working_set <= 0 else max(0.0, memory - profile.base_memory_mb) / working_set
+            killed_at = run_ms * min(1.0, share)
 
         status: Status = "success"
         error_type: str | None = None
