@@ -395,13 +395,73 @@ def parametric_records() -> list[CurveRecord]:
     return records
 
 
+def chart(record: CurveRecord, path: Path, seed: int = 0) -> engine.Decision:
+    """A PNG of one curve: its true cost per invocation over the range, what each engine measured
+    (our sizes labelled with their invocation counts) and what each chose (cost strategy)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    curve = Curve(record)
+    truth = Truth.of(curve)
+    costs = truth.scores("cost")
+    cheapest = min(costs)
+    mine, decision = run_ours(curve, seed, "cost", architecture=record.architecture)
+    theirs = run_power_tuning(curve, seed, "cost", architecture=record.architecture)
+    figure = Figure(figsize=(8, 4.5), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.plot(list(truth.sizes), [c / cheapest for c in costs], color="0.6", label="true cost (replayed curve)")
+    measured = [row for row in decision.sizes if row.relative_cost is not None]
+    axes.scatter(
+        [row.memory_size for row in measured],
+        [costs[row.memory_size - curve.min_mb] / cheapest for row in measured],
+        color="tab:blue",
+        zorder=3,
+        label=f"ours measured ({mine.invocations} invocations)",
+    )
+    for row in measured:
+        y = costs[row.memory_size - curve.min_mb] / cheapest
+        axes.annotate(f"{row.invocations}x", (row.memory_size, y), textcoords="offset points", xytext=(4, 6))
+    values = power_values(curve)
+    axes.scatter(
+        values,
+        [costs[v - curve.min_mb] / cheapest for v in values],
+        marker="x",
+        color="tab:orange",
+        zorder=3,
+        label=f"Power Tuning measured ({theirs.invocations} invocations)",
+    )
+    for memory, colour, who in ((mine.memory, "tab:blue", "ours"), (theirs.memory, "tab:orange", "Power Tuning")):
+        axes.axvline(memory, color=colour, linestyle="--", linewidth=1, label=f"{who} chose {memory} MB")
+    axes.set_xscale("log", base=2)
+    ticks = [m for m in (128, 256, 512, 1024, 2048, 3008, 4096, 10240) if curve.min_mb <= m <= curve.max_mb]
+    axes.set_xticks(ticks, [str(m) for m in ticks])
+    axes.set_xlabel("memory (MB)")
+    axes.set_ylabel("cost per invocation / cheapest")
+    axes.set_title(f"{record.id}: {record.workload[:70]}", fontsize=9)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path)
+    return decision
+
+
 def main(quick: bool = False, argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks realcurves", description=__doc__.split("\n")[0])
     parser.add_argument("--curves", type=Path, default=DEFAULT_CURVES_PATH, help="a file in the data file's format")
     parser.add_argument("--seeds", type=int, default=QUICK_SEEDS if quick else SEEDS, help="seeds per curve")
     parser.add_argument("--min-span", type=float, default=MIN_SPAN, help="keep curves spanning at least this x")
     parser.add_argument("--json", action="store_true", help="end with one JSON line (cost strategy, default budgets)")
+    parser.add_argument("--chart", type=Path, help="draw one curve (--chart-curve) to this PNG and stop")
+    parser.add_argument("--chart-curve", default="s001", help="the curve --chart draws")
     args = parser.parse_args(list(argv or []))
+    if args.chart is not None:
+        try:
+            record = next(r for r in load_curves(args.curves) if r.id == args.chart_curve)
+        except StopIteration:
+            print(f"{args.curves}: no curve {args.chart_curve!r}", file=sys.stderr)
+            return 2
+        print(chart(record, args.chart).summary)
+        return 0
     try:
         records = select(load_curves(args.curves), args.min_span)
     except ValueError as error:
