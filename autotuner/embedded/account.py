@@ -25,7 +25,9 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
 
 
-ProfilePreset = Literal["light", "cpu-bound", "io-bound", "memory-hungry", "multi-threaded"]
+ProfilePreset = Literal[
+    "light", "cpu-bound", "io-bound", "memory-hungry", "multi-threaded", "gc-heavy", "network-bound"
+]
 
 # Field values of each preset; fields a profile sets itself win. "light" is the defaults.
 # The model behind the fields (formulas, AWS facts): autotuner/embedded/simulated_function.py.
@@ -42,6 +44,25 @@ PROFILE_PRESETS: dict[str, dict[str, Any]] = {
         "base_memory_mb": 60,
         "working_set_mb": 400,
         "cold_start_ms": 400,
+    },
+    # Garbage collection works hard near the floor: the cheapest size lies above it (about 800 MB).
+    "gc-heavy": {
+        "cpu_ms": 1_500,
+        "io_ms": 300,
+        "base_memory_mb": 90,
+        "working_set_mb": 150,
+        "gc_pressure": 0.5,
+        "cold_start_ms": 350,
+    },
+    # Downloads 40 MB per invocation: network throughput grows with memory up to 1,769 MB.
+    "network-bound": {
+        "cpu_ms": 150,
+        "io_ms": 40,
+        "transfer_mb": 40,
+        "base_memory_mb": 70,
+        "working_set_mb": 60,
+        "memory_jitter": 0.3,
+        "cold_start_ms": 250,
     },
     # Six worker threads: keeps getting faster up to 10,240 MB.
     "multi-threaded": {
@@ -121,6 +142,25 @@ class FunctionProfile(_Spec):
     cold_start_ms: float = Field(
         default=150.0, ge=0, le=10_000, description="Init Duration of a new environment at 128 MB"
     )
+    gc_pressure: float = Field(
+        default=0.0,
+        ge=0,
+        le=20,
+        description="garbage collection near the floor: CPU work grows by gc_pressure x (max memory used / m)^2",
+    )
+    transfer_mb: float = Field(
+        default=0.0, ge=0, description="MB moved over the network per invocation, times the payload scale"
+    )
+    bandwidth_mb_s: float = Field(
+        default=75.0,
+        gt=0,
+        description="network throughput from 1,769 MB up; below, it shrinks with the square root of the CPU share",
+    )
+    memory_jitter: float = Field(
+        default=0.0, ge=0, le=1, description="the working set varies per invocation, uniformly within +-this share"
+    )
+    slow_share: float = Field(default=0.0, ge=0, le=1, description="share of invocations in a slow mode (bimodal)")
+    slow_factor: float = Field(default=3.0, ge=1, le=100, description="how much slower the slow mode is")
     noise: float = Field(default=0.05, ge=0, le=1, description="sigma of the lognormal factor on each Duration")
     seed: int = Field(default=0, description="seed of the noise and the errors; same seed, same sequence")
     error_rate: float = Field(default=0.0, ge=0, le=1, description="share of invocations that fail with error_type")
