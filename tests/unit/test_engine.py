@@ -227,3 +227,12 @@ def test_a_cold_start_spike_does_not_move_a_size_estimate() -> None:
     rows = {row.memory_size: row for row in decision.sizes}
     assert rows[512].duration_ms == pytest.approx(501.6, rel=0.01)
     assert decision.memory_size == 512
+
+
+def test_the_current_size_is_measured_even_outside_memory_sizes() -> None:
+    # Given a function at 4,096 MB, memorySizes up to 3,008 MB and an account that allows 10,240 MB
+    planned = next_round(request(), 4096, [], max_memory_mb=10240)
+    # Then the current size is measured as the baseline of the comparison
+    assert 4096 in {item.memory_size for item in planned}
+    # but not when the account no longer allows it
+    assert 4096 not in {item.memory_size for item in next_round(request(), 4096, [], max_memory_mb=3008)}

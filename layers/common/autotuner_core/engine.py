@@ -144,14 +144,17 @@ def search_range(request: TuningRequest, max_memory_mb: int) -> tuple[int, int]:
 
 
 def candidate_sizes(low: int, high: int, current_memory_mb: int | None = None) -> list[int]:
-    """The ladder between ``low`` and ``high``, both ends included, and the current size if inside."""
+    """The ladder between ``low`` and ``high``, both ends included, and the current size if given.
+
+    The current size is a candidate even outside the range: it is the baseline of the projected
+    change and of the minImprovement rule."""
     inner = [
         size
         for size in LADDER_MB
         if low * (1 + _NEAR_ENDPOINT) < size < high / (1 + _NEAR_ENDPOINT) or size in (low, high)
     ]
     sizes = {low, high, *inner}
-    if current_memory_mb is not None and low <= current_memory_mb <= high:
+    if current_memory_mb is not None:
         sizes.add(current_memory_mb)
     return sorted(sizes)
 
@@ -169,7 +172,8 @@ def next_round(
     :func:`budget` in total.
     """
     low, high = search_range(request, max_memory_mb)
-    candidates = candidate_sizes(low, high, current_memory_mb)
+    allowed_current = current_memory_mb if MIN_MEMORY_MB <= current_memory_mb <= max_memory_mb else None
+    candidates = candidate_sizes(low, high, allowed_current)
     by_size = _merge(observed)
     left = budget(request) - sum(_spent(o) for o in by_size.values())
     if left <= 0:
