@@ -179,12 +179,15 @@ def next_round(
     if left <= 0:
         return []
     if not by_size:
-        return _fit(_first_round(candidates, current_memory_mb), left)
+        # Only the cost strategy stops the first round short of the top: the balanced score is
+        # normalised by the largest cost, usually the top's, and speed usually wins there.
+        top = FIRST_ROUND_TOP_MB if Strategy(request.strategy) is Strategy.COST else high
+        return _fit(_first_round(candidates, current_memory_mb, top), left)
 
     strategy = Strategy(request.strategy)
     floor = _floor(by_size.values())
     allowed = [size for size in candidates if size > floor]
-    estimates = _estimate(by_size, strategy, request.balanced_weight)
+    estimates = _estimate(by_size, strategy, request.balanced_weight, top=max(request.memory_sizes))
     if not estimates:
         # Everything measured so far failed: try the next size up, once.
         untried = [size for size in allowed if size not in by_size]
@@ -235,7 +238,7 @@ def decide(
     by_size = _merge(observed)
     if not by_size:
         raise InvalidConfigurationError("no memory size was measured")
-    estimates = _estimate(by_size, strategy, request.balanced_weight)
+    estimates = _estimate(by_size, strategy, request.balanced_weight, top=max(request.memory_sizes))
     rows = _rows(by_size, estimates)
     spent = sum(_spent(o) for o in by_size.values())
     if not estimates:
@@ -359,7 +362,9 @@ def _location(logs: list[float]) -> float:
     return sum(kept) / len(kept)
 
 
-def _estimate(by_size: dict[int, SizeObservation], strategy: Strategy, weight: float) -> dict[int, _Estimate]:
+def _estimate(
+    by_size: dict[int, SizeObservation], strategy: Strategy, weight: float, *, top: int
+) -> dict[int, _Estimate]:
     usable = {
         size: o
         for size, o in by_size.items()
@@ -390,7 +395,11 @@ def _estimate(by_size: dict[int, SizeObservation], strategy: Strategy, weight: f
         for e in estimates.values():
             e.objective = e.log_duration
     else:
-        max_cost = max(math.exp(e.log_cost) for e in estimates.values())
+        # The score is normalised over the whole range, as if every size were measured: the
+        # largest cost is usually at the top, which is rarely measured; duration seldom grows
+        # with memory, so the top costs at least its size times the shortest billed duration.
+        shortest = min(e.billed_ms for e in estimates.values())
+        max_cost = max(max(math.exp(e.log_cost) for e in estimates.values()), top * shortest)
         max_duration = max(e.duration_ms for e in estimates.values())
         for e in estimates.values():
             score = weight * math.exp(e.log_cost) / max_cost + (1 - weight) * e.duration_ms / max_duration
@@ -444,8 +453,8 @@ def _min_improvement(request: TuningRequest) -> float:
     return DEFAULT_MIN_IMPROVEMENT if value is None else float(value)
 
 
-def _first_round(candidates: list[int], current_memory_mb: int) -> list[SizeRequest]:
-    top = max([size for size in candidates if size <= FIRST_ROUND_TOP_MB], default=candidates[0])
+def _first_round(candidates: list[int], current_memory_mb: int, reach_mb: int) -> list[SizeRequest]:
+    top = max([size for size in candidates if size <= reach_mb], default=candidates[0])
     reach = [size for size in candidates if size <= top]
     picks: list[int] = []
     count = min(FIRST_ROUND_SIZES, len(reach))
