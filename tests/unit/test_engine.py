@@ -135,11 +135,20 @@ def test_the_clear_cost_optimum_is_found_with_a_confidence_interval_around_the_t
     assert "90 % CI" in decision.summary
 
 
-def test_the_speed_strategy_follows_a_falling_curve_up_the_ladder() -> None:
+def test_the_cost_strategy_follows_a_falling_cost_curve_up_the_ladder() -> None:
+    # Given a function whose cost keeps falling up to 3008 MB (faster than memory grows)
+    curve = {128: 40000.0, 256: 15000.0, 512: 6000.0, 1024: 2500.0, 1536: 1500.0, 2048: 1000.0, 3008: 600.0}
+    decision, rounds = tune(curve)
+    # Then the cheapest size is recommended although the first round stopped at 2048 MB
+    assert max(item.memory_size for item in rounds[0]) == 2048
+    assert decision.memory_size == 3008
+
+
+def test_the_speed_strategy_measures_the_top_of_the_range_first() -> None:
     # Given a function that keeps getting faster up to 3008 MB
     decision, rounds = tune(KEEPS_GETTING_FASTER, strategy="speed")
-    # Then the fastest size is recommended although the first round did not reach it
-    assert 3008 not in {item.memory_size for item in rounds[0]}
+    # Then the first round reaches the top, and the fastest size is recommended
+    assert 3008 in {item.memory_size for item in rounds[0]}
     assert decision.memory_size == 3008
     assert decision.speed_change_pct < -90
 
