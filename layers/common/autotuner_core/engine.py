@@ -4,17 +4,21 @@ Power Tuning measures a fixed grid (128, 256, 512, 1024, 1536, 3008 MB) ``num`` 
 picks the best mean. This engine spends at most half of that budget and measures where it
 matters:
 
-1. **First round.** Four sizes spread evenly in log-memory over the search range (the current
-   size takes the place of the nearest one), three invocations each.
-2. **Local search.** Sizes lie on a ladder of half-octave steps (128, 192, 256, 384, 512, 768,
-   1024, 1536, 2048, 3008, 4096, 6144, 8192, 10240 MB, clipped to the range). While a neighbour
+1. **First round.** Four sizes spread evenly in log-memory over the search range, up to
+   2,048 MB for the cost strategy (the current size takes the place of the nearest one), three
+   invocations each.
+2. **Local search.** Sizes lie on a ladder (128, 256, 512, 1024, 1536, 2048, 3008, 4096, 6144,
+   8192, 10240 MB, clipped to the range: where Lambda users and Power Tuning measure, and where
+   the published curves were measured). While a neighbour
    of the best size so far on the ladder is unmeasured, it is measured next: the optimum of a
    cost curve lies next to the cheapest measured size, and a curve that keeps falling is
-   followed up the ladder (so the first round need not reach the top).
-3. **Sequential sampling.** While another size's confidence interval overlaps the best one's,
-   both get two more invocations (the two closest contenders at most), and so does the current
-   size while the projected change might fall either side of ``minImprovement``. It stops when
-   the intervals separate or the budget is spent.
+   followed up the ladder (so the first round need not reach the top). Two invocations each.
+3. **Sequential sampling.** While another size might beat the best one by more than
+   ``TOLERANCE`` (4 %) at 90 % confidence, both get three more invocations (the two closest
+   contenders at most), and so does the current size while the projected change might fall
+   either side of ``minImprovement``. Before stopping, the best size is confirmed: it has at
+   least six invocations, measured against the runner-up. It stops when the intervals separate
+   or the budget is spent.
 4. **Decision.** The best size by the strategy's objective, with a 90 % confidence interval on
    the projected change against the current size. An improvement below ``minImprovement``
    (default 5 %) keeps the current size: no churn for noise.
@@ -22,11 +26,12 @@ matters:
 Budget: ``3 * request.invocations`` invocations (30 at the default 10), half of what Power
 Tuning's six default sizes cost at the same ``num``; never more.
 
-Estimates are in log space: Lambda's noise is multiplicative. A size's location is the median
-of its log durations (up to 4 invocations) or their 20 %-trimmed mean, robust against a cold
-start's spike. The spread is one sigma pooled over all sizes (a robust MAD estimate) shrunk
-towards 12 % (the median residual of published Power Tuning curves) with the weight of 8
-invocations, so three invocations do not make a size look certain.
+Estimates are in log space: Lambda's noise is multiplicative. A size's location is the mean of
+its log durations without spikes (more than 1.5x from their median; of two values, from the
+smaller: spikes only go up), so a cold start's spike does not move it. The spread is one sigma
+pooled over all sizes (a robust MAD estimate) shrunk towards 12 % (the median residual of
+published Power Tuning curves) with the weight of 8 invocations, so three invocations do not
+make a size look certain.
 
 Errors: a size with a failed invocation is excluded, and so is every size below it (below an
 out-of-memory size there is nothing to find); sizes below the largest Max Memory Used seen
