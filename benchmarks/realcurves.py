@@ -27,8 +27,8 @@ choose the engine's constants (its ladder, round sizes, prior, thresholds); thei
 printed separately.
 
 The tuning's own cost is modelled, not measured: target invocations at the Lambda price; the
-tuner's own Lambda time (its measuring function waits for each target invocation: 256 MB for
-ours, Power Tuning's executor 128 MB); state transitions; control-plane calls (ours per size:
+tuner's own Lambda time (its measuring function waits for each target invocation: 512 MB arm64
+for ours, Power Tuning's executor 128 MB x86_64); state transitions; control-plane calls (ours per size:
 update $LATEST, wait, publish a version, delete it, plus the restore; Power Tuning per size:
 update, wait, publish, create alias, delete alias, delete version).
 
@@ -64,8 +64,8 @@ COARSE_STEP = 1.3
 SEEDS = 5
 QUICK_SEEDS = 2
 STRATEGIES = ("cost", "balanced", "speed")
-OURS_TUNER_MB = 256
-POWER_TUNING_EXECUTOR_MB = 128
+OURS_TUNER = (512, "arm64")  # template.yaml Globals: every tuner function
+POWER_TUNING_EXECUTOR = (128, "x86_64")  # its template: Globals MemorySize 128, no Architectures
 OURS_CALLS_PER_SIZE, OURS_CALLS_FIXED = 4, 2
 PT_CALLS_PER_SIZE = 6
 OURS_TRANSITIONS_FIXED, OURS_TRANSITIONS_PER_ROUND = 12, 4  # the flow's fixed states, and one measuring loop
@@ -136,13 +136,15 @@ class Replay:
         return duration, billed, 0.0
 
 
-def _dollars(replay: Replay, tuner_mb: int, transitions: int, architecture: str) -> tuple[float, float]:
-    rate = lambda_prices("us-east-1", architecture).gb_second_usd
-    tuner = tuner_mb / 1024 * replay.billed_ms / 1000  # the tuner waits as long as the target runs
-    target = replay.gb_seconds * rate + replay.invocations * REQUEST_PRICE_USD
-    return tuner, target + tuner * rate + replay.invocations * REQUEST_PRICE_USD + transitions * (
-        STEP_FUNCTIONS_TRANSITION_USD
-    )
+def _dollars(replay: Replay, tuner: tuple[int, str], transitions: int, architecture: str) -> tuple[float, float]:
+    """The tuner's own GB-seconds, and the run's dollars: target invocations (GB-seconds and requests),
+    the tuner's Lambda time, state transitions."""
+    tuner_mb, tuner_architecture = tuner
+    tuner_gb_seconds = tuner_mb / 1024 * replay.billed_ms / 1000  # it waits as long as the target runs
+    target = replay.gb_seconds * lambda_prices("us-east-1", architecture).gb_second_usd
+    target += replay.invocations * REQUEST_PRICE_USD
+    tuner_usd = tuner_gb_seconds * lambda_prices("us-east-1", tuner_architecture).gb_second_usd
+    return tuner_gb_seconds, target + tuner_usd + transitions * STEP_FUNCTIONS_TRANSITION_USD
 
 
 def run_ours(
@@ -173,7 +175,7 @@ def run_ours(
             )
     decision = engine.decide(request, current, list(observed.values()))
     transitions = OURS_TRANSITIONS_FIXED + OURS_TRANSITIONS_PER_ROUND * rounds
-    tuner, dollars = _dollars(replay, OURS_TUNER_MB, transitions, architecture)
+    tuner, dollars = _dollars(replay, OURS_TUNER, transitions, architecture)
     return (
         Run(
             memory=decision.memory_size,
@@ -200,7 +202,7 @@ def run_power_tuning(
     replay = Replay(curve, seed)
     values = power_values(curve)
     result = power_tuning.tune(replay, power_values=values, num=num, strategy=strategy, architecture=architecture)
-    tuner, dollars = _dollars(replay, POWER_TUNING_EXECUTOR_MB, result.state_transitions, architecture)
+    tuner, dollars = _dollars(replay, POWER_TUNING_EXECUTOR, result.state_transitions, architecture)
     return Run(
         memory=result.power,
         invocations=replay.invocations,
