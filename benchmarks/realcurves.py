@@ -24,7 +24,8 @@ ours with invocations 20 (a budget of 60, Power Tuning's default).
 
 Held out: the curves whose id hashes (sha256, first byte) to a multiple of 4 were never used to
 choose the engine's constants (its ladder, round sizes, prior, thresholds); their figures are
-printed separately.
+printed separately (docs/engine.md says the one exception). The parametric suite (the simulator's
+presets as curves, printed last) was never used for that either.
 
 The tuning's own cost is modelled, not measured: target invocations at the Lambda price; the
 tuner's own Lambda time (its measuring function waits for each target invocation: 512 MB arm64
