@@ -245,3 +245,18 @@ def test_the_current_size_is_measured_even_outside_memory_sizes() -> None:
     assert 4096 in {item.memory_size for item in planned}
     # but not when the account no longer allows it
     assert 4096 not in {item.memory_size for item in next_round(request(), 4096, [], max_memory_mb=3008)}
+
+
+def test_a_size_excluded_by_the_measuring_step_is_not_ranked_but_sizes_below_it_are() -> None:
+    # Given Lambda refused 3008 MB (over the account's quota) and the other sizes ran
+    observed = [
+        observe(1024, [400.0] * 3),
+        observe(2048, [300.0] * 3),
+        SizeObservation(memory_size=3008, excluded="Lambda: MemorySize 3008 exceeds the account's limit"),
+    ]
+    decision = decide(request(strategy="speed"), 1024, observed)
+    # Then the fastest measured size wins and the table gives the step's reason for 3008 MB
+    assert decision.memory_size == 2048
+    rows = {row.memory_size: row for row in decision.sizes}
+    assert rows[3008].excluded == "Lambda: MemorySize 3008 exceeds the account's limit"
+    assert rows[1024].excluded is None

@@ -50,19 +50,22 @@ from pydantic import Field
 from autotuner_core.errors import InvalidConfigurationError
 from autotuner_core.models import MAX_MEMORY_MB, MIN_MEMORY_MB, Document, Strategy, TuningRequest
 
-# SizeObservation and SizeRequest are defined here with exactly the fields the flow branch
-# gives them in autotuner_core.planning; at the merge they are imported from there instead.
+# SizeObservation and SizeRequest are defined here with the fields the flow branch gives them
+# (autotuner_core.planning, from models.py); at the merge they are imported from there instead.
 
 
 class SizeObservation(Document):
     """What was measured at one size so far, all rounds together."""
 
     memory_size: int
-    durations_ms: list[float]  # every successful invocation's Duration
-    billed_durations_ms: list[float]
-    errors: int = 0
+    durations_ms: list[float] = Field(default_factory=list)  # every successful invocation's Duration
+    billed_durations_ms: list[float] = Field(default_factory=list)
+    errors: int = 0  # invocations that failed with an error not in allowedExceptions
+    errors_billed_ms: float = 0.0
     cold_starts: int = 0
     max_memory_used_mb: int | None = None
+    # Why this size cannot be ranked (Lambda rejected it, failed invocations, it ran at another size).
+    excluded: str | None = None
 
 
 class SizeRequest(Document):
@@ -337,8 +340,10 @@ def _merge(observed: Sequence[SizeObservation]) -> dict[int, SizeObservation]:
             durations_ms=[*seen.durations_ms, *item.durations_ms],
             billed_durations_ms=[*seen.billed_durations_ms, *item.billed_durations_ms],
             errors=seen.errors + item.errors,
+            errors_billed_ms=seen.errors_billed_ms + item.errors_billed_ms,
             cold_starts=seen.cold_starts + item.cold_starts,
             max_memory_used_mb=max(used) if used else None,
+            excluded=seen.excluded or item.excluded,
         )
     return merged
 
@@ -373,7 +378,7 @@ def _estimate(
     usable = {
         size: o
         for size, o in by_size.items()
-        if o.errors == 0 and o.durations_ms and len(o.billed_durations_ms) == len(o.durations_ms)
+        if o.errors == 0 and o.excluded is None and o.durations_ms and len(o.billed_durations_ms) == len(o.durations_ms)
     }
     # A size that was measured without errors stays usable even if it is below a later floor
     # from Max Memory Used (it did fit); only sizes at or below a failed one are excluded.
@@ -503,7 +508,9 @@ def _rows(by_size: dict[int, SizeObservation], estimates: dict[int, _Estimate]) 
                 )
             )
             continue
-        if o.errors:
+        if o.excluded is not None:
+            why = o.excluded  # the measuring step's own reason (Lambda's refusal, the error types)
+        elif o.errors:
             why = f"{o.errors} of {_spent(o)} invocations failed"
         elif size < failed:
             why = f"below {failed} MB, where invocations failed"
