@@ -260,3 +260,7 @@ def test_a_size_excluded_by_the_measuring_step_is_not_ranked_but_sizes_below_it_
     rows = {row.memory_size: row for row in decision.sizes}
     assert rows[3008].excluded == "Lambda: MemorySize 3008 exceeds the account's limit"
     assert rows[1024].excluded is None
+
+
+def test_a_fixed_memory_size_measures_nothing() -> None:
+    assert next_round(request(memorySize=1024), 512, [], max_memory_mb=3008) == []

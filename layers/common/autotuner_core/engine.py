@@ -177,8 +177,10 @@ def next_round(
     """The sizes to measure next and how many more invocations each; ``[]`` means measuring is done.
 
     Deterministic in its inputs: the same observations give the same requests. Never plans beyond
-    :func:`budget` in total.
+    :func:`budget` in total. A fixed ``memorySize`` measures nothing.
     """
+    if request.fixed:
+        return []
     low, high = search_range(request, max_memory_mb)
     allowed_current = current_memory_mb if MIN_MEMORY_MB <= current_memory_mb <= max_memory_mb else None
     candidates = candidate_sizes(low, high, allowed_current)
