@@ -125,6 +125,7 @@ class FunctionProfile(_Spec):
 
     ``{"preset": "cpu-bound"}`` takes a preset's values; fields given next to it override them.
     Without a preset every field has its default: a light function (50 ms of CPU, 20 ms of I/O).
+    With a ``curve`` its Duration replays a measured curve instead (CurveSpec).
     """
 
     preset: ProfilePreset | None = Field(default=None, description="start from these values (PROFILE_PRESETS)")
