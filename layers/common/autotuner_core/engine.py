@@ -103,7 +103,7 @@ class SizeEstimate(Document):
 
     memory_size: int
     invocations: int
-    duration_ms: float | None = None  # robust location of Duration (median or trimmed mean)
+    duration_ms: float | None = None  # location of Duration, spikes left out (the engine's estimate)
     billed_duration_ms: float | None = None
     relative_cost: float | None = None  # cost over the cheapest usable size's (1 = cheapest)
     excluded: str | None = None
@@ -199,7 +199,7 @@ def next_round(
     allowed = [size for size in candidates if size > floor]
     estimates = _estimate(by_size, strategy, request.balanced_weight, top=max(request.memory_sizes))
     if not estimates:
-        # Everything measured so far failed: try the next size up, once.
+        # Everything measured so far failed: try the next untried size above the failures.
         untried = [size for size in allowed if size not in by_size]
         return _fit([SizeRequest(memory_size=untried[0], invocations=FIRST_ROUND_INVOCATIONS)], left) if untried else []
 
