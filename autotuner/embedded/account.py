@@ -12,12 +12,22 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
+from autotuner.embedded.curves import (
+    DEFAULT_NOISE,
+    DEFAULT_OUTLIER_RATE,
+    Curve,
+    CurvePoints,
+    find_record,
+)
+
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
 
 
-ProfilePreset = Literal["light", "cpu-bound", "io-bound", "memory-hungry", "multi-threaded"]
+ProfilePreset = Literal[
+    "light", "cpu-bound", "io-bound", "memory-hungry", "multi-threaded", "gc-heavy", "network-bound"
+]
 
 # Field values of each preset; fields a profile sets itself win. "light" is the defaults.
 # The model behind the fields (formulas, AWS facts): autotuner/embedded/simulated_function.py.
@@ -35,6 +45,25 @@ PROFILE_PRESETS: dict[str, dict[str, Any]] = {
         "working_set_mb": 400,
         "cold_start_ms": 400,
     },
+    # Garbage collection works hard near the floor: the cheapest size lies above it (about 800 MB).
+    "gc-heavy": {
+        "cpu_ms": 1_500,
+        "io_ms": 300,
+        "base_memory_mb": 90,
+        "working_set_mb": 150,
+        "gc_pressure": 0.5,
+        "cold_start_ms": 350,
+    },
+    # Downloads 40 MB per invocation: network throughput grows with memory up to 1,769 MB.
+    "network-bound": {
+        "cpu_ms": 150,
+        "io_ms": 40,
+        "transfer_mb": 40,
+        "base_memory_mb": 70,
+        "working_set_mb": 60,
+        "memory_jitter": 0.3,
+        "cold_start_ms": 250,
+    },
     # Six worker threads: keeps getting faster up to 10,240 MB.
     "multi-threaded": {
         "cpu_ms": 8_000,
@@ -47,11 +76,56 @@ PROFILE_PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
+class CurveSpec(_Spec):
+    """A measured curve to replay (autotuner/embedded/curves.py): its points, or a record of the data file.
+
+    ``{"memoryMb": [...], "meanDurationMs": [...]}`` or ``{"record": "s000"}`` (an id in
+    benchmarks/data/real-curves.json). Between measured sizes the duration is piecewise linear in
+    log-memory; below the smallest size the function runs out of memory (the floor sits there);
+    above the largest it keeps the largest size's duration (there is no data: keep memorySizes
+    inside the curve).
+    """
+
+    memory_mb: list[int] | None = Field(default=None, description="measured sizes, ascending")
+    mean_duration_ms: list[float] | None = Field(default=None, description="mean Duration at each size")
+    record: str | None = Field(default=None, min_length=1, description="id of a record of the data file")
+    noise: float = Field(default=DEFAULT_NOISE, ge=0, le=1, description="sigma of the lognormal noise")
+    outlier_rate: float = Field(default=DEFAULT_OUTLIER_RATE, ge=0, lt=1, description="share of 2-4x spikes")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CurveSpec:
+        inline = self.memory_mb is not None or self.mean_duration_ms is not None
+        if inline == (self.record is not None):
+            raise ValueError("a curve needs either memoryMb and meanDurationMs, or a record id, not both")
+        self.points()  # reports unsorted or duplicate sizes, bad durations, a missing record
+        return self
+
+    def points(self) -> CurvePoints:
+        """The curve's measured points (a record's, or the inline ones)."""
+        if self.record is not None:
+            return find_record(self.record)
+        try:
+            return CurvePoints(memory_mb=self.memory_mb or [], mean_duration_ms=self.mean_duration_ms or [])
+        except ValidationError as error:
+            raise ValueError("; ".join(_problem(item) for item in error.errors())) from None
+
+    def replay(self) -> Curve:
+        """The curve with this spec's noise, ready to sample."""
+        return Curve(self.points(), noise=self.noise, outlier_rate=self.outlier_rate, name=self.record)
+
+
+def _problem(item: Any) -> str:
+    where = ".".join(to_camel(str(part)) for part in item["loc"])
+    message = str(item["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
 class FunctionProfile(_Spec):
     """How a simulated target behaves: its work, its memory, its cold start, its failures.
 
     ``{"preset": "cpu-bound"}`` takes a preset's values; fields given next to it override them.
     Without a preset every field has its default: a light function (50 ms of CPU, 20 ms of I/O).
+    With a ``curve`` its Duration replays a measured curve instead (CurveSpec).
     """
 
     preset: ProfilePreset | None = Field(default=None, description="start from these values (PROFILE_PRESETS)")
@@ -69,6 +143,25 @@ class FunctionProfile(_Spec):
     cold_start_ms: float = Field(
         default=150.0, ge=0, le=10_000, description="Init Duration of a new environment at 128 MB"
     )
+    gc_pressure: float = Field(
+        default=0.0,
+        ge=0,
+        le=20,
+        description="garbage collection near the floor: CPU work grows by gc_pressure x (max memory used / m)^2",
+    )
+    transfer_mb: float = Field(
+        default=0.0, ge=0, description="MB moved over the network per invocation, times the payload scale"
+    )
+    bandwidth_mb_s: float = Field(
+        default=75.0,
+        gt=0,
+        description="network throughput from 1,769 MB up; below, it shrinks with the square root of the CPU share",
+    )
+    memory_jitter: float = Field(
+        default=0.0, ge=0, le=1, description="the working set varies per invocation, uniformly within +-this share"
+    )
+    slow_share: float = Field(default=0.0, ge=0, le=1, description="share of invocations in a slow mode (bimodal)")
+    slow_factor: float = Field(default=3.0, ge=1, le=100, description="how much slower the slow mode is")
     noise: float = Field(default=0.05, ge=0, le=1, description="sigma of the lognormal factor on each Duration")
     seed: int = Field(default=0, description="seed of the noise and the errors; same seed, same sequence")
     error_rate: float = Field(default=0.0, ge=0, le=1, description="share of invocations that fail with error_type")
@@ -76,6 +169,21 @@ class FunctionProfile(_Spec):
     log_format: Literal["Text", "JSON"] = Field(
         default="Text", description="Lambda's LoggingConfig.LogFormat: REPORT line, or platform.* JSON records"
     )
+    curve: CurveSpec | None = Field(
+        default=None, description="replay a measured curve: Duration follows it instead of cpu_ms, io_ms, threads"
+    )
+
+    @model_validator(mode="after")
+    def _floor_within_curve(self) -> FunctionProfile:
+        if self.curve is not None:
+            smallest = self.curve.points().memory_mb[0]
+            needed = self.base_memory_mb + self.working_set_mb
+            if needed > smallest:
+                raise ValueError(
+                    f"curve: the function needs {needed:g} MB (baseMemoryMb + workingSetMb), more than the "
+                    f"curve's smallest size {smallest} MB; the memory floor must sit at or below it"
+                )
+        return self
 
     @model_validator(mode="before")
     @classmethod

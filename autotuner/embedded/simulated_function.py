@@ -12,7 +12,7 @@ Linear all the way (10,240 MB gives 5.79 vCPUs); the cap only matters if that ev
 
 Duration (without noise: ``expected_duration_ms``)::
 
-    duration = (cpu_ms / min(vcpus(m), threads) + io_ms) * scale * noise
+    duration = (cpu_ms / min(vcpus(m), threads) * gc(m) + io_ms) * scale + transfer(m), times noise
 
 ``cpu_ms`` is the CPU work measured at one full vCPU. Below 1,769 MB a function gets a
 fraction of a vCPU, so CPU time stretches as 1769 / m. Above it, only a function with
@@ -51,17 +51,34 @@ has none yet; docs: lambda-runtime-environment)::
 ``cold_start_ms`` is the Init Duration at 128 MB. 30 % of it is CPU work of the runtime's
 start and the imports, single-threaded, so it runs on the function's CPU share (capped at
 one vCPU); the rest (fetching code, starting the sandbox) does not depend on memory.
-Init Duration is not billed (managed runtimes, on-demand). An invocation keeps its
+Init Duration is billed: since August 2025 Lambda bills the INIT phase of on-demand functions
+on managed runtimes too, so a cold start's Billed Duration = ceil(Init + Duration). An invocation keeps its
 environment busy for (init + duration) * ``time_scale`` real seconds, so invocations that
 overlap in real time (threads) each need an environment, as concurrent requests do. After
 a timeout or an out-of-memory kill Lambda resets the environment: the next request is cold.
 Idle environments are never reclaimed here (Lambda reclaims them after minutes).
 
+Replayed curves (``profile.curve``, curves.py): Duration follows a measured curve instead of the
+formula above, piecewise linear in log-memory between its sizes, with its own noise (lognormal,
+sigma 0.12 by default, mean-preserving) and rare 2-4x spikes; below its smallest size the
+function runs out of memory, above its largest it keeps that size's duration. Memory, cold
+starts, timeouts, errors and logs are modelled as for any profile.
+
 Function errors: with probability ``error_rate`` (seeded as the noise) the invocation fails
 with ``error_type`` after running its full duration, as an unhandled exception does; the
 environment survives.
 
-Billing (per 1 ms): Billed Duration = ceil(Duration), at least 1 ms.
+Billing (per 1 ms): Billed Duration = ceil(Duration), at least 1 ms; ceil(Init + Duration) on a
+cold start.
+
+Parametric extras (all off by default): ``gc_pressure`` makes the CPU part grow near the floor
+by ``gc_pressure * (max memory used / m)^2`` (a tight heap collects often), so the cheapest size
+can lie above the floor; ``transfer_mb`` adds ``transfer_mb / (bandwidth_mb_s * sqrt(min(1,
+vcpus(m))))`` seconds of network time (throughput grows with memory up to one vCPU; AWS does not
+document the curve, this is a model); ``memory_jitter`` draws each invocation's working set
+within +-that share (Max Memory Used varies, and one near the limit may run out of memory);
+``slow_share`` of invocations take ``slow_factor`` times as long (a bimodal latency: cache
+misses, cold dependencies). ``expected_duration_ms`` is the fast mode without noise.
 
 Logs: Text format as Lambda writes it (``INIT_START`` on a cold start, ``START``, error lines,
 ``END``, then the tab-separated ``REPORT`` line, Init Duration only when cold, ``Status`` /
@@ -114,8 +131,24 @@ def vcpus(memory_mb: float) -> float:
 
 
 def expected_duration_ms(profile: FunctionProfile, memory_mb: float, scale: float = 1.0) -> float:
-    """Duration at ``memory_mb`` without noise, timeout or out-of-memory: the true curve."""
-    return (profile.cpu_ms / min(vcpus(memory_mb), profile.threads) + profile.io_ms) * scale
+    """Duration at ``memory_mb`` without noise, timeout or out-of-memory: the true curve.
+
+    A profile with a ``curve`` replays it (curves.py), held at its end sizes outside its range.
+    """
+    if profile.curve is not None:
+        curve = profile.curve.replay()
+        return curve.duration_ms(min(max(memory_mb, curve.min_mb), curve.max_mb)) * scale
+    heap = min(1.0, max_memory_used_mb(profile, scale) / memory_mb)
+    cpu = profile.cpu_ms / min(vcpus(memory_mb), profile.threads) * (1 + profile.gc_pressure * heap**2)
+    return cpu * scale + profile.io_ms * scale + transfer_ms(profile, memory_mb, scale)
+
+
+def transfer_ms(profile: FunctionProfile, memory_mb: float, scale: float = 1.0) -> float:
+    """Time to move ``transfer_mb`` at ``memory_mb``: full bandwidth from one vCPU up, sqrt(share) below."""
+    if profile.transfer_mb <= 0:
+        return 0.0
+    throughput = profile.bandwidth_mb_s * math.sqrt(min(1.0, vcpus(memory_mb)))
+    return profile.transfer_mb * scale / throughput * 1000
 
 
 def expected_init_duration_ms(profile: FunctionProfile, memory_mb: float) -> float:
@@ -130,8 +163,12 @@ def max_memory_used_mb(profile: FunctionProfile, scale: float = 1.0) -> int:
 
 
 def memory_floor_mb(profile: FunctionProfile, scale: float = 1.0) -> int:
-    """The smallest memory size (at least 128 MB) at which the function does not run out of memory."""
-    return max(128, max_memory_used_mb(profile, scale))
+    """The smallest memory size (at least 128 MB) at which the function does not run out of memory.
+
+    A replayed curve's floor is at least its smallest measured size.
+    """
+    curve_floor = profile.curve.points().memory_mb[0] if profile.curve is not None else 128
+    return max(128, curve_floor, max_memory_used_mb(profile, scale))
 
 
 def payload_scale(event: Any) -> float:
@@ -247,16 +284,27 @@ class LambdaSimulator:
 
         rng = random.Random(f"{fn.function_name}:{profile.seed}:{counter}")
         request_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        noise = rng.lognormvariate(0.0, profile.noise) if profile.noise > 0 else 1.0
+        if profile.curve is None:
+            noise = rng.lognormvariate(0.0, profile.noise) if profile.noise > 0 else 1.0
+            run_ms = expected_duration_ms(profile, memory, scale) * noise
+        else:
+            curve = profile.curve.replay()
+            run_ms = curve.sample_ms(min(max(memory, curve.min_mb), curve.max_mb), rng) * scale
         fails = rng.random() < profile.error_rate
+        # Drawn only when used, so profiles without them keep their sequences.
+        if profile.slow_share > 0 and rng.random() < profile.slow_share:
+            run_ms *= profile.slow_factor
+        jitter = rng.uniform(-profile.memory_jitter, profile.memory_jitter) if profile.memory_jitter > 0 else 0.0
 
         init_ms = round(expected_init_duration_ms(profile, memory), 2) if cold else None
-        run_ms = expected_duration_ms(profile, memory, scale) * noise
-        working_set = profile.working_set_mb * scale
+        working_set = profile.working_set_mb * scale * (1 + jitter)
         needed = profile.base_memory_mb + working_set
+        # A replayed curve says nothing below its smallest size: the function runs out of memory there.
+        floor = memory_floor_mb(profile, scale) if profile.curve is not None else needed
         killed_at = None
-        if needed > memory:
-            killed_at = 0.0 if working_set <= 0 else run_ms * max(0.0, memory - profile.base_memory_mb) / working_set
+        if needed > memory or floor > memory:
+            share = 0.0 if working_set <= 0 else max(0.0, memory - profile.base_memory_mb) / working_set
+            killed_at = run_ms * min(1.0, share)
 
         status: Status = "success"
         error_type: str | None = None
@@ -292,7 +340,8 @@ class LambdaSimulator:
             request_id=request_id,
             memory_size=memory,
             duration_ms=duration_ms,
-            billed_duration_ms=billed_duration_ms(duration_ms),
+            # Since August 2025 Lambda bills the INIT phase of on-demand functions on every runtime.
+            billed_duration_ms=billed_duration_ms(duration_ms + (init_ms or 0.0)),
             max_memory_used_mb=used,
             init_duration_ms=init_ms,
             status=status,

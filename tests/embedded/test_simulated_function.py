@@ -133,11 +133,16 @@ def test_payload_scale_multiplies_duration_and_working_set() -> None:
     assert [payload_scale(event) for event in ({"scale": "2"}, {"scale": -1}, {"scale": True}, [2], None)] == [1.0] * 5
 
 
-def test_billed_duration_is_duration_rounded_up_to_the_millisecond() -> None:
+def test_billed_duration_is_duration_rounded_up_to_the_millisecond_init_included_when_cold() -> None:
     assert [billed_duration_ms(value) for value in (12.0, 12.01, 12.99, 0.0)] == [12, 13, 13, 1]
     simulator = LambdaSimulator(time_scale=0)
-    for _ in range(20):
-        line = report(simulator.invoke(function(512), PROFILES["light"], {}).log)
+    lines = [report(simulator.invoke(function(512), PROFILES["light"], {}).log) for _ in range(20)]
+    # Since August 2025 Lambda bills the INIT phase of on-demand functions on managed runtimes too
+    cold, *warm = lines
+    assert cold["init"] is not None
+    assert cold["billed"] == math.ceil(round(cold["duration"] + float(cold["init"]), 2))
+    for line in warm:
+        assert line["init"] is None
         assert line["billed"] == math.ceil(line["duration"])
 
 
@@ -174,7 +179,9 @@ def test_an_invocation_longer_than_the_timeout_times_out_at_the_timeout() -> Non
     line = report(result.log)
     assert result.error_type == payload["errorType"] == "Sandbox.Timedout"
     assert payload["errorMessage"] == f"RequestId: {line['request_id']} Error: Task timed out after 3.00 seconds"
-    assert (line["duration"], line["billed"], line["status"]) == (3000.0, 3000, "timeout")
+    assert (line["duration"], line["status"]) == (3000.0, "timeout")
+    # a cold start: its Init Duration is billed on top (Lambda bills INIT since August 2025)
+    assert line["billed"] == math.ceil(3000.0 + float(line["init"]))
     assert line["used"] < line["memory"]
 
 
@@ -270,10 +277,11 @@ def test_text_log_has_start_end_and_report_lines_as_lambda_writes_them() -> None
     lines = result.log.splitlines()
     request_id = report(result.log)["request_id"]
     assert lines[-3:-1] == [f"START RequestId: {request_id} Version: 3", f"END RequestId: {request_id}"]
-    assert lines[0].startswith("INIT_START Runtime Version: python:3.13")  # a cold start
+    assert lines[0].startswith("INIT_START Runtime Version: python:3.13")  # a cold start, its INIT billed
+    init = round(expected_init_duration_ms(PROFILES["light"], 1769), 2)
     assert lines[-1] == (
-        f"REPORT RequestId: {request_id}\tDuration: 70.00 ms\tBilled Duration: 70 ms\tMemory Size: 1769 MB\t"
-        f"Max Memory Used: 50 MB\tInit Duration: {expected_init_duration_ms(PROFILES['light'], 1769):.2f} ms\t"
+        f"REPORT RequestId: {request_id}\tDuration: 70.00 ms\tBilled Duration: {math.ceil(70 + init)} ms\t"
+        f"Memory Size: 1769 MB\tMax Memory Used: 50 MB\tInit Duration: {init:.2f} ms\t"
     )
     assert json.loads(result.payload) == {"simulated": True, "function": "f", "version": "3", "memoryMB": 1769}
 
@@ -297,7 +305,8 @@ def test_json_log_format_writes_platform_records_with_the_documented_keys() -> N
     }
     assert report_record["requestId"] == records[1]["record"]["requestId"]
     assert report_record["status"] == "success" and report_record["metrics"]["memorySizeMB"] == 512
-    assert report_record["metrics"]["billedDurationMs"] == math.ceil(report_record["metrics"]["durationMs"])
+    metrics = report_record["metrics"]
+    assert metrics["billedDurationMs"] == math.ceil(round(metrics["durationMs"] + metrics["initDurationMs"], 2))
     warm_report = json.loads(warm.log.splitlines()[-1])
     assert warm_report["type"] == "platform.report" and "initDurationMs" not in warm_report["record"]["metrics"]
 
@@ -380,3 +389,49 @@ def test_a_target_without_memory_fails_like_lambda_through_the_embedded_aws() ->
         assert answer["FunctionError"] == "Unhandled"
         assert json.loads(answer["Payload"].read())["errorType"] == "Runtime.OutOfMemory"
         assert report(base64.b64decode(answer["LogResult"]).decode())["used"] == 128
+
+
+# -- parametric extras: optima above the floor, network, varying memory, bimodal latency ----------
+def test_gc_pressure_puts_the_cheapest_size_above_the_memory_floor() -> None:
+    # Given the gc-heavy preset (needs 240 MB; collects hard when the heap is tight)
+    profile = PROFILES["gc-heavy"]
+    floor = memory_floor_mb(profile)
+    # When its cost per invocation (memory x duration) is computed at every 64 MB from the floor
+    sizes = range(floor, 3009, 64)
+    costs = {m: m * expected_duration_ms(profile, m) for m in sizes}
+    cheapest = min(costs, key=costs.__getitem__)
+    # Then the cheapest size is well above the floor, and the floor is clearly dearer
+    assert cheapest >= 2 * floor
+    assert costs[floor] > 1.2 * costs[cheapest]
+
+
+def test_network_time_shrinks_with_memory_up_to_one_vcpu() -> None:
+    # Given a function moving 40 MB at 75 MB/s from 1,769 MB up
+    profile = FunctionProfile(cpu_ms=0, io_ms=0, transfer_mb=40, bandwidth_mb_s=75)
+    # Then the transfer takes 533 ms at 1,769 MB and above, twice that at a quarter of the memory
+    assert expected_duration_ms(profile, 1769) == pytest.approx(40 / 75 * 1000)
+    assert expected_duration_ms(profile, 3008) == pytest.approx(40 / 75 * 1000)
+    assert expected_duration_ms(profile, 1769 / 4) == pytest.approx(2 * 40 / 75 * 1000)
+
+
+def test_max_memory_used_varies_between_invocations_with_memory_jitter() -> None:
+    # Given a working set of 100 MB varying by +-30 %
+    profile = FunctionProfile(base_memory_mb=50, working_set_mb=100, memory_jitter=0.3, noise=0)
+    simulator = LambdaSimulator(time_scale=0)
+    used = [report(simulator.invoke(function(1024), profile, {}).log)["used"] for _ in range(200)]
+    # Then Max Memory Used spreads over 120-180 MB instead of always 150
+    assert min(used) >= 120 and max(used) <= 180
+    assert max(used) - min(used) > 40
+    # and at a size between those, some invocations run out of memory
+    tight = [simulator.invoke(function(160), profile, {}).error_type for _ in range(100)]
+    assert 0 < tight.count("Runtime.OutOfMemory") < 100
+
+
+def test_a_slow_mode_makes_latency_bimodal() -> None:
+    # Given a quarter of invocations taking 4x as long
+    profile = FunctionProfile(cpu_ms=100, io_ms=0, slow_share=0.25, slow_factor=4, noise=0)
+    simulator = LambdaSimulator(time_scale=0)
+    durations = [report(simulator.invoke(function(1769), profile, {}).log)["duration"] for _ in range(400)]
+    # Then there are two modes, 100 ms and 400 ms, about 3:1
+    assert set(durations) == {100.0, 400.0}
+    assert 0.18 < durations.count(400.0) / len(durations) < 0.32

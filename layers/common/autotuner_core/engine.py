@@ -1,0 +1,526 @@
+"""Decision engine v2: which sizes to measure next, how often, and what to recommend.
+
+Power Tuning measures a fixed grid (128, 256, 512, 1024, 1536, 3008 MB) ``num`` times each and
+picks the best mean. This engine spends at most half of that budget and measures where it
+matters:
+
+1. **First round.** Four sizes spread evenly in log-memory over the search range, up to
+   2,048 MB for the cost strategy (the current size takes the place of the nearest one), three
+   invocations each.
+2. **Local search.** Sizes lie on a ladder (128, 256, 512, 1024, 1536, 2048, 3008, 4096, 6144,
+   8192, 10240 MB, clipped to the range: where Lambda users and Power Tuning measure, and where
+   the published curves were measured). While a neighbour
+   of the best size so far on the ladder is unmeasured, it is measured next: the optimum of a
+   cost curve lies next to the cheapest measured size, and a curve that keeps falling is
+   followed up the ladder (so the first round need not reach the top). Two invocations each.
+3. **Sequential sampling.** While another size might beat the best one by more than
+   ``TOLERANCE`` (4 %) at 90 % confidence, both get three more invocations (the two closest
+   contenders at most), and so does the current size while the projected change might fall
+   either side of ``minImprovement``. Before stopping, the best size is confirmed: it has at
+   least six invocations, measured against the runner-up. It stops when the intervals separate
+   or the budget is spent.
+4. **Decision.** The best size by the strategy's objective, with a 90 % confidence interval on
+   the projected change against the current size. An improvement below ``minImprovement``
+   (default 5 %) keeps the current size: no churn for noise.
+
+Budget: ``3 * request.invocations`` invocations (30 at the default 10), half of what Power
+Tuning's six default sizes cost at the same ``num``; never more.
+
+Estimates are in log space: Lambda's noise is multiplicative. A size's location is the mean of
+its log durations without spikes (more than 1.5x from their median; of two values, from the
+smaller: spikes only go up), so a cold start's spike does not move it. The spread is one sigma
+pooled over all sizes (a robust MAD estimate) shrunk towards 12 % (the median residual of
+published Power Tuning curves) with the weight of 8 invocations, so three invocations do not
+make a size look certain.
+
+Errors: a size with a failed invocation is excluded, and so is every size below it (below an
+out-of-memory size there is nothing to find); sizes below the largest Max Memory Used seen
+(plus 5 %) are not proposed. The engine says only which sizes and how many: where and how they
+are measured (versions of an idle ``$LATEST``, shadows) is the measuring step's business.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from statistics import median
+
+from pydantic import Field
+
+from autotuner_core.errors import InvalidConfigurationError
+from autotuner_core.models import MAX_MEMORY_MB, MIN_MEMORY_MB, Document, Strategy, TuningRequest
+
+# SizeObservation and SizeRequest are defined here with the fields the flow branch gives them
+# (autotuner_core.planning, from models.py); at the merge they are imported from there instead.
+
+
+class SizeObservation(Document):
+    """What was measured at one size so far, all rounds together."""
+
+    memory_size: int
+    durations_ms: list[float] = Field(default_factory=list)  # every successful invocation's Duration
+    billed_durations_ms: list[float] = Field(default_factory=list)
+    errors: int = 0  # invocations that failed with an error not in allowedExceptions
+    errors_billed_ms: float = 0.0
+    cold_starts: int = 0
+    max_memory_used_mb: int | None = None
+    # Why this size cannot be ranked (Lambda rejected it, failed invocations, it ran at another size).
+    excluded: str | None = None
+
+
+class SizeRequest(Document):
+    """Measure this size this many more times."""
+
+    memory_size: int
+    invocations: int
+
+
+LADDER_MB = (128, 256, 512, 1024, 1536, 2048, 3008, 4096, 6144, 8192, 10240)
+FIRST_ROUND_SIZES = 4
+FIRST_ROUND_INVOCATIONS = 3
+NEIGHBOUR_INVOCATIONS = 2  # a size the local search adds
+MORE_INVOCATIONS = 3  # one step of sequential sampling, per size
+MAX_CONTENDERS = 2
+CONFIRM_INVOCATIONS = 6  # the best size has at least this many before measuring stops
+BUDGET_PER_NUM = 3  # budget = 3 * invocations: Power Tuning's 6 default sizes * num, halved
+# The first round reaches at most this high: above it a cost curve rarely falls, and the local
+# search climbs further when the curve still does.
+FIRST_ROUND_TOP_MB = 2048
+PRIOR_SIGMA = 0.12
+PRIOR_WEIGHT = 8.0
+Z_90 = 1.6449  # two-sided 90 %
+DEFAULT_MIN_IMPROVEMENT = 0.05
+MEMORY_HEADROOM = 1.05
+TOLERANCE = 0.04  # a possible loss below this is not worth more invocations
+SPIKE = math.log(1.5)  # a log distance from the median beyond which a value is a spike, not noise
+_NEAR_ENDPOINT = 0.08  # ladder sizes this close (relative) to a range end add nothing to it
+
+
+class SizeEstimate(Document):
+    """One measured size, as the engine sees it."""
+
+    model_config = Document.model_config | {"frozen": True}
+
+    memory_size: int
+    invocations: int
+    duration_ms: float | None = None  # location of Duration, spikes left out (the engine's estimate)
+    billed_duration_ms: float | None = None
+    relative_cost: float | None = None  # cost over the cheapest usable size's (1 = cheapest)
+    excluded: str | None = None
+
+
+class Decision(Document):
+    """The engine's recommendation, with a 90 % confidence interval on the projected change."""
+
+    model_config = Document.model_config | {"frozen": True}
+
+    strategy: Strategy
+    memory_size: int  # what to configure (the current size when keepCurrent)
+    best_memory_size: int  # the best measured size, before the minImprovement rule
+    current_memory_size: int
+    keep_current: bool
+    min_improvement: float
+    # Change of the strategy's objective (cost, duration, or the balanced score) from the current
+    # size to best_memory_size, in percent (negative is better); None when the current size was
+    # not measured or was excluded.
+    projected_change_pct: float | None = None
+    change_ci_low_pct: float | None = None
+    change_ci_high_pct: float | None = None
+    confidence: float = 0.9
+    cost_change_pct: float | None = None
+    speed_change_pct: float | None = None
+    invocations: int
+    sizes: list[SizeEstimate] = Field(default_factory=list)
+    summary: str
+
+
+def budget(request: TuningRequest) -> int:
+    """Invocations the engine may spend on one target: half of Power Tuning's at the same ``num``."""
+    return BUDGET_PER_NUM * request.invocations
+
+
+def search_range(request: TuningRequest, max_memory_mb: int) -> tuple[int, int]:
+    """The sizes the engine may propose: from the smallest to the largest of ``memorySizes``,
+    capped at ``max_memory_mb`` (the account's quota, or a replayed curve's largest size)."""
+    low = max(MIN_MEMORY_MB, min(request.memory_sizes))
+    high = min(MAX_MEMORY_MB, max(request.memory_sizes), max_memory_mb)
+    if high < low:
+        raise InvalidConfigurationError(
+            f"memorySizes start at {low} MB, above the largest size allowed here ({max_memory_mb} MB)"
+        )
+    return low, high
+
+
+def candidate_sizes(low: int, high: int, current_memory_mb: int | None = None) -> list[int]:
+    """The ladder between ``low`` and ``high``, both ends included, and the current size if given.
+
+    The current size is a candidate even outside the range: it is the baseline of the projected
+    change and of the minImprovement rule."""
+    inner = [
+        size
+        for size in LADDER_MB
+        if low * (1 + _NEAR_ENDPOINT) < size < high / (1 + _NEAR_ENDPOINT) or size in (low, high)
+    ]
+    sizes = {low, high, *inner}
+    if current_memory_mb is not None:
+        sizes.add(current_memory_mb)
+    return sorted(sizes)
+
+
+def next_round(
+    request: TuningRequest,
+    current_memory_mb: int,
+    observed: Sequence[SizeObservation],
+    *,
+    max_memory_mb: int,
+) -> list[SizeRequest]:
+    """The sizes to measure next and how many more invocations each; ``[]`` means measuring is done.
+
+    Deterministic in its inputs: the same observations give the same requests. Never plans beyond
+    :func:`budget` in total. A fixed ``memorySize`` measures nothing.
+    """
+    if request.fixed:
+        return []
+    low, high = search_range(request, max_memory_mb)
+    allowed_current = current_memory_mb if MIN_MEMORY_MB <= current_memory_mb <= max_memory_mb else None
+    candidates = candidate_sizes(low, high, allowed_current)
+    by_size = _merge(observed)
+    left = budget(request) - sum(_spent(o) for o in by_size.values())
+    if left <= 0:
+        return []
+    if not by_size:
+        # Only the cost strategy stops the first round short of the top: the balanced score is
+        # normalised by the largest cost, usually the top's, and speed usually wins there.
+        top = FIRST_ROUND_TOP_MB if Strategy(request.strategy) is Strategy.COST else high
+        return _fit(_first_round(candidates, current_memory_mb, top), left)
+
+    strategy = Strategy(request.strategy)
+    floor = _floor(by_size.values())
+    allowed = [size for size in candidates if size > floor]
+    estimates = _estimate(by_size, strategy, request.balanced_weight, top=max(request.memory_sizes))
+    if not estimates:
+        # Everything measured so far failed: try the next untried size above the failures.
+        untried = [size for size in allowed if size not in by_size]
+        return _fit([SizeRequest(memory_size=untried[0], invocations=FIRST_ROUND_INVOCATIONS)], left) if untried else []
+
+    best = min(estimates.values(), key=_rank)
+    unmeasured = [size for size in _neighbours(allowed, best.memory_size) if size not in by_size]
+    if unmeasured:
+        return _fit([SizeRequest(memory_size=s, invocations=NEIGHBOUR_INVOCATIONS) for s in unmeasured], left)
+
+    sizes = [best.memory_size, *_contenders(best, estimates.values())]
+    current = estimates.get(current_memory_mb)
+    if (
+        current is not None
+        and current.memory_size not in sizes
+        and _threshold_unclear(best, current, _min_improvement(request))
+    ):
+        sizes.append(current.memory_size)
+    if len(sizes) == 1 and best.n < CONFIRM_INVOCATIONS:
+        # Confirm the predicted optimum against the runner-up before stopping: after three
+        # invocations each a size can look apart from the others by chance.
+        runner_up = sorted((e for e in estimates.values() if e is not best), key=_rank)[:1]
+        sizes += [e.memory_size for e in runner_up]
+    if len(sizes) == 1:
+        return []  # the best size stands apart from every other: measuring is done
+    return _fit([SizeRequest(memory_size=s, invocations=MORE_INVOCATIONS) for s in sizes], left)
+
+
+def decide(
+    request: TuningRequest,
+    current_memory_mb: int,
+    observed: Sequence[SizeObservation],
+    *,
+    min_improvement: float | None = None,
+) -> Decision:
+    """The recommendation from the final observations.
+
+    The best usable size by the request's strategy; the projected change against the current
+    size with a 90 % confidence interval (log-normal: the interval of the ratio of the two
+    sizes' estimates); the current size is kept when the projected improvement is below
+    ``min_improvement`` (default: the request's ``minImprovement``, else 5 %). Raises
+    InvalidConfigurationError when no size could be used.
+    """
+    strategy = Strategy(request.strategy)
+    threshold = _min_improvement(request) if min_improvement is None else min_improvement
+    if not 0 <= threshold <= 1:
+        raise ValueError(f"min_improvement must be in [0, 1], got {threshold}")
+    by_size = _merge(observed)
+    if not by_size:
+        raise InvalidConfigurationError("no memory size was measured")
+    estimates = _estimate(by_size, strategy, request.balanced_weight, top=max(request.memory_sizes))
+    rows = _rows(by_size, estimates)
+    spent = sum(_spent(o) for o in by_size.values())
+    if not estimates:
+        reasons = "; ".join(f"{row.memory_size} MB: {row.excluded}" for row in rows)
+        raise InvalidConfigurationError(f"every memory size was excluded: {reasons}")
+
+    best = min(estimates.values(), key=_rank)
+    current = estimates.get(current_memory_mb)
+    label = f"balanced (weight {request.balanced_weight:g})" if strategy is Strategy.BALANCED else strategy.value
+    common = {
+        "strategy": strategy,
+        "best_memory_size": best.memory_size,
+        "current_memory_size": current_memory_mb,
+        "min_improvement": threshold,
+        "invocations": spent,
+        "sizes": rows,
+    }
+    if current is None:
+        why = next((row.excluded for row in rows if row.memory_size == current_memory_mb), None) or "was not measured"
+        return Decision(
+            memory_size=best.memory_size,
+            keep_current=False,
+            summary=f"{label}: {best.memory_size} MB; the current {current_memory_mb} MB {why}, so there is no "
+            f"comparison",
+            **common,
+        )
+
+    difference = best.objective - current.objective
+    spread = math.hypot(best.se, current.se) if best is not current else 0.0
+    change, low, high = (_pct(difference), _pct(difference - Z_90 * spread), _pct(difference + Z_90 * spread))
+    cost_change = _pct(best.log_cost - current.log_cost)
+    speed_change = _pct(best.log_duration - current.log_duration)
+    keep = best is current or -change / 100 < threshold
+    interval = f"{change:+.1f} % (90 % CI {low:+.1f} % to {high:+.1f} %)"
+    if best is current:
+        summary = f"{label}: the current {current_memory_mb} MB is already the best measured size"
+    elif keep:
+        summary = (
+            f"{label}: keep the current {current_memory_mb} MB; {best.memory_size} MB would change it by "
+            f"{interval}, below the minimum improvement of {threshold:.0%}"
+        )
+    else:
+        summary = f"{label}: {best.memory_size} MB instead of {current_memory_mb} MB, {interval}"
+    return Decision(
+        memory_size=current_memory_mb if keep else best.memory_size,
+        keep_current=keep,
+        projected_change_pct=change,
+        change_ci_low_pct=low,
+        change_ci_high_pct=high,
+        cost_change_pct=cost_change,
+        speed_change_pct=speed_change,
+        summary=summary,
+        **common,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Estimates
+# --------------------------------------------------------------------------------------------
+
+
+class _Estimate:
+    __slots__ = ("billed_ms", "duration_ms", "log_cost", "log_duration", "memory_size", "n", "objective", "se")
+
+    def __init__(self, memory_size: int, n: int, log_duration: float, log_billed: float, se: float):
+        self.memory_size = memory_size
+        self.n = n
+        self.log_duration = log_duration
+        self.log_cost = math.log(memory_size) + log_billed
+        self.duration_ms = math.exp(log_duration)
+        self.billed_ms = math.exp(log_billed)
+        self.se = se
+        self.objective = 0.0  # log of the strategy's objective, set by _estimate
+
+
+def _rank(estimate: _Estimate) -> tuple[float, int]:
+    return (estimate.objective, estimate.memory_size)  # ties: the smaller size
+
+
+def _merge(observed: Sequence[SizeObservation]) -> dict[int, SizeObservation]:
+    """One observation per size (a size observed twice, e.g. as the current one too, is pooled)."""
+    merged: dict[int, SizeObservation] = {}
+    for item in observed:
+        seen = merged.get(item.memory_size)
+        if seen is None:
+            merged[item.memory_size] = item
+            continue
+        used = [u for u in (seen.max_memory_used_mb, item.max_memory_used_mb) if u is not None]
+        merged[item.memory_size] = SizeObservation(
+            memory_size=item.memory_size,
+            durations_ms=[*seen.durations_ms, *item.durations_ms],
+            billed_durations_ms=[*seen.billed_durations_ms, *item.billed_durations_ms],
+            errors=seen.errors + item.errors,
+            errors_billed_ms=seen.errors_billed_ms + item.errors_billed_ms,
+            cold_starts=seen.cold_starts + item.cold_starts,
+            max_memory_used_mb=max(used) if used else None,
+            excluded=seen.excluded or item.excluded,
+        )
+    return merged
+
+
+def _spent(observation: SizeObservation) -> int:
+    return len(observation.durations_ms) + observation.errors
+
+
+def _floor(observations: Iterable[SizeObservation]) -> int:
+    """Sizes at or below this are not proposed: the largest size that failed, or that cannot hold what was used."""
+    items = list(observations)
+    failed = [o.memory_size for o in items if o.errors]
+    used = [o.max_memory_used_mb for o in items if o.max_memory_used_mb is not None]
+    floor = max(failed, default=0)
+    if used:
+        floor = max(floor, math.ceil(max(used) * MEMORY_HEADROOM) - 1)
+    return floor
+
+
+def _location(logs: list[float]) -> float:
+    # The mean of the log values without the spikes (further than SPIKE from their median): as
+    # efficient as a mean when there are none, and one cold start does not move it.
+    # Spikes only go up (a cold start, a noisy neighbour): of two values the smaller is the reference.
+    centre = median(logs) if len(logs) > 2 else min(logs)
+    kept = [value for value in logs if abs(value - centre) <= SPIKE]
+    return sum(kept) / len(kept)
+
+
+def _estimate(
+    by_size: dict[int, SizeObservation], strategy: Strategy, weight: float, *, top: int
+) -> dict[int, _Estimate]:
+    usable = {
+        size: o
+        for size, o in by_size.items()
+        if o.errors == 0 and o.excluded is None and o.durations_ms and len(o.billed_durations_ms) == len(o.durations_ms)
+    }
+    # A size that was measured without errors stays usable even if it is below a later floor
+    # from Max Memory Used (it did fit); only sizes at or below a failed one are excluded.
+    failed = max((o.memory_size for o in by_size.values() if o.errors), default=0)
+    usable = {size: o for size, o in usable.items() if size > failed}
+    residuals: list[float] = []
+    located: dict[int, tuple[float, float, int]] = {}
+    for size, o in usable.items():
+        logs = [math.log(max(d, 0.01)) for d in o.durations_ms]
+        billed = [math.log(max(b, 1.0)) for b in o.billed_durations_ms]
+        centre = _location(logs)
+        located[size] = (centre, _location(billed), len(logs))
+        residuals += [abs(value - centre) for value in logs] if len(logs) >= 3 else []
+    sigma = _pooled_sigma(residuals)
+    estimates: dict[int, _Estimate] = {}
+    for size, (log_duration, log_billed, n) in located.items():
+        estimates[size] = _Estimate(size, n, log_duration, log_billed, sigma / math.sqrt(n))
+    if not estimates:
+        return estimates
+    if strategy is Strategy.COST or (strategy is Strategy.BALANCED and weight == 1):
+        for e in estimates.values():
+            e.objective = e.log_cost
+    elif strategy is Strategy.SPEED or weight == 0:
+        for e in estimates.values():
+            e.objective = e.log_duration
+    else:
+        # The score is normalised over the whole range, as if every size were measured: the
+        # largest cost is usually at the top, which is rarely measured; duration seldom grows
+        # with memory, so the top costs at least its size times the shortest billed duration.
+        shortest = min(e.billed_ms for e in estimates.values())
+        max_cost = max(max(math.exp(e.log_cost) for e in estimates.values()), top * shortest)
+        max_duration = max(e.duration_ms for e in estimates.values())
+        for e in estimates.values():
+            score = weight * math.exp(e.log_cost) / max_cost + (1 - weight) * e.duration_ms / max_duration
+            e.objective = math.log(score)
+    return estimates
+
+
+def _pooled_sigma(residuals: list[float]) -> float:
+    # Residuals about a median include one zero per odd-sized group: leave those out of the MAD.
+    nonzero = [r for r in residuals if r > 1e-12]
+    if not nonzero:
+        return PRIOR_SIGMA
+    mad_sigma = 1.4826 * median(nonzero)
+    k = len(nonzero)
+    return math.sqrt((PRIOR_WEIGHT * PRIOR_SIGMA**2 + k * mad_sigma**2) / (PRIOR_WEIGHT + k))
+
+
+def _contenders(best: _Estimate, estimates: Iterable[_Estimate]) -> list[int]:
+    close = []
+    for e in estimates:
+        if e is best:
+            continue
+        gap = e.objective - best.objective
+        # Worth more invocations while it may be better than the best by more than TOLERANCE:
+        # between two sizes that close, a wrong choice costs less than telling them apart.
+        if Z_90 * math.hypot(e.se, best.se) - gap > TOLERANCE:
+            close.append((gap, e.memory_size))
+    return [size for _, size in sorted(close)[:MAX_CONTENDERS]]
+
+
+def _neighbours(allowed: list[int], size: int) -> list[int]:
+    if size not in allowed:
+        return []
+    position = allowed.index(size)
+    return [allowed[i] for i in (position - 1, position + 1) if 0 <= i < len(allowed)]
+
+
+def _threshold_unclear(best: _Estimate, current: _Estimate, min_improvement: float) -> bool:
+    if best is current or min_improvement <= 0:
+        return False
+    limit = math.log(1 - min_improvement)  # the change that just meets the threshold
+    difference = best.objective - current.objective
+    half = Z_90 * math.hypot(best.se, current.se)
+    return difference - half < limit < difference + half
+
+
+def _min_improvement(request: TuningRequest) -> float:
+    # minImprovement is an input field of the flow branch's TuningRequest; before the merge the
+    # request has none and the default applies.
+    value = getattr(request, "min_improvement", None)
+    return DEFAULT_MIN_IMPROVEMENT if value is None else float(value)
+
+
+def _first_round(candidates: list[int], current_memory_mb: int, reach_mb: int) -> list[SizeRequest]:
+    top = max([size for size in candidates if size <= reach_mb], default=candidates[0])
+    reach = [size for size in candidates if size <= top]
+    picks: list[int] = []
+    count = min(FIRST_ROUND_SIZES, len(reach))
+    for k in range(count):
+        target = reach[0] * (top / reach[0]) ** (k / max(1, count - 1))
+        pick = min(reach, key=lambda size, t=target: (abs(math.log(size / t)), size))
+        if pick not in picks:
+            picks.append(pick)
+    if current_memory_mb in candidates and current_memory_mb not in picks:
+        nearest = min(picks, key=lambda size: abs(math.log(size / current_memory_mb)))
+        picks[picks.index(nearest)] = current_memory_mb
+    return [SizeRequest(memory_size=size, invocations=FIRST_ROUND_INVOCATIONS) for size in sorted(picks)]
+
+
+def _fit(requests: list[SizeRequest], left: int) -> list[SizeRequest]:
+    """The requests, in order, as far as ``left`` invocations go (the last one cut short)."""
+    fitted = []
+    for item in requests:
+        if left <= 0:
+            break
+        take = min(item.invocations, left)
+        fitted.append(SizeRequest(memory_size=item.memory_size, invocations=take))
+        left -= take
+    return fitted
+
+
+def _rows(by_size: dict[int, SizeObservation], estimates: dict[int, _Estimate]) -> list[SizeEstimate]:
+    cheapest = min((e.log_cost for e in estimates.values()), default=0.0)
+    failed = max((o.memory_size for o in by_size.values() if o.errors), default=0)
+    rows = []
+    for size in sorted(by_size):
+        o, e = by_size[size], estimates.get(size)
+        if e is not None:
+            rows.append(
+                SizeEstimate(
+                    memory_size=size,
+                    invocations=_spent(o),
+                    duration_ms=e.duration_ms,
+                    billed_duration_ms=e.billed_ms,
+                    relative_cost=math.exp(e.log_cost - cheapest),
+                )
+            )
+            continue
+        if o.excluded is not None:
+            why = o.excluded  # the measuring step's own reason (Lambda's refusal, the error types)
+        elif o.errors:
+            why = f"{o.errors} of {_spent(o)} invocations failed"
+        elif size < failed:
+            why = f"below {failed} MB, where invocations failed"
+        else:
+            why = "no successful invocations"
+        rows.append(SizeEstimate(memory_size=size, invocations=_spent(o), excluded=why))
+    return rows
+
+
+def _pct(log_ratio: float) -> float:
+    return (math.exp(log_ratio) - 1) * 100

@@ -1,0 +1,136 @@
+"""The real-curve benchmark and its baseline, Power Tuning's own analysis, on a small subset (seconds)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from autotuner.embedded.curves import Curve, CurvePoints, load_curves
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ is not an installed package
+from benchmarks import power_tuning, realcurves
+from benchmarks.__main__ import main as benchmarks_main
+
+# Coarse curves: four over 128-3008 MB, one over 128-2048 MB and one over 512-3072 MB.
+SUBSET = ("s001", "s010", "s032", "s068", "s100", "s025")
+
+
+@pytest.fixture
+def subset_file(tmp_path: Path) -> Path:
+    records = [r for r in json.loads(realcurves.DEFAULT_CURVES_PATH.read_text()) if r["id"] in SUBSET]
+    path = tmp_path / "subset.json"
+    path.write_text(json.dumps(records))
+    return path
+
+
+def test_the_json_entry_point_runs_both_engines_and_ends_with_one_json_line(
+    subset_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given six real curves in the data file's format
+    # When the benchmark runs through python -m benchmarks with its own arguments
+    status = benchmarks_main(["realcurves", "--curves", str(subset_file), "--json", "--seeds", "2"])
+    out = capsys.readouterr().out.splitlines()
+    # Then its last line is the JSON object the issue specifies, for both engines
+    assert status == 0
+    result = json.loads(out[-1])
+    assert result["curves"] == len(SUBSET)
+    for engine in ("ours", "powerTuning"):
+        assert set(result[engine]) == {"medianRegretPct", "p95RegretPct", "invocations", "targetGbSeconds"}
+        assert result[engine]["medianRegretPct"] >= 0
+        assert result[engine]["p95RegretPct"] >= result[engine]["medianRegretPct"]
+    # Power Tuning: 10 invocations at each default size on offer: all 6 on four curves, 5 on s010's
+    # 128-2048 MB, 4 on s025's 512-3072 MB
+    assert result["powerTuning"]["invocations"] == pytest.approx((4 * 60 + 50 + 40) / 6)
+    assert result["ours"]["invocations"] <= 30
+    # and the text tables and the goals came before it
+    text = "\n".join(out)
+    assert "cost p50/p90/p95 %" in text
+    assert "Power Tuning at our budget (num 5, 30)" in text
+    assert "goals:" in text
+    assert "our median cost regret <= 1 %" in text
+
+
+def test_a_bad_curves_file_is_refused_naming_the_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps([{"id": "x", "memoryMb": [512, 256], "meanDurationMs": [1, 2]}]))
+    assert benchmarks_main(["realcurves", "--curves", str(path), "--json"]) == 2
+    assert "memoryMb: sizes must be in ascending order" in capsys.readouterr().err
+
+
+def test_regret_is_measured_against_the_optimum_over_the_whole_range() -> None:
+    # Given a curve measured at 128 and 1024 MB only, linear in log-memory in between
+    curve = Curve(CurvePoints(memory_mb=[128, 1024], mean_duration_ms=[1000.0, 100.0]))
+    truth = realcurves.Truth.of(curve)
+    # When the regret of 128 MB is computed
+    costs = [m * truth.durations[m - 128] for m in truth.sizes]
+    best = min(costs)
+    # Then it is against the cheapest size anywhere in 128-1024 MB (1 MB steps), not the measured two
+    assert truth.regret_pct(128, "cost") == pytest.approx((128 * 1000 / best - 1) * 100)
+    assert truth.regret_pct(1024, "speed") == 0
+    assert truth.regret_pct(128, "speed") == pytest.approx(900)
+
+
+def test_the_held_out_set_is_fixed_by_a_hash_of_the_id() -> None:
+    ids = [r.id for r in load_curves()]
+    held = [i for i in ids if realcurves.held_out(i)]
+    assert 0.15 < len(held) / len(ids) < 0.35
+    assert held == [i for i in ids if realcurves.held_out(i)]
+    assert realcurves.held_out("s000")
+
+
+def test_fine_grained_runs_are_told_apart_from_coarse_ones() -> None:
+    records = {r.id: r for r in load_curves()}
+    assert realcurves.fine_grained(records["s094"])  # 128-512 MB in 24 MB steps
+    assert not realcurves.fine_grained(records["s001"])  # 128, 256, 512, ... 3008
+
+
+# -- Power Tuning's analysis ------------------------------------------------------------------------
+
+
+def test_power_tuning_trims_twenty_percent_from_each_end_by_default() -> None:
+    values = [100.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 0.0]
+    # 10 values: trunc(10 * 0.2) = 2 dropped from each end (0, 1 and 8, 100)
+    assert power_tuning.trimmed_mean(values, 0.2) == pytest.approx(4.5)
+    # fewer than 5 values: nothing to drop
+    assert power_tuning.trimmed_mean([1.0, 2.0, 9.0], 0.2) == pytest.approx(4.0)
+
+
+def test_power_tuning_prices_ceiled_milliseconds_without_the_request_charge() -> None:
+    assert power_tuning.price(1024, 100.2, "x86_64") == pytest.approx(101 * 2.1e-9 * 8)
+    assert power_tuning.price(128, 10.0, "arm64") == pytest.approx(10 * 1.7e-9)
+
+
+def _stats(value: int, price: float, duration: float) -> power_tuning.PowerStats:
+    return power_tuning.PowerStats(value=value, average_price=price, average_duration=duration, total_cost=0.0)
+
+
+def test_power_tuning_strategies_and_their_tie_breaks() -> None:
+    stats = [_stats(128, 2.0, 100.0), _stats(256, 2.0, 60.0), _stats(512, 3.0, 60.0), _stats(1024, 8.0, 20.0)]
+    # cost: the cheapest; equal prices go to the faster
+    assert power_tuning.analyze(stats, "cost").power == 256
+    # speed: the fastest; (not tied here)
+    assert power_tuning.analyze(stats, "speed").power == 1024
+    # equal durations go to the cheaper
+    assert power_tuning.analyze(stats[:3], "speed").power == 256
+    # balanced 0.5: 0.5 * price / 8 + 0.5 * duration / 100 -> 256 (0.425) beats 1024 (0.6)
+    assert power_tuning.analyze(stats, "balanced").power == 256
+    assert power_tuning.analyze(stats, "balanced", balanced_weight=0).power == 1024
+    # its own cost: 6 + 3 per size state transitions
+    assert power_tuning.analyze(stats, "cost").state_transitions == 6 + 3 * 4
+
+
+def test_power_tuning_spends_num_invocations_per_power_value() -> None:
+    calls: list[int] = []
+
+    def invoke(memory: int) -> tuple[float, float, float]:
+        calls.append(memory)
+        return 1000.0 / memory * 128, float(int(1000.0 / memory * 128) + 1), 0.0
+
+    result = power_tuning.tune(invoke)
+    assert len(calls) == 60
+    assert sorted(set(calls)) == list(power_tuning.POWER_VALUES)
+    # duration x memory is the same everywhere; the 1 ms rounding makes the smallest size the cheapest
+    assert result.power == 128

@@ -1,0 +1,266 @@
+"""Decision engine v2: adaptive rounds within the budget, a confidence interval, minImprovement."""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any
+
+import pytest
+
+from autotuner_core.engine import (
+    Decision,
+    SizeObservation,
+    SizeRequest,
+    budget,
+    decide,
+    next_round,
+)
+from autotuner_core.errors import InvalidConfigurationError
+from autotuner_core.models import TuningRequest
+
+# Relative duration curves (ms) at the ladder's sizes; between them linear in log-memory.
+CHEAPEST_AT_512 = {128: 4000.0, 256: 1500.0, 512: 500.0, 1024: 400.0, 1536: 390.0, 2048: 380.0, 3008: 370.0}
+KEEPS_GETTING_FASTER = {128: 8000.0, 256: 4000.0, 512: 2000.0, 1024: 1000.0, 1536: 667.0, 2048: 500.0, 3008: 340.0}
+
+
+def request(**fields: Any) -> TuningRequest:
+    return TuningRequest.model_validate({"targets": ["orders-api"], **fields})
+
+
+def duration_at(curve: dict[int, float], memory: int) -> float:
+    sizes = sorted(curve)
+    if memory in curve:
+        return curve[memory]
+    low = max(s for s in sizes if s < memory)
+    high = min(s for s in sizes if s > memory)
+    share = math.log(memory / low) / math.log(high / low)
+    return curve[low] + (curve[high] - curve[low]) * share
+
+
+def observe(memory: int, durations: list[float], **fields: Any) -> SizeObservation:
+    return SizeObservation(
+        memory_size=memory,
+        durations_ms=durations,
+        billed_durations_ms=[float(math.ceil(d)) for d in durations],
+        **fields,
+    )
+
+
+def tune(
+    curve: dict[int, float],
+    *,
+    current: int = 128,
+    noise: float = 0.05,
+    seed: int = 0,
+    max_memory_mb: int = 3008,
+    **fields: Any,
+) -> tuple[Decision, list[list[SizeRequest]]]:
+    """Drive next_round against a seeded function until it says done, then decide."""
+    tuning = request(**fields)
+    rng = random.Random(seed)
+    observed: dict[int, list[float]] = {}
+    rounds = []
+    while True:
+        current_obs = [observe(m, d) for m, d in observed.items()]
+        planned = next_round(tuning, current, current_obs, max_memory_mb=max_memory_mb)
+        if not planned:
+            break
+        rounds.append(planned)
+        for item in planned:
+            mean = duration_at(curve, item.memory_size)
+            observed.setdefault(item.memory_size, []).extend(
+                mean * rng.lognormvariate(0, noise) for _ in range(item.invocations)
+            )
+    return decide(tuning, current, [observe(m, d) for m, d in observed.items()]), rounds
+
+
+def spent(rounds: list[list[SizeRequest]]) -> int:
+    return sum(item.invocations for planned in rounds for item in planned)
+
+
+def test_the_first_round_measures_four_sizes_spread_over_the_range_including_the_current_one() -> None:
+    # Given a default request and a function at 512 MB
+    # When the engine plans its first round
+    planned = next_round(request(), 512, [], max_memory_mb=3008)
+    # Then it asks for four sizes, three invocations each, the current one among them, spread 16x apart
+    sizes = [item.memory_size for item in planned]
+    assert len(sizes) == 4
+    assert 512 in sizes
+    assert all(item.invocations == 3 for item in planned)
+    assert max(sizes) / min(sizes) >= 8
+    assert all(128 <= size <= 3008 for size in sizes)
+
+
+def test_sizes_stay_within_the_requested_range_and_the_allowed_maximum() -> None:
+    # Given memorySizes from 256 to 3008 MB and an account that allows only 1024 MB
+    decision, rounds = tune(CHEAPEST_AT_512, current=256, memorySizes=[256, 3008], max_memory_mb=1024)
+    # Then nothing outside 256-1024 MB was measured
+    measured = {item.memory_size for planned in rounds for item in planned}
+    assert min(measured) >= 256
+    assert max(measured) <= 1024
+    assert decision.memory_size == 512
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("curve", [CHEAPEST_AT_512, KEEPS_GETTING_FASTER], ids=["cheapest-512", "faster"])
+def test_measuring_stops_within_half_of_power_tunings_budget(curve: dict[int, float], seed: int) -> None:
+    # Given the default invocations (10): Power Tuning would spend 6 sizes x 10 = 60
+    # When the engine runs until it says done, with noisier measurements than usual
+    decision, rounds = tune(curve, noise=0.15, seed=seed)
+    # Then it spent at most 30 invocations, and the decision counts what was spent
+    assert budget(request()) == 30
+    assert spent(rounds) <= 30
+    assert decision.invocations == spent(rounds)
+
+
+def test_a_bigger_invocations_setting_buys_a_bigger_budget_but_never_more() -> None:
+    # Given noisy measurements and invocations 20 (Power Tuning would spend 120)
+    _, rounds = tune(CHEAPEST_AT_512, noise=0.3, invocations=20)
+    # Then the engine uses more than the default budget of 30 to separate sizes, and at most 60
+    assert 30 < spent(rounds) <= 60
+
+
+def test_the_clear_cost_optimum_is_found_with_a_confidence_interval_around_the_true_change() -> None:
+    # Given a function whose cost per invocation is lowest at 512 MB, running at 128 MB
+    decision, _ = tune(CHEAPEST_AT_512)
+    # Then 512 MB is recommended, and the 90 % interval of the projected change holds the true change
+    true_change = (512 * 500 / (128 * 4000) - 1) * 100
+    assert decision.memory_size == 512
+    assert not decision.keep_current
+    assert decision.change_ci_low_pct <= true_change <= decision.change_ci_high_pct
+    assert decision.change_ci_low_pct < decision.projected_change_pct < decision.change_ci_high_pct
+    assert decision.cost_change_pct == pytest.approx(decision.projected_change_pct)
+    assert "512 MB instead of 128 MB" in decision.summary
+    assert "90 % CI" in decision.summary
+
+
+def test_the_cost_strategy_follows_a_falling_cost_curve_up_the_ladder() -> None:
+    # Given a function whose cost keeps falling up to 3008 MB (faster than memory grows)
+    curve = {128: 40000.0, 256: 15000.0, 512: 6000.0, 1024: 2500.0, 1536: 1500.0, 2048: 1000.0, 3008: 600.0}
+    decision, rounds = tune(curve)
+    # Then the cheapest size is recommended although the first round stopped at 2048 MB
+    assert max(item.memory_size for item in rounds[0]) == 2048
+    assert decision.memory_size == 3008
+
+
+def test_the_speed_strategy_measures_the_top_of_the_range_first() -> None:
+    # Given a function that keeps getting faster up to 3008 MB
+    decision, rounds = tune(KEEPS_GETTING_FASTER, strategy="speed")
+    # Then the first round reaches the top, and the fastest size is recommended
+    assert 3008 in {item.memory_size for item in rounds[0]}
+    assert decision.memory_size == 3008
+    assert decision.speed_change_pct < -90
+
+
+def test_an_improvement_below_min_improvement_keeps_the_current_size() -> None:
+    # Given a function at 128 MB for which 256 MB is only 3 % cheaper
+    curve = {128: 1000.0, 256: 485.0, 512: 300.0, 1024: 200.0, 2048: 150.0, 3008: 140.0}
+    decision, _ = tune(curve, noise=0.0)
+    # Then the current size is kept (default minImprovement 5 %), saying what the best size would change
+    assert decision.best_memory_size == 256
+    assert decision.keep_current
+    assert decision.memory_size == 128
+    assert decision.min_improvement == 0.05
+    assert decision.projected_change_pct == pytest.approx(-3.0, abs=0.1)
+    assert "keep the current 128 MB" in decision.summary
+    assert "below the minimum improvement of 5%" in decision.summary
+
+
+def test_a_smaller_min_improvement_lets_the_same_saving_through() -> None:
+    curve = {128: 1000.0, 256: 485.0, 512: 300.0, 1024: 200.0, 2048: 150.0, 3008: 140.0}
+    observed = [observe(m, [duration_at(curve, m)] * 6) for m in (128, 256, 512, 1024)]
+    decision = decide(request(), 128, observed, min_improvement=0.01)
+    assert decision.memory_size == 256
+    assert not decision.keep_current
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5])
+def test_min_improvement_outside_zero_to_one_is_refused(value: float) -> None:
+    with pytest.raises(ValueError, match="min_improvement must be in"):
+        decide(request(), 128, [observe(128, [10.0] * 3)], min_improvement=value)
+
+
+def test_a_size_with_failed_invocations_excludes_it_and_every_size_below() -> None:
+    # Given invocations that failed at 256 MB (out of memory) and succeeded at 128 and 1024 MB
+    observed = [
+        observe(128, [100.0] * 3),
+        observe(256, [50.0, 50.0], errors=1),
+        observe(1024, [30.0] * 3),
+        observe(2048, [29.0] * 3),
+    ]
+    # When the engine plans and decides
+    planned = next_round(request(), 128, observed, max_memory_mb=3008)
+    decision = decide(request(), 128, observed)
+    # Then nothing at or below 256 MB is proposed or recommended, and the table says why
+    assert all(item.memory_size > 256 for item in planned)
+    assert decision.memory_size in (1024, 2048)
+    rows = {row.memory_size: row for row in decision.sizes}
+    assert rows[256].excluded == "1 of 3 invocations failed"
+    assert rows[128].excluded == "below 256 MB, where invocations failed"
+    assert "the current 128 MB below 256 MB, where invocations failed" in decision.summary
+
+
+def test_sizes_that_cannot_hold_what_the_function_used_are_not_proposed() -> None:
+    # Given a first round whose invocations used up to 300 MB
+    observed = [observe(m, [100.0] * 3, max_memory_used_mb=300) for m in (512, 1024, 2048)]
+    planned = next_round(request(), 512, observed, max_memory_mb=3008)
+    assert all(item.memory_size >= 315 for item in planned)
+
+
+def test_when_every_size_failed_there_is_no_recommendation() -> None:
+    observed = [observe(m, [], errors=3) for m in (128, 256)]
+    with pytest.raises(InvalidConfigurationError, match=r"every memory size was excluded: 128 MB: .*256 MB: 3 of 3"):
+        decide(request(), 128, observed)
+    # and the engine tries the next size up
+    assert [item.memory_size for item in next_round(request(), 128, observed, max_memory_mb=3008)] == [512]
+
+
+def test_the_same_observations_give_the_same_plan() -> None:
+    observed = [observe(m, [duration_at(CHEAPEST_AT_512, m) * f for f in (1.0, 1.1, 0.95)]) for m in (128, 256, 1024)]
+    first = next_round(request(), 128, observed, max_memory_mb=3008)
+    again = next_round(request(), 128, list(reversed(observed)), max_memory_mb=3008)
+    assert first == again
+    assert first  # 512 MB, next to the best so far, is still unmeasured
+    assert 512 in {item.memory_size for item in first}
+
+
+def test_a_cold_start_spike_does_not_move_a_size_estimate() -> None:
+    # Given three sizes with one 3x spike at the true optimum
+    observed = [
+        observe(128, [4000.0, 4100.0, 3900.0]),
+        observe(512, [500.0, 1500.0, 510.0, 495.0]),
+        observe(1024, [400.0, 410.0, 395.0]),
+    ]
+    decision = decide(request(), 128, observed)
+    rows = {row.memory_size: row for row in decision.sizes}
+    assert rows[512].duration_ms == pytest.approx(501.6, rel=0.01)
+    assert decision.memory_size == 512
+
+
+def test_the_current_size_is_measured_even_outside_memory_sizes() -> None:
+    # Given a function at 4,096 MB, memorySizes up to 3,008 MB and an account that allows 10,240 MB
+    planned = next_round(request(), 4096, [], max_memory_mb=10240)
+    # Then the current size is measured as the baseline of the comparison
+    assert 4096 in {item.memory_size for item in planned}
+    # but not when the account no longer allows it
+    assert 4096 not in {item.memory_size for item in next_round(request(), 4096, [], max_memory_mb=3008)}
+
+
+def test_a_size_excluded_by_the_measuring_step_is_not_ranked_but_sizes_below_it_are() -> None:
+    # Given Lambda refused 3008 MB (over the account's quota) and the other sizes ran
+    observed = [
+        observe(1024, [400.0] * 3),
+        observe(2048, [300.0] * 3),
+        SizeObservation(memory_size=3008, excluded="Lambda: MemorySize 3008 exceeds the account's limit"),
+    ]
+    decision = decide(request(strategy="speed"), 1024, observed)
+    # Then the fastest measured size wins and the table gives the step's reason for 3008 MB
+    assert decision.memory_size == 2048
+    rows = {row.memory_size: row for row in decision.sizes}
+    assert rows[3008].excluded == "Lambda: MemorySize 3008 exceeds the account's limit"
+    assert rows[1024].excluded is None
+
+
+def test_a_fixed_memory_size_measures_nothing() -> None:
+    assert next_round(request(memorySize=1024), 512, [], max_memory_mb=3008) == []
