@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from autotuner.embedded.account import Fault, FunctionProfile, SimulatedAccount, SimulatedFunction
 from autotuner.embedded.cloud import EmbeddedAws
+from autotuner.embedded.interceptor import unlogged
 
 TAGS = {"autotune": "enabled"}
 CAPACITY_PROVIDER = "arn:aws:lambda:us-east-1:123456789012:capacity-provider:fleet-a"
@@ -45,6 +46,35 @@ def test_a_snap_start_target_is_measured_only_on_active_versions():
     assert all(record.version != "$LATEST" for record in invoked)
     # And the temporary versions are gone
     assert [version["Version"] for version in versions_left] == ["$LATEST"]
+
+
+def test_an_applied_alias_of_a_snap_start_function_moves_only_to_an_active_version():
+    # Given a SnapStart function with a "live" alias, whose new versions are Pending for 1.5 s
+    target = function("snappy", snap_start="PublishedVersions", pending_version_seconds=1.5, aliases=["live"])
+    with EmbeddedAws(SimulatedAccount(functions=[target])) as aws:
+        lam = aws.client("lambda")
+        states_when_moved: list[str] = []
+
+        def alias_moved(call: str, caller: str) -> None:
+            # What the alias's users meet the moment it moves: the state of the version it points at.
+            if call in ("lambda:UpdateAlias", "lambda:CreateAlias") and caller != "client":
+                with unlogged():
+                    version = lam.get_alias(FunctionName="snappy", Name="live")["FunctionVersion"]
+                    states_when_moved.append(
+                        lam.get_function_configuration(FunctionName="snappy", Qualifier=version)["State"]
+                    )
+
+        aws.interceptor.observers.append(alias_moved)
+        # When a run applies 1024 MB and moves the alias
+        report = aws.run({"targets": ["snappy"], "memorySize": 1024, "apply": True, "alias": "live"})
+        version = lam.get_function_configuration(
+            FunctionName="snappy", Qualifier=lam.get_alias(FunctionName="snappy", Name="live")["FunctionVersion"]
+        )
+    # Then the alias points at a version with the new size
+    assert report.status == "SUCCEEDED", report.cause
+    assert version["MemorySize"] == 1024
+    # And it moved only once that version was Active: its users never met a Pending version
+    assert states_when_moved == ["Active"]
 
 
 def test_a_snap_start_version_still_pending_at_the_deadline_is_a_transient_error():

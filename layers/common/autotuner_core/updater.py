@@ -12,7 +12,7 @@ from autotuner_core.errors import (
 )
 from autotuner_core.lambda_control import (
     get_function,
-    publish_version,
+    publish_ready_version,
     put_alias,
     update_configuration,
     wait_until_settled,
@@ -34,13 +34,24 @@ def desired_memory(task: TargetTask) -> int:
     return task.recommendation.memory_size
 
 
-def point_alias(client: Any, task: TargetTask, after: FunctionConfiguration) -> str | None:
-    """Publish the live configuration as a version and point the requested alias at it."""
+def point_alias(client: Any, task: TargetTask, after: FunctionConfiguration, settings: Settings) -> str | None:
+    """Publish the live configuration as a version and point the requested alias at it.
+
+    The alias moves only once the version is Active: with SnapStart a new version is Pending
+    while its snapshot is made, and the alias's traffic would fail until then.
+    """
     alias = task.request.alias
     if alias is None or not task.request.apply:
         return None
     arn = task.target.ref.arn
-    version = publish_version(client, arn, f"lambda-autotuner: {after.memory_size} MB", after.revision_id)
+    version = publish_ready_version(
+        client,
+        arn,
+        f"lambda-autotuner: {after.memory_size} MB",
+        after.revision_id,
+        poll_interval_s=settings.status_poll_interval_ms / 1000,
+        max_wait_s=settings.max_status_wait_seconds,
+    )
     put_alias(client, arn, alias, version)
     return alias
 
@@ -120,7 +131,7 @@ def apply_once(
     @idempotent_function(data_keyword_argument="key", persistence_store=persistence, config=config)
     def apply_for(key: dict[str, Any]) -> dict[str, Any]:
         outcome, after = apply_memory(client, task, settings)
-        return {"outcome": outcome.value, "after": after.dump(), "alias": point_alias(client, task, after)}
+        return {"outcome": outcome.value, "after": after.dump(), "alias": point_alias(client, task, after, settings)}
 
     key = {
         "execution": task.execution.arn,
