@@ -25,7 +25,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from autotuner.embedded import iam_simulation
+from autotuner.embedded import aws_time, iam_simulation
 from autotuner.embedded.account import SimulatedAccount
 from autotuner.embedded.interceptor import Interceptor, unlogged
 from autotuner.embedded.lambda_service import LambdaEmulation
@@ -57,6 +57,7 @@ class EmbeddedAws:
         self.stack: DeployedStack | None = None
         self.retry_wait_seconds = 0.0
         self.limits = LambdaRateLimits(time_scale=self.account.retry_time_scale)
+        self.clock = aws_time.EmbeddedClock(self.account.retry_time_scale)  # the waits, for the AWS-time estimate
         self._mock: Any = None
         self._saved_env: dict[str, str | None] = {}
         self._patched_sleeps: list[tuple[Any, Any]] = []
@@ -146,20 +147,20 @@ class EmbeddedAws:
         are real ``time.sleep`` calls; scaled, a run keeps its shape (attempt counts, ordering,
         calls per second of AWS time) while a test takes milliseconds. The pacing also reads
         the scaled clock, as do the rate limits (limits.py), so pacing and limits agree.
-        The unscaled total of the waits is kept in ``retry_wait_seconds``.
+        The unscaled total of the waits is kept in ``retry_wait_seconds``; ``clock`` (aws_time.py)
+        counts them, the pacing's too, for the AWS-time estimate.
         """
         from botocore import endpoint
         from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
         from autotuner_core import pacing
 
-        scale = self.account.retry_time_scale
         lock = threading.Lock()
 
         def scaled_sleep(seconds: float) -> None:
             with lock:
                 self.retry_wait_seconds += seconds
-            time.sleep(seconds * scale)
+            self.clock.sleep(seconds, "retry")
 
         def shim(**replaced: Any) -> SimpleNamespace:
             names = {name: getattr(time, name) for name in dir(time) if not name.startswith("_")}
@@ -168,16 +169,15 @@ class EmbeddedAws:
         clocks = {
             retrier_decl: shim(sleep=scaled_sleep),
             endpoint: shim(sleep=scaled_sleep),
-            pacing: shim(sleep=self._pacing_sleep, monotonic=self.limits.now),
+            pacing: shim(sleep=self._pacing_sleep, monotonic=self.clock.now),
         }
         for module, clock in clocks.items():
             self._patched_sleeps.append((module, module.time))
             module.time = clock
 
     def _pacing_sleep(self, seconds: float) -> None:
-        # A worker waiting for its share of the rate limit lets the other invocations run.
-        with self.runtime.paused():
-            time.sleep(seconds * self.account.retry_time_scale)
+        # A worker waiting for its share of the rate limit: a scaled wait like every other.
+        self.clock.sleep(seconds, "pacing")
 
     def _fold_child_executions(self) -> None:
         """A Distributed Map's child executions write their events into the parent's history.
@@ -362,11 +362,14 @@ class EmbeddedAws:
         """Start one execution, wait for its end, and report what happened."""
         self.interceptor.log.reset()
         self.retry_wait_seconds = 0.0
+        self.clock.reset()
+        first_invocation = len(self.runtime.logs)
         started = time.monotonic()
         execution_arn = self.start(execution_input, name)
         described = self.wait(execution_arn, timeout)
         seconds = time.monotonic() - started
         history = self.history(execution_arn)
+        estimate = aws_time.estimate_embedded_run(self, seconds, history, self.runtime.logs[first_invocation:])
         return RunReport(
             execution_arn=execution_arn,
             status=described["status"],
@@ -379,6 +382,7 @@ class EmbeddedAws:
             aws_calls=self.interceptor.log.counts(),
             mutating_calls=[record.call for record in self.interceptor.log.mutating()],
             records=self.records(execution_arn),
+            aws_time=estimate,
         )
 
 
@@ -397,6 +401,7 @@ class RunReport:
         self.aws_calls: dict[str, int] = fields["aws_calls"]
         self.mutating_calls: list[str] = fields["mutating_calls"]
         self.records: list[dict[str, Any]] = fields["records"]
+        self.aws_time: aws_time.AwsTimeEstimate | None = fields.get("aws_time")  # aws_time.estimate_run
 
     @property
     def task_attempts(self) -> dict[str, int]:
@@ -435,6 +440,7 @@ class RunReport:
             "cause": self.cause,
             "failedState": self.failed_state,
             "seconds": round(self.seconds, 3),
+            "awsSeconds": round(self.aws_time.seconds, 3) if self.aws_time else None,
             "retryWaitSeconds": round(self.retry_wait_seconds, 3),
             "taskAttempts": self.task_attempts,
             "statesEntered": self.states_entered,
