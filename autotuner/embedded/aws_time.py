@@ -16,17 +16,20 @@ s = 1, where the limits' clock is the wall clock.
 
 The estimate (``estimate_run``) of one execution, in AWS seconds::
 
-    measured in-process seconds
-    - scaled waits + full waits                       (retry, SDK backoff, pacing)
-    + state transitions x STATE_TRANSITION
+    each tuner invocation's compute: its duration - its in-process INIT - its time inside AWS
+      requests (the emulator serving them; replaced by API_REQUEST below)
+    + waits at full length                            (state-machine retry, SDK backoff, pacing)
+    + state transitions x STATE_TRANSITION           (replaces moto's interpreter)
     + tuner invocations x WARM_INVOKE
-    + cold starts x RUNTIME_INIT + each cold start's function init (FUNCTION_INIT, its imports)
-      - the in-process time those imports took (already in the measured seconds)
-    + AWS API requests made by the tuner's functions x API_REQUEST
+    + cold starts x RUNTIME_INIT + each cold start's function init (FUNCTION_INIT_MS, its imports;
+      in-process, imports are shared by every environment, so they are never paid twice)
+    + AWS requests made by the tuner's functions x API_REQUEST
 
-Everything is summed along the run: exact for a run whose states follow each other (one
-target, the fail-fast scenarios), an upper bound where Map iterations overlap (a sweep's
-children are summed, not overlapped). A simulated target's own duration is not added.
+So the estimate does not depend on how fast moto is, only on the handlers' own compute (measured
+here, on this machine) and the model. Everything is summed along the run: exact for a run whose
+states follow each other (one target, the fail-fast scenarios), an upper bound where Map
+iterations overlap (a sweep's children are summed, not overlapped). A simulated target's own
+duration is inside the measuring function's compute at its simulated (scaled) length.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,49 +166,80 @@ class AwsTimeEstimate:
 
 def estimate_run(
     *,
-    measured_seconds: float,
     waits: dict[str, float],
-    scale: float,
     history: list[dict[str, Any]],
     invocations: list[Any],
     api_requests: int,
     code_dirs: dict[str, str],
 ) -> AwsTimeEstimate:
-    """AWS seconds of one execution (module docstring): in-process seconds plus the modelled latencies.
+    """AWS seconds of one execution (module docstring): the handlers' compute plus the modelled latencies.
 
     ``invocations`` are the runtime's InvocationLogs of the run (function logical id, cold,
-    init_ms); ``code_dirs`` maps a function's logical id to its ``functions/`` folder name;
-    ``api_requests`` counts the AWS requests the tuner's functions made (invocations excluded).
+    duration_ms, init_ms, request_ms); ``code_dirs`` maps a function's logical id to its
+    ``functions/`` folder name; ``api_requests`` counts the AWS requests the tuner's functions made.
     """
-    full_waits = sum(waits.values())
     transitions = sum(1 for event in history if event["type"].endswith("StateEntered"))
     cold = [log for log in invocations if log.cold]
-    function_init = sum(function_init_seconds(code_dirs[log.function]) for log in cold)
-    in_process_init = sum(log.init_ms for log in cold) / 1000
+    compute = sum(max(0.0, log.duration_ms - log.init_ms - log.request_ms) for log in invocations) / 1000
     parts = {
-        "inProcess": measured_seconds - full_waits * scale - in_process_init,
-        "waits": full_waits,
+        "compute": compute,
+        "waits": sum(waits.values()),
         "stateTransitions": transitions * STATE_TRANSITION.seconds,
         "invokes": len(invocations) * WARM_INVOKE.seconds,
-        "coldStarts": len(cold) * RUNTIME_INIT.seconds + function_init,
+        "coldStarts": sum(RUNTIME_INIT.seconds + function_init_seconds(code_dirs[log.function]) for log in cold),
         "apiRequests": api_requests * API_REQUEST.seconds,
     }
-    parts["inProcess"] = max(0.0, parts["inProcess"])
     return AwsTimeEstimate(seconds=sum(parts.values()), parts=parts)
 
 
-def estimate_embedded_run(
-    aws: Any, seconds: float, history: list[dict[str, Any]], invocations: list[Any]
-) -> AwsTimeEstimate:
+class RequestTimer:
+    """Time a tuner invocation spends inside AWS requests (the emulator's serving), per thread.
+
+    Installed first among the interceptor's gates (the request starts) and observers (it was
+    served); only requests made on a thread inside ``measuring`` are counted, so the state
+    machine's own Invoke of a function is not.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._installed: Any = None
+
+    def install(self, interceptor: Any) -> None:
+        if self._installed is not interceptor:
+            interceptor.gates.insert(0, self._started)
+            interceptor.observers.insert(0, self._served)
+            self._installed = interceptor
+
+    @contextmanager
+    def measuring(self) -> Iterator[list[float]]:
+        """Count this thread's request time into the yielded one-item list (seconds), until the block ends."""
+        previous = getattr(self._local, "spent", None)
+        spent = [0.0]
+        self._local.spent, self._local.started = spent, None
+        try:
+            yield spent
+        finally:
+            self._local.spent, self._local.started = previous, None
+
+    def _started(self, service: str, operation: str, caller: str) -> None:
+        if getattr(self._local, "spent", None) is not None:
+            self._local.started = time.monotonic()
+
+    def _served(self, call: str, caller: str) -> None:
+        spent, started = getattr(self._local, "spent", None), getattr(self._local, "started", None)
+        if spent is not None and started is not None:
+            spent[0] += time.monotonic() - started
+            self._local.started = None
+
+
+def estimate_embedded_run(aws: Any, history: list[dict[str, Any]], invocations: list[Any]) -> AwsTimeEstimate:
     """``estimate_run`` for an execution just run on ``aws`` (an EmbeddedAws), from what it recorded."""
     functions = aws.stack.functions
     tuner = set(functions)
     with aws.interceptor.log.lock:
         api_requests = sum(1 for record in aws.interceptor.log.calls if record.caller in tuner)
     return estimate_run(
-        measured_seconds=seconds,
         waits=dict(aws.clock.waits),
-        scale=aws.clock.scale,
         history=history,
         invocations=invocations,
         api_requests=api_requests,

@@ -114,6 +114,7 @@ class EmbeddedAws:
             self._create_targets()
             self._revoke_permissions()
         self.interceptor.set_faults(list(self.account.faults))
+        self.runtime.request_timer.install(self.interceptor)
         self.runtime.set_worker_timeouts(
             list(self.account.worker_timeouts), interceptor=self.interceptor, time_scale=self.account.retry_time_scale
         )
@@ -369,7 +370,7 @@ class EmbeddedAws:
         described = self.wait(execution_arn, timeout)
         seconds = time.monotonic() - started
         history = self.history(execution_arn)
-        estimate = aws_time.estimate_embedded_run(self, seconds, history, self.runtime.logs[first_invocation:])
+        estimate = aws_time.estimate_embedded_run(self, history, self.runtime.logs[first_invocation:])
         return RunReport(
             execution_arn=execution_arn,
             status=described["status"],

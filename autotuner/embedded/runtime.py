@@ -50,6 +50,7 @@ from types import ModuleType
 from typing import Any
 
 from autotuner.embedded.account import WorkerTimeout
+from autotuner.embedded.aws_time import RequestTimer
 from autotuner.embedded.interceptor import Interceptor, calls_made_by
 from autotuner.embedded.lambda_service import Invocation
 from autotuner.embedded.stack import DeployedFunction
@@ -190,6 +191,8 @@ class InvocationLog:
     environment: str = ""  # the execution environment that ran it (its log stream's suffix)
     cold: bool = False  # the invocation created its environment (an INIT phase ran first)
     init_ms: float = 0.0  # in-process time of that INIT (the handler module's import)
+    duration_ms: float = 0.0  # the REPORT line's Duration (INIT included here: it ran in the invocation)
+    request_ms: float = 0.0  # time inside AWS requests the invocation made (aws_time.RequestTimer)
 
 
 @dataclass
@@ -221,6 +224,7 @@ class InProcessRuntime:
         self.peak_concurrency: Counter = Counter()  # function -> most invocations in flight at once
         self.logs: list[InvocationLog] = []
         self.timeouts = WorkerTimeouts()
+        self.request_timer = RequestTimer()  # installed into the interceptor by EmbeddedAws
         self.environ = ThreadRoutedEnviron.install()
         _Routers.install()
 
@@ -249,6 +253,7 @@ class InProcessRuntime:
                 self.environ.routed(environment.variables),
                 calls_made_by(function.logical_id),
                 self.timeouts.watching(function.logical_id, function.timeout) as cut_off_at,
+                self.request_timer.measuring() as in_requests,
             ):
                 _Routers.capture(buffer)
                 started = time.monotonic()
@@ -316,6 +321,8 @@ class InProcessRuntime:
             environment=environment.id,
             cold=cold,
             init_ms=init_ms,
+            duration_ms=duration_ms,
+            request_ms=in_requests[0] * 1000,
         )
         with self._pool_lock:
             self.logs.append(log)
