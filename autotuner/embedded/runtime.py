@@ -16,22 +16,30 @@ What is per environment, and what is shared by every environment of this process
   ``os.environ`` (a thread-routed mapping: the invocation's thread sees its environment's
   variables, and what a handler sets stays in its environment), the log stream, stdout and
   stderr (routed by thread to the invocation's log);
+- per environment too: the state Powertools keeps in its process-wide singletons between
+  calls — the Logger's keys (request id, correlation id: ``LambdaPowertoolsFormatter.log_format``)
+  and the Metrics set (metrics, dimensions, metadata, timestamp of ``AmazonCloudWatchEMFProvider``).
+  In Lambda each environment is a process of its own; here one invocation's flush would
+  otherwise emit (and clear) a neighbour's metrics and dimensions, and a log line carry a
+  neighbour's request id (``_PerEnvironmentState``). Each environment starts from the state the
+  objects had when constructed at import;
 - shared: modules imported by name (the shared package ``autotuner_core``, boto3, pydantic,
-  Powertools): Python keeps one ``sys.modules`` per process. What they hold does not change
-  what a test can observe: the boto3 clients cached by ``autotuner_core.clients`` are
-  thread-safe and identical for every tuner function (same region, same credentials; the
-  interceptor attributes each request to the invoking thread, not to the client); the pacing
-  buckets are per thread (``autotuner_core.pacing``), i.e. per invocation; the Powertools
-  Logger's appended keys and the Metrics set are process-wide, so under concurrency a log line
-  or an EMF document may carry a neighbouring invocation's request id or metric. Each EMF
-  document still reaches some invocation's log, and the tests read them per run, never per
-  invocation.
+  Powertools): Python keeps one ``sys.modules`` per process, so an import is paid once per
+  process, not once per environment (the AWS-time model charges each cold start its measured
+  imports, aws_time.py). What else they hold does not change what a test can observe: the boto3
+  clients cached by ``autotuner_core.clients`` are thread-safe and identical for every tuner
+  function (same region, same credentials; the interceptor attributes each request to the
+  invoking thread, not to the client); the pacing buckets are per thread
+  (``autotuner_core.pacing``), i.e. per invocation; Powertools' cold-start flags are set once
+  per process (the handlers do not emit the ColdStart metric; the REPORT line's Init Duration
+  is per environment);
 - threads a handler starts itself (the measurement's ThreadPoolExecutor) see the process's
   variables, not their environment's; they only use clients created on the handler's thread.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import io
 import itertools
@@ -42,6 +50,7 @@ import threading
 import time
 import traceback
 import uuid
+import weakref
 from collections import Counter
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
@@ -158,6 +167,73 @@ class ThreadRoutedEnviron(MutableMapping):
         return os.environ  # type: ignore[return-value]
 
 
+class _PerEnvironmentState:
+    """A data descriptor: an attribute of a library object that each execution environment sees its own copy of.
+
+    Outside an invocation (imports, unit tests, threads a handler starts) the object's own
+    attribute is used; inside one, the environment's copy, taken from the object's own on first use.
+    """
+
+    _local = threading.local()
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @classmethod
+    @contextmanager
+    def scope(cls, state: weakref.WeakKeyDictionary) -> Iterator[None]:
+        previous = getattr(cls._local, "state", None)
+        cls._local.state = state
+        try:
+            yield
+        finally:
+            cls._local.state = previous
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        own = obj.__dict__
+        state = getattr(self._local, "state", None)
+        if state is None:
+            if self.name not in own:
+                raise AttributeError(self.name)
+            return own[self.name]
+        mine = state.setdefault(obj, {})
+        if self.name not in mine:
+            if self.name not in own:  # an object created inside this invocation sets its own first
+                raise AttributeError(self.name)
+            mine[self.name] = copy.deepcopy(own[self.name])
+        return mine[self.name]
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        state = getattr(self._local, "state", None)
+        if state is None:
+            obj.__dict__[self.name] = value
+        else:
+            state.setdefault(obj, {})[self.name] = value
+
+    @classmethod
+    def install(cls) -> None:
+        """Route the Powertools attributes named in the module docstring; once per process."""
+        from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+        from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
+
+        routed = {
+            LambdaPowertoolsFormatter: ("log_format",),
+            AmazonCloudWatchEMFProvider: (
+                "metric_set",
+                "dimension_set",
+                "dimension_sets",
+                "metadata_set",
+                "timestamp",
+            ),
+        }
+        for owner, names in routed.items():
+            for name in names:
+                if not isinstance(owner.__dict__.get(name), cls):
+                    setattr(owner, name, cls(name))
+
+
 def _peak_memory_mb() -> int:
     """Peak resident memory of this process (the embedded runtime shares one process)."""
     import resource
@@ -204,6 +280,8 @@ class ExecutionEnvironment:
     variables: dict[str, str]
     module: ModuleType | None = None
     invocations: int = 0
+    # Its copies of library state (_PerEnvironmentState), by object; weak: objects may be short-lived.
+    library_state: weakref.WeakKeyDictionary = field(default_factory=weakref.WeakKeyDictionary)
 
     @property
     def log_stream_name(self) -> str:
@@ -226,6 +304,7 @@ class InProcessRuntime:
         self.timeouts = WorkerTimeouts()
         self.request_timer = RequestTimer()  # installed into the interceptor by EmbeddedAws
         self.environ = ThreadRoutedEnviron.install()
+        _PerEnvironmentState.install()
         _Routers.install()
 
     def set_worker_timeouts(
@@ -278,7 +357,8 @@ class InProcessRuntime:
                         deadline=deadline,
                     )
                     environment.invocations += 1
-                    result = handler(event, context)
+                    with _PerEnvironmentState.scope(environment.library_state):
+                        result = handler(event, context)
                     payload = json.dumps(result).encode("utf-8")
                 except InvocationTimedOut:
                     # Lambda answers when the timeout strikes, and says so (errorType Sandbox.Timedout).
