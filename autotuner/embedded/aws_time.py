@@ -23,7 +23,8 @@ The estimate (``estimate_run``) of one execution, in AWS seconds::
     + tuner invocations x WARM_INVOKE
     + cold starts x RUNTIME_INIT + each cold start's function init (FUNCTION_INIT_MS, its imports;
       in-process, imports are shared by every environment, so they are never paid twice)
-    + AWS requests made by the tuner's functions x API_REQUEST
+    + AWS requests made by the tuner's functions and the state machine x API_REQUEST
+      (the state machine's Invoke of a tuner function is WARM_INVOKE, not a request here)
 
 So the estimate does not depend on how fast moto is, only on the handlers' own compute (measured
 here, on this machine) and the model. Everything is summed along the run: exact for a run whose
@@ -176,7 +177,8 @@ def estimate_run(
 
     ``invocations`` are the runtime's InvocationLogs of the run (function logical id, cold,
     duration_ms, init_ms, request_ms); ``code_dirs`` maps a function's logical id to its
-    ``functions/`` folder name; ``api_requests`` counts the AWS requests the tuner's functions made.
+    ``functions/`` folder name; ``api_requests`` counts the run's AWS requests (Invokes of tuner
+    functions excluded).
     """
     transitions = sum(1 for event in history if event["type"].endswith("StateEntered"))
     cold = [log for log in invocations if log.cold]
@@ -236,8 +238,12 @@ def estimate_embedded_run(aws: Any, history: list[dict[str, Any]], invocations: 
     """``estimate_run`` for an execution just run on ``aws`` (an EmbeddedAws), from what it recorded."""
     functions = aws.stack.functions
     tuner = set(functions)
+    # Every request the run made, except the Invokes of tuner functions (each is in WARM_INVOKE):
+    # the functions' own requests and the state machine's (the Distributed Map's S3 reads and writes).
     with aws.interceptor.log.lock:
-        api_requests = sum(1 for record in aws.interceptor.log.calls if record.caller in tuner)
+        api_requests = sum(
+            1 for record in aws.interceptor.log.calls if record.caller in tuner or record.call != "lambda:Invoke"
+        )
     return estimate_run(
         waits=dict(aws.clock.waits),
         history=history,
