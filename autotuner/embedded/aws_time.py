@@ -59,8 +59,9 @@ class Latency:
 RUNTIME_INIT = Latency(
     0.150,
     "environment provisioning + python3.13 runtime bootstrap before the function's static code: AWS "
-    "documents the phases (lambda-runtime-environment.html, Init phase, 10 s limit) but no figure; "
-    "community measurements put a minimal Python 3.13 zip cold start at ~150 ms p50 / ~400 ms p99",
+    "documents the phases (docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html, Init "
+    "phase, 10 s limit) but no figure; community measurements put a minimal Python 3.13 zip cold start "
+    "at ~150 ms p50 / ~400 ms p99 (lambda_local_runner docs, lambda-04-cold-starts.md)",
     estimate=True,
 )
 # A warm invocation: the Invoke request, routing to a free environment, the Runtime API's
@@ -68,7 +69,8 @@ RUNTIME_INIT = Latency(
 WARM_INVOKE = Latency(
     0.010,
     "Invoke of a warm environment (Step Functions lambda:invoke → Lambda → Runtime API and back): "
-    "commonly reported as under 10 ms of overhead beyond the handler's duration",
+    "commonly reported as under 10 ms of overhead beyond the handler's duration (e.g. dev.to/jamesli, "
+    "'Cold start in AWS Lambda'); not documented by AWS",
     estimate=True,
 )
 # Step Functions Standard records each transition durably before the next state starts.
@@ -84,9 +86,9 @@ STATE_TRANSITION = Latency(
 # plane, S3 and IAM/STS are slower.
 API_REQUEST = Latency(
     0.020,
-    "one in-region AWS API request from Lambda (DynamoDB: 'single-digit millisecond' service "
-    "latency per its documentation; Lambda control plane, S3, IAM simulation: tens of ms): a "
-    "round 20 ms blend",
+    "one in-region AWS API request from Lambda (DynamoDB: 'single-digit millisecond performance at "
+    "any scale', AWS's product description; the Lambda control plane, S3 and IAM simulation: tens of "
+    "ms, no AWS figure): a round 20 ms blend",
     estimate=True,
 )
 
