@@ -114,10 +114,13 @@ def test_concurrent_sweeps_within_the_shared_control_plane_limit_are_never_throt
         parameters={"ControlPlaneRequestsPerSecond": "7", "SweepMaxConcurrency": "3", "StatusPollIntervalMs": "50"},
     )
     sweep = {"select": {"namePrefix": "fleet-"}, "memorySize": 1024, "apply": True}
-    # And the first discovery of each sweep held until both are in flight
+    # And each sweep's pre-flight held until the other's is in flight (one ValidatePermissions per
+    # sweep: its first request waits, so the second party can only be the other sweep), and two
+    # workers' discoveries held until both are in flight
+    sweeps = Rendezvous(2, "iam", {"SimulatePrincipalPolicy"}, caller="ValidatePermissionsFunction")
     discoveries = Rendezvous(2, "lambda", {"GetFunction"}, caller="DiscoverResourcesFunction")
     with EmbeddedAws(account) as aws:
-        aws.interceptor.gates.append(discoveries)
+        aws.interceptor.gates += [sweeps, discoveries]
         aws.limits.reset()
         # When both sweeps run at once
         executions = [aws.start(sweep), aws.start(sweep)]
@@ -125,7 +128,7 @@ def test_concurrent_sweeps_within_the_shared_control_plane_limit_are_never_throt
         throttled, admitted = dict(aws.limits.throttled), dict(aws.limits.admitted)
         results = outcomes(aws, executions)
         workers = aws.runtime.peak_concurrency["DiscoverResourcesFunction"]
-    assert discoveries.met
+    assert sweeps.met and discoveries.met
     assert workers >= 2
     # Then every target was tuned once, and not one request was throttled
     assert statuses == ["SUCCEEDED", "SUCCEEDED"]
