@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ is not an installed package
+from autotuner.embedded import aws_time
 from benchmarks import coldstart, failfast
 
 ASL = failfast.STATEMACHINE_DIR / "autotuner.asl.json"
@@ -109,6 +110,22 @@ def test_the_report_shows_every_scenario_its_ratios_and_the_goals(suite):
     assert all(isinstance(goal["met"], bool) for goal in goals)
 
 
+def test_the_table_shows_the_aws_estimate_beside_in_process_seconds_and_its_goal_can_fail(suite):
+    # Given the suite's rows
+    ours = [row for row in suite if row["flow"] == "ours"]
+    # Then every run's AWS estimate holds its waits at full length and a latency per transition
+    transition = aws_time.STATE_TRANSITION.seconds
+    assert all(row["awsSeconds"] > row["retryWaitSeconds"] + row["transitions"] * transition for row in suite)
+    report = failfast.format_report(suite)
+    assert "AWS estimate s" in report and "in-process s (full waits)" in report
+    # And the 5 s goal names each scenario's estimate, and is judged on it
+    goal = failfast.goals(suite)[2]
+    assert all(f"{row['scenario']} {row['awsSeconds']:.2f} s" in goal["value"] for row in ours)
+    assert goal["met"] is all(row["awsSeconds"] <= failfast.GOAL_AWS_SECONDS for row in ours)
+    slow = [{**row, "awsSeconds": failfast.GOAL_AWS_SECONDS + 0.1} if row is ours[0] else row for row in suite]
+    assert failfast.goals(slow)[2]["met"] is False
+
+
 # ---------------------------------------------------------------------------------------------
 # Cold start
 # ---------------------------------------------------------------------------------------------
@@ -147,6 +164,16 @@ def test_each_handler_imports_in_a_fresh_interpreter_and_the_table_lists_it():
     for path in coldstart.handler_dirs():
         assert f"functions/{path.name}/app.py" in report
     assert "import boto3" in report
+    # And each handler is set against the AWS-time model's cold start, with a goal that can fail
+    assert all(coldstart.model_deviation(row) is not None for row in rows if row["import"] != coldstart.BASELINE)
+    assert "AWS-time model's cold starts" in report
+    far = [
+        {**row, "withBoto3Ms": row["withBoto3Ms"] * 10, "withBoto3Ratio": row["withBoto3Ratio"] * 10}
+        if row["import"] != coldstart.BASELINE
+        else row
+        for row in rows
+    ]
+    assert "NOT met" in coldstart.format_report(far).splitlines()[-1]
 
 
 def test_a_handler_loads_botocore_only_with_its_first_client_and_then_traces_it():

@@ -25,7 +25,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from autotuner.embedded import iam_simulation, sfn_limits
+from autotuner.embedded import aws_time, iam_simulation, sfn_limits
 from autotuner.embedded.account import SimulatedAccount
 from autotuner.embedded.interceptor import Interceptor, unlogged
 from autotuner.embedded.lambda_service import LambdaEmulation
@@ -60,6 +60,7 @@ class EmbeddedAws:
         self.stack: DeployedStack | None = None
         self.retry_wait_seconds = 0.0
         self.limits = LambdaRateLimits(time_scale=self.account.retry_time_scale)
+        self.clock = aws_time.EmbeddedClock(self.account.retry_time_scale)  # the waits, for the AWS-time estimate
         self._mock: Any = None
         self._saved_env: dict[str, str | None] = {}
         self._patched_sleeps: list[tuple[Any, Any]] = []
@@ -118,6 +119,7 @@ class EmbeddedAws:
             self._create_targets()
             self._revoke_permissions()
         self.interceptor.set_faults(list(self.account.faults))
+        self.runtime.request_timer.install(self.interceptor)
         self.runtime.set_worker_timeouts(
             list(self.account.worker_timeouts), interceptor=self.interceptor, time_scale=self.account.retry_time_scale
         )
@@ -152,20 +154,20 @@ class EmbeddedAws:
         are real ``time.sleep`` calls; scaled, a run keeps its shape (attempt counts, ordering,
         calls per second of AWS time) while a test takes milliseconds. The pacing also reads
         the scaled clock, as do the rate limits (limits.py), so pacing and limits agree.
-        The unscaled total of the waits is kept in ``retry_wait_seconds``.
+        The unscaled total of the waits is kept in ``retry_wait_seconds``; ``clock`` (aws_time.py)
+        counts them, the pacing's too, for the AWS-time estimate.
         """
         from botocore import endpoint
         from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
         from autotuner_core import pacing
 
-        scale = self.account.retry_time_scale
         lock = threading.Lock()
 
         def scaled_sleep(seconds: float) -> None:
             with lock:
                 self.retry_wait_seconds += seconds
-            time.sleep(seconds * scale)
+            self.clock.sleep(seconds, "retry")
 
         def shim(**replaced: Any) -> SimpleNamespace:
             names = {name: getattr(time, name) for name in dir(time) if not name.startswith("_")}
@@ -174,16 +176,15 @@ class EmbeddedAws:
         clocks = {
             retrier_decl: shim(sleep=scaled_sleep),
             endpoint: shim(sleep=scaled_sleep),
-            pacing: shim(sleep=self._pacing_sleep, monotonic=self.limits.now),
+            pacing: shim(sleep=self._pacing_sleep, monotonic=self.clock.now),
         }
         for module, clock in clocks.items():
             self._patched_sleeps.append((module, module.time))
             module.time = clock
 
     def _pacing_sleep(self, seconds: float) -> None:
-        # A worker waiting for its share of the rate limit lets the other invocations run.
-        with self.runtime.paused():
-            time.sleep(seconds * self.account.retry_time_scale)
+        # A worker waiting for its share of the rate limit: a scaled wait like every other.
+        self.clock.sleep(seconds, "pacing")
 
     def _fold_child_executions(self) -> None:
         """A Distributed Map's child executions write their events into the parent's history.
@@ -377,12 +378,15 @@ class EmbeddedAws:
             list(self.account.functions), client=lambda: self.client("lambda"), aws_second=self.account.retry_time_scale
         )
         original = self._memory_sizes(live)
+        self.clock.reset()
+        first_invocation = len(self.runtime.logs)
         started = time.monotonic()
         with live:
             execution_arn = self.start(execution_input, name)
             described = self.wait(execution_arn, timeout)
         seconds = time.monotonic() - started
         history = self.history(execution_arn)
+        estimate = aws_time.estimate_embedded_run(self, history, self.runtime.logs[first_invocation:])
         return RunReport(
             execution_arn=execution_arn,
             status=described["status"],
@@ -397,6 +401,7 @@ class EmbeddedAws:
             records=self.records(execution_arn),
             live_invocations=live.by_memory_size(),
             live_invocations_at_candidate_sizes=live.at_candidate_sizes(original, self._memory_sizes(live)),
+            aws_time=estimate,
         )
 
     def _memory_sizes(self, live: LiveTraffic) -> dict[str, int]:
@@ -429,6 +434,7 @@ class RunReport:
         # ran at a size other than the original or the one the run left (docs/simulated-account.md).
         self.live_invocations: dict[str, dict[int | None, int]] = fields.get("live_invocations", {})
         self.live_invocations_at_candidate_sizes: int = fields.get("live_invocations_at_candidate_sizes", 0)
+        self.aws_time: aws_time.AwsTimeEstimate | None = fields.get("aws_time")  # aws_time.estimate_run
 
     @property
     def task_attempts(self) -> dict[str, int]:
@@ -467,6 +473,7 @@ class RunReport:
             "cause": self.cause,
             "failedState": self.failed_state,
             "seconds": round(self.seconds, 3),
+            "awsSeconds": round(self.aws_time.seconds, 3) if self.aws_time else None,
             "retryWaitSeconds": round(self.retry_wait_seconds, 3),
             "taskAttempts": self.task_attempts,
             "statesEntered": self.states_entered,

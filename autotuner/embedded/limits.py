@@ -5,18 +5,20 @@ call; GetFunction and GetPolicy have buckets of their own (100/s and 15/s); invo
 in any of them (aws-facts.md, "Rate limits"). A request that finds its bucket empty is refused
 with 429 TooManyRequestsException, Reason CallerRateLimitExceeded, as AWS answers it.
 
-Time passes at the embedded AWS's clock: with ``time_scale`` 0.01 a second of AWS time is 10 ms
-of wall time, the same factor that shortens retry waits, so a limit binds the same way relative
-to the waits (and to the tuner's own pacing) as it would in AWS.
+Time passes at the embedded AWS's clock (aws_time.py): with ``time_scale`` 0.01 a second of AWS
+time is 10 ms of wall time, the same factor that shortens retry waits, so a limit binds the same
+way relative to the waits (and to the tuner's own pacing) as it would in AWS. In-process compute
+is not scaled, so below 1 the limits are kinder to a fast caller than AWS: a throttling bound is
+asserted at ``time_scale`` 1.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+from autotuner.embedded.aws_time import aws_seconds_now
 from autotuner.embedded.interceptor import Refusal
 
 CONTROL_PLANE_PER_SECOND = 15.0
@@ -56,8 +58,8 @@ class LambdaRateLimits:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def now(self) -> float:
-        """Seconds of AWS time."""
-        return time.monotonic() / self.time_scale
+        """Seconds of AWS time: the embedded clock's (aws_time.EmbeddedClock.now), as the pacing reads it."""
+        return aws_seconds_now(self.time_scale)
 
     def bucket_of(self, operation: str) -> str | None:
         if operation in _DATA_PLANE:
