@@ -238,6 +238,17 @@ def test_a_cold_start_spike_does_not_move_a_size_estimate() -> None:
     assert decision.memory_size == 512
 
 
+def test_two_spikes_in_four_invocations_leave_the_size_at_its_lower_pair() -> None:
+    # Given a size measured four times, two of them cold-start spikes far above the other two
+    observed = [observe(128, [4000.0, 4100.0, 3900.0]), observe(512, [500.0, 2500.0, 510.0, 2600.0])]
+    # When the engine decides
+    decision = decide(request(), 128, observed)
+    # Then the size is estimated from its two ordinary invocations, instead of finding no value near their median
+    rows = {row.memory_size: row for row in decision.sizes}
+    assert rows[512].duration_ms == pytest.approx(505.0, rel=0.01)
+    assert decision.memory_size == 512
+
+
 def test_the_current_size_is_measured_even_outside_memory_sizes() -> None:
     # Given a function at 4,096 MB, memorySizes up to 3,008 MB and an account that allows 10,240 MB
     planned = next_round(request(), 4096, [], max_memory_mb=10240)

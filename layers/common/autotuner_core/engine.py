@@ -371,6 +371,10 @@ def _location(logs: list[float]) -> float:
     # Spikes only go up (a cold start, a noisy neighbour): of two values the smaller is the reference.
     centre = median(logs) if len(logs) > 2 else min(logs)
     kept = [value for value in logs if abs(value - centre) <= SPIKE]
+    if not kept:
+        # An even count split in two groups further apart than 2 * SPIKE has a median near none of
+        # them: the lower group is the reference (spikes only go up).
+        kept = [value for value in logs if value - min(logs) <= SPIKE]
     return sum(kept) / len(kept)
 
 
