@@ -5,8 +5,9 @@ picks the best mean. This engine spends at most half of that budget and measures
 matters:
 
 1. **First round.** Four sizes spread evenly in log-memory over the search range, up to
-   2,048 MB for the cost strategy (the current size takes the place of the nearest one), three
-   invocations each.
+   2,048 MB for the cost strategy (the current size takes the place of the nearest one), two
+   invocations each: a size 3x off the best is told apart by two, and the invocations a third
+   would have cost go to the contenders instead.
 2. **Local search.** Sizes lie on a ladder (128, 256, 512, 1024, 1536, 2048, 3008, 4096, 6144,
    8192, 10240 MB, clipped to the range: where Lambda users and Power Tuning measure, and where
    the published curves were measured). While a neighbour
@@ -77,7 +78,7 @@ class SizeRequest(Document):
 
 LADDER_MB = (128, 256, 512, 1024, 1536, 2048, 3008, 4096, 6144, 8192, 10240)
 FIRST_ROUND_SIZES = 4
-FIRST_ROUND_INVOCATIONS = 3
+FIRST_ROUND_INVOCATIONS = 2
 NEIGHBOUR_INVOCATIONS = 2  # a size the local search adds
 MORE_INVOCATIONS = 3  # one step of sequential sampling, per size
 MAX_CONTENDERS = 2
