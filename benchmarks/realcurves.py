@@ -10,7 +10,8 @@ of sigma 0.12, 2 % spikes), and each engine tunes it with a fixed seed:
 
 - **ours**: ``autotuner_core.engine.next_round`` / ``decide``, the functions the product calls,
   over the curve's range (from its smallest to its largest size); the current size is the
-  curve's smallest (Lambda's default of 128 MB for most of them).
+  curve's smallest (Lambda's default of 128 MB for most of them). What is scored is the decision's
+  ``memory_size``: when the minImprovement rule keeps the current size, the current size's regret.
 - **Power Tuning**: benchmarks/power_tuning.py, its default powerValues that lie in the curve's
   range, ``num`` 10.
 
