@@ -118,7 +118,7 @@ class SizeEstimate(Document):
 
     memory_size: int
     invocations: int
-    duration_ms: float | None = None  # location of Duration, spikes left out (the engine's estimate)
+    duration_ms: float | None = None  # location of Duration, spikes left out; cost: pooled with the fitted curve
     billed_duration_ms: float | None = None
     relative_cost: float | None = None  # cost over the cheapest usable size's (1 = cheapest)
     excluded: str | None = None
