@@ -51,6 +51,8 @@ def test_the_json_entry_point_runs_both_engines_and_ends_with_one_json_line(
     assert "Power Tuning at our budget (num 5, 30)" in text
     assert "goals:" in text
     assert "our median cost regret <= 1 %" in text
+    # and what the minImprovement rule costs is shown beside what is scored (the decision)
+    assert "ours (default, 30), best measured size before the minImprovement rule: cost p50/p90/p95" in text
 
 
 def test_a_bad_curves_file_is_refused_naming_the_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,8 +5,9 @@ picks the best mean. This engine spends at most half of that budget and measures
 matters:
 
 1. **First round.** Four sizes spread evenly in log-memory over the search range, up to
-   2,048 MB for the cost strategy (the current size takes the place of the nearest one), three
-   invocations each.
+   2,048 MB for the cost strategy (the current size takes the place of the nearest one), two
+   invocations each: a size 3x off the best is told apart by two, and the invocations a third
+   would have cost go to the contenders instead.
 2. **Local search.** Sizes lie on a ladder (128, 256, 512, 1024, 1536, 2048, 3008, 4096, 6144,
    8192, 10240 MB, clipped to the range: where Lambda users and Power Tuning measure, and where
    the published curves were measured). While a neighbour
@@ -26,6 +27,10 @@ matters:
 Budget: ``3 * request.invocations`` invocations (30 at the default 10), half of what Power
 Tuning's six default sizes cost at the same ``num``; never more.
 
+For the cost strategy, with four sizes or more, each size's estimate is pooled with Parrotfish's
+model ``d(m) = a + b * exp(-m / c)`` fitted over all of them (the curve counts as two
+invocations), unless a size lies far off the fitted curve; standard errors stay each size's own.
+
 Estimates are in log space: Lambda's noise is multiplicative. A size's location is the mean of
 its log durations without spikes (more than 1.5x from their median; of two values, from the
 smaller: spikes only go up), so a cold start's spike does not move it. The spread is one sigma
@@ -42,7 +47,7 @@ are measured (versions of an idle ``$LATEST``, shadows) is the measuring step's 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from statistics import median
 
 from pydantic import Field
@@ -77,7 +82,7 @@ class SizeRequest(Document):
 
 LADDER_MB = (128, 256, 512, 1024, 1536, 2048, 3008, 4096, 6144, 8192, 10240)
 FIRST_ROUND_SIZES = 4
-FIRST_ROUND_INVOCATIONS = 3
+FIRST_ROUND_INVOCATIONS = 2
 NEIGHBOUR_INVOCATIONS = 2  # a size the local search adds
 MORE_INVOCATIONS = 3  # one step of sequential sampling, per size
 MAX_CONTENDERS = 2
@@ -86,6 +91,16 @@ BUDGET_PER_NUM = 3  # budget = 3 * invocations: Power Tuning's 6 default sizes *
 # The first round reaches at most this high: above it a cost curve rarely falls, and the local
 # search climbs further when the curve still does.
 FIRST_ROUND_TOP_MB = 2048
+# Cost strategy: each size's estimate is pooled with Parrotfish's curve d(m) = a + b * exp(-m / c)
+# fitted over all measured sizes (at least four: three parameters through three sizes pool
+# nothing), the curve's value weighing as much as two invocations, unless a size lies more than
+# MODEL_GATE_Z of its own standard errors off the curve (99.9 %: a shape the model cannot follow,
+# such as a cost that keeps falling). For speed and balanced, pooling made the tuning curves'
+# regret worse, so they are not pooled.
+MODEL_MIN_SIZES = 4
+MODEL_WEIGHT = 2.0
+MODEL_GATE_Z = 3.2905
+_MODEL_GRID_FROM_MB, _MODEL_GRID_STEPS = 64.0, 40  # c from 64 MB up by 2^(1/4): to about 55 GB
 PRIOR_SIGMA = 0.12
 PRIOR_WEIGHT = 8.0
 Z_90 = 1.6449  # two-sided 90 %
@@ -103,7 +118,7 @@ class SizeEstimate(Document):
 
     memory_size: int
     invocations: int
-    duration_ms: float | None = None  # location of Duration, spikes left out (the engine's estimate)
+    duration_ms: float | None = None  # location of Duration, spikes left out; cost: pooled with the fitted curve
     billed_duration_ms: float | None = None
     relative_cost: float | None = None  # cost over the cheapest usable size's (1 = cheapest)
     excluded: str | None = None
@@ -371,6 +386,10 @@ def _location(logs: list[float]) -> float:
     # Spikes only go up (a cold start, a noisy neighbour): of two values the smaller is the reference.
     centre = median(logs) if len(logs) > 2 else min(logs)
     kept = [value for value in logs if abs(value - centre) <= SPIKE]
+    if not kept:
+        # An even count split in two groups further apart than 2 * SPIKE has a median near none of
+        # them: the lower group is the reference (spikes only go up).
+        kept = [value for value in logs if value - min(logs) <= SPIKE]
     return sum(kept) / len(kept)
 
 
@@ -395,8 +414,22 @@ def _estimate(
         located[size] = (centre, _location(billed), len(logs))
         residuals += [abs(value - centre) for value in logs] if len(logs) >= 3 else []
     sigma = _pooled_sigma(residuals)
+    curve = None
+    if strategy is Strategy.COST or (strategy is Strategy.BALANCED and weight == 1):
+        curve = _fit_curve([(size, math.exp(log_duration), n) for size, (log_duration, _, n) in located.items()])
+    if curve is not None and any(
+        abs(math.log(curve(size)) - log_duration) > MODEL_GATE_Z * sigma / math.sqrt(n)
+        for size, (log_duration, _, n) in located.items()
+    ):
+        curve = None  # a size far off the curve: the model does not fit this function
     estimates: dict[int, _Estimate] = {}
     for size, (log_duration, log_billed, n) in located.items():
+        if curve is not None:
+            # Shrink towards the fitted curve with the weight of MODEL_WEIGHT invocations. The
+            # standard error stays the size's own: the intervals and the stopping rule do not
+            # lean on a model that a non-monotonic curve can contradict.
+            shift = (n * log_duration + MODEL_WEIGHT * math.log(curve(size))) / (n + MODEL_WEIGHT) - log_duration
+            log_duration, log_billed = log_duration + shift, log_billed + shift
         estimates[size] = _Estimate(size, n, log_duration, log_billed, sigma / math.sqrt(n))
     if not estimates:
         return estimates
@@ -417,6 +450,38 @@ def _estimate(
             score = weight * math.exp(e.log_cost) / max_cost + (1 - weight) * e.duration_ms / max_duration
             e.objective = math.log(score)
     return estimates
+
+
+def _fit_curve(points: list[tuple[int, float, int]]) -> Callable[[float], float] | None:
+    """Parrotfish's model ``d(m) = a + b * exp(-m / c)`` fitted to (size, duration, invocations),
+    or None with fewer than MODEL_MIN_SIZES sizes or no fit that stays positive.
+
+    For each ``c`` of a log-spaced grid, ``a`` and ``b`` are the weighted (by invocations) least
+    squares in duration; the ``c`` kept is the one with the least weighted squared log error."""
+    if len(points) < MODEL_MIN_SIZES:
+        return None
+    total = sum(n for _, _, n in points)
+    best: tuple[float, float, float, float] | None = None
+    for step in range(_MODEL_GRID_STEPS):
+        c = _MODEL_GRID_FROM_MB * 2 ** (step / 4)
+        xs = [math.exp(-m / c) for m, _, _ in points]
+        mean_x = sum(n * x for x, (_, _, n) in zip(xs, points, strict=True)) / total
+        mean_d = sum(n * d for _, d, n in points) / total
+        sxx = sum(n * (x - mean_x) ** 2 for x, (_, _, n) in zip(xs, points, strict=True))
+        if sxx <= 1e-12:
+            continue
+        b = sum(n * (x - mean_x) * (d - mean_d) for x, (_, d, n) in zip(xs, points, strict=True)) / sxx
+        a = mean_d - b * mean_x
+        # Positive over the whole range, not just at the measured sizes: exp(-m / c) lies in (0, 1).
+        if a <= 0 or a + b <= 0:
+            continue
+        error = sum(n * math.log((a + b * x) / d) ** 2 for x, (_, d, n) in zip(xs, points, strict=True))
+        if best is None or error < best[0]:
+            best = (error, a, b, c)
+    if best is None:
+        return None
+    _, a, b, c = best
+    return lambda m: a + b * math.exp(-m / c)
 
 
 def _pooled_sigma(residuals: list[float]) -> float:
