@@ -24,7 +24,8 @@ from autotuner_core.models import (
     Recommendation,
     Strategy,
 )
-from autotuner_core.pricing import Prices, invocation_cost_usd
+from autotuner_core.planning import SizeObservation
+from autotuner_core.pricing import DEFAULT_REGION, Prices, invocation_cost_usd, lambda_prices
 
 _MEMORY_STEP_MB = 64  # proposed sizes are rounded to Lambda's traditional 64 MB steps
 _HEADROOM = 1.2  # over the observed max memory used, for the cost strategy's smallest safe size
@@ -99,6 +100,89 @@ def configuration_stats(
         cost_per_invocation_usd=cost,
         cost_per_million_usd=cost * 1_000_000,
         excluded=excluded,
+    )
+
+
+def observe(
+    memory_size: int,
+    samples: Sequence[InvocationSample],
+    *,
+    allowed_exceptions: Iterable[str] = (),
+) -> SizeObservation:
+    """One round's invocations at one size, kept as the compact raw samples the planner reads.
+
+    An error in ``allowed_exceptions`` counts as a successful sample; any other error is counted
+    (not kept as a sample) and excludes the size, with a reason naming the error types and counts,
+    as does an invocation that ran at another memory size than ``memory_size``.
+    """
+    allowed = set(allowed_exceptions)
+    failures = Counter(s.error for s in samples if s.error is not None and s.error not in allowed)
+    succeeded = [s for s in samples if s.error is None or s.error in allowed]
+    excluded = None
+    if failures:
+        errors = sum(failures.values())
+        listed = ", ".join(f"{name} ({count})" if len(failures) > 1 else name for name, count in _by_count(failures))
+        excluded = f"{errors} of {len(samples)} invocations failed: {listed}"
+    else:
+        elsewhere = [s.memory_size_mb for s in samples if s.memory_size_mb != memory_size]
+        if elsewhere:
+            excluded = (
+                f"{len(elsewhere)} of {len(samples)} invocations ran at {_sizes(sorted(set(elsewhere)))}, "
+                f"not {memory_size} MB"
+            )
+    used = [s.max_memory_used_mb for s in samples if s.max_memory_used_mb is not None]
+    return SizeObservation(
+        memory_size=memory_size,
+        durations_ms=[s.duration_ms for s in succeeded],
+        billed_durations_ms=[s.billed_duration_ms for s in succeeded],
+        errors=sum(failures.values()),
+        cold_starts=sum(1 for s in samples if s.init_duration_ms is not None),
+        max_memory_used_mb=max(used) if used else None,
+        excluded=excluded,
+    )
+
+
+def observation_stats(
+    observation: SizeObservation,
+    *,
+    discard_top_bottom: float,
+    prices: Prices | None = None,
+    current: bool = False,
+) -> ConfigurationStats:
+    """The statistics of one size from all its rounds' samples (see :func:`configuration_stats`).
+
+    Without ``prices`` the size is priced at us-east-1 x86_64 rates: enough to rank sizes of one
+    function (every size's compute price scales alike by region and architecture).
+    """
+    if not 0 <= discard_top_bottom < 0.5:
+        raise ValueError(f"discard_top_bottom must be in [0, 0.5), got {discard_top_bottom}")
+    prices = prices or lambda_prices(DEFAULT_REGION, "x86_64")
+    n = observation.invocations
+    durations = sorted(observation.durations_ms)
+    base = ConfigurationStats(
+        memory_size=observation.memory_size,
+        current=current,
+        invocations=n,
+        errors=observation.errors,
+        cold_starts=observation.cold_starts,
+        cold_start_share=observation.cold_starts / n if n else 0.0,
+        max_memory_used_mb=observation.max_memory_used_mb,
+        excluded=observation.excluded,
+    )
+    if not durations:
+        return base.model_copy(update={"excluded": observation.excluded or "no invocations were measured"})
+    billed_mean = _trimmed_mean(observation.billed_durations_ms, discard_top_bottom)
+    cost = invocation_cost_usd(observation.memory_size, billed_mean, prices)
+    return base.model_copy(
+        update={
+            "mean_ms": _trimmed_mean(durations, discard_top_bottom),
+            "p50_ms": _nearest_rank(durations, 50),
+            "p90_ms": _nearest_rank(durations, 90),
+            "p99_ms": _nearest_rank(durations, 99),
+            "billed_mean_ms": billed_mean,
+            "cost_per_invocation_usd": cost,
+            "cost_per_million_usd": cost * 1_000_000,
+        }
     )
 
 
