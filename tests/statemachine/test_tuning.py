@@ -133,14 +133,21 @@ def test_apply_with_alias_points_the_alias_at_a_version_with_the_new_memory():
 def test_refinement_measures_sizes_between_the_first_winner_and_its_neighbours():
     with EmbeddedAws(SimulatedAccount(functions=[function(preset="memory-hungry", memory=1024)])) as aws:
         report = aws.run({"targets": ["worker"], "memorySizes": [128, 256, 512, 1024, 1536, 3008], "invocations": 5})
+        callers = [call.caller for call in aws.interceptor.log.calls]
     outcome = report.output["outcomes"][0]
     measured = [row["memorySize"] for row in outcome["configurations"]]
     # Then refinement added sizes the first round did not have, measured like the others
     added = set(measured) - {128, 256, 512, 1024, 1536, 3008}
     assert added and added == set(outcome["refinedSizes"])
     assert all(row["invocations"] == 5 for row in outcome["configurations"] if row["memorySize"] in added)
-    # And it cost no extra state: one Prepare, one Analyze
-    assert (report.task_attempts["PrepareMeasurement"], report.task_attempts["AnalyzeMeasurements"]) == (1, 1)
+    # And the refinement is a second round of the measuring loop: the planner ran three times (two
+    # rounds, then done), Prepare twice, the decision once (refinement used to run inside
+    # AnalyzeMeasurements, which prepared, invoked and updated $LATEST itself)
+    attempts = report.task_attempts
+    assert (attempts["PlanMeasurements"], attempts["PrepareMeasurement"], attempts["ChooseConfiguration"]) == (3, 2, 1)
+    # And neither the planner nor the decision called any AWS API
+    assert "PrepareMeasurementFunction" in callers
+    assert not {"PlanMeasurementsFunction", "ChooseConfigurationFunction"} & set(callers)
     # And the run's own cost counts exactly the transitions the execution history shows, within the estimate
     cost = report.output["runCost"]
     assert cost["counted"]["stateTransitions"] == report.state_transitions

@@ -12,17 +12,21 @@ is excluded instead of ranked.
 from __future__ import annotations
 
 import math
+import random
+import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from autotuner_core.errors import InvalidConfigurationError
 from autotuner_core.models import (
     MAX_MEMORY_MB,
+    MAX_REFINEMENT_SIZES,
     MIN_MEMORY_MB,
     ConfigurationStats,
     InvocationSample,
     Recommendation,
     Strategy,
+    TargetTask,
 )
 from autotuner_core.planning import SizeObservation
 from autotuner_core.pricing import DEFAULT_REGION, Prices, invocation_cost_usd, lambda_prices
@@ -96,6 +100,7 @@ def configuration_stats(
         p90_ms=_nearest_rank(durations, 90),
         p99_ms=_nearest_rank(durations, 99),
         billed_mean_ms=billed_mean,
+        billed_total_ms=sum(s.billed_duration_ms for s in samples),
         max_memory_used_mb=max(used) if used else None,
         cost_per_invocation_usd=cost,
         cost_per_million_usd=cost * 1_000_000,
@@ -180,6 +185,7 @@ def observation_stats(
             "p90_ms": _nearest_rank(durations, 90),
             "p99_ms": _nearest_rank(durations, 99),
             "billed_mean_ms": billed_mean,
+            "billed_total_ms": sum(observation.billed_durations_ms),
             "cost_per_invocation_usd": cost,
             "cost_per_million_usd": cost * 1_000_000,
         }
@@ -192,6 +198,9 @@ def recommend(
     strategy: Strategy | str,
     balanced_weight: float = 0.5,
     current_memory: int,
+    min_improvement: float = 0.0,
+    observations: Mapping[int, SizeObservation] | None = None,
+    discard_top_bottom: float = 0.0,
 ) -> Recommendation:
     """The best measured configuration for ``strategy``, compared with the current one.
 
@@ -199,6 +208,13 @@ def recommend(
     ``current_memory`` (the entry marked ``current`` if there are two); when it was not measured
     or was excluded, the comparison fields are None and the summary says so. Remaining ties go to the
     smaller memory size. Raises InvalidConfigurationError when every configuration is excluded.
+
+    With ``observations`` (the raw samples per size) the recommendation carries 95 % confidence
+    intervals on the cost and speed changes (:func:`change_interval`). When the projected
+    improvement for the strategy (cost: the cost change; speed: the speed change; balanced: the
+    two weighted by ``balanced_weight``) is below ``min_improvement`` (a fraction), the current
+    size is kept: ``memory_size`` is the current one, ``kept_current`` is set and the measured
+    best is ``best_memory_size``, with the changes it would have brought.
     """
     strategy = Strategy(strategy)
     if not 0 <= balanced_weight <= 1:
@@ -212,8 +228,47 @@ def recommend(
         cost_change = _change_pct(winner.cost_per_invocation_usd, baseline.cost_per_invocation_usd)
         per_million = (winner.cost_per_invocation_usd - baseline.cost_per_invocation_usd) * 1_000_000
 
+    cost_interval = speed_interval = None
+    if baseline is not None and observations is not None and winner.memory_size != baseline.memory_size:
+        best, now = observations.get(winner.memory_size), observations.get(baseline.memory_size)
+        if best is not None and now is not None:
+            cost_interval, speed_interval = change_interval(best, now, discard_top_bottom=discard_top_bottom)
+
     label = f"balanced (weight {balanced_weight:g})" if strategy is Strategy.BALANCED else strategy.value
     summary = f"{label}: " + _summary(winner, baseline, current_memory, stats, speed_change, cost_change, per_million)
+    if cost_interval and speed_interval:
+        summary += f" (95% interval: cost {_interval_words(cost_interval)}, duration {_interval_words(speed_interval)})"
+    improvement = _improvement(strategy, balanced_weight, cost_change, speed_change)
+    if baseline is not None and winner.memory_size != baseline.memory_size and improvement < min_improvement:
+        summary = (
+            f"{label}: keep the current {baseline.memory_size} MB: the best measured, {winner.memory_size} MB, "
+            f"improves by {improvement * 100:.1f}%, below minImprovement {min_improvement * 100:g}%"
+            + (
+                f" (95% interval: cost {_interval_words(cost_interval)}, duration {_interval_words(speed_interval)})"
+                if cost_interval and speed_interval
+                else ""
+            )
+        )
+        return Recommendation(
+            strategy=strategy,
+            balanced_weight=balanced_weight if strategy is Strategy.BALANCED else None,
+            memory_size=baseline.memory_size,
+            current_memory_size=current_memory,
+            mean_ms=baseline.mean_ms,
+            cost_per_invocation_usd=baseline.cost_per_invocation_usd,
+            current_mean_ms=baseline.mean_ms,
+            current_cost_per_invocation_usd=baseline.cost_per_invocation_usd,
+            speed_change_pct=speed_change,
+            cost_change_pct=cost_change,
+            projected_change_per_million_usd=0.0,  # nothing changes
+            cost_change_interval_pct=cost_interval,
+            speed_change_interval_pct=speed_interval,
+            confidence=CONFIDENCE if cost_interval else None,
+            kept_current=True,
+            best_memory_size=winner.memory_size,
+            min_improvement=min_improvement,
+            summary=summary,
+        )
     return Recommendation(
         strategy=strategy,
         balanced_weight=balanced_weight if strategy is Strategy.BALANCED else None,
@@ -226,12 +281,72 @@ def recommend(
         speed_change_pct=speed_change,
         cost_change_pct=cost_change,
         projected_change_per_million_usd=per_million,
+        cost_change_interval_pct=cost_interval,
+        speed_change_interval_pct=speed_interval,
+        confidence=CONFIDENCE if cost_interval else None,
+        min_improvement=min_improvement,
         summary=summary,
     )
 
 
-# Sizes the refinement adds around the first winner, at most.
-MAX_REFINEMENT_SIZES = 3
+CONFIDENCE = 0.95
+_BOOTSTRAP_RESAMPLES = 1000
+
+
+def change_interval(
+    best: SizeObservation, current: SizeObservation, *, discard_top_bottom: float
+) -> tuple[list[float], list[float]]:
+    """95 % confidence intervals, in percent, on the cost and duration change from ``current`` to ``best``.
+
+    A percentile bootstrap: both sizes' samples are resampled with replacement, 1,000 times,
+    and the change is computed on each resample exactly as the decision computes it (the ratio
+    of trimmed means of Billed Duration times memory for cost, of Duration for speed), so the
+    interval describes the statistic that was used, trimming included. A t-interval would need
+    the trimmed mean's variance and assumes the ratio is near normal; with 10 skewed samples a
+    size (a cold start, GC pauses) neither holds. The request price is left out of the cost
+    ratio (it is the same at every size and below 1 % of any measured invocation's cost). The
+    random generator is seeded from the samples, so the same measurements give the same interval.
+    """
+    seed = zlib.crc32(repr((best.durations_ms, current.durations_ms)).encode())
+    rng = random.Random(seed)
+    cost_ratios, speed_ratios = [], []
+    for _ in range(_BOOTSTRAP_RESAMPLES):
+        b = rng.choices(range(len(best.durations_ms)), k=len(best.durations_ms))
+        c = rng.choices(range(len(current.durations_ms)), k=len(current.durations_ms))
+        best_billed = _trimmed_mean([best.billed_durations_ms[i] for i in b], discard_top_bottom)
+        now_billed = _trimmed_mean([current.billed_durations_ms[i] for i in c], discard_top_bottom)
+        now_ms = _trimmed_mean([current.durations_ms[i] for i in c], discard_top_bottom)
+        if now_billed > 0 and now_ms > 0:
+            cost_ratios.append(best.memory_size * best_billed / (current.memory_size * now_billed))
+            speed_ratios.append(_trimmed_mean([best.durations_ms[i] for i in b], discard_top_bottom) / now_ms)
+    return _percentiles(cost_ratios), _percentiles(speed_ratios)
+
+
+def _percentiles(ratios: list[float]) -> list[float]:
+    ordered = sorted(ratios)
+    tail = (1 - CONFIDENCE) / 2
+    low = ordered[int(tail * (len(ordered) - 1))]
+    high = ordered[math.ceil((1 - tail) * (len(ordered) - 1))]
+    return [round((low - 1) * 100, 2), round((high - 1) * 100, 2)]
+
+
+def _improvement(strategy: Strategy, weight: float, cost_change: float | None, speed_change: float | None) -> float:
+    """The strategy's projected improvement as a fraction (0.1: 10 % better); infinite without a comparison."""
+    if cost_change is None or speed_change is None:
+        return math.inf  # nothing to compare with: the measured best stands, as before
+    if strategy is Strategy.COST:
+        change = cost_change
+    elif strategy is Strategy.SPEED:
+        change = speed_change
+    else:
+        change = weight * cost_change + (1 - weight) * speed_change
+    return -change / 100
+
+
+def _interval_words(interval: list[float] | None) -> str:
+    if not interval:
+        return "?"
+    return f"{interval[0]:+.1f}% to {interval[1]:+.1f}%"
 
 
 def refinement_sizes(
@@ -286,6 +401,34 @@ def refinement_sizes(
         if size is not None and size not in measured and size not in sizes and MIN_MEMORY_MB <= size <= MAX_MEMORY_MB:
             sizes.append(size)
     return sizes[:limit]
+
+
+def choose(task: TargetTask) -> tuple[list[ConfigurationStats], Recommendation, list[int]]:
+    """The decision of a measured target: its statistics per size, the recommendation, and the
+    sizes measured after the first round. Reads the task's observations only."""
+    from autotuner_core.planning import first_round_sizes
+
+    request, configuration = task.request, task.target.configuration
+    current = configuration.memory_size
+    prices = lambda_prices(task.target.ref.arn.split(":")[3], (configuration.architectures or ["x86_64"])[0])
+    observations = task.observations or []
+    stats = [
+        observation_stats(
+            item, discard_top_bottom=request.discard_top_bottom, prices=prices, current=item.memory_size == current
+        )
+        for item in observations
+    ]
+    recommendation = recommend(
+        stats,
+        strategy=request.strategy,
+        balanced_weight=request.balanced_weight,
+        current_memory=current,
+        min_improvement=request.min_improvement,
+        observations={item.memory_size: item for item in observations},
+        discard_top_bottom=request.discard_top_bottom,
+    )
+    first = set(first_round_sizes(request, current))
+    return stats, recommendation, [item.memory_size for item in observations if item.memory_size not in first]
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,38 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pydantic import Field
+# The documents of the seam live in models.py with the other state documents; they are this
+# module's vocabulary and are imported from here.
+from autotuner_core.models import SizeObservation, SizeRequest, TuningRequest
 
-from autotuner_core.models import Document, TuningRequest
+__all__ = ["MAX_ROUNDS", "SizeObservation", "SizeRequest", "first_round_sizes", "merge", "next_round"]
 
 # Rounds the state machine runs at most, whatever the planner asks: a planner that never says
 # "done" stops here and the decision uses what was measured.
 MAX_ROUNDS = 8
-
-
-class SizeObservation(Document):
-    """What was measured at one size so far, all rounds together."""
-
-    memory_size: int
-    durations_ms: list[float] = Field(default_factory=list)  # every successful invocation's Duration
-    billed_durations_ms: list[float] = Field(default_factory=list)
-    errors: int = 0  # invocations that failed with an error not in allowedExceptions
-    cold_starts: int = 0
-    max_memory_used_mb: int | None = None
-    # Why this size cannot be ranked (Lambda rejected it, failed invocations, it ran at another size).
-    excluded: str | None = None
-
-    @property
-    def invocations(self) -> int:
-        """Every invocation made at this size, failed ones included."""
-        return len(self.durations_ms) + self.errors
-
-
-class SizeRequest(Document):
-    """Measure this size this many more times."""
-
-    memory_size: int
-    invocations: int = Field(ge=1)
 
 
 def merge(observed: Sequence[SizeObservation], added: Sequence[SizeObservation]) -> list[SizeObservation]:
