@@ -712,12 +712,30 @@ class RunCostReport(Document):
     counted: RunCost  # from what the run measured
 
 
+class FunctionSavings(Document):
+    """What one function's new size is projected to save (negative: cost more)."""
+
+    target: str
+    outcome: Outcome  # APPLIED, or RECOMMENDED on a dry run
+    memory_before: int
+    memory_after: int
+    savings_per_million_usd: float  # per million of this function's own invocations
+    cost_change_pct: float | None = None
+    daily_invocations: float | None = None
+    savings_per_day_usd: float | None = None  # where its traffic is known
+
+
 class RunSummary(Document):
     execution: ExecutionRef
     status: str
     targets: int
     counts: dict[str, int]
-    projected_savings_per_million_usd: float = 0.0  # applied changes, summed over targets
+    # Per function: a change per million invocations is that function's own; functions with
+    # different traffic are never summed per million. A total is given only where every
+    # function's traffic is known (weighted by it); savings_note says when it is not.
+    savings: list[FunctionSavings] = []
+    projected_savings_per_day_usd: float | None = None
+    savings_note: str | None = None
     # Every target's outcome for a small run; for a sweep, the first outcomes only (the run
     # records hold all of them: autotuner runs EXECUTION_ARN), so the output stays far below 256 KB.
     outcomes: list[TargetOutcome]
