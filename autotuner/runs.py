@@ -345,7 +345,8 @@ def _savings_lines(output: dict[str, Any], *, applied: bool) -> list[str]:
     return lines
 
 
-def _run_cost(cost: dict[str, Any]) -> str:
+def run_cost_text(cost: dict[str, Any]) -> str:
+    """The run's own cost in one line: what was counted, and the estimate made before it ran."""
     counted, estimated = cost.get("counted") or {}, cost.get("estimated") or {}
     text = f"{counted.get('stateTransitions', '?')} state transitions"
     if estimated.get("stateTransitions") is not None:
@@ -384,5 +385,5 @@ def render_summary(result: dict[str, Any]) -> str:
     if "savings" in output:
         lines += _savings_lines(output, applied=counts.get("APPLIED", 0) > 0)
     if output.get("runCost"):
-        lines.append(f"run cost   {_run_cost(output['runCost'])}")
+        lines.append(f"run cost   {run_cost_text(output['runCost'])}")
     return "\n".join(lines)
