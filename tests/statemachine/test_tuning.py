@@ -207,3 +207,29 @@ def test_allowed_exceptions_count_as_results_and_other_errors_exclude_the_size()
     # With it, the errors count as results and a size is chosen
     assert tolerant.status == "SUCCEEDED"
     assert all("excluded" not in row for row in tolerant.output["outcomes"][0]["configurations"])
+
+
+def test_a_planner_that_never_says_done_stops_after_the_round_limit(monkeypatch):
+    from autotuner_core import planning
+
+    # Given a planner that always asks for the current size once more
+    def endless(request, current_memory_mb, observed, *, max_memory_mb):
+        return [planning.SizeRequest(memory_size=current_memory_mb, invocations=5)]
+
+    monkeypatch.setattr(planning, "next_round", endless)
+    with EmbeddedAws(SimulatedAccount(functions=[function(memory=512)])) as aws:
+        # When a dry run tunes the function
+        report = aws.run({"targets": ["worker"], "invocations": 5})
+        aliases, versions = leftovers(aws, "worker")
+
+    # Then measuring stopped after MAX_ROUNDS rounds, each reusing the size prepared in the first
+    assert report.status == "SUCCEEDED"
+    rounds = planning.MAX_ROUNDS
+    attempts = report.task_attempts
+    assert (attempts["PlanMeasurements"], attempts["PrepareMeasurement"]) == (rounds + 1, rounds)
+    (row,) = report.output["outcomes"][0]["configurations"]
+    assert (row["memorySize"], row["invocations"]) == (512, 5 * rounds)
+    # And the run cost counts those rounds exactly as the execution history does
+    assert report.output["runCost"]["counted"]["stateTransitions"] == report.state_transitions
+    # And nothing is left behind
+    assert (aliases, versions) == ([], [])

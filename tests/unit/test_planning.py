@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from autotuner_core.analysis import observation_stats, observe
 from autotuner_core.models import InvocationSample, TuningRequest
 from autotuner_core.planning import SizeObservation, SizeRequest, merge, next_round
@@ -102,3 +104,38 @@ def test_observe_keeps_successful_samples_and_excludes_a_size_with_failures():
     assert observation.excluded == "1 of 3 invocations failed: Boom"
     stats = observation_stats(observation, discard_top_bottom=0.0)
     assert stats.invocations == 3 and stats.excluded == observation.excluded and stats.mean_ms == 6.0
+    # And the failed invocation's billed time still counts towards what measuring cost
+    assert stats.billed_total_ms == 6.0 + 8.0 + 10.0
+
+
+def test_the_most_samples_an_input_may_ask_for_fit_in_the_state_limit():
+    from autotuner_core.models import MAX_SAMPLES_PER_TARGET, TargetTask
+
+    # Given the largest first round an input may ask for (48 sizes, plus the current one and
+    # refinement) at the largest count that stays within the sample limit, and 15-minute Durations
+    sizes = [128 + 64 * index for index in range(48)]
+    invocations = MAX_SAMPLES_PER_TARGET // (len(sizes) + 1 + 3)
+    tuning = request(memorySizes=sizes, invocations=invocations)
+    slow = [899_999.99] * invocations
+    observations = [
+        SizeObservation(memory_size=size, durations_ms=slow, billed_durations_ms=[900_000.0] * invocations)
+        for size in [*sizes, 4000, 4100, 4200, 4300]
+    ]
+    task = TargetTask.model_validate(
+        {
+            "execution": {"arn": "arn:aws:states:us-east-1:123456789012:execution:tuner:run", "startTime": "now"},
+            "request": tuning.dump(),
+            "target": {
+                "ref": {"given": "orders", "name": "orders", "arn": TARGET},
+                "configuration": {"MemorySize": 4000, "Timeout": 900},
+            },
+            "timings": {},
+            "observations": [item.dump() for item in observations],
+        }
+    )
+
+    # When the document goes into state, as JSON
+    size = len(json.dumps(task.dump()).encode())
+
+    # Then it is below Step Functions' 256 KB limit
+    assert size < 256 * 1024

@@ -141,6 +141,7 @@ def observe(
         durations_ms=[s.duration_ms for s in succeeded],
         billed_durations_ms=[s.billed_duration_ms for s in succeeded],
         errors=sum(failures.values()),
+        errors_billed_ms=sum(s.billed_duration_ms for s in samples if s.error is not None and s.error not in allowed),
         cold_starts=sum(1 for s in samples if s.init_duration_ms is not None),
         max_memory_used_mb=max(used) if used else None,
         excluded=excluded,
@@ -172,6 +173,7 @@ def observation_stats(
         cold_starts=observation.cold_starts,
         cold_start_share=observation.cold_starts / n if n else 0.0,
         max_memory_used_mb=observation.max_memory_used_mb,
+        billed_total_ms=sum(observation.billed_durations_ms) + observation.errors_billed_ms,
         excluded=observation.excluded,
     )
     if not durations:
@@ -185,7 +187,6 @@ def observation_stats(
             "p90_ms": _nearest_rank(durations, 90),
             "p99_ms": _nearest_rank(durations, 99),
             "billed_mean_ms": billed_mean,
-            "billed_total_ms": sum(observation.billed_durations_ms),
             "cost_per_invocation_usd": cost,
             "cost_per_million_usd": cost * 1_000_000,
         }

@@ -94,9 +94,9 @@ MEMORY_PRESETS: dict[str, tuple[int, ...]] = {
 MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024  # synchronous Invoke request limit
 MAX_CANDIDATES = 48
 # Raw samples kept in state per target (every size's Durations travel to the decision, which
-# bootstraps its confidence interval from them): about 14 bytes each, so 12,000 stay far below
+# bootstraps its confidence interval from them): at most 19 bytes each, so 10,000 stay below
 # Step Functions' 256 KB state limit together with the rest of the document.
-MAX_SAMPLES_PER_TARGET = 12_000
+MAX_SAMPLES_PER_TARGET = 10_000
 # Sizes a refinement round adds at most (analysis.refinement_sizes).
 MAX_REFINEMENT_SIZES = 3
 _ALIAS = re.compile(r"^(?!\d+\Z)[a-zA-Z0-9_-]{1,128}\Z")
@@ -430,6 +430,7 @@ class SizeObservation(Document):
     durations_ms: list[float] = Field(default_factory=list)  # every successful invocation's Duration
     billed_durations_ms: list[float] = Field(default_factory=list)
     errors: int = 0  # invocations that failed with an error not in allowedExceptions
+    errors_billed_ms: float = 0.0  # their Billed Duration, summed: they cost the target too
     cold_starts: int = 0
     max_memory_used_mb: int | None = None
     # Why this size cannot be ranked (Lambda rejected it, failed invocations, it ran at another size).

@@ -40,6 +40,7 @@ def merge(observed: Sequence[SizeObservation], added: Sequence[SizeObservation])
             durations_ms=[*before.durations_ms, *item.durations_ms],
             billed_durations_ms=[*before.billed_durations_ms, *item.billed_durations_ms],
             errors=before.errors + item.errors,
+            errors_billed_ms=before.errors_billed_ms + item.errors_billed_ms,
             cold_starts=before.cold_starts + item.cold_starts,
             max_memory_used_mb=max(used) if used else None,
             excluded=before.excluded or item.excluded,

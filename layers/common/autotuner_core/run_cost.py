@@ -5,9 +5,9 @@ a count from the run's own documents at the end. The execution history stays the
 for transitions; these numbers follow the state machine's shape (statemachine/autotuner.asl.json).
 
 The tuner's functions wait synchronously for every target invocation, so the measuring step is
-billed at least the Durations it waited for; each measuring step (PlanMeasurements,
-PrepareMeasurement, MeasureConfiguration, CleanupMeasurement, ChooseConfiguration) adds what it
-was busy for to the target's ``spend``, with the Lambda control-plane calls it made.
+billed at least the Durations it waited for; every per-target step from DiscoverResources to
+UpdateConfiguration adds what it was busy for to the target's ``spend``, with the Lambda
+control-plane calls it made.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ MEASURED_TARGET_TRANSITIONS = 9
 # plus one MeasureConfiguration per size of the round.
 ROUND_TRANSITIONS = 4
 # Tuner Lambda invocations whose busy time is not in ``spend``: ValidatePermissions and
-# SummarizeRun per run; CheckCircuit, DiscoverResources, UpdateConfiguration and
-# RecordTargetResult per target. They are counted (request price) but their GB-seconds are not.
+# SummarizeRun per run; CheckCircuit and RecordTargetResult per target (the record is written
+# before that step ends). They are counted (request price) but their GB-seconds are not.
 RUN_TUNER_INVOCATIONS = 2
-TARGET_TUNER_INVOCATIONS = 4
+TARGET_TUNER_INVOCATIONS = 2
 # The tuner's functions (template Globals): arm64, 512 MB where Lambda does not say otherwise.
 TUNER_ARCHITECTURE = "arm64"
 _DEFAULT_TUNER_MEMORY_MB = 512
