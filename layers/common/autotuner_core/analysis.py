@@ -28,7 +28,7 @@ from autotuner_core.models import (
     Strategy,
     TargetTask,
 )
-from autotuner_core.planning import SizeObservation
+from autotuner_core.planning import SizeObservation, first_round_sizes
 from autotuner_core.pricing import DEFAULT_REGION, Prices, invocation_cost_usd, lambda_prices
 
 _MEMORY_STEP_MB = 64  # proposed sizes are rounded to Lambda's traditional 64 MB steps
@@ -407,8 +407,6 @@ def refinement_sizes(
 def choose(task: TargetTask) -> tuple[list[ConfigurationStats], Recommendation, list[int]]:
     """The decision of a measured target: its statistics per size, the recommendation, and the
     sizes measured after the first round. Reads the task's observations only."""
-    from autotuner_core.planning import first_round_sizes
-
     request, configuration = task.request, task.target.configuration
     current = configuration.memory_size
     prices = lambda_prices(task.target.ref.arn.split(":")[3], (configuration.architectures or ["x86_64"])[0])

@@ -490,8 +490,8 @@ class Recommendation(Document):
     cost_change_interval_pct: list[float] | None = None
     speed_change_interval_pct: list[float] | None = None
     confidence: float | None = None
-    # Below minImprovement the current size is kept: memorySize is the current one, and the
-    # measured best (not applied) is best_memory_size.
+    # Below minImprovement the current size is kept: memorySize is the current one, the measured
+    # best (not applied) is best_memory_size, and the changes and intervals above are the best's.
     kept_current: bool = False
     best_memory_size: int | None = None
     min_improvement: float | None = None
