@@ -67,6 +67,14 @@ def render_run(result: dict[str, Any]) -> str:
     ]
     for record in result["records"]:
         lines.append(f"record       {_record_line(record)}")
+        if record.get("recommendation"):
+            # The decision with its confidence interval, or why the current size was kept.
+            lines.append(f"decision     {record['recommendation']['summary']}")
+    cost = (result.get("output") or {}).get("runCost")
+    if cost:
+        from autotuner.runs import run_cost_text
+
+        lines.append(f"run cost     {run_cost_text(cost)}")
     return "\n".join(lines)
 
 
