@@ -233,3 +233,30 @@ def test_a_planner_that_never_says_done_stops_after_the_round_limit(monkeypatch)
     assert report.output["runCost"]["counted"]["stateTransitions"] == report.state_transitions
     # And nothing is left behind
     assert (aliases, versions) == ([], [])
+
+
+def test_below_min_improvement_an_apply_run_keeps_the_current_size_and_records_why():
+    # Given an I/O-bound function at 2,048 MB, far above what it needs (smaller sizes are much cheaper)
+    with EmbeddedAws(SimulatedAccount(functions=[function(preset="io-bound", memory=2048)])) as aws:
+        # When an apply run asks for at least a 100 % improvement (more than any change can bring)
+        run_input = {"targets": ["worker"], "memorySizes": [256, 1024], "invocations": 5, "apply": True}
+        report = aws.run({**run_input, "minImprovement": 1})
+        memory = aws.function_configuration("worker")["MemorySize"]
+        updates = [
+            call.call
+            for call in aws.interceptor.log.calls
+            if call.caller == "UpdateConfigurationFunction" and call.call == "lambda:UpdateFunctionConfiguration"
+        ]
+
+    # Then the current size is kept: no update, outcome UNCHANGED
+    assert report.status == "SUCCEEDED"
+    assert (memory, updates) == (2048, [])
+    (record,) = report.records
+    assert record["outcome"] == "UNCHANGED"
+    # And the record says what was measured best, by how much, with its interval, and why it was not applied
+    recommendation = record["recommendation"]
+    assert recommendation["keptCurrent"] is True and recommendation["memorySize"] == 2048
+    assert recommendation["bestMemorySize"] < 2048 and recommendation["costChangePct"] < 0
+    low, high = recommendation["costChangeIntervalPct"]
+    assert low <= recommendation["costChangePct"] <= high
+    assert "below minImprovement 100%" in recommendation["summary"]

@@ -434,6 +434,7 @@ def _decide(observations: list[SizeObservation], *, current: int, min_improvemen
         min_improvement=min_improvement,
         observations={o.memory_size: o for o in observations},
         discard_top_bottom=0.2,
+        prices=ARM,
     )
 
 

@@ -202,6 +202,7 @@ def recommend(
     min_improvement: float = 0.0,
     observations: Mapping[int, SizeObservation] | None = None,
     discard_top_bottom: float = 0.0,
+    prices: Prices | None = None,
 ) -> Recommendation:
     """The best measured configuration for ``strategy``, compared with the current one.
 
@@ -233,7 +234,9 @@ def recommend(
     if baseline is not None and observations is not None and winner.memory_size != baseline.memory_size:
         best, now = observations.get(winner.memory_size), observations.get(baseline.memory_size)
         if best is not None and now is not None:
-            cost_interval, speed_interval = change_interval(best, now, discard_top_bottom=discard_top_bottom)
+            cost_interval, speed_interval = change_interval(
+                best, now, discard_top_bottom=discard_top_bottom, prices=prices
+            )
 
     label = f"balanced (weight {balanced_weight:g})" if strategy is Strategy.BALANCED else strategy.value
     summary = f"{label}: " + _summary(winner, baseline, current_memory, stats, speed_change, cost_change, per_million)
@@ -295,19 +298,20 @@ _BOOTSTRAP_RESAMPLES = 1000
 
 
 def change_interval(
-    best: SizeObservation, current: SizeObservation, *, discard_top_bottom: float
+    best: SizeObservation, current: SizeObservation, *, discard_top_bottom: float, prices: Prices | None = None
 ) -> tuple[list[float], list[float]]:
     """95 % confidence intervals, in percent, on the cost and duration change from ``current`` to ``best``.
 
     A percentile bootstrap: both sizes' samples are resampled with replacement, 1,000 times,
     and the change is computed on each resample exactly as the decision computes it (the ratio
     of trimmed means of Billed Duration times memory for cost, of Duration for speed), so the
-    interval describes the statistic that was used, trimming included. A t-interval would need
-    the trimmed mean's variance and assumes the ratio is near normal; with 10 skewed samples a
-    size (a cold start, GC pauses) neither holds. The request price is left out of the cost
-    ratio (it is the same at every size and below 1 % of any measured invocation's cost). The
-    random generator is seeded from the samples, so the same measurements give the same interval.
+    interval describes the statistic that was used, trimming and the request price included
+    (``prices``; default us-east-1 x86_64). A t-interval would need the trimmed mean's variance
+    and assumes the ratio is near normal; with 10 skewed samples a size (a cold start, GC pauses)
+    neither holds. The random generator is seeded from the samples, so the same measurements
+    give the same interval.
     """
+    prices = prices or lambda_prices(DEFAULT_REGION, "x86_64")
     seed = zlib.crc32(repr((best.durations_ms, current.durations_ms)).encode())
     rng = random.Random(seed)
     cost_ratios, speed_ratios = [], []
@@ -317,8 +321,9 @@ def change_interval(
         best_billed = _trimmed_mean([best.billed_durations_ms[i] for i in b], discard_top_bottom)
         now_billed = _trimmed_mean([current.billed_durations_ms[i] for i in c], discard_top_bottom)
         now_ms = _trimmed_mean([current.durations_ms[i] for i in c], discard_top_bottom)
-        if now_billed > 0 and now_ms > 0:
-            cost_ratios.append(best.memory_size * best_billed / (current.memory_size * now_billed))
+        if now_ms > 0:
+            best_cost = invocation_cost_usd(best.memory_size, best_billed, prices)
+            cost_ratios.append(best_cost / invocation_cost_usd(current.memory_size, now_billed, prices))
             speed_ratios.append(_trimmed_mean([best.durations_ms[i] for i in b], discard_top_bottom) / now_ms)
     return _percentiles(cost_ratios), _percentiles(speed_ratios)
 
@@ -425,6 +430,7 @@ def choose(task: TargetTask) -> tuple[list[ConfigurationStats], Recommendation, 
         min_improvement=request.min_improvement,
         observations={item.memory_size: item for item in observations},
         discard_top_bottom=request.discard_top_bottom,
+        prices=prices,
     )
     first = set(first_round_sizes(request, current))
     return stats, recommendation, [item.memory_size for item in observations if item.memory_size not in first]
