@@ -22,14 +22,17 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     tracer.put_annotation("target", task.target.ref.name)
     measured = task.measured or []
     observations = planning.merge(task.observations or [], [item.observation for item in measured])
-    plan = planning.next_round(
-        task.request, task.target.configuration.memory_size, observations, max_memory_mb=MAX_MEMORY_MB
-    )
     rounds = task.spend.rounds
-    if plan and rounds >= planning.MAX_ROUNDS:
-        # A planner that never says "done" must not loop the state machine forever.
-        logger.warning("planner stopped", extra={"target": task.target.ref.arn, "rounds": rounds, "asked": plan})
-        plan = []
+    # The account's memory quota is not known here: a size Lambda refuses is excluded when prepared.
+    plan, cut = planning.bounded_round(
+        task.request,
+        task.target.configuration.memory_size,
+        observations,
+        rounds_done=rounds,
+        max_memory_mb=MAX_MEMORY_MB,
+    )
+    if cut:
+        logger.warning("planner stopped after the round limit", extra={"target": task.target.ref.arn, "rounds": rounds})
     logger.info("round planned", extra={"target": task.target.ref.arn, "round": rounds + 1, "plan": plan})
     spend = run_cost.add(task.spend, *(item.spend for item in measured)).model_copy(
         update={"rounds": rounds + (1 if plan else 0), "round_items": task.spend.round_items + len(plan)}

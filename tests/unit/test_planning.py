@@ -139,3 +139,22 @@ def test_the_most_samples_an_input_may_ask_for_fit_in_the_state_limit():
 
     # Then it is below Step Functions' 256 KB limit
     assert size < 256 * 1024
+
+
+def test_a_planner_that_keeps_asking_is_cut_after_the_round_limit(monkeypatch):
+    from autotuner_core import planning
+
+    # Given a planner that always asks for one more round
+    monkeypatch.setattr(planning, "next_round", lambda *args, **kwargs: [SizeRequest(memory_size=512, invocations=5)])
+
+    # When the loop has run fewer rounds than the limit, then exactly the limit
+    before = planning.bounded_round(
+        request(), 512, [seen(512, 10.0)], rounds_done=planning.MAX_ROUNDS - 1, max_memory_mb=10_240
+    )
+    at = planning.bounded_round(
+        request(), 512, [seen(512, 10.0)], rounds_done=planning.MAX_ROUNDS, max_memory_mb=10_240
+    )
+
+    # Then the round is run before the limit and cut at it
+    assert before == ([SizeRequest(memory_size=512, invocations=5)], False)
+    assert at == ([], True)

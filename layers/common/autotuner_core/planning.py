@@ -19,7 +19,15 @@ from collections.abc import Sequence
 # module's vocabulary and are imported from here.
 from autotuner_core.models import SizeObservation, SizeRequest, TuningRequest
 
-__all__ = ["MAX_ROUNDS", "SizeObservation", "SizeRequest", "first_round_sizes", "merge", "next_round"]
+__all__ = [
+    "MAX_ROUNDS",
+    "SizeObservation",
+    "SizeRequest",
+    "bounded_round",
+    "first_round_sizes",
+    "merge",
+    "next_round",
+]
 
 # Rounds the state machine runs at most, whatever the planner asks: a planner that never says
 # "done" stops here and the decision uses what was measured.
@@ -85,3 +93,22 @@ def next_round(
         for size in sizes
         if size <= max_memory_mb and size not in measured
     ]
+
+
+def bounded_round(
+    request: TuningRequest,
+    current_memory_mb: int,
+    observed: Sequence[SizeObservation],
+    *,
+    rounds_done: int,
+    max_memory_mb: int,
+) -> tuple[list[SizeRequest], bool]:
+    """:func:`next_round`, stopped after :data:`MAX_ROUNDS` rounds; returns the round and whether it was cut.
+
+    The state machine loops for as long as the planner asks: a planner that never says "done"
+    must not keep it looping (and measuring) forever.
+    """
+    plan = next_round(request, current_memory_mb, observed, max_memory_mb=max_memory_mb)
+    if plan and rounds_done >= MAX_ROUNDS:
+        return [], True
+    return plan, False
