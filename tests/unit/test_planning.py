@@ -101,9 +101,10 @@ def test_observe_keeps_successful_samples_and_excludes_a_size_with_failures():
 
     # Then the allowed one is a sample, the other is counted and excludes the size by name
     assert observation.durations_ms == [5.0, 7.0] and observation.errors == 1 and observation.cold_starts == 1
-    assert observation.excluded == "1 of 3 invocations failed: Boom"
+    assert observation.excluded == "1 of 3 invocations failed: Boom" and observation.error_types == ["Boom"]
     stats = observation_stats(observation, discard_top_bottom=0.0)
     assert stats.invocations == 3 and stats.excluded == observation.excluded and stats.mean_ms == 6.0
+    assert (stats.errors, stats.error_types) == (1, ["Boom"])
     # And the failed invocation's billed time still counts towards what measuring cost
     assert stats.billed_total_ms == 6.0 + 8.0 + 10.0
 

@@ -431,6 +431,7 @@ class SizeObservation(Document):
     billed_durations_ms: list[float] = Field(default_factory=list)
     errors: int = 0  # invocations that failed with an error not in allowedExceptions
     errors_billed_ms: float = 0.0  # their Billed Duration, summed: they cost the target too
+    error_types: list[str] = Field(default_factory=list)  # their errorTypes, sorted
     cold_starts: int = 0
     max_memory_used_mb: int | None = None
     # Why this size cannot be ranked (Lambda rejected it, failed invocations, it ran at another size).

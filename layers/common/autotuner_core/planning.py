@@ -49,6 +49,7 @@ def merge(observed: Sequence[SizeObservation], added: Sequence[SizeObservation])
             billed_durations_ms=[*before.billed_durations_ms, *item.billed_durations_ms],
             errors=before.errors + item.errors,
             errors_billed_ms=before.errors_billed_ms + item.errors_billed_ms,
+            error_types=sorted({*before.error_types, *item.error_types}),
             cold_starts=before.cold_starts + item.cold_starts,
             max_memory_used_mb=max(used) if used else None,
             excluded=before.excluded or item.excluded,
