@@ -74,6 +74,14 @@ def render_run(result: dict[str, Any]) -> str:
     ]
     for record in result["records"]:
         lines.append(f"record       {_record_line(record)}")
+        if record.get("recommendation"):
+            # The decision with its confidence interval, or why the current size was kept.
+            lines.append(f"decision     {record['recommendation']['summary']}")
+    cost = (result.get("output") or {}).get("runCost")
+    if cost:
+        from autotuner.runs import run_cost_text
+
+        lines.append(f"run cost     {run_cost_text(cost)}")
     return "\n".join(lines)
 
 
@@ -191,12 +199,10 @@ def _demo_tuning(results: Path) -> bool:
         print()
     cost = (result["output"] or {}).get("runCost")
     if cost:
-        counted, estimated = cost["counted"], cost.get("estimated") or {}
-        print(
-            f"Run cost: {counted['stateTransitions']} transitions "
-            f"(estimated up to {estimated.get('stateTransitions')}), "
-            f"{counted['targetInvocations']} target invocations, ${counted['totalUsd']:.4f} in all"
-        )
+        from autotuner.runs import run_cost_text
+
+        # The tuning's full cost: transitions, target and tuner Lambda time, control-plane calls, dollars.
+        print(f"Run cost: {run_cost_text(cost)}")
     paths = write_reports(result, results, simulated=True)
     print("Reports: " + ", ".join(str(path) for path in paths))
     return result["status"] == "SUCCEEDED"

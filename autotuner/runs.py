@@ -336,18 +336,40 @@ def _counts(result: dict[str, Any]) -> tuple[dict[str, int], str]:
     return dict(sorted(counted.items())), " (from the run records)"
 
 
-def _savings(amount: float) -> str:
-    if amount >= 0:
-        return f"${amount:,.2f} per million invocations, projected from the changes applied"
-    return f"-${-amount:,.2f} per million invocations: the sizes applied cost more (chosen for speed)"
+def _savings_lines(output: dict[str, Any], *, applied: bool) -> list[str]:
+    """One line per function: a per-million figure is per million of that function's own invocations."""
+    rows = output.get("savings") or []
+    if not rows:
+        return [f"savings    none projected{'' if applied else ': nothing applied'}"]
+    lines = []
+    for index, row in enumerate(rows):
+        amount = float(row["savingsPerMillionUsd"])
+        text = f"${amount:,.2f}" if amount >= 0 else f"-${-amount:,.2f}"
+        text += f" per million of its invocations ({row['memoryBefore']} -> {row['memoryAfter']} MB"
+        text += ", recommended only)" if row["outcome"] == "RECOMMENDED" else ")"
+        if row.get("savingsPerDayUsd") is not None:
+            text += f", ${float(row['savingsPerDayUsd']):,.2f} a day at its traffic"
+        lines.append(f"{'savings' if index == 0 else '':<11}{row['target'].rsplit(':', 1)[-1]}: {text}")
+    if output.get("projectedSavingsPerDayUsd") is not None:
+        lines.append(f"{'':<11}in all: ${float(output['projectedSavingsPerDayUsd']):,.2f} a day, weighted by traffic")
+    elif output.get("savingsNote"):
+        lines.append(f"{'':<11}({output['savingsNote']})")
+    return lines
 
 
-def _run_cost(cost: dict[str, Any]) -> str:
+def run_cost_text(cost: dict[str, Any]) -> str:
+    """The run's own cost in one line: what was counted, and the estimate made before it ran."""
     counted, estimated = cost.get("counted") or {}, cost.get("estimated") or {}
     text = f"{counted.get('stateTransitions', '?')} state transitions"
     if estimated.get("stateTransitions") is not None:
         text += f" (estimated up to {estimated['stateTransitions']})"
     text += f", {counted.get('targetInvocations', '?')} target invocations"
+    if counted.get("targetGbSeconds") is not None:
+        text += f" ({float(counted['targetGbSeconds']):.2f} GB-s)"
+    if counted.get("tunerGbSeconds") is not None:
+        text += f", tuner {counted.get('tunerInvocations', '?')} Lambda invocations"
+        calls = counted.get("controlPlaneCalls", "?")
+        text += f" ({float(counted['tunerGbSeconds']):.2f} GB-s), {calls} control-plane calls"
     if counted.get("totalUsd") is not None:
         text += f", ${counted['totalUsd']:.4f} in all"
     return text
@@ -372,10 +394,8 @@ def render_summary(result: dict[str, Any]) -> str:
     outcomes = ", ".join(f"{outcome} {count}" for outcome, count in counts.items()) or "none recorded"
     lines.append(f"outcomes   {outcomes}{source}")
     output = result.get("output") or {}
-    if output.get("projectedSavingsPerMillionUsd") is not None:
-        savings = float(output["projectedSavingsPerMillionUsd"])
-        applied = counts.get("APPLIED", 0) > 0
-        lines.append(f"savings    {_savings(savings) if applied or savings else 'none projected: nothing applied'}")
+    if "savings" in output:
+        lines += _savings_lines(output, applied=counts.get("APPLIED", 0) > 0)
     if output.get("runCost"):
-        lines.append(f"run cost   {_run_cost(output['runCost'])}")
+        lines.append(f"run cost   {run_cost_text(output['runCost'])}")
     return "\n".join(lines)

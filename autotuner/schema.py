@@ -82,6 +82,10 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
         "onlyColdStarts": "Every invocation on a fresh execution environment (one version per invocation).",
         "allowedExceptions": ("Function error types that count as normal results; any other error excludes the size."),
         "refine": "After the first round, measure up to 3 sizes between the winner and its neighbours.",
+        "minImprovement": (
+            "The smallest projected improvement worth a change, as a fraction (0.05 = 5 %) of the strategy's "
+            "measure (cost, duration, or both weighted); below it the current size is kept and nothing is updated."
+        ),
         "memorySize": "Skip measurement and apply this memory size (MB) as given.",
         "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID": (
             "Set by a parent state machine that starts this execution (nested, .sync): the parent's execution "

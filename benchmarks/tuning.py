@@ -272,9 +272,20 @@ def score(job: Job, report: Any) -> dict[str, Any]:
         ],
         "invocations": sum(row.get("invocations", 0) for row in configurations),
         "stateTransitions": report.state_transitions,
-        # Refinement sizes are measured inside AnalyzeMeasurements: a second round when it added any.
-        "rounds": 1 + bool(outcome.get("refinedSizes")),
+        # The measuring loop's rounds, as the target's document counted them.
+        "rounds": (outcome.get("spend") or {}).get("rounds", 0),
+        # The tuning's own cost in full (run_cost.counted): target and tuner GB-seconds, calls, dollars.
+        **_tuning_cost((report.output or {}).get("runCost", {}).get("counted") or {}),
         "seconds": round(report.seconds, 3),
+    }
+
+
+def _tuning_cost(counted: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "targetGbSeconds": counted.get("targetGbSeconds", 0.0),
+        "tunerGbSeconds": counted.get("tunerGbSeconds", 0.0),
+        "controlPlaneCalls": counted.get("controlPlaneCalls", 0),
+        "tuningUsd": counted.get("totalUsd", 0.0),
     }
 
 
@@ -369,6 +380,10 @@ def _stats(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "transitionsMean": statistics.fmean(run["stateTransitions"] for run in runs),
         "transitionsMax": max(run["stateTransitions"] for run in runs),
         "secondsMean": statistics.fmean(run["seconds"] for run in runs),
+        "targetGbSecondsMean": statistics.fmean(run.get("targetGbSeconds", 0.0) for run in runs),
+        "tunerGbSecondsMean": statistics.fmean(run.get("tunerGbSeconds", 0.0) for run in runs),
+        "controlPlaneCallsMean": statistics.fmean(run.get("controlPlaneCalls", 0) for run in runs),
+        "tuningUsdMean": statistics.fmean(run.get("tuningUsd", 0.0) for run in runs),
     }
 
 
@@ -459,6 +474,10 @@ def format_report(summary: dict[str, Any], workers: int = 1) -> str:
             "p95",
             "invocations",
             "transitions",
+            "target GB-s",
+            "tuner GB-s",
+            "API calls",
+            "tuning $",
             "seconds",
         ]
         rows = [header]
@@ -475,19 +494,24 @@ def format_report(summary: dict[str, Any], workers: int = 1) -> str:
                 _pct(base["regretP95"]),
                 f"{ours['invocationsMean']:.0f} / {base['invocationsMean']:.0f}",
                 f"{ours['transitionsMean']:.1f} / {base['transitionsMean']:.1f}",
+                f"{ours['targetGbSecondsMean']:.2f} / {base['targetGbSecondsMean']:.2f}",
+                f"{ours['tunerGbSecondsMean']:.2f} / {base['tunerGbSecondsMean']:.2f}",
+                f"{ours['controlPlaneCallsMean']:.0f} / {base['controlPlaneCallsMean']:.0f}",
+                f"{ours['tuningUsdMean']:.5f} / {base['tuningUsdMean']:.5f}",
                 f"{ours['secondsMean']:.2f} / {base['secondsMean']:.2f}",
             ]
 
         for profile, stats in data["profiles"].items():
             rows.append(row(profile, str(stats["optimumMb"]), stats["ours"], stats["baseline"], True))
         rows.append(row(f"ALL ({runs} runs)", "", overall["ours"], overall["baseline"], False))
-        out += text_table(rows, right={1, 3, 4, 6, 7, 8, 9, 10})
+        out += text_table(rows, right=set(range(1, len(header))) - {2, 5})
         failed = {engine: stats["failed"] for engine, stats in overall.items() if stats["failed"]}
         if failed:
             out.append(f"failed runs (counted as infinite regret): {failed}")
     out.append("")
     out.append(
-        "invocations, transitions, seconds: ours / baseline, mean per run (wall seconds with "
+        "invocations, transitions, target and tuner GB-seconds, control-plane calls, the tuning's dollars (Step "
+        "Functions, target and tuner Lambda), seconds: ours / baseline, mean per run (wall seconds with "
         f"{workers} benchmark process{'es' if workers > 1 else ''} sharing the machine); "
         "p95 per profile = max over seeds"
     )

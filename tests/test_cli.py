@@ -121,3 +121,23 @@ def test_demo_shows_fail_fast_runs_and_three_tuned_functions_with_reports(tmp_pa
     assert sorted(swept) == ["cart-api", "checkout-api", "pdf-renderer", "search-indexer", "thumbnailer"]
     assert set(swept.values()) <= {"APPLIED", "UNCHANGED"}
     assert "legacy-batch" not in result.stdout
+
+
+def test_local_run_prints_the_decision_with_its_interval_and_the_tunings_full_cost(tmp_path):
+    # Given a measured dry run of one simulated function (few sizes, to stay quick)
+    run_input = tmp_path / "measure.json"
+    run_input.write_text(json.dumps({"targets": ["orders-api"], "memorySizes": [256, 512], "invocations": 5}))
+
+    # When it is run locally without --json
+    account = "events/accounts/demo-tuning-account.json"
+    result = autotuner("local", "run", "--account", account, "--input", str(run_input))
+
+    # Then the decision (a far cheaper size: the I/O-bound function barely uses its memory) is
+    # printed with its 95 % interval
+    assert result.returncode == 0, result.stderr
+    decision = next(line for line in result.stdout.splitlines() if line.startswith("decision     "))
+    assert "cheaper" in decision and "(95% interval: cost " in decision and ", duration " in decision
+    # And the run's own cost in full: target and tuner GB-seconds, control-plane calls, dollars
+    cost = next(line for line in result.stdout.splitlines() if line.startswith("run cost     "))
+    assert " target invocations (" in cost and " GB-s), tuner " in cost
+    assert " control-plane calls, $" in cost and cost.endswith(" in all")

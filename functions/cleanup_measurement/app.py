@@ -3,14 +3,15 @@
 Runs after every measurement, on success and after any failure, and is safe to run twice.
 """
 
+import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from autotuner_core import pacing
+from autotuner_core import pacing, run_cost
 from autotuner_core.clients import aws_client
 from autotuner_core.measurement import clean_up
-from autotuner_core.models import RecordEvent, parse_event
+from autotuner_core.models import RecordEvent, TuningSpend, parse_event
 from autotuner_core.observability import bind_execution, logger, tracer
 from autotuner_core.settings import Settings
 
@@ -20,6 +21,7 @@ SETTINGS = Settings.from_env()
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    started = time.monotonic()
     # RecordEvent: on the failure path the document also carries the error being handled.
     document = parse_event(RecordEvent, event)
     bind_execution(document.execution.arn)
@@ -33,13 +35,18 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     # failure is undone, so the failed run leaves the function as it was found.
     recommended = document.recommendation.memory_size if document.recommendation else None
     applying = request.memory_size if request.memory_size is not None else recommended
+    client = aws_client("lambda")
+    run_cost.count_control_plane_calls(client)
     report = clean_up(
-        aws_client("lambda"),
+        client,
         document.target.ref.arn,
         document.target.configuration,
         document.execution.arn,
         SETTINGS,
         applied=applying if request.apply and document.error is not None else None,
+    )
+    report.spend = run_cost.charge(
+        TuningSpend(), busy_s=time.monotonic() - started, calls=run_cost.control_plane_calls()
     )
     logger.info(
         "cleaned up",

@@ -6,10 +6,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from autotuner_core import pacing
+from autotuner_core import pacing, run_cost
 from autotuner_core.clients import aws_client
 from autotuner_core.discovery import discover
-from autotuner_core.models import TargetEntry, TargetTask, parse_event
+from autotuner_core.models import TargetEntry, TargetTask, TuningSpend, parse_event
 from autotuner_core.observability import bind_execution, logger, metrics, tracer
 from autotuner_core.settings import Settings
 
@@ -25,8 +25,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     bind_execution(entry.execution.arn)
     pacing.pace(entry.execution.workers, SETTINGS)
     tracer.put_annotation("target", entry.ref.name)
+    client = aws_client("lambda")
+    run_cost.count_control_plane_calls(client)  # the tuning's own cost starts here (run_cost.py)
     cloudwatch = None if entry.request.fixed else aws_client("cloudwatch")
-    (target,) = discover(aws_client("lambda"), entry.request, [entry.ref], SETTINGS, cloudwatch=cloudwatch)
+    (target,) = discover(client, entry.request, [entry.ref], SETTINGS, cloudwatch=cloudwatch)
     elapsed_ms = (perf_counter() - started) * 1000
     metrics.add_metric(name="ResourceValidationDuration", unit=MetricUnit.Milliseconds, value=elapsed_ms)
     return TargetTask(
@@ -35,4 +37,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         target=target,
         admission=entry.admission,
         timings=entry.timings.model_copy(update={"discover_resources_ms": round(elapsed_ms, 1)}),
+        spend=run_cost.charge(TuningSpend(), busy_s=elapsed_ms / 1000, calls=run_cost.control_plane_calls()),
     ).dump()

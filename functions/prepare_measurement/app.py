@@ -1,14 +1,14 @@
-"""PrepareMeasurement: one published version and temporary alias per candidate memory size."""
+"""PrepareMeasurement: one published version and temporary alias per new size of the planner's round."""
 
 import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from autotuner_core import pacing
+from autotuner_core import pacing, run_cost
 from autotuner_core.clients import aws_client
 from autotuner_core.measurement import prepare_candidates
-from autotuner_core.models import TargetTask, parse_event
+from autotuner_core.models import RoundItem, TargetTask, parse_event
 from autotuner_core.observability import bind_execution, logger, tracer
 from autotuner_core.settings import Settings
 
@@ -18,25 +18,43 @@ SETTINGS = Settings.from_env()
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    started = time.monotonic()
     task = parse_event(TargetTask, event)
     bind_execution(task.execution.arn)
     pacing.pace(task.execution.workers, SETTINGS)
     tracer.put_annotation("target", task.target.ref.name)
-    candidates = prepare_candidates(
-        aws_client("lambda"),
-        task.target.ref.arn,
-        task.target.configuration,
-        task.request,
-        task.execution.arn,
-        SETTINGS,
-    )
+    client = aws_client("lambda")
+    run_cost.count_control_plane_calls(client)
+    plan = task.plan or []
+    prepared = {candidate.memory_size: candidate for candidate in task.candidates or []}
+    # Sizes prepared in an earlier round keep their version and alias: only new ones are created.
+    new = sorted({item.memory_size for item in plan} - set(prepared))
+    if new:
+        for candidate in prepare_candidates(
+            client,
+            task.target.ref.arn,
+            task.target.configuration,
+            task.request,
+            task.execution.arn,
+            SETTINGS,
+            sizes=new,
+        ):
+            prepared[candidate.memory_size] = candidate
     logger.info(
         "candidates ready",
         extra={
             "target": task.target.ref.arn,
-            "sizes": [c.memory_size for c in candidates],
-            "excluded": [c.memory_size for c in candidates if c.excluded],
+            "sizes": new,
+            "excluded": [size for size in new if prepared[size].excluded],
             "pacedSeconds": round(pacing.paced_seconds(), 3),
         },
     )
-    return task.model_copy(update={"candidates": candidates, "measurement_started_ms": time.time() * 1000}).dump()
+    return task.model_copy(
+        update={
+            "candidates": [prepared[size] for size in sorted(prepared)],
+            "round": [RoundItem(candidate=prepared[item.memory_size], invocations=item.invocations) for item in plan],
+            "spend": run_cost.charge(
+                task.spend, busy_s=time.monotonic() - started, calls=run_cost.control_plane_calls()
+            ),
+        }
+    ).dump()

@@ -5,7 +5,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from autotuner_core import pacing
+from autotuner_core import pacing, run_cost
 from autotuner_core.clients import aws_client
 from autotuner_core.models import TargetTask, UpdateResult, parse_event
 from autotuner_core.observability import bind_execution, logger, tracer
@@ -23,7 +23,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     bind_execution(task.execution.arn)
     pacing.pace(task.execution.workers, SETTINGS)
     tracer.put_annotation("target", task.target.ref.name)
-    outcome, after, alias = apply_once(aws_client("lambda"), aws_client("dynamodb"), task, SETTINGS, context)
+    client = aws_client("lambda")
+    run_cost.count_control_plane_calls(client)
+    outcome, after, alias = apply_once(client, aws_client("dynamodb"), task, SETTINGS, context)
     elapsed_ms = (perf_counter() - started) * 1000
     logger.info(
         "configuration %s",
@@ -36,10 +38,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         },
     )
     return UpdateResult(
-        **task.model_dump(exclude={"timings"}),
+        **task.model_dump(exclude={"timings", "spend"}),
         outcome=outcome,
         before=task.target.configuration,
         after=after,
         alias=alias,
         timings=task.timings.model_copy(update={"update_configuration_ms": round(elapsed_ms, 1)}),
+        spend=run_cost.charge(task.spend, busy_s=elapsed_ms / 1000, calls=run_cost.control_plane_calls()),
     ).dump()

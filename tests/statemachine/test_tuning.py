@@ -133,14 +133,21 @@ def test_apply_with_alias_points_the_alias_at_a_version_with_the_new_memory():
 def test_refinement_measures_sizes_between_the_first_winner_and_its_neighbours():
     with EmbeddedAws(SimulatedAccount(functions=[function(preset="memory-hungry", memory=1024)])) as aws:
         report = aws.run({"targets": ["worker"], "memorySizes": [128, 256, 512, 1024, 1536, 3008], "invocations": 5})
+        callers = [call.caller for call in aws.interceptor.log.calls]
     outcome = report.output["outcomes"][0]
     measured = [row["memorySize"] for row in outcome["configurations"]]
     # Then refinement added sizes the first round did not have, measured like the others
     added = set(measured) - {128, 256, 512, 1024, 1536, 3008}
     assert added and added == set(outcome["refinedSizes"])
     assert all(row["invocations"] == 5 for row in outcome["configurations"] if row["memorySize"] in added)
-    # And it cost no extra state: one Prepare, one Analyze
-    assert (report.task_attempts["PrepareMeasurement"], report.task_attempts["AnalyzeMeasurements"]) == (1, 1)
+    # And the refinement is a second round of the measuring loop: the planner ran three times (two
+    # rounds, then done), Prepare twice, the decision once (refinement used to run inside
+    # AnalyzeMeasurements, which prepared, invoked and updated $LATEST itself)
+    attempts = report.task_attempts
+    assert (attempts["PlanMeasurements"], attempts["PrepareMeasurement"], attempts["ChooseConfiguration"]) == (3, 2, 1)
+    # And neither the planner nor the decision called any AWS API
+    assert "PrepareMeasurementFunction" in callers
+    assert not {"PlanMeasurementsFunction", "ChooseConfigurationFunction"} & set(callers)
     # And the run's own cost counts exactly the transitions the execution history shows, within the estimate
     cost = report.output["runCost"]
     assert cost["counted"]["stateTransitions"] == report.state_transitions
@@ -200,3 +207,56 @@ def test_allowed_exceptions_count_as_results_and_other_errors_exclude_the_size()
     # With it, the errors count as results and a size is chosen
     assert tolerant.status == "SUCCEEDED"
     assert all("excluded" not in row for row in tolerant.output["outcomes"][0]["configurations"])
+
+
+def test_a_planner_that_never_says_done_stops_after_the_round_limit(monkeypatch):
+    from autotuner_core import planning
+
+    # Given a planner that always asks for the current size once more
+    def endless(request, current_memory_mb, observed, *, max_memory_mb):
+        return [planning.SizeRequest(memory_size=current_memory_mb, invocations=5)]
+
+    monkeypatch.setattr(planning, "next_round", endless)
+    with EmbeddedAws(SimulatedAccount(functions=[function(memory=512)])) as aws:
+        # When a dry run tunes the function
+        report = aws.run({"targets": ["worker"], "invocations": 5})
+        aliases, versions = leftovers(aws, "worker")
+
+    # Then measuring stopped after MAX_ROUNDS rounds, each reusing the size prepared in the first
+    assert report.status == "SUCCEEDED"
+    rounds = planning.MAX_ROUNDS
+    attempts = report.task_attempts
+    assert (attempts["PlanMeasurements"], attempts["PrepareMeasurement"]) == (rounds + 1, rounds)
+    (row,) = report.output["outcomes"][0]["configurations"]
+    assert (row["memorySize"], row["invocations"]) == (512, 5 * rounds)
+    # And the run cost counts those rounds exactly as the execution history does
+    assert report.output["runCost"]["counted"]["stateTransitions"] == report.state_transitions
+    # And nothing is left behind
+    assert (aliases, versions) == ([], [])
+
+
+def test_below_min_improvement_an_apply_run_keeps_the_current_size_and_records_why():
+    # Given an I/O-bound function at 2,048 MB, far above what it needs (smaller sizes are much cheaper)
+    with EmbeddedAws(SimulatedAccount(functions=[function(preset="io-bound", memory=2048)])) as aws:
+        # When an apply run asks for at least a 100 % improvement (more than any change can bring)
+        run_input = {"targets": ["worker"], "memorySizes": [256, 1024], "invocations": 5, "apply": True}
+        report = aws.run({**run_input, "minImprovement": 1})
+        memory = aws.function_configuration("worker")["MemorySize"]
+        updates = [
+            call.call
+            for call in aws.interceptor.log.calls
+            if call.caller == "UpdateConfigurationFunction" and call.call == "lambda:UpdateFunctionConfiguration"
+        ]
+
+    # Then the current size is kept: no update, outcome UNCHANGED
+    assert report.status == "SUCCEEDED"
+    assert (memory, updates) == (2048, [])
+    (record,) = report.records
+    assert record["outcome"] == "UNCHANGED"
+    # And the record says what was measured best, by how much, with its interval, and why it was not applied
+    recommendation = record["recommendation"]
+    assert recommendation["keptCurrent"] is True and recommendation["memorySize"] == 2048
+    assert recommendation["bestMemorySize"] < 2048 and recommendation["costChangePct"] < 0
+    low, high = recommendation["costChangeIntervalPct"]
+    assert low <= recommendation["costChangePct"] <= high
+    assert "below minImprovement 100%" in recommendation["summary"]

@@ -64,13 +64,9 @@ FUNCTION_ACTIONS: dict[str, set[str]] = {
         "lambda:CreateAlias",
     },
     "MeasureConfigurationFunction": {"lambda:InvokeFunction"},
-    "AnalyzeMeasurementsFunction": {
-        "lambda:GetFunction",
-        "lambda:UpdateFunctionConfiguration",
-        "lambda:PublishVersion",
-        "lambda:CreateAlias",
-        "lambda:InvokeFunction",
-    },
+    # Pure steps of the measuring loop: they read the state document and call no AWS API.
+    "PlanMeasurementsFunction": set(),
+    "ChooseConfigurationFunction": set(),
     "CleanupMeasurementFunction": {
         "lambda:GetFunction",
         "lambda:ListAliases",

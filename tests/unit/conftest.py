@@ -306,7 +306,6 @@ def make_settings() -> Callable[..., Settings]:
             "PREPARE_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/autotuner-PrepareMeasurementRole",
             "MEASURE_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/autotuner-MeasureConfigurationRole",
             "CLEANUP_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/autotuner-CleanupMeasurementRole",
-            "ANALYZE_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/autotuner-AnalyzeMeasurementsRole",
             "GUARD_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/autotuner-CheckCircuitRole",
             "SUMMARIZE_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/autotuner-SummarizeRunRole",
             "STATE_TABLE": "autotuner-State",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from autotuner_core.analysis import configuration_stats, recommend, refinement_sizes
+from autotuner_core.analysis import configuration_stats, observation_stats, recommend, refinement_sizes
 from autotuner_core.errors import InvalidConfigurationError
-from autotuner_core.models import ConfigurationStats, InvocationSample, Strategy
+from autotuner_core.models import ConfigurationStats, InvocationSample, SizeObservation, Strategy
 from autotuner_core.pricing import invocation_cost_usd, lambda_prices
 
 ARM = lambda_prices("us-east-1", "arm64")
@@ -410,3 +410,66 @@ def test_a_gap_too_narrow_to_matter_is_not_split() -> None:
 def test_nothing_to_refine_when_every_configuration_is_excluded() -> None:
     stats = [excluded(128, "10 of 10 invocations failed: Runtime.OutOfMemory")]
     assert refinement_sizes(stats, strategy="cost") == []
+
+
+# --------------------------------------------------------------------------------------------
+# The decision: confidence interval and minImprovement
+# --------------------------------------------------------------------------------------------
+
+
+def _observed(memory: int, durations: list[float]) -> SizeObservation:
+    return SizeObservation(
+        memory_size=memory, durations_ms=durations, billed_durations_ms=[float(int(d) + 1) for d in durations]
+    )
+
+
+def _decide(observations: list[SizeObservation], *, current: int, min_improvement: float):
+    stats = [
+        observation_stats(o, discard_top_bottom=0.2, prices=ARM, current=o.memory_size == current) for o in observations
+    ]
+    return recommend(
+        stats,
+        strategy=Strategy.COST,
+        current_memory=current,
+        min_improvement=min_improvement,
+        observations={o.memory_size: o for o in observations},
+        discard_top_bottom=0.2,
+        prices=ARM,
+    )
+
+
+def test_the_recommendation_states_a_confidence_interval_around_the_projected_change():
+    # Given 1024 MB now and 512 MB taking a little under twice as long (so about 10 % cheaper), noisy
+    now = _observed(1024, [100.0, 104.0, 97.0, 101.0, 99.0, 103.0, 98.0, 102.0, 100.0, 96.0])
+    half = _observed(512, [180.0, 186.0, 175.0, 181.0, 178.0, 184.0, 176.0, 183.0, 179.0, 177.0])
+
+    # When the decision is made
+    recommendation = _decide([half, now], current=1024, min_improvement=0.05)
+
+    # Then 512 MB is recommended, and both 95 % intervals contain the point estimate
+    assert recommendation.memory_size == 512 and not recommendation.kept_current
+    low, high = recommendation.cost_change_interval_pct
+    assert low <= recommendation.cost_change_pct <= high < 0
+    low, high = recommendation.speed_change_interval_pct
+    assert 0 < low <= recommendation.speed_change_pct <= high
+    assert recommendation.confidence == 0.95 and "95% interval" in recommendation.summary
+    # And the same measurements give the same interval
+    again = _decide([half, now], current=1024, min_improvement=0.05)
+    assert again.cost_change_interval_pct == recommendation.cost_change_interval_pct
+
+
+def test_below_min_improvement_the_current_size_is_kept():
+    # Given a smaller size that is only about 3 % cheaper than the current one
+    now = _observed(1024, [100.0] * 10)
+    smaller = _observed(512, [193.0] * 10)
+
+    # When minImprovement is 5 %
+    kept = _decide([smaller, now], current=1024, min_improvement=0.05)
+    # Then the current size is kept, and the best measured size is named with why it was not taken
+    assert (kept.memory_size, kept.kept_current, kept.best_memory_size) == (1024, True, 512)
+    assert kept.projected_change_per_million_usd == 0.0
+    assert "keep the current 1024 MB" in kept.summary and "below minImprovement 5%" in kept.summary
+
+    # When minImprovement is 1 %, the smaller size is recommended
+    taken = _decide([smaller, now], current=1024, min_improvement=0.01)
+    assert (taken.memory_size, taken.kept_current) == (512, False)

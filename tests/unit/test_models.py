@@ -69,6 +69,15 @@ def test_memory_bounds_are_inclusive(memory: int) -> None:
         ({"targets": ["orders"], "memorySize": 1024, "apply": "yes"}, "apply: Input should be a valid boolean"),
         ({"targets": ["orders"], "memorySize": 1024, "apply": 1}, "apply: Input should be a valid boolean"),
         ({"targets": [f"fn-{i}" for i in range(51)], "memorySize": 1024}, "targets: List should have at most 50 items"),
+        ({"targets": ["orders"], "minImprovement": 1.5}, "minImprovement: Input should be less than or equal to 1"),
+        (
+            {"targets": ["orders"], "minImprovement": -0.01},
+            "minImprovement: Input should be greater than or equal to 0",
+        ),
+        (
+            {"targets": ["orders"], "memorySizes": "fine", "invocations": 1000},
+            "(input): invocations: 1000 invocations at up to 50 sizes",
+        ),
     ],
     ids=[
         "missing-targets",
@@ -84,6 +93,9 @@ def test_memory_bounds_are_inclusive(memory: int) -> None:
         "apply-string",
         "apply-int",
         "too-many-targets",
+        "min-improvement-above-1",
+        "min-improvement-negative",
+        "samples-over-state-size",
     ],
 )
 def test_each_problem_is_reported_with_its_field_path(raw: dict[str, Any], problem: str) -> None:

@@ -162,3 +162,54 @@ def test_many_failures_are_named_up_to_a_limit_then_counted() -> None:
     assert message.startswith(f"{MAX_FAILURES_NAMED + 5} of {MAX_FAILURES_NAMED + 5} targets failed: ")
     assert message.count("ThrottledError") == MAX_FAILURES_NAMED
     assert message.endswith(f"; and 5 more (autotuner runs {EXECUTION['arn']})")
+
+
+def changed(name: str, per_million: float, *, daily: float | None = None, outcome: str = "APPLIED") -> dict[str, Any]:
+    """A target moved from 1024 to 512 MB, saving ``per_million`` dollars per million of its invocations."""
+    recommendation = {
+        "strategy": "cost",
+        "memorySize": 512,
+        "currentMemorySize": 1024,
+        "meanMs": 20.0,
+        "costPerInvocationUsd": 1e-6,
+        "projectedChangePerMillionUsd": -per_million,
+        "costChangePct": -10.0,
+        "summary": "512 MB is cheaper",
+    }
+    item = {**ok(name, outcome, before=1024, after=512), "recommendation": recommendation}
+    return item | ({"dailyInvocations": daily} if daily is not None else {})
+
+
+def test_savings_are_listed_per_function_and_not_added_up_when_traffic_is_unknown() -> None:
+    # Given two functions changed, saving $3 and $1 per million of their own invocations, traffic unknown
+    summary = summarize(*event(changed("rare", 3.0), changed("busy", 1.0)))
+
+    # Then each function's savings are listed, largest first, and no total is made up
+    assert [(row.target, row.savings_per_million_usd) for row in summary.savings] == [
+        (fn("rare"), 3.0),
+        (fn("busy"), 1.0),
+    ]
+    assert summary.projected_savings_per_day_usd is None
+    assert "traffic unknown for 2 of 2" in summary.savings_note and "not added up" in summary.savings_note
+
+
+def test_savings_are_weighted_by_traffic_where_every_functions_traffic_is_known() -> None:
+    # Given a rarely called function saving more per million than a busy one
+    summary = summarize(*event(changed("rare", 3.0, daily=1_000), changed("busy", 1.0, daily=2_000_000)))
+
+    # Then the total weighs each by its traffic: the busy one dominates ($2.00 + $0.003 a day)
+    assert summary.projected_savings_per_day_usd == pytest.approx(2.003)
+    assert summary.savings_note is None
+    assert {row.target: row.savings_per_day_usd for row in summary.savings} == {fn("rare"): 0.003, fn("busy"): 2.0}
+
+
+def test_a_kept_current_size_and_a_dry_run_are_not_counted_as_applied_savings() -> None:
+    # Given one dry-run recommendation and one function kept at its size (below minImprovement)
+    kept = changed("steady", 0.5)
+    kept["recommendation"] |= {"keptCurrent": True, "memorySize": 1024, "projectedChangePerMillionUsd": 0.0}
+    kept |= {"outcome": "UNCHANGED", "memoryAfter": 1024}
+    summary = summarize(*event(changed("maybe", 2.0, outcome="RECOMMENDED"), kept))
+
+    # Then the recommendation is listed as such, the kept one not at all, and there is no total
+    assert [(row.target, row.outcome.value) for row in summary.savings] == [(fn("maybe"), "RECOMMENDED")]
+    assert summary.projected_savings_per_day_usd is None and summary.savings_note is None

@@ -12,19 +12,24 @@ is excluded instead of ranked.
 from __future__ import annotations
 
 import math
+import random
+import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from autotuner_core.errors import InvalidConfigurationError
 from autotuner_core.models import (
     MAX_MEMORY_MB,
+    MAX_REFINEMENT_SIZES,
     MIN_MEMORY_MB,
     ConfigurationStats,
     InvocationSample,
     Recommendation,
     Strategy,
+    TargetTask,
 )
-from autotuner_core.pricing import Prices, invocation_cost_usd
+from autotuner_core.planning import SizeObservation, first_round_sizes
+from autotuner_core.pricing import DEFAULT_REGION, Prices, invocation_cost_usd, lambda_prices
 
 _MEMORY_STEP_MB = 64  # proposed sizes are rounded to Lambda's traditional 64 MB steps
 _HEADROOM = 1.2  # over the observed max memory used, for the cost strategy's smallest safe size
@@ -95,10 +100,98 @@ def configuration_stats(
         p90_ms=_nearest_rank(durations, 90),
         p99_ms=_nearest_rank(durations, 99),
         billed_mean_ms=billed_mean,
+        billed_total_ms=sum(s.billed_duration_ms for s in samples),
         max_memory_used_mb=max(used) if used else None,
         cost_per_invocation_usd=cost,
         cost_per_million_usd=cost * 1_000_000,
         excluded=excluded,
+    )
+
+
+def observe(
+    memory_size: int,
+    samples: Sequence[InvocationSample],
+    *,
+    allowed_exceptions: Iterable[str] = (),
+) -> SizeObservation:
+    """One round's invocations at one size, kept as the compact raw samples the planner reads.
+
+    An error in ``allowed_exceptions`` counts as a successful sample; any other error is counted
+    (not kept as a sample) and excludes the size, with a reason naming the error types and counts,
+    as does an invocation that ran at another memory size than ``memory_size``.
+    """
+    allowed = set(allowed_exceptions)
+    failures = Counter(s.error for s in samples if s.error is not None and s.error not in allowed)
+    succeeded = [s for s in samples if s.error is None or s.error in allowed]
+    excluded = None
+    if failures:
+        errors = sum(failures.values())
+        listed = ", ".join(f"{name} ({count})" if len(failures) > 1 else name for name, count in _by_count(failures))
+        excluded = f"{errors} of {len(samples)} invocations failed: {listed}"
+    else:
+        elsewhere = [s.memory_size_mb for s in samples if s.memory_size_mb != memory_size]
+        if elsewhere:
+            excluded = (
+                f"{len(elsewhere)} of {len(samples)} invocations ran at {_sizes(sorted(set(elsewhere)))}, "
+                f"not {memory_size} MB"
+            )
+    used = [s.max_memory_used_mb for s in samples if s.max_memory_used_mb is not None]
+    return SizeObservation(
+        memory_size=memory_size,
+        durations_ms=[s.duration_ms for s in succeeded],
+        billed_durations_ms=[s.billed_duration_ms for s in succeeded],
+        errors=sum(failures.values()),
+        errors_billed_ms=sum(s.billed_duration_ms for s in samples if s.error is not None and s.error not in allowed),
+        error_types=sorted(failures),
+        cold_starts=sum(1 for s in samples if s.init_duration_ms is not None),
+        max_memory_used_mb=max(used) if used else None,
+        excluded=excluded,
+    )
+
+
+def observation_stats(
+    observation: SizeObservation,
+    *,
+    discard_top_bottom: float,
+    prices: Prices | None = None,
+    current: bool = False,
+) -> ConfigurationStats:
+    """The statistics of one size from all its rounds' samples (see :func:`configuration_stats`).
+
+    Without ``prices`` the size is priced at us-east-1 x86_64 rates: enough to rank sizes of one
+    function (every size's compute price scales alike by region and architecture).
+    """
+    if not 0 <= discard_top_bottom < 0.5:
+        raise ValueError(f"discard_top_bottom must be in [0, 0.5), got {discard_top_bottom}")
+    prices = prices or lambda_prices(DEFAULT_REGION, "x86_64")
+    n = observation.invocations
+    durations = sorted(observation.durations_ms)
+    base = ConfigurationStats(
+        memory_size=observation.memory_size,
+        current=current,
+        invocations=n,
+        errors=observation.errors,
+        error_types=observation.error_types,
+        cold_starts=observation.cold_starts,
+        cold_start_share=observation.cold_starts / n if n else 0.0,
+        max_memory_used_mb=observation.max_memory_used_mb,
+        billed_total_ms=sum(observation.billed_durations_ms) + observation.errors_billed_ms,
+        excluded=observation.excluded,
+    )
+    if not durations:
+        return base.model_copy(update={"excluded": observation.excluded or "no invocations were measured"})
+    billed_mean = _trimmed_mean(observation.billed_durations_ms, discard_top_bottom)
+    cost = invocation_cost_usd(observation.memory_size, billed_mean, prices)
+    return base.model_copy(
+        update={
+            "mean_ms": _trimmed_mean(durations, discard_top_bottom),
+            "p50_ms": _nearest_rank(durations, 50),
+            "p90_ms": _nearest_rank(durations, 90),
+            "p99_ms": _nearest_rank(durations, 99),
+            "billed_mean_ms": billed_mean,
+            "cost_per_invocation_usd": cost,
+            "cost_per_million_usd": cost * 1_000_000,
+        }
     )
 
 
@@ -108,6 +201,10 @@ def recommend(
     strategy: Strategy | str,
     balanced_weight: float = 0.5,
     current_memory: int,
+    min_improvement: float = 0.0,
+    observations: Mapping[int, SizeObservation] | None = None,
+    discard_top_bottom: float = 0.0,
+    prices: Prices | None = None,
 ) -> Recommendation:
     """The best measured configuration for ``strategy``, compared with the current one.
 
@@ -115,6 +212,13 @@ def recommend(
     ``current_memory`` (the entry marked ``current`` if there are two); when it was not measured
     or was excluded, the comparison fields are None and the summary says so. Remaining ties go to the
     smaller memory size. Raises InvalidConfigurationError when every configuration is excluded.
+
+    With ``observations`` (the raw samples per size) the recommendation carries 95 % confidence
+    intervals on the cost and speed changes (:func:`change_interval`). When the projected
+    improvement for the strategy (cost: the cost change; speed: the speed change; balanced: the
+    two weighted by ``balanced_weight``) is below ``min_improvement`` (a fraction), the current
+    size is kept: ``memory_size`` is the current one, ``kept_current`` is set and the measured
+    best is ``best_memory_size``, with the changes it would have brought.
     """
     strategy = Strategy(strategy)
     if not 0 <= balanced_weight <= 1:
@@ -128,8 +232,49 @@ def recommend(
         cost_change = _change_pct(winner.cost_per_invocation_usd, baseline.cost_per_invocation_usd)
         per_million = (winner.cost_per_invocation_usd - baseline.cost_per_invocation_usd) * 1_000_000
 
+    cost_interval = speed_interval = None
+    if baseline is not None and observations is not None and winner.memory_size != baseline.memory_size:
+        best, now = observations.get(winner.memory_size), observations.get(baseline.memory_size)
+        if best is not None and now is not None:
+            cost_interval, speed_interval = change_interval(
+                best, now, discard_top_bottom=discard_top_bottom, prices=prices
+            )
+
     label = f"balanced (weight {balanced_weight:g})" if strategy is Strategy.BALANCED else strategy.value
     summary = f"{label}: " + _summary(winner, baseline, current_memory, stats, speed_change, cost_change, per_million)
+    if cost_interval and speed_interval:
+        summary += f" (95% interval: cost {_interval_words(cost_interval)}, duration {_interval_words(speed_interval)})"
+    improvement = _improvement(strategy, balanced_weight, cost_change, speed_change)
+    if baseline is not None and winner.memory_size != baseline.memory_size and improvement < min_improvement:
+        summary = (
+            f"{label}: keep the current {baseline.memory_size} MB: the best measured, {winner.memory_size} MB, "
+            f"improves by {improvement * 100:.1f}%, below minImprovement {min_improvement * 100:g}%"
+            + (
+                f" (95% interval: cost {_interval_words(cost_interval)}, duration {_interval_words(speed_interval)})"
+                if cost_interval and speed_interval
+                else ""
+            )
+        )
+        return Recommendation(
+            strategy=strategy,
+            balanced_weight=balanced_weight if strategy is Strategy.BALANCED else None,
+            memory_size=baseline.memory_size,
+            current_memory_size=current_memory,
+            mean_ms=baseline.mean_ms,
+            cost_per_invocation_usd=baseline.cost_per_invocation_usd,
+            current_mean_ms=baseline.mean_ms,
+            current_cost_per_invocation_usd=baseline.cost_per_invocation_usd,
+            speed_change_pct=speed_change,
+            cost_change_pct=cost_change,
+            projected_change_per_million_usd=0.0,  # nothing changes
+            cost_change_interval_pct=cost_interval,
+            speed_change_interval_pct=speed_interval,
+            confidence=CONFIDENCE if cost_interval else None,
+            kept_current=True,
+            best_memory_size=winner.memory_size,
+            min_improvement=min_improvement,
+            summary=summary,
+        )
     return Recommendation(
         strategy=strategy,
         balanced_weight=balanced_weight if strategy is Strategy.BALANCED else None,
@@ -142,12 +287,74 @@ def recommend(
         speed_change_pct=speed_change,
         cost_change_pct=cost_change,
         projected_change_per_million_usd=per_million,
+        cost_change_interval_pct=cost_interval,
+        speed_change_interval_pct=speed_interval,
+        confidence=CONFIDENCE if cost_interval else None,
+        min_improvement=min_improvement,
         summary=summary,
     )
 
 
-# Sizes the refinement adds around the first winner, at most.
-MAX_REFINEMENT_SIZES = 3
+CONFIDENCE = 0.95
+_BOOTSTRAP_RESAMPLES = 1000
+
+
+def change_interval(
+    best: SizeObservation, current: SizeObservation, *, discard_top_bottom: float, prices: Prices | None = None
+) -> tuple[list[float], list[float]]:
+    """95 % confidence intervals, in percent, on the cost and duration change from ``current`` to ``best``.
+
+    A percentile bootstrap: both sizes' samples are resampled with replacement, 1,000 times,
+    and the change is computed on each resample exactly as the decision computes it (the ratio
+    of trimmed means of Billed Duration times memory for cost, of Duration for speed), so the
+    interval describes the statistic that was used, trimming and the request price included
+    (``prices``; default us-east-1 x86_64). A t-interval would need the trimmed mean's variance
+    and assumes the ratio is near normal; with 10 skewed samples a size (a cold start, GC pauses)
+    neither holds. The random generator is seeded from the samples, so the same measurements
+    give the same interval.
+    """
+    prices = prices or lambda_prices(DEFAULT_REGION, "x86_64")
+    seed = zlib.crc32(repr((best.durations_ms, current.durations_ms)).encode())
+    rng = random.Random(seed)
+    cost_ratios, speed_ratios = [], []
+    for _ in range(_BOOTSTRAP_RESAMPLES):
+        b = rng.choices(range(len(best.durations_ms)), k=len(best.durations_ms))
+        c = rng.choices(range(len(current.durations_ms)), k=len(current.durations_ms))
+        best_billed = _trimmed_mean([best.billed_durations_ms[i] for i in b], discard_top_bottom)
+        now_billed = _trimmed_mean([current.billed_durations_ms[i] for i in c], discard_top_bottom)
+        now_ms = _trimmed_mean([current.durations_ms[i] for i in c], discard_top_bottom)
+        if now_ms > 0:
+            best_cost = invocation_cost_usd(best.memory_size, best_billed, prices)
+            cost_ratios.append(best_cost / invocation_cost_usd(current.memory_size, now_billed, prices))
+            speed_ratios.append(_trimmed_mean([best.durations_ms[i] for i in b], discard_top_bottom) / now_ms)
+    return _percentiles(cost_ratios), _percentiles(speed_ratios)
+
+
+def _percentiles(ratios: list[float]) -> list[float]:
+    ordered = sorted(ratios)
+    tail = (1 - CONFIDENCE) / 2
+    low = ordered[int(tail * (len(ordered) - 1))]
+    high = ordered[math.ceil((1 - tail) * (len(ordered) - 1))]
+    return [round((low - 1) * 100, 2), round((high - 1) * 100, 2)]
+
+
+def _improvement(strategy: Strategy, weight: float, cost_change: float | None, speed_change: float | None) -> float:
+    """The strategy's projected improvement as a fraction (0.1: 10 % better); infinite without a comparison."""
+    if cost_change is None or speed_change is None:
+        return math.inf  # nothing to compare with: the measured best stands, as before
+    if strategy is Strategy.COST:
+        change = cost_change
+    elif strategy is Strategy.SPEED:
+        change = speed_change
+    else:
+        change = weight * cost_change + (1 - weight) * speed_change
+    return -change / 100
+
+
+def _interval_words(interval: list[float] | None) -> str:
+    if not interval:
+        return "?"
+    return f"{interval[0]:+.1f}% to {interval[1]:+.1f}%"
 
 
 def refinement_sizes(
@@ -202,6 +409,33 @@ def refinement_sizes(
         if size is not None and size not in measured and size not in sizes and MIN_MEMORY_MB <= size <= MAX_MEMORY_MB:
             sizes.append(size)
     return sizes[:limit]
+
+
+def choose(task: TargetTask) -> tuple[list[ConfigurationStats], Recommendation, list[int]]:
+    """The decision of a measured target: its statistics per size, the recommendation, and the
+    sizes measured after the first round. Reads the task's observations only."""
+    request, configuration = task.request, task.target.configuration
+    current = configuration.memory_size
+    prices = lambda_prices(task.target.ref.arn.split(":")[3], (configuration.architectures or ["x86_64"])[0])
+    observations = task.observations or []
+    stats = [
+        observation_stats(
+            item, discard_top_bottom=request.discard_top_bottom, prices=prices, current=item.memory_size == current
+        )
+        for item in observations
+    ]
+    recommendation = recommend(
+        stats,
+        strategy=request.strategy,
+        balanced_weight=request.balanced_weight,
+        current_memory=current,
+        min_improvement=request.min_improvement,
+        observations={item.memory_size: item for item in observations},
+        discard_top_bottom=request.discard_top_bottom,
+        prices=prices,
+    )
+    first = set(first_round_sizes(request, current))
+    return stats, recommendation, [item.memory_size for item in observations if item.memory_size not in first]
 
 
 # --------------------------------------------------------------------------------------------

@@ -37,11 +37,12 @@ from autotuner_core.lambda_control import (
 from autotuner_core.models import (
     RESERVED_ALIAS_PREFIX,
     Candidate,
-    ConfigurationStats,
     Document,
     FunctionConfiguration,
     InvocationSample,
+    SizeObservation,
     TuningRequest,
+    TuningSpend,
     WeightedPayload,
 )
 from autotuner_core.settings import Settings
@@ -71,6 +72,7 @@ class CleanupReport(Document):
     versions_deleted: int = 0
     restored: bool = False
     note: str | None = None
+    spend: TuningSpend | None = None  # this clean-up's own cost; ChooseConfiguration adds it to the target's
 
 
 def prepare_candidates(
@@ -88,8 +90,8 @@ def prepare_candidates(
     A size Lambda rejects (over the account's memory quota) is kept as an excluded candidate
     with Lambda's reason; the others are measured. With ``onlyColdStarts`` each invocation
     gets its own version (a version starts with no warm environment); the version's
-    Description differs per copy, which is what makes Lambda publish a new one. ``sizes``
-    replaces the request's sizes (and the current one) in a refinement round.
+    Description differs per copy, which is what makes Lambda publish a new one. ``sizes`` are
+    the sizes of the planner's round (default: the request's sizes and the current one).
     """
     token = run_token(execution_arn)
     marker = version_marker(token)
@@ -247,11 +249,13 @@ def _encode(payload: Any) -> bytes:
     return payload.encode("utf-8") if isinstance(payload, str) else json.dumps(payload).encode("utf-8")
 
 
-def invoke_candidate(client: Any, arn: str, candidate: Candidate, request: TuningRequest) -> list[InvocationSample]:
-    """Invoke the candidate's alias(es) ``invocations`` times and read each REPORT line."""
+def invoke_candidate(
+    client: Any, arn: str, candidate: Candidate, request: TuningRequest, invocations: int | None = None
+) -> list[InvocationSample]:
+    """Invoke the candidate's alias(es) ``invocations`` times (default: the request's) and read each REPORT line."""
     from autotuner_core.report_parser import parse_report
 
-    payloads = payload_sequence(request.payload, request.invocations)
+    payloads = payload_sequence(request.payload, invocations or request.invocations)
 
     def one(index: int) -> InvocationSample:
         alias = candidate.aliases[index % len(candidate.aliases)]
@@ -270,25 +274,27 @@ def invoke_candidate(client: Any, arn: str, candidate: Candidate, request: Tunin
 
 
 def measure_candidate(
-    client: Any, arn: str, candidate: Candidate, request: TuningRequest, *, region: str, architecture: str
-) -> ConfigurationStats:
-    """Measure one candidate; an excluded one is reported with its reason and not invoked."""
-    from autotuner_core.analysis import configuration_stats
-    from autotuner_core.pricing import lambda_prices
+    client: Any,
+    arn: str,
+    candidate: Candidate,
+    request: TuningRequest,
+    invocations: int | None = None,
+) -> tuple[SizeObservation, float]:
+    """Measure one candidate: its observation, and the milliseconds the caller waited for the target.
+
+    An excluded candidate is reported with its reason and not invoked. The wait is what the
+    target's Durations (and Init Durations) add up to, divided among the parallel invocations:
+    the measuring function is billed at least that long.
+    """
+    from autotuner_core.analysis import observe
 
     if candidate.excluded:
-        return ConfigurationStats(
-            memory_size=candidate.memory_size, current=candidate.current, excluded=candidate.excluded
-        )
-    samples = invoke_candidate(client, arn, candidate, request)
-    return configuration_stats(
-        candidate.memory_size,
-        samples,
-        prices=lambda_prices(region, architecture),
-        discard_top_bottom=request.discard_top_bottom,
-        allowed_exceptions=request.allowed_exceptions,
-        current=candidate.current,
-    )
+        return SizeObservation(memory_size=candidate.memory_size, excluded=candidate.excluded), 0.0
+    samples = invoke_candidate(client, arn, candidate, request, invocations)
+    each = [sample.duration_ms + (sample.init_duration_ms or 0.0) for sample in samples]
+    lanes = min(_MAX_PARALLEL_INVOCATIONS, len(each)) if request.parallel_invocation and each else 1
+    waited = max(sum(each) / lanes, max(each, default=0.0))
+    return observe(candidate.memory_size, samples, allowed_exceptions=request.allowed_exceptions), waited
 
 
 def clean_up(
@@ -348,40 +354,3 @@ def _undo_update(client: Any, arn: str, original: FunctionConfiguration, applied
 
 def _version_number(version: Any) -> int:
     return int(version) if str(version).isdigit() else 0
-
-
-def refine(
-    client: Any,
-    arn: str,
-    original: FunctionConfiguration,
-    request: TuningRequest,
-    configurations: list[ConfigurationStats],
-    execution_arn: str,
-    settings: Settings,
-) -> tuple[list[ConfigurationStats], list[int]]:
-    """Measure up to three sizes between the first winner and its neighbours, in this one task.
-
-    A fixed grid leaves gaps of up to 100 % between neighbours (benchmarks/tuning.py measures what
-    that costs). The extra sizes are prepared and invoked here rather than in another state-machine
-    round, which would cost four more state transitions per target. Returns all configurations and
-    the sizes added.
-    """
-    from autotuner_core.analysis import refinement_sizes
-
-    if not request.refine:
-        return configurations, []
-    sizes = refinement_sizes(configurations, strategy=request.strategy, balanced_weight=request.balanced_weight)
-    if not sizes:
-        return configurations, []
-    candidates = prepare_candidates(client, arn, original, request, execution_arn, settings, sizes=sizes)
-    region, architecture = arn.split(":")[3], (original.architectures or ["x86_64"])[0]
-    with ThreadPoolExecutor(max_workers=len(candidates)) as pool:
-        added = list(
-            pool.map(
-                lambda candidate: measure_candidate(
-                    client, arn, candidate, request, region=region, architecture=architecture
-                ),
-                candidates,
-            )
-        )
-    return sorted([*configurations, *added], key=lambda row: row.memory_size), sizes

@@ -127,6 +127,12 @@ MEMORY_PRESETS: dict[str, tuple[int, ...]] = {
 }
 MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024  # synchronous Invoke request limit
 MAX_CANDIDATES = 48
+# Raw samples kept in state per target (every size's Durations travel to the decision, which
+# bootstraps its confidence interval from them): at most 19 bytes each, so 10,000 stay below
+# Step Functions' 256 KB state limit together with the rest of the document.
+MAX_SAMPLES_PER_TARGET = 10_000
+# Sizes a refinement round adds at most (analysis.refinement_sizes).
+MAX_REFINEMENT_SIZES = 3
 _ALIAS = re.compile(r"^(?!\d+\Z)[a-zA-Z0-9_-]{1,128}\Z")
 
 
@@ -205,6 +211,9 @@ class TuningRequest(Document):
     apply: StrictBool = False
     alias: Annotated[str, AfterValidator(_alias_name)] | None = None
     refine: StrictBool = True
+    # The smallest projected improvement (a fraction: 0.05 = 5 %) worth a change; below it the
+    # current size is kept, so measurement noise does not churn a function's configuration.
+    min_improvement: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.05
     circuit_breaker: CircuitBreakerOverride | None = None
     # What the Step Functions console suggests a parent execution passes to a nested one; kept
     # so callers can link the two executions, and otherwise unused.
@@ -262,6 +271,13 @@ class TuningRequest(Document):
             raise ValueError(
                 f"payload: {len(self.payload)} weighted payloads need at least as many invocations "
                 f"(invocations is {self.invocations})"
+            )
+        sizes = len(self.memory_sizes) + 1 + (MAX_REFINEMENT_SIZES if self.refine else 0)
+        if self.memory_size is None and sizes * self.invocations > MAX_SAMPLES_PER_TARGET:
+            raise ValueError(
+                f"invocations: {self.invocations} invocations at up to {sizes} sizes (memorySizes, the current size"
+                f"{' and refinement' if self.refine else ''}) keep {sizes * self.invocations} samples in the run's "
+                f"state; at most {MAX_SAMPLES_PER_TARGET} fit"
             )
         if self.alias is not None and not self.apply:
             raise ValueError("alias: an alias is only moved when apply is true")
@@ -461,6 +477,33 @@ class InvocationSample(Document):
     error: str | None = None  # the function's errorType, if it failed
 
 
+class SizeObservation(Document):
+    """What was measured at one size so far, all rounds together."""
+
+    memory_size: int
+    durations_ms: list[float] = Field(default_factory=list)  # every successful invocation's Duration
+    billed_durations_ms: list[float] = Field(default_factory=list)
+    errors: int = 0  # invocations that failed with an error not in allowedExceptions
+    errors_billed_ms: float = 0.0  # their Billed Duration, summed: they cost the target too
+    error_types: list[str] = Field(default_factory=list)  # their errorTypes, sorted
+    cold_starts: int = 0
+    max_memory_used_mb: int | None = None
+    # Why this size cannot be ranked (Lambda rejected it, failed invocations, it ran at another size).
+    excluded: str | None = None
+
+    @property
+    def invocations(self) -> int:
+        """Every invocation made at this size, failed ones included."""
+        return len(self.durations_ms) + self.errors
+
+
+class SizeRequest(Document):
+    """Measure this size this many more times."""
+
+    memory_size: int
+    invocations: int = Field(ge=1)
+
+
 class ConfigurationStats(Document):
     """What one memory size did: durations after trimming, percentiles, errors, cost."""
 
@@ -476,6 +519,7 @@ class ConfigurationStats(Document):
     p90_ms: float | None = None
     p99_ms: float | None = None
     billed_mean_ms: float | None = None
+    billed_total_ms: float | None = None  # every invocation's Billed Duration, summed: the target's GB-seconds
     max_memory_used_mb: int | None = None
     cost_per_invocation_usd: float | None = None
     cost_per_million_usd: float | None = None
@@ -496,17 +540,42 @@ class Recommendation(Document):
     speed_change_pct: float | None = None  # negative: faster
     cost_change_pct: float | None = None  # negative: cheaper
     projected_change_per_million_usd: float | None = None  # negative: saves money
+    # 95 % confidence intervals [low, high] on the two changes, in percent (percentile bootstrap
+    # of the ratio of trimmed means; analysis.change_interval).
+    cost_change_interval_pct: list[float] | None = None
+    speed_change_interval_pct: list[float] | None = None
+    confidence: float | None = None
+    # Below minImprovement the current size is kept: memorySize is the current one, the measured
+    # best (not applied) is best_memory_size, and the changes and intervals above are the best's.
+    kept_current: bool = False
+    best_memory_size: int | None = None
+    min_improvement: float | None = None
     summary: str
 
 
 class RunCost(Document):
-    """What the run itself costs: Step Functions transitions plus the target's invocations."""
+    """What the run itself costs: transitions, the target's invocations and the tuner's own Lambda time."""
 
     state_transitions: int
     target_invocations: int
     step_functions_usd: float
     target_invocations_usd: float
     total_usd: float
+    target_gb_seconds: float = 0.0
+    tuner_invocations: int = 0  # the tuner's own Lambda invocations (one per Task state)
+    tuner_gb_seconds: float = 0.0  # its functions wait synchronously for every target invocation
+    tuner_lambda_usd: float = 0.0
+    control_plane_calls: int = 0  # Lambda API calls other than Invoke, as the measuring steps counted them
+
+
+class TuningSpend(Document):
+    """What one target's tuning has spent so far, added up by the measuring steps as they run."""
+
+    rounds: int = 0  # measuring rounds run
+    round_items: int = 0  # sizes measured, summed over rounds (one MeasureConfiguration each)
+    tuner_invocations: int = 0
+    tuner_gb_seconds: float = 0.0
+    control_plane_calls: int = 0
 
 
 class StageTimings(Document):
@@ -572,12 +641,33 @@ class TargetTask(Document):
     target: DiscoveredTarget
     timings: StageTimings
     admission: str | None = None
-    candidates: list[Candidate] | None = None
+    candidates: list[Candidate] | None = None  # every size prepared so far, all rounds
     measurement_started_ms: float | None = None
+    # The measuring loop: the planner's request for this round, the round's items (a prepared
+    # candidate and its invocation count), what the round measured, and everything so far.
+    plan: list[SizeRequest] | None = None
+    round: list[RoundItem] | None = None
+    measured: list[MeasuredItem] | None = None
+    observations: list[SizeObservation] | None = None
+    spend: TuningSpend = TuningSpend()
     configurations: list[ConfigurationStats] | None = None  # everything measured
-    refined_sizes: list[int] | None = None  # sizes the refinement added around the first winner
+    refined_sizes: list[int] | None = None  # sizes measured after the first round
     recommendation: Recommendation | None = None
     cleanup: dict[str, Any] | None = None
+
+
+class MeasuredItem(Document):
+    """What one MeasureConfiguration returns: the size's observation and what measuring it spent."""
+
+    observation: SizeObservation
+    spend: TuningSpend
+
+
+class RoundItem(Document):
+    """One size of one measuring round: the prepared candidate and how many invocations it gets."""
+
+    candidate: Candidate
+    invocations: int
 
 
 class MeasureTask(Document):
@@ -587,6 +677,7 @@ class MeasureTask(Document):
     request: TuningRequest
     target: DiscoveredTarget
     candidate: Candidate
+    invocations: int | None = None  # this round's count; None: the request's invocations
 
 
 class UpdateResult(TargetTask):
@@ -624,6 +715,11 @@ class RecordEvent(Document):
     target: DiscoveredTarget | None = None
     candidates: list[Candidate] | None = None
     measurement_started_ms: float | None = None
+    plan: list[SizeRequest] | None = None
+    round: list[RoundItem] | None = None
+    measured: list[MeasuredItem] | None = None
+    observations: list[SizeObservation] | None = None
+    spend: TuningSpend | None = None
     configurations: list[ConfigurationStats] | None = None
     refined_sizes: list[int] | None = None
     recommendation: Recommendation | None = None
@@ -650,6 +746,9 @@ class TargetOutcome(Document):
     recommendation: Recommendation | None = None
     configurations: list[ConfigurationStats] | None = None
     refined_sizes: list[int] | None = None
+    spend: TuningSpend | None = None  # what measuring this target spent (rounds, tuner time, calls)
+    # Invocations a day, where the function's traffic is known (the sweep summary weighs by it).
+    daily_invocations: float | None = None
 
 
 class RecordResponse(Document):
@@ -669,12 +768,30 @@ class RunCostReport(Document):
     counted: RunCost  # from what the run measured
 
 
+class FunctionSavings(Document):
+    """What one function's new size is projected to save (negative: cost more)."""
+
+    target: str
+    outcome: Outcome  # APPLIED, or RECOMMENDED on a dry run
+    memory_before: int
+    memory_after: int
+    savings_per_million_usd: float  # per million of this function's own invocations
+    cost_change_pct: float | None = None
+    daily_invocations: float | None = None
+    savings_per_day_usd: float | None = None  # where its traffic is known
+
+
 class RunSummary(Document):
     execution: ExecutionRef
     status: str
     targets: int
     counts: dict[str, int]
-    projected_savings_per_million_usd: float = 0.0  # applied changes, summed over targets
+    # Per function: a change per million invocations is that function's own; functions with
+    # different traffic are never summed per million. A total is given only where every
+    # function's traffic is known (weighted by it); savings_note says when it is not.
+    savings: list[FunctionSavings] = []
+    projected_savings_per_day_usd: float | None = None
+    savings_note: str | None = None
     # Every target's outcome for a small run; for a sweep, the first outcomes only (the run
     # records hold all of them: autotuner runs EXECUTION_ARN), so the output stays far below 256 KB.
     outcomes: list[TargetOutcome]

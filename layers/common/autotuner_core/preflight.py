@@ -120,13 +120,8 @@ def required_permissions(
             # A published version, never the function itself.
             check("CLEANUP_ROLE_ARN", ["lambda:DeleteFunction"], [f"{arn}:1" for arn in arns], tagged),
         ]
-        if request.refine:
-            # AnalyzeMeasurements prepares and invokes the refinement sizes itself.
-            checks += [
-                check("ANALYZE_ROLE_ARN", create, arns, tagged),
-                check("ANALYZE_ROLE_ARN", ["lambda:GetFunction"], arns),
-                check("ANALYZE_ROLE_ARN", ["lambda:InvokeFunction"], aliases),
-            ]
+        # Every round, refinement included, is prepared and measured by the two roles above;
+        # PlanMeasurements and ChooseConfiguration call no AWS API and need no check.
     if not request.fixed or request.apply:
         # The clean-up restores $LATEST after measuring, and undoes an update a failed apply left.
         checks += [

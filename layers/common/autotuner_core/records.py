@@ -123,6 +123,8 @@ def build_records(event: RecordEvent, *, now: datetime, retention_days: int) -> 
         base["note"] = event.note
     if event.refined_sizes:
         base["refinedSizes"] = event.refined_sizes
+    if event.spend is not None:
+        base["spend"] = event.spend.dump()
     if event.cleanup:
         base["cleanup"] = event.cleanup.get("report", event.cleanup)
     if event.cleanup_error is not None:
@@ -167,6 +169,7 @@ def outcome_of(record: dict[str, Any]) -> TargetOutcome:
         recommendation=plain.get("recommendation"),
         configurations=plain.get("configurations"),
         refined_sizes=plain.get("refinedSizes"),
+        spend=plain.get("spend"),
         target=record["target"],
         outcome=Outcome(record["outcome"]),
         memory_before=(record.get("before") or {}).get("MemorySize"),

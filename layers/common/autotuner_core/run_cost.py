@@ -1,24 +1,87 @@
-"""What a tuning run itself costs: Step Functions state transitions plus the target's invocations.
+"""What a tuning run itself costs: state transitions, the target's invocations and the tuner's own Lambda time.
 
 Reported twice: an upper-bound estimate when the input is validated (before anything runs) and
 a count from the run's own documents at the end. The execution history stays the authority
 for transitions; these numbers follow the state machine's shape (statemachine/autotuner.asl.json).
+
+The tuner's functions wait synchronously for every target invocation, so the measuring step is
+billed at least the Durations it waited for; every per-target step from DiscoverResources to
+UpdateConfiguration adds what it was busy for to the target's ``spend``, with the Lambda
+control-plane calls it made.
 """
 
 from __future__ import annotations
 
-from autotuner_core.analysis import MAX_REFINEMENT_SIZES
-from autotuner_core.models import RunCost, TargetOutcome, TuningRequest
-from autotuner_core.pricing import STEP_FUNCTIONS_TRANSITION_USD
+import math
+import os
+import threading
+from typing import Any
+
+from autotuner_core.models import MAX_REFINEMENT_SIZES, RunCost, TargetOutcome, TuningRequest, TuningSpend
+from autotuner_core.pricing import DEFAULT_REGION, REQUEST_PRICE_USD, STEP_FUNCTIONS_TRANSITION_USD, lambda_prices
 
 # Prepare, ValidatePermissions, AnyTargets, TuneTargets, Summarize.
 RUN_TRANSITIONS = 5
 # CheckCircuit, DiscoverResources, Plan, UpdateConfiguration, RecordTargetResult.
 FIXED_TARGET_TRANSITIONS = 5
-# CheckCircuit, DiscoverResources, Plan, PrepareMeasurement, MeasureConfigurations,
-# AnalyzeMeasurements, CleanupMeasurement, UpdateConfiguration, RecordTargetResult; plus one per
-# first-round candidate (refinement sizes are measured inside AnalyzeMeasurements: no transition).
+# CheckCircuit, DiscoverResources, Plan, the last PlanMeasurements and MeasureMore (done),
+# CleanupMeasurement, ChooseConfiguration, UpdateConfiguration, RecordTargetResult.
 MEASURED_TARGET_TRANSITIONS = 9
+# Each measuring round: PlanMeasurements, MeasureMore, PrepareMeasurement, MeasureConfigurations;
+# plus one MeasureConfiguration per size of the round.
+ROUND_TRANSITIONS = 4
+# Tuner Lambda invocations whose busy time is not in ``spend``: ValidatePermissions and
+# SummarizeRun per run; CheckCircuit and RecordTargetResult per target (the record is written
+# before that step ends). They are counted (request price) but their GB-seconds are not.
+RUN_TUNER_INVOCATIONS = 2
+TARGET_TUNER_INVOCATIONS = 2
+# The tuner's functions (template Globals): arm64, 512 MB where Lambda does not say otherwise.
+TUNER_ARCHITECTURE = "arm64"
+_DEFAULT_TUNER_MEMORY_MB = 512
+
+_calls = threading.local()
+_UNCOUNTED = frozenset({"Invoke", "InvokeAsync", "InvokeWithResponseStream"})
+
+
+def count_control_plane_calls(client: Any) -> None:
+    """Count this thread's Lambda control-plane requests (every attempt; Invoke is data plane)."""
+    client.meta.events.register("request-created.lambda", _count, unique_id="autotuner-run-cost-calls")
+    _calls.count = 0
+
+
+def control_plane_calls() -> int:
+    """Requests counted on this thread since :func:`count_control_plane_calls`."""
+    return getattr(_calls, "count", 0)
+
+
+def _count(operation_name: str | None = None, **_: Any) -> None:
+    if operation_name not in _UNCOUNTED:
+        _calls.count = getattr(_calls, "count", 0) + 1
+
+
+def charge(spend: TuningSpend, *, busy_s: float, waited_ms: float = 0.0, calls: int = 0) -> TuningSpend:
+    """Add one tuner invocation: billed for its busy time or the target time it waited for, if longer."""
+    # Lambda sets the function's memory in its environment (the embedded runtime does too).
+    memory_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE") or _DEFAULT_TUNER_MEMORY_MB)
+    billed_ms = math.ceil(max(busy_s * 1000, waited_ms, 1.0))
+    return spend.model_copy(
+        update={
+            "tuner_invocations": spend.tuner_invocations + 1,
+            "tuner_gb_seconds": spend.tuner_gb_seconds + memory_mb / 1024 * billed_ms / 1000,
+            "control_plane_calls": spend.control_plane_calls + calls,
+        }
+    )
+
+
+def add(spend: TuningSpend, *more: TuningSpend) -> TuningSpend:
+    """The tuner's invocations, GB-seconds and calls of several steps together (rounds stay ``spend``'s)."""
+    return spend.model_copy(
+        update={
+            "tuner_invocations": spend.tuner_invocations + sum(item.tuner_invocations for item in more),
+            "tuner_gb_seconds": spend.tuner_gb_seconds + sum(item.tuner_gb_seconds for item in more),
+            "control_plane_calls": spend.control_plane_calls + sum(item.control_plane_calls for item in more),
+        }
+    )
 
 
 def estimate(request: TuningRequest, targets: int) -> RunCost:
@@ -33,7 +96,10 @@ def estimate(request: TuningRequest, targets: int) -> RunCost:
     else:
         first_round = len(request.memory_sizes) + 1
         refined = MAX_REFINEMENT_SIZES if request.refine else 0
-        transitions = RUN_TRANSITIONS + targets * (MEASURED_TARGET_TRANSITIONS + first_round)
+        rounds = 2 if request.refine else 1
+        transitions = RUN_TRANSITIONS + targets * (
+            MEASURED_TARGET_TRANSITIONS + rounds * ROUND_TRANSITIONS + first_round + refined
+        )
         invocations = targets * (first_round + refined) * request.invocations
     step_functions = transitions * STEP_FUNCTIONS_TRANSITION_USD
     return RunCost(
@@ -46,24 +112,40 @@ def estimate(request: TuningRequest, targets: int) -> RunCost:
 
 
 def counted(outcomes: list[TargetOutcome]) -> RunCost:
-    """After the run, from what each target's document says was measured."""
+    """After the run, from what each target's document says was measured and spent."""
     transitions = RUN_TRANSITIONS
     invocations = 0
-    invocations_usd = 0.0
+    invocations_usd = target_gb_seconds = tuner_gb_seconds = 0.0
+    tuner_invocations = RUN_TUNER_INVOCATIONS + TARGET_TUNER_INVOCATIONS * len(outcomes)
+    calls = 0
     for outcome in outcomes:
         configurations = outcome.configurations or []
+        spend = outcome.spend or TuningSpend()
+        tuner_invocations += spend.tuner_invocations
+        tuner_gb_seconds += spend.tuner_gb_seconds
+        calls += spend.control_plane_calls
         if not configurations:
             transitions += FIXED_TARGET_TRANSITIONS
             continue
-        transitions += MEASURED_TARGET_TRANSITIONS + len(configurations) - len(outcome.refined_sizes or [])
+        transitions += MEASURED_TARGET_TRANSITIONS + ROUND_TRANSITIONS * spend.rounds + spend.round_items
         for row in configurations:
             invocations += row.invocations
             invocations_usd += row.invocations * (row.cost_per_invocation_usd or 0.0)
+            target_gb_seconds += row.memory_size / 1024 * (row.billed_total_ms or 0.0) / 1000
     step_functions = transitions * STEP_FUNCTIONS_TRANSITION_USD
+    tuner_usd = (
+        tuner_gb_seconds * lambda_prices(DEFAULT_REGION, TUNER_ARCHITECTURE).gb_second_usd
+        + tuner_invocations * REQUEST_PRICE_USD
+    )
     return RunCost(
         state_transitions=transitions,
         target_invocations=invocations,
         step_functions_usd=step_functions,
         target_invocations_usd=invocations_usd,
-        total_usd=step_functions + invocations_usd,
+        total_usd=step_functions + invocations_usd + tuner_usd,
+        target_gb_seconds=round(target_gb_seconds, 6),
+        tuner_invocations=tuner_invocations,
+        tuner_gb_seconds=round(tuner_gb_seconds, 6),
+        tuner_lambda_usd=tuner_usd,
+        control_plane_calls=calls,
     )

@@ -24,7 +24,6 @@ class Settings(BaseModel):
     prepare_role_arn: str = Field(default="", alias="PREPARE_ROLE_ARN")
     measure_role_arn: str = Field(default="", alias="MEASURE_ROLE_ARN")
     cleanup_role_arn: str = Field(default="", alias="CLEANUP_ROLE_ARN")
-    analyze_role_arn: str = Field(default="", alias="ANALYZE_ROLE_ARN")
     run_history_table: str = Field(default="", alias="RUN_HISTORY_TABLE")
     run_history_table_arn: str = Field(default="", alias="RUN_HISTORY_TABLE_ARN")
     run_record_retention_days: int = Field(default=90, ge=1, alias="RUN_RECORD_RETENTION_DAYS")

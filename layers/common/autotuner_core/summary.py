@@ -11,7 +11,14 @@ from collections import Counter
 
 from autotuner_core import run_cost
 from autotuner_core.errors import ERROR_CLASSES, PartialFailureError, PermanentError
-from autotuner_core.models import Outcome, RunCostReport, RunSummary, SummarizeEvent, TargetOutcome
+from autotuner_core.models import (
+    FunctionSavings,
+    Outcome,
+    RunCostReport,
+    RunSummary,
+    SummarizeEvent,
+    TargetOutcome,
+)
 
 # Outcomes listed in the output (failures first); the records hold every one.
 MAX_OUTCOMES_IN_OUTPUT = 25
@@ -59,18 +66,59 @@ def summarize(event: SummarizeEvent, outcomes: list[TargetOutcome]) -> RunSummar
         status="SUCCEEDED",
         targets=len(outcomes),
         counts=dict(counts),
-        projected_savings_per_million_usd=round(
-            -sum(
-                outcome.recommendation.projected_change_per_million_usd or 0.0
-                for outcome in outcomes
-                if outcome.outcome is Outcome.APPLIED and outcome.recommendation is not None
-            ),
-            2,
-        ),
+        **_savings(outcomes),
         outcomes=listed,
         outcomes_omitted=len(outcomes) - len(listed),
         run_cost=RunCostReport(estimated=event.estimated_cost, counted=run_cost.counted(outcomes)),
     )
+
+
+def savings_by_function(outcomes: list[TargetOutcome]) -> list[FunctionSavings]:
+    """Each changed (or, on a dry run, recommended) function's projected savings, largest first."""
+    rows = []
+    for outcome in outcomes:
+        recommendation = outcome.recommendation
+        if outcome.outcome not in (Outcome.APPLIED, Outcome.RECOMMENDED) or recommendation is None:
+            continue
+        if recommendation.kept_current or recommendation.projected_change_per_million_usd is None:
+            continue
+        per_million = -recommendation.projected_change_per_million_usd
+        daily = outcome.daily_invocations
+        rows.append(
+            FunctionSavings(
+                target=outcome.target,
+                outcome=outcome.outcome,
+                memory_before=recommendation.current_memory_size,
+                memory_after=recommendation.memory_size,
+                savings_per_million_usd=round(per_million, 6),
+                cost_change_pct=recommendation.cost_change_pct,
+                daily_invocations=daily,
+                savings_per_day_usd=round(per_million * daily / 1_000_000, 6) if daily is not None else None,
+            )
+        )
+    return sorted(rows, key=lambda row: -row.savings_per_million_usd)
+
+
+def _savings(outcomes: list[TargetOutcome]) -> dict[str, object]:
+    """The per-function savings, and a total only where it means something.
+
+    "Per million invocations" is per million of each function's own invocations: adding them up
+    across functions would treat a function called once a day like one called a million times.
+    The applied functions' savings are summed only when every one's traffic is known, weighted by it.
+    """
+    rows = savings_by_function(outcomes)
+    applied = [row for row in rows if row.outcome is Outcome.APPLIED]
+    unknown = [row.target for row in applied if row.savings_per_day_usd is None]
+    if not applied:
+        return {"savings": rows}
+    if unknown:
+        note = (
+            f"traffic unknown for {len(unknown)} of {len(applied)} changed functions: savings are per million of "
+            "each function's own invocations and are not added up"
+        )
+        return {"savings": rows, "savings_note": note}
+    total = sum(row.savings_per_day_usd or 0.0 for row in applied)
+    return {"savings": rows, "projected_savings_per_day_usd": round(total, 6)}
 
 
 def _briefly(outcomes: list[TargetOutcome]) -> list[TargetOutcome]:
