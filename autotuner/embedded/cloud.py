@@ -27,6 +27,7 @@ from moto import mock_aws
 
 from autotuner.embedded import iam_simulation
 from autotuner.embedded.account import SimulatedAccount
+from autotuner.embedded.iam_enforcement import STATE_MACHINE, IamEnforcement
 from autotuner.embedded.interceptor import Interceptor, unlogged
 from autotuner.embedded.lambda_service import LambdaEmulation
 from autotuner.embedded.limits import LambdaRateLimits
@@ -112,12 +113,67 @@ class EmbeddedAws:
                 )
             self._create_targets()
             self._revoke_permissions()
+        self._enforce_iam()
         self.interceptor.set_faults(list(self.account.faults))
         self.runtime.set_worker_timeouts(
             list(self.account.worker_timeouts), interceptor=self.interceptor, time_scale=self.account.retry_time_scale
         )
         if self.account.rate_limits:
             self.interceptor.gates.append(self.limits)
+
+    def _enforce_iam(self) -> None:
+        """From here on every call of a tuner function or the state machine is authorised."""
+        assert self.stack is not None
+        self.interceptor.authorizer = IamEnforcement(
+            region=self.account.region,
+            account_id=self.account.account_id,
+            partition=self.stack.state_machine_arn.split(":")[1],
+            roles=self.principal_roles(),
+            # Lambda names a function's session after the function; Step Functions uses an id.
+            sessions={
+                **{logical_id: function.name for logical_id, function in self.stack.functions.items()},
+                STATE_MACHINE: uuid.uuid5(uuid.NAMESPACE_URL, self.stack.state_machine_arn).hex[:32],
+            },
+        )
+        self._undo.append(lambda: setattr(self.interceptor, "authorizer", None))
+        self._map_lambda_client_errors()
+
+    def principal_roles(self) -> dict[str, str]:
+        """Each principal of the stack (function logical ids, the state machine) -> its role ARN."""
+        assert self.stack is not None
+        roles = {logical_id: function.role_arn for logical_id, function in self.stack.functions.items()}
+        role_name = self.stack.resources.get(f"{STATE_MACHINE}Role")
+        if role_name:
+            partition = self.stack.state_machine_arn.split(":")[1]
+            roles[STATE_MACHINE] = f"arn:{partition}:iam::{self.account.account_id}:role/{role_name}"
+        return roles
+
+    def _map_lambda_client_errors(self) -> None:
+        """A Task's Lambda call refused with an error Lambda does not model fails as AWS fails it.
+
+        Step Functions names a Lambda API error after the SDK's exception class: modelled errors
+        keep their code (Lambda.ResourceNotFoundException), others, AccessDeniedException among
+        them, arrive as Lambda.AWSLambdaException with the status and code in the Cause
+        (../shared/aws-facts.md). moto's interpreter names every code as Lambda.<code>.
+        """
+        import botocore.session
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+            state_task_service_lambda as service,
+        )
+
+        modelled = {shape.name for shape in botocore.session.get_session().get_service_model("lambda").error_shapes}
+        original = service.StateTaskServiceLambda._error_cause_from_client_error
+
+        def error_cause(client_error: Any) -> tuple[str, str]:
+            error, cause = original(client_error)
+            if client_error.response["Error"]["Code"] not in modelled:
+                error = "Lambda.AWSLambdaException"
+            return error, cause
+
+        service.StateTaskServiceLambda._error_cause_from_client_error = staticmethod(error_cause)
+        self._undo.append(
+            lambda: setattr(service.StateTaskServiceLambda, "_error_cause_from_client_error", staticmethod(original))
+        )
 
     def _stop(self) -> None:
         for module, original in self._patched_sleeps:

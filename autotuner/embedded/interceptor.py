@@ -12,18 +12,24 @@ import random
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.awsrequest import AWSResponse
+from botocore.client import BaseClient
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
 from autotuner.embedded.account import Fault
 
 # botocore service id -> IAM action prefix, for the names people read in call logs.
-_PREFIX = {"sfn": "states", "cloudwatch-logs": "logs", "eventbridge": "events"}
+_PREFIX = {
+    "sfn": "states",
+    "cloudwatch-logs": "logs",
+    "eventbridge": "events",
+    "resource-groups-tagging-api": "tag",
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,18 @@ Gate = Callable[[str, str, str], Refusal | None]
 # An observer sees each request (call, e.g. "lambda:UpdateFunctionConfiguration", and caller) after
 # it was served: how the embedded runtime cuts a tuner function off right after a call (runtime.py).
 Observer = Callable[[str, str], None]
+
+
+class Authorizer(Protocol):
+    """IAM on the real call (iam_enforcement.py): which principal a request is, and its decision."""
+
+    def principal_of(self, caller: str, request: Any) -> str | None: ...
+
+    def authorize(
+        self, service: str, operation: str, principal: str, params: Mapping[str, Any], request: Any
+    ) -> tuple[Any, Refusal | None]: ...
+
+
 _PROTOCOL = {
     "lambda": "rest-json",
     "iam": "query",
@@ -51,6 +69,7 @@ _PROTOCOL = {
     "eventbridge": "json",
     "s3": "rest-xml",
     "sqs": "json",
+    "resource-groups-tagging-api": "json",
 }
 # Calls that change a function: a permanent failure must reach FAILED without any of these.
 MUTATING_CALLS = frozenset(
@@ -81,6 +100,11 @@ class CallRecord:
     invocation: str | None = None
     attempt: int | None = None
     max_attempts: int | None = None
+    # IAM on the call: the principal (caller logical id) whose role was evaluated, the
+    # (action, resource) pairs authorised, and the one denied. None: not a tuner principal.
+    principal: str | None = None
+    authorized: tuple[tuple[str, str], ...] = ()
+    denied: tuple[str, str] | None = None
 
 
 @dataclass
@@ -119,7 +143,9 @@ class Interceptor:
         self._faults: list[_ActiveFault] = []
         self.gates: list[Gate] = []
         self.observers: list[Observer] = []
+        self.authorizer: Authorizer | None = None
         self._original: Any = None
+        self._original_api_call: Any = None
         self._lock = threading.Lock()
 
     def set_faults(self, faults: list[Fault]) -> None:
@@ -147,11 +173,29 @@ class Interceptor:
             return interceptor._handle(stub, event_name, request, **kwargs)
 
         BotocoreStubber.__call__ = intercepted  # type: ignore[method-assign]
+        # The request moto sees is serialised; IAM needs the call's parameters (FunctionName,
+        # Qualifier, TableName, Bucket/Key…) to name the real resource. Capturing them where
+        # every SDK call starts works for every client whenever it was created, and a stack
+        # keeps nested calls apart (an Invoke runs a tuner handler in-process, on this thread).
+        self._original_api_call = original_api_call = BaseClient._make_api_call
+
+        def api_call(client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+            stack = _params_stack()
+            stack.append(api_params)
+            try:
+                return original_api_call(client, operation_name, api_params)
+            finally:
+                stack.pop()
+
+        BaseClient._make_api_call = api_call  # type: ignore[method-assign]
 
     def uninstall(self) -> None:
         if self._original is not None:
             BotocoreStubber.__call__ = self._original  # type: ignore[method-assign]
             self._original = None
+        if self._original_api_call is not None:
+            BaseClient._make_api_call = self._original_api_call  # type: ignore[method-assign]
+            self._original_api_call = None
 
     def _handle(self, stub: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> Any:
         # event_name is "before-send.<service-id>.<Operation>"
@@ -160,9 +204,12 @@ class Interceptor:
             return self._original(stub, event_name, request, **kwargs)
         call = f"{_PREFIX.get(service, service)}:{operation}"
         caller = current_caller()
-        fault = next((refusal for gate in self.gates if (refusal := gate(service, operation, caller))), None)
+        fault, iam = self._authorize(service, operation, caller, request)
+        fault = fault or next((refusal for gate in self.gates if (refusal := gate(service, operation, caller))), None)
         fault = fault or self._matching_fault(service, operation, caller)
-        record = CallRecord(call=call, caller=caller, fault=fault.code if fault else None, **_sdk_attempt(request))
+        record = CallRecord(
+            call=call, caller=caller, fault=fault.code if fault else None, **_sdk_attempt(request), **iam
+        )
         with self.log.lock:
             self.log.calls.append(record)
         if fault is not None:
@@ -171,6 +218,20 @@ class Interceptor:
         for observer in list(self.observers):
             observer(call, caller)
         return response
+
+    def _authorize(self, service: str, operation: str, caller: str, request: Any) -> tuple[Refusal | None, dict]:
+        """IAM first, as AWS authorises a request before serving or throttling it."""
+        authorizer = self.authorizer
+        principal = authorizer.principal_of(caller, request) if authorizer else None
+        if authorizer is None or principal is None:
+            return None, {}
+        stack = _params_stack()
+        decision, refusal = authorizer.authorize(service, operation, principal, stack[-1] if stack else {}, request)
+        return refusal, {
+            "principal": principal,
+            "authorized": tuple((item.action, item.resource) for item in decision.requests),
+            "denied": (decision.denied.action, decision.denied.resource) if decision.denied else None,
+        }
 
     def _matching_fault(self, service: str, operation: str, caller: str) -> Fault | None:
         with self._lock:
@@ -227,6 +288,13 @@ def _error_response(url: str, service: str, fault: Fault | Refusal) -> AWSRespon
         headers = {"Content-Type": content_type, "x-amzn-ErrorType": fault.code, "x-amzn-RequestId": str(uuid.uuid4())}
         body = json.dumps({"__type": fault.code, "message": fault.message, "Type": "User"})
     return AWSResponse(url, fault.status, headers, MockRawResponse(body))
+
+
+def _params_stack() -> list[dict[str, Any]]:
+    stack = getattr(_local, "params", None)
+    if stack is None:
+        stack = _local.params = []
+    return stack
 
 
 def current_caller() -> str:
