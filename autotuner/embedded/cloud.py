@@ -340,27 +340,48 @@ class EmbeddedAws:
                 )
 
     def _revoke_permissions(self) -> None:
-        """Take actions out of a tuner role's policies, as if the template had never granted them."""
+        """Take actions out of a tuner role's inline policies, as if the template had never granted them.
+
+        Every problem is named by its field (``revoke[0].actions[1]``) before any policy changes.
+        """
         assert self.stack is not None
         iam = self.client("iam")
-        for revoked in self.account.revoke:
-            function = self.stack.functions.get(revoked.function)
-            if function is None:
-                raise ValueError(
-                    f"revoke: {revoked.function!r} is not a function of the stack "
-                    f"(one of {sorted(self.stack.functions)})"
+        roles = self.principal_roles()
+        problems: list[str] = []
+        plans: list[tuple[str, dict[str, dict[str, Any] | None]]] = []
+        for index, revoked in enumerate(self.account.revoke):
+            role_arn = roles.get(revoked.function)
+            if role_arn is None:
+                problems.append(
+                    f"revoke[{index}].function: {revoked.function!r} is not a function of the stack "
+                    f"nor its state machine (one of {sorted(roles)})"
                 )
-            role_name = function.role_arn.rsplit("/", 1)[-1]
-            removed = 0
+                continue
+            role_name = role_arn.rsplit("/", 1)[-1]
+            documents = {}
             for policy_name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
                 document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
-                if isinstance(document, str):
-                    document = json.loads(document)
-                document, count = _without_actions(document, set(revoked.actions))
-                removed += count
-                iam.put_role_policy(RoleName=role_name, PolicyName=policy_name, PolicyDocument=json.dumps(document))
-            if removed == 0:
-                raise ValueError(f"revoke: {revoked.function} holds none of {revoked.actions}")
+                documents[policy_name] = json.loads(document) if isinstance(document, str) else document
+            changed: dict[str, dict[str, Any] | None] = {}
+            for position, action in enumerate(revoked.actions):
+                if not any(_grants(document, action) for document in documents.values()):
+                    problems.append(
+                        f"revoke[{index}].actions[{position}]: {action!r} is not granted to {revoked.function} by "
+                        "an inline policy of its role (revoke takes actions out of the template's policies)"
+                    )
+            for policy_name, document in documents.items():
+                remaining, removed = _without_actions(document, set(revoked.actions))
+                if removed:
+                    changed[policy_name] = remaining if remaining["Statement"] else None
+            plans.append((role_name, changed))
+        if problems:
+            raise ValueError("; ".join(problems))
+        for role_name, changed in plans:
+            for policy_name, document in changed.items():
+                if document is None:
+                    iam.delete_role_policy(RoleName=role_name, PolicyName=policy_name)
+                else:
+                    iam.put_role_policy(RoleName=role_name, PolicyName=policy_name, PolicyDocument=json.dumps(document))
 
     # -- running executions ------------------------------------------------------------------------
     def start(self, execution_input: Any, name: str | None = None) -> str:
@@ -512,7 +533,23 @@ def _state_of(history: list[dict[str, Any]], event: dict[str, Any]) -> str:
     return "?"
 
 
+def _statement_list(document: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = document.get("Statement", [])
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _grants(document: dict[str, Any], action: str) -> bool:
+    """Whether an Allow statement of ``document`` lists ``action`` itself (as revoke can remove it)."""
+    for statement in _statement_list(document):
+        listed = statement.get("Action", [])
+        listed = listed if isinstance(listed, list) else [listed]
+        if statement.get("Effect") == "Allow" and action.lower() in {item.lower() for item in listed}:
+            return True
+    return False
+
+
 def _without_actions(document: dict[str, Any], actions: set[str]) -> tuple[dict[str, Any], int]:
+    """``document`` without ``actions``; a statement left with none is dropped. Returns it and the count."""
     statements = document.get("Statement", [])
     statements = statements if isinstance(statements, list) else [statements]
     kept, removed = [], 0

@@ -1,0 +1,169 @@
+"""IAM on the real calls: the embedded AWS authorises what the tuner's roles do, as AWS does.
+
+Runs execute the real ASL on a fresh embedded AWS with permissions revoked from the deployed
+roles; the unit tests pin which action and resource ARN each request is authorised for.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from autotuner.embedded.account import SimulatedAccount, load_account
+from autotuner.embedded.cloud import EmbeddedAws
+from autotuner.embedded.iam_enforcement import IamEnforcement
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = load_account(ROOT / "events/accounts/demo-account.json")
+APPLY = json.loads((ROOT / "events/inputs/apply-memory.json").read_text())
+
+
+def revoked(*entries: tuple[str, list[str]]) -> SimulatedAccount:
+    return DEMO.model_copy(
+        update={"revoke": SimulatedAccount(revoke=[{"function": f, "actions": a} for f, a in entries]).revoke}
+    )
+
+
+def test_target_list_write_denied_fails_the_run_before_any_lambda_change():
+    # Given ValidatePermissions' own role lost s3:PutObject (the write of the target list)
+    simulated = revoked(("ValidatePermissionsFunction", ["s3:PutObject"]))
+    # When apply-memory.json runs on the demo account
+    with EmbeddedAws(simulated) as aws:
+        report = aws.run(APPLY)
+        memory = aws.function_configuration("orders-api")["MemorySize"]
+    # Then the run fails as a permission problem in ValidatePermissions, naming the action
+    assert (report.status, report.error, report.failed_state) == (
+        "FAILED",
+        "PermissionDeniedError",
+        "ValidatePermissions",
+    )
+    assert "s3:PutObject" in report.cause
+    assert "ValidatePermissionsFunctionRole" in report.cause
+    # And no Lambda configuration changed
+    assert report.mutating_calls == []
+    assert memory == 512
+
+
+def test_state_machine_role_without_invoke_fails_the_task_as_aws_does():
+    # Given the state machine's role may no longer invoke the tuner's functions
+    simulated = revoked(("TunerStateMachine", ["lambda:InvokeFunction"]))
+    # When a run starts
+    with EmbeddedAws(simulated) as aws:
+        report = aws.run(APPLY)
+        denied = [record for record in aws.interceptor.log.calls if record.denied]
+    # Then its first Task fails with the error name Step Functions gives a refused Lambda call
+    assert report.status == "FAILED"
+    failures = [event for event in report.history if event["type"] == "TaskFailed"]
+    first = failures[0]["taskFailedEventDetails"]
+    assert first["error"] == "Lambda.AWSLambdaException"
+    assert "Status Code: 403" in first["cause"] and "AccessDeniedException" in first["cause"]
+    assert "is not authorized to perform: lambda:InvokeFunction" in first["cause"]
+    # And every refused call was the state machine's own invocation, in AWS's message form
+    assert denied and {record.principal for record in denied} == {"TunerStateMachine"}
+    assert {record.denied[0] for record in denied} == {"lambda:InvokeFunction"}
+    assert report.mutating_calls == []
+
+
+def test_revoke_errors_name_each_bad_field_before_anything_runs():
+    # Given an account revoking from an unknown function and an action a role does not hold
+    simulated = SimulatedAccount(
+        revoke=[
+            {"function": "NoSuchFunction", "actions": ["s3:PutObject"]},
+            {"function": "MeasureConfigurationFunction", "actions": ["lambda:InvokeFunction", "s3:GetObject"]},
+        ]
+    )
+    # When the embedded AWS starts
+    with pytest.raises(ValueError) as raised, EmbeddedAws(simulated):
+        pass
+    # Then one clear error names both fields, and nothing crashed on the valid entry
+    message = str(raised.value)
+    assert "revoke[0].function: 'NoSuchFunction'" in message
+    assert "revoke[1].actions[1]: 's3:GetObject' is not granted to MeasureConfigurationFunction" in message
+    assert "revoke[1].actions[0]" not in message
+
+
+def test_revoking_a_policys_only_action_removes_the_policy():
+    # Given MeasureConfiguration's inline policy grants one action, and the account revokes it
+    simulated = SimulatedAccount(
+        revoke=[{"function": "MeasureConfigurationFunction", "actions": ["lambda:InvokeFunction"]}]
+    )
+    # When the embedded AWS starts (before: MalformedPolicyDocument)
+    with EmbeddedAws(simulated) as aws:
+        role = aws.principal_roles()["MeasureConfigurationFunction"].rsplit("/", 1)[-1]
+        policies = aws.client("iam").list_role_policies(RoleName=role)["PolicyNames"]
+        decision = aws.client("iam").simulate_principal_policy(
+            PolicySourceArn=aws.principal_roles()["MeasureConfigurationFunction"],
+            ActionNames=["lambda:InvokeFunction"],
+            ResourceArns=["arn:aws:lambda:us-east-1:123456789012:function:orders-api:autotuner-x"],
+        )["EvaluationResults"][0]["EvalDecision"]
+    # Then the role has no inline policy left and the action is denied
+    assert policies == []
+    assert decision == "implicitDeny"
+
+
+def test_revoke_refuses_malformed_and_repeated_actions_at_load():
+    # When an account lists an action that is not service:Action, or one twice
+    with pytest.raises(ValueError, match="actions"):
+        SimulatedAccount(revoke=[{"function": "RecordResultFunction", "actions": ["PutItem"]}])
+    with pytest.raises(ValueError, match="listed twice"):
+        SimulatedAccount(revoke=[{"function": "RecordResultFunction", "actions": ["events:PutEvents"] * 2}])
+
+
+@pytest.fixture
+def enforcement() -> IamEnforcement:
+    return IamEnforcement(region="us-east-1", account_id="123456789012", roles={}, sessions={})
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "params", "expected"),
+    [
+        # Invoke by alias: the qualified ARN, as the template's ":autotuner-*" grant expects
+        (
+            "lambda",
+            "Invoke",
+            {"FunctionName": "orders-api", "Qualifier": "autotuner-abc-1024"},
+            [("lambda:InvokeFunction", "arn:aws:lambda:us-east-1:123456789012:function:orders-api:autotuner-abc-1024")],
+        ),
+        # A version's deletion names the version
+        (
+            "lambda",
+            "DeleteFunction",
+            {"FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:orders-api", "Qualifier": "7"},
+            [("lambda:DeleteFunction", "arn:aws:lambda:us-east-1:123456789012:function:orders-api:7")],
+        ),
+        # Alias APIs authorise on the function; the alias is a parameter
+        (
+            "lambda",
+            "CreateAlias",
+            {"FunctionName": "123456789012:function:orders-api", "Name": "live", "FunctionVersion": "3"},
+            [("lambda:CreateAlias", "arn:aws:lambda:us-east-1:123456789012:function:orders-api")],
+        ),
+        ("lambda", "ListFunctions", {}, [("lambda:ListFunctions", "*")]),
+        (
+            "dynamodb",
+            "BatchGetItem",
+            {"RequestItems": {"runs": {"Keys": []}}},
+            [("dynamodb:BatchGetItem", "arn:aws:dynamodb:us-east-1:123456789012:table/runs")],
+        ),
+        (
+            "s3",
+            "HeadObject",
+            {"Bucket": "sweep", "Key": "runs/r/targets.json"},
+            [("s3:GetObject", "arn:aws:s3:::sweep/runs/r/targets.json")],
+        ),
+        (
+            "eventbridge",
+            "PutEvents",
+            {"Entries": [{"Source": "x"}]},
+            [("events:PutEvents", "arn:aws:events:us-east-1:123456789012:event-bus/default")],
+        ),
+        ("sts", "GetCallerIdentity", {}, []),
+    ],
+)
+def test_each_request_is_authorised_for_its_action_and_real_resource(enforcement, service, operation, params, expected):
+    # When a request is mapped to what the service authorises
+    found = enforcement.requests_for(service, operation, params)
+    # Then the action and the resource ARN are the ones AWS evaluates
+    assert [(item.action, item.resource) for item in found] == expected
