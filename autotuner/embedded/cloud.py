@@ -18,6 +18,8 @@ import uuid
 import warnings
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -26,7 +28,7 @@ import boto3
 from moto import mock_aws
 
 from autotuner.embedded import iam_simulation
-from autotuner.embedded.account import SimulatedAccount
+from autotuner.embedded.account import RevokedPermission, SimulatedAccount
 from autotuner.embedded.iam_enforcement import STATE_MACHINE, IamEnforcement
 from autotuner.embedded.interceptor import Interceptor, unlogged
 from autotuner.embedded.lambda_service import LambdaEmulation
@@ -113,6 +115,7 @@ class EmbeddedAws:
                 )
             self._create_targets()
             self._revoke_permissions()
+            self._restore_bucket_policy_conditions()
         self._enforce_iam()
         self.interceptor.set_faults(list(self.account.faults))
         self.runtime.set_worker_timeouts(
@@ -137,6 +140,44 @@ class EmbeddedAws:
         )
         self._undo.append(lambda: setattr(self.interceptor, "authorizer", None))
         self._map_lambda_client_errors()
+
+    def _restore_bucket_policy_conditions(self) -> None:
+        """Give each bucket its template policy whole, Conditions included (the TLS-only Deny).
+
+        The deployment leaves out statements with Conditions because moto's object-level check
+        (FakeBucket.get_permission) ignores Conditions: the TLS-only Deny would refuse every
+        request. That check is switched off here; IAM on the real calls (iam_enforcement.py)
+        evaluates the bucket policy with its Conditions and the request's context, as S3 does.
+        """
+        assert self.stack is not None
+        from moto.iam.access_control import PermissionResult
+        from moto.s3.models import FakeBucket
+
+        from autotuner.embedded.stack import IntrinsicResolver, pseudo_parameters
+
+        original = FakeBucket.get_permission
+        FakeBucket.get_permission = lambda bucket, action, resource: PermissionResult.NEUTRAL  # type: ignore[method-assign]
+        self._undo.append(lambda: setattr(FakeBucket, "get_permission", original))
+
+        resources = self.stack.template.get("Resources", {})
+        partition = self.stack.state_machine_arn.split(":")[1]
+        buckets = [lid for lid, res in resources.items() if res.get("Type") == "AWS::S3::Bucket"]
+        resolver = IntrinsicResolver(
+            self.stack.parameters,
+            pseudo=pseudo_parameters(self.stack.name, self.account.region, self.account.account_id),
+            refs=self.stack.resources,
+            attributes={
+                (lid, "Arn"): f"arn:{partition}:s3:::{self.stack.resources[lid]}"
+                for lid in buckets
+                if lid in self.stack.resources
+            },
+        )
+        s3 = self.client("s3")
+        for resource in resources.values():
+            if resource.get("Type") != "AWS::S3::BucketPolicy":
+                continue
+            properties = resolver.resolve(resource["Properties"])
+            s3.put_bucket_policy(Bucket=properties["Bucket"], Policy=json.dumps(properties["PolicyDocument"]))
 
     def principal_roles(self) -> dict[str, str]:
         """Each principal of the stack (function logical ids, the state machine) -> its role ARN."""
@@ -340,48 +381,80 @@ class EmbeddedAws:
                 )
 
     def _revoke_permissions(self) -> None:
-        """Take actions out of a tuner role's inline policies, as if the template had never granted them.
+        """Take actions out of a tuner role's inline policies, as if the template had never granted them."""
+        self._apply_revocations(self.account.revoke)
 
-        Every problem is named by its field (``revoke[0].actions[1]``) before any policy changes.
+    @contextmanager
+    def revoked(self, principal: str, actions: list[str]) -> Iterator[None]:
+        """Revoke ``actions`` from a running stack's role for the body, then put the policies back.
+
+        The permission matrix (benchmarks/permissions.py) revokes each grant in turn this way,
+        on one deployed stack; errors are those of the account file's ``revoke``.
+        """
+        originals = self._apply_revocations([RevokedPermission(function=principal, actions=actions)])
+        try:
+            yield
+        finally:
+            iam = self.client("iam")
+            with unlogged():
+                for role_name, policies in originals.items():
+                    for policy_name, document in policies.items():
+                        iam.put_role_policy(
+                            RoleName=role_name, PolicyName=policy_name, PolicyDocument=json.dumps(document)
+                        )
+
+    def _apply_revocations(self, revocations: list[RevokedPermission]) -> dict[str, dict[str, dict[str, Any]]]:
+        """Remove each entry's actions; every problem is named by its field before any policy changes.
+
+        Returns the changed policies' original documents, by role and policy name.
         """
         assert self.stack is not None
         iam = self.client("iam")
         roles = self.principal_roles()
         problems: list[str] = []
-        plans: list[tuple[str, dict[str, dict[str, Any] | None]]] = []
-        for index, revoked in enumerate(self.account.revoke):
-            role_arn = roles.get(revoked.function)
-            if role_arn is None:
-                problems.append(
-                    f"revoke[{index}].function: {revoked.function!r} is not a function of the stack "
-                    f"nor its state machine (one of {sorted(roles)})"
-                )
-                continue
-            role_name = role_arn.rsplit("/", 1)[-1]
-            documents = {}
-            for policy_name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
-                document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
-                documents[policy_name] = json.loads(document) if isinstance(document, str) else document
-            changed: dict[str, dict[str, Any] | None] = {}
-            for position, action in enumerate(revoked.actions):
-                if not any(_grants(document, action) for document in documents.values()):
+        originals: dict[str, dict[str, dict[str, Any]]] = {}
+        current: dict[str, dict[str, dict[str, Any]]] = {}  # role -> policy -> document, as revoked so far
+        with unlogged():
+            for index, revoked in enumerate(revocations):
+                role_arn = roles.get(revoked.function)
+                if role_arn is None:
                     problems.append(
-                        f"revoke[{index}].actions[{position}]: {action!r} is not granted to {revoked.function} by "
-                        "an inline policy of its role (revoke takes actions out of the template's policies)"
+                        f"revoke[{index}].function: {revoked.function!r} is not a function of the stack "
+                        f"nor its state machine (one of {sorted(roles)})"
                     )
-            for policy_name, document in documents.items():
-                remaining, removed = _without_actions(document, set(revoked.actions))
-                if removed:
-                    changed[policy_name] = remaining if remaining["Statement"] else None
-            plans.append((role_name, changed))
-        if problems:
-            raise ValueError("; ".join(problems))
-        for role_name, changed in plans:
-            for policy_name, document in changed.items():
-                if document is None:
-                    iam.delete_role_policy(RoleName=role_name, PolicyName=policy_name)
-                else:
-                    iam.put_role_policy(RoleName=role_name, PolicyName=policy_name, PolicyDocument=json.dumps(document))
+                    continue
+                role_name = role_arn.rsplit("/", 1)[-1]
+                if role_name not in current:
+                    current[role_name] = {}
+                    for policy_name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
+                        document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+                        current[role_name][policy_name] = (
+                            json.loads(document) if isinstance(document, str) else document
+                        )
+                documents = current[role_name]
+                for position, action in enumerate(revoked.actions):
+                    if not any(_grants(document, action) for document in documents.values()):
+                        problems.append(
+                            f"revoke[{index}].actions[{position}]: {action!r} is not granted to {revoked.function} "
+                            "by an inline policy of its role (revoke takes actions out of the template's policies)"
+                        )
+                for policy_name, document in list(documents.items()):
+                    remaining, removed = _without_actions(document, set(revoked.actions))
+                    if removed:
+                        originals.setdefault(role_name, {}).setdefault(policy_name, document)
+                        documents[policy_name] = remaining
+            if problems:
+                raise ValueError("; ".join(problems))
+            for role_name, policies in originals.items():
+                for policy_name in policies:
+                    document = current[role_name][policy_name]
+                    if not document["Statement"]:  # IAM holds no policy without statements
+                        iam.delete_role_policy(RoleName=role_name, PolicyName=policy_name)
+                    else:
+                        iam.put_role_policy(
+                            RoleName=role_name, PolicyName=policy_name, PolicyDocument=json.dumps(document)
+                        )
+        return originals
 
     # -- running executions ------------------------------------------------------------------------
     def start(self, execution_input: Any, name: str | None = None) -> str:

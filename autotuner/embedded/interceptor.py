@@ -146,6 +146,7 @@ class Interceptor:
         self.authorizer: Authorizer | None = None
         self._original: Any = None
         self._original_api_call: Any = None
+        self._original_thread: Any = None
         self._lock = threading.Lock()
 
     def set_faults(self, faults: list[Fault]) -> None:
@@ -188,6 +189,20 @@ class Interceptor:
                 stack.pop()
 
         BaseClient._make_api_call = api_call  # type: ignore[method-assign]
+        # Every thread of a Lambda execution environment holds the function's credentials: a
+        # thread a handler starts (a ThreadPoolExecutor's workers) makes its calls as the function.
+        self._original_thread = original_start, original_run = threading.Thread.start, threading.Thread.run
+
+        def start(thread: threading.Thread) -> None:
+            thread._embedded_caller = current_caller()  # type: ignore[attr-defined]
+            original_start(thread)
+
+        def run(thread: threading.Thread) -> None:
+            _local.caller = getattr(thread, "_embedded_caller", "client")
+            original_run(thread)
+
+        threading.Thread.start = start  # type: ignore[method-assign]
+        threading.Thread.run = run  # type: ignore[method-assign]
 
     def uninstall(self) -> None:
         if self._original is not None:
@@ -196,6 +211,9 @@ class Interceptor:
         if self._original_api_call is not None:
             BaseClient._make_api_call = self._original_api_call  # type: ignore[method-assign]
             self._original_api_call = None
+        if self._original_thread is not None:
+            threading.Thread.start, threading.Thread.run = self._original_thread  # type: ignore[method-assign]
+            self._original_thread = None
 
     def _handle(self, stub: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> Any:
         # event_name is "before-send.<service-id>.<Operation>"

@@ -7,13 +7,17 @@ roles; the unit tests pin which action and resource ARN each request is authoris
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from autotuner.embedded.account import SimulatedAccount, load_account
 from autotuner.embedded.cloud import EmbeddedAws
 from autotuner.embedded.iam_enforcement import IamEnforcement
+from autotuner.embedded.interceptor import calls_made_by
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = load_account(ROOT / "events/accounts/demo-account.json")
@@ -167,3 +171,60 @@ def test_each_request_is_authorised_for_its_action_and_real_resource(enforcement
     found = enforcement.requests_for(service, operation, params)
     # Then the action and the resource ARN are the ones AWS evaluates
     assert [(item.action, item.resource) for item in found] == expected
+
+
+@pytest.fixture(scope="module")
+def aws():
+    with EmbeddedAws(SimulatedAccount(functions=[{"name": "orders-api", "tags": {"autotune": "enabled"}}])) as running:
+        yield running
+
+
+def _denied(call) -> ClientError:
+    with pytest.raises(ClientError) as raised:
+        call()
+    return raised.value
+
+
+def test_denied_calls_answer_with_each_services_error_shape_and_awss_message(aws):
+    # Given tuner functions calling what their roles do not grant
+    table = aws.stack.outputs["StateTableName"]
+    with calls_made_by("MeasureConfigurationFunction"):
+        dynamo = _denied(lambda: aws.client("dynamodb").get_item(TableName=table, Key={"pk": {"S": "x"}}))
+    with calls_made_by("SummarizeRunFunction"):
+        lam = _denied(lambda: aws.client("lambda").get_function(FunctionName="orders-api"))
+    # Then DynamoDB answers 400 and Lambda 403, both AccessDeniedException
+    assert (dynamo.response["Error"]["Code"], dynamo.response["ResponseMetadata"]["HTTPStatusCode"]) == (
+        "AccessDeniedException",
+        400,
+    )
+    assert (lam.response["Error"]["Code"], lam.response["ResponseMetadata"]["HTTPStatusCode"]) == (
+        "AccessDeniedException",
+        403,
+    )
+    # And the message names the session, the action, the real resource and why, in AWS's words
+    message = lam.response["Error"]["Message"]
+    assert re.fullmatch(
+        r"User: arn:aws:sts::123456789012:assumed-role/[\w-]*SummarizeRunFunctionRole[\w-]*/[\w-]+ is not "
+        r"authorized to perform: lambda:GetFunction on resource: "
+        r"arn:aws:lambda:us-east-1:123456789012:function:orders-api because no identity-based policy allows "
+        r"the lambda:GetFunction action",
+        message,
+    ), message
+    table_arn = f"arn:aws:dynamodb:us-east-1:123456789012:table/{table}"
+    assert f"dynamodb:GetItem on resource: {table_arn} because" in dynamo.response["Error"]["Message"]
+
+
+def test_the_bucket_policys_tls_only_deny_refuses_plain_http(aws):
+    # Given the sweep bucket with the template's TLS-only Deny, and a role allowed to write run objects
+    bucket = aws.stack.outputs["SweepBucketName"]
+    plain = boto3.client("s3", region_name="us-east-1", endpoint_url="http://s3.amazonaws.com")
+    with calls_made_by("ValidatePermissionsFunction"):
+        # When it writes over HTTPS, then over plain HTTP
+        aws.client("s3").put_object(Bucket=bucket, Key="runs/r/targets.json", Body=b"[]")
+        error = _denied(lambda: plain.put_object(Bucket=bucket, Key="runs/r/targets.json", Body=b"[]"))
+    # Then only the plain request is refused, by the bucket policy, with S3's 403 AccessDenied
+    assert (error.response["Error"]["Code"], error.response["ResponseMetadata"]["HTTPStatusCode"]) == (
+        "AccessDenied",
+        403,
+    )
+    assert "with an explicit deny in a resource-based policy" in error.response["Error"]["Message"]

@@ -460,3 +460,64 @@ def test_a_missing_state_machine_role_setting_is_denied_naming_it(
     # When the checks are simulated
     with pytest.raises(PermissionDeniedError, match="STATE_MACHINE_ROLE_ARN is empty"):
         simulate(fake_iam, checks)
+
+
+# --------------------------------------------------------------------------------------------
+# the permissions manifest
+# --------------------------------------------------------------------------------------------
+
+# Run shapes that together reach every permission pre-flight can check.
+SHAPES = [
+    {"memorySize": 1024},
+    {"memorySize": 1024, "apply": True},
+    {"memorySize": 1024, "apply": True, "alias": "live"},
+    {"memorySizes": [512, 1024], "apply": True},
+    {"memorySizes": [512, 1024], "refine": True},
+]
+
+
+def _every_shape_checks(make_settings: Callable[..., Settings]) -> list[PermissionCheck]:
+    from autotuner_core.permissions_manifest import PRINCIPALS
+
+    roles = {entry.role_setting: f"arn:aws:iam::{ACCOUNT}:role/autotuner-{entry.logical_id}" for entry in PRINCIPALS}
+    settings = make_settings(
+        **roles,
+        SWEEP_BUCKET="autotuner-sweep",
+        EVENT_BUS_NAME="default",
+        TARGET_TAG_KEY="autotune",
+        TARGET_TAG_VALUE="enabled",
+        STATE_MACHINE_TASK_ARNS=DISCOVER_FN,
+    )
+    execution = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:autotuner:run-7"
+    checks = []
+    for shape in SHAPES:
+        request = parse_request({"targets": ["orders"], **shape})
+        targets = resolve_targets(request, function_arn=TUNER_FN)
+        checks += required_permissions(request, targets, settings, execution_arn=execution)
+    return checks
+
+
+def test_pre_flight_checks_only_what_the_manifest_grants_and_every_grant_it_can(
+    make_settings: Callable[..., Settings],
+) -> None:
+    from autotuner_core.permissions_manifest import by_role_setting
+
+    manifest = by_role_setting()
+    # Given the checks pre-flight lists for every run shape
+    checks = _every_shape_checks(make_settings)
+    checked = {(check.role_setting, action) for check in checks for action in check.actions}
+    # Then each (role, action) is one the manifest grants that role, to be checked before the run
+    declared = {
+        (setting, action): grant
+        for setting, entry in manifest.items()
+        for grant in entry.grants
+        for action in grant.actions
+    }
+    assert checked - set(declared) == set(), "pre-flight checks an action the manifest does not grant"
+    assert all(declared[pair].preflight is True for pair in checked)
+    # And every grant the manifest says pre-flight covers is checked by some run shape
+    assert {pair for pair, grant in declared.items() if grant.preflight is True} - checked == set()
+    # And the tag context is passed exactly for the tag-scoped grants
+    for check in checks:
+        for action in check.actions:
+            assert bool(check.context) == declared[(check.role_setting, action)].tag_scoped, (check, action)

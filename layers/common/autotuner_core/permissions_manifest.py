@@ -97,9 +97,15 @@ PRINCIPALS: tuple[Principal, ...] = (
         ("DiscoverResources",),
         (
             Grant(
-                ("lambda:GetFunction", "lambda:ListTags"),
+                ("lambda:GetFunction",),
                 Resource.TARGET_FUNCTIONS,
-                "reads each target's configuration; GetFunction returns Tags only with ListTags",
+                "reads each target's configuration",
+            ),
+            Grant(
+                ("lambda:ListTags",),
+                Resource.TARGET_FUNCTIONS,
+                "GetFunction returns Tags only to callers allowed lambda:ListTags; discovery decides on tags",
+                observable="the embedded GetFunction returns Tags without lambda:ListTags (issue 10, item 6)",
             ),
         ),
     ),
@@ -121,10 +127,12 @@ PRINCIPALS: tuple[Principal, ...] = (
                 "applies the configuration; with an alias, publishes and points the alias",
                 tag_scoped=True,
             ),
+            # No GetItem: Powertools reads a conflicting record from the failed conditional put
+            # (ReturnValuesOnConditionCheckFailure), which boto3 >= 1.26.164 supports.
             Grant(
-                ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+                ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
                 Resource.STATE_TABLE,
-                "Powertools Idempotency: a retried update returns the first result",
+                "Powertools Idempotency: a retried update returns the first result; a failed one is forgotten",
             ),
         ),
     ),
@@ -299,6 +307,14 @@ TRANSIENT_ERRORS = frozenset(
         "Lambda.TooManyRequestsException",
     }
 )
+
+# Steps that must complete or a record or a clean-up is lost: once pre-flight proved their role,
+# they retry a denial too (IAM is eventually consistent). RecordRunFailure is not among them: it
+# may follow a pre-flight that failed on its own role.
+MUST_COMPLETE_STEPS = frozenset(
+    {"CleanupMeasurement", "CleanupAfterFailure", "RecordTargetResult", "RecordTargetFailure", "RecordNoTargets"}
+)
+RETRIED_AFTER_PREFLIGHT = frozenset({"PermissionDeniedError"})
 
 
 def principal(logical_id: str) -> Principal:

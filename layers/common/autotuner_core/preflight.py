@@ -156,7 +156,7 @@ def required_permissions(
             # Powertools Idempotency keeps the update's record in the state table.
             check(
                 "UPDATE_ROLE_ARN",
-                ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+                ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
                 state,
             ),
         ]
