@@ -150,14 +150,13 @@ class EmbeddedAws:
         evaluates the bucket policy with its Conditions and the request's context, as S3 does.
         """
         assert self.stack is not None
-        from moto.iam.access_control import PermissionResult
-        from moto.s3.models import FakeBucket
-
+        from autotuner.embedded import moto_adapter
         from autotuner.embedded.stack import IntrinsicResolver, pseudo_parameters
 
-        original = FakeBucket.get_permission
-        FakeBucket.get_permission = lambda bucket, action, resource: PermissionResult.NEUTRAL  # type: ignore[method-assign]
-        self._undo.append(lambda: setattr(FakeBucket, "get_permission", original))
+        neutral = moto_adapter.PermissionResult.NEUTRAL
+        self._undo.append(
+            moto_adapter.patch(moto_adapter.FakeBucket, "get_permission", lambda bucket, action, resource: neutral)
+        )
 
         resources = self.stack.template.get("Resources", {})
         partition = self.stack.state_machine_arn.split(":")[1]
@@ -198,12 +197,12 @@ class EmbeddedAws:
         (../shared/aws-facts.md). moto's interpreter names every code as Lambda.<code>.
         """
         import botocore.session
-        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-            state_task_service_lambda as service,
-        )
+
+        from autotuner.embedded import moto_adapter
 
         modelled = {shape.name for shape in botocore.session.get_session().get_service_model("lambda").error_shapes}
-        original = service.StateTaskServiceLambda._error_cause_from_client_error
+        task = moto_adapter.StateTaskServiceLambda
+        original = task._error_cause_from_client_error
 
         def error_cause(client_error: Any) -> tuple[str, str]:
             error, cause = original(client_error)
@@ -211,10 +210,7 @@ class EmbeddedAws:
                 error = "Lambda.AWSLambdaException"
             return error, cause
 
-        service.StateTaskServiceLambda._error_cause_from_client_error = staticmethod(error_cause)
-        self._undo.append(
-            lambda: setattr(service.StateTaskServiceLambda, "_error_cause_from_client_error", staticmethod(original))
-        )
+        self._undo.append(moto_adapter.patch(task, "_error_cause_from_client_error", staticmethod(error_cause)))
 
     def _stop(self) -> None:
         for module, original in self._patched_sleeps:

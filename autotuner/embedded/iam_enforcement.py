@@ -214,7 +214,7 @@ class IamEnforcement:
         return context
 
     def _policies(self, role_arn: str) -> tuple[list[Any], Any]:
-        from moto.iam.models import iam_backends
+        from autotuner.embedded.moto_adapter import iam_backends
 
         backend = iam_backends[self.account_id][self.partition]
         with self._lock:
@@ -385,8 +385,7 @@ def _access_key(request: Any) -> str | None:
 
 def _lambda_tags(resource: str, account_id: str, region: str) -> dict[str, str]:
     """The tags of the function an ARN names (a version or alias carries its function's tags)."""
-    from moto.awslambda.exceptions import UnknownFunctionException
-    from moto.awslambda.models import lambda_backends
+    from autotuner.embedded.moto_adapter import UnknownFunctionException, lambda_backends
 
     parts = resource.split(":")
     if len(parts) < 7 or parts[5] != "function":
@@ -400,7 +399,7 @@ def _lambda_tags(resource: str, account_id: str, region: str) -> dict[str, str]:
 
 
 def _bucket_policy(bucket: str, account_id: str) -> dict[str, Any] | None:
-    from moto.s3.models import s3_backends
+    from autotuner.embedded.moto_adapter import s3_backends
 
     backend = s3_backends[account_id]["aws"]
     found = backend.buckets.get(bucket)

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from botocore.awsrequest import AWSResponse
-from botocore.client import BaseClient
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
 from autotuner.embedded.account import Fault
@@ -145,7 +144,7 @@ class Interceptor:
         self.observers: list[Observer] = []
         self.authorizer: Authorizer | None = None
         self._original: Any = None
-        self._original_api_call: Any = None
+        self._undo_api_call: Callable[[], None] | None = None
         self._original_thread: Any = None
         self._lock = threading.Lock()
 
@@ -178,9 +177,12 @@ class Interceptor:
         # Qualifier, TableName, Bucket/Key…) to name the real resource. Capturing them where
         # every SDK call starts works for every client whenever it was created, and a stack
         # keeps nested calls apart (an Invoke runs a tuner handler in-process, on this thread).
-        self._original_api_call = original_api_call = BaseClient._make_api_call
+        from autotuner.embedded import moto_adapter
 
-        def api_call(client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+        base_client = moto_adapter.BaseClient
+        original_api_call = base_client._make_api_call
+
+        def api_call(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
             stack = _params_stack()
             stack.append(api_params)
             try:
@@ -188,7 +190,7 @@ class Interceptor:
             finally:
                 stack.pop()
 
-        BaseClient._make_api_call = api_call  # type: ignore[method-assign]
+        self._undo_api_call = moto_adapter.patch(base_client, "_make_api_call", api_call)
         # Every thread of a Lambda execution environment holds the function's credentials: a
         # thread a handler starts (a ThreadPoolExecutor's workers) makes its calls as the function.
         self._original_thread = original_start, original_run = threading.Thread.start, threading.Thread.run
@@ -208,9 +210,9 @@ class Interceptor:
         if self._original is not None:
             BotocoreStubber.__call__ = self._original  # type: ignore[method-assign]
             self._original = None
-        if self._original_api_call is not None:
-            BaseClient._make_api_call = self._original_api_call  # type: ignore[method-assign]
-            self._original_api_call = None
+        if self._undo_api_call is not None:
+            self._undo_api_call()
+            self._undo_api_call = None
         if self._original_thread is not None:
             threading.Thread.start, threading.Thread.run = self._original_thread  # type: ignore[method-assign]
             self._original_thread = None
