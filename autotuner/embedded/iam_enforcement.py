@@ -120,9 +120,14 @@ class IamEnforcement:
         return None
 
     def authorize(
-        self, service: str, operation: str, principal: str, params: Mapping[str, Any], request: Any
+        self, service: str, operation: str, principal: str, params: Mapping[str, Any], request: Any = None
     ) -> tuple[Decision, Refusal | None]:
-        """Evaluate every action the request needs; the first denial refuses it."""
+        """Evaluate every action the request needs; the first denial refuses it.
+
+        ``request`` is botocore's prepared request (its URL and signature give aws:SecureTransport
+        and aws:RequestedRegion); None for a call the service makes itself without an SDK request,
+        such as a Distributed Map starting its child executions (HTTPS, the stack's region).
+        """
         role_arn = self.roles[principal]
         wanted = tuple(self.requests_for(service, operation, params))
         decision = Decision(principal=principal, role_arn=role_arn, requests=wanted)
@@ -193,7 +198,7 @@ class IamEnforcement:
 
     # -- context ---------------------------------------------------------------------------------
     def _global_context(self, role_arn: str, request: Any) -> dict[str, list[str]]:
-        url = str(getattr(request, "url", "") or "")
+        url = str(getattr(request, "url", "") or "https://") if request is not None else "https://"
         _, region = _credential_scope(request)
         now = time.time()
         return {
