@@ -170,13 +170,17 @@ def _run(aws: EmbeddedAws, name: str) -> tuple[Outcome, list[Any]]:
 
 
 def grants() -> list[tuple[str, str, bool | str]]:
-    """(role, action, observable) for every action of the manifest, in manifest order."""
-    return [
-        (entry.logical_id, action, grant.observable)
-        for entry in PRINCIPALS
-        for grant in entry.grants
-        for action in grant.actions
-    ]
+    """(role, action, observable) for every action of the manifest, in manifest order, each once.
+
+    An action granted on two resources (RecordResult's dynamodb:PutItem) is revoked from both at
+    once, as the account file's ``revoke`` does.
+    """
+    found: dict[tuple[str, str], bool | str] = {}
+    for entry in PRINCIPALS:
+        for grant in entry.grants:
+            for action in grant.actions:
+                found.setdefault((entry.logical_id, action), grant.observable)
+    return [(role, action, observable) for (role, action), observable in found.items()]
 
 
 def matrix(sample: int | None = None, seed: int = SEED) -> tuple[list[Row], list[str], dict[str, Outcome]]:
