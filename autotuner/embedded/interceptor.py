@@ -175,8 +175,10 @@ class Interceptor:
         BotocoreStubber.__call__ = intercepted  # type: ignore[method-assign]
         # The request moto sees is serialised; IAM needs the call's parameters (FunctionName,
         # Qualifier, TableName, Bucket/Key…) to name the real resource. Capturing them where
-        # every SDK call starts works for every client whenever it was created, and a stack
-        # keeps nested calls apart (an Invoke runs a tuner handler in-process, on this thread).
+        # every SDK call starts works for every client whenever it was created (an event hook
+        # reaches only clients created after it is registered; parsing the serialised request
+        # back would mean a parser per protocol), and a stack keeps nested calls apart (an
+        # Invoke runs a tuner handler in-process, on the same thread).
         from autotuner.embedded import moto_adapter
 
         base_client = moto_adapter.BaseClient
