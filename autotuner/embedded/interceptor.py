@@ -17,9 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from botocore.awsrequest import AWSResponse
-from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
-
+from autotuner.embedded import moto_adapter
 from autotuner.embedded.account import Fault
 
 # botocore service id -> IAM action prefix, for the names people read in call logs.
@@ -145,6 +143,7 @@ class Interceptor:
         self.authorizer: Authorizer | None = None
         self._original: Any = None
         self._undo_api_call: Callable[[], None] | None = None
+        self._undo_stubber: Callable[[], None] = lambda: None
         self._original_thread: Any = None
         self._lock = threading.Lock()
 
@@ -164,23 +163,22 @@ class Interceptor:
     def install(self) -> None:
         if self._original is not None:
             return
-        self._original = BotocoreStubber.__call__
+        stubber = moto_adapter.BotocoreStubber
+        self._original = stubber.__call__
         interceptor = self
 
-        def intercepted(stub: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> Any:
+        def intercepted(stub: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
             if not stub.enabled:
                 return None
             return interceptor._handle(stub, event_name, request, **kwargs)
 
-        BotocoreStubber.__call__ = intercepted  # type: ignore[method-assign]
+        self._undo_stubber = moto_adapter.patch(stubber, "__call__", intercepted)
         # The request moto sees is serialised; IAM needs the call's parameters (FunctionName,
         # Qualifier, TableName, Bucket/Key…) to name the real resource. Capturing them where
         # every SDK call starts works for every client whenever it was created (an event hook
         # reaches only clients created after it is registered; parsing the serialised request
         # back would mean a parser per protocol), and a stack keeps nested calls apart (an
         # Invoke runs a tuner handler in-process, on the same thread).
-        from autotuner.embedded import moto_adapter
-
         base_client = moto_adapter.BaseClient
         original_api_call = base_client._make_api_call
 
@@ -210,7 +208,7 @@ class Interceptor:
 
     def uninstall(self) -> None:
         if self._original is not None:
-            BotocoreStubber.__call__ = self._original  # type: ignore[method-assign]
+            self._undo_stubber()
             self._original = None
         if self._undo_api_call is not None:
             self._undo_api_call()
@@ -219,7 +217,7 @@ class Interceptor:
             threading.Thread.start, threading.Thread.run = self._original_thread  # type: ignore[method-assign]
             self._original_thread = None
 
-    def _handle(self, stub: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> Any:
+    def _handle(self, stub: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
         # event_name is "before-send.<service-id>.<Operation>"
         _, service, operation = [*event_name.split(".", 2), "", ""][:3]
         if getattr(_local, "quiet", False):
@@ -290,7 +288,7 @@ def _sdk_attempt(request: Any) -> dict[str, Any]:
     }
 
 
-def _error_response(url: str, service: str, fault: Fault | Refusal) -> AWSResponse:
+def _error_response(url: str, service: str, fault: Fault | Refusal) -> Any:
     protocol = _PROTOCOL[service]
     if protocol == "rest-xml":
         body = (
@@ -309,7 +307,7 @@ def _error_response(url: str, service: str, fault: Fault | Refusal) -> AWSRespon
         content_type = "application/json" if protocol == "rest-json" else "application/x-amz-json-1.0"
         headers = {"Content-Type": content_type, "x-amzn-ErrorType": fault.code, "x-amzn-RequestId": str(uuid.uuid4())}
         body = json.dumps({"__type": fault.code, "message": fault.message, "Type": "User"})
-    return AWSResponse(url, fault.status, headers, MockRawResponse(body))
+    return moto_adapter.AWSResponse(url, fault.status, headers, moto_adapter.MockRawResponse(body))
 
 
 def _params_stack() -> list[dict[str, Any]]:

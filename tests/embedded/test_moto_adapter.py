@@ -38,7 +38,6 @@ ROOT = Path(__file__).resolve().parents[2]
 # two are new modules of branches not merged yet (dmap, quirks).
 NOT_YET_CONVERTED = {
     "cloud.py",
-    "interceptor.py",
     "lambda_service.py",
     "iam_simulation.py",
     "map_runs.py",
