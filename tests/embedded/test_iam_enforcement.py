@@ -175,7 +175,8 @@ def test_each_request_is_authorised_for_its_action_and_real_resource(enforcement
 
 @pytest.fixture(scope="module")
 def aws():
-    with EmbeddedAws(SimulatedAccount(functions=[{"name": "orders-api", "tags": {"autotune": "enabled"}}])) as running:
+    functions = [{"name": "orders-api", "tags": {"autotune": "enabled"}}, {"name": "legacy-report"}]
+    with EmbeddedAws(SimulatedAccount(functions=functions)) as running:
         yield running
 
 
@@ -228,3 +229,19 @@ def test_the_bucket_policys_tls_only_deny_refuses_plain_http(aws):
         403,
     )
     assert "with an explicit deny in a resource-based policy" in error.response["Error"]["Message"]
+
+
+def test_tag_scoped_grants_are_decided_on_the_functions_actual_tags(aws):
+    # Given the updater's role, allowed to change only functions tagged autotune=enabled
+    lam = aws.client("lambda")
+    with calls_made_by("UpdateConfigurationFunction"):
+        # When it changes a tagged function and an untagged one
+        lam.update_function_configuration(FunctionName="orders-api", Description="tuned")
+        error = _denied(lambda: lam.update_function_configuration(FunctionName="legacy-report", Description="tuned"))
+    # Then only the untagged one is refused, by Lambda, naming the function
+    assert error.response["Error"]["Code"] == "AccessDeniedException"
+    assert (
+        "lambda:UpdateFunctionConfiguration on resource: arn:aws:lambda:us-east-1:123456789012:function:legacy-report"
+        in (error.response["Error"]["Message"])
+    )
+    assert aws.function_configuration("legacy-report").get("Description") != "tuned"
