@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
@@ -307,11 +307,33 @@ class SimulatedFunction(_Spec):
         return settings
 
 
-class RevokedPermission(_Spec):
-    """Remove actions from a tuner function's role, as if the template lacked them."""
+# The state machine's own role is revoked from under this name (its logical id in template.yaml).
+STATE_MACHINE_PRINCIPAL = "TunerStateMachine"
 
-    function: str = Field(description="logical id of a tuner function, e.g. UpdateConfigurationFunction")
-    actions: list[str] = Field(min_length=1)
+
+class RevokedPermission(_Spec):
+    """Remove actions from a tuner role's inline policies, as if the template had never granted them.
+
+    A statement left without actions is dropped; an inline policy left without statements is
+    deleted (IAM holds no empty policy). Each action must be granted by the role's inline
+    policies: revoking what the role does not hold is an error naming the action.
+    """
+
+    function: str = Field(
+        description="logical id of a tuner function, e.g. UpdateConfigurationFunction, "
+        f"or {STATE_MACHINE_PRINCIPAL} for the state machine's role"
+    )
+    actions: list[Annotated[str, Field(pattern=r"^[a-z0-9-]+:[A-Za-z0-9*]+$")]] = Field(
+        min_length=1, description="IAM actions as the template writes them, e.g. lambda:UpdateFunctionConfiguration"
+    )
+
+    @model_validator(mode="after")
+    def _distinct_actions(self) -> RevokedPermission:
+        lowered = [action.lower() for action in self.actions]
+        duplicates = sorted({action for action in self.actions if lowered.count(action.lower()) > 1})
+        if duplicates:
+            raise ValueError(f"actions: {duplicates} listed twice")
+        return self
 
 
 class Fault(_Spec):

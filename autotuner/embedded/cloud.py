@@ -18,6 +18,8 @@ import uuid
 import warnings
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -26,7 +28,8 @@ import boto3
 from moto import mock_aws
 
 from autotuner.embedded import aws_time, iam_simulation, sfn_limits
-from autotuner.embedded.account import SimulatedAccount
+from autotuner.embedded.account import RevokedPermission, SimulatedAccount
+from autotuner.embedded.iam_enforcement import STATE_MACHINE, IamEnforcement
 from autotuner.embedded.interceptor import Interceptor, unlogged
 from autotuner.embedded.lambda_service import LambdaEmulation
 from autotuner.embedded.limits import LambdaRateLimits
@@ -118,6 +121,8 @@ class EmbeddedAws:
                 )
             self._create_targets()
             self._revoke_permissions()
+            self._restore_bucket_policy_conditions()
+        self._enforce_iam()
         self.interceptor.set_faults(list(self.account.faults))
         self.runtime.request_timer.install(self.interceptor)
         self.runtime.set_worker_timeouts(
@@ -125,6 +130,94 @@ class EmbeddedAws:
         )
         if self.account.rate_limits:
             self.interceptor.gates.append(self.limits)
+
+    def _enforce_iam(self) -> None:
+        """From here on every call of a tuner function or the state machine is authorised."""
+        assert self.stack is not None
+        self.interceptor.authorizer = IamEnforcement(
+            region=self.account.region,
+            account_id=self.account.account_id,
+            partition=self.stack.state_machine_arn.split(":")[1],
+            roles=self.principal_roles(),
+            # Lambda names a function's session after the function; Step Functions uses an id.
+            sessions={
+                **{logical_id: function.name for logical_id, function in self.stack.functions.items()},
+                STATE_MACHINE: uuid.uuid5(uuid.NAMESPACE_URL, self.stack.state_machine_arn).hex[:32],
+            },
+        )
+        self._undo.append(lambda: setattr(self.interceptor, "authorizer", None))
+        self._map_lambda_client_errors()
+
+    def _restore_bucket_policy_conditions(self) -> None:
+        """Give each bucket its template policy whole, Conditions included (the TLS-only Deny).
+
+        The deployment leaves out statements with Conditions because moto's object-level check
+        (FakeBucket.get_permission) ignores Conditions: the TLS-only Deny would refuse every
+        request. That check is switched off here; IAM on the real calls (iam_enforcement.py)
+        evaluates the bucket policy with its Conditions and the request's context, as S3 does.
+        """
+        assert self.stack is not None
+        from autotuner.embedded import moto_adapter
+        from autotuner.embedded.stack import IntrinsicResolver, pseudo_parameters
+
+        neutral = moto_adapter.PermissionResult.NEUTRAL
+        self._undo.append(
+            moto_adapter.patch(moto_adapter.FakeBucket, "get_permission", lambda bucket, action, resource: neutral)
+        )
+
+        resources = self.stack.template.get("Resources", {})
+        partition = self.stack.state_machine_arn.split(":")[1]
+        buckets = [lid for lid, res in resources.items() if res.get("Type") == "AWS::S3::Bucket"]
+        resolver = IntrinsicResolver(
+            self.stack.parameters,
+            pseudo=pseudo_parameters(self.stack.name, self.account.region, self.account.account_id),
+            refs=self.stack.resources,
+            attributes={
+                (lid, "Arn"): f"arn:{partition}:s3:::{self.stack.resources[lid]}"
+                for lid in buckets
+                if lid in self.stack.resources
+            },
+        )
+        s3 = self.client("s3")
+        for resource in resources.values():
+            if resource.get("Type") != "AWS::S3::BucketPolicy":
+                continue
+            properties = resolver.resolve(resource["Properties"])
+            s3.put_bucket_policy(Bucket=properties["Bucket"], Policy=json.dumps(properties["PolicyDocument"]))
+
+    def principal_roles(self) -> dict[str, str]:
+        """Each principal of the stack (function logical ids, the state machine) -> its role ARN."""
+        assert self.stack is not None
+        roles = {logical_id: function.role_arn for logical_id, function in self.stack.functions.items()}
+        role_name = self.stack.resources.get(f"{STATE_MACHINE}Role")
+        if role_name:
+            partition = self.stack.state_machine_arn.split(":")[1]
+            roles[STATE_MACHINE] = f"arn:{partition}:iam::{self.account.account_id}:role/{role_name}"
+        return roles
+
+    def _map_lambda_client_errors(self) -> None:
+        """A Task's Lambda call refused with an error Lambda does not model fails as AWS fails it.
+
+        Step Functions names a Lambda API error after the SDK's exception class: modelled errors
+        keep their code (Lambda.ResourceNotFoundException), others, AccessDeniedException among
+        them, arrive as Lambda.AWSLambdaException with the status and code in the Cause
+        (../shared/aws-facts.md). moto's interpreter names every code as Lambda.<code>.
+        """
+        import botocore.session
+
+        from autotuner.embedded import moto_adapter
+
+        modelled = {shape.name for shape in botocore.session.get_session().get_service_model("lambda").error_shapes}
+        task = moto_adapter.StateTaskServiceLambda
+        original = task._error_cause_from_client_error
+
+        def error_cause(client_error: Any) -> tuple[str, str]:
+            error, cause = original(client_error)
+            if client_error.response["Error"]["Code"] not in modelled:
+                error = "Lambda.AWSLambdaException"
+            return error, cause
+
+        self._undo.append(moto_adapter.patch(task, "_error_cause_from_client_error", staticmethod(error_cause)))
 
     def _stop(self) -> None:
         for module, original in self._patched_sleeps:
@@ -296,27 +389,80 @@ class EmbeddedAws:
                 )
 
     def _revoke_permissions(self) -> None:
-        """Take actions out of a tuner role's policies, as if the template had never granted them."""
+        """Take actions out of a tuner role's inline policies, as if the template had never granted them."""
+        self._apply_revocations(self.account.revoke)
+
+    @contextmanager
+    def revoked(self, principal: str, actions: list[str]) -> Iterator[None]:
+        """Revoke ``actions`` from a running stack's role for the body, then put the policies back.
+
+        The permission matrix (benchmarks/permissions.py) revokes each grant in turn this way,
+        on one deployed stack; errors are those of the account file's ``revoke``.
+        """
+        originals = self._apply_revocations([RevokedPermission(function=principal, actions=actions)])
+        try:
+            yield
+        finally:
+            iam = self.client("iam")
+            with unlogged():
+                for role_name, policies in originals.items():
+                    for policy_name, document in policies.items():
+                        iam.put_role_policy(
+                            RoleName=role_name, PolicyName=policy_name, PolicyDocument=json.dumps(document)
+                        )
+
+    def _apply_revocations(self, revocations: list[RevokedPermission]) -> dict[str, dict[str, dict[str, Any]]]:
+        """Remove each entry's actions; every problem is named by its field before any policy changes.
+
+        Returns the changed policies' original documents, by role and policy name.
+        """
         assert self.stack is not None
         iam = self.client("iam")
-        for revoked in self.account.revoke:
-            function = self.stack.functions.get(revoked.function)
-            if function is None:
-                raise ValueError(
-                    f"revoke: {revoked.function!r} is not a function of the stack "
-                    f"(one of {sorted(self.stack.functions)})"
-                )
-            role_name = function.role_arn.rsplit("/", 1)[-1]
-            removed = 0
-            for policy_name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
-                document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
-                if isinstance(document, str):
-                    document = json.loads(document)
-                document, count = _without_actions(document, set(revoked.actions))
-                removed += count
-                iam.put_role_policy(RoleName=role_name, PolicyName=policy_name, PolicyDocument=json.dumps(document))
-            if removed == 0:
-                raise ValueError(f"revoke: {revoked.function} holds none of {revoked.actions}")
+        roles = self.principal_roles()
+        problems: list[str] = []
+        originals: dict[str, dict[str, dict[str, Any]]] = {}
+        current: dict[str, dict[str, dict[str, Any]]] = {}  # role -> policy -> document, as revoked so far
+        with unlogged():
+            for index, revoked in enumerate(revocations):
+                role_arn = roles.get(revoked.function)
+                if role_arn is None:
+                    problems.append(
+                        f"revoke[{index}].function: {revoked.function!r} is not a function of the stack "
+                        f"nor its state machine (one of {sorted(roles)})"
+                    )
+                    continue
+                role_name = role_arn.rsplit("/", 1)[-1]
+                if role_name not in current:
+                    current[role_name] = {}
+                    for policy_name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
+                        document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+                        current[role_name][policy_name] = (
+                            json.loads(document) if isinstance(document, str) else document
+                        )
+                documents = current[role_name]
+                for position, action in enumerate(revoked.actions):
+                    if not any(_grants(document, action) for document in documents.values()):
+                        problems.append(
+                            f"revoke[{index}].actions[{position}]: {action!r} is not granted to {revoked.function} "
+                            "by an inline policy of its role (revoke takes actions out of the template's policies)"
+                        )
+                for policy_name, document in list(documents.items()):
+                    remaining, removed = _without_actions(document, set(revoked.actions))
+                    if removed:
+                        originals.setdefault(role_name, {}).setdefault(policy_name, document)
+                        documents[policy_name] = remaining
+            if problems:
+                raise ValueError("; ".join(problems))
+            for role_name, policies in originals.items():
+                for policy_name in policies:
+                    document = current[role_name][policy_name]
+                    if not document["Statement"]:  # IAM holds no policy without statements
+                        iam.delete_role_policy(RoleName=role_name, PolicyName=policy_name)
+                    else:
+                        iam.put_role_policy(
+                            RoleName=role_name, PolicyName=policy_name, PolicyDocument=json.dumps(document)
+                        )
+        return originals
 
     # -- running executions ------------------------------------------------------------------------
     def start(self, execution_input: Any, name: str | None = None) -> str:
@@ -500,7 +646,23 @@ def _state_of(history: list[dict[str, Any]], event: dict[str, Any]) -> str:
     return "?"
 
 
+def _statement_list(document: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = document.get("Statement", [])
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _grants(document: dict[str, Any], action: str) -> bool:
+    """Whether an Allow statement of ``document`` lists ``action`` itself (as revoke can remove it)."""
+    for statement in _statement_list(document):
+        listed = statement.get("Action", [])
+        listed = listed if isinstance(listed, list) else [listed]
+        if statement.get("Effect") == "Allow" and action.lower() in {item.lower() for item in listed}:
+            return True
+    return False
+
+
 def _without_actions(document: dict[str, Any], actions: set[str]) -> tuple[dict[str, Any], int]:
+    """``document`` without ``actions``; a statement left with none is dropped. Returns it and the count."""
     statements = document.get("Statement", [])
     statements = statements if isinstance(statements, list) else [statements]
     kept, removed = [], 0

@@ -979,3 +979,12 @@ def install() -> None:
         return
     # moto dispatches an action to the IamResponse method of the same snake_case name.
     IamResponse.simulate_principal_policy = _simulate_principal_policy  # type: ignore[attr-defined]
+
+
+def principal_policies(backend: Any, arn: str) -> tuple[list[ParsedPolicy], ParsedPolicy | None]:
+    """Identity policies and permissions boundary of a principal in moto's IAM ``backend``.
+
+    The same documents ``SimulatePrincipalPolicy`` evaluates: IAM on the real calls
+    (iam_enforcement.py) decides with exactly what the simulation decides with.
+    """
+    return _principal_policies(backend, arn)

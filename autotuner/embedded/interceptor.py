@@ -12,18 +12,21 @@ import random
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from botocore.awsrequest import AWSResponse
-from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
-
+from autotuner.embedded import moto_adapter
 from autotuner.embedded.account import Fault
 
 # botocore service id -> IAM action prefix, for the names people read in call logs.
-_PREFIX = {"sfn": "states", "cloudwatch-logs": "logs", "eventbridge": "events"}
+_PREFIX = {
+    "sfn": "states",
+    "cloudwatch-logs": "logs",
+    "eventbridge": "events",
+    "resource-groups-tagging-api": "tag",
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,18 @@ Gate = Callable[[str, str, str], Refusal | None]
 # An observer sees each request (call, e.g. "lambda:UpdateFunctionConfiguration", and caller) after
 # it was served: how the embedded runtime cuts a tuner function off right after a call (runtime.py).
 Observer = Callable[[str, str], None]
+
+
+class Authorizer(Protocol):
+    """IAM on the real call (iam_enforcement.py): which principal a request is, and its decision."""
+
+    def principal_of(self, caller: str, request: Any) -> str | None: ...
+
+    def authorize(
+        self, service: str, operation: str, principal: str, params: Mapping[str, Any], request: Any
+    ) -> tuple[Any, Refusal | None]: ...
+
+
 _PROTOCOL = {
     "lambda": "rest-json",
     "iam": "query",
@@ -51,6 +66,7 @@ _PROTOCOL = {
     "eventbridge": "json",
     "s3": "rest-xml",
     "sqs": "json",
+    "resource-groups-tagging-api": "json",
 }
 # Calls that change a function: a permanent failure must reach FAILED without any of these.
 MUTATING_CALLS = frozenset(
@@ -81,6 +97,11 @@ class CallRecord:
     invocation: str | None = None
     attempt: int | None = None
     max_attempts: int | None = None
+    # IAM on the call: the principal (caller logical id) whose role was evaluated, the
+    # (action, resource) pairs authorised, and the one denied. None: not a tuner principal.
+    principal: str | None = None
+    authorized: tuple[tuple[str, str], ...] = ()
+    denied: tuple[str, str] | None = None
 
 
 @dataclass
@@ -119,7 +140,11 @@ class Interceptor:
         self._faults: list[_ActiveFault] = []
         self.gates: list[Gate] = []
         self.observers: list[Observer] = []
+        self.authorizer: Authorizer | None = None
         self._original: Any = None
+        self._undo_api_call: Callable[[], None] | None = None
+        self._undo_stubber: Callable[[], None] = lambda: None
+        self._original_thread: Any = None
         self._lock = threading.Lock()
 
     def set_faults(self, faults: list[Fault]) -> None:
@@ -138,31 +163,73 @@ class Interceptor:
     def install(self) -> None:
         if self._original is not None:
             return
-        self._original = BotocoreStubber.__call__
+        stubber = moto_adapter.BotocoreStubber
+        self._original = stubber.__call__
         interceptor = self
 
-        def intercepted(stub: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> Any:
+        def intercepted(stub: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
             if not stub.enabled:
                 return None
             return interceptor._handle(stub, event_name, request, **kwargs)
 
-        BotocoreStubber.__call__ = intercepted  # type: ignore[method-assign]
+        self._undo_stubber = moto_adapter.patch(stubber, "__call__", intercepted)
+        # The request moto sees is serialised; IAM needs the call's parameters (FunctionName,
+        # Qualifier, TableName, Bucket/Key…) to name the real resource. Capturing them where
+        # every SDK call starts works for every client whenever it was created (an event hook
+        # reaches only clients created after it is registered; parsing the serialised request
+        # back would mean a parser per protocol), and a stack keeps nested calls apart (an
+        # Invoke runs a tuner handler in-process, on the same thread).
+        base_client = moto_adapter.BaseClient
+        original_api_call = base_client._make_api_call
+
+        def api_call(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+            stack = _params_stack()
+            stack.append(api_params)
+            try:
+                return original_api_call(client, operation_name, api_params)
+            finally:
+                stack.pop()
+
+        self._undo_api_call = moto_adapter.patch(base_client, "_make_api_call", api_call)
+        # Every thread of a Lambda execution environment holds the function's credentials: a
+        # thread a handler starts (a ThreadPoolExecutor's workers) makes its calls as the function.
+        self._original_thread = original_start, original_run = threading.Thread.start, threading.Thread.run
+
+        def start(thread: threading.Thread) -> None:
+            thread._embedded_caller = current_caller()  # type: ignore[attr-defined]
+            original_start(thread)
+
+        def run(thread: threading.Thread) -> None:
+            _local.caller = getattr(thread, "_embedded_caller", "client")
+            original_run(thread)
+
+        threading.Thread.start = start  # type: ignore[method-assign]
+        threading.Thread.run = run  # type: ignore[method-assign]
 
     def uninstall(self) -> None:
         if self._original is not None:
-            BotocoreStubber.__call__ = self._original  # type: ignore[method-assign]
+            self._undo_stubber()
             self._original = None
+        if self._undo_api_call is not None:
+            self._undo_api_call()
+            self._undo_api_call = None
+        if self._original_thread is not None:
+            threading.Thread.start, threading.Thread.run = self._original_thread  # type: ignore[method-assign]
+            self._original_thread = None
 
-    def _handle(self, stub: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> Any:
+    def _handle(self, stub: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
         # event_name is "before-send.<service-id>.<Operation>"
         _, service, operation = [*event_name.split(".", 2), "", ""][:3]
         if getattr(_local, "quiet", False):
             return self._original(stub, event_name, request, **kwargs)
         call = f"{_PREFIX.get(service, service)}:{operation}"
         caller = current_caller()
-        fault = next((refusal for gate in self.gates if (refusal := gate(service, operation, caller))), None)
+        fault, iam = self._authorize(service, operation, caller, request)
+        fault = fault or next((refusal for gate in self.gates if (refusal := gate(service, operation, caller))), None)
         fault = fault or self._matching_fault(service, operation, caller)
-        record = CallRecord(call=call, caller=caller, fault=fault.code if fault else None, **_sdk_attempt(request))
+        record = CallRecord(
+            call=call, caller=caller, fault=fault.code if fault else None, **_sdk_attempt(request), **iam
+        )
         with self.log.lock:
             self.log.calls.append(record)
         if fault is not None:
@@ -171,6 +238,20 @@ class Interceptor:
         for observer in list(self.observers):
             observer(call, caller)
         return response
+
+    def _authorize(self, service: str, operation: str, caller: str, request: Any) -> tuple[Refusal | None, dict]:
+        """IAM first, as AWS authorises a request before serving or throttling it."""
+        authorizer = self.authorizer
+        principal = authorizer.principal_of(caller, request) if authorizer else None
+        if authorizer is None or principal is None:
+            return None, {}
+        stack = _params_stack()
+        decision, refusal = authorizer.authorize(service, operation, principal, stack[-1] if stack else {}, request)
+        return refusal, {
+            "principal": principal,
+            "authorized": tuple((item.action, item.resource) for item in decision.requests),
+            "denied": (decision.denied.action, decision.denied.resource) if decision.denied else None,
+        }
 
     def _matching_fault(self, service: str, operation: str, caller: str) -> Fault | None:
         with self._lock:
@@ -207,7 +288,7 @@ def _sdk_attempt(request: Any) -> dict[str, Any]:
     }
 
 
-def _error_response(url: str, service: str, fault: Fault | Refusal) -> AWSResponse:
+def _error_response(url: str, service: str, fault: Fault | Refusal) -> Any:
     protocol = _PROTOCOL[service]
     if protocol == "rest-xml":
         body = (
@@ -226,7 +307,14 @@ def _error_response(url: str, service: str, fault: Fault | Refusal) -> AWSRespon
         content_type = "application/json" if protocol == "rest-json" else "application/x-amz-json-1.0"
         headers = {"Content-Type": content_type, "x-amzn-ErrorType": fault.code, "x-amzn-RequestId": str(uuid.uuid4())}
         body = json.dumps({"__type": fault.code, "message": fault.message, "Type": "User"})
-    return AWSResponse(url, fault.status, headers, MockRawResponse(body))
+    return moto_adapter.AWSResponse(url, fault.status, headers, moto_adapter.MockRawResponse(body))
+
+
+def _params_stack() -> list[dict[str, Any]]:
+    stack = getattr(_local, "params", None)
+    if stack is None:
+        stack = _local.params = []
+    return stack
 
 
 def current_caller() -> str:

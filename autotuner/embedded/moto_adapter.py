@@ -88,6 +88,21 @@ INTERNALS: dict[str, str] = {
     ),
     # botocore's endpoint module: cloud.py scales the clock of its retry sleeps.
     "botocore_endpoint": "botocore.endpoint",
+    # IAM on the real calls (iam_enforcement.py): every SDK call's parameters are captured where it
+    # starts (interceptor.py); the resources' tags and bucket policies are read from moto's backends.
+    "BaseClient": "botocore.client:BaseClient",
+    "lambda_backends": "moto.awslambda.models:lambda_backends",
+    "UnknownFunctionException": "moto.awslambda.exceptions:UnknownFunctionException",
+    "s3_backends": "moto.s3.models:s3_backends",
+    # moto's own bucket-policy check ignores Conditions; cloud.py switches it off (iam_enforcement
+    # evaluates bucket policies with their Conditions).
+    "FakeBucket": "moto.s3.models:FakeBucket",
+    "PermissionResult": "moto.iam.access_control:PermissionResult",
+    # A Task's refused Lambda call is named as Step Functions names it (cloud.py).
+    "StateTaskServiceLambda": (
+        "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_lambda"
+        ":StateTaskServiceLambda"
+    ),
 }
 
 

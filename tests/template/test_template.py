@@ -21,74 +21,17 @@ import pytest
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
+from autotuner_core.permissions_manifest import PRINCIPALS, Resource, principal
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 REGION = "us-east-1"
 
-# The only permissions each function's role may hold, besides the baseline below.
+# The only permissions each function's role may hold, besides the baseline below: the manifest's.
 FUNCTION_ACTIONS: dict[str, set[str]] = {
-    "ValidatePermissionsFunction": {
-        "iam:SimulatePrincipalPolicy",
-        "tag:GetResources",
-        "lambda:ListFunctions",
-        "s3:PutObject",  # the run's target list, in the sweep bucket
-    },
-    "DiscoverResourcesFunction": {
-        "lambda:GetFunction",
-        "lambda:GetFunctionConfiguration",
-        "lambda:ListTags",
-        # Live traffic on $LATEST, before a measurement moves it.
-        "lambda:ListEventSourceMappings",
-        "lambda:GetFunctionUrlConfig",
-        "lambda:GetPolicy",
-        "cloudwatch:GetMetricStatistics",
-    },
-    "UpdateConfigurationFunction": {
-        "lambda:GetFunction",
-        "lambda:GetFunctionConfiguration",
-        "lambda:UpdateFunctionConfiguration",
-        "lambda:PublishVersion",
-        "lambda:GetAlias",
-        "lambda:CreateAlias",
-        "lambda:UpdateAlias",
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-        "dynamodb:DeleteItem",
-    },
-    "CheckCircuitFunction": {"dynamodb:GetItem", "dynamodb:PutItem"},
-    "PrepareMeasurementFunction": {
-        "lambda:GetFunction",
-        "lambda:UpdateFunctionConfiguration",
-        "lambda:PublishVersion",
-        "lambda:CreateAlias",
-    },
-    "MeasureConfigurationFunction": {"lambda:InvokeFunction"},
-    # Pure steps of the measuring loop: they read the state document and call no AWS API.
-    "PlanMeasurementsFunction": set(),
-    "ChooseConfigurationFunction": set(),
-    "CleanupMeasurementFunction": {
-        "lambda:GetFunction",
-        "lambda:ListAliases",
-        "lambda:ListVersionsByFunction",
-        "lambda:DeleteAlias",
-        "lambda:UpdateFunctionConfiguration",
-        "lambda:DeleteFunction",
-    },
-    "RecordResultFunction": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "events:PutEvents"},
-    "SummarizeRunFunction": {"s3:GetObject", "dynamodb:BatchGetItem"},  # target list, then each record
+    entry.logical_id: entry.actions for entry in PRINCIPALS if entry.logical_id != "TunerStateMachine"
 }
-
-# What a Distributed Map needs of its state machine's role (ItemReader, ResultWriter, child executions).
-DISTRIBUTED_MAP = {
-    "s3:GetObject",
-    "s3:PutObject",
-    "s3:ListMultipartUploadParts",
-    "s3:AbortMultipartUpload",
-    "states:StartExecution",
-    "states:DescribeExecution",
-    "states:StopExecution",
-}
+STATE_MACHINE_ACTIONS = principal("TunerStateMachine").actions
 
 # AWS managed policies SAM attaches to every function role, with the actions AWS publishes for them:
 # writing its own logs (AWSLambdaBasicExecutionRole) and X-Ray segments for Tracing: Active.
@@ -105,18 +48,6 @@ KNOWN_MANAGED_POLICIES: dict[str, set[str]] = {
     "AWSXrayWriteOnlyAccess": XRAY_WRITE,
 }
 BROAD_POLICY_MARKERS = ("FullAccess", "AdministratorAccess", "PowerUser")
-
-# The state machine's role: invoke the tuner's functions, deliver its execution logs, write traces.
-STATE_MACHINE_LOG_DELIVERY = {
-    "logs:CreateLogDelivery",
-    "logs:GetLogDelivery",
-    "logs:UpdateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:DescribeResourcePolicies",
-    "logs:DescribeLogGroups",
-}
 
 # How other workloads start the tuner (docs/integration.md): the events it matches and sends.
 TUNE_REQUEST_PATTERN = {"source": ["lambda-autotuner.requests"], "detail-type": ["Tune Requested"]}
@@ -418,13 +349,20 @@ def test_state_machine_may_invoke_only_the_tuner_functions(cfn: dict[str, Any]) 
     # When its permissions are listed
     actions = _effective_actions(cfn, role_id)
     invoked = set()
+    named = {  # functions invoked by their fixed name (ValidatePermissions: the role's ARN is its input)
+        json.dumps(res["Properties"]["FunctionName"], sort_keys=True): lid
+        for lid, res in _resources_of_type(cfn, "AWS::Lambda::Function").items()
+        if "FunctionName" in res["Properties"]
+    }
     for statement in _inline_statements(cfn, role_id):
         if "lambda:InvokeFunction" in _actions(statement):
             for resource in _branches(statement["Resource"]):
-                invoked.add(resource["Fn::Sub"][1]["functionName"]["Ref"])
+                name = resource["Fn::Sub"][1]["functionName"]
+                invoked.add(name["Ref"] if "Ref" in name else named[json.dumps(name, sort_keys=True)])
     # Then it can invoke the tuner's functions, run its Distributed Map (target list and results in
     # the sweep bucket, child executions of itself), deliver its logs and write traces; nothing else
-    assert actions == {"lambda:InvokeFunction"} | DISTRIBUTED_MAP | STATE_MACHINE_LOG_DELIVERY | XRAY_WRITE
+    assert actions == STATE_MACHINE_ACTIONS | XRAY_WRITE
+    assert {"lambda:InvokeFunction", "states:StartExecution", "s3:GetObject", "s3:PutObject"} <= actions
     assert invoked == set(FUNCTION_ACTIONS)
 
 
@@ -706,3 +644,72 @@ def test_integration_guide_documents_what_the_template_deploys(sam_template: dic
     # And its defaults are the template's
     for name in ("ScheduleEnabled", "ScheduleExpression", "ScheduleTimezone", "TuneRequestsEnabled"):
         assert f"`{sam_template['Parameters'][name]['Default']}`" in guide, name
+
+
+# ----------------------------------------------------------------------------------------------
+# (c') the permissions manifest is the template's source of truth
+
+_TARGETS = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${TargetNamePrefix}*"
+_MACHINE = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}-tuner"
+_EXECUTIONS = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-tuner/*"
+
+
+def _get_att(logical_id: str) -> str:
+    return json.dumps({"Fn::GetAtt": [logical_id, "Arn"]}, sort_keys=True)
+
+
+def _manifest_resources(cfn: dict[str, Any], kind: Resource) -> set[str]:
+    """The template's ARN expressions for a manifest resource kind, as JSON text."""
+    functions = [entry.logical_id for entry in PRINCIPALS if entry.logical_id != "TunerStateMachine"]
+    if kind is Resource.TUNER_ROLES:
+        return {_get_att(_role_id(cfn, lid)) for lid in functions} | {_get_att("TunerStateMachineRole")}
+    if kind is Resource.TUNER_FUNCTIONS:
+        found = set()
+        for lid in functions:
+            properties = cfn["Resources"][lid]["Properties"]
+            name = properties.get("FunctionName", {"Ref": lid})
+            pattern = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${functionName}*"
+            found.add(json.dumps({"Fn::Sub": [pattern, {"functionName": name}]}, sort_keys=True))
+        return found
+    return {
+        Resource.TARGET_FUNCTIONS: {_sub(_TARGETS)},
+        Resource.TARGET_VERSIONS: {_sub(_TARGETS + ":*")},
+        Resource.MEASUREMENT_ALIASES: {_sub(_TARGETS + ":autotuner-*")},
+        Resource.RUN_HISTORY_TABLE: {_get_att("RunHistoryTable")},
+        Resource.STATE_TABLE: {_get_att("StateTable")},
+        Resource.TARGET_LISTS: {_sub("${SweepBucket.Arn}/runs/*")},
+        Resource.MAP_RESULTS: {_sub("${SweepBucket.Arn}/map-results/*")},
+        Resource.DEFAULT_EVENT_BUS: {_sub(DEFAULT_BUS_ARN)},
+        Resource.STATE_MACHINE: {_sub(_MACHINE)},
+        Resource.STATE_MACHINE_EXECUTIONS: {_sub(_EXECUTIONS)},
+        Resource.ANY: {json.dumps("*")},
+    }[kind]
+
+
+def _role_of(cfn: dict[str, Any], logical_id: str) -> str:
+    if logical_id == "TunerStateMachine":
+        (machine,) = _resources_of_type(cfn, "AWS::StepFunctions::StateMachine").values()
+        return machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    return _role_id(cfn, logical_id)
+
+
+@pytest.mark.parametrize("entry", PRINCIPALS, ids=lambda entry: entry.logical_id)
+def test_each_role_grants_exactly_what_the_manifest_declares(cfn: dict[str, Any], entry: Any) -> None:
+    # Given the manifest's grants for one role: actions, resources, tag scope
+    expected = {
+        (action, resource, grant.tag_scoped)
+        for grant in entry.grants
+        for action in grant.actions
+        for resource in _manifest_resources(cfn, grant.resource)
+    }
+    # When the role's inline statements (and policies attached to it) are listed the same way
+    found = set()
+    for statement in _inline_statements(cfn, _role_of(cfn, entry.logical_id)):
+        if statement.get("Effect") != "Allow":
+            continue
+        for action in _actions(statement):
+            for resource in _branches(statement["Resource"]):
+                for one in resource if isinstance(resource, list) else [resource]:
+                    found.add((action, json.dumps(one, sort_keys=True), "Condition" in statement))
+    # Then they are the same: a grant the manifest lacks (or the template lacks) fails here
+    assert found == expected

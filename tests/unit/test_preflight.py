@@ -414,3 +414,114 @@ def test_the_summary_role_is_checked_for_the_stored_target_list(make_settings: C
     # Then the summary's role must be able to read this run's target list and the run records
     assert (SUMMARIZE_ROLE, "s3:GetObject", "arn:aws:s3:::autotuner-sweep/runs/run-7/targets.json") in triples(checks)
     assert (SUMMARIZE_ROLE, "dynamodb:BatchGetItem", TABLE_ARN) in triples(checks)
+
+
+VALIDATE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/autotuner-ValidatePermissionsRole"
+STATE_MACHINE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/autotuner-TunerStateMachineRole"
+DISCOVER_FN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:autotuner-DiscoverResources"
+RECORD_FN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:autotuner-RecordResult"
+
+
+def test_pre_flights_own_role_and_the_state_machines_role_are_checked(make_settings: Callable[..., Settings]) -> None:
+    # Given a deployment that passes pre-flight its own role, the state machine's and the Task functions
+    settings = make_settings(
+        SWEEP_BUCKET="autotuner-sweep",
+        VALIDATE_ROLE_ARN=VALIDATE_ROLE,
+        STATE_MACHINE_ROLE_ARN=STATE_MACHINE_ROLE,
+        STATE_MACHINE_TASK_ARNS=f"{DISCOVER_FN}, {RECORD_FN}",
+    )
+    execution = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:autotuner:run-7"
+    request = parse_request({"targets": ["orders"], "memorySize": 1024, "apply": True})
+    targets = resolve_targets(request, function_arn=TUNER_FN)
+    # When the run's permissions are listed
+    found = triples(required_permissions(request, targets, settings, execution_arn=execution))
+    # Then pre-flight's own next write, the Distributed Map's reads and writes and every Task's invocation
+    # are checked, for the roles that will make them
+    target_list = "arn:aws:s3:::autotuner-sweep/runs/run-7/targets.json"
+    assert {
+        (VALIDATE_ROLE, "s3:PutObject", target_list),
+        (STATE_MACHINE_ROLE, "s3:GetObject", target_list),
+        (STATE_MACHINE_ROLE, "s3:PutObject", "arn:aws:s3:::autotuner-sweep/map-results/run-7/manifest.json"),
+        (STATE_MACHINE_ROLE, "lambda:InvokeFunction", DISCOVER_FN),
+        (STATE_MACHINE_ROLE, "lambda:InvokeFunction", RECORD_FN),
+    } <= found
+
+
+def test_a_missing_state_machine_role_setting_is_denied_naming_it(
+    fake_iam: Any, make_settings: Callable[..., Settings]
+) -> None:
+    # Given a deployment that forgot to pass the state machine's role
+    settings = make_settings(SWEEP_BUCKET="autotuner-sweep", VALIDATE_ROLE_ARN=VALIDATE_ROLE)
+    execution = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:autotuner:run-7"
+    request = parse_request({"targets": ["orders"], "memorySize": 1024})
+    checks = required_permissions(
+        request, resolve_targets(request, function_arn=TUNER_FN), settings, execution_arn=execution
+    )
+    # When the checks are simulated
+    with pytest.raises(PermissionDeniedError, match="STATE_MACHINE_ROLE_ARN is empty"):
+        simulate(fake_iam, checks)
+
+
+# --------------------------------------------------------------------------------------------
+# the permissions manifest
+# --------------------------------------------------------------------------------------------
+
+# Run shapes that together reach every permission pre-flight can check.
+SHAPES = [
+    {"memorySize": 1024},
+    {"memorySize": 1024, "apply": True},
+    {"memorySize": 1024, "apply": True, "alias": "live"},
+    {"memorySizes": [512, 1024], "apply": True},
+    {"memorySizes": [512, 1024], "refine": True},
+]
+
+
+def _every_shape_checks(make_settings: Callable[..., Settings]) -> list[PermissionCheck]:
+    from autotuner_core.permissions_manifest import PRINCIPALS
+
+    roles = {
+        entry.role_setting: f"arn:aws:iam::{ACCOUNT}:role/autotuner-{entry.logical_id}"
+        for entry in PRINCIPALS
+        if entry.role_setting is not None
+    }
+    settings = make_settings(
+        **roles,
+        SWEEP_BUCKET="autotuner-sweep",
+        EVENT_BUS_NAME="default",
+        TARGET_TAG_KEY="autotune",
+        TARGET_TAG_VALUE="enabled",
+        STATE_MACHINE_TASK_ARNS=DISCOVER_FN,
+    )
+    execution = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:autotuner:run-7"
+    checks = []
+    for shape in SHAPES:
+        request = parse_request({"targets": ["orders"], **shape})
+        targets = resolve_targets(request, function_arn=TUNER_FN)
+        checks += required_permissions(request, targets, settings, execution_arn=execution)
+    return checks
+
+
+def test_pre_flight_checks_only_what_the_manifest_grants_and_every_grant_it_can(
+    make_settings: Callable[..., Settings],
+) -> None:
+    from autotuner_core.permissions_manifest import by_role_setting
+
+    manifest = by_role_setting()
+    # Given the checks pre-flight lists for every run shape
+    checks = _every_shape_checks(make_settings)
+    checked = {(check.role_setting, action) for check in checks for action in check.actions}
+    # Then each (role, action) is one the manifest grants that role, to be checked before the run
+    declared = {
+        (setting, action): grant
+        for setting, entry in manifest.items()
+        for grant in entry.grants
+        for action in grant.actions
+    }
+    assert checked - set(declared) == set(), "pre-flight checks an action the manifest does not grant"
+    assert all(declared[pair].preflight is True for pair in checked)
+    # And every grant the manifest says pre-flight covers is checked by some run shape
+    assert {pair for pair, grant in declared.items() if grant.preflight is True} - checked == set()
+    # And the tag context is passed exactly for the tag-scoped grants
+    for check in checks:
+        for action in check.actions:
+            assert bool(check.context) == declared[(check.role_setting, action)].tag_scoped, (check, action)

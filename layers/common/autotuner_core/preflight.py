@@ -17,6 +17,8 @@ from autotuner_core.models import PermissionCheck, TargetRef, TuningRequest, par
 from autotuner_core.settings import Settings
 from autotuner_core.target_list import target_list_key
 
+# The Distributed Map's ResultWriter prefix (statemachine/autotuner.asl.json, TuneTargets).
+MAP_RESULTS_PREFIX = "map-results"
 # SimulatePrincipalPolicy evaluates every action against every resource passed; keep each
 # call's result small and well under IAM's request size limits.
 _RESOURCES_PER_CALL = 25
@@ -98,7 +100,22 @@ def required_permissions(
     if settings.sweep_bucket and execution_arn:
         partition, name = execution_arn.split(":")[1], execution_arn.rsplit(":", 1)[-1]
         target_list = f"arn:{partition}:s3:::{settings.sweep_bucket}/{target_list_key(name)}"
-        checks.append(check("SUMMARIZE_ROLE_ARN", ["s3:GetObject"], [target_list]))
+        checks += [
+            # Pre-flight's own next call: it stores the list the Distributed Map reads.
+            check("VALIDATE_ROLE_ARN", ["s3:PutObject"], [target_list]),
+            check("SUMMARIZE_ROLE_ARN", ["s3:GetObject"], [target_list]),
+            # The Distributed Map reads the list itself (ItemReader) and writes its results.
+            check("STATE_MACHINE_ROLE_ARN", ["s3:GetObject"], [target_list]),
+            check(
+                "STATE_MACHINE_ROLE_ARN",
+                ["s3:PutObject"],
+                [f"arn:{partition}:s3:::{settings.sweep_bucket}/{MAP_RESULTS_PREFIX}/{name}/manifest.json"],
+            ),
+        ]
+    if settings.task_function_arns:
+        # Every Task the run may reach, its Catch paths included: a state machine that cannot
+        # invoke one fails with Lambda.AWSLambdaException, which the transient retrier retries.
+        checks.append(check("STATE_MACHINE_ROLE_ARN", ["lambda:InvokeFunction"], settings.task_function_arns))
     if settings.event_bus_name:
         bus = _event_bus_arn(settings.event_bus_name, settings.run_history_table_arn)
         checks.append(check("RECORD_ROLE_ARN", ["events:PutEvents"], [bus]))
@@ -139,7 +156,7 @@ def required_permissions(
             # Powertools Idempotency keeps the update's record in the state table.
             check(
                 "UPDATE_ROLE_ARN",
-                ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+                ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
                 state,
             ),
         ]

@@ -31,6 +31,10 @@ class Settings(BaseModel):
     state_table_arn: str = Field(default="", alias="STATE_TABLE_ARN")
     guard_role_arn: str = Field(default="", alias="GUARD_ROLE_ARN")
     summarize_role_arn: str = Field(default="", alias="SUMMARIZE_ROLE_ARN")
+    # Pre-flight's own role and the state machine's, with the functions the state machine invokes.
+    validate_role_arn: str = Field(default="", alias="VALIDATE_ROLE_ARN")
+    state_machine_role_arn: str = Field(default="", alias="STATE_MACHINE_ROLE_ARN")
+    state_machine_task_arns: str = Field(default="", alias="STATE_MACHINE_TASK_ARNS")  # comma-separated
     circuit_failure_threshold: int = Field(default=3, ge=1, alias="CIRCUIT_FAILURE_THRESHOLD")
     circuit_cooldown_minutes: int = Field(default=3 * 1440, ge=0, alias="CIRCUIT_COOLDOWN_MINUTES")
     lease_minutes: int = Field(default=120, ge=1, alias="LEASE_MINUTES")
@@ -52,6 +56,11 @@ class Settings(BaseModel):
     def from_env(cls) -> Settings:
         known = {field.alias for field in cls.model_fields.values()}
         return cls.model_validate({key: value for key, value in os.environ.items() if key in known})
+
+    @property
+    def task_function_arns(self) -> list[str]:
+        """The tuner functions the state machine's Tasks invoke (besides pre-flight's own)."""
+        return [arn.strip() for arn in self.state_machine_task_arns.split(",") if arn.strip()]
 
     @property
     def tag_scoped(self) -> bool:

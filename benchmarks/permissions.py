@@ -1,0 +1,252 @@
+"""The permission matrix: every action the template grants, revoked alone, against the scenarios that use it.
+
+One embedded AWS holds a small account (targets to apply to, with and without an alias, one to
+measure, two to sweep by tag). Each scenario runs once with the template's permissions: its call
+log (IAM is enforced on every call, autotuner/embedded/iam_enforcement.py) says which role made
+which call, so which scenarios need each grant. Then, for every action of the permissions manifest
+(layers/common/autotuner_core/permissions_manifest.py), the action is revoked from its role alone
+and the scenarios that called it run again. The action is necessary when a scenario's outcome
+changes (status, error, failed state, the run records' outcomes): a FAILED run with the error
+pre-flight or the service gave, or a degraded path. Scenarios run cheapest first and the first
+changed outcome settles it, so the matrix stays a few minutes long.
+
+Printed: role, action, the scenarios that used it, whether it is necessary and how the run ended
+without it; grants the manifest marks as not observable here (with the reason); and "calls not
+covered by the template": calls the scenarios made that were denied, or that the manifest does
+not declare for the role that made them. Both lists must be empty.
+
+``--quick`` (and the test in make test) runs a seed-fixed sample of the grants.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from autotuner.embedded.account import Fault, SimulatedAccount, SimulatedFunction, WorkerTimeout
+from autotuner.embedded.cloud import EmbeddedAws
+from autotuner.embedded.interceptor import unlogged
+from autotuner_core.permissions_manifest import PRINCIPALS
+from benchmarks._table import text_table
+
+QUICK_SAMPLE = 4
+SEED = 10
+
+ACCOUNT = SimulatedAccount(
+    functions=[
+        SimulatedFunction(name="orders-api", memory_size=512, timeout=30, tags={"autotune": "enabled"}),
+        SimulatedFunction(
+            name="billing-api", memory_size=512, timeout=30, tags={"autotune": "enabled"}, aliases=["live"]
+        ),
+        SimulatedFunction(
+            name="image-resizer",
+            memory_size=512,
+            timeout=60,
+            tags={"autotune": "enabled"},
+            profile={"preset": "cpu-bound", "seed": 7},
+        ),
+        SimulatedFunction(name="cart-api", memory_size=1024, timeout=30, tags={"autotune": "enabled", "team": "shop"}),
+        SimulatedFunction(
+            name="checkout-api", memory_size=1024, timeout=30, tags={"autotune": "enabled", "team": "shop"}
+        ),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One execution input, with the worker timeouts and faults armed while it runs (failure paths)."""
+
+    input: dict[str, Any]
+    worker_timeouts: tuple[WorkerTimeout, ...] = ()
+    faults: tuple[Fault, ...] = ()
+    fails: bool = False  # the run is meant to end FAILED
+
+
+_APPLY = {"targets": ["orders-api"], "memorySize": 1024, "apply": True}
+_MEASURE = {"memorySizes": [512, 1024], "invocations": 5}
+# Cheapest first: the matrix stops at the first scenario whose outcome a revocation changes.
+SCENARIOS: dict[str, Scenario] = {
+    "apply": Scenario(_APPLY),
+    "apply-alias-new": Scenario({**_APPLY, "alias": "live"}),
+    "apply-alias-existing": Scenario({**_APPLY, "targets": ["billing-api"], "alias": "live"}),
+    # Lambda refuses the first update (an update in progress): Powertools Idempotency deletes its
+    # in-progress record so that the state machine's retry may apply it.
+    "apply-conflict-once": Scenario(
+        _APPLY,
+        faults=(
+            Fault(
+                service="lambda",
+                action="UpdateFunctionConfiguration",
+                code="ResourceConflictException",
+                status=409,
+                message="An update is in progress for resource",
+                times=1,
+                caller="UpdateConfigurationFunction",
+            ),
+        ),
+    ),
+    # Every attempt of the update is cut off right after Lambda accepted it: the run fails, and the
+    # clean-up after the failure must put the target's memory back.
+    "apply-cut-off": Scenario(
+        _APPLY,
+        (WorkerTimeout(function="UpdateConfigurationFunction", after="lambda:UpdateFunctionConfiguration", times=10),),
+        fails=True,
+    ),
+    "sweep-by-tag": Scenario({"select": {"tags": {"team": "shop"}}, **_MEASURE}),
+    "sweep-by-prefix": Scenario({"select": {"namePrefix": "cart"}, **_MEASURE}),
+    "measure-refine-apply": Scenario(
+        {"targets": ["image-resizer"], **_MEASURE, "memorySizes": [512, 1024, 2048], "refine": True, "apply": True}
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a user sees of a run: how it ended, where, and each target's recorded outcome."""
+
+    status: str
+    error: str | None
+    failed_state: str | None
+    records: tuple[tuple[str, str, str | None], ...]
+
+    def text(self) -> str:
+        if self.status == "SUCCEEDED":
+            outcomes = sorted({outcome for _, outcome, _ in self.records})
+            return f"SUCCEEDED ({', '.join(outcomes)})"
+        return f"{self.status} {self.error} at {self.failed_state}"
+
+
+@dataclass(frozen=True)
+class Row:
+    role: str
+    action: str
+    scenarios: tuple[str, ...]
+    necessary: bool | None  # None: not observable in the embedded AWS (reason in ``how``)
+    how: str
+
+
+def _outcome(report: Any) -> Outcome:
+    records = tuple(
+        sorted(
+            (str(record.get("target", "")).rsplit(":", 1)[-1], str(record.get("outcome")), record.get("errorType"))
+            for record in report.records
+        )
+    )
+    return Outcome(report.status, report.error, report.failed_state, records)
+
+
+def _reset(aws: EmbeddedAws) -> None:
+    """Put the account back as it started: target configurations, breaker and lease items."""
+    assert aws.stack is not None
+    lam, dynamodb = aws.client("lambda"), aws.client("dynamodb")
+    with unlogged():
+        for function in aws.account.functions:
+            if lam.get_function_configuration(FunctionName=function.name)["MemorySize"] != function.memory_size:
+                lam.update_function_configuration(FunctionName=function.name, MemorySize=function.memory_size)
+                lam.get_waiter("function_updated_v2").wait(
+                    FunctionName=function.name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 200}
+                )
+        table = aws.stack.outputs["StateTableName"]
+        for page in dynamodb.get_paginator("scan").paginate(TableName=table):
+            for item in page["Items"]:
+                dynamodb.delete_item(TableName=table, Key={"pk": item["pk"]})
+
+
+def _run(aws: EmbeddedAws, name: str) -> tuple[Outcome, list[Any]]:
+    _reset(aws)
+    scenario = SCENARIOS[name]
+    scale = aws.account.retry_time_scale
+    aws.runtime.set_worker_timeouts(list(scenario.worker_timeouts), interceptor=aws.interceptor, time_scale=scale)
+    aws.interceptor.set_faults(list(scenario.faults))
+    try:
+        report = aws.run(scenario.input)
+    finally:
+        aws.runtime.set_worker_timeouts([], interceptor=aws.interceptor, time_scale=scale)
+        aws.interceptor.set_faults([])
+    return _outcome(report), list(aws.interceptor.log.calls)
+
+
+def grants() -> list[tuple[str, str, bool | str]]:
+    """(role, action, observable) for every action of the manifest, in manifest order, each once.
+
+    An action granted on two resources (RecordResult's dynamodb:PutItem) is revoked from both at
+    once, as the account file's ``revoke`` does.
+    """
+    found: dict[tuple[str, str], bool | str] = {}
+    for entry in PRINCIPALS:
+        for grant in entry.grants:
+            for action in grant.actions:
+                found.setdefault((entry.logical_id, action), grant.observable)
+    return [(role, action, observable) for (role, action), observable in found.items()]
+
+
+def matrix(sample: int | None = None, seed: int = SEED) -> tuple[list[Row], list[str], dict[str, Outcome]]:
+    """Run the scenarios, then each revocation; returns the rows, the uncovered calls and the baselines."""
+    chosen = grants()
+    if sample is not None:
+        observable = [grant for grant in chosen if grant[2] is True]
+        chosen = sorted(random.Random(seed).sample(observable, sample), key=chosen.index)
+    declared = {(entry.logical_id, action) for entry in PRINCIPALS for action in entry.actions}
+    rows: list[Row] = []
+    uncovered: set[str] = set()
+    with EmbeddedAws(ACCOUNT) as aws:
+        baseline: dict[str, Outcome] = {}
+        used: dict[tuple[str, str], set[str]] = {}
+        for name in SCENARIOS:
+            baseline[name], calls = _run(aws, name)
+            for record in calls:
+                if record.principal is None:
+                    continue
+                if record.denied:
+                    uncovered.add(f"{record.principal} {record.denied[0]} on {record.denied[1]} (denied, {name})")
+                for action, resource in record.authorized:
+                    used.setdefault((record.principal, action), set()).add(name)
+                    if (record.principal, action) not in declared:
+                        uncovered.add(f"{record.principal} {action} on {resource} (not in the manifest, {name})")
+        for role, action, observable in chosen:
+            scenarios = tuple(name for name in SCENARIOS if name in used.get((role, action), set()))
+            if observable is not True:
+                rows.append(Row(role, action, scenarios, None, str(observable)))
+                continue
+            if not scenarios:
+                rows.append(Row(role, action, (), False, "no scenario calls it"))
+                continue
+            changed = None
+            with aws.revoked(role, [action]):
+                # Cheapest scenario first; one changed outcome is enough to prove the grant needed.
+                for name in scenarios:
+                    outcome, _ = _run(aws, name)
+                    if outcome != baseline[name]:
+                        changed = f"{name}: {outcome.text()}"
+                        break
+            rows.append(Row(role, action, scenarios, changed is not None, changed or "no outcome changed"))
+    return rows, sorted(uncovered), baseline
+
+
+def main(quick: bool = False) -> int:
+    rows, uncovered, baseline = matrix(QUICK_SAMPLE if quick else None)
+    print("scenarios (all permissions granted):")
+    for name, outcome in baseline.items():
+        print(f"  {name}: {outcome.text()}")
+    table = [["role", "action", "scenarios", "necessary", "without it"]]
+    for row in rows:
+        necessary = "n/a" if row.necessary is None else ("yes" if row.necessary else "NO")
+        table.append([row.role, row.action, ",".join(row.scenarios) or "-", necessary, row.how])
+    print("\n".join(text_table(table, right=set())))
+    unnecessary = [row for row in rows if row.necessary is False]
+    print(
+        f"granted actions revoked: {sum(row.necessary is not None for row in rows)}; "
+        f"necessary: {sum(row.necessary is True for row in rows)}; not necessary: {len(unnecessary)}; "
+        f"not observable here: {sum(row.necessary is None for row in rows)}"
+    )
+    print("calls not covered by the template:", "none" if not uncovered else "")
+    for line in uncovered:
+        print(f"  {line}")
+    return 1 if unnecessary or uncovered else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(quick="--quick" in sys.argv))

@@ -1,0 +1,336 @@
+"""The permissions manifest: one declarative source for who calls what, and which errors are retried.
+
+step (ASL Task state) → function (template logical id) → role (the setting that carries its ARN
+to pre-flight) → actions on resources (template resource kinds, tag-scoped or not) → error classes.
+
+Every copy is checked against it by tests: the template's policies (tests/template), pre-flight's
+checks (tests/unit/test_preflight.py), the ASL's Tasks and retriers, and the call log of executed
+scenarios (tests/embedded/test_iam_manifest.py), so a new AWS call that is not declared here
+fails a test. ``benchmarks/permissions.py`` revokes each grant alone to prove it is needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Resource(StrEnum):
+    """The resources a grant names, as kinds; tests map each to the template's ARN pattern."""
+
+    TARGET_FUNCTIONS = "target-functions"  # function:${TargetNamePrefix}*
+    TARGET_VERSIONS = "target-versions"  # function:${TargetNamePrefix}*:*  (published versions only)
+    MEASUREMENT_ALIASES = "measurement-aliases"  # function:${TargetNamePrefix}*:autotuner-*
+    RUN_HISTORY_TABLE = "run-history-table"
+    STATE_TABLE = "state-table"
+    TARGET_LISTS = "target-lists"  # sweep bucket, runs/*
+    MAP_RESULTS = "map-results"  # sweep bucket, map-results/*
+    DEFAULT_EVENT_BUS = "default-event-bus"
+    TUNER_ROLES = "tuner-roles"  # every role pre-flight simulates, its own and the state machine's included
+    TUNER_FUNCTIONS = "tuner-functions"  # the functions the state machine's Tasks invoke
+    STATE_MACHINE = "state-machine"  # the tuner's own state machine (Distributed Map children)
+    STATE_MACHINE_EXECUTIONS = "state-machine-executions"  # its map runs' child executions
+    ANY = "*"  # actions that accept no narrower resource
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Actions a role is allowed on one kind of resource, and why."""
+
+    actions: tuple[str, ...]
+    resource: Resource
+    why: str
+    tag_scoped: bool = False  # Condition aws:ResourceTag/autotune when the deployment is tag-scoped
+    # How pre-flight covers it: True = simulated before the run; otherwise the reason it is not.
+    preflight: bool | str = True
+    # How the permission matrix exercises it: True = a scenario fails or degrades without it;
+    # otherwise why revoking it cannot be observed in the embedded AWS (and AWS documents it).
+    observable: bool | str = True
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A role of the stack: who assumes it, where pre-flight finds its ARN, what it may do."""
+
+    logical_id: str  # the template's function (or state machine) logical id
+    # The environment variable that carries its role ARN to pre-flight; None for a role with no grant.
+    role_setting: str | None
+    steps: tuple[str, ...]  # the ASL Task states it runs (empty for the state machine itself)
+    grants: tuple[Grant, ...] = field(default_factory=tuple)
+
+    @property
+    def actions(self) -> set[str]:
+        """Every action the role is granted."""
+        return {action for grant in self.grants for action in grant.actions}
+
+
+_SELECTION_BEFORE_PREFLIGHT = "a selector is resolved before pre-flight; a denial fails the run there"
+_PREFLIGHT_ITSELF = "pre-flight's own call: a denial fails pre-flight with PermissionDeniedError"
+_DISTRIBUTED_MAP_INTERNAL = (
+    "made by Step Functions inside a Distributed Map (multipart result upload, child executions); "
+    "AWS documents it for the map run's role and the embedded interpreter does not make the call"
+)
+
+PRINCIPALS: tuple[Principal, ...] = (
+    Principal(
+        "ValidatePermissionsFunction",
+        "VALIDATE_ROLE_ARN",
+        ("ValidatePermissions",),
+        (
+            Grant(("s3:PutObject",), Resource.TARGET_LISTS, "stores the run's target list"),
+            Grant(
+                ("tag:GetResources", "lambda:ListFunctions"),
+                Resource.ANY,
+                "fleet sweeps select targets by tag and list functions; both accept only *",
+                preflight=_SELECTION_BEFORE_PREFLIGHT,
+            ),
+            Grant(
+                ("iam:SimulatePrincipalPolicy",),
+                Resource.TUNER_ROLES,
+                "pre-flight simulates every role the run depends on",
+                preflight=_PREFLIGHT_ITSELF,
+            ),
+        ),
+    ),
+    Principal(
+        "DiscoverResourcesFunction",
+        "DISCOVER_ROLE_ARN",
+        ("DiscoverResources",),
+        (
+            Grant(
+                ("lambda:GetFunction",),
+                Resource.TARGET_FUNCTIONS,
+                "reads each target's configuration",
+            ),
+            Grant(
+                ("lambda:ListTags",),
+                Resource.TARGET_FUNCTIONS,
+                "GetFunction returns Tags only to callers allowed lambda:ListTags; discovery decides on tags",
+                observable="the embedded GetFunction returns Tags without lambda:ListTags (issue 10, item 6)",
+            ),
+            Grant(
+                ("lambda:GetFunctionUrlConfig", "lambda:GetPolicy"),
+                Resource.TARGET_FUNCTIONS,
+                "before measuring: a function URL or a resource-policy grant on $LATEST means live traffic",
+            ),
+            Grant(
+                ("lambda:ListEventSourceMappings", "cloudwatch:GetMetricStatistics"),
+                Resource.ANY,
+                "before measuring: event source mappings and recent unqualified invocations; both accept only *",
+            ),
+        ),
+    ),
+    Principal(
+        "UpdateConfigurationFunction",
+        "UPDATE_ROLE_ARN",
+        ("UpdateConfiguration",),
+        (
+            Grant(("lambda:GetFunction",), Resource.TARGET_FUNCTIONS, "reads the revision it guards the update with"),
+            Grant(
+                (
+                    "lambda:UpdateFunctionConfiguration",
+                    "lambda:PublishVersion",
+                    "lambda:GetAlias",
+                    "lambda:CreateAlias",
+                    "lambda:UpdateAlias",
+                ),
+                Resource.TARGET_FUNCTIONS,
+                "applies the configuration; with an alias, publishes and points the alias",
+                tag_scoped=True,
+            ),
+            # No GetItem: Powertools reads a conflicting record from the failed conditional put
+            # (ReturnValuesOnConditionCheckFailure), which boto3 >= 1.26.164 supports.
+            Grant(
+                ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+                Resource.STATE_TABLE,
+                "Powertools Idempotency: a retried update returns the first result; a failed one is forgotten",
+            ),
+        ),
+    ),
+    Principal(
+        "PrepareMeasurementFunction",
+        "PREPARE_ROLE_ARN",
+        ("PrepareMeasurement",),
+        (
+            Grant(("lambda:GetFunction",), Resource.TARGET_FUNCTIONS, "reads the target before preparing"),
+            Grant(
+                ("lambda:UpdateFunctionConfiguration", "lambda:PublishVersion", "lambda:CreateAlias"),
+                Resource.TARGET_FUNCTIONS,
+                "one version and temporary alias per candidate size",
+                tag_scoped=True,
+            ),
+        ),
+    ),
+    Principal(
+        "MeasureConfigurationFunction",
+        "MEASURE_ROLE_ARN",
+        ("MeasureConfiguration",),
+        (
+            Grant(
+                ("lambda:InvokeFunction",),
+                Resource.MEASUREMENT_ALIASES,
+                "invokes the tuner's own temporary aliases only",
+            ),
+        ),
+    ),
+    # The measuring loop's pure steps: they read the state document and call no AWS API, so their
+    # roles hold nothing beyond logs and tracing and pre-flight has nothing to check for them.
+    Principal("PlanMeasurementsFunction", None, ("PlanMeasurements",)),
+    Principal("ChooseConfigurationFunction", None, ("ChooseConfiguration",)),
+    Principal(
+        "CleanupMeasurementFunction",
+        "CLEANUP_ROLE_ARN",
+        ("CleanupMeasurement", "CleanupAfterFailure"),
+        (
+            Grant(
+                ("lambda:GetFunction", "lambda:ListAliases", "lambda:ListVersionsByFunction"),
+                Resource.TARGET_FUNCTIONS,
+                "finds the run's temporary aliases and versions",
+            ),
+            Grant(
+                ("lambda:DeleteAlias", "lambda:UpdateFunctionConfiguration"),
+                Resource.TARGET_FUNCTIONS,
+                "deletes the aliases and restores $LATEST",
+                tag_scoped=True,
+            ),
+            Grant(
+                ("lambda:DeleteFunction",),
+                Resource.TARGET_VERSIONS,
+                "deletes published versions, never a whole function",
+                tag_scoped=True,
+            ),
+        ),
+    ),
+    Principal(
+        "RecordResultFunction",
+        "RECORD_ROLE_ARN",
+        ("RecordNoTargets", "RecordTargetResult", "RecordTargetFailure", "RecordRunFailure"),
+        (
+            Grant(("dynamodb:PutItem",), Resource.RUN_HISTORY_TABLE, "one run record per target per execution"),
+            Grant(
+                ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
+                Resource.STATE_TABLE,
+                "settles the breaker and releases the lease",
+            ),
+            Grant(("events:PutEvents",), Resource.DEFAULT_EVENT_BUS, "one Tuning Completed event per target"),
+        ),
+    ),
+    Principal(
+        "SummarizeRunFunction",
+        "SUMMARIZE_ROLE_ARN",
+        ("Summarize",),
+        (
+            Grant(("s3:GetObject",), Resource.TARGET_LISTS, "reads the run's target list back"),
+            Grant(("dynamodb:BatchGetItem",), Resource.RUN_HISTORY_TABLE, "reads each target's record"),
+        ),
+    ),
+    Principal(
+        "CheckCircuitFunction",
+        "GUARD_ROLE_ARN",
+        ("CheckCircuit",),
+        (
+            Grant(
+                ("dynamodb:GetItem", "dynamodb:PutItem"),
+                Resource.STATE_TABLE,
+                "reads the breaker, takes the lease",
+            ),
+        ),
+    ),
+    Principal(
+        "TunerStateMachine",
+        "STATE_MACHINE_ROLE_ARN",
+        (),
+        (
+            Grant(("lambda:InvokeFunction",), Resource.TUNER_FUNCTIONS, "runs each Task"),
+            Grant(("s3:GetObject",), Resource.TARGET_LISTS, "the Distributed Map's ItemReader"),
+            Grant(("s3:PutObject",), Resource.MAP_RESULTS, "the Distributed Map's ResultWriter"),
+            Grant(
+                ("s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"),
+                Resource.MAP_RESULTS,
+                "large result files are uploaded in parts",
+                preflight=_DISTRIBUTED_MAP_INTERNAL,
+                observable=_DISTRIBUTED_MAP_INTERNAL,
+            ),
+            Grant(
+                ("states:StartExecution",),
+                Resource.STATE_MACHINE,
+                "the Distributed Map starts one child execution per target",
+                preflight=_DISTRIBUTED_MAP_INTERNAL,
+                observable=_DISTRIBUTED_MAP_INTERNAL,
+            ),
+            Grant(
+                ("states:DescribeExecution", "states:StopExecution"),
+                Resource.STATE_MACHINE_EXECUTIONS,
+                "the map run follows and stops its children",
+                preflight=_DISTRIBUTED_MAP_INTERNAL,
+                observable=_DISTRIBUTED_MAP_INTERNAL,
+            ),
+            Grant(
+                (
+                    "logs:CreateLogDelivery",
+                    "logs:GetLogDelivery",
+                    "logs:UpdateLogDelivery",
+                    "logs:DeleteLogDelivery",
+                    "logs:ListLogDeliveries",
+                    "logs:PutResourcePolicy",
+                    "logs:DescribeResourcePolicies",
+                    "logs:DescribeLogGroups",
+                ),
+                Resource.ANY,
+                "execution logging to CloudWatch Logs (AWS requires these with Resource *)",
+                preflight="used by Step Functions when the state machine is created or updated, not by a run",
+                observable="used at deployment, not by a run",
+            ),
+        ),
+    ),
+)
+
+# The error policy (design §4): class name == the ASL's ErrorEquals string.
+PERMANENT_ERRORS = frozenset(
+    {
+        "InvalidInputError",
+        "PermissionDeniedError",
+        "FunctionNotFoundError",
+        "InvalidConfigurationError",
+        "LiveTrafficError",
+        "CircuitOpenError",
+        "TuningInProgressError",
+    }
+)
+TRANSIENT_ERRORS = frozenset(
+    {
+        "ThrottledError",
+        "ServiceUnavailableError",
+        "UpdateInProgressError",
+        "Lambda.ServiceException",
+        "Lambda.AWSLambdaException",
+        "Lambda.SdkClientException",
+        "Lambda.TooManyRequestsException",
+    }
+)
+
+# Steps that must complete or a record or a clean-up is lost: once pre-flight proved their role,
+# they retry a denial too (IAM is eventually consistent). RecordRunFailure is not among them: it
+# may follow a pre-flight that failed on its own role.
+MUST_COMPLETE_STEPS = frozenset(
+    {"CleanupMeasurement", "CleanupAfterFailure", "RecordTargetResult", "RecordTargetFailure", "RecordNoTargets"}
+)
+RETRIED_AFTER_PREFLIGHT = frozenset({"PermissionDeniedError"})
+
+
+def principal(logical_id: str) -> Principal:
+    """The manifest entry of a function (or the state machine) by its template logical id."""
+    for entry in PRINCIPALS:
+        if entry.logical_id == logical_id:
+            return entry
+    raise KeyError(f"{logical_id} is not in the permissions manifest")
+
+
+def by_role_setting() -> dict[str, Principal]:
+    """Manifest entries keyed by the environment variable carrying their role ARN."""
+    return {entry.role_setting: entry for entry in PRINCIPALS if entry.role_setting is not None}
+
+
+def by_step() -> dict[str, str]:
+    """ASL Task state -> the function (logical id) it invokes."""
+    return {step: entry.logical_id for entry in PRINCIPALS for step in entry.steps}
