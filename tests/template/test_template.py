@@ -662,7 +662,11 @@ def _manifest_resources(cfn: dict[str, Any], kind: Resource) -> set[str]:
     """The template's ARN expressions for a manifest resource kind, as JSON text."""
     functions = [entry.logical_id for entry in PRINCIPALS if entry.logical_id != "TunerStateMachine"]
     if kind is Resource.TUNER_ROLES:
-        return {_get_att(_role_id(cfn, lid)) for lid in functions} | {_get_att("TunerStateMachineRole")}
+        # The roles pre-flight simulates: every one with a grant (a role with none has nothing to check).
+        checked = [entry.logical_id for entry in PRINCIPALS if entry.role_setting and entry.grants]
+        return {_get_att(_role_id(cfn, lid)) for lid in checked if lid != "TunerStateMachine"} | {
+            _get_att("TunerStateMachineRole")
+        }
     if kind is Resource.TUNER_FUNCTIONS:
         found = set()
         for lid in functions:
