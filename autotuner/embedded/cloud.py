@@ -30,8 +30,8 @@ from moto import mock_aws
 from autotuner.embedded import aws_time, iam_simulation, sfn_limits
 from autotuner.embedded.account import RevokedPermission, SimulatedAccount
 from autotuner.embedded.iam_enforcement import STATE_MACHINE, IamEnforcement
-from autotuner.embedded.interceptor import Interceptor, unlogged
-from autotuner.embedded.lambda_service import LambdaEmulation
+from autotuner.embedded.interceptor import Interceptor, current_caller, unlogged
+from autotuner.embedded.lambda_service import LambdaEmulation, may_list_tags
 from autotuner.embedded.limits import LambdaRateLimits
 from autotuner.embedded.live_sources import LiveSources
 from autotuner.embedded.live_traffic import LiveTraffic
@@ -146,6 +146,16 @@ class EmbeddedAws:
             },
         )
         self._undo.append(lambda: setattr(self.interceptor, "authorizer", None))
+        # GetFunction returns Tags only to a caller its role allows lambda:ListTags; the operator's
+        # own clients (caller "client") are not a tuner principal and are not evaluated.
+        roles = self.principal_roles()
+
+        def tags_readable(fn: Any) -> bool:
+            role = roles.get(current_caller())
+            return role is None or may_list_tags(role, fn)
+
+        self.lambda_emulation.tags_readable = tags_readable
+        self._undo.append(lambda: setattr(self.lambda_emulation, "tags_readable", None))
         self._map_lambda_client_errors()
 
     def _restore_bucket_policy_conditions(self) -> None:

@@ -106,7 +106,6 @@ PRINCIPALS: tuple[Principal, ...] = (
                 ("lambda:ListTags",),
                 Resource.TARGET_FUNCTIONS,
                 "GetFunction returns Tags only to callers allowed lambda:ListTags; discovery decides on tags",
-                observable="the embedded GetFunction returns Tags without lambda:ListTags (issue 10, item 6)",
             ),
             Grant(
                 ("lambda:GetFunctionUrlConfig", "lambda:GetPolicy"),
