@@ -128,6 +128,11 @@ class Row:
     how: str
 
 
+# Permissions a call depends on without being its own action: GetFunction returns Tags only to a
+# caller allowed lambda:ListTags (Lambda API reference, GetFunction), and discovery decides on tags.
+IMPLIED: dict[str, tuple[str, ...]] = {"lambda:GetFunction": ("lambda:ListTags",)}
+
+
 def _outcome(report: Any) -> Outcome:
     records = tuple(
         sorted(
@@ -204,6 +209,8 @@ def matrix(sample: int | None = None, seed: int = SEED) -> tuple[list[Row], list
                     uncovered.add(f"{record.principal} {record.denied[0]} on {record.denied[1]} (denied, {name})")
                 for action, resource in record.authorized:
                     used.setdefault((record.principal, action), set()).add(name)
+                    for implied in IMPLIED.get(action, ()):
+                        used.setdefault((record.principal, implied), set()).add(name)
                     if (record.principal, action) not in declared:
                         uncovered.add(f"{record.principal} {action} on {resource} (not in the manifest, {name})")
         for role, action, observable in chosen:
