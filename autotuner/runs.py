@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
 from autotuner.history import TABLE_OUTPUT, HistoryError, aws_step, client_for, execution_runs, resolve_stack
 
@@ -35,8 +37,12 @@ __all__ = [
     "STATE_MACHINE_OUTPUT",
     "TERMINAL_STATUSES",
     "ExecutionFollower",
+    "FollowDisplay",
+    "FollowUpdate",
     "InputFileError",
+    "MapRunProgress",
     "ProgressLog",
+    "RunFollower",
     "RunHistories",
     "StateEntered",
     "Tuner",
@@ -242,14 +248,21 @@ class ExecutionFollower:
     Map states around it, worked out from ``previousEventId``, as iterations interleave.
     """
 
-    def __init__(self, sfn: Any, execution_arn: str, started: datetime) -> None:
+    def __init__(self, sfn: Any, execution_arn: str, started: datetime, *, scope: tuple[str, ...] = ()) -> None:
         self._sfn = sfn
         self._execution_arn = execution_arn
         self._started = started
         self._page_token: str | None = None  # the token of the last page read (None: the first page)
         self._last_id = 0
-        self._scope_after: dict[int, tuple[str, ...]] = {0: ()}  # event id -> Map states around what follows it
+        # event id -> Map states around what follows it; a child execution starts inside its parent's Map
+        self._scope_after: dict[int, tuple[str, ...]] = {0: scope}
         self._map_ended: set[int] = set()  # MapStateSucceeded/Failed/Aborted: the Map's scope is already left
+        self._map_runs: list[tuple[str, tuple[str, ...]]] = []  # MapRunStarted not yet taken: (ARN, Map path)
+
+    def take_map_runs(self) -> list[tuple[str, tuple[str, ...]]]:
+        """The map runs started since the last call: each one's ARN and the path of its Map state."""
+        taken, self._map_runs = self._map_runs, []
+        return taken
 
     def poll(self) -> list[StateEntered]:
         entered: list[StateEntered] = []
@@ -283,6 +296,8 @@ class ExecutionFollower:
             state = StateEntered(seconds, "/".join(path))
             if kind == "MapStateEntered":
                 after = path
+        elif kind == "MapRunStarted":
+            self._map_runs.append((event.get("mapRunStartedEventDetails", {}).get("mapRunArn", ""), scope))
         elif kind in {"MapStateSucceeded", "MapStateFailed", "MapStateAborted"}:
             after = scope[:-1]
             self._map_ended.add(event["id"])
@@ -320,29 +335,201 @@ class ProgressLog:
         return lines
 
 
+@dataclass(frozen=True)
+class MapRunProgress:
+    """A sweep's map run as DescribeMapRun counts it: children done (ended), failed, in all; rate; time left."""
+
+    map_run_arn: str
+    path: str  # the Map state's path, ``TuneTargets``
+    status: str  # RUNNING, SUCCEEDED, FAILED, ABORTED
+    total: int
+    succeeded: int
+    failed: int  # failed, timed out or aborted
+    running: int
+    seconds: float  # since the map run started (to its stop, once stopped)
+
+    @property
+    def done(self) -> int:
+        return self.succeeded + self.failed
+
+    @property
+    def rate(self) -> float:
+        """Children ended per second so far."""
+        return self.done / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def seconds_left(self) -> float | None:
+        """At the rate so far; None before the first child has ended."""
+        if self.done >= self.total:
+            return 0.0
+        return (self.total - self.done) / self.rate if self.rate > 0 else None
+
+    @classmethod
+    def of(cls, described: dict[str, Any], path: str, now: datetime | None = None) -> MapRunProgress:
+        counts = described.get("executionCounts") or {}
+        end = described.get("stopDate") or now or datetime.now(UTC)
+        return cls(
+            map_run_arn=described["mapRunArn"],
+            path=path,
+            status=described.get("status", "RUNNING"),
+            total=int(counts.get("total", 0)),
+            succeeded=int(counts.get("succeeded", 0)),
+            failed=sum(int(counts.get(key, 0)) for key in ("failed", "timedOut", "aborted")),
+            running=int(counts.get("running", 0)),
+            seconds=max(0.0, (end - described["startDate"]).total_seconds()),
+        )
+
+
+@dataclass(frozen=True)
+class FollowUpdate:
+    """One poll: the states entered since the last (the parent's, and a single target's child's), and
+    every sweep's map run counts (more than one item: its children are counted, not listed)."""
+
+    states: list[StateEntered]
+    map_runs: list[MapRunProgress]
+
+
+@dataclass
+class _FollowedMapRun:
+    path: tuple[str, ...]
+    child: ExecutionFollower | None = None
+    ended: bool = False
+
+
+class RunFollower:
+    """Follows an execution as Step Functions keeps it: the parent's history, and its map runs.
+
+    A Distributed Map's items run as child executions; the parent's history shows only
+    ``MapRunStarted`` / ``MapRunSucceeded``. For a map run over one item (one target), the
+    child's history is followed too (ListExecutions with ``mapRunArn``), its states named under
+    the Map (``TuneTargets/CheckCircuit``); for a sweep, DescribeMapRun's counts are reported.
+    """
+
+    def __init__(self, sfn: Any, execution_arn: str, started: datetime) -> None:
+        self._sfn = sfn
+        self._started = started
+        self._parent = ExecutionFollower(sfn, execution_arn, started)
+        self._map_runs: dict[str, _FollowedMapRun] = {}
+
+    def poll(self) -> FollowUpdate:
+        parent = self._parent.poll()
+        for map_run_arn, path in self._parent.take_map_runs():
+            self._map_runs.setdefault(map_run_arn, _FollowedMapRun(path))
+        children: list[StateEntered] = []
+        sweeps: list[MapRunProgress] = []
+        for map_run_arn, followed in self._map_runs.items():
+            if followed.ended:
+                continue
+            described = describe_map_run(self._sfn, map_run_arn)
+            total = int((described.get("itemCounts") or {}).get("total", 0))
+            if total == 1 and followed.child is None:
+                listed = map_run_executions(self._sfn, map_run_arn)
+                if listed:
+                    child_arn = listed[0]["executionArn"]
+                    followed.child = ExecutionFollower(self._sfn, child_arn, self._started, scope=followed.path)
+            if followed.child is not None:
+                children += followed.child.poll()
+            elif total > 1:
+                sweeps.append(MapRunProgress.of(described, "/".join(followed.path)))
+            # Once stopped, this poll has read all there is (the child's whole history, the final counts).
+            followed.ended = described.get("status", "RUNNING") != "RUNNING" and (
+                followed.child is not None or total != 1
+            )
+        # In time order; sorted() is stable, so a parent state entered in the same millisecond comes first.
+        return FollowUpdate(sorted(parent + children, key=lambda state: state.seconds), sweeps)
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "-:--:--"
+    minutes, second = divmod(round(seconds), 60)
+    hours, minute = divmod(minutes, 60)
+    return f"{hours}:{minute:02d}:{second:02d}"
+
+
+class FollowDisplay:
+    """What ``autotuner start --wait`` shows: a line per state (``ProgressLog``) and a progress bar per sweep.
+
+    The bar (rich) says how many of the sweep's children are done, how many failed, of how many,
+    at what rate and with how much time left, from DescribeMapRun's counts. On a terminal it is
+    redrawn in place below the state lines; elsewhere (a file, a pipe, a CI log) it is printed as
+    a line whenever its counts change.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._console = Console(file=stream, markup=False, highlight=False, emoji=False)
+        self._log = ProgressLog()
+        self._bars = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[done]}/{task.fields[all]} done, {task.fields[failed]} failed"),
+            TextColumn("{task.fields[rate]}/s"),
+            TextColumn("{task.fields[left]} left"),
+            console=self._console,
+        )
+        self._tasks: dict[str, TaskID] = {}
+        self._shown: dict[str, tuple[int, int, int, str]] = {}
+        self._live = False
+
+    def show(self, update: FollowUpdate) -> None:
+        for line in self._log.lines(update.states):
+            self._console.print(line, soft_wrap=True)
+        for sweep in update.map_runs:
+            fields = {
+                "done": sweep.done,
+                "all": sweep.total,
+                "failed": sweep.failed,
+                "rate": f"{sweep.rate:.1f}",
+                "left": _clock(sweep.seconds_left),
+            }
+            task = self._tasks.get(sweep.map_run_arn)
+            if task is None:
+                task = self._bars.add_task(sweep.path, total=sweep.total, completed=sweep.done, **fields)
+                self._tasks[sweep.map_run_arn] = task
+            else:
+                self._bars.update(task, total=sweep.total, completed=sweep.done, **fields)
+            if self._console.is_terminal:
+                if not self._live:
+                    self._bars.start()
+                    self._live = True
+                continue
+            counts = (sweep.done, sweep.failed, sweep.total, sweep.status)
+            if self._shown.get(sweep.map_run_arn) != counts:
+                self._shown[sweep.map_run_arn] = counts
+                shown = [item for item in self._bars.tasks if item.id == task]
+                self._console.print(self._bars.make_tasks_table(shown))
+
+    def close(self) -> None:
+        """Leave the bars as they ended (on a terminal, the live display stops)."""
+        if self._live:
+            self._bars.stop()
+            self._live = False
+
+
 def wait_for_execution(
     session: boto3.Session,
     execution_arn: str,
     *,
     poll_seconds: float = DEFAULT_POLL_SECONDS,
-    on_progress: Callable[[list[StateEntered]], None] | None = None,
+    on_progress: Callable[[FollowUpdate], None] | None = None,
     timeout: float | None = None,
     endpoint_url: str | None = None,
 ) -> dict[str, Any]:
     """Poll DescribeExecution until the execution ends; its last DescribeExecution.
 
-    With ``on_progress``, each poll also reads the history's new events and passes the states
-    entered since the last poll (possibly none). After the end, the history is read once more,
-    so every state entered is reported. ``timeout`` (seconds) raises TimeoutError.
+    With ``on_progress``, each poll also reads the history's new events and its map runs
+    (``RunFollower``) and passes what changed since the last poll: the states entered (possibly
+    none) and each sweep's counts. After the end, the histories are read once more, so every
+    state entered is reported. ``timeout`` (seconds) raises TimeoutError.
     """
     sfn = client_for(session, "stepfunctions", None, endpoint_url)
     deadline = None if timeout is None else time.monotonic() + timeout
-    follower: ExecutionFollower | None = None
+    follower: RunFollower | None = None
     while True:
         with aws_step("states:DescribeExecution", f"execution {execution_arn}"):
             described = sfn.describe_execution(executionArn=execution_arn)
         if on_progress is not None:
-            follower = follower or ExecutionFollower(sfn, execution_arn, described["startDate"])
+            follower = follower or RunFollower(sfn, execution_arn, described["startDate"])
             on_progress(follower.poll())
         if described["status"] in TERMINAL_STATUSES:
             return described
