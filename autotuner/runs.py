@@ -347,6 +347,7 @@ class MapRunProgress:
     failed: int  # failed, timed out or aborted
     running: int
     seconds: float  # since the map run started (to its stop, once stopped)
+    stopped_at: float | None = None  # when it stopped, in seconds since the execution started
 
     @property
     def done(self) -> int:
@@ -365,9 +366,13 @@ class MapRunProgress:
         return (self.total - self.done) / self.rate if self.rate > 0 else None
 
     @classmethod
-    def of(cls, described: dict[str, Any], path: str, now: datetime | None = None) -> MapRunProgress:
+    def of(
+        cls, described: dict[str, Any], path: str, *, execution_started: datetime, now: datetime | None = None
+    ) -> MapRunProgress:
+        """From DescribeMapRun's answer; ``now`` (default: the clock) ends a running map run's time."""
         counts = described.get("executionCounts") or {}
-        end = described.get("stopDate") or now or datetime.now(UTC)
+        stopped = described.get("stopDate")
+        end = stopped or now or datetime.now(UTC)
         return cls(
             map_run_arn=described["mapRunArn"],
             path=path,
@@ -377,6 +382,7 @@ class MapRunProgress:
             failed=sum(int(counts.get(key, 0)) for key in ("failed", "timedOut", "aborted")),
             running=int(counts.get("running", 0)),
             seconds=max(0.0, (end - described["startDate"]).total_seconds()),
+            stopped_at=(stopped - execution_started).total_seconds() if stopped else None,
         )
 
 
@@ -430,7 +436,7 @@ class RunFollower:
             if followed.child is not None:
                 children += followed.child.poll()
             elif total > 1:
-                sweeps.append(MapRunProgress.of(described, "/".join(followed.path)))
+                sweeps.append(MapRunProgress.of(described, "/".join(followed.path), execution_started=self._started))
             # Once stopped, this poll has read all there is (the child's whole history, the final counts).
             followed.ended = described.get("status", "RUNNING") != "RUNNING" and (
                 followed.child is not None or total != 1
@@ -472,9 +478,19 @@ class FollowDisplay:
         self._live = False
 
     def show(self, update: FollowUpdate) -> None:
-        for line in self._log.lines(update.states):
+        # States entered after a sweep stopped (Summarize) follow its final bar.
+        stops = [sweep.stopped_at for sweep in update.map_runs if sweep.stopped_at is not None]
+        before = [state for state in update.states if not stops or state.seconds <= min(stops)]
+        self._print(before)
+        self._draw(update.map_runs)
+        self._print(update.states[len(before) :])
+
+    def _print(self, states: list[StateEntered]) -> None:
+        for line in self._log.lines(states):
             self._console.print(line, soft_wrap=True)
-        for sweep in update.map_runs:
+
+    def _draw(self, sweeps: list[MapRunProgress]) -> None:
+        for sweep in sweeps:
             fields = {
                 "done": sweep.done,
                 "all": sweep.total,
