@@ -563,10 +563,13 @@ def execution_result(
     """An ended execution as JSON-ready values: its DescribeExecution and its run records.
 
     ``executionArn``, ``name``, ``status``, ``error``, ``cause``, ``startDate``, ``stopDate`` (ISO
-    8601), ``output`` (the run summary, absent when the run failed) and ``records`` (one per target).
+    8601), ``output`` (the run summary, absent when the run failed), ``mapRuns`` (each Distributed
+    Map run's status and DescribeMapRun's ``executionCounts``) and ``records`` (one per target).
     """
     arn = described["executionArn"]
     records = execution_runs(session, table, arn, endpoint_url=endpoint_url)
+    sfn = client_for(session, "stepfunctions", None, endpoint_url)
+    swept = [describe_map_run(sfn, run["mapRunArn"]) for run in map_runs(sfn, arn)]
     return {
         "executionArn": arn,
         "name": described.get("name") or arn.rsplit(":", 1)[-1],
@@ -576,6 +579,14 @@ def execution_result(
         "startDate": _iso(described.get("startDate")),
         "stopDate": _iso(described.get("stopDate")),
         "output": json.loads(described["output"]) if described.get("output") else None,
+        "mapRuns": [
+            {
+                "mapRunArn": run["mapRunArn"],
+                "status": run.get("status"),
+                "executionCounts": dict(run.get("executionCounts") or {}),
+            }
+            for run in swept
+        ],
         "records": records,
     }
 
@@ -633,8 +644,20 @@ def _run_cost(cost: dict[str, Any]) -> str:
     return text
 
 
+def _map_run_counts(run: dict[str, Any]) -> str:
+    counts = run.get("executionCounts") or {}
+    total = int(counts.get("total", 0))
+    text = f"{total} child execution{'s' if total != 1 else ''}: "
+    text += f"{counts.get('succeeded', 0)} succeeded, {counts.get('failed', 0)} failed"
+    for key, label in (("timedOut", "timed out"), ("aborted", "aborted"), ("running", "running")):
+        if counts.get(key):
+            text += f", {counts[key]} {label}"
+    return text + f" ({run.get('status') or 'unknown'})"
+
+
 def render_summary(result: dict[str, Any]) -> str:
-    """The execution in a few lines: status and time, error and cause, counts by outcome, savings, run cost."""
+    """The execution in a few lines: status and time, error and cause, its map runs' child executions,
+    counts by outcome, savings, run cost."""
     lines = [f"execution  {result['executionArn']}"]
     seconds = _seconds(result)
     lines.append(f"status     {result['status']}" + (f" after {seconds:.1f} s" if seconds is not None else ""))
@@ -648,6 +671,8 @@ def render_summary(result: dict[str, Any]) -> str:
             initial_indent="cause      ",
             subsequent_indent=" " * 11,
         )
+    for run in result.get("mapRuns") or []:
+        lines.append(f"map run    {_map_run_counts(run)}")
     counts, source = _counts(result)
     outcomes = ", ".join(f"{outcome} {count}" for outcome, count in counts.items()) or "none recorded"
     lines.append(f"outcomes   {outcomes}{source}")

@@ -251,6 +251,8 @@ def test_start_wait_follows_a_sweep_through_its_map_run_as_a_progress_bar(
     # And the final bar comes before Summarize, which ran after the map run
     assert progress.index(bars[-1]) < next(i for i, line in enumerate(progress) if line.endswith("  Summarize"))
     assert "outcomes   RECOMMENDED 2" in out
+    # And the summary counts the map run's child executions as DescribeMapRun does
+    assert "map run    2 child executions: 2 succeeded, 0 failed (SUCCEEDED)" in out
 
 
 # --- report ------------------------------------------------------------------------------------
@@ -268,6 +270,7 @@ def test_report_prints_the_summary_and_tables_and_writes_charts_and_html(
     assert code == 0
     assert f"execution  {measured}" in out
     assert "outcomes   RECOMMENDED 1" in out
+    assert "map run    1 child execution: 1 succeeded, 0 failed (SUCCEEDED)" in out
     assert "savings    none projected: nothing applied" in out
     assert "trimmed mean ms" in out
     for size in (256, 512, 1024):
@@ -292,6 +295,12 @@ def test_report_json_writes_to_results_named_after_the_execution(
     assert result["reports"] == ["results/measured-run/orders-api.png", "results/measured-run/report.html"]
     assert all((tmp_path / path).is_file() for path in result["reports"])
     assert [record["outcome"] for record in result["records"]] == ["RECOMMENDED"]
+    (map_run,) = result["mapRuns"]
+    assert (map_run["status"], map_run["executionCounts"]["total"], map_run["executionCounts"]["succeeded"]) == (
+        "SUCCEEDED",
+        1,
+        1,
+    )
 
 
 # --- errors ------------------------------------------------------------------------------------
