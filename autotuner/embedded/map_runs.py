@@ -19,8 +19,11 @@ each child as an execution of its own (a STANDARD one here, as the ASL's Process
   ``timedOut`` / ``aborted`` as its child ends. moto counts ``total`` only once an item runs and
   never takes a failed child out of ``running``.
 
-Not modelled: item batching (one item per child here), ToleratedFailureCount/Percentage (the
-tuner's map tolerates 100 %, so a failed child never fails it), redrive.
+- a map run fails with ``States.ExceedToleratedFailureThreshold`` when more children failed
+  than its ToleratedFailureCount / ToleratedFailurePercentage allow (0 by default); moto never
+  fails one (see ``_check_tolerance`` for how closely).
+
+Not modelled: item batching (one item per child here), redrive, UpdateMapRun.
 """
 
 from __future__ import annotations
@@ -43,6 +46,12 @@ from moto.stepfunctions.parser.api import (
     HistoryEventExecutionDataDetails,
     HistoryEventType,
 )
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+    FailureEvent,
+    FailureEventException,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
     distributed_iteration_component as component,
 )
@@ -256,6 +265,43 @@ def _end(child: ChildExecution, env: Any) -> str:
     return "succeeded"
 
 
+def _check_tolerance(env: Any, eval_input: Any) -> None:
+    """Fail the map run, as AWS does, when more children failed than it tolerates.
+
+    AWS fails a map run whose failed (or timed-out, or aborted) children exceed
+    ToleratedFailureCount or ToleratedFailurePercentage, both 0 by default, with
+    ``States.ExceedToleratedFailureThreshold`` (docs: "Setting failure thresholds for Distributed
+    Map states"). moto never fails one. The two values reach here with their defaults filled
+    in, so a threshold counts as exceeded when both are: a map run that declares only one of
+    them is judged by it alone (the other's default, 0, is always exceeded by a failure).
+    Checked when the last child has ended, not as soon as the threshold is crossed.
+    """
+    counts = eval_input.map_run_record.execution_counter
+    failed = counts.failed.get() + counts.timed_out.get() + counts.aborted.get()
+    total = counts.total.get()
+    if failed == 0 or total == 0:
+        return
+    over_count = failed > int(eval_input.tolerated_failure_count or 0)
+    over_percentage = failed * 100 / total > float(eval_input.tolerated_failure_percentage or 0)
+    if not (over_count and over_percentage):
+        return
+    error = StatesErrorNameType.StatesExceedToleratedFailureThreshold
+    raise FailureEventException(
+        failure_event=FailureEvent(
+            env=env,
+            error_name=StatesErrorName(typ=error),
+            event_type=HistoryEventType.MapRunFailed,
+            event_details=EventDetails(
+                executionFailedEventDetails=ExecutionFailedEventDetails(
+                    error=error.to_name(),
+                    cause=f"The specified tolerated failure threshold was exceeded: {failed} of {total} "
+                    "child executions failed",
+                )
+            ),
+        )
+    )
+
+
 def install(registry: MapRuns) -> list[Callable[[], None]]:
     """Make moto's Distributed Map run children as executions; the undo steps, to run in reverse order."""
     if moto.__version__ != MOTO_VERSION:
@@ -276,6 +322,7 @@ def install(registry: MapRuns) -> list[Callable[[], None]]:
         registry.register_map_run(eval_input.map_run_record.map_run_arn)
         _start_counts(eval_input.map_run_record, len(env.stack[-1]))
         original_map_run(iteration, env=env, eval_input=eval_input)
+        _check_tolerance(env, eval_input)
 
     def eval_job(worker: Any, env: Any, job: Any) -> None:
         _run_child(registry, worker, env, job)
