@@ -234,9 +234,11 @@ def test_start_wait_follows_a_sweep_through_its_map_run_as_a_progress_bar(
 ) -> None:
     # Given a dry run of a fixed size over two targets: a sweep, one child execution each
     path = input_file(tmp_path, SWEEP)
+    aws.interceptor.log.reset()
     # When it is started and followed to its end
     code = main(["start", "--stack", STACK, "--input", path, "--name", "sweep", "--wait", *POLL])
     out = capsys.readouterr().out
+    asked = calls(aws)
     lines = out.splitlines()
     progress = lines[1 : lines.index("")]
     # Then the parent's states are lines, and the map run is a bar counted from DescribeMapRun, not the
@@ -248,6 +250,8 @@ def test_start_wait_follows_a_sweep_through_its_map_run_as_a_progress_bar(
     assert bars and len(bars) + len(states) == len(progress)
     assert re.search(r"━+ 2/2 done, 0 failed +\d+\.\d/s +0:00:00 left$", bars[-1])
     assert all(re.search(r" [0-2]/2 done, 0 failed ", bar) for bar in bars)
+    # And the sweep was followed through DescribeMapRun alone: no child listed or read, whatever its size
+    assert "states:DescribeMapRun" in asked and "states:ListExecutions" not in asked
     # And the final bar comes before Summarize, which ran after the map run
     assert progress.index(bars[-1]) < next(i for i, line in enumerate(progress) if line.endswith("  Summarize"))
     assert "outcomes   RECOMMENDED 2" in out
