@@ -13,7 +13,8 @@ each child as an execution of its own (a STANDARD one here, as the ASL's Process
 - its history runs from ``ExecutionStarted`` to ``ExecutionSucceeded`` / ``ExecutionFailed`` /
   ``ExecutionAborted`` / ``ExecutionTimedOut``;
 - ``ListExecutions`` with ``mapRunArn`` lists the children (each with its ``mapRunArn`` and
-  ``itemCount``), ``DescribeExecution`` and ``GetExecutionHistory`` take a child's ARN;
+  ``itemCount``), ``DescribeExecution`` (naming its ``mapRunArn``) and ``GetExecutionHistory``
+  take a child's ARN;
 - ``DescribeMapRun``'s ``itemCounts`` and ``executionCounts`` count every item from the start
   (``total``, ``pending``) and move each from ``running`` to ``succeeded`` / ``failed`` /
   ``timedOut`` / ``aborted`` as its child ends. moto counts ``total`` only once an item runs and
@@ -330,6 +331,14 @@ def install(registry: MapRuns) -> list[Callable[[], None]]:
     original_describe = StepFunctionsParserBackend.describe_execution
     original_history = StepFunctionsParserBackend.get_execution_history
     original_list = StepFunctionResponse.list_executions
+    original_describe_response = StepFunctionResponse.describe_execution
+
+    def describe_execution_response(response: Any) -> Any:
+        result = original_describe_response(response)
+        child = registry.get(response._get_param("executionArn"))
+        if child is not None:  # AWS names the map run that dispatched a child execution
+            result.result["mapRunArn"] = child.map_run_arn
+        return result
 
     def describe_execution(backend: Any, execution_arn: str) -> Any:
         return registry.get(execution_arn) or original_describe(backend, execution_arn)
@@ -349,6 +358,7 @@ def install(registry: MapRuns) -> list[Callable[[], None]]:
     patch(StepFunctionsParserBackend, "describe_execution", describe_execution)
     patch(StepFunctionsParserBackend, "get_execution_history", get_execution_history)
     patch(StepFunctionResponse, "list_executions", list_executions)
+    patch(StepFunctionResponse, "describe_execution", describe_execution_response)
     undo.append(registry.clear)
     return undo
 

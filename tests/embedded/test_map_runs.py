@@ -114,6 +114,7 @@ def test_a_failed_child_has_its_own_failed_history_and_the_parent_none_of_its_st
         "the item asked to fail",
     )
     assert json.loads(described["input"]) == {"fail": True}
+    assert described["mapRunArn"] == map_run
     assert history[0]["type"] == "ExecutionStarted"
     assert history[-1]["type"] == "ExecutionFailed"
     assert history[-1]["executionFailedEventDetails"] == {"error": "ItemBroke", "cause": "the item asked to fail"}
