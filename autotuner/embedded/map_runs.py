@@ -37,39 +37,30 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import moto
-from moto.stepfunctions.exceptions import InvalidToken, ResourceNotFound, ValidationException
-from moto.stepfunctions.parser.api import (
-    ExecutionAbortedEventDetails,
-    ExecutionFailedEventDetails,
-    ExecutionStartedEventDetails,
-    ExecutionSucceededEventDetails,
-    HistoryEventExecutionDataDetails,
-    HistoryEventType,
-)
-from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+from autotuner.embedded import moto_adapter
+from autotuner.embedded.moto_adapter import (
+    ActionResult,
+    DistributedItemProcessorWorker,
+    EventHistoryContext,
+    EventManager,
     FailureEvent,
     FailureEventException,
+    HistoryEventType,
+    ProgramError,
+    ProgramStopped,
+    ProgramTimedOut,
+    StatesErrorName,
+    StatesErrorNameType,
+    StepFunctionResponse,
+    StepFunctionsInvalidToken,
+    StepFunctionsParserBackend,
+    StepFunctionsResourceNotFound,
+    StepFunctionsValidationException,
+    distributed_iteration_component,
 )
-from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
-from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
-from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
-    distributed_iteration_component as component,
-)
-from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (
-    distributed_item_processor_worker as item_worker,
-)
-from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
-from moto.stepfunctions.parser.asl.eval.event.event_manager import EventHistoryContext, EventManager
-from moto.stepfunctions.parser.asl.eval.program_state import ProgramError, ProgramStopped, ProgramTimedOut
-from moto.stepfunctions.parser.asl.eval.states import ItemData, MapData
-from moto.stepfunctions.parser.models import StepFunctionsParserBackend
-from moto.stepfunctions.responses import StepFunctionResponse
 
 __all__ = ["ChildExecution", "MapRuns", "install"]
 
-# The interpreter internals patched below are those of this moto release; another may differ.
-MOTO_VERSION = "5.2.5"
 _MAX_RESULTS = 1000  # ListExecutions' maxResults bound (API reference)
 _DEFAULT_RESULTS = 100
 
@@ -165,9 +156,7 @@ def _run_child(registry: MapRuns, worker: Any, env: Any, job: Any) -> None:
     """One item as a child execution: its own name, context, history and end, and the map run's counts."""
     record = worker._map_run_record
     _move(record, "pending", "running")
-    env.states.context_object.context_object_data["Map"] = MapData(
-        Item=ItemData(Index=job.job_index, Value=job.job_input)
-    )
+    env.states.context_object.context_object_data["Map"] = {"Item": {"Index": job.job_index, "Value": job.job_input}}
     env.states.reset(job.job_input)
     env.stack.append(env.states.get_input())
     worker._eval_input(env_frame=env)  # the ItemSelector: what the child receives as its input
@@ -199,13 +188,13 @@ def _run_child(registry: MapRuns, worker: Any, env: Any, job: Any) -> None:
     env.event_manager.add_event(
         context=env.event_history_context,
         event_type=HistoryEventType.ExecutionStarted,
-        event_details=EventDetails(
-            executionStartedEventDetails=ExecutionStartedEventDetails(
-                input=child.execution_input,
-                inputDetails=HistoryEventExecutionDataDetails(truncated=False),
-                roleArn=child.role_arn,
-            )
-        ),
+        event_details={
+            "executionStartedEventDetails": {
+                "input": child.execution_input,
+                "inputDetails": {"truncated": False},
+                "roleArn": child.role_arn,
+            }
+        },
         update_source_event_id=False,
     )
     registry.add(child)
@@ -231,11 +220,11 @@ def _end(child: ChildExecution, env: Any) -> str:
     if isinstance(state, ProgramError):
         details = dict(state.error or {})
         child.status, child.error, child.cause = "FAILED", details.get("error"), details.get("cause")
-        failed = ExecutionFailedEventDetails(**{k: v for k, v in details.items() if k in ("error", "cause")})
+        failed = {key: value for key, value in details.items() if key in ("error", "cause")}
         env.event_manager.add_event(
             context=context,
             event_type=HistoryEventType.ExecutionFailed,
-            event_details=EventDetails(executionFailedEventDetails=failed),
+            event_details={"executionFailedEventDetails": failed},
         )
         return "failed"
     if isinstance(state, ProgramStopped):
@@ -243,9 +232,7 @@ def _end(child: ChildExecution, env: Any) -> str:
         env.event_manager.add_event(
             context=context,
             event_type=HistoryEventType.ExecutionAborted,
-            event_details=EventDetails(
-                executionAbortedEventDetails=ExecutionAbortedEventDetails(error=state.error, cause=state.cause)
-            ),
+            event_details={"executionAbortedEventDetails": {"error": state.error, "cause": state.cause}},
         )
         return "aborted"
     if isinstance(state, ProgramTimedOut):
@@ -257,11 +244,9 @@ def _end(child: ChildExecution, env: Any) -> str:
     env.event_manager.add_event(
         context=context,
         event_type=HistoryEventType.ExecutionSucceeded,
-        event_details=EventDetails(
-            executionSucceededEventDetails=ExecutionSucceededEventDetails(
-                output=child.output, outputDetails=HistoryEventExecutionDataDetails(truncated=False)
-            )
-        ),
+        event_details={
+            "executionSucceededEventDetails": {"output": child.output, "outputDetails": {"truncated": False}}
+        },
     )
     return "succeeded"
 
@@ -292,32 +277,21 @@ def _check_tolerance(env: Any, eval_input: Any) -> None:
             env=env,
             error_name=StatesErrorName(typ=error),
             event_type=HistoryEventType.MapRunFailed,
-            event_details=EventDetails(
-                executionFailedEventDetails=ExecutionFailedEventDetails(
-                    error=error.to_name(),
-                    cause=f"The specified tolerated failure threshold was exceeded: {failed} of {total} "
+            event_details={
+                "executionFailedEventDetails": {
+                    "error": error.to_name(),
+                    "cause": f"The specified tolerated failure threshold was exceeded: {failed} of {total} "
                     "child executions failed",
-                )
-            ),
+                }
+            },
         )
     )
 
 
 def install(registry: MapRuns) -> list[Callable[[], None]]:
-    """Make moto's Distributed Map run children as executions; the undo steps, to run in reverse order."""
-    if moto.__version__ != MOTO_VERSION:
-        raise RuntimeError(
-            f"autotuner.embedded.map_runs patches moto {MOTO_VERSION}'s Step Functions interpreter; "
-            f"moto {moto.__version__} is installed: check the patched internals before changing the pin"
-        )
-    undo: list[Callable[[], None]] = []
-
-    def patch(owner: Any, name: str, replacement: Any) -> None:
-        original = getattr(owner, name)
-        setattr(owner, name, replacement)
-        undo.append(lambda: setattr(owner, name, original))
-
-    original_map_run = component.DistributedIterationComponent._map_run
+    """Make moto's Distributed Map run children as executions (through moto_adapter); the undo steps."""
+    patches = moto_adapter.Patches()
+    component = distributed_iteration_component.DistributedIterationComponent
 
     def map_run(iteration: Any, env: Any, eval_input: Any) -> None:
         registry.register_map_run(eval_input.map_run_record.map_run_arn)
@@ -327,18 +301,6 @@ def install(registry: MapRuns) -> list[Callable[[], None]]:
 
     def eval_job(worker: Any, env: Any, job: Any) -> None:
         _run_child(registry, worker, env, job)
-
-    original_describe = StepFunctionsParserBackend.describe_execution
-    original_history = StepFunctionsParserBackend.get_execution_history
-    original_list = StepFunctionResponse.list_executions
-    original_describe_response = StepFunctionResponse.describe_execution
-
-    def describe_execution_response(response: Any) -> Any:
-        result = original_describe_response(response)
-        child = registry.get(response._get_param("executionArn"))
-        if child is not None:  # AWS names the map run that dispatched a child execution
-            result.result["mapRunArn"] = child.map_run_arn
-        return result
 
     def describe_execution(backend: Any, execution_arn: str) -> Any:
         return registry.get(execution_arn) or original_describe(backend, execution_arn)
@@ -353,29 +315,33 @@ def install(registry: MapRuns) -> list[Callable[[], None]]:
             return original_list(response)
         return _list_children(registry, response, map_run_arn)
 
-    patch(component.DistributedIterationComponent, "_map_run", map_run)
-    patch(item_worker.DistributedItemProcessorWorker, "_eval_job", eval_job)
-    patch(StepFunctionsParserBackend, "describe_execution", describe_execution)
-    patch(StepFunctionsParserBackend, "get_execution_history", get_execution_history)
-    patch(StepFunctionResponse, "list_executions", list_executions)
-    patch(StepFunctionResponse, "describe_execution", describe_execution_response)
-    undo.append(registry.clear)
-    return undo
+    def describe_execution_response(response: Any) -> Any:
+        result = original_describe_response(response)
+        child = registry.get(response._get_param("executionArn"))
+        if child is not None:  # AWS names the map run that dispatched a child execution
+            result.result["mapRunArn"] = child.map_run_arn
+        return result
+
+    original_map_run = patches.patch(component, "_map_run", map_run)
+    patches.patch(DistributedItemProcessorWorker, "_eval_job", eval_job)
+    original_describe = patches.patch(StepFunctionsParserBackend, "describe_execution", describe_execution)
+    original_history = patches.patch(StepFunctionsParserBackend, "get_execution_history", get_execution_history)
+    original_list = patches.patch(StepFunctionResponse, "list_executions", list_executions)
+    original_describe_response = patches.patch(StepFunctionResponse, "describe_execution", describe_execution_response)
+    return [patches.undo, registry.clear]
 
 
 def _list_children(registry: MapRuns, response: Any, map_run_arn: str) -> Any:
     """ListExecutions with mapRunArn: the map run's children, paged by nextToken, as AWS lists them."""
-    from moto.core.responses import ActionResult
-
     if response._get_param("stateMachineArn"):
-        raise ValidationException("Specify either a stateMachineArn or a mapRunArn, not both")
+        raise StepFunctionsValidationException("Specify either a stateMachineArn or a mapRunArn, not both")
     max_results = response._get_int_param("maxResults") or _DEFAULT_RESULTS
     if not 0 < max_results <= _MAX_RESULTS:
-        raise ValidationException(f"maxResults must be between 1 and {_MAX_RESULTS}, got {max_results}")
+        raise StepFunctionsValidationException(f"maxResults must be between 1 and {_MAX_RESULTS}, got {max_results}")
     try:
         children = registry.children(map_run_arn)
     except KeyError:
-        raise ResourceNotFound(map_run_arn) from None
+        raise StepFunctionsResourceNotFound(map_run_arn) from None
     status = response._get_param("statusFilter")
     if status:
         children = [child for child in children if child.status == status]
@@ -383,7 +349,7 @@ def _list_children(registry: MapRuns, response: Any, map_run_arn: str) -> Any:
     try:
         start = int(token) if token else 0
     except ValueError:
-        raise InvalidToken(repr(token)) from None
+        raise StepFunctionsInvalidToken(repr(token)) from None
     page = children[start : start + max_results]
     result: dict[str, Any] = {"executions": [child.list_item() for child in page]}
     if start + max_results < len(children):

@@ -35,13 +35,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Modules that still import moto/botocore internals directly; each is converted by importing the
 # same names from moto_adapter (add any missing to INTERNALS), then removed from this list. The last
-# three are new modules of branches not merged yet (dmap, iam-enforce, quirks).
+# two are new modules of branches not merged yet (iam-enforce, quirks).
 NOT_YET_CONVERTED = {
     "cloud.py",
     "interceptor.py",
     "lambda_service.py",
     "iam_simulation.py",
-    "map_runs.py",
     "iam_enforcement.py",
     "sfn_limits.py",
 }
