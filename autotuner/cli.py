@@ -338,17 +338,16 @@ def _cmd_start(args: argparse.Namespace) -> int:
         print(json.dumps({"executionArn": arn}) if args.json else arn)
         return 0
     # With --json, stdout holds the one JSON object; progress goes to stderr.
-    progress, stream = runs.ProgressLog(), sys.stderr if args.json else sys.stdout
+    stream = sys.stderr if args.json else sys.stdout
     print(arn, file=stream, flush=True)
-
-    def show(entered: list[runs.StateEntered]) -> None:
-        for line in progress.lines(entered):
-            print(line, file=stream, flush=True)
-
+    display = runs.FollowDisplay(stream)  # a line per state; a sweep as a progress bar
     try:
-        described = runs.wait_for_execution(
-            session, arn, poll_seconds=args.poll_interval, on_progress=show, endpoint_url=args.endpoint_url
-        )
+        try:
+            described = runs.wait_for_execution(
+                session, arn, poll_seconds=args.poll_interval, on_progress=display.show, endpoint_url=args.endpoint_url
+            )
+        finally:
+            display.close()
         result = runs.execution_result(session, tuner.table, described, endpoint_url=args.endpoint_url)
     except HistoryError as error:
         return _fail(f"{error} (execution {arn} goes on; autotuner report {arn} when it has ended)")

@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
 from autotuner.history import TABLE_OUTPUT, HistoryError, aws_step, client_for, execution_runs, resolve_stack
 
@@ -35,17 +37,27 @@ __all__ = [
     "STATE_MACHINE_OUTPUT",
     "TERMINAL_STATUSES",
     "ExecutionFollower",
+    "FollowDisplay",
+    "FollowUpdate",
     "InputFileError",
+    "MapRunProgress",
     "ProgressLog",
+    "RunFollower",
+    "RunHistories",
     "StateEntered",
     "Tuner",
     "default_execution_name",
     "describe_execution",
+    "describe_map_run",
+    "execution_history",
     "execution_result",
     "exit_code",
     "load_input",
+    "map_run_executions",
+    "map_runs",
     "render_summary",
     "resolve_tuner",
+    "run_histories",
     "start_execution",
     "wait_for_execution",
 ]
@@ -148,6 +160,77 @@ def describe_execution(
         return sfn.describe_execution(executionArn=execution_arn)
 
 
+# --- histories as Step Functions keeps them -----------------------------------------------------
+
+
+def _pages(sfn: Any, operation: str, action: str, resource: str, key: str, **request: Any) -> list[dict[str, Any]]:
+    """Every item of a paged Step Functions listing (boto3's paginator follows nextToken)."""
+    items: list[dict[str, Any]] = []
+    with aws_step(action, resource):
+        for page in sfn.get_paginator(operation).paginate(**request):
+            items.extend(page.get(key, []))
+    return items
+
+
+def execution_history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
+    """GetExecutionHistory, every page: the execution's events, oldest first."""
+    return _pages(
+        sfn,
+        "get_execution_history",
+        "states:GetExecutionHistory",
+        f"execution {execution_arn}",
+        "events",
+        executionArn=execution_arn,
+    )
+
+
+def map_runs(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
+    """ListMapRuns: the Distributed Map runs an execution started."""
+    return _pages(
+        sfn, "list_map_runs", "states:ListMapRuns", f"execution {execution_arn}", "mapRuns", executionArn=execution_arn
+    )
+
+
+def map_run_executions(sfn: Any, map_run_arn: str) -> list[dict[str, Any]]:
+    """ListExecutions with mapRunArn: a map run's child executions, oldest first."""
+    children = _pages(
+        sfn, "list_executions", "states:ListExecutions", f"map run {map_run_arn}", "executions", mapRunArn=map_run_arn
+    )
+    return sorted(children, key=lambda child: child["startDate"])
+
+
+def describe_map_run(sfn: Any, map_run_arn: str) -> dict[str, Any]:
+    """DescribeMapRun, as boto3 returns it: status, itemCounts and executionCounts."""
+    with aws_step("states:DescribeMapRun", f"map run {map_run_arn}"):
+        return sfn.describe_map_run(mapRunArn=map_run_arn)
+
+
+@dataclass(frozen=True)
+class RunHistories:
+    """An execution's history and, for each map run it started, its child executions' histories."""
+
+    parent: list[dict[str, Any]]
+    map_runs: dict[str, list[str]]  # map run ARN -> its children's execution ARNs, oldest first
+    children: dict[str, list[dict[str, Any]]]  # child execution ARN -> its history
+
+
+def run_histories(sfn: Any, execution_arn: str) -> RunHistories:
+    """The whole run as Step Functions keeps it: the parent's history, then every child's.
+
+    A Distributed Map's items are executions of their own: found through ListMapRuns, then
+    ListExecutions with each map run's ARN, and read with GetExecutionHistory.
+    """
+    parent = execution_history(sfn, execution_arn)
+    runs: dict[str, list[str]] = {}
+    children: dict[str, list[dict[str, Any]]] = {}
+    for run in map_runs(sfn, execution_arn):
+        arns = [child["executionArn"] for child in map_run_executions(sfn, run["mapRunArn"])]
+        runs[run["mapRunArn"]] = arns
+        for arn in arns:
+            children[arn] = execution_history(sfn, arn)
+    return RunHistories(parent, runs, children)
+
+
 @dataclass(frozen=True)
 class StateEntered:
     """A state entered: when (seconds since the execution started) and where (``TuneTargets/CheckCircuit``)."""
@@ -165,14 +248,21 @@ class ExecutionFollower:
     Map states around it, worked out from ``previousEventId``, as iterations interleave.
     """
 
-    def __init__(self, sfn: Any, execution_arn: str, started: datetime) -> None:
+    def __init__(self, sfn: Any, execution_arn: str, started: datetime, *, scope: tuple[str, ...] = ()) -> None:
         self._sfn = sfn
         self._execution_arn = execution_arn
         self._started = started
         self._page_token: str | None = None  # the token of the last page read (None: the first page)
         self._last_id = 0
-        self._scope_after: dict[int, tuple[str, ...]] = {0: ()}  # event id -> Map states around what follows it
+        # event id -> Map states around what follows it; a child execution starts inside its parent's Map
+        self._scope_after: dict[int, tuple[str, ...]] = {0: scope}
         self._map_ended: set[int] = set()  # MapStateSucceeded/Failed/Aborted: the Map's scope is already left
+        self._map_runs: list[tuple[str, tuple[str, ...]]] = []  # MapRunStarted not yet taken: (ARN, Map path)
+
+    def take_map_runs(self) -> list[tuple[str, tuple[str, ...]]]:
+        """The map runs started since the last call: each one's ARN and the path of its Map state."""
+        taken, self._map_runs = self._map_runs, []
+        return taken
 
     def poll(self) -> list[StateEntered]:
         entered: list[StateEntered] = []
@@ -206,6 +296,8 @@ class ExecutionFollower:
             state = StateEntered(seconds, "/".join(path))
             if kind == "MapStateEntered":
                 after = path
+        elif kind == "MapRunStarted":
+            self._map_runs.append((event.get("mapRunStartedEventDetails", {}).get("mapRunArn", ""), scope))
         elif kind in {"MapStateSucceeded", "MapStateFailed", "MapStateAborted"}:
             after = scope[:-1]
             self._map_ended.add(event["id"])
@@ -243,29 +335,217 @@ class ProgressLog:
         return lines
 
 
+@dataclass(frozen=True)
+class MapRunProgress:
+    """A sweep's map run as DescribeMapRun counts it: children done (ended), failed, in all; rate; time left."""
+
+    map_run_arn: str
+    path: str  # the Map state's path, ``TuneTargets``
+    status: str  # RUNNING, SUCCEEDED, FAILED, ABORTED
+    total: int
+    succeeded: int
+    failed: int  # failed, timed out or aborted
+    running: int
+    seconds: float  # since the map run started (to its stop, once stopped)
+    stopped_at: float | None = None  # when it stopped, in seconds since the execution started
+
+    @property
+    def done(self) -> int:
+        return self.succeeded + self.failed
+
+    @property
+    def rate(self) -> float:
+        """Children ended per second so far."""
+        return self.done / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def seconds_left(self) -> float | None:
+        """At the rate so far; None before the first child has ended."""
+        if self.done >= self.total:
+            return 0.0
+        return (self.total - self.done) / self.rate if self.rate > 0 else None
+
+    @classmethod
+    def of(
+        cls, described: dict[str, Any], path: str, *, execution_started: datetime, now: datetime | None = None
+    ) -> MapRunProgress:
+        """From DescribeMapRun's answer; ``now`` (default: the clock) ends a running map run's time."""
+        counts = described.get("executionCounts") or {}
+        stopped = described.get("stopDate")
+        end = stopped or now or datetime.now(UTC)
+        return cls(
+            map_run_arn=described["mapRunArn"],
+            path=path,
+            status=described.get("status", "RUNNING"),
+            total=int(counts.get("total", 0)),
+            succeeded=int(counts.get("succeeded", 0)),
+            failed=sum(int(counts.get(key, 0)) for key in ("failed", "timedOut", "aborted")),
+            running=int(counts.get("running", 0)),
+            seconds=max(0.0, (end - described["startDate"]).total_seconds()),
+            stopped_at=(stopped - execution_started).total_seconds() if stopped else None,
+        )
+
+
+@dataclass(frozen=True)
+class FollowUpdate:
+    """One poll: the states entered since the last (the parent's, and a single target's child's), and
+    every sweep's map run counts (more than one item: its children are counted, not listed)."""
+
+    states: list[StateEntered]
+    map_runs: list[MapRunProgress]
+
+
+@dataclass
+class _FollowedMapRun:
+    path: tuple[str, ...]
+    child: ExecutionFollower | None = None
+    ended: bool = False
+
+
+class RunFollower:
+    """Follows an execution as Step Functions keeps it: the parent's history, and its map runs.
+
+    A Distributed Map's items run as child executions; the parent's history shows only
+    ``MapRunStarted`` / ``MapRunSucceeded``. For a map run over one item (one target), the
+    child's history is followed too (ListExecutions with ``mapRunArn``), its states named under
+    the Map (``TuneTargets/CheckCircuit``); for a sweep, DescribeMapRun's counts are reported.
+    """
+
+    def __init__(self, sfn: Any, execution_arn: str, started: datetime) -> None:
+        self._sfn = sfn
+        self._started = started
+        self._parent = ExecutionFollower(sfn, execution_arn, started)
+        self._map_runs: dict[str, _FollowedMapRun] = {}
+
+    def poll(self) -> FollowUpdate:
+        parent = self._parent.poll()
+        for map_run_arn, path in self._parent.take_map_runs():
+            self._map_runs.setdefault(map_run_arn, _FollowedMapRun(path))
+        children: list[StateEntered] = []
+        sweeps: list[MapRunProgress] = []
+        for map_run_arn, followed in self._map_runs.items():
+            if followed.ended:
+                continue
+            described = describe_map_run(self._sfn, map_run_arn)
+            total = int((described.get("itemCounts") or {}).get("total", 0))
+            if total == 1 and followed.child is None:
+                listed = map_run_executions(self._sfn, map_run_arn)
+                if listed:
+                    child_arn = listed[0]["executionArn"]
+                    followed.child = ExecutionFollower(self._sfn, child_arn, self._started, scope=followed.path)
+            if followed.child is not None:
+                children += followed.child.poll()
+            elif total > 1:
+                sweeps.append(MapRunProgress.of(described, "/".join(followed.path), execution_started=self._started))
+            # Once stopped, this poll has read all there is (the child's whole history, the final counts).
+            followed.ended = described.get("status", "RUNNING") != "RUNNING" and (
+                followed.child is not None or total != 1
+            )
+        # In time order; sorted() is stable, so a parent state entered in the same millisecond comes first.
+        return FollowUpdate(sorted(parent + children, key=lambda state: state.seconds), sweeps)
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "-:--:--"
+    minutes, second = divmod(round(seconds), 60)
+    hours, minute = divmod(minutes, 60)
+    return f"{hours}:{minute:02d}:{second:02d}"
+
+
+class FollowDisplay:
+    """What ``autotuner start --wait`` shows: a line per state (``ProgressLog``) and a progress bar per sweep.
+
+    The bar (rich) says how many of the sweep's children are done, how many failed, of how many,
+    at what rate and with how much time left, from DescribeMapRun's counts. On a terminal it is
+    redrawn in place below the state lines; elsewhere (a file, a pipe, a CI log) it is printed as
+    a line whenever its counts change.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._console = Console(file=stream, markup=False, highlight=False, emoji=False)
+        self._log = ProgressLog()
+        self._bars = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[done]}/{task.fields[all]} done, {task.fields[failed]} failed"),
+            TextColumn("{task.fields[rate]}/s"),
+            TextColumn("{task.fields[left]} left"),
+            console=self._console,
+        )
+        self._tasks: dict[str, TaskID] = {}
+        self._shown: dict[str, tuple[int, int, int, str]] = {}
+        self._live = False
+
+    def show(self, update: FollowUpdate) -> None:
+        # States entered after a sweep stopped (Summarize) follow its final bar.
+        stops = [sweep.stopped_at for sweep in update.map_runs if sweep.stopped_at is not None]
+        before = [state for state in update.states if not stops or state.seconds <= min(stops)]
+        self._print(before)
+        self._draw(update.map_runs)
+        self._print(update.states[len(before) :])
+
+    def _print(self, states: list[StateEntered]) -> None:
+        for line in self._log.lines(states):
+            self._console.print(line, soft_wrap=True)
+
+    def _draw(self, sweeps: list[MapRunProgress]) -> None:
+        for sweep in sweeps:
+            fields = {
+                "done": sweep.done,
+                "all": sweep.total,
+                "failed": sweep.failed,
+                "rate": f"{sweep.rate:.1f}",
+                "left": _clock(sweep.seconds_left),
+            }
+            task = self._tasks.get(sweep.map_run_arn)
+            if task is None:
+                task = self._bars.add_task(sweep.path, total=sweep.total, completed=sweep.done, **fields)
+                self._tasks[sweep.map_run_arn] = task
+            else:
+                self._bars.update(task, total=sweep.total, completed=sweep.done, **fields)
+            if self._console.is_terminal:
+                if not self._live:
+                    self._bars.start()
+                    self._live = True
+                continue
+            counts = (sweep.done, sweep.failed, sweep.total, sweep.status)
+            if self._shown.get(sweep.map_run_arn) != counts:
+                self._shown[sweep.map_run_arn] = counts
+                shown = [item for item in self._bars.tasks if item.id == task]
+                self._console.print(self._bars.make_tasks_table(shown))
+
+    def close(self) -> None:
+        """Leave the bars as they ended (on a terminal, the live display stops)."""
+        if self._live:
+            self._bars.stop()
+            self._live = False
+
+
 def wait_for_execution(
     session: boto3.Session,
     execution_arn: str,
     *,
     poll_seconds: float = DEFAULT_POLL_SECONDS,
-    on_progress: Callable[[list[StateEntered]], None] | None = None,
+    on_progress: Callable[[FollowUpdate], None] | None = None,
     timeout: float | None = None,
     endpoint_url: str | None = None,
 ) -> dict[str, Any]:
     """Poll DescribeExecution until the execution ends; its last DescribeExecution.
 
-    With ``on_progress``, each poll also reads the history's new events and passes the states
-    entered since the last poll (possibly none). After the end, the history is read once more,
-    so every state entered is reported. ``timeout`` (seconds) raises TimeoutError.
+    With ``on_progress``, each poll also reads the history's new events and its map runs
+    (``RunFollower``) and passes what changed since the last poll: the states entered (possibly
+    none) and each sweep's counts. After the end, the histories are read once more, so every
+    state entered is reported. ``timeout`` (seconds) raises TimeoutError.
     """
     sfn = client_for(session, "stepfunctions", None, endpoint_url)
     deadline = None if timeout is None else time.monotonic() + timeout
-    follower: ExecutionFollower | None = None
+    follower: RunFollower | None = None
     while True:
         with aws_step("states:DescribeExecution", f"execution {execution_arn}"):
             described = sfn.describe_execution(executionArn=execution_arn)
         if on_progress is not None:
-            follower = follower or ExecutionFollower(sfn, execution_arn, described["startDate"])
+            follower = follower or RunFollower(sfn, execution_arn, described["startDate"])
             on_progress(follower.poll())
         if described["status"] in TERMINAL_STATUSES:
             return described
@@ -283,10 +563,13 @@ def execution_result(
     """An ended execution as JSON-ready values: its DescribeExecution and its run records.
 
     ``executionArn``, ``name``, ``status``, ``error``, ``cause``, ``startDate``, ``stopDate`` (ISO
-    8601), ``output`` (the run summary, absent when the run failed) and ``records`` (one per target).
+    8601), ``output`` (the run summary, absent when the run failed), ``mapRuns`` (each Distributed
+    Map run's status and DescribeMapRun's ``executionCounts``) and ``records`` (one per target).
     """
     arn = described["executionArn"]
     records = execution_runs(session, table, arn, endpoint_url=endpoint_url)
+    sfn = client_for(session, "stepfunctions", None, endpoint_url)
+    swept = [describe_map_run(sfn, run["mapRunArn"]) for run in map_runs(sfn, arn)]
     return {
         "executionArn": arn,
         "name": described.get("name") or arn.rsplit(":", 1)[-1],
@@ -296,6 +579,14 @@ def execution_result(
         "startDate": _iso(described.get("startDate")),
         "stopDate": _iso(described.get("stopDate")),
         "output": json.loads(described["output"]) if described.get("output") else None,
+        "mapRuns": [
+            {
+                "mapRunArn": run["mapRunArn"],
+                "status": run.get("status"),
+                "executionCounts": dict(run.get("executionCounts") or {}),
+            }
+            for run in swept
+        ],
         "records": records,
     }
 
@@ -375,8 +666,20 @@ def run_cost_text(cost: dict[str, Any]) -> str:
     return text
 
 
+def _map_run_counts(run: dict[str, Any]) -> str:
+    counts = run.get("executionCounts") or {}
+    total = int(counts.get("total", 0))
+    text = f"{total} child execution{'s' if total != 1 else ''}: "
+    text += f"{counts.get('succeeded', 0)} succeeded, {counts.get('failed', 0)} failed"
+    for key, label in (("timedOut", "timed out"), ("aborted", "aborted"), ("running", "running")):
+        if counts.get(key):
+            text += f", {counts[key]} {label}"
+    return text + f" ({run.get('status') or 'unknown'})"
+
+
 def render_summary(result: dict[str, Any]) -> str:
-    """The execution in a few lines: status and time, error and cause, counts by outcome, savings, run cost."""
+    """The execution in a few lines: status and time, error and cause, its map runs' child executions,
+    counts by outcome, savings, run cost."""
     lines = [f"execution  {result['executionArn']}"]
     seconds = _seconds(result)
     lines.append(f"status     {result['status']}" + (f" after {seconds:.1f} s" if seconds is not None else ""))
@@ -390,6 +693,8 @@ def render_summary(result: dict[str, Any]) -> str:
             initial_indent="cause      ",
             subsequent_indent=" " * 11,
         )
+    for run in result.get("mapRuns") or []:
+        lines.append(f"map run    {_map_run_counts(run)}")
     counts, source = _counts(result)
     outcomes = ", ".join(f"{outcome} {count}" for outcome, count in counts.items()) or "none recorded"
     lines.append(f"outcomes   {outcomes}{source}")

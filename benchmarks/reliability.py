@@ -698,18 +698,23 @@ class Suite:
         self.breakers[arn] = {actual}  # go on from what is there: one divergence is counted once
 
     def _check_attempts(self, verdict: Verdict, report: Any, calls: list[Any]) -> None:
-        by_id = {event["id"]: event for event in report.history}
-        scheduled: Counter[int] = Counter()
-        for event in report.history:
-            if event["type"] != "TaskScheduled":
-                continue
-            current = by_id.get(event.get("previousEventId"))
-            while current is not None and "stateEnteredEventDetails" not in current:
-                current = by_id.get(current.get("previousEventId"))
-            if current is not None:
-                scheduled[current["id"]] += 1
+        # Each entry of a state, in the parent's history or a map run child's (event ids are per history).
+        scheduled: Counter[tuple[int, int]] = Counter()
+        names: dict[tuple[int, int], str] = {}
+        histories = [report.history, *report.child_histories.values()]
+        for index, history in enumerate(histories):
+            by_id = {event["id"]: event for event in history}
+            for event in history:
+                if event["type"] != "TaskScheduled":
+                    continue
+                current = by_id.get(event.get("previousEventId"))
+                while current is not None and "stateEnteredEventDetails" not in current:
+                    current = by_id.get(current.get("previousEventId"))
+                if current is not None:
+                    scheduled[index, current["id"]] += 1
+                    names[index, current["id"]] = current["stateEnteredEventDetails"]["name"]
         for entered, attempts in scheduled.items():
-            name = by_id[entered]["stateEnteredEventDetails"]["name"]
+            name = names[entered]
             bound = self.bounds.get(name)
             if bound is None or attempts > bound.attempts:
                 verdict.over_bound += 1

@@ -119,6 +119,8 @@ def sweep(size: int, time_scale: float, *, paced: bool = True) -> dict[str, Any]
         "controlPlaneRatio": round(admitted.get("control-plane", 0) / aws_seconds / CONTROL_PLANE_PER_SECOND, 2),
         "getFunctionRatio": round(admitted.get("GetFunction", 0) / aws_seconds / GET_FUNCTION_PER_SECOND, 2),
         "stateTransitions": report.state_transitions,
+        # One child execution per target, read through the map run (ListMapRuns, ListExecutions).
+        "childExecutions": len(report.child_histories),
     }
 
 

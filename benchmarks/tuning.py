@@ -39,7 +39,8 @@ feasible size (ties: the smaller). Noise affects only the decision, never its sc
 
 Per run we also count target invocations (sum of ``invocations`` over the output's
 configurations, excluded ones included), state transitions (``RunReport.state_transitions``:
-every *StateEntered event of the execution) and wall seconds. Power Tuning's own state machine
+every *StateEntered event of the execution and of its map run's child executions, each billed) and
+wall seconds. Power Tuning's own state machine
 takes 6 + 3N transitions for N sizes: 24 for its six default sizes.
 
 Percentiles are nearest-rank (p95 of five seeds is their maximum); a failed run counts as an

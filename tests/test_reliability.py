@@ -122,7 +122,7 @@ def test_an_updater_timed_out_after_applying_is_retried_and_applies_once():
         report = aws.run({"targets": ["orders-api"], "memorySize": 1024, "apply": True})
         memory = aws.function_configuration("orders-api")["MemorySize"]
     # Then the state machine saw what Lambda reports for a timed-out function, and retried
-    failures = [event["taskFailedEventDetails"] for event in report.history if event["type"] == "TaskFailed"]
+    failures = [event["taskFailedEventDetails"] for event in report.events if event["type"] == "TaskFailed"]
     assert [failure["error"] for failure in failures] == ["Sandbox.Timedout"]
     assert "Task timed out after" in json.loads(failures[0]["cause"])["errorMessage"]
     assert report.task_attempts["UpdateConfiguration"] == 2

@@ -7,6 +7,7 @@ for a deployed stack. Progress is polled every 0.05 s instead of AWS's 1 s.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ import pytest
 from autotuner.cli import main
 from autotuner.embedded.account import SimulatedAccount, SimulatedFunction
 from autotuner.embedded.cloud import EmbeddedAws
-from autotuner.runs import ExecutionFollower, ProgressLog, StateEntered
+from autotuner.runs import ExecutionFollower, FollowDisplay, MapRunProgress, ProgressLog, RunFollower, StateEntered
 
 ACCOUNT = SimulatedAccount(
     functions=[
@@ -33,6 +34,7 @@ POLL = ["--poll-interval", "0.05"]
 
 APPLY_FIXED = {"targets": ["orders-api"], "memorySize": 1024, "apply": True}
 MISSING = {"targets": ["ghost-function"], "memorySize": 1024, "apply": True}
+SWEEP = {"targets": ["orders-api", "billing-api"], "memorySize": 768}
 MEASURE = {"targets": ["orders-api"], "invocations": 5, "memorySizes": [256, 512, 1024], "refine": False}
 
 
@@ -227,6 +229,36 @@ def test_start_without_wait_prints_only_the_execution_arn(aws: EmbeddedAws, tmp_
     assert aws.wait(out.strip())["status"] == "FAILED"
 
 
+def test_start_wait_follows_a_sweep_through_its_map_run_as_a_progress_bar(
+    aws: EmbeddedAws, tmp_path: Path, capsys: Any
+) -> None:
+    # Given a dry run of a fixed size over two targets: a sweep, one child execution each
+    path = input_file(tmp_path, SWEEP)
+    aws.interceptor.log.reset()
+    # When it is started and followed to its end
+    code = main(["start", "--stack", STACK, "--input", path, "--name", "sweep", "--wait", *POLL])
+    out = capsys.readouterr().out
+    asked = calls(aws)
+    lines = out.splitlines()
+    progress = lines[1 : lines.index("")]
+    # Then the parent's states are lines, and the map run is a bar counted from DescribeMapRun, not the
+    # children's states (the parent's history, as AWS keeps it, has none of them)
+    assert code == 0
+    states = [line.split("  ")[-1] for line in progress if re.match(r"^ +\d+\.\d s  ", line)]
+    assert states == ["Prepare", "ValidatePermissions", "AnyTargets", "TuneTargets", "Summarize"]
+    bars = [line for line in progress if line.startswith("TuneTargets ")]
+    assert bars and len(bars) + len(states) == len(progress)
+    assert re.search(r"━+ 2/2 done, 0 failed +\d+\.\d/s +0:00:00 left$", bars[-1])
+    assert all(re.search(r" [0-2]/2 done, 0 failed ", bar) for bar in bars)
+    # And the sweep was followed through DescribeMapRun alone: no child listed or read, whatever its size
+    assert "states:DescribeMapRun" in asked and "states:ListExecutions" not in asked
+    # And the final bar comes before Summarize, which ran after the map run
+    assert progress.index(bars[-1]) < next(i for i, line in enumerate(progress) if line.endswith("  Summarize"))
+    assert "outcomes   RECOMMENDED 2" in out
+    # And the summary counts the map run's child executions as DescribeMapRun does
+    assert "map run    2 child executions: 2 succeeded, 0 failed (SUCCEEDED)" in out
+
+
 # --- report ------------------------------------------------------------------------------------
 
 
@@ -242,6 +274,7 @@ def test_report_prints_the_summary_and_tables_and_writes_charts_and_html(
     assert code == 0
     assert f"execution  {measured}" in out
     assert "outcomes   RECOMMENDED 1" in out
+    assert "map run    1 child execution: 1 succeeded, 0 failed (SUCCEEDED)" in out
     # (a dry run's recommendation is listed per function as "recommended only"; the summary used to
     # say "none projected" and add up only applied per-million figures across functions)
     savings = next(line for line in out.splitlines() if line.startswith("savings    "))
@@ -269,6 +302,12 @@ def test_report_json_writes_to_results_named_after_the_execution(
     assert result["reports"] == ["results/measured-run/orders-api.png", "results/measured-run/report.html"]
     assert all((tmp_path / path).is_file() for path in result["reports"])
     assert [record["outcome"] for record in result["records"]] == ["RECOMMENDED"]
+    (map_run,) = result["mapRuns"]
+    assert (map_run["status"], map_run["executionCounts"]["total"], map_run["executionCounts"]["succeeded"]) == (
+        "SUCCEEDED",
+        1,
+        1,
+    )
 
 
 # --- errors ------------------------------------------------------------------------------------
@@ -374,3 +413,127 @@ def test_the_follower_reads_only_new_pages_and_names_the_maps_around_each_state(
     assert second == [StateEntered(9.0, "Summarize")]
     # And the second poll started from the last page already read, not from the first
     assert history.tokens[tokens_before] == "4"
+
+
+# --- following a map run (no AWS) --------------------------------------------------------------------
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class MapRunAccount:
+    """A parent whose history starts a map run, and the map run's DescribeMapRun / children as they move on."""
+
+    def __init__(self, items: int) -> None:
+        self.parent = PagedHistory(page_size=100)
+        event(self.parent, 0, "ExecutionStarted")
+        event(self.parent, 1, "MapStateEntered", "TuneTargets")
+        event(self.parent, 2, "MapStateStarted")
+        self.parent.events.append(
+            {
+                "id": 4,
+                "previousEventId": 3,
+                "type": "MapRunStarted",
+                "timestamp": T0 + timedelta(seconds=3),
+                "mapRunStartedEventDetails": {"mapRunArn": "maprun-1"},
+            }
+        )
+        self.items = items
+        self.counts = {"total": items, "pending": items, "running": 0, "succeeded": 0, "failed": 0}
+        self.status = "RUNNING"
+        self.stop: datetime | None = None
+        self.child = PagedHistory(page_size=100)
+        self.asked: list[str] = []
+
+    def get_paginator(self, operation: str) -> Any:
+        account = self
+
+        class Pages:
+            def paginate(self, **request: Any) -> Any:
+                account.asked.append(operation)
+                if operation == "list_executions":
+                    assert request == {"mapRunArn": "maprun-1"}
+                    return [{"executions": [{"executionArn": "child-1", "startDate": T0}]}]
+                raise AssertionError(operation)
+
+        return Pages()
+
+    def get_execution_history(self, executionArn: str, **request: Any) -> Any:
+        return (self.child if executionArn == "child-1" else self.parent).get_execution_history(executionArn, **request)
+
+    def describe_map_run(self, mapRunArn: str) -> Any:
+        self.asked.append("describe_map_run")
+        answer = {
+            "mapRunArn": mapRunArn,
+            "status": self.status,
+            "startDate": T0 + timedelta(seconds=3),
+            "itemCounts": dict(self.counts),
+            "executionCounts": dict(self.counts),
+        }
+        if self.stop is not None:
+            answer["stopDate"] = self.stop
+        return answer
+
+
+def test_a_map_run_over_one_item_is_followed_into_its_child_execution() -> None:
+    # Given a map run over one item whose child has entered two states
+    account = MapRunAccount(items=1)
+    event(account.child, 0, "ExecutionStarted")
+    event(account.child, 1, "TaskStateEntered", "CheckCircuit")
+    event(account.child, 2, "TaskStateExited")
+    event(account.child, 3, "TaskStateEntered", "DiscoverResources")
+    follower = RunFollower(account, "parent", T0)
+    # When the run is polled
+    update = follower.poll()
+    # Then the child's states are named under the Map and come after it, and no bar is drawn
+    assert [state.path for state in update.states] == [
+        "TuneTargets",
+        "TuneTargets/CheckCircuit",
+        "TuneTargets/DiscoverResources",
+    ]
+    assert update.map_runs == []
+    assert "list_executions" in account.asked
+
+
+def test_a_sweeps_bar_counts_done_failed_total_rate_and_time_left() -> None:
+    # Given a map run over four items, one done and one failed 10 s after it started
+    account = MapRunAccount(items=4)
+    account.counts.update(pending=1, running=1, succeeded=1, failed=1)
+    follower = RunFollower(account, "parent", T0)
+    update = follower.poll()
+    (sweep,) = update.map_runs
+    # Then the children are counted, not listed or read
+    assert "list_executions" not in account.asked
+    assert (sweep.path, sweep.done, sweep.failed, sweep.total) == ("TuneTargets", 2, 1, 4)
+    # And with the clock 10 s into the map run: 0.2 children a second, 10 s left for the other two
+    later = MapRunProgress.of(
+        account.describe_map_run("maprun-1"), "TuneTargets", execution_started=T0, now=T0 + timedelta(seconds=13)
+    )
+    assert (later.rate, later.seconds_left) == (0.2, 10.0)
+
+
+def test_the_display_draws_a_sweep_as_a_bar_line_per_change_and_summarize_after_it() -> None:
+    # Given a sweep of four that ends, then Summarize
+    account = MapRunAccount(items=4)
+    follower = RunFollower(account, "parent", T0)
+    stream = io.StringIO()
+    display = FollowDisplay(stream)
+    display.show(follower.poll())
+    display.show(follower.poll())  # nothing changed: no new line
+    account.counts.update(pending=0, succeeded=3, failed=1)
+    account.status, account.stop = "SUCCEEDED", T0 + timedelta(seconds=5)  # 2 s after its start
+    event(account.parent, 4, "MapRunSucceeded")
+    event(account.parent, 5, "MapStateSucceeded")
+    event(account.parent, 6, "MapStateExited")
+    event(account.parent, 7, "TaskStateEntered", "Summarize")
+    display.show(follower.poll())
+    display.close()
+    lines = stream.getvalue().splitlines()
+    # Then: the Map's line, its bar at 0/4, the final bar at 4/4 with one failed, then Summarize
+    assert lines[0] == "    1.0 s  TuneTargets"
+    assert re.fullmatch(r"TuneTargets +━* 0/4 done, 0 failed +0\.0/s +-:--:-- left", lines[1].rstrip())
+    assert re.fullmatch(r"TuneTargets +━+ 4/4 done, 1 failed +2\.0/s +0:00:00 left", lines[2].rstrip())
+    assert lines[3:] == ["    7.0 s  Summarize"]
+    # And the map run is not asked about again once it has stopped
+    asked = account.asked.count("describe_map_run")
+    display.show(follower.poll())
+    assert account.asked.count("describe_map_run") == asked

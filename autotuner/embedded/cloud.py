@@ -17,7 +17,6 @@ import time
 import uuid
 import warnings
 import zipfile
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,7 +26,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from autotuner.embedded import aws_time, iam_simulation, sfn_limits
+from autotuner.embedded import aws_time, iam_simulation, map_runs, sfn_limits
 from autotuner.embedded.account import RevokedPermission, SimulatedAccount
 from autotuner.embedded.iam_enforcement import STATE_MACHINE, IamEnforcement
 from autotuner.embedded.interceptor import Interceptor, current_caller, unlogged
@@ -35,14 +34,15 @@ from autotuner.embedded.lambda_service import LambdaEmulation, may_list_tags
 from autotuner.embedded.limits import LambdaRateLimits
 from autotuner.embedded.live_sources import LiveSources
 from autotuner.embedded.live_traffic import LiveTraffic
+from autotuner.embedded.run_report import RunReport
 from autotuner.embedded.runtime import InProcessRuntime
 from autotuner.embedded.simulated_function import LambdaSimulator
 from autotuner.embedded.stack import DeployedStack, deploy_stack
+from autotuner.runs import RunHistories, execution_history, run_histories
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = PROJECT_ROOT / "template.yaml"
 _TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
-_FAILURE_EVENTS = {"TaskFailed", "TaskTimedOut", "LambdaFunctionFailed", "LambdaFunctionTimedOut"}
 # One embedded AWS at a time: moto's backends and the patches are process-wide.
 _ACTIVE = threading.Lock()
 
@@ -69,6 +69,7 @@ class EmbeddedAws:
         self._patched_sleeps: list[tuple[Any, Any]] = []
         self._undo: list[Any] = []  # restores what _start patched in moto
         self._session: Any = None
+        self.map_runs = map_runs.MapRuns()  # Distributed Map children: executions of their own
 
     # -- lifecycle ------------------------------------------------------------------------
     def __enter__(self) -> EmbeddedAws:
@@ -104,7 +105,7 @@ class EmbeddedAws:
         self.lambda_emulation.install()
         self.live_sources.install()
         self._scale_waits()
-        self._fold_child_executions()
+        self._undo.extend(map_runs.install(self.map_runs))
         self._undo.append(sfn_limits.install())
         with unlogged():
             self.stack = deploy_stack(
@@ -289,37 +290,6 @@ class EmbeddedAws:
         # A worker waiting for its share of the rate limit: a scaled wait like every other.
         self.clock.sleep(seconds, "pacing")
 
-    def _fold_child_executions(self) -> None:
-        """A Distributed Map's child executions write their events into the parent's history.
-
-        In AWS each child is an execution of its own (ListExecutions with the map run's ARN);
-        moto drops their events. Folding them into the parent keeps one history per run, so
-        attempts, failed states and state transitions (each child transition is billed too) are
-        counted the same way for every run.
-        """
-        from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
-            distributed_iteration_component as component,
-        )
-
-        parent = threading.local()
-        original_body = component.DistributedIterationComponent._eval_body
-        original_manager = component.EventManager
-
-        def eval_body(iteration: Any, env: Any) -> None:
-            parent.manager = env.event_manager
-            try:
-                original_body(iteration, env)
-            finally:
-                parent.manager = None
-
-        def event_manager() -> Any:
-            return getattr(parent, "manager", None) or original_manager()
-
-        component.DistributedIterationComponent._eval_body = eval_body
-        component.EventManager = event_manager
-        self._undo.append(lambda: setattr(component.DistributedIterationComponent, "_eval_body", original_body))
-        self._undo.append(lambda: setattr(component, "EventManager", original_manager))
-
     def _register_stack(self) -> None:
         """Make CloudFormation's DescribeStacks return the deployed stack and its Outputs.
 
@@ -497,16 +467,14 @@ class EmbeddedAws:
                 time.sleep(0.005)
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
-        sfn = self.client("stepfunctions")
-        events: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+        """The execution's own history (a Distributed Map's children have theirs: ``histories``)."""
         with unlogged():
-            while True:
-                page = sfn.get_execution_history(**kwargs)
-                events.extend(page["events"])
-                if not page.get("nextToken"):
-                    return events
-                kwargs["nextToken"] = page["nextToken"]
+            return execution_history(self.client("stepfunctions"), execution_arn)
+
+    def histories(self, execution_arn: str) -> RunHistories:
+        """The execution's history and its map runs' children's, read as an operator would."""
+        with unlogged():
+            return run_histories(self.client("stepfunctions"), execution_arn)
 
     def records(self, execution_arn: str) -> list[dict[str, Any]]:
         """The run records this execution wrote: the operator's own query (autotuner runs)."""
@@ -541,8 +509,10 @@ class EmbeddedAws:
             execution_arn = self.start(execution_input, name)
             described = self.wait(execution_arn, timeout)
         seconds = time.monotonic() - started
-        history = self.history(execution_arn)
-        estimate = aws_time.estimate_embedded_run(self, history, self.runtime.logs[first_invocation:])
+        histories = self.histories(execution_arn)
+        # Every transition is billed and takes its latency, a child's as the parent's.
+        events = [event for history in (histories.parent, *histories.children.values()) for event in history]
+        estimate = aws_time.estimate_embedded_run(self, events, self.runtime.logs[first_invocation:])
         return RunReport(
             execution_arn=execution_arn,
             status=described["status"],
@@ -551,7 +521,7 @@ class EmbeddedAws:
             output=json.loads(described["output"]) if described.get("output") else None,
             seconds=seconds,
             retry_wait_seconds=self.retry_wait_seconds,
-            history=history,
+            histories=histories,
             aws_calls=self.interceptor.log.counts(),
             mutating_calls=[record.call for record in self.interceptor.log.mutating()],
             records=self.records(execution_arn),
@@ -569,91 +539,6 @@ class EmbeddedAws:
                 ]
                 for function in live.functions
             }
-
-
-class RunReport:
-    """One execution as the runner reports it (``autotuner local run --json``)."""
-
-    def __init__(self, **fields: Any) -> None:
-        self.execution_arn: str = fields["execution_arn"]
-        self.status: str = fields["status"]
-        self.error: str | None = fields["error"]
-        self.cause: str | None = fields["cause"]
-        self.output: Any = fields["output"]
-        self.seconds: float = fields["seconds"]
-        self.retry_wait_seconds: float = fields["retry_wait_seconds"]
-        self.history: list[dict[str, Any]] = fields["history"]
-        self.aws_calls: dict[str, int] = fields["aws_calls"]
-        self.mutating_calls: list[str] = fields["mutating_calls"]
-        self.records: list[dict[str, Any]] = fields["records"]
-        # Requests of the functions' users during the run, per function and memory size, and how many
-        # ran at a size other than the original or the one the run left (docs/simulated-account.md).
-        self.live_invocations: dict[str, dict[int | None, int]] = fields.get("live_invocations", {})
-        self.live_invocations_at_candidate_sizes: int = fields.get("live_invocations_at_candidate_sizes", 0)
-        self.aws_time: aws_time.AwsTimeEstimate | None = fields.get("aws_time")  # aws_time.estimate_run
-
-    @property
-    def task_attempts(self) -> dict[str, int]:
-        """Attempts per Task state: TaskScheduled events attributed to the state that scheduled them."""
-        return dict(
-            Counter(_state_of(self.history, event) for event in self.history if event["type"] == "TaskScheduled")
-        )
-
-    @property
-    def states_entered(self) -> list[str]:
-        return [
-            event["stateEnteredEventDetails"]["name"] for event in self.history if "stateEnteredEventDetails" in event
-        ]
-
-    @property
-    def failed_state(self) -> str | None:
-        """The state where the run's error first occurred (Summarize re-raises a target's error)."""
-        if self.status == "SUCCEEDED":
-            return None
-        failures = [event for event in self.history if event["type"] in _FAILURE_EVENTS]
-        for event in failures:
-            details = next((value for key, value in event.items() if key.endswith("EventDetails")), {})
-            if details.get("error") == self.error:
-                return _state_of(self.history, event)
-        return _state_of(self.history, failures[-1]) if failures else None
-
-    @property
-    def state_transitions(self) -> int:
-        return sum(1 for event in self.history if event["type"].endswith("StateEntered"))
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "executionArn": self.execution_arn,
-            "status": self.status,
-            "error": self.error,
-            "cause": self.cause,
-            "failedState": self.failed_state,
-            "seconds": round(self.seconds, 3),
-            "awsSeconds": round(self.aws_time.seconds, 3) if self.aws_time else None,
-            "retryWaitSeconds": round(self.retry_wait_seconds, 3),
-            "taskAttempts": self.task_attempts,
-            "statesEntered": self.states_entered,
-            "stateTransitions": self.state_transitions,
-            "awsCalls": self.aws_calls,
-            "mutatingCalls": len(self.mutating_calls),
-            "records": self.records,
-            "liveInvocations": {
-                name: {str(size): count for size, count in sizes.items()}
-                for name, sizes in self.live_invocations.items()
-            },
-            "liveInvocationsAtCandidateSizes": self.live_invocations_at_candidate_sizes,
-            "output": self.output,
-        }
-
-
-def _state_of(history: list[dict[str, Any]], event: dict[str, Any]) -> str:
-    by_id = {item["id"]: item for item in history}
-    current: dict[str, Any] | None = event
-    while current is not None:
-        if "stateEnteredEventDetails" in current:
-            return current["stateEnteredEventDetails"]["name"]
-        current = by_id.get(current.get("previousEventId"))
-    return "?"
 
 
 def _statement_list(document: dict[str, Any]) -> list[dict[str, Any]]:

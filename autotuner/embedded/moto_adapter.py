@@ -80,12 +80,36 @@ INTERNALS: dict[str, str] = {
     "InvalidParameterValueException": "moto.awslambda.exceptions:InvalidParameterValueException",
     "LambdaClientError": "moto.awslambda.exceptions:LambdaClientError",
     "PreconditionFailedException": "moto.awslambda.exceptions:PreconditionFailedException",
-    # Step Functions interpreter: cloud.py scales the retriers' clock and folds Distributed Map
-    # children into the parent's history.
+    # Step Functions interpreter: cloud.py scales the retriers' clock; map_runs.py runs a Distributed
+    # Map's items as child executions (the map run's counts, the children's events, their end, the
+    # tolerated-failure threshold) and answers for them in the backend and the responses.
     "retrier_decl": "moto.stepfunctions.parser.asl.component.common.retry.retrier_decl",
     "distributed_iteration_component": (
         "moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component"
     ),
+    "DistributedItemProcessorWorker": (
+        "moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor."
+        "distributed_item_processor_worker:DistributedItemProcessorWorker"
+    ),
+    "HistoryEventType": "moto.stepfunctions.parser.api:HistoryEventType",
+    "EventManager": "moto.stepfunctions.parser.asl.eval.event.event_manager:EventManager",
+    "EventHistoryContext": "moto.stepfunctions.parser.asl.eval.event.event_manager:EventHistoryContext",
+    "ProgramError": "moto.stepfunctions.parser.asl.eval.program_state:ProgramError",
+    "ProgramStopped": "moto.stepfunctions.parser.asl.eval.program_state:ProgramStopped",
+    "ProgramTimedOut": "moto.stepfunctions.parser.asl.eval.program_state:ProgramTimedOut",
+    "FailureEvent": "moto.stepfunctions.parser.asl.component.common.error_name.failure_event:FailureEvent",
+    "FailureEventException": (
+        "moto.stepfunctions.parser.asl.component.common.error_name.failure_event:FailureEventException"
+    ),
+    "StatesErrorName": "moto.stepfunctions.parser.asl.component.common.error_name.states_error_name:StatesErrorName",
+    "StatesErrorNameType": (
+        "moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type:StatesErrorNameType"
+    ),
+    "StepFunctionsParserBackend": "moto.stepfunctions.parser.models:StepFunctionsParserBackend",
+    "StepFunctionResponse": "moto.stepfunctions.responses:StepFunctionResponse",
+    "StepFunctionsInvalidToken": "moto.stepfunctions.exceptions:InvalidToken",
+    "StepFunctionsResourceNotFound": "moto.stepfunctions.exceptions:ResourceNotFound",
+    "StepFunctionsValidationException": "moto.stepfunctions.exceptions:ValidationException",
     # botocore's endpoint module: cloud.py scales the clock of its retry sleeps.
     "botocore_endpoint": "botocore.endpoint",
     # IAM on the real calls (iam_enforcement.py): every SDK call's parameters are captured where it

@@ -34,13 +34,11 @@ from autotuner.embedded.moto_adapter import (
 ROOT = Path(__file__).resolve().parents[2]
 
 # Modules that still import moto/botocore internals directly; each is converted by importing the
-# same names from moto_adapter (add any missing to INTERNALS), then removed from this list. The last
-# two are new modules of branches not merged yet (dmap, quirks).
+# same names from moto_adapter (add any missing to INTERNALS), then removed from this list.
 NOT_YET_CONVERTED = {
     "cloud.py",
     "lambda_service.py",
     "iam_simulation.py",
-    "map_runs.py",
     "sfn_limits.py",
 }
 # Public API: what moto and botocore document for users.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from autotuner.embedded.account import SimulatedAccount, SimulatedFunction
 from autotuner.embedded.cloud import EmbeddedAws
@@ -104,3 +105,98 @@ def test_a_sweep_beyond_one_page_and_fifty_targets_passes_no_list_through_state(
     # And the summary counts all 60 while listing only the first ones
     assert report.output["targets"] == 60 and report.output["counts"] == {"APPLIED": 60}
     assert len(report.output["outcomes"]) + report.output["outcomesOmitted"] == 60
+
+
+# --- the Distributed Map as AWS runs it: one child execution per target, under a map run ---------------
+
+CHILD_STATES = {"CheckCircuit", "DiscoverResources", "Plan", "UpdateConfiguration", "RecordTargetResult"}
+
+
+def test_a_sweeps_children_are_executions_of_their_own_listed_through_its_map_run():
+    with EmbeddedAws(SimulatedAccount(functions=FLEET)) as aws:
+        # Given a sweep of the two tagged functions
+        report = aws.run({"select": {"tags": {"autotune": "enabled"}}, "memorySize": 1024, "apply": True})
+        sfn = aws.client("stepfunctions")
+        # When the operator reads it as Step Functions keeps it
+        (map_run,) = sfn.list_map_runs(executionArn=report.execution_arn)["mapRuns"]
+        described = sfn.describe_map_run(mapRunArn=map_run["mapRunArn"])
+        children = sfn.list_executions(mapRunArn=map_run["mapRunArn"])["executions"]
+        histories = {
+            child["executionArn"]: sfn.get_execution_history(executionArn=child["executionArn"])["events"]
+            for child in children
+        }
+        inputs = [json.loads(sfn.describe_execution(executionArn=arn)["input"]) for arn in histories]
+    assert report.status == "SUCCEEDED"
+    # Then the parent's history shows the map run and none of the children's states
+    parent_types = [event["type"] for event in report.history]
+    assert [kind for kind in parent_types if kind.startswith("MapRun")] == ["MapRunStarted", "MapRunSucceeded"]
+    started = next(event for event in report.history if event["type"] == "MapRunStarted")
+    assert started["mapRunStartedEventDetails"]["mapRunArn"] == map_run["mapRunArn"]
+    parent_states = {
+        event["stateEnteredEventDetails"]["name"] for event in report.history if "stateEnteredEventDetails" in event
+    }
+    assert parent_states.isdisjoint(CHILD_STATES)
+    # And the map run's ARNs have AWS's shape: …:mapRun:MACHINE/LABEL:UUID, children …:execution:MACHINE/LABEL:UUID
+    machine = aws.stack.state_machine_arn.rsplit(":", 1)[-1]
+    assert re.fullmatch(
+        rf"arn:aws:states:us-east-1:123456789012:mapRun:{machine}/[^:/]+:[0-9a-f-]{{36}}", map_run["mapRunArn"]
+    )
+    label = map_run["mapRunArn"].rsplit(":", 2)[-2]
+    assert map_run["stateMachineArn"] == f"{aws.stack.state_machine_arn}/{label.split('/')[-1]}"
+    assert len(children) == 2
+    for child in children:
+        assert re.fullmatch(
+            rf"arn:aws:states:us-east-1:123456789012:execution:{label}:[0-9a-f-]{{36}}", child["executionArn"]
+        )
+        assert (child["status"], child["mapRunArn"], child["name"]) == (
+            "SUCCEEDED",
+            map_run["mapRunArn"],
+            child["executionArn"].rsplit(":", 1)[-1],
+        )
+    # And each child's history runs from its start to its end through the per-target states
+    for history in histories.values():
+        assert (history[0]["type"], history[-1]["type"]) == ("ExecutionStarted", "ExecutionSucceeded")
+        entered = [
+            event["stateEnteredEventDetails"]["name"] for event in history if "stateEnteredEventDetails" in event
+        ]
+        assert entered == ["CheckCircuit", "DiscoverResources", "Plan", "UpdateConfiguration", "RecordTargetResult"]
+    # And each child's input is its item, as the ItemSelector builds it, naming the parent execution
+    assert all(document["execution"]["arn"] == report.execution_arn and "ref" in document for document in inputs)
+    # And DescribeMapRun counts the target list: two items, two children, both succeeded
+    for counts in (described["itemCounts"], described["executionCounts"]):
+        assert (counts["total"], counts["succeeded"], counts["failed"], counts["pending"], counts["running"]) == (
+            2,
+            2,
+            0,
+            0,
+            0,
+        )
+    assert described["status"] == "SUCCEEDED"
+    # And the report counts the children's transitions and attempts with the parent's
+    entered = [event for history in [report.history, *histories.values()] for event in history]
+    assert report.state_transitions == sum(1 for event in entered if event["type"].endswith("StateEntered"))
+    assert report.state_transitions == report.output["runCost"]["counted"]["stateTransitions"]
+    assert report.task_attempts["UpdateConfiguration"] == 2
+
+
+def test_a_failing_child_is_found_by_failed_state_in_its_own_history():
+    with EmbeddedAws(SimulatedAccount(functions=FLEET)) as aws:
+        # Given a run whose one target does not exist
+        report = aws.run({"targets": ["ghost-function"], "memorySize": 1024, "apply": True})
+        sfn = aws.client("stepfunctions")
+        (map_run,) = sfn.list_map_runs(executionArn=report.execution_arn)["mapRuns"]
+        (child,) = sfn.list_executions(mapRunArn=map_run["mapRunArn"])["executions"]
+    # Then the run fails with the target's error, first raised in the child's DiscoverResources
+    assert (report.status, report.error) == ("FAILED", "FunctionNotFoundError")
+    assert report.failed_state == "DiscoverResources"
+    # And the parent's one failed task is Summarize re-raising it: where it began is in the child's history
+    parent_entered = [
+        event["stateEnteredEventDetails"]["name"] for event in report.history if "stateEnteredEventDetails" in event
+    ]
+    assert "DiscoverResources" not in parent_entered and "Summarize" in parent_entered
+    assert sum(1 for event in report.history if event["type"] == "TaskFailed") == 1
+    failed = [event for event in report.child_histories[child["executionArn"]] if event["type"] == "TaskFailed"]
+    assert [event["taskFailedEventDetails"]["error"] for event in failed] == ["FunctionNotFoundError"]
+    # And the child itself ended SUCCEEDED: it caught the error and recorded the failure
+    assert child["status"] == "SUCCEEDED"
+    assert report.task_attempts["RecordTargetFailure"] == 1

@@ -1,8 +1,11 @@
 """What a tuning run itself costs: state transitions, the target's invocations and the tuner's own Lambda time.
 
 Reported twice: an upper-bound estimate when the input is validated (before anything runs) and
-a count from the run's own documents at the end. The execution history stays the authority
-for transitions; these numbers follow the state machine's shape (statemachine/autotuner.asl.json).
+a count from the run's own documents at the end. The execution histories stay the authority
+for transitions: the parent's and, as the Distributed Map runs each target as a child execution
+billed for its own transitions, every child's (``RunReport.state_transitions`` adds them up, and the
+tests pin this count to it). These numbers follow the state machine's shape
+(statemachine/autotuner.asl.json).
 
 The tuner's functions wait synchronously for every target invocation, so the measuring step is
 billed at least the Durations it waited for; every per-target step from DiscoverResources to
