@@ -93,9 +93,11 @@ def test_two_concurrent_executions_on_one_target_tune_it_once():
         results = [aws.wait(first), aws.wait(second)]
         records = [record for execution in (first, second) for record in aws.records(execution)]
     # Then exactly one tuned it and the other skipped it, recorded, without counting a failure
-    outcomes = sorted((record["outcome"], record.get("errorType")) for record in records)
-    assert outcomes[0][0] in ("APPLIED", "UNCHANGED")
-    assert outcomes[1] == ("SKIPPED", "TuningInProgressError")
+    outcomes = [(record["outcome"], record.get("errorType")) for record in records]
+    skipped = [outcome for outcome in outcomes if outcome == ("SKIPPED", "TuningInProgressError")]
+    tuned = [outcome for outcome in outcomes if outcome[0] in ("APPLIED", "UNCHANGED")]
+    # (UNCHANGED: below minImprovement the measured run keeps the current size)
+    assert (len(tuned), len(skipped), len(outcomes)) == (1, 1, 2), outcomes
     assert {result["status"] for result in results} == {"SUCCEEDED"}
 
 
