@@ -21,8 +21,10 @@ import sys
 from types import ModuleType
 from typing import Any
 
-PARSER_MODULE = "moto.stepfunctions.parser.asl.parse.asl_parser"
-MOTO_VERSION = "5.2.5"  # the grammar this works around; check it again on an upgrade
+from autotuner.embedded.moto_adapter import INTERNALS  # importing the adapter checks moto's version
+
+# The grammar this works around is moto 5.2.5's (moto_adapter.PINNED); check it again on an upgrade.
+PARSER_MODULE = INTERNALS["asl_parser"]
 
 # The key as a JSON member name (not inside a string, where its quotes would be escaped), then an
 # integer value ending at the member's end.
@@ -38,13 +40,6 @@ def _patch(module: ModuleType) -> None:
     parser = module.AmazonStateLanguageParser
     if getattr(parser.parse, "_autotuner_compat", False):
         return
-    import moto
-
-    if moto.__version__ != MOTO_VERSION:
-        raise RuntimeError(
-            f"autotuner/embedded/asl_compat.py works around moto {MOTO_VERSION}'s ASL grammar; moto is "
-            f"{moto.__version__}: check whether an integer ToleratedFailurePercentage still fails, then update it"
-        )
     original = parser.parse
 
     def parse(definition: str) -> Any:

@@ -261,9 +261,8 @@ class EmbeddedAws:
         The unscaled total of the waits is kept in ``retry_wait_seconds``; ``clock`` (aws_time.py)
         counts them, the pacing's too, for the AWS-time estimate.
         """
-        from botocore import endpoint
-        from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-
+        from autotuner.embedded.moto_adapter import botocore_endpoint as endpoint
+        from autotuner.embedded.moto_adapter import retrier_decl
         from autotuner_core import pacing
 
         lock = threading.Lock()

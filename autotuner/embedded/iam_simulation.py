@@ -828,7 +828,7 @@ def _default_document(policy: Any) -> str:
 
 def _principal_policies(backend: Any, arn: str) -> tuple[list[ParsedPolicy], ParsedPolicy | None]:
     """Identity policies and permissions boundary of a moto IAM user, group or role."""
-    from moto.iam.exceptions import InvalidInput, NotFoundException
+    from autotuner.embedded.moto_adapter import InvalidInput, NotFoundException
 
     if ":sts::" in arn:
         # AWS simulates entities, not sessions: pass the role ARN instead of the assumed-role ARN.
@@ -899,7 +899,7 @@ _CONTEXT_VALUE_CHECKS: dict[str, Callable[[str], Any]] = {
 
 
 def _context_from_entries(entries: Sequence[Mapping[str, Any]] | None) -> dict[str, list[str]]:
-    from moto.iam.exceptions import InvalidInput
+    from autotuner.embedded.moto_adapter import InvalidInput
 
     context: dict[str, list[str]] = {}
     for entry in entries or []:
@@ -918,8 +918,7 @@ def _context_from_entries(entries: Sequence[Mapping[str, Any]] | None) -> dict[s
 
 def _simulate_principal_policy(self: Any) -> Any:
     """``IamResponse.simulate_principal_policy``: evaluate the principal's real policies."""
-    from moto.core.responses import ActionResult
-    from moto.iam.exceptions import IAMException, InvalidInput
+    from autotuner.embedded.moto_adapter import ActionResult, IAMException, InvalidInput
 
     for unsupported in ("ResourcePolicy", "PolicyExclusionList", "ResourceHandlingOption"):
         if self._get_param(unsupported):
@@ -973,7 +972,7 @@ def install() -> None:
     Call before (or inside) ``moto.mock_aws()``; it patches moto's ``IamResponse`` class, so it
     holds for every mock in the process.
     """
-    from moto.iam.responses import IamResponse
+    from autotuner.embedded.moto_adapter import IamResponse
 
     if getattr(IamResponse, "simulate_principal_policy", None) is _simulate_principal_policy:
         return

@@ -29,14 +29,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from moto.awslambda.exceptions import (
+from autotuner.embedded.moto_adapter import (
     ConflictException,
     InvalidParameterValueException,
+    LambdaBackend,
     LambdaClientError,
+    LambdaFunction,
+    LambdaResponse,
     PreconditionFailedException,
 )
-from moto.awslambda.models import LambdaBackend, LambdaFunction
-from moto.awslambda.responses import LambdaResponse
 
 LIST_FUNCTIONS_PAGE = 50  # Lambda's maximum MaxItems for ListFunctions
 SNAP_START_APPLY_ON = ("PublishedVersions", "None")
@@ -455,10 +456,8 @@ def may_list_tags(role_arn: str, fn: LambdaFunction) -> bool:
     ``aws:ResourceTag/…``, as IAM evaluates the real request. For IAM enforcement to use as
     ``tags_readable``, with the role of the caller of the request being served.
     """
-    from moto.iam.models import iam_backends
-    from moto.utilities.utils import get_partition
-
     from autotuner.embedded import iam_simulation
+    from autotuner.embedded.moto_adapter import get_partition, iam_backends
 
     backend = iam_backends[fn.account_id][get_partition(fn.region)]
     identity, boundary = iam_simulation._principal_policies(backend, role_arn)

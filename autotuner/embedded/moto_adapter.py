@@ -110,6 +110,10 @@ INTERNALS: dict[str, str] = {
     "StepFunctionsInvalidToken": "moto.stepfunctions.exceptions:InvalidToken",
     "StepFunctionsResourceNotFound": "moto.stepfunctions.exceptions:ResourceNotFound",
     "StepFunctionsValidationException": "moto.stepfunctions.exceptions:ValidationException",
+    # The partition of a region (lambda_service.py reads a function's IAM policies by partition).
+    "get_partition": "moto.utilities.utils:get_partition",
+    # moto's ASL parser (asl_compat.py lets it read an integer ToleratedFailurePercentage).
+    "asl_parser": "moto.stepfunctions.parser.asl.parse.asl_parser",
     # botocore's endpoint module: cloud.py scales the clock of its retry sleeps.
     "botocore_endpoint": "botocore.endpoint",
     # IAM on the real calls (iam_enforcement.py): every SDK call's parameters are captured where it

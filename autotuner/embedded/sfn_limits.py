@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from moto.stepfunctions.exceptions import ValidationException
-from moto.stepfunctions.responses import StepFunctionResponse
+from autotuner.embedded.moto_adapter import StepFunctionResponse
+from autotuner.embedded.moto_adapter import StepFunctionsValidationException as ValidationException
 
 # StartExecution input: "Length Constraints: Maximum length of 262144" (API reference).
 MAX_EXECUTION_INPUT_LENGTH = 262_144

@@ -35,12 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Modules that still import moto/botocore internals directly; each is converted by importing the
 # same names from moto_adapter (add any missing to INTERNALS), then removed from this list.
-NOT_YET_CONVERTED = {
-    "cloud.py",
-    "lambda_service.py",
-    "iam_simulation.py",
-    "sfn_limits.py",
-}
+NOT_YET_CONVERTED: set[str] = set()
 # Public API: what moto and botocore document for users.
 PUBLIC_MODULES = {"moto", "botocore.exceptions", "botocore.config", "botocore.session", "botocore.stub"}
 
