@@ -17,6 +17,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
+from autotuner_core import engine
 from autotuner_core.errors import InvalidConfigurationError
 from autotuner_core.models import (
     MAX_MEMORY_MB,
@@ -28,7 +29,7 @@ from autotuner_core.models import (
     Strategy,
     TargetTask,
 )
-from autotuner_core.planning import SizeObservation, first_round_sizes
+from autotuner_core.planning import SizeObservation
 from autotuner_core.pricing import DEFAULT_REGION, Prices, invocation_cost_usd, lambda_prices
 
 _MEMORY_STEP_MB = 64  # proposed sizes are rounded to Lambda's traditional 64 MB steps
@@ -434,7 +435,8 @@ def choose(task: TargetTask) -> tuple[list[ConfigurationStats], Recommendation, 
         discard_top_bottom=request.discard_top_bottom,
         prices=prices,
     )
-    first = set(first_round_sizes(request, current))
+    # The engine's first round depends on the request and the current size only.
+    first = {item.memory_size for item in engine.next_round(request, current, [], max_memory_mb=MAX_MEMORY_MB)}
     return stats, recommendation, [item.memory_size for item in observations if item.memory_size not in first]
 
 
