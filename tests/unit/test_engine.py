@@ -224,7 +224,7 @@ def test_a_size_with_failed_invocations_excludes_it_and_every_size_below() -> No
     rows = {row.memory_size: row for row in decision.sizes}
     assert rows[256].excluded == "1 of 3 invocations failed"
     assert rows[128].excluded == "below 256 MB, where invocations failed"
-    assert "the current 128 MB below 256 MB, where invocations failed" in decision.summary
+    assert "the current 128 MB was excluded (below 256 MB, where invocations failed)" in decision.summary
 
 
 def test_sizes_that_cannot_hold_what_the_function_used_are_not_proposed() -> None:

@@ -264,7 +264,8 @@ def decide(
         "sizes": rows,
     }
     if current is None:
-        why = next((row.excluded for row in rows if row.memory_size == current_memory_mb), None) or "was not measured"
+        excluded = next((row.excluded for row in rows if row.memory_size == current_memory_mb), None)
+        why = f"was excluded ({excluded})" if excluded else "was not measured"
         return Decision(
             memory_size=best.memory_size,
             keep_current=False,
