@@ -168,6 +168,20 @@ def test_an_improvement_below_min_improvement_keeps_the_current_size() -> None:
     assert "below the minimum improvement of 5%" in decision.summary
 
 
+@pytest.mark.parametrize("value", [0.0, 1.0])
+def test_min_improvement_at_either_end_of_its_range_plans_and_decides(value: float) -> None:
+    # Given minImprovement 0 (any improvement counts) or 1 (none can), both valid inputs
+    curve = {128: 1000.0, 256: 485.0, 512: 300.0, 1024: 200.0, 2048: 150.0, 3008: 140.0}
+
+    # When the engine measures and decides
+    decision, rounds = tune(curve, current=512, minImprovement=value)
+
+    # Then it finishes within the budget; at 1 it keeps the current size, at 0 it takes the best
+    assert spent(rounds) <= budget(request())
+    assert decision.keep_current is (value == 1.0 or decision.best_memory_size == 512)
+    assert decision.memory_size == (512 if value == 1.0 else decision.best_memory_size)
+
+
 def test_a_smaller_min_improvement_lets_the_same_saving_through() -> None:
     curve = {128: 1000.0, 256: 485.0, 512: 300.0, 1024: 200.0, 2048: 150.0, 3008: 140.0}
     # Three sizes: with four or more, the fitted curve moves a 3 % difference (the curve below is

@@ -499,7 +499,8 @@ def _neighbours(allowed: list[int], size: int) -> list[int]:
 
 
 def _threshold_unclear(best: _Estimate, current: _Estimate, min_improvement: float) -> bool:
-    if best is current or min_improvement <= 0:
+    # At 0 any improvement counts, at 1 none can (an objective does not fall by 100 %): no threshold to straddle.
+    if best is current or not 0 < min_improvement < 1:
         return False
     limit = math.log(1 - min_improvement)  # the change that just meets the threshold
     difference = best.objective - current.objective
