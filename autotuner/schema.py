@@ -66,22 +66,33 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
             "either targets or select."
         ),
         "memorySizes": (
-            "The candidate memory sizes in MB: a list of integers from {min} to {max}, or a preset name: {presets}. "
-            "The target's current size is always measured too."
+            "The search range in MB: a list of integers from {min} to {max}, or a preset name: {presets}. "
+            "The engine measures sizes between the smallest and the largest (a ladder of common sizes clipped "
+            "to the range, both ends included); the target's current size is a candidate too."
         ),
-        "invocations": "Invocations per memory size.",
+        "invocations": (
+            "Sets the engine's budget: at most 3 x invocations in all (half of Power Tuning's 6 sizes x num). "
+            "A size gets 2 at first, more where the decision is close."
+        ),
         "payload": (
             "What each invocation receives: any JSON value; a string is sent as the JSON text it is (it must "
             'parse as JSON); a list is weighted, [{"payload": …, "weight": n}] with weights > 0 (relative) and '
-            "at most `invocations` items. To send a JSON array itself, wrap it as one weighted item."
+            "at most `invocations` items. A size measured fewer times than there are items does not receive every "
+            "item. To send a JSON array itself, wrap it as one weighted item."
         ),
         "parallelInvocation": "Invoke each size's invocations concurrently (faster; more cold starts).",
         "strategy": "cost: the cheapest per invocation; speed: the fastest (trimmed mean); balanced: a weighted mix.",
         "balancedWeight": "For the balanced strategy: 0 is speed, 1 is cost.",
-        "discardTopBottom": "Share of the fastest and of the slowest invocations left out of the mean.",
-        "onlyColdStarts": "Every invocation on a fresh execution environment (one version per invocation).",
+        "discardTopBottom": (
+            "Share of the fastest and of the slowest invocations left out of the table's mean (the decision's "
+            "estimates leave spikes out instead)."
+        ),
+        "onlyColdStarts": (
+            "Every invocation on a fresh execution environment (one version per invocation); each size is "
+            "then measured in one round only."
+        ),
         "allowedExceptions": ("Function error types that count as normal results; any other error excludes the size."),
-        "refine": "After the first round, measure up to 3 sizes between the winner and its neighbours.",
+        "refine": "Accepted and ignored: the engine always searches adaptively (kept so existing inputs stay valid).",
         "minImprovement": (
             "The smallest projected improvement worth a change, as a fraction (0.05 = 5 %) of the strategy's "
             "measure (cost, duration, or both weighted); below it the current size is kept and nothing is updated."

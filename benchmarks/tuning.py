@@ -6,12 +6,13 @@ each seed (the profile's ``seed``: the noise on every Duration), two engines dec
 
 ``ours``
     the default execution input: ``{"targets": [<fn>], "strategy": <s>, "apply": false}``
-    (today: the "standard" sizes 128, 256, 512, 1024, 1536, 1769, 3008 plus the current size,
-    10 invocations each, 20 % trimmed mean, one refinement round of up to 3 sizes).
+    (engine v2 over the "standard" range 128-3,008 MB, budget 3 x 10 invocations; docs/engine.md).
 ``baseline``
-    Power Tuning's defaults on the same engine: ``{"targets": [<fn>], "strategy": <s>,
+    Power Tuning's defaults as input to the same product: ``{"targets": [<fn>], "strategy": <s>,
     "apply": false, "memorySizes": [128, 256, 512, 1024, 1536, 3008], "invocations": 10,
-    "discardTopBottom": 0.2, "refine": false}``.
+    "discardTopBottom": 0.2, "refine": false}``. Since the product measures with engine v2, those
+    sizes only bound its search (the same range as ours): this is no longer a grid. The honest
+    Power Tuning baseline (its grid and its analysis) is ``python -m benchmarks realcurves``.
 
 Both see the same function: same profile, same seed, current memory 1,024 MB (in both lists,
 so measuring the current size adds no candidate), arm64, timeout 300 s, in an account with the

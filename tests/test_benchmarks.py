@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from autotuner_core import planning
 from autotuner_core.pricing import lambda_prices
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ is not an installed package
@@ -59,14 +60,16 @@ def test_one_result_per_engine_with_decision_regret_and_usage(results):
         # Regret is scored noise-free against the brute-force optimum
         assert result["regret"] == pytest.approx(costs[chosen] / costs[700] - 1, rel=1e-9)
         assert result["regret"] >= 0
-        assert result["invocations"] == 10 * len(result["measuredMb"])
         assert result["stateTransitions"] > 0 and result["seconds"] > 0
     ours, baseline = results
+    # Both run engine v2 (the product no longer measures a fixed grid): within its budget of 3 x invocations
+    assert all(result["invocations"] <= 3 * 10 for result in results)
     assert ours["input"] == {"targets": ["floor-700-s1"], "strategy": "cost", "apply": False}
-    assert baseline["measuredMb"] == list(tuning.POWER_TUNING_SIZES)
-    assert baseline["rounds"] == 1 and ours["rounds"] == 2
-    # 512 MB runs out of memory, so Power Tuning's grid can do no better than 1,024 MB
-    assert baseline["chosenMb"] == 1024
+    # The baseline's sizes bound its search: Power Tuning's range, 128 to 3,008 MB
+    assert all(128 <= size <= 3008 for size in baseline["measuredMb"])
+    assert all(2 <= result["rounds"] <= planning.MAX_ROUNDS for result in results)
+    # 512 MB runs out of memory, and the engine's ladder has nothing between it and 1,024 MB
+    assert baseline["chosenMb"] == ours["chosenMb"] == 1024
     assert baseline["regret"] == pytest.approx(costs[1024] / costs[700] - 1)
 
 

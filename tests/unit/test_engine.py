@@ -168,6 +168,20 @@ def test_an_improvement_below_min_improvement_keeps_the_current_size() -> None:
     assert "below the minimum improvement of 5%" in decision.summary
 
 
+@pytest.mark.parametrize("value", [0.0, 1.0])
+def test_min_improvement_at_either_end_of_its_range_plans_and_decides(value: float) -> None:
+    # Given minImprovement 0 (any improvement counts) or 1 (none can), both valid inputs
+    curve = {128: 1000.0, 256: 485.0, 512: 300.0, 1024: 200.0, 2048: 150.0, 3008: 140.0}
+
+    # When the engine measures and decides
+    decision, rounds = tune(curve, current=512, minImprovement=value)
+
+    # Then it finishes within the budget; at 1 it keeps the current size, at 0 it takes the best
+    assert spent(rounds) <= budget(request())
+    assert decision.keep_current is (value == 1.0 or decision.best_memory_size == 512)
+    assert decision.memory_size == (512 if value == 1.0 else decision.best_memory_size)
+
+
 def test_a_smaller_min_improvement_lets_the_same_saving_through() -> None:
     curve = {128: 1000.0, 256: 485.0, 512: 300.0, 1024: 200.0, 2048: 150.0, 3008: 140.0}
     # Three sizes: with four or more, the fitted curve moves a 3 % difference (the curve below is
@@ -224,7 +238,7 @@ def test_a_size_with_failed_invocations_excludes_it_and_every_size_below() -> No
     rows = {row.memory_size: row for row in decision.sizes}
     assert rows[256].excluded == "1 of 3 invocations failed"
     assert rows[128].excluded == "below 256 MB, where invocations failed"
-    assert "the current 128 MB below 256 MB, where invocations failed" in decision.summary
+    assert "the current 128 MB was excluded (below 256 MB, where invocations failed)" in decision.summary
 
 
 def test_sizes_that_cannot_hold_what_the_function_used_are_not_proposed() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from autotuner_core import planning
 from autotuner_core.analysis import observation_stats, observe
 from autotuner_core.models import InvocationSample, TuningRequest
 from autotuner_core.planning import SizeObservation, SizeRequest, merge, next_round
@@ -24,55 +25,107 @@ def seen(memory: int, mean_ms: float, *, used: int = 60, n: int = 10) -> SizeObs
     )
 
 
-def test_first_round_measures_every_requested_size_and_the_current_one():
-    # Given a request for three sizes and a function at 384 MB, nothing measured yet
-    tuning = request(memorySizes=[128, 512, 1024], invocations=12)
+def simulate(tuning: TuningRequest, current: int, curve, *, max_memory_mb: int = 10_240, refused: int | None = None):
+    """Run the planner's loop on a noiseless duration curve; sizes above ``refused`` come back
+    excluded, as PrepareMeasurement reports a size Lambda refuses. Returns the observations and the rounds."""
+    observed: list[SizeObservation] = []
+    rounds: list[list[SizeRequest]] = []
+    while plan := next_round(tuning, current, observed, max_memory_mb=max_memory_mb):
+        rounds.append(plan)
+        added = [
+            SizeObservation(memory_size=item.memory_size, excluded="MemorySize over the account's quota")
+            if refused is not None and item.memory_size > refused
+            else seen(item.memory_size, curve(item.memory_size), n=item.invocations)
+            for item in plan
+        ]
+        observed = merge(observed, added)
+        assert len(rounds) <= 40, "the planner never said done"
+    return observed, rounds
+
+
+def cheapest_at_1024(memory: int) -> float:
+    # Cost (memory x duration) is lowest at 1,024 MB: CPU-bound below it, flat above it.
+    return 100.0 + 200_000.0 / memory if memory <= 1024 else 100.0 + 200_000.0 / 1024 + (memory - 1024) * 0.2
+
+
+def test_first_round_is_four_sizes_across_the_range_with_the_current_one():
+    # Given a request for sizes from 128 to 3,008 MB and a function at 384 MB, nothing measured yet
+    tuning = request(memorySizes=[128, 512, 1024, 3008], invocations=12)
 
     # When the planner is asked for the first round
     plan = next_round(tuning, 384, [], max_memory_mb=10_240)
 
-    # Then it asks for all four sizes, ascending, the requested number of times each
-    assert plan == [SizeRequest(memory_size=size, invocations=12) for size in (128, 384, 512, 1024)]
-
-
-def test_second_round_refines_around_the_first_winner_then_stops():
-    # Given a first round where 512 MB is cheapest and 256 MB is far below it
-    tuning = request(memorySizes=[256, 512, 1024], strategy="cost")
-    first = [seen(256, 900.0), seen(512, 200.0), seen(1024, 190.0)]
-
-    # When the planner is asked again
-    plan = next_round(tuning, 512, first, max_memory_mb=10_240)
-
-    # Then it measures new sizes between the winner and its neighbours only
+    # Then it asks for four sizes, ascending, within the range, the current one among them, two invocations each
     sizes = [item.memory_size for item in plan]
-    assert sizes and all(256 < size < 1024 and size != 512 for size in sizes)
-    # And after those are measured, measuring is done
-    second = merge(first, [seen(size, 210.0) for size in sizes])
-    assert next_round(tuning, 512, second, max_memory_mb=10_240) == []
+    assert len(sizes) == 4 and sizes == sorted(sizes) and 384 in sizes
+    assert all(128 <= size <= 3008 for size in sizes)
+    assert all(item.invocations == 2 for item in plan)
 
 
-def test_no_refinement_round_when_refine_is_off_or_memory_is_fixed():
-    # Given a measured first round
-    first = [seen(256, 900.0), seen(512, 200.0), seen(1024, 190.0)]
+def test_the_loop_finds_the_optimum_within_the_budget_then_stops():
+    # Given a cost tuning of a function whose cost is lowest at 1,024 MB
+    tuning = request(memorySizes="standard", strategy="cost", invocations=10)
 
-    # When refine is off, or a fixed memorySize was asked for
-    without = next_round(request(memorySizes=[256, 512, 1024], refine=False), 512, first, max_memory_mb=10_240)
+    # When the loop runs until the planner says done
+    observed, rounds = simulate(tuning, 128, cheapest_at_1024)
+
+    # Then 1,024 MB and its neighbours were measured, within 3 x invocations and the round limit
+    sizes = {item.memory_size for item in observed}
+    assert 1024 in sizes
+    assert sum(item.invocations for item in observed) <= 3 * 10
+    assert len(rounds) <= planning.MAX_ROUNDS
+    # And fewer invocations than the fixed grid's 7 sizes x 10
+    assert sum(item.invocations for item in observed) < 70
+
+
+def test_refine_changes_nothing_and_a_fixed_memory_size_measures_nothing():
+    # Given the same tuning with refine on and off
+    on, off = request(refine=True), request(refine=False)
+
+    # When the loop runs for each, and a fixed memorySize is asked for
+    with_refine, _ = simulate(on, 512, cheapest_at_1024)
+    without_refine, _ = simulate(off, 512, cheapest_at_1024)
     fixed = next_round(request(memorySize=1024), 512, [], max_memory_mb=10_240)
 
-    # Then nothing more is measured
-    assert without == [] and fixed == []
+    # Then refine makes no difference, and nothing is measured for a fixed size
+    assert with_refine == without_refine
+    assert fixed == []
 
 
-def test_refinement_never_proposes_a_size_above_the_memory_limit():
-    # Given a speed tuning where the largest size wins, next to a limit just above it
-    tuning = request(memorySizes=[1024, 2048], strategy="speed")
-    first = [seen(1024, 400.0), seen(2048, 100.0)]
+def test_the_planner_never_proposes_a_size_above_the_memory_limit():
+    # Given a speed tuning of a function that keeps getting faster
+    tuning = request(memorySizes=[1024, 10240], strategy="speed")
 
     # When the account allows at most 1,500 MB
-    plan = next_round(tuning, 1024, first, max_memory_mb=1500)
+    observed, _ = simulate(tuning, 1024, lambda memory: 1_000_000.0 / memory, max_memory_mb=1500)
 
-    # Then the midpoint 1,536 MB is not proposed
-    assert all(item.memory_size <= 1500 for item in plan)
+    # Then nothing above 1,500 MB is measured
+    assert all(item.memory_size <= 1500 for item in observed)
+
+
+def test_a_size_lambda_refuses_is_passed_over():
+    # Given a speed tuning of a function that keeps getting faster, in an account whose quota is 3,008 MB
+    tuning = request(memorySizes=[128, 10240], strategy="speed")
+
+    # When the loop runs with the full range offered (the quota is unknown to the planner)
+    observed, _ = simulate(tuning, 512, lambda memory: 1_000_000.0 / memory, refused=3008)
+
+    # Then sizes above the quota were excluded, not re-tried, and the loop ended
+    refused = [item for item in observed if item.memory_size > 3008]
+    assert refused and all(item.excluded and item.invocations == 0 for item in refused)
+    assert 3008 in {item.memory_size for item in observed if item.excluded is None}
+
+
+def test_only_cold_starts_measures_each_size_in_one_round():
+    # Given a tuning that measures cold starts only
+    tuning = request(onlyColdStarts=True)
+
+    # When the loop runs
+    _, rounds = simulate(tuning, 512, cheapest_at_1024)
+
+    # Then no size is measured in two rounds (its versions would be warm by then)
+    sizes = [item.memory_size for plan in rounds for item in plan]
+    assert sizes and len(sizes) == len(set(sizes))
 
 
 def test_merge_keeps_every_rounds_samples_of_a_size():
@@ -143,8 +196,6 @@ def test_the_most_samples_an_input_may_ask_for_fit_in_the_state_limit():
 
 
 def test_a_planner_that_keeps_asking_is_cut_after_the_round_limit(monkeypatch):
-    from autotuner_core import planning
-
     # Given a planner that always asks for one more round
     monkeypatch.setattr(planning, "next_round", lambda *args, **kwargs: [SizeRequest(memory_size=512, invocations=5)])
 

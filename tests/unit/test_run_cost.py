@@ -44,16 +44,21 @@ def test_the_count_follows_the_measuring_loop_and_adds_the_tuners_own_lambda_tim
     assert cost.total_usd == pytest.approx(cost.state_transitions * STEP_FUNCTIONS_TRANSITION_USD + 40e-6 + tuner_usd)
 
 
-def test_the_estimate_bounds_todays_two_rounds() -> None:
-    # Given a request for 3 sizes with refinement, and what those two rounds count at most
-    request = TuningRequest.model_validate({"targets": [TARGET], "memorySizes": [256, 512, 1024]})
-    spend = TuningSpend(rounds=2, round_items=4 + 3)
+def test_the_estimate_bounds_the_engines_longest_run() -> None:
+    # Given the default request (budget 3 x 10 invocations), and the most a run can count: one
+    # round per invocation up to the round limit, every invocation its own round item
+    from autotuner_core import planning
+
+    request = TuningRequest.model_validate({"targets": [TARGET]})
+    spend = TuningSpend(rounds=min(planning.MAX_ROUNDS, 30), round_items=30)
     outcome = TargetOutcome(
         target=TARGET, outcome="APPLIED", configurations=[measured(128, billed_total_ms=1.0)] * 7, spend=spend
     )
 
-    # Then the estimate is not below the count
-    assert run_cost.estimate(request, 1).state_transitions >= run_cost.counted([outcome]).state_transitions
+    # Then the estimate is not below the count, and its invocations are the engine's budget
+    estimate = run_cost.estimate(request, 1)
+    assert estimate.state_transitions >= run_cost.counted([outcome]).state_transitions
+    assert estimate.target_invocations == 30
 
 
 def test_a_step_is_billed_for_the_target_time_it_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:

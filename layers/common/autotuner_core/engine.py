@@ -53,32 +53,15 @@ from statistics import median
 from pydantic import Field
 
 from autotuner_core.errors import InvalidConfigurationError
-from autotuner_core.models import MAX_MEMORY_MB, MIN_MEMORY_MB, Document, Strategy, TuningRequest
-
-# SizeObservation and SizeRequest are defined here with the fields the flow branch gives them
-# (autotuner_core.planning, from models.py); at the merge they are imported from there instead.
-
-
-class SizeObservation(Document):
-    """What was measured at one size so far, all rounds together."""
-
-    memory_size: int
-    durations_ms: list[float] = Field(default_factory=list)  # every successful invocation's Duration
-    billed_durations_ms: list[float] = Field(default_factory=list)
-    errors: int = 0  # invocations that failed with an error not in allowedExceptions
-    errors_billed_ms: float = 0.0
-    cold_starts: int = 0
-    max_memory_used_mb: int | None = None
-    # Why this size cannot be ranked (Lambda rejected it, failed invocations, it ran at another size).
-    excluded: str | None = None
-
-
-class SizeRequest(Document):
-    """Measure this size this many more times."""
-
-    memory_size: int
-    invocations: int
-
+from autotuner_core.models import (
+    MAX_MEMORY_MB,
+    MIN_MEMORY_MB,
+    Document,
+    SizeObservation,
+    SizeRequest,
+    Strategy,
+    TuningRequest,
+)
 
 LADDER_MB = (128, 256, 512, 1024, 1536, 2048, 3008, 4096, 6144, 8192, 10240)
 FIRST_ROUND_SIZES = 4
@@ -104,7 +87,6 @@ _MODEL_GRID_FROM_MB, _MODEL_GRID_STEPS = 64.0, 40  # c from 64 MB up by 2^(1/4):
 PRIOR_SIGMA = 0.12
 PRIOR_WEIGHT = 8.0
 Z_90 = 1.6449  # two-sided 90 %
-DEFAULT_MIN_IMPROVEMENT = 0.05
 MEMORY_HEADROOM = 1.05
 TOLERANCE = 0.04  # a possible loss below this is not worth more invocations
 SPIKE = math.log(1.5)  # a log distance from the median beyond which a value is a spike, not noise
@@ -253,7 +235,7 @@ def decide(
     The best usable size by the request's strategy; the projected change against the current
     size with a 90 % confidence interval (log-normal: the interval of the ratio of the two
     sizes' estimates); the current size is kept when the projected improvement is below
-    ``min_improvement`` (default: the request's ``minImprovement``, else 5 %). Raises
+    ``min_improvement`` (default: the request's ``minImprovement``). Raises
     InvalidConfigurationError when no size could be used.
     """
     strategy = Strategy(request.strategy)
@@ -282,7 +264,8 @@ def decide(
         "sizes": rows,
     }
     if current is None:
-        why = next((row.excluded for row in rows if row.memory_size == current_memory_mb), None) or "was not measured"
+        excluded = next((row.excluded for row in rows if row.memory_size == current_memory_mb), None)
+        why = f"was excluded ({excluded})" if excluded else "was not measured"
         return Decision(
             memory_size=best.memory_size,
             keep_current=False,
@@ -358,6 +341,7 @@ def _merge(observed: Sequence[SizeObservation]) -> dict[int, SizeObservation]:
             billed_durations_ms=[*seen.billed_durations_ms, *item.billed_durations_ms],
             errors=seen.errors + item.errors,
             errors_billed_ms=seen.errors_billed_ms + item.errors_billed_ms,
+            error_types=sorted({*seen.error_types, *item.error_types}),
             cold_starts=seen.cold_starts + item.cold_starts,
             max_memory_used_mb=max(used) if used else None,
             excluded=seen.excluded or item.excluded,
@@ -366,7 +350,7 @@ def _merge(observed: Sequence[SizeObservation]) -> dict[int, SizeObservation]:
 
 
 def _spent(observation: SizeObservation) -> int:
-    return len(observation.durations_ms) + observation.errors
+    return observation.invocations
 
 
 def _floor(observations: Iterable[SizeObservation]) -> int:
@@ -515,7 +499,8 @@ def _neighbours(allowed: list[int], size: int) -> list[int]:
 
 
 def _threshold_unclear(best: _Estimate, current: _Estimate, min_improvement: float) -> bool:
-    if best is current or min_improvement <= 0:
+    # At 0 any improvement counts, at 1 none can (an objective does not fall by 100 %): no threshold to straddle.
+    if best is current or not 0 < min_improvement < 1:
         return False
     limit = math.log(1 - min_improvement)  # the change that just meets the threshold
     difference = best.objective - current.objective
@@ -524,10 +509,7 @@ def _threshold_unclear(best: _Estimate, current: _Estimate, min_improvement: flo
 
 
 def _min_improvement(request: TuningRequest) -> float:
-    # minImprovement is an input field of the flow branch's TuningRequest; before the merge the
-    # request has none and the default applies.
-    value = getattr(request, "min_improvement", None)
-    return DEFAULT_MIN_IMPROVEMENT if value is None else float(value)
+    return float(request.min_improvement)
 
 
 def _first_round(candidates: list[int], current_memory_mb: int, reach_mb: int) -> list[SizeRequest]:

@@ -540,13 +540,15 @@ class Recommendation(Document):
     speed_change_pct: float | None = None  # negative: faster
     cost_change_pct: float | None = None  # negative: cheaper
     projected_change_per_million_usd: float | None = None  # negative: saves money
-    # 95 % confidence intervals [low, high] on the two changes, in percent (percentile bootstrap
-    # of the ratio of trimmed means; analysis.change_interval).
-    cost_change_interval_pct: list[float] | None = None
-    speed_change_interval_pct: list[float] | None = None
+    # The change of the strategy's objective (cost, duration or the balanced score) from the
+    # current size to best_memory_size, in percent, and its confidence interval [low, high]
+    # (engine v2's 90 % interval, log-normal; analysis.recommendation_from). Durations and costs
+    # above are the engine's estimates, not the table's trimmed means.
+    projected_change_pct: float | None = None
+    change_interval_pct: list[float] | None = None
     confidence: float | None = None
-    # Below minImprovement the current size is kept: memorySize is the current one, the measured
-    # best (not applied) is best_memory_size, and the changes and intervals above are the best's.
+    # Below minImprovement the current size is kept: memorySize is the current one, and the
+    # changes and the interval above are the best measured size's (best_memory_size, not applied).
     kept_current: bool = False
     best_memory_size: int | None = None
     min_improvement: float | None = None

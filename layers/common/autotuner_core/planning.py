@@ -6,9 +6,17 @@ the loop asks again until the planner returns an empty list. The planner is pure
 observations and never calls AWS, so the loop's shape (how many rounds, which sizes, how many
 invocations each) is the planner's choice alone.
 
-This planner is the fixed grid plus one refinement round: first the request's memory sizes and
-the current size, ``invocations`` times each; then, when ``refine`` is set, the sizes
-:func:`autotuner_core.analysis.refinement_sizes` proposes around the first winner; then done.
+This planner is decision engine v2 (:func:`autotuner_core.engine.next_round`, docs/engine.md): a
+first round of four sizes, a local search along a ladder of sizes, sequential sampling until the
+intervals separate, within a budget of ``3 * invocations``: the product measures exactly as the
+real-curve benchmark (``python -m benchmarks realcurves``) measures. ``memorySizes`` gives the
+search range (its smallest and largest size); ``refine`` no longer changes anything (the engine
+always searches adaptively; the field is still accepted so existing inputs stay valid).
+
+With ``onlyColdStarts`` a size is measured in one round only: every invocation needs its own
+version, the versions are published once per size, and a second round at that size would find
+them warm. A re-measurement the engine asks for is dropped, and measuring ends when it asks
+for nothing else.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from collections.abc import Sequence
 
 # The documents of the seam live in models.py with the other state documents; they are this
 # module's vocabulary and are imported from here.
+from autotuner_core import engine
 from autotuner_core.models import SizeObservation, SizeRequest, TuningRequest
 
 __all__ = [
@@ -24,14 +33,17 @@ __all__ = [
     "SizeObservation",
     "SizeRequest",
     "bounded_round",
-    "first_round_sizes",
     "merge",
     "next_round",
 ]
 
 # Rounds the state machine runs at most, whatever the planner asks: a planner that never says
-# "done" stops here and the decision uses what was measured.
-MAX_ROUNDS = 8
+# "done" stops here and the decision uses what was measured. The engine's sequential sampling
+# adds a round per three invocations of its contenders, so its rounds grow with ``invocations``
+# (its budget bounds the invocations, not the rounds): on the real curves and the simulated
+# presets, all strategies, at most 7 rounds at invocations 10, 11 at 20 and 26 at 50. 32 leaves
+# the engine its budget up to about invocations 50; above that it stops early.
+MAX_ROUNDS = 32
 
 
 def merge(observed: Sequence[SizeObservation], added: Sequence[SizeObservation]) -> list[SizeObservation]:
@@ -57,11 +69,6 @@ def merge(observed: Sequence[SizeObservation], added: Sequence[SizeObservation])
     return [by_size[size] for size in sorted(by_size)]
 
 
-def first_round_sizes(request: TuningRequest, current_memory_mb: int) -> list[int]:
-    """The request's memory sizes and the current one, ascending."""
-    return sorted(set(request.memory_sizes) | {current_memory_mb})
-
-
 def next_round(
     request: TuningRequest,
     current_memory_mb: int,
@@ -71,29 +78,17 @@ def next_round(
 ) -> list[SizeRequest]:
     """The sizes to measure next and how many more times each; ``[]`` means measuring is done.
 
-    First round: every requested size and the current one, ``request.invocations`` times each
-    (a size over ``max_memory_mb`` is still listed: Lambda's refusal is reported as that size's
-    exclusion, with Lambda's reason). Second round, when ``refine``: the refinement sizes around
-    the first winner, none above ``max_memory_mb``. Then done. A fixed ``memorySize`` measures
-    nothing.
+    :func:`autotuner_core.engine.next_round`, never more than its budget in total. A size over
+    ``max_memory_mb`` is never proposed; a size Lambda refuses (over the account's quota) comes
+    back as an excluded observation with Lambda's reason, and the engine moves on without it.
+    With ``onlyColdStarts``, sizes measured already are left out (see the module's docstring).
+    A fixed ``memorySize`` measures nothing.
     """
-    from autotuner_core.analysis import observation_stats, refinement_sizes
-
-    if request.fixed:
-        return []
-    first = first_round_sizes(request, current_memory_mb)
-    measured = {item.memory_size for item in observed}
-    if not observed:
-        return [SizeRequest(memory_size=size, invocations=request.invocations) for size in first]
-    if not request.refine or measured - set(first):
-        return []  # the refinement round has run (or is not wanted)
-    stats = [observation_stats(item, discard_top_bottom=request.discard_top_bottom) for item in observed]
-    sizes = refinement_sizes(stats, strategy=request.strategy, balanced_weight=request.balanced_weight)
-    return [
-        SizeRequest(memory_size=size, invocations=request.invocations)
-        for size in sizes
-        if size <= max_memory_mb and size not in measured
-    ]
+    plan = engine.next_round(request, current_memory_mb, observed, max_memory_mb=max_memory_mb)
+    if request.only_cold_starts:
+        measured = {item.memory_size for item in observed}
+        plan = [item for item in plan if item.memory_size not in measured]
+    return plan
 
 
 def bounded_round(

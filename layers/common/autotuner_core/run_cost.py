@@ -20,7 +20,7 @@ import os
 import threading
 from typing import Any
 
-from autotuner_core.models import MAX_REFINEMENT_SIZES, RunCost, TargetOutcome, TuningRequest, TuningSpend
+from autotuner_core.models import RunCost, TargetOutcome, TuningRequest, TuningSpend
 from autotuner_core.pricing import DEFAULT_REGION, REQUEST_PRICE_USD, STEP_FUNCTIONS_TRANSITION_USD, lambda_prices
 
 # Prepare, ValidatePermissions, AnyTargets, TuneTargets, Summarize.
@@ -88,22 +88,23 @@ def add(spend: TuningSpend, *more: TuningSpend) -> TuningSpend:
 
 
 def estimate(request: TuningRequest, targets: int) -> RunCost:
-    """Upper bound before the run: every size measured, plus the current one and full refinement.
+    """Upper bound before the run: the engine's whole budget of invocations, every size of every
+    round measured at least once (so no more round items than invocations), at most
+    ``planning.MAX_ROUNDS`` rounds.
 
     What the target's invocations will cost is not known until they are measured, so the
     estimate counts them but prices only the transitions.
     """
+    from autotuner_core import engine, planning
+
     if request.fixed:
         transitions = RUN_TRANSITIONS + targets * FIXED_TARGET_TRANSITIONS
         invocations = 0
     else:
-        first_round = len(request.memory_sizes) + 1
-        refined = MAX_REFINEMENT_SIZES if request.refine else 0
-        rounds = 2 if request.refine else 1
-        transitions = RUN_TRANSITIONS + targets * (
-            MEASURED_TARGET_TRANSITIONS + rounds * ROUND_TRANSITIONS + first_round + refined
-        )
-        invocations = targets * (first_round + refined) * request.invocations
+        spendable = engine.budget(request)
+        rounds = min(planning.MAX_ROUNDS, spendable)
+        transitions = RUN_TRANSITIONS + targets * (MEASURED_TARGET_TRANSITIONS + rounds * ROUND_TRANSITIONS + spendable)
+        invocations = targets * spendable
     step_functions = transitions * STEP_FUNCTIONS_TRANSITION_USD
     return RunCost(
         state_transitions=transitions,
