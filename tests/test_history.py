@@ -197,7 +197,9 @@ def test_render_runs_shows_one_line_per_run(history: History) -> None:
     assert lines[0] == "orders-api"
     assert lines[1].split() == ["started", "(UTC)", "execution", "target", "outcome", "memory", "MB", "result", "time"]
     measured, rejected, applied = lines[3:]
-    assert "measured-dry-run" in measured and "RECOMMENDED" in measured and "cost: 256 MB" in measured
+    recommended = next(r for r in records if r["executionArn"].endswith(":measured-dry-run"))["recommendation"]
+    assert "measured-dry-run" in measured and "RECOMMENDED" in measured
+    assert f"cost: {recommended['memorySize']} MB" in measured
     assert "bad-input" in rejected and "InvalidInputError (input) in ValidatePermissions" in rejected
     assert "failed after" in rejected
     assert "applied" in applied and "512 → 1024" in applied and "orders-api" in applied
