@@ -331,21 +331,7 @@ def _merge(observed: Sequence[SizeObservation]) -> dict[int, SizeObservation]:
     merged: dict[int, SizeObservation] = {}
     for item in observed:
         seen = merged.get(item.memory_size)
-        if seen is None:
-            merged[item.memory_size] = item
-            continue
-        used = [u for u in (seen.max_memory_used_mb, item.max_memory_used_mb) if u is not None]
-        merged[item.memory_size] = SizeObservation(
-            memory_size=item.memory_size,
-            durations_ms=[*seen.durations_ms, *item.durations_ms],
-            billed_durations_ms=[*seen.billed_durations_ms, *item.billed_durations_ms],
-            errors=seen.errors + item.errors,
-            errors_billed_ms=seen.errors_billed_ms + item.errors_billed_ms,
-            error_types=sorted({*seen.error_types, *item.error_types}),
-            cold_starts=seen.cold_starts + item.cold_starts,
-            max_memory_used_mb=max(used) if used else None,
-            excluded=seen.excluded or item.excluded,
-        )
+        merged[item.memory_size] = item if seen is None else seen.pooled(item)
     return merged
 
 

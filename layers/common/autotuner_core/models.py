@@ -496,6 +496,21 @@ class SizeObservation(Document):
         """Every invocation made at this size, failed ones included."""
         return len(self.durations_ms) + self.errors
 
+    def pooled(self, more: SizeObservation) -> SizeObservation:
+        """This size's samples together with ``more`` of the same size (another round, or the current size)."""
+        used = [value for value in (self.max_memory_used_mb, more.max_memory_used_mb) if value is not None]
+        return SizeObservation(
+            memory_size=self.memory_size,
+            durations_ms=[*self.durations_ms, *more.durations_ms],
+            billed_durations_ms=[*self.billed_durations_ms, *more.billed_durations_ms],
+            errors=self.errors + more.errors,
+            errors_billed_ms=self.errors_billed_ms + more.errors_billed_ms,
+            error_types=sorted({*self.error_types, *more.error_types}),
+            cold_starts=self.cold_starts + more.cold_starts,
+            max_memory_used_mb=max(used) if used else None,
+            excluded=self.excluded or more.excluded,
+        )
+
 
 class SizeRequest(Document):
     """Measure this size this many more times."""

@@ -51,21 +51,7 @@ def merge(observed: Sequence[SizeObservation], added: Sequence[SizeObservation])
     by_size: dict[int, SizeObservation] = {item.memory_size: item for item in observed}
     for item in added:
         before = by_size.get(item.memory_size)
-        if before is None:
-            by_size[item.memory_size] = item
-            continue
-        used = [value for value in (before.max_memory_used_mb, item.max_memory_used_mb) if value is not None]
-        by_size[item.memory_size] = SizeObservation(
-            memory_size=item.memory_size,
-            durations_ms=[*before.durations_ms, *item.durations_ms],
-            billed_durations_ms=[*before.billed_durations_ms, *item.billed_durations_ms],
-            errors=before.errors + item.errors,
-            errors_billed_ms=before.errors_billed_ms + item.errors_billed_ms,
-            error_types=sorted({*before.error_types, *item.error_types}),
-            cold_starts=before.cold_starts + item.cold_starts,
-            max_memory_used_mb=max(used) if used else None,
-            excluded=before.excluded or item.excluded,
-        )
+        by_size[item.memory_size] = item if before is None else before.pooled(item)
     return [by_size[size] for size in sorted(by_size)]
 
 
