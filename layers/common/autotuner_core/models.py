@@ -127,11 +127,12 @@ MEMORY_PRESETS: dict[str, tuple[int, ...]] = {
 }
 MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024  # synchronous Invoke request limit
 MAX_CANDIDATES = 48
-# Raw samples kept in state per target (every size's Durations travel to the decision, which
-# bootstraps its confidence interval from them): at most 19 bytes each, so 10,000 stay below
-# Step Functions' 256 KB state limit together with the rest of the document.
+# Raw samples kept in state per target (every size's Durations travel to the decision): at most
+# 19 bytes each, so 10,000 stay below Step Functions' 256 KB state limit with the rest of the
+# document. The check below still counts the old grid (every size, plus three refinement sizes):
+# engine v2 keeps at most 3 x invocations, so the check is a conservative bound, stricter than needed.
 MAX_SAMPLES_PER_TARGET = 10_000
-# Sizes a refinement round adds at most (analysis.refinement_sizes).
+# Sizes the old grid's refinement round added at most; only the conservative check below uses it.
 MAX_REFINEMENT_SIZES = 3
 _ALIAS = re.compile(r"^(?!\d+\Z)[a-zA-Z0-9_-]{1,128}\Z")
 
