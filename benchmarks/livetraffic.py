@@ -152,28 +152,28 @@ def run_power_tuning_style(
 def run_ours(
     account: SimulatedAccount, targets: Sequence[str], power_values: Sequence[int] = POWER_VALUES, num: int = NUM
 ) -> FlowResult:
-    """One dry run of the tuner's state machine on the same targets, range and ``num``, with the same traffic."""
+    """One dry run of the tuner's state machine on the same targets, range and ``num``, with the same traffic.
+
+    The execution drives the account's live traffic itself (EmbeddedAws.run); the counts are its report's.
+    """
     started = time.monotonic()
     document = {"targets": list(targets), "memorySizes": list(power_values), "invocations": num, "apply": False}
+    names = [function.name for function in account.functions if function.live_traffic is not None]
     with EmbeddedAws(account) as aws:
-        live = LiveTraffic(
-            list(account.functions), client=lambda: aws.client("lambda"), aws_second=account.retry_time_scale
-        )
-        names = [function.name for function in live.functions]
         original = _memory_sizes(aws, names)
-        with live:
-            report = aws.run(document)
+        report = aws.run(document)
         final = _memory_sizes(aws, names)
-    served, at_candidates, errors = _per_target(live, original, final)
-    # The run's own report counts the same requests it drove itself; both must agree on 0 or not.
-    at_candidates = {name: at_candidates.get(name, 0) for name in names}
+    served = report.live_invocations
+    at_candidates = {
+        name: sum(n for size, n in served.get(name, {}).items() if size not in (original[name], final[name]))
+        for name in names
+    }
     outcomes = {}
     for record in report.records:
         name = record["target"].rsplit(":", 1)[-1]
         outcomes[name] = record["outcome"] + (f" {record['errorType']}" if record.get("errorType") else "")
-    result = FlowResult("ours", served, at_candidates, errors, outcomes, time.monotonic() - started)
-    result.outcomes["(run report)"] = f"liveInvocationsAtCandidateSizes {report.live_invocations_at_candidate_sizes}"
-    return result
+    outcomes["(run report)"] = f"liveInvocationsAtCandidateSizes {report.live_invocations_at_candidate_sizes}"
+    return FlowResult("ours", served, at_candidates, {}, outcomes, time.monotonic() - started)
 
 
 def compare(
