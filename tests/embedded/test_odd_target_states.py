@@ -2,7 +2,7 @@
 
 - reserved concurrency 0: the owner switched the function off; Lambda throttles every invocation
   and the tuner refuses it in discovery, before any change;
-- ``State: Failed``: the function cannot run; refused in discovery, before any change;
+- ``State: Failed`` or ``LastUpdateStatus: Failed``: refused in discovery, before any change;
 - a function at the account's memory quota: sizes above the quota are excluded candidates (Lambda
   refuses them), the run goes on with the others and never leaves the function above the quota.
 """
@@ -127,6 +127,33 @@ def test_a_function_in_state_failed_is_refused_before_any_change():
         "DiscoverResources",
     )
     assert "is in State Failed and cannot be tuned" in report.cause
+    assert report.mutating_calls == []
+    assert report.task_attempts["DiscoverResources"] == 1
+
+
+def test_a_function_whose_last_update_failed_is_refused_before_any_change():
+    with EmbeddedAws(SimulatedAccount(functions=[ORDERS])) as aws:
+        # Given Lambda reports the function's last update Failed (moto always says Successful, so the
+        # configuration Lambda returns is overlaid for this function only)
+        overlay = aws.lambda_emulation._overlay
+
+        def failed_update(fn, config):
+            config = overlay(fn, config)
+            if fn.function_name == "orders-api" and str(fn.version) == "$LATEST":
+                config.update(LastUpdateStatus="Failed", LastUpdateStatusReasonCode="SubnetOutOfIPAddresses")
+            return config
+
+        aws.lambda_emulation._overlay = failed_update
+        assert aws.function_configuration("orders-api")["LastUpdateStatus"] == "Failed"
+        # When a run would measure it
+        report = aws.run(MEASURE)
+    # Then discovery refuses it permanently, and nothing was changed
+    assert (report.status, report.error, report.failed_state) == (
+        "FAILED",
+        "InvalidConfigurationError",
+        "DiscoverResources",
+    )
+    assert "failed (LastUpdateStatus Failed)" in report.cause
     assert report.mutating_calls == []
     assert report.task_attempts["DiscoverResources"] == 1
 
