@@ -258,8 +258,10 @@ def main(quick: bool = False, argv: list[str] | None = None) -> int:
     targets = args.targets.split(",") if args.targets else live_targets(account)
     known = {function.name for function in account.functions}
     unknown = sorted(set(targets) - known)
-    if unknown or not targets:
-        parser.error(f"--targets: {unknown or 'none'} not functions of {args.account} ({sorted(known)})")
+    if unknown:
+        parser.error(f"--targets: {unknown} not functions of {args.account} ({sorted(known)})")
+    if not targets:
+        parser.error(f"--targets: no function of {args.account} has liveTraffic; name the targets")
     power_values = (256, 1024) if quick else POWER_VALUES
     num = min(args.num, 5) if quick else args.num
     pt, ours = compare(account, targets, power_values, num)
