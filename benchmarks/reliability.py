@@ -45,12 +45,25 @@ inconsistent breakers the state table's breaker disagrees with the recorded outc
                     documented rules replays them), or a lease is still held after the execution
 attempts over bound a Task state entered more often than its retriers allow, or an SDK call sent more
                     requests than the clients' retry budget (``attempt_bounds``)
+liveAtCandidateSizes live requests of the targets' users that ran at a memory size other than the
+                    original or the one the execution left (the run report's
+                    ``liveInvocationsAtCandidateSizes``)
 
 Every loss column must be 0. ``main(quick=True)`` is the seed-fixed subset the tests run.
+
+With live traffic (``run_suite(live=True)``, ``--live``; the default run does a plain pass, then
+a live pass of the subset), every target's users invoke it during each execution that targets it
+(``LIVE_REQUESTS_PER_SECOND`` per AWS second): the first target of each kind unqualified, so its
+requests run ``$LATEST`` as an API Gateway integration's do; the other two through their alias
+``live``. A measured run on the first ends in LiveTrafficError today (its ``$LATEST`` is live and
+no shadow is allowed); once shadows are, the same column counts real measuring runs. The others
+are measured on versions while their alias serves. Only the execution's own targets are driven:
+nothing else changes size, and driving 36 functions at once would starve the run of CPU.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import sys
@@ -61,7 +74,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autotuner.embedded.account import Fault, FunctionProfile, SimulatedAccount, SimulatedFunction, WorkerTimeout
+from autotuner.embedded.account import (
+    Fault,
+    FunctionProfile,
+    LiveTrafficSpec,
+    SimulatedAccount,
+    SimulatedFunction,
+    WorkerTimeout,
+)
 from autotuner.embedded.cloud import EmbeddedAws
 from autotuner.embedded.fault_gates import THROTTLING, Bursts, ForeignUpdate, RevisionRace, Throttling
 from autotuner.embedded.interceptor import unlogged
@@ -78,6 +98,8 @@ SUCCESS_OUTCOMES = frozenset({"APPLIED", "UNCHANGED", "RECOMMENDED"})
 UNCOUNTED_ERRORS = frozenset({"InvalidInputError", "CircuitOpenError", "TuningInProgressError"})
 FIXED_SIZES = (256, 384, 640, 768, 1024, 1536)
 MEASURED_SIZES = [256, 1024]
+LIVE_REQUESTS_PER_SECOND = 0.2  # per AWS second: one request every 50 ms of wall time at the suite's clock
+LIVE_ALIAS = "live"
 
 # ---------------------------------------------------------------------------------------------
 # The documented bound
@@ -427,7 +449,17 @@ def target_names(kind: FaultKind) -> list[str]:
     return [f"rel-{_slug(kind.name)}-{index}" for index in range(3)]
 
 
-def simulated_account(kinds: Iterable[FaultKind]) -> SimulatedAccount:
+def _live_settings(index: int) -> dict[str, Any]:
+    """Target ``index``'s users: the first invokes ``$LATEST`` unqualified, the others their alias."""
+    if index == 0:
+        return {"live_traffic": LiveTrafficSpec(requests_per_second=LIVE_REQUESTS_PER_SECOND)}
+    return {
+        "aliases": [LIVE_ALIAS],
+        "live_traffic": LiveTrafficSpec(requests_per_second=LIVE_REQUESTS_PER_SECOND, qualifier=LIVE_ALIAS),
+    }
+
+
+def simulated_account(kinds: Iterable[FaultKind], *, live: bool = False) -> SimulatedAccount:
     functions = [
         SimulatedFunction(
             name=name,
@@ -435,11 +467,25 @@ def simulated_account(kinds: Iterable[FaultKind]) -> SimulatedAccount:
             timeout=kind.timeout,
             tags={"autotune": "enabled"},
             profile=kind.profiles[index % len(kind.profiles)].model_copy(update={"seed": index}),
+            **(_live_settings(index) if live else {}),
         )
         for kind in kinds
         for index, name in enumerate(target_names(kind))
     ]
     return SimulatedAccount(functions=functions, parameters={"StatusPollIntervalMs": "20", "MaxStatusWaitSeconds": "5"})
+
+
+def driving_only(account: SimulatedAccount, targets: Iterable[str]) -> SimulatedAccount:
+    """``account`` with live traffic left only on ``targets``: what one execution's users send."""
+    wanted = set(targets)
+    return account.model_copy(
+        update={
+            "functions": [
+                function if function.name in wanted else function.model_copy(update={"live_traffic": None})
+                for function in account.functions
+            ]
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -556,6 +602,8 @@ class Verdict:
     inconsistent_latest: int = 0
     inconsistent_breakers: int = 0
     over_bound: int = 0
+    live_requests: int = 0  # requests the targets' users sent during the execution
+    live_at_candidate_sizes: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -567,6 +615,7 @@ class Verdict:
             + self.inconsistent_latest
             + self.inconsistent_breakers
             + self.over_bound
+            + self.live_at_candidate_sizes
         )
 
 
@@ -575,6 +624,7 @@ class Suite:
 
     def __init__(self, aws: EmbeddedAws, bounds: dict[str, TaskBound]) -> None:
         self.aws = aws
+        self.account = aws.account  # as started; each execution drives only its own targets' users
         self.bounds = bounds
         self.breakers: dict[str, set[BreakerState]] = defaultdict(lambda: {("CLOSED", 0)})
         self.default_update_seconds = aws.lambda_emulation.update_seconds
@@ -606,6 +656,7 @@ class Suite:
             armed.timeouts, interceptor=interceptor, time_scale=self.aws.account.retry_time_scale
         )
         emulation.update_seconds = armed.update_seconds or self.default_update_seconds
+        self.aws.account = driving_only(self.account, targets)
         try:
             report = self.aws.run(document)
             calls = list(interceptor.log.calls)
@@ -617,6 +668,7 @@ class Suite:
             self.aws.runtime.timeouts.cut_off = 0
             self.aws.runtime.set_worker_timeouts([], interceptor=interceptor, time_scale=1.0)
             emulation.update_seconds = self.default_update_seconds
+            self.aws.account = self.account
         injected += sum(getattr(gate, "injected", 0) + int(getattr(gate, "fired", False)) for gate in armed.gates)
         time.sleep(max(armed.update_seconds or 0, self.default_update_seconds))  # let updates settle before reading
 
@@ -638,7 +690,13 @@ class Suite:
             ),
             seconds=report.seconds,
             injected=injected,
+            live_requests=sum(sum(sizes.values()) for sizes in report.live_invocations.values()),
+            live_at_candidate_sizes=report.live_invocations_at_candidate_sizes,
         )
+        if verdict.live_at_candidate_sizes:
+            verdict.problems.append(
+                f"{verdict.live_at_candidate_sizes} live requests at candidate sizes: {report.live_invocations}"
+            )
         races = {gate.function: gate.changes for gate in armed.gates if isinstance(gate, RevisionRace) and gate.fired}
         for name in targets:
             self._check_target(verdict, report, name, before[name], races.get(name, {}))
@@ -742,6 +800,8 @@ COLUMNS = (
     ("inconsistent $LATEST", "inconsistent_latest"),
     ("inconsistent breakers", "inconsistent_breakers"),
     ("attempts over bound", "over_bound"),
+    ("live requests", "live_requests"),
+    ("liveAtCandidateSizes", "live_at_candidate_sizes"),
 )
 LOSS_COLUMNS = (
     "records_lost",
@@ -750,20 +810,32 @@ LOSS_COLUMNS = (
     "inconsistent_latest",
     "inconsistent_breakers",
     "over_bound",
+    "live_at_candidate_sizes",
 )
 
 
 def run_suite(
-    *, quick: bool, seed: int = 6, kinds: Iterable[FaultKind] = KINDS, progress: Callable[[str], None] | None = None
+    *,
+    quick: bool,
+    seed: int = 6,
+    kinds: Iterable[FaultKind] = KINDS,
+    progress: Callable[[str], None] | None = None,
+    live: bool = False,
+    per_kind: int | None = None,
 ) -> list[Verdict]:
-    """Run every kind's executions (``quick``: the subset) on one embedded AWS; a verdict per execution."""
+    """Run every kind's executions (``quick``: the subset) on one embedded AWS; a verdict per execution.
+
+    ``live``: the targets' users invoke them during each execution (see the module docstring).
+    ``per_kind``: at most this many executions of each kind.
+    """
     kinds = list(kinds)
     rng = random.Random(seed)
     verdicts: list[Verdict] = []
-    with EmbeddedAws(simulated_account(kinds)) as aws:
+    with EmbeddedAws(simulated_account(kinds, live=live)) as aws:
         suite = Suite(aws, attempt_bounds(json.loads(ASL_FILE.read_text())))
         for position, kind in enumerate(kinds):
             count = kind.quick if quick else kind.executions
+            count = count if per_kind is None else min(count, per_kind)
             for index in range(count):
                 # Each kind starts its cycle of shapes elsewhere, so a short subset still has every shape.
                 shape = SHAPES[kind.shapes[(index + position) % len(kind.shapes)]]
@@ -786,6 +858,7 @@ def table(verdicts: list[Verdict]) -> list[dict[str, Any]]:
         row["executions"] += 1
         row["failed"] += verdict.status != "SUCCEEDED"
         row["injected"] += verdict.injected
+        row["live_requests"] += verdict.live_requests
         for key in LOSS_COLUMNS:
             row[key] += getattr(verdict, key)
     total = {"kind": "total"} | {key: sum(row[key] for row in rows.values()) for _, key in COLUMNS}
@@ -811,18 +884,45 @@ def format_bounds(bounds: dict[str, TaskBound]) -> str:
     return "\n".join(lines)
 
 
-def main(quick: bool = False) -> int:
+def summary(rows: list[dict[str, Any]], *, live: bool) -> list[str]:
+    """The goal, stated: every loss column 0, the live-traffic one included; FAIL names the columns that are not."""
+    total = rows[-1]
+    lines = []
+    if live:
+        lines.append(
+            f"liveAtCandidateSizes: {total['live_at_candidate_sizes']} of {total['live_requests']} live requests "
+            "ran at a candidate size (must be 0)"
+        )
+    failing = [key for key in LOSS_COLUMNS if total[key]]
+    lines.append(f"FAIL: {', '.join(failing)} not 0" if failing else "every loss column is 0")
+    return lines
+
+
+def main(quick: bool = False, argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks reliability", description=__doc__.split("\n")[0])
+    passes = parser.add_mutually_exclusive_group()
+    passes.add_argument("--live", action="store_true", help="only the pass with live traffic on every target")
+    passes.add_argument("--no-live", action="store_true", help="only the pass without live traffic")
+    args = parser.parse_args(argv or [])
     started = time.monotonic()
 
     def progress(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    verdicts = run_suite(quick=quick, progress=progress)
-    rows = table(verdicts)
-    print(format_table(rows))
-    print()
+    status = 0
+    # The plain pass at the requested size; the live pass is the subset unless asked for alone.
+    plans = [(False, quick)] if args.no_live else [(True, quick)] if args.live else [(False, quick), (True, True)]
+    for live, subset in plans:
+        verdicts = run_suite(quick=subset, progress=progress, live=live)
+        rows = table(verdicts)
+        title = "with live traffic on every target" if live else "without live traffic"
+        print(f"{'subset' if subset else 'full suite'} {title}:")
+        print(format_table(rows))
+        for line in summary(rows, live=live):
+            print(line)
+        print()
+        status |= 1 if any(rows[-1][key] for key in LOSS_COLUMNS) else 0
     print("attempt bound per Task state (attempt_bounds: ASL retriers x clients.py total_max_attempts):")
     print(format_bounds(attempt_bounds(json.loads(ASL_FILE.read_text()))))
-    print(f"\n{len(verdicts)} executions in {time.monotonic() - started:.0f} s")
-    total = rows[-1]
-    return 1 if any(total[key] for key in LOSS_COLUMNS) else 0
+    print(f"\nexecutions in {time.monotonic() - started:.0f} s")
+    return status

@@ -32,6 +32,13 @@ def verdicts() -> list[reliability.Verdict]:
     return reliability.run_suite(quick=True)
 
 
+@pytest.fixture(scope="module")
+def live_verdicts() -> list[reliability.Verdict]:
+    # Every fault kind once, its targets' users invoking them throughout (each kind's first target
+    # unqualified, the others through an alias)
+    return reliability.run_suite(quick=True, live=True, per_kind=1)
+
+
 def test_no_execution_reports_a_false_success_or_exceeds_the_attempt_bound(verdicts):
     # Given the seed-fixed subset ran: every fault kind, on its own and mixed
     total = reliability.table(verdicts)[-1]
@@ -68,6 +75,61 @@ def test_the_runs_cover_single_targets_sweeps_measuring_fixed_dry_run_and_apply(
     assert {"fixed apply", "measure dry run", "measure apply", "fixed dry run", "sweep fixed apply"} <= shapes
     # And faults made some executions fail: the checks also ran on failure paths
     assert {verdict.status for verdict in verdicts} == {"SUCCEEDED", "FAILED"}
+
+
+def test_under_every_fault_kind_no_live_request_runs_at_a_candidate_size(live_verdicts):
+    # Given every fault kind ran once with live traffic on its targets
+    rows = reliability.table(live_verdicts)
+    total = rows[-1]
+    assert {row["kind"] for row in rows[:-1]} == {kind.name for kind in reliability.KINDS}
+    # Then production was served during every execution
+    assert all(verdict.live_requests > 0 for verdict in live_verdicts)
+    # And no live request ran at a size other than the original or the one the execution left,
+    # and nothing else an operator relies on was lost either
+    problems = [f"{v.kind} / {v.shape} ({'; '.join(v.labels)}): {p}" for v in live_verdicts for p in v.problems]
+    assert total["live_at_candidate_sizes"] == 0, "\n".join(problems)
+    assert {key: total[key] for key in reliability.LOSS_COLUMNS} == dict.fromkeys(reliability.LOSS_COLUMNS, 0), (
+        "\n".join(problems)
+    )
+    assert reliability.summary(rows, live=True) == [
+        f"liveAtCandidateSizes: 0 of {total['live_requests']} live requests ran at a candidate size (must be 0)",
+        "every loss column is 0",
+    ]
+
+
+def test_with_live_traffic_some_targets_were_measured_and_live_latest_ones_refused(live_verdicts):
+    # The column proves something only if measuring happened while production was served
+    outcomes = [outcome for verdict in live_verdicts for outcome in verdict.outcomes]
+    measured = [v for v in live_verdicts if v.shape.startswith(("measure", "sweep measure"))]
+    assert any(o.split("/")[0] in ("RECOMMENDED", "UNCHANGED", "APPLIED") for v in measured for o in v.outcomes)
+    # And a measured run on an unqualified live target was refused (until shadows are allowed)
+    assert "FAILED/LiveTrafficError" in outcomes
+
+
+def test_the_summary_fails_the_goal_when_live_requests_ran_at_a_candidate_size():
+    # Given one execution whose users were served at a candidate size
+    verdict = reliability.Verdict(
+        kind="no faults",
+        shape="measure dry run",
+        labels=["none"],
+        status="SUCCEEDED",
+        error=None,
+        failed_state=None,
+        outcomes=["RECOMMENDED"],
+        target_errors=[],
+        seconds=1.0,
+        injected=0,
+        live_requests=40,
+        live_at_candidate_sizes=7,
+    )
+    rows = reliability.table([verdict])
+    # Then the column counts it as a loss and the summary says FAIL
+    assert rows[-1]["live_at_candidate_sizes"] == 7 and verdict.losses == 7
+    assert reliability.summary(rows, live=True) == [
+        "liveAtCandidateSizes: 7 of 40 live requests ran at a candidate size (must be 0)",
+        "FAIL: live_at_candidate_sizes not 0",
+    ]
+    assert "liveAtCandidateSizes" in reliability.format_table(rows).splitlines()[0]
 
 
 def test_the_attempt_bound_is_the_retriers_arithmetic():

@@ -15,6 +15,12 @@ or version is refused (409). UpdateFunctionCode moves the RevisionId on, as conf
 updates do. A function on a capacity provider (Lambda Managed Instances) reports its
 ``CapacityProviderConfig``. GetFunction returns ``Tags`` only when ``tags_readable`` (the hook
 IAM enforcement sets) allows the caller ``lambda:ListTags``.
+
+Reserved concurrency: moto stores PutFunctionConcurrency but leaves ``Concurrency`` out of
+GetFunction when the reservation is 0 (it tests the value for truth) and never throttles. Here
+GetFunction shows a reservation of 0 as Lambda does, and every invocation of such a function,
+any version or alias, is throttled: TooManyRequestsException (429), Reason
+``ReservedFunctionConcurrentInvocationLimitExceeded``.
 """
 
 from __future__ import annotations
@@ -48,6 +54,23 @@ class _ResourceConflict(LambdaClientError):
 
     def __init__(self, message: str) -> None:
         super().__init__("ResourceConflictException", message)
+
+
+class _ReservedConcurrencyThrottle(LambdaClientError):
+    """What Lambda answers an invocation of a function whose reserved concurrency is used up (0: always)."""
+
+    code = 429
+
+    def __init__(self) -> None:
+        super().__init__("TooManyRequestsException", "Rate Exceeded.")
+        self.description = json.dumps(
+            {
+                "__type": "TooManyRequestsException",
+                "message": "Rate Exceeded.",
+                "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
+                "Type": "User",
+            }
+        )
 
 
 @dataclass
@@ -216,16 +239,18 @@ class LambdaEmulation:
 
         def get_function_response(response: LambdaResponse) -> Any:
             answer = original_get_function_response(response)
-            if emulation.tags_readable is None:
-                return answer
             fn = response.backend.get_function(
                 unquote(response.path.rsplit("/", 1)[-1]), response._get_param("Qualifier", None)
             )
-            if emulation.tags_readable(fn):
+            reserved = _reserved_concurrency(response.backend, fn)
+            hide_tags = emulation.tags_readable is not None and not emulation.tags_readable(fn)
+            if not hide_tags and reserved is None:
                 return answer
-            # Lambda returns Tags only to callers allowed lambda:ListTags; the rest is unchanged.
             document = json.loads(answer)
-            document.pop("Tags", None)
+            if hide_tags:  # Lambda returns Tags only to callers allowed lambda:ListTags; the rest is unchanged.
+                document.pop("Tags", None)
+            if reserved is not None:  # the function's reservation, whichever version is asked for
+                document["Concurrency"] = {"ReservedConcurrentExecutions": reserved}
             return json.dumps(document)
 
         self._patch(LambdaBackend, "create_function", create_function)
@@ -242,6 +267,8 @@ class LambdaEmulation:
             response_headers: Any,
         ) -> bytes:
             fn = backend.get_function(function_name, qualifier)
+            if _reserved_concurrency(backend, fn) == 0:
+                raise _ReservedConcurrencyThrottle()
             if emulation.version_pending(fn) or emulation.is_pending(fn):
                 with emulation._lock:
                     latest = str(fn.version) == "$LATEST"
@@ -447,6 +474,13 @@ class LambdaEmulation:
                 f"1 validation error detected: Value '{timeout}' at 'timeout' failed to satisfy constraint: "
                 "Member must have value between 1 and 900"
             )
+
+
+def _reserved_concurrency(backend: LambdaBackend, fn: LambdaFunction) -> int | None:
+    """The function's reserved concurrency (kept on ``$LATEST`` by moto; it applies to every version)."""
+    latest = fn if str(fn.version) == "$LATEST" else backend.get_function(fn.function_name)
+    reserved = getattr(latest, "reserved_concurrency", None)
+    return None if reserved is None else int(reserved)
 
 
 def may_list_tags(role_arn: str, fn: LambdaFunction) -> bool:

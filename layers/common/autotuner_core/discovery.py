@@ -1,14 +1,15 @@
 """Discovery: resolve each target, refuse what must not be tuned, wait out Pending/InProgress.
 
 Refused: the tuner's own functions, a function whose last update failed, one outside the tag
-scope when applying, and one on a capacity provider (Lambda Managed Instances: not priced by
-GB-seconds).
+scope when applying, one on a capacity provider (Lambda Managed Instances: not priced by
+GB-seconds), and one switched off with reserved concurrency 0.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from autotuner_core import lambda_control
 from autotuner_core.errors import InvalidInputError, PermissionDeniedError
 from autotuner_core.lambda_control import get_function, refuse_capacity_provider, refuse_failed, wait_until_settled
 from autotuner_core.live_traffic import find_live_traffic, refuse_live
@@ -35,6 +36,7 @@ def discover(
         state = get_function(client, target.arn, tags_needed=True)  # the decisions below read its tags
         refuse_failed(state)
         refuse_capacity_provider(state)
+        lambda_control.refuse_switched_off(state)
         owner = state.tags.get(TUNER_STACK_TAG)
         if owner:
             raise InvalidInputError(

@@ -32,6 +32,8 @@ class FunctionState:
     version: str = "$LATEST"  # the version a qualifier resolved to
     # Lambda Managed Instances: the capacity provider the function runs on (None: on-demand Lambda).
     capacity_provider_arn: str | None = None
+    # GetFunction's Concurrency.ReservedConcurrentExecutions (None: no reservation, the unreserved pool).
+    reserved_concurrency: int | None = None
 
     @property
     def settled(self) -> bool:
@@ -74,7 +76,13 @@ def get_function(client: Any, arn: str, qualifier: str | None = None, *, tags_ne
         arn=config["FunctionArn"],
         version=str(config.get("Version") or "$LATEST"),
         capacity_provider_arn=capacity or None,
+        reserved_concurrency=_reserved_concurrency(response),
     )
+
+
+def _reserved_concurrency(response: dict[str, Any]) -> int | None:
+    reserved = (response.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
+    return None if reserved is None else int(reserved)
 
 
 def list_tags(client: Any, arn: str) -> dict[str, str]:
@@ -97,6 +105,21 @@ def refuse_capacity_provider(state: FunctionState) -> None:
             f"{state.arn} runs on the capacity provider {state.capacity_provider_arn} (Lambda Managed Instances): "
             "its price is the EC2 instances' plus a management fee, not GB-seconds of its memory size, so memory "
             "tuning does not apply; nothing was changed"
+        )
+
+
+def refuse_switched_off(state: FunctionState) -> None:
+    """A function with reserved concurrency 0 is switched off on purpose: every invocation is throttled.
+
+    Measuring it would only collect throttles, and changing its memory would tune a function its
+    owner has stopped; the owner decides when it runs again (DeleteFunctionConcurrency or a new
+    reservation), not the tuner.
+    """
+    if state.reserved_concurrency == 0:
+        raise InvalidConfigurationError(
+            f"{state.arn} has reserved concurrency 0 (Concurrency.ReservedConcurrentExecutions): it is switched "
+            "off on purpose and every invocation is throttled; give it concurrency again to tune it; "
+            "nothing was changed"
         )
 
 
