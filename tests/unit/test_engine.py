@@ -315,3 +315,81 @@ def test_a_size_excluded_by_the_measuring_step_is_not_ranked_but_sizes_below_it_
 
 def test_a_fixed_memory_size_measures_nothing() -> None:
     assert next_round(request(memorySize=1024), 512, [], max_memory_mb=3008) == []
+
+
+def test_the_largest_input_is_accepted_and_its_budget_fits_the_sample_limit() -> None:
+    from autotuner_core.models import MAX_SAMPLES_PER_TARGET
+
+    # Given the most sizes and the most invocations an input may ask for (the old grid's count,
+    # 48 sizes x 1,000, was refused although the engine never keeps that many)
+    tuning = request(memorySizes="fine", invocations=1000)
+    # When the engine runs on it, noisy enough to spend its whole budget
+    _, rounds = tune(CHEAPEST_AT_512, noise=0.4, memorySizes="fine", invocations=1000)
+    # Then what it kept stays within its budget, and the budget within the samples the state holds
+    assert spent(rounds) <= budget(tuning) <= MAX_SAMPLES_PER_TARGET
+
+
+WEIGHTED = [{"payload": {"order": "small"}, "weight": 3}, {"payload": {"order": "large"}, "weight": 1}]
+
+
+def test_with_weighted_payloads_every_size_gets_each_payload_in_its_weight() -> None:
+    from autotuner_core.measurement import payload_sequence
+
+    # Given payloads weighted 3:1 (four invocations send each exactly its share)
+    tuning = request(payload=WEIGHTED)
+    # When the engine runs until done, and each round's invocations are spread as the measuring step spreads them
+    decision, rounds = tune(CHEAPEST_AT_512, noise=0.15, payload=WEIGHTED)
+    sent: dict[int, list[bytes]] = {}
+    for planned in rounds:
+        for item in planned:
+            sent.setdefault(item.memory_size, []).extend(payload_sequence(tuning.payload, item.invocations))
+    # Then every measured size got small and large orders 3:1, within the budget
+    for size, payloads in sent.items():
+        small = sum(1 for p in payloads if b"small" in p)
+        assert small == 3 * (len(payloads) - small), size
+    assert spent(rounds) <= budget(tuning) and decision.memory_size == 512
+
+
+def test_weighted_payloads_with_no_exact_split_measure_whole_multiples_of_invocations() -> None:
+    # Given three payloads weighted 1:1:1 and 5 invocations: no count up to 5 sends each its exact share but 3
+    tuning = request(payload=[{"payload": {"n": n}, "weight": 1} for n in range(3)], invocations=5)
+    # When the engine plans its first round
+    planned = next_round(tuning, 128, [], max_memory_mb=3008)
+    # Then each size gets a multiple of 3 (never 2, which would leave one payload out), within the budget of 15
+    assert planned and all(item.invocations % 3 == 0 for item in planned)
+    assert sum(item.invocations for item in planned) <= 15
+    # And weights 2:1:2 (no exact split up to 5 but 5 itself) measure each size 5 times: 2:1:2 at every size
+    uneven = request(payload=[{"payload": {"n": n}, "weight": w} for n, w in enumerate((2, 1, 2))], invocations=5)
+    assert {item.invocations for item in next_round(uneven, 128, [], max_memory_mb=3008)} == {5}
+
+
+@pytest.mark.parametrize("payload", [{}, WEIGHTED], ids=["one-payload", "weighted"])
+def test_only_cold_starts_measures_each_size_once_with_no_more_invocations_than_its_cold_versions(
+    payload: Any,
+) -> None:
+    from autotuner_core import planning
+
+    # Given a tuning of cold starts only: PrepareMeasurement publishes `invocations` versions per size
+    tuning = request(onlyColdStarts=True, payload=payload)
+    rng = random.Random(3)
+    observed: list[SizeObservation] = []
+    rounds = []
+    # When the planner's loop runs on a noisy function
+    while planned := planning.next_round(tuning, 128, observed, max_memory_mb=3008):
+        rounds.append(planned)
+        added = [
+            observe(
+                item.memory_size,
+                [
+                    duration_at(CHEAPEST_AT_512, item.memory_size) * rng.lognormvariate(0, 0.15)
+                    for _ in range(item.invocations)
+                ],
+            )
+            for item in planned
+        ]
+        observed = planning.merge(observed, added)
+    # Then no size is measured twice, none more often than it has cold versions, and the search still finds 512 MB
+    sizes = [item.memory_size for planned in rounds for item in planned]
+    assert len(sizes) == len(set(sizes)) >= 4
+    assert all(item.invocations <= tuning.invocations for planned in rounds for item in planned)
+    assert decide(tuning, 128, observed).best_memory_size == 512

@@ -54,6 +54,7 @@ from pydantic import Field
 
 from autotuner_core.errors import InvalidConfigurationError
 from autotuner_core.models import (
+    BUDGET_PER_INVOCATION,
     MAX_MEMORY_MB,
     MIN_MEMORY_MB,
     Document,
@@ -70,7 +71,9 @@ NEIGHBOUR_INVOCATIONS = 2  # a size the local search adds
 MORE_INVOCATIONS = 3  # one step of sequential sampling, per size
 MAX_CONTENDERS = 2
 CONFIRM_INVOCATIONS = 6  # the best size has at least this many before measuring stops
-BUDGET_PER_NUM = 3  # budget = 3 * invocations: Power Tuning's 6 default sizes * num, halved
+# budget = 3 * invocations: Power Tuning's 6 default sizes * num, halved (models.py bounds the
+# samples kept in state by it)
+BUDGET_PER_NUM = BUDGET_PER_INVOCATION
 # The first round reaches at most this high: above it a cost curve rarely falls, and the local
 # search climbs further when the curve still does.
 FIRST_ROUND_TOP_MB = 2048
@@ -136,6 +139,25 @@ def budget(request: TuningRequest) -> int:
     return BUDGET_PER_NUM * request.invocations
 
 
+def payload_unit(request: TuningRequest) -> int:
+    """Invocations per size come in multiples of this: 1 for one payload; for a weighted payload
+    list, the smallest count that sends every payload exactly its share of the weights (up to
+    ``invocations``), else ``invocations`` itself (the count the list was written for).
+
+    The measuring step spreads each round's invocations over the payloads by weight, afresh per
+    round; a round of 2 at three payloads would leave one out. In whole units every size gets the
+    same mix, so sizes are compared on the same work."""
+    payload = request.payload
+    if not isinstance(payload, list):
+        return 1
+    total = sum(item.weight for item in payload)
+    for count in range(len(payload), request.invocations + 1):
+        shares = [item.weight / total * count for item in payload]
+        if all(abs(share - round(share)) < 1e-9 and round(share) >= 1 for share in shares):
+            return count
+    return request.invocations
+
+
 def search_range(request: TuningRequest, max_memory_mb: int) -> tuple[int, int]:
     """The sizes the engine may propose: from the smallest to the largest of ``memorySizes``,
     capped at ``max_memory_mb`` (the account's quota, or a replayed curve's largest size)."""
@@ -183,13 +205,14 @@ def next_round(
     candidates = candidate_sizes(low, high, allowed_current)
     by_size = _merge(observed)
     left = budget(request) - sum(_spent(o) for o in by_size.values())
-    if left <= 0:
+    unit = payload_unit(request)
+    if left < unit:
         return []
     if not by_size:
         # Only the cost strategy stops the first round short of the top: the balanced score is
         # normalised by the largest cost, usually the top's, and speed usually wins there.
         top = FIRST_ROUND_TOP_MB if Strategy(request.strategy) is Strategy.COST else high
-        return _fit(_first_round(candidates, current_memory_mb, top), left)
+        return _fit(_first_round(candidates, current_memory_mb, top), left, unit)
 
     strategy = Strategy(request.strategy)
     floor = _floor(by_size.values())
@@ -198,12 +221,14 @@ def next_round(
     if not estimates:
         # Everything measured so far failed: try the next untried size above the failures.
         untried = [size for size in allowed if size not in by_size]
-        return _fit([SizeRequest(memory_size=untried[0], invocations=FIRST_ROUND_INVOCATIONS)], left) if untried else []
+        if not untried:
+            return []
+        return _fit([SizeRequest(memory_size=untried[0], invocations=FIRST_ROUND_INVOCATIONS)], left, unit)
 
     best = min(estimates.values(), key=_rank)
     unmeasured = [size for size in _neighbours(allowed, best.memory_size) if size not in by_size]
     if unmeasured:
-        return _fit([SizeRequest(memory_size=s, invocations=NEIGHBOUR_INVOCATIONS) for s in unmeasured], left)
+        return _fit([SizeRequest(memory_size=s, invocations=NEIGHBOUR_INVOCATIONS) for s in unmeasured], left, unit)
 
     sizes = [best.memory_size, *_contenders(best, estimates.values())]
     current = estimates.get(current_memory_mb)
@@ -220,7 +245,7 @@ def next_round(
         sizes += [e.memory_size for e in runner_up]
     if len(sizes) == 1:
         return []  # the best size stands apart from every other: measuring is done
-    return _fit([SizeRequest(memory_size=s, invocations=MORE_INVOCATIONS) for s in sizes], left)
+    return _fit([SizeRequest(memory_size=s, invocations=MORE_INVOCATIONS) for s in sizes], left, unit)
 
 
 def decide(
@@ -514,13 +539,14 @@ def _first_round(candidates: list[int], current_memory_mb: int, reach_mb: int) -
     return [SizeRequest(memory_size=size, invocations=FIRST_ROUND_INVOCATIONS) for size in sorted(picks)]
 
 
-def _fit(requests: list[SizeRequest], left: int) -> list[SizeRequest]:
-    """The requests, in order, as far as ``left`` invocations go (the last one cut short)."""
+def _fit(requests: list[SizeRequest], left: int, unit: int) -> list[SizeRequest]:
+    """The requests, in order, as far as ``left`` invocations go, each rounded up to a multiple of
+    ``unit`` (the last one cut short to a multiple of it; one that cannot take a unit is dropped)."""
     fitted = []
     for item in requests:
-        if left <= 0:
+        take = min(-(-item.invocations // unit) * unit, left // unit * unit)
+        if take <= 0:
             break
-        take = min(item.invocations, left)
         fitted.append(SizeRequest(memory_size=item.memory_size, invocations=take))
         left -= take
     return fitted
