@@ -393,3 +393,29 @@ def test_only_cold_starts_measures_each_size_once_with_no_more_invocations_than_
     assert len(sizes) == len(set(sizes)) >= 4
     assert all(item.invocations <= tuning.invocations for planned in rounds for item in planned)
     assert decide(tuning, 128, observed).best_memory_size == 512
+
+
+def test_a_size_between_ladder_steps_that_holds_the_function_is_measured_and_chosen() -> None:
+    # Given a function that needs 700 MB (out of memory at 512 MB) and waits on I/O (flat duration,
+    # so the cost grows with memory): the cheapest size that fits lies between the ladder's 512 and 1,024 MB
+    tuning = request()
+    rng = random.Random(1)
+    observed: list[SizeObservation] = []
+    rounds = []
+    while planned := next_round(tuning, 1024, observed, max_memory_mb=3008):
+        rounds.append(planned)
+        for item in planned:
+            if item.memory_size < 700:
+                added = SizeObservation(memory_size=item.memory_size, errors=item.invocations)
+            else:
+                durations = [400.0 * rng.lognormvariate(0, 0.1) for _ in range(item.invocations)]
+                added = observe(item.memory_size, durations, max_memory_used_mb=700)
+            observed = [o for o in observed if o.memory_size != item.memory_size] + [
+                next((o.pooled(added) for o in observed if o.memory_size == item.memory_size), added)
+            ]
+    decision = decide(tuning, 1024, observed)
+    # Then the engine measured 735 MB (700 MB used, plus 5 % headroom) and recommends it over 1,024 MB
+    assert 735 in {item.memory_size for planned in rounds for item in planned}
+    assert decision.memory_size == 735 and not decision.keep_current
+    assert decision.projected_change_pct is not None and decision.projected_change_pct < -20
+    assert spent(rounds) <= budget(tuning)

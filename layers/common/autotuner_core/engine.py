@@ -216,6 +216,12 @@ def next_round(
 
     strategy = Strategy(request.strategy)
     floor = _floor(by_size.values())
+    fits = _fits(by_size.values())
+    if fits is not None and fits > floor and low <= fits <= high and fits not in candidates:
+        # The smallest size that holds what the function used lies between ladder steps (a 700 MB
+        # function next to an out-of-memory 512 MB): it is the cheapest place a flat cost curve
+        # can reach, so it is a candidate like a ladder size.
+        candidates = sorted([*candidates, fits])
     allowed = [size for size in candidates if size > floor]
     estimates = _estimate(by_size, strategy, request.balanced_weight, top=max(request.memory_sizes))
     if not estimates:
@@ -368,11 +374,14 @@ def _floor(observations: Iterable[SizeObservation]) -> int:
     """Sizes at or below this are not proposed: the largest size that failed, or that cannot hold what was used."""
     items = list(observations)
     failed = [o.memory_size for o in items if o.errors]
-    used = [o.max_memory_used_mb for o in items if o.max_memory_used_mb is not None]
-    floor = max(failed, default=0)
-    if used:
-        floor = max(floor, math.ceil(max(used) * MEMORY_HEADROOM) - 1)
-    return floor
+    fits = _fits(items)
+    return max(failed + ([] if fits is None else [fits - 1]), default=0)
+
+
+def _fits(observations: Iterable[SizeObservation]) -> int | None:
+    """The smallest size that holds the largest Max Memory Used seen, with its headroom; None if none was reported."""
+    used = [o.max_memory_used_mb for o in observations if o.max_memory_used_mb is not None]
+    return math.ceil(max(used) * MEMORY_HEADROOM) if used else None
 
 
 def _location(logs: list[float]) -> float:
