@@ -350,16 +350,17 @@ def test_with_weighted_payloads_every_size_gets_each_payload_in_its_weight() -> 
     assert spent(rounds) <= budget(tuning) and decision.memory_size == 512
 
 
-def test_weighted_payloads_with_no_exact_split_measure_whole_multiples_of_invocations() -> None:
-    # Given three payloads weighted 1:1:1 and 5 invocations: no count up to 5 sends each its exact share but 3
+def test_weighted_payloads_are_measured_in_whole_units_of_their_split() -> None:
+    # Given three payloads weighted 1:1:1 and 5 invocations: 3 sends each its exact share
     tuning = request(payload=[{"payload": {"n": n}, "weight": 1} for n in range(3)], invocations=5)
     # When the engine plans its first round
     planned = next_round(tuning, 128, [], max_memory_mb=3008)
     # Then each size gets a multiple of 3 (never 2, which would leave one payload out), within the budget of 15
     assert planned and all(item.invocations % 3 == 0 for item in planned)
     assert sum(item.invocations for item in planned) <= 15
-    # And weights 2:1:2 (no exact split up to 5 but 5 itself) measure each size 5 times: 2:1:2 at every size
-    uneven = request(payload=[{"payload": {"n": n}, "weight": w} for n, w in enumerate((2, 1, 2))], invocations=5)
+    # And weights 3:7, which no count up to 5 splits exactly, measure each size 5 times (the count the list was
+    # written for), so every size gets the same 2:3 mix
+    uneven = request(payload=[{"payload": {"n": n}, "weight": w} for n, w in enumerate((3, 7))], invocations=5)
     assert {item.invocations for item in next_round(uneven, 128, [], max_memory_mb=3008)} == {5}
 
 
