@@ -14,6 +14,8 @@ matters:
    of the best size so far on the ladder is unmeasured, it is measured next: the optimum of a
    cost curve lies next to the cheapest measured size, and a curve that keeps falling is
    followed up the ladder (so the first round need not reach the top). Two invocations each.
+   Once a Max Memory Used is known, the smallest size that holds it (plus 5 %) joins the ladder:
+   next to an out-of-memory size it is often the cheapest size there is.
 3. **Sequential sampling.** While another size might beat the best one by more than
    ``TOLERANCE`` (4 %) at 90 % confidence, both get three more invocations (the two closest
    contenders at most), and so does the current size while the projected change might fall
@@ -25,7 +27,9 @@ matters:
    (default 5 %) keeps the current size: no churn for noise.
 
 Budget: ``3 * request.invocations`` invocations (30 at the default 10), half of what Power
-Tuning's six default sizes cost at the same ``num``; never more.
+Tuning's six default sizes cost at the same ``num``; never more. With a weighted payload list,
+every request is a whole number of :func:`payload_unit` so that each size gets every payload in
+its weight.
 
 For the cost strategy, with four sizes or more, each size's estimate is pooled with Parrotfish's
 model ``d(m) = a + b * exp(-m / c)`` fitted over all of them (the curve counts as two
