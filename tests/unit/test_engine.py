@@ -420,3 +420,12 @@ def test_a_size_between_ladder_steps_that_holds_the_function_is_measured_and_cho
     assert decision.memory_size == 735 and not decision.keep_current
     assert decision.projected_change_pct is not None and decision.projected_change_pct < -20
     assert spent(rounds) <= budget(tuning)
+
+
+def test_the_size_that_holds_the_function_is_not_added_next_to_a_ladder_size() -> None:
+    # Given a first round whose invocations used up to 240 MB (holding it takes 252 MB, 1.6 % below the ladder's 256)
+    observed = [observe(m, [duration_at(CHEAPEST_AT_512, m)] * 2, max_memory_used_mb=240) for m in (256, 1024, 2048)]
+    # When the engine plans its next round
+    planned = next_round(request(), 256, observed, max_memory_mb=3008)
+    # Then it measures ladder sizes only: 252 MB could save no more than 4 % on 256 MB
+    assert planned and all(item.memory_size in (256, 512, 1024, 1536, 2048, 3008) for item in planned)

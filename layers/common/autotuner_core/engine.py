@@ -221,10 +221,16 @@ def next_round(
     strategy = Strategy(request.strategy)
     floor = _floor(by_size.values())
     fits = _fits(by_size.values())
-    if fits is not None and fits > floor and low <= fits <= high and fits not in candidates:
+    if (
+        fits is not None
+        and fits > floor
+        and low <= fits <= high
+        and not any(fits <= size <= fits * (1 + TOLERANCE) for size in candidates)
+    ):
         # The smallest size that holds what the function used lies between ladder steps (a 700 MB
         # function next to an out-of-memory 512 MB): it is the cheapest place a flat cost curve
-        # can reach, so it is a candidate like a ladder size.
+        # can reach, so it is a candidate like a ladder size, unless a candidate above it is
+        # within TOLERANCE (where the cost grows with memory, it could save no more than that).
         candidates = sorted([*candidates, fits])
     allowed = [size for size in candidates if size > floor]
     estimates = _estimate(by_size, strategy, request.balanced_weight, top=max(request.memory_sizes))
