@@ -71,6 +71,8 @@ POWER_TUNING_EXECUTOR = (128, "x86_64")  # its template: Globals MemorySize 128,
 OURS_CALLS_PER_SIZE, OURS_CALLS_FIXED = 4, 2
 PT_CALLS_PER_SIZE = 6
 OURS_TRANSITIONS_FIXED, OURS_TRANSITIONS_PER_ROUND = 12, 4  # the flow's fixed states, and one measuring loop
+# The request's default minImprovement: what the change counts are judged by.
+MIN_IMPROVEMENT = TuningRequest.model_fields["min_improvement"].default
 
 
 def held_out(curve_id: str) -> bool:
@@ -223,6 +225,24 @@ class Figures:
     # Ours only, cost strategy: the regret of the best measured size, had the minImprovement rule not
     # kept the current one. What the rule costs, shown next to what is scored (the decision).
     best_regrets: list[float] = field(default_factory=list)
+    # Cost strategy, against the current size (the curve's smallest) and its true cost: the runs
+    # that changed the size, those of them whose true saving is below MIN_IMPROVEMENT (churn for
+    # noise, what the rule is there to prevent), and the runs that kept it although the true
+    # optimum saves at least that much (what the rule misses).
+    changes: int = 0
+    small_changes: int = 0
+    missed: int = 0
+    # Ours only, cost strategy: (regret, curve id, seed, what was measured and what was decided).
+    worst: list[tuple[float, str, int, str]] = field(default_factory=list)
+
+    def count(self, memory: int, current: int, truth: Truth, scores: list[float]) -> None:
+        """Add one cost-strategy decision to the change counts."""
+        at_current = scores[current - truth.sizes.start]
+        if memory != current:
+            self.changes += 1
+            self.small_changes += 1 - scores[memory - truth.sizes.start] / at_current < MIN_IMPROVEMENT
+        elif 1 - min(scores) / at_current >= MIN_IMPROVEMENT:
+            self.missed += 1
 
     def summary(self, strategy: str = "cost") -> dict[str, float]:
         values = sorted(self.regrets[strategy])
@@ -269,6 +289,10 @@ def evaluate(
                     ours.best_regrets.append(truth.regret_pct(decision.best_memory_size, strategy, scores))
                     ours.runs.append(mine)
                     theirs.runs.append(base)
+                    ours.count(mine.memory, curve.min_mb, truth, scores)
+                    theirs.count(base.memory, curve.min_mb, truth, scores)
+                    measured = ", ".join(f"{row.memory_size}x{row.invocations}" for row in decision.sizes)
+                    ours.worst.append((ours.regrets[strategy][-1], record.id, seed, f"{measured}: {decision.summary}"))
     return ours, theirs
 
 
@@ -338,7 +362,7 @@ def goals(default: tuple[Figures, Figures], equal: tuple[Figures, Figures], labe
     ]
 
 
-def _tables(name: str, default: tuple[Figures, Figures], equal: tuple[Figures, Figures]) -> list[str]:
+def _tables(name: str, default: tuple[Figures, Figures], equal: tuple[Figures, Figures], worst: int = 0) -> list[str]:
     (ours, theirs), (ours_at_60, theirs_at_30) = default, equal
     lines = [f"-- {name} --"]
     rows = [["engine (budget)", *[f"{s} p50/p90/p95 %" for s in STRATEGIES]]]
@@ -381,6 +405,19 @@ def _tables(name: str, default: tuple[Figures, Figures], equal: tuple[Figures, F
             ]
         )
     lines += text_table(rows, right={1, 2, 3, 4, 5, 6})
+    for label, figures in (("ours (default)", ours), ("Power Tuning (default)", theirs)):
+        runs = len(figures.runs)
+        lines.append(
+            f"{label}, cost, against the current size: changed it in {figures.changes} of {runs} runs, "
+            f"{figures.small_changes} of them for a true saving under {MIN_IMPROVEMENT:.0%}; kept it in "
+            f"{figures.missed} runs where the optimum saves {MIN_IMPROVEMENT:.0%} or more"
+        )
+    if worst:
+        lines.append(f"ours (default), cost, the {worst} worst runs (measured sizes x invocations: decision):")
+        lines += [
+            f"  {regret:6.2f} %  {curve} seed {seed}: {what}"
+            for regret, curve, seed, what in sorted(ours.worst, reverse=True)[:worst]
+        ]
     return lines
 
 
@@ -466,6 +503,7 @@ def main(quick: bool = False, argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=QUICK_SEEDS if quick else SEEDS, help="seeds per curve")
     parser.add_argument("--min-span", type=float, default=MIN_SPAN, help="keep curves spanning at least this x")
     parser.add_argument("--json", action="store_true", help="end with one JSON line (cost strategy, default budgets)")
+    parser.add_argument("--worst", type=int, default=0, help="list our N worst cost runs of each curve set")
     parser.add_argument("--chart", type=Path, help="draw one curve (--chart-curve) to this PNG and stop")
     parser.add_argument("--chart-curve", default="s001", help="the curve --chart draws")
     args = parser.parse_args(list(argv or []))
@@ -495,11 +533,11 @@ def main(quick: bool = False, argv: Sequence[str] | None = None) -> int:
     )
     print(f"held out ({len(held)}, never used to choose the engine's constants): {', '.join(r.id for r in held)}")
     everything = measure(records, args.seeds)
-    lines = _tables(f"all {len(records)} curves", *everything)
+    lines = _tables(f"all {len(records)} curves", *everything, worst=args.worst)
     verdicts = goals(*everything)
     if held and tuned:
         held_figures = measure(held, args.seeds)
-        lines += _tables(f"held out: {len(held)} curves", *held_figures)
+        lines += _tables(f"held out: {len(held)} curves", *held_figures, worst=args.worst)
         verdicts += goals(*held_figures, label="held out")
     if fine and records is not fine:
         # Shown, not judged: their optimum is often one neighbour's noise (README).

@@ -53,6 +53,12 @@ def test_the_json_entry_point_runs_both_engines_and_ends_with_one_json_line(
     assert "our median cost regret <= 1 %" in text
     # and what the minImprovement rule costs is shown beside what is scored (the decision)
     assert "ours (default, 30), best measured size before the minImprovement rule: cost p50/p90/p95" in text
+    # and, for each engine, how often it changed the current size for less than minImprovement, and how
+    # often it kept a size the optimum beats by more: 6 curves x 2 seeds at the default budgets
+    for label in ("ours (default)", "Power Tuning (default)"):
+        line = next(line for line in out if line.startswith(f"{label}, cost, against the current size: changed it in"))
+        changed, runs, small, missed = (int(word) for word in line.replace(",", " ").split() if word.isdigit())
+        assert runs == 12 and small <= changed <= runs and missed <= runs - changed
 
 
 def test_a_bad_curves_file_is_refused_naming_the_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -136,3 +142,16 @@ def test_power_tuning_spends_num_invocations_per_power_value() -> None:
     assert sorted(set(calls)) == list(power_tuning.POWER_VALUES)
     # duration x memory is the same everywhere; the 1 ms rounding makes the smallest size the cheapest
     assert result.power == 128
+
+
+def test_changes_are_counted_against_the_current_size_and_the_min_improvement() -> None:
+    # Given a curve whose cost at 256 MB is 3 % below 128 MB's and at 512 MB 20 % below
+    curve = Curve(CurvePoints(memory_mb=[128, 256, 512], mean_duration_ms=[1000.0, 485.0, 200.0]))
+    truth = realcurves.Truth.of(curve)
+    scores = truth.scores("cost")
+    figures = realcurves.Figures({"cost": []}, [])
+    # When one run moves to 256 MB, one to 512 MB and one keeps the current 128 MB
+    for memory in (256, 512, 128):
+        figures.count(memory, 128, truth, scores)
+    # Then two changes, one of them for a saving under 5 %, and one kept size that the optimum beats by 5 % or more
+    assert (figures.changes, figures.small_changes, figures.missed) == (2, 1, 1)

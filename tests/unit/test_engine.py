@@ -315,3 +315,117 @@ def test_a_size_excluded_by_the_measuring_step_is_not_ranked_but_sizes_below_it_
 
 def test_a_fixed_memory_size_measures_nothing() -> None:
     assert next_round(request(memorySize=1024), 512, [], max_memory_mb=3008) == []
+
+
+def test_the_largest_input_is_accepted_and_its_budget_fits_the_sample_limit() -> None:
+    from autotuner_core.models import MAX_SAMPLES_PER_TARGET
+
+    # Given the most sizes and the most invocations an input may ask for (the old grid's count,
+    # 48 sizes x 1,000, was refused although the engine never keeps that many)
+    tuning = request(memorySizes="fine", invocations=1000)
+    # When the engine runs on it, noisy enough to spend its whole budget
+    _, rounds = tune(CHEAPEST_AT_512, noise=0.4, memorySizes="fine", invocations=1000)
+    # Then what it kept stays within its budget, and the budget within the samples the state holds
+    assert spent(rounds) <= budget(tuning) <= MAX_SAMPLES_PER_TARGET
+
+
+WEIGHTED = [{"payload": {"order": "small"}, "weight": 3}, {"payload": {"order": "large"}, "weight": 1}]
+
+
+def test_with_weighted_payloads_every_size_gets_each_payload_in_its_weight() -> None:
+    from autotuner_core.measurement import payload_sequence
+
+    # Given payloads weighted 3:1 (four invocations send each exactly its share)
+    tuning = request(payload=WEIGHTED)
+    # When the engine runs until done, and each round's invocations are spread as the measuring step spreads them
+    decision, rounds = tune(CHEAPEST_AT_512, noise=0.15, payload=WEIGHTED)
+    sent: dict[int, list[bytes]] = {}
+    for planned in rounds:
+        for item in planned:
+            sent.setdefault(item.memory_size, []).extend(payload_sequence(tuning.payload, item.invocations))
+    # Then every measured size got small and large orders 3:1, within the budget
+    for size, payloads in sent.items():
+        small = sum(1 for p in payloads if b"small" in p)
+        assert small == 3 * (len(payloads) - small), size
+    assert spent(rounds) <= budget(tuning) and decision.memory_size == 512
+
+
+def test_weighted_payloads_are_measured_in_whole_units_of_their_split() -> None:
+    # Given three payloads weighted 1:1:1 and 5 invocations: 3 sends each its exact share
+    tuning = request(payload=[{"payload": {"n": n}, "weight": 1} for n in range(3)], invocations=5)
+    # When the engine plans its first round
+    planned = next_round(tuning, 128, [], max_memory_mb=3008)
+    # Then each size gets a multiple of 3 (never 2, which would leave one payload out), within the budget of 15
+    assert planned and all(item.invocations % 3 == 0 for item in planned)
+    assert sum(item.invocations for item in planned) <= 15
+    # And weights 3:7, which no count up to 5 splits exactly, measure each size 5 times (the count the list was
+    # written for), so every size gets the same 2:3 mix
+    uneven = request(payload=[{"payload": {"n": n}, "weight": w} for n, w in enumerate((3, 7))], invocations=5)
+    assert {item.invocations for item in next_round(uneven, 128, [], max_memory_mb=3008)} == {5}
+
+
+@pytest.mark.parametrize("payload", [{}, WEIGHTED], ids=["one-payload", "weighted"])
+def test_only_cold_starts_measures_each_size_once_with_no_more_invocations_than_its_cold_versions(
+    payload: Any,
+) -> None:
+    from autotuner_core import planning
+
+    # Given a tuning of cold starts only: PrepareMeasurement publishes `invocations` versions per size
+    tuning = request(onlyColdStarts=True, payload=payload)
+    rng = random.Random(3)
+    observed: list[SizeObservation] = []
+    rounds = []
+    # When the planner's loop runs on a noisy function
+    while planned := planning.next_round(tuning, 128, observed, max_memory_mb=3008):
+        rounds.append(planned)
+        added = [
+            observe(
+                item.memory_size,
+                [
+                    duration_at(CHEAPEST_AT_512, item.memory_size) * rng.lognormvariate(0, 0.15)
+                    for _ in range(item.invocations)
+                ],
+            )
+            for item in planned
+        ]
+        observed = planning.merge(observed, added)
+    # Then no size is measured twice, none more often than it has cold versions, and the search still finds 512 MB
+    sizes = [item.memory_size for planned in rounds for item in planned]
+    assert len(sizes) == len(set(sizes)) >= 4
+    assert all(item.invocations <= tuning.invocations for planned in rounds for item in planned)
+    assert decide(tuning, 128, observed).best_memory_size == 512
+
+
+def test_a_size_between_ladder_steps_that_holds_the_function_is_measured_and_chosen() -> None:
+    # Given a function that needs 700 MB (out of memory at 512 MB) and waits on I/O (flat duration,
+    # so the cost grows with memory): the cheapest size that fits lies between the ladder's 512 and 1,024 MB
+    tuning = request()
+    rng = random.Random(1)
+    observed: list[SizeObservation] = []
+    rounds = []
+    while planned := next_round(tuning, 1024, observed, max_memory_mb=3008):
+        rounds.append(planned)
+        for item in planned:
+            if item.memory_size < 700:
+                added = SizeObservation(memory_size=item.memory_size, errors=item.invocations)
+            else:
+                durations = [400.0 * rng.lognormvariate(0, 0.1) for _ in range(item.invocations)]
+                added = observe(item.memory_size, durations, max_memory_used_mb=700)
+            observed = [o for o in observed if o.memory_size != item.memory_size] + [
+                next((o.pooled(added) for o in observed if o.memory_size == item.memory_size), added)
+            ]
+    decision = decide(tuning, 1024, observed)
+    # Then the engine measured 735 MB (700 MB used, plus 5 % headroom) and recommends it over 1,024 MB
+    assert 735 in {item.memory_size for planned in rounds for item in planned}
+    assert decision.memory_size == 735 and not decision.keep_current
+    assert decision.projected_change_pct is not None and decision.projected_change_pct < -20
+    assert spent(rounds) <= budget(tuning)
+
+
+def test_the_size_that_holds_the_function_is_not_added_next_to_a_ladder_size() -> None:
+    # Given a first round whose invocations used up to 240 MB (holding it takes 252 MB, 1.6 % below the ladder's 256)
+    observed = [observe(m, [duration_at(CHEAPEST_AT_512, m)] * 2, max_memory_used_mb=240) for m in (256, 1024, 2048)]
+    # When the engine plans its next round
+    planned = next_round(request(), 256, observed, max_memory_mb=3008)
+    # Then it measures ladder sizes only: 252 MB could save no more than 4 % on 256 MB
+    assert planned and all(item.memory_size in (256, 512, 1024, 1536, 2048, 3008) for item in planned)

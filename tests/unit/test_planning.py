@@ -163,17 +163,18 @@ def test_observe_keeps_successful_samples_and_excludes_a_size_with_failures():
 
 
 def test_the_most_samples_an_input_may_ask_for_fit_in_the_state_limit():
-    from autotuner_core.models import MAX_SAMPLES_PER_TARGET, TargetTask
+    from autotuner_core.engine import budget
+    from autotuner_core.models import TargetTask
 
-    # Given the largest first round an input may ask for (48 sizes, plus the current one and
-    # refinement) at the largest count that stays within the sample limit, and 15-minute Durations
+    # Given the largest input (48 sizes, the most invocations) and the engine's whole budget spread
+    # over every size and the current one (more per-size overhead than a few sizes), 15-minute Durations
     sizes = [128 + 64 * index for index in range(48)]
-    invocations = MAX_SAMPLES_PER_TARGET // (len(sizes) + 1 + 3)
-    tuning = request(memorySizes=sizes, invocations=invocations)
-    slow = [899_999.99] * invocations
+    tuning = request(memorySizes=sizes, invocations=1000)
+    spent = budget(tuning)
+    each = spent // (len(sizes) + 1)
     observations = [
-        SizeObservation(memory_size=size, durations_ms=slow, billed_durations_ms=[900_000.0] * invocations)
-        for size in [*sizes, 4000, 4100, 4200, 4300]
+        SizeObservation(memory_size=size, durations_ms=[899_999.99] * each, billed_durations_ms=[900_000.0] * each)
+        for size in [*sizes, 4000]
     ]
     task = TargetTask.model_validate(
         {

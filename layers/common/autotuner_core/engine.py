@@ -14,6 +14,8 @@ matters:
    of the best size so far on the ladder is unmeasured, it is measured next: the optimum of a
    cost curve lies next to the cheapest measured size, and a curve that keeps falling is
    followed up the ladder (so the first round need not reach the top). Two invocations each.
+   Once a Max Memory Used is known, the smallest size that holds it (plus 5 %) joins the ladder:
+   next to an out-of-memory size it is often the cheapest size there is.
 3. **Sequential sampling.** While another size might beat the best one by more than
    ``TOLERANCE`` (4 %) at 90 % confidence, both get three more invocations (the two closest
    contenders at most), and so does the current size while the projected change might fall
@@ -25,7 +27,9 @@ matters:
    (default 5 %) keeps the current size: no churn for noise.
 
 Budget: ``3 * request.invocations`` invocations (30 at the default 10), half of what Power
-Tuning's six default sizes cost at the same ``num``; never more.
+Tuning's six default sizes cost at the same ``num``; never more. With a weighted payload list,
+every request is a whole number of :func:`payload_unit` so that each size gets every payload in
+its weight.
 
 For the cost strategy, with four sizes or more, each size's estimate is pooled with Parrotfish's
 model ``d(m) = a + b * exp(-m / c)`` fitted over all of them (the curve counts as two
@@ -54,6 +58,7 @@ from pydantic import Field
 
 from autotuner_core.errors import InvalidConfigurationError
 from autotuner_core.models import (
+    BUDGET_PER_INVOCATION,
     MAX_MEMORY_MB,
     MIN_MEMORY_MB,
     Document,
@@ -70,7 +75,9 @@ NEIGHBOUR_INVOCATIONS = 2  # a size the local search adds
 MORE_INVOCATIONS = 3  # one step of sequential sampling, per size
 MAX_CONTENDERS = 2
 CONFIRM_INVOCATIONS = 6  # the best size has at least this many before measuring stops
-BUDGET_PER_NUM = 3  # budget = 3 * invocations: Power Tuning's 6 default sizes * num, halved
+# budget = 3 * invocations: Power Tuning's 6 default sizes * num, halved (models.py bounds the
+# samples kept in state by it)
+BUDGET_PER_NUM = BUDGET_PER_INVOCATION
 # The first round reaches at most this high: above it a cost curve rarely falls, and the local
 # search climbs further when the curve still does.
 FIRST_ROUND_TOP_MB = 2048
@@ -136,6 +143,25 @@ def budget(request: TuningRequest) -> int:
     return BUDGET_PER_NUM * request.invocations
 
 
+def payload_unit(request: TuningRequest) -> int:
+    """Invocations per size come in multiples of this: 1 for one payload; for a weighted payload
+    list, the smallest count that sends every payload exactly its share of the weights (up to
+    ``invocations``), else ``invocations`` itself (the count the list was written for).
+
+    The measuring step spreads each round's invocations over the payloads by weight, afresh per
+    round; a round of 2 at three payloads would leave one out. In whole units every size gets the
+    same mix, so sizes are compared on the same work."""
+    payload = request.payload
+    if not isinstance(payload, list):
+        return 1
+    total = sum(item.weight for item in payload)
+    for count in range(len(payload), request.invocations + 1):
+        shares = [item.weight / total * count for item in payload]
+        if all(abs(share - round(share)) < 1e-9 and round(share) >= 1 for share in shares):
+            return count
+    return request.invocations
+
+
 def search_range(request: TuningRequest, max_memory_mb: int) -> tuple[int, int]:
     """The sizes the engine may propose: from the smallest to the largest of ``memorySizes``,
     capped at ``max_memory_mb`` (the account's quota, or a replayed curve's largest size)."""
@@ -183,27 +209,42 @@ def next_round(
     candidates = candidate_sizes(low, high, allowed_current)
     by_size = _merge(observed)
     left = budget(request) - sum(_spent(o) for o in by_size.values())
-    if left <= 0:
+    unit = payload_unit(request)
+    if left < unit:
         return []
     if not by_size:
         # Only the cost strategy stops the first round short of the top: the balanced score is
         # normalised by the largest cost, usually the top's, and speed usually wins there.
         top = FIRST_ROUND_TOP_MB if Strategy(request.strategy) is Strategy.COST else high
-        return _fit(_first_round(candidates, current_memory_mb, top), left)
+        return _fit(_first_round(candidates, current_memory_mb, top), left, unit)
 
     strategy = Strategy(request.strategy)
     floor = _floor(by_size.values())
+    fits = _fits(by_size.values())
+    if (
+        fits is not None
+        and fits > floor
+        and low <= fits <= high
+        and not any(fits <= size <= fits * (1 + TOLERANCE) for size in candidates)
+    ):
+        # The smallest size that holds what the function used lies between ladder steps (a 700 MB
+        # function next to an out-of-memory 512 MB): it is the cheapest place a flat cost curve
+        # can reach, so it is a candidate like a ladder size, unless a candidate above it is
+        # within TOLERANCE (where the cost grows with memory, it could save no more than that).
+        candidates = sorted([*candidates, fits])
     allowed = [size for size in candidates if size > floor]
     estimates = _estimate(by_size, strategy, request.balanced_weight, top=max(request.memory_sizes))
     if not estimates:
         # Everything measured so far failed: try the next untried size above the failures.
         untried = [size for size in allowed if size not in by_size]
-        return _fit([SizeRequest(memory_size=untried[0], invocations=FIRST_ROUND_INVOCATIONS)], left) if untried else []
+        if not untried:
+            return []
+        return _fit([SizeRequest(memory_size=untried[0], invocations=FIRST_ROUND_INVOCATIONS)], left, unit)
 
     best = min(estimates.values(), key=_rank)
     unmeasured = [size for size in _neighbours(allowed, best.memory_size) if size not in by_size]
     if unmeasured:
-        return _fit([SizeRequest(memory_size=s, invocations=NEIGHBOUR_INVOCATIONS) for s in unmeasured], left)
+        return _fit([SizeRequest(memory_size=s, invocations=NEIGHBOUR_INVOCATIONS) for s in unmeasured], left, unit)
 
     sizes = [best.memory_size, *_contenders(best, estimates.values())]
     current = estimates.get(current_memory_mb)
@@ -220,7 +261,7 @@ def next_round(
         sizes += [e.memory_size for e in runner_up]
     if len(sizes) == 1:
         return []  # the best size stands apart from every other: measuring is done
-    return _fit([SizeRequest(memory_size=s, invocations=MORE_INVOCATIONS) for s in sizes], left)
+    return _fit([SizeRequest(memory_size=s, invocations=MORE_INVOCATIONS) for s in sizes], left, unit)
 
 
 def decide(
@@ -343,11 +384,14 @@ def _floor(observations: Iterable[SizeObservation]) -> int:
     """Sizes at or below this are not proposed: the largest size that failed, or that cannot hold what was used."""
     items = list(observations)
     failed = [o.memory_size for o in items if o.errors]
-    used = [o.max_memory_used_mb for o in items if o.max_memory_used_mb is not None]
-    floor = max(failed, default=0)
-    if used:
-        floor = max(floor, math.ceil(max(used) * MEMORY_HEADROOM) - 1)
-    return floor
+    fits = _fits(items)
+    return max(failed + ([] if fits is None else [fits - 1]), default=0)
+
+
+def _fits(observations: Iterable[SizeObservation]) -> int | None:
+    """The smallest size that holds the largest Max Memory Used seen, with its headroom; None if none was reported."""
+    used = [o.max_memory_used_mb for o in observations if o.max_memory_used_mb is not None]
+    return math.ceil(max(used) * MEMORY_HEADROOM) if used else None
 
 
 def _location(logs: list[float]) -> float:
@@ -514,13 +558,14 @@ def _first_round(candidates: list[int], current_memory_mb: int, reach_mb: int) -
     return [SizeRequest(memory_size=size, invocations=FIRST_ROUND_INVOCATIONS) for size in sorted(picks)]
 
 
-def _fit(requests: list[SizeRequest], left: int) -> list[SizeRequest]:
-    """The requests, in order, as far as ``left`` invocations go (the last one cut short)."""
+def _fit(requests: list[SizeRequest], left: int, unit: int) -> list[SizeRequest]:
+    """The requests, in order, as far as ``left`` invocations go, each rounded up to a multiple of
+    ``unit`` (the last one cut short to a multiple of it; one that cannot take a unit is dropped)."""
     fitted = []
     for item in requests:
-        if left <= 0:
+        take = min(-(-item.invocations // unit) * unit, left // unit * unit)
+        if take <= 0:
             break
-        take = min(item.invocations, left)
         fitted.append(SizeRequest(memory_size=item.memory_size, invocations=take))
         left -= take
     return fitted

@@ -129,11 +129,10 @@ MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024  # synchronous Invoke request limit
 MAX_CANDIDATES = 48
 # Raw samples kept in state per target (every size's Durations travel to the decision): at most
 # 19 bytes each, so 10,000 stay below Step Functions' 256 KB state limit with the rest of the
-# document. The check below still counts the old grid (every size, plus three refinement sizes):
-# engine v2 keeps at most 3 x invocations, so the check is a conservative bound, stricter than needed.
+# document. The engine measures at most BUDGET_PER_INVOCATION x invocations per target, over all
+# its sizes and rounds (engine.budget): that is what the check below bounds.
 MAX_SAMPLES_PER_TARGET = 10_000
-# Sizes the old grid's refinement round added at most; only the conservative check below uses it.
-MAX_REFINEMENT_SIZES = 3
+BUDGET_PER_INVOCATION = 3
 _ALIAS = re.compile(r"^(?!\d+\Z)[a-zA-Z0-9_-]{1,128}\Z")
 
 
@@ -273,12 +272,11 @@ class TuningRequest(Document):
                 f"payload: {len(self.payload)} weighted payloads need at least as many invocations "
                 f"(invocations is {self.invocations})"
             )
-        sizes = len(self.memory_sizes) + 1 + (MAX_REFINEMENT_SIZES if self.refine else 0)
-        if self.memory_size is None and sizes * self.invocations > MAX_SAMPLES_PER_TARGET:
+        samples = BUDGET_PER_INVOCATION * self.invocations
+        if self.memory_size is None and samples > MAX_SAMPLES_PER_TARGET:
             raise ValueError(
-                f"invocations: {self.invocations} invocations at up to {sizes} sizes (memorySizes, the current size"
-                f"{' and refinement' if self.refine else ''}) keep {sizes * self.invocations} samples in the run's "
-                f"state; at most {MAX_SAMPLES_PER_TARGET} fit"
+                f"invocations: {self.invocations} invocations let the engine keep up to {samples} samples "
+                f"({BUDGET_PER_INVOCATION} x invocations) in the run's state; at most {MAX_SAMPLES_PER_TARGET} fit"
             )
         if self.alias is not None and not self.apply:
             raise ValueError("alias: an alias is only moved when apply is true")
