@@ -67,6 +67,12 @@ class FunctionNotFoundError(PermanentError):
     category = ErrorCategory.NOT_FOUND
 
 
+class ObjectNotFoundError(PermanentError):
+    """An S3 object (a payload) does not exist; payloads.py turns it into the error of its step."""
+
+    category = ErrorCategory.NOT_FOUND
+
+
 class InvalidConfigurationError(PermanentError):
     """Lambda rejected the desired configuration (range, account quota, failed update)."""
 
@@ -77,6 +83,12 @@ class LiveTrafficError(PermanentError):
     """The target's $LATEST serves live traffic: measuring it in place would run production at candidate sizes."""
 
     category = ErrorCategory.CONFIGURATION
+
+
+class NoPayloadError(PermanentError):
+    """A function in a sweep has no payload of its own: it is not invoked with a guess, and is recorded SKIPPED."""
+
+    category = ErrorCategory.INPUT
 
 
 class TargetChangedError(PermanentError):
@@ -135,6 +147,7 @@ ERROR_CLASSES: dict[str, type[AutotunerError]] = {
         FunctionNotFoundError,
         InvalidConfigurationError,
         LiveTrafficError,
+        NoPayloadError,
         TargetChangedError,
         CircuitOpenError,
         TuningInProgressError,

@@ -261,11 +261,22 @@ def delete_version(client: Any, arn: str, version: str) -> None:
         client.delete_function(FunctionName=arn, Qualifier=version)
 
 
-def invoke(client: Any, arn: str, qualifier: str, payload: bytes) -> tuple[str | None, dict[str, Any] | None, str]:
-    """Invoke synchronously with the log tail. Returns (errorType or None, error body, decoded log tail)."""
+def invoke(
+    client: Any, arn: str, qualifier: str, payload: bytes, *, client_context: str | None = None
+) -> tuple[str | None, dict[str, Any] | None, str]:
+    """Invoke synchronously with the log tail. Returns (errorType or None, error body, decoded log tail).
+
+    ``client_context`` is Lambda's ClientContext (base64 JSON) the function receives.
+    """
+    extra = {"ClientContext": client_context} if client_context else {}
     with aws_call("lambda:InvokeFunction", f"{arn}:{qualifier}"):
         response = client.invoke(
-            FunctionName=arn, Qualifier=qualifier, InvocationType="RequestResponse", LogType="Tail", Payload=payload
+            FunctionName=arn,
+            Qualifier=qualifier,
+            InvocationType="RequestResponse",
+            LogType="Tail",
+            Payload=payload,
+            **extra,
         )
     body = response["Payload"].read()
     tail = base64.b64decode(response.get("LogResult") or "").decode("utf-8", errors="replace")

@@ -9,6 +9,7 @@ version description even after a crash, and never touches anything else.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -229,7 +230,8 @@ def _size_in_marker(description: str | None, marker: str) -> int | None:
 def payload_sequence(payload: Any, invocations: int) -> list[bytes]:
     """The payload of each invocation; a weighted list is spread by weight (largest remainder).
 
-    A string payload is JSON text and is sent as written; anything else is serialised.
+    A string payload is JSON text and is sent as written, and so are bytes (an S3 object);
+    anything else is serialised.
     """
     if not isinstance(payload, list):
         return [_encode(payload)] * invocations
@@ -246,20 +248,53 @@ def payload_sequence(payload: Any, invocations: int) -> list[bytes]:
 
 
 def _encode(payload: Any) -> bytes:
+    if isinstance(payload, bytes):
+        return payload
     return payload.encode("utf-8") if isinstance(payload, str) else json.dumps(payload).encode("utf-8")
 
 
+# Lambda's limit for ClientContext: 3,583 bytes of base64-encoded JSON (Invoke API reference).
+MAX_CLIENT_CONTEXT_BYTES = 3583
+
+
+def measurement_client_context(execution_arn: str) -> str:
+    """The ClientContext every measurement invocation carries, so a function can tell it is synthetic.
+
+    A function reads it as ``context.client_context.custom`` (Python) or ``context.clientContext.Custom``
+    (Node.js): ``{"autotuner": "measurement", "execution": <the tuner's execution ARN>}``.
+    """
+    document = {"custom": {"autotuner": "measurement", "execution": execution_arn}}
+    encoded = base64.b64encode(json.dumps(document, separators=(",", ":")).encode("utf-8")).decode("ascii")
+    if len(encoded) > MAX_CLIENT_CONTEXT_BYTES:  # an execution ARN is at most ~330 characters: never in practice
+        document["custom"]["execution"] = execution_arn.rsplit(":", 1)[-1][:80]
+        encoded = base64.b64encode(json.dumps(document, separators=(",", ":")).encode("utf-8")).decode("ascii")
+    return encoded
+
+
 def invoke_candidate(
-    client: Any, arn: str, candidate: Candidate, request: TuningRequest, invocations: int | None = None
+    client: Any,
+    arn: str,
+    candidate: Candidate,
+    request: TuningRequest,
+    invocations: int | None = None,
+    *,
+    payload: Any = None,
+    client_context: str | None = None,
 ) -> list[InvocationSample]:
-    """Invoke the candidate's alias(es) ``invocations`` times (default: the request's) and read each REPORT line."""
+    """Invoke the candidate's alias(es) ``invocations`` times (default: the request's) and read each REPORT line.
+
+    ``payload`` is the target's own (payloads.payload_for); None: the request's run-wide one, or ``{}``.
+    ``client_context`` (measurement_client_context) marks each invocation as synthetic.
+    """
     from autotuner_core.report_parser import parse_report
 
-    payloads = payload_sequence(request.payload, invocations or request.invocations)
+    if payload is None:
+        payload = request.payload if request.payload is not None else {}
+    payloads = payload_sequence(payload, invocations or request.invocations)
 
     def one(index: int) -> InvocationSample:
         alias = candidate.aliases[index % len(candidate.aliases)]
-        error_type, _, tail = invoke(client, arn, alias, payloads[index])
+        error_type, _, tail = invoke(client, arn, alias, payloads[index], client_context=client_context)
         sample = parse_report(tail)
         if sample is None:
             raise InvalidConfigurationError(
@@ -279,18 +314,24 @@ def measure_candidate(
     candidate: Candidate,
     request: TuningRequest,
     invocations: int | None = None,
+    *,
+    payload: Any = None,
+    client_context: str | None = None,
 ) -> tuple[SizeObservation, float]:
     """Measure one candidate: its observation, and the milliseconds the caller waited for the target.
 
     An excluded candidate is reported with its reason and not invoked. The wait is what the
     target's Durations (and Init Durations) add up to, divided among the parallel invocations:
-    the measuring function is billed at least that long.
+    the measuring function is billed at least that long. ``payload`` and ``client_context`` as
+    for invoke_candidate.
     """
     from autotuner_core.analysis import observe
 
     if candidate.excluded:
         return SizeObservation(memory_size=candidate.memory_size, excluded=candidate.excluded), 0.0
-    samples = invoke_candidate(client, arn, candidate, request, invocations)
+    samples = invoke_candidate(
+        client, arn, candidate, request, invocations, payload=payload, client_context=client_context
+    )
     each = [sample.duration_ms + (sample.init_duration_ms or 0.0) for sample in samples]
     lanes = min(_MAX_PARALLEL_INVOCATIONS, len(each)) if request.parallel_invocation and each else 1
     waited = max(sum(each) / lanes, max(each, default=0.0))

@@ -23,7 +23,8 @@ from autotuner_core.models import (
 
 NO_TARGET = "(no target)"
 # A target skipped for one of these was not tuned on purpose: recorded SKIPPED, not FAILED.
-SKIP_ERRORS = frozenset({"CircuitOpenError", "TuningInProgressError"})
+# NoPayloadError: a sweep's function without a payload of its own is skipped, not guessed at ({}).
+SKIP_ERRORS = frozenset({"CircuitOpenError", "TuningInProgressError", "NoPayloadError"})
 # Errors that say nothing about the target: they do not count against its circuit breaker.
 NOT_COUNTED = SKIP_ERRORS | {"InvalidInputError"}
 # CircuitOpenError's message ends with when the target will next be tried (breaker.py writes it).
