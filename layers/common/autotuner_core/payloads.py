@@ -85,7 +85,10 @@ def check_object(s3: Any, uri: str, buckets: list[str], field: str) -> int:
     except ObjectNotFoundError:
         raise InvalidInputError(f"{field}: {uri} does not exist") from None
     except PermissionDeniedError as error:
-        raise InvalidInputError(f"{field}: {uri} cannot be read by the tuner ({error})") from None
+        # S3 answers 403, not 404, for a missing object to a caller without s3:ListBucket.
+        raise InvalidInputError(
+            f"{field}: {uri} cannot be read by the tuner: it does not exist or access is denied ({error})"
+        ) from None
     size = int(head.get("ContentLength", 0))
     if size > MAX_INVOKE_PAYLOAD_BYTES:
         raise InvalidInputError(

@@ -1,0 +1,140 @@
+"""Payloads that fit each function (issue 11): per-target payloads, S3 payloads, skips, the synthetic marker."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from autotuner.embedded.account import PayloadObjectSpec, SimulatedAccount, SimulatedFunction
+from autotuner.embedded.cloud import EmbeddedAws
+
+BUCKET = "team-payloads"
+PARAMETERS = {"StatusPollIntervalMs": "20", "MaxStatusWaitSeconds": "5", "PayloadBuckets": BUCKET}
+ORDER = {"httpMethod": "GET", "path": "/orders/o-1001"}
+RESIZE = {"bucket": "uploads", "key": "cat.jpg", "width": 640}
+MEASURE = {"memorySizes": [256, 1024], "invocations": 5}
+
+
+def _fleet() -> list[SimulatedFunction]:
+    return [
+        SimulatedFunction(name="orders-api", memory_size=512, tags={"autotune": "enabled"}),
+        SimulatedFunction(
+            name="image-resizer",
+            memory_size=512,
+            tags={"autotune": "enabled", "autotuner:payload": f"s3://{BUCKET}/image-resizer.json"},
+        ),
+        SimulatedFunction(name="mailer", memory_size=512, tags={"autotune": "enabled"}),
+    ]
+
+
+def _account(**overrides) -> SimulatedAccount:
+    fields = {
+        "parameters": PARAMETERS,
+        "functions": _fleet(),
+        "payload_objects": [PayloadObjectSpec(uri=f"s3://{BUCKET}/image-resizer.json", body=RESIZE)],
+    }
+    return SimulatedAccount(**{**fields, **overrides})
+
+
+def _received(aws: EmbeddedAws, name: str) -> list:
+    return [record for record in aws.simulator.invocations if record.function_name == name]
+
+
+def _records(report) -> dict[str, dict]:
+    return {record["target"].rsplit(":", 1)[-1]: record for record in report.records}
+
+
+def test_a_sweep_measures_each_function_with_its_own_payload_and_skips_the_one_without():
+    with EmbeddedAws(_account()) as aws:
+        # Given three tagged functions: one with a payload in the input's map, one whose tag names an
+        # S3 object, one with neither (and no run-wide payload)
+        # When a sweep measures them
+        report = aws.run(
+            {"select": {"tags": {"autotune": "enabled"}}, **MEASURE, "payloads": {"orders-api": {"payload": ORDER}}}
+        )
+        orders, resizer, mailer = (_received(aws, name) for name in ("orders-api", "image-resizer", "mailer"))
+        mailer_versions = aws.client("lambda").list_versions_by_function(FunctionName="mailer")["Versions"]
+    records = _records(report)
+    # Then the first two were measured, each only with its own payload
+    measured = {"RECOMMENDED", "UNCHANGED"}  # a dry run: a new size is recommended, or the current one kept
+    assert records["orders-api"]["outcome"] in measured
+    assert records["image-resizer"]["outcome"] in measured
+    assert orders and {json.dumps(record.event, sort_keys=True) for record in orders} == {
+        json.dumps(ORDER, sort_keys=True)
+    }
+    assert resizer and {json.dumps(record.event, sort_keys=True) for record in resizer} == {
+        json.dumps(RESIZE, sort_keys=True)
+    }
+    # And the third was never invoked, got no version, and is recorded SKIPPED with the reason
+    assert mailer == []
+    assert [version["Version"] for version in mailer_versions] == ["$LATEST"]
+    assert records["mailer"]["outcome"] == "SKIPPED"
+    assert records["mailer"]["errorType"] == "NoPayloadError"
+    assert (
+        "no payload: give payloads[<function>], tag autotuner:payload, or a run-wide payload"
+        in records["mailer"]["errorMessage"]
+    )
+    # And the run itself succeeds: a skip is not a failure
+    assert report.status == "SUCCEEDED"
+
+
+def test_an_explicit_empty_payload_measures_every_function_of_a_sweep():
+    with EmbeddedAws(_account(functions=[f for f in _fleet() if f.name != "image-resizer"])) as aws:
+        # Given a sweep that says what every function without its own payload receives
+        report = aws.run({"select": {"tags": {"autotune": "enabled"}}, **MEASURE, "payload": {}})
+        events = [record.event for record in _received(aws, "mailer")]
+    # Then none is skipped and they receive exactly that
+    assert {record["outcome"] for record in report.records} <= {"RECOMMENDED", "UNCHANGED"}
+    assert len(report.records) == 2
+    assert events and all(event == {} for event in events)
+
+
+def test_one_named_target_without_a_payload_receives_an_empty_object_as_in_power_tuning():
+    with EmbeddedAws(_account()) as aws:
+        report = aws.run({"targets": ["mailer"], **MEASURE})
+        events = [record.event for record in _received(aws, "mailer")]
+    assert report.status == "SUCCEEDED"
+    assert events and all(event == {} for event in events)
+
+
+def test_a_run_wide_payload_s3_is_read_by_the_measuring_function_never_passed_through_state():
+    big = {"rows": ["x" * 100] * 3000}  # ~310 KB: more than a state (256 KB) could carry
+    account = _account(payload_objects=[PayloadObjectSpec(uri=f"s3://{BUCKET}/big.json", body=big)])
+    with EmbeddedAws(account) as aws:
+        # When one target is measured with a payload kept in S3
+        report = aws.run({"targets": ["mailer"], **MEASURE, "payloadS3": f"s3://{BUCKET}/big.json"})
+        events = [record.event for record in _received(aws, "mailer")]
+        reads = aws.interceptor.log.counts().get("s3:GetObject", 0)
+    # Then the function received the object and the run succeeded with no state near the limit
+    assert report.status == "SUCCEEDED"
+    assert events and all(event == big for event in events)
+    # And each measuring environment read it once per run, not once per invocation
+    assert 1 <= reads < len(events)
+
+
+def test_every_measurement_invocation_carries_a_client_context_marking_it_synthetic():
+    with EmbeddedAws(_account()) as aws:
+        report = aws.run({"targets": ["mailer"], **MEASURE, "payload": ORDER})
+        contexts = [record.client_context for record in _received(aws, "mailer")]
+    # Then a function can recognise each measurement invocation, and which execution made it
+    assert contexts and all(
+        context == {"custom": {"autotuner": "measurement", "execution": report.execution_arn}} for context in contexts
+    )
+
+
+def test_a_client_context_reaches_a_simulated_function_as_lambda_passes_it():
+    with EmbeddedAws(_account()) as aws:
+        lam = aws.client("lambda")
+        marker = base64.b64encode(json.dumps({"custom": {"who": "test"}}).encode()).decode()
+        lam.invoke(FunctionName="mailer", Payload=b"{}", ClientContext=marker)
+        lam.invoke(FunctionName="mailer", Payload=b"{}")
+        received = [record.client_context for record in _received(aws, "mailer")]
+        # A context Lambda would refuse (not base64 JSON, over 3,583 bytes) is refused here too
+        refused = []
+        for bad in ("not base64!", base64.b64encode(b'{"custom": {"x": "' + b"y" * 3000 + b'"}}').decode()):
+            try:
+                lam.invoke(FunctionName="mailer", Payload=b"{}", ClientContext=bad)
+            except lam.exceptions.InvalidRequestContentException as error:
+                refused.append(error.response["Error"]["Code"])
+    assert received == [{"custom": {"who": "test"}}, None]
+    assert refused == ["InvalidRequestContentException"] * 2
