@@ -10,7 +10,7 @@ from autotuner_core.clients import aws_client
 from autotuner_core.measurement import measure_candidate, measurement_client_context
 from autotuner_core.models import MeasuredItem, MeasureTask, TuningSpend, parse_event
 from autotuner_core.observability import bind_execution, logger, tracer
-from autotuner_core.payloads import payload_for
+from autotuner_core.payloads import payload_for, processor_arns
 
 
 @logger.inject_lambda_context
@@ -30,6 +30,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         task.invocations,
         payload=payload,
         client_context=measurement_client_context(task.execution.arn),
+        processors=processor_arns(task.request, function_arn=task.target.ref.arn),
     )
     spend = run_cost.charge(TuningSpend(), busy_s=time.monotonic() - started, waited_ms=waited_ms)
     return MeasuredItem(observation=observation, spend=spend).dump()

@@ -45,13 +45,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         )
     else:
         targets = resolve_targets(request, function_arn=context.invoked_function_arn)
-    buckets = allowed_buckets(SETTINGS.payload_buckets)
-    check_payload_input(request, targets, buckets, function_arn=context.invoked_function_arn)
+    check_payload_input(request, targets, SETTINGS, function_arn=context.invoked_function_arn)
     checked = preflight_sample(targets)
     checks = required_permissions(request, checked, SETTINGS, execution_arn=envelope.execution.arn)
     calls = simulate(aws_client("iam"), checks)
     if payload_objects(request) and not request.fixed:
-        check_payload_objects(aws_client("s3"), request, buckets)
+        check_payload_objects(aws_client("s3"), request, allowed_buckets(SETTINGS.payload_buckets))
     workers = max(1, min(SETTINGS.sweep_max_concurrency, len(targets)))
     execution = envelope.execution.model_copy(update={"workers": workers})
     target_list = store_targets(aws_client("s3"), SETTINGS.sweep_bucket, execution, targets)

@@ -138,3 +138,89 @@ def test_a_client_context_reaches_a_simulated_function_as_lambda_passes_it():
                 refused.append(error.response["Error"]["Code"])
     assert received == [{"custom": {"who": "test"}}, None]
     assert refused == ["InvalidRequestContentException"] * 2
+
+
+def test_without_the_payload_read_grant_pre_flight_fails_before_anything_is_created():
+    # Given a deployment that allows the bucket, but whose measuring role lost its read of it
+    account = _account(revoke=[{"function": "MeasureConfigurationFunction", "actions": ["s3:GetObject"]}])
+    with EmbeddedAws(account) as aws:
+        # When a run names an S3 payload in that bucket
+        report = aws.run({"targets": ["mailer"], **MEASURE, "payloadS3": f"s3://{BUCKET}/image-resizer.json"})
+        invoked = _received(aws, "mailer")
+    # Then pre-flight names the missing action and the object, and nothing was created or invoked
+    assert (report.status, report.error) == ("FAILED", "PermissionDeniedError")
+    assert "s3:GetObject" in report.cause and f"{BUCKET}/image-resizer.json" in report.cause
+    assert report.mutating_calls == [] and invoked == []
+
+
+# --- preProcessor / postProcessor and sleepBetweenRunsMs, as in Power Tuning ---------------------------
+
+ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
+
+
+def _processor_account(**overrides) -> SimulatedAccount:
+    processors = [
+        SimulatedFunction(name="seed-order", memory_size=256),
+        SimulatedFunction(name="delete-order", memory_size=256),
+        SimulatedFunction(name="broken-seed", memory_size=256, profile={"errorRate": 1.0, "errorType": "SeedFailed"}),
+    ]
+    parameters = {**PARAMETERS, "PayloadProcessorArns": ",".join(ARN + f.name for f in processors)}
+    return _account(parameters=parameters, functions=[*_fleet(), *processors], **overrides)
+
+
+def test_processors_run_around_each_measured_invocation_and_are_not_measured():
+    with EmbeddedAws(_processor_account()) as aws:
+        # When a target is measured with a pre- and a post-processor and a wait between runs
+        report = aws.run(
+            {
+                "targets": ["orders-api"],
+                **MEASURE,
+                "payload": ORDER,
+                "preProcessor": "seed-order",
+                "postProcessor": ARN + "delete-order",
+                "sleepBetweenRunsMs": 5,
+            }
+        )
+        target, pre, post = (_received(aws, name) for name in ("orders-api", "seed-order", "delete-order"))
+    (record,) = report.records
+    # Then each invocation had one pre-processor run (given the original payload) and one post-processor run
+    assert report.status == "SUCCEEDED" and target
+    assert len(pre) == len(post) == len(target)
+    assert all(run.event == ORDER for run in pre)
+    # And the target received the pre-processor's output, the post-processor the target's output
+    assert all(run.event.get("function") == "seed-order" for run in target)
+    assert all(run.event.get("function") == "orders-api" for run in post)
+    # And only the target's invocations are in the measurement
+    assert sum(size["invocations"] for size in record["configurations"]) == len(target)
+
+
+def test_a_failing_processor_stops_the_targets_measurement_and_the_run_cleans_up():
+    with EmbeddedAws(_processor_account()) as aws:
+        report = aws.run({"targets": ["orders-api"], **MEASURE, "payload": ORDER, "preProcessor": "broken-seed"})
+        versions = aws.client("lambda").list_versions_by_function(FunctionName="orders-api")["Versions"]
+        measured = _received(aws, "orders-api")
+    (record,) = report.records
+    assert (record["outcome"], record["errorType"]) == ("FAILED", "ProcessorFailedError")
+    assert "preProcessor" in record["errorMessage"] and "SeedFailed" in record["errorMessage"]
+    assert measured == []
+    assert [version["Version"] for version in versions] == ["$LATEST"]
+
+
+def test_a_processor_the_deployment_does_not_allow_is_refused_before_anything_is_created():
+    with EmbeddedAws(_account(functions=[*_fleet(), SimulatedFunction(name="seed-order")])) as aws:
+        report = aws.run({"targets": ["orders-api"], **MEASURE, "payload": ORDER, "preProcessor": "seed-order"})
+        invoked = _received(aws, "seed-order") + _received(aws, "orders-api")
+    assert (report.status, report.error) == ("FAILED", "InvalidInputError")
+    assert "preProcessor" in report.cause and "PayloadProcessorArns" in report.cause
+    assert report.mutating_calls == [] and invoked == []
+
+
+def test_without_the_processor_invoke_grant_pre_flight_names_it():
+    account = _processor_account(
+        revoke=[{"function": "MeasureConfigurationFunction", "actions": ["lambda:InvokeFunction"]}]
+    )
+    with EmbeddedAws(account) as aws:
+        report = aws.run({"targets": ["orders-api"], **MEASURE, "payload": ORDER, "postProcessor": "delete-order"})
+    assert (report.status, report.error) == ("FAILED", "PermissionDeniedError")
+    assert "lambda:InvokeFunction" in report.cause and "delete-order" in report.cause
+    assert report.mutating_calls == []

@@ -683,6 +683,7 @@ def _manifest_resources(cfn: dict[str, Any], kind: Resource) -> set[str]:
         Resource.STATE_TABLE: {_get_att("StateTable")},
         Resource.TARGET_LISTS: {_sub("${SweepBucket.Arn}/runs/*")},
         Resource.PAYLOAD_OBJECTS: {json.dumps(_PAYLOAD_OBJECTS, sort_keys=True)},
+        Resource.PAYLOAD_PROCESSORS: {json.dumps({"Fn::Split": [",", {"Ref": "PayloadProcessorArns"}]})},
         Resource.MAP_RESULTS: {_sub("${SweepBucket.Arn}/map-results/*")},
         Resource.DEFAULT_EVENT_BUS: {_sub(DEFAULT_BUS_ARN)},
         Resource.STATE_MACHINE: {_sub(_MACHINE)},

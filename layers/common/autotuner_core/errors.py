@@ -91,6 +91,12 @@ class NoPayloadError(PermanentError):
     category = ErrorCategory.INPUT
 
 
+class ProcessorFailedError(PermanentError):
+    """The preProcessor or postProcessor function failed: the measurement cannot go on (as in Power Tuning)."""
+
+    category = ErrorCategory.CONFIGURATION
+
+
 class TargetChangedError(PermanentError):
     """Someone else changed the setting we were about to change; we do not overwrite them."""
 
@@ -148,6 +154,7 @@ ERROR_CLASSES: dict[str, type[AutotunerError]] = {
         InvalidConfigurationError,
         LiveTrafficError,
         NoPayloadError,
+        ProcessorFailedError,
         TargetChangedError,
         CircuitOpenError,
         TuningInProgressError,

@@ -13,12 +13,14 @@ import base64
 import hashlib
 import json
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from autotuner_core.errors import (
     FunctionNotFoundError,
     InvalidConfigurationError,
+    ProcessorFailedError,
     StaleRevisionError,
     TargetChangedError,
     UpdateInProgressError,
@@ -28,7 +30,7 @@ from autotuner_core.lambda_control import (
     delete_alias,
     delete_version,
     get_function,
-    invoke,
+    invoke_with_output,
     list_aliases,
     list_versions,
     publish_ready_version,
@@ -280,32 +282,85 @@ def invoke_candidate(
     *,
     payload: Any = None,
     client_context: str | None = None,
+    processors: dict[str, str] | None = None,
 ) -> list[InvocationSample]:
     """Invoke the candidate's alias(es) ``invocations`` times (default: the request's) and read each REPORT line.
 
     ``payload`` is the target's own (payloads.payload_for); None: the request's run-wide one, or ``{}``.
-    ``client_context`` (measurement_client_context) marks each invocation as synthetic.
+    ``client_context`` (measurement_client_context) marks each invocation as synthetic. ``processors``
+    (payloads.processor_arns) are invoked around each invocation, as ``_invoke_all`` says.
+    """
+    samples, _ = _invoke_all(client, arn, candidate, request, invocations, payload, client_context, processors or {})
+    return samples
+
+
+def _invoke_all(
+    client: Any,
+    arn: str,
+    candidate: Candidate,
+    request: TuningRequest,
+    invocations: int | None,
+    payload: Any,
+    client_context: str | None,
+    processors: dict[str, str],
+) -> tuple[list[InvocationSample], float]:
+    """The samples, and the milliseconds spent around them (processors, sleepBetweenRunsMs), unmeasured.
+
+    As in AWS Lambda Power Tuning: the pre-processor receives the payload and, if it returns
+    anything other than nothing or ``null``, its output is sent instead; after the invocation the
+    tuner sleeps ``sleepBetweenRunsMs`` (sequential runs only), then the post-processor receives the
+    function's output. A processor's failure is ProcessorFailedError: the target's measurement stops.
     """
     from autotuner_core.report_parser import parse_report
 
     if payload is None:
         payload = request.payload if request.payload is not None else {}
     payloads = payload_sequence(payload, invocations or request.invocations)
+    pre, post = processors.get("preProcessor"), processors.get("postProcessor")
 
-    def one(index: int) -> InvocationSample:
+    def one(index: int) -> tuple[InvocationSample, float]:
         alias = candidate.aliases[index % len(candidate.aliases)]
-        error_type, _, tail = invoke(client, arn, alias, payloads[index], client_context=client_context)
+        body, around_ms = payloads[index], 0.0
+        if pre:
+            output, spent = _invoke_processor(client, "preProcessor", pre, body, client_context)
+            around_ms += spent
+            if output.strip() not in (b"", b"null"):
+                body = output
+        error_type, _, result, tail = invoke_with_output(client, arn, alias, body, client_context=client_context)
         sample = parse_report(tail)
         if sample is None:
             raise InvalidConfigurationError(
                 f"{arn}:{alias} returned no REPORT line in its log tail; the tuner reads Duration from it"
             )
-        return sample.model_copy(update={"error": error_type})
+        if request.sleep_between_runs_ms:
+            time.sleep(request.sleep_between_runs_ms / 1000)
+            around_ms += request.sleep_between_runs_ms
+        if post:
+            around_ms += _invoke_processor(client, "postProcessor", post, result, client_context)[1]
+        return sample.model_copy(update={"error": error_type}), around_ms
 
     if request.parallel_invocation:
         with ThreadPoolExecutor(max_workers=min(_MAX_PARALLEL_INVOCATIONS, len(payloads))) as pool:
-            return list(pool.map(one, range(len(payloads))))
-    return [one(index) for index in range(len(payloads))]
+            results = list(pool.map(one, range(len(payloads))))
+        lanes = min(_MAX_PARALLEL_INVOCATIONS, len(results))
+        return [sample for sample, _ in results], sum(spent for _, spent in results) / max(1, lanes)
+    results = [one(index) for index in range(len(payloads))]
+    return [sample for sample, _ in results], sum(spent for _, spent in results)
+
+
+def _invoke_processor(
+    client: Any, field: str, arn: str, payload: bytes, client_context: str | None
+) -> tuple[bytes, float]:
+    """Invoke a pre- or post-processor; returns its output and the milliseconds it ran (its REPORT line)."""
+    from autotuner_core.report_parser import parse_report
+
+    error_type, error, output, tail = invoke_with_output(client, arn, None, payload, client_context=client_context)
+    if error_type is not None:
+        message = str((error or {}).get("errorMessage", ""))[:300]
+        raise ProcessorFailedError(f"{field} {arn} failed with {error_type}: {message}")
+    sample = parse_report(tail)
+    spent = sample.duration_ms + (sample.init_duration_ms or 0.0) if sample else 0.0
+    return output, spent
 
 
 def measure_candidate(
@@ -317,24 +372,26 @@ def measure_candidate(
     *,
     payload: Any = None,
     client_context: str | None = None,
+    processors: dict[str, str] | None = None,
 ) -> tuple[SizeObservation, float]:
-    """Measure one candidate: its observation, and the milliseconds the caller waited for the target.
+    """Measure one candidate: its observation, and the milliseconds the caller waited.
 
     An excluded candidate is reported with its reason and not invoked. The wait is what the
-    target's Durations (and Init Durations) add up to, divided among the parallel invocations:
-    the measuring function is billed at least that long. ``payload`` and ``client_context`` as
-    for invoke_candidate.
+    target's Durations (and Init Durations) add up to, divided among the parallel invocations,
+    plus the processors' runs and the sleeps between runs: the measuring function is billed at
+    least that long. None of that time is in the observation. ``payload``, ``client_context``
+    and ``processors`` as for invoke_candidate.
     """
     from autotuner_core.analysis import observe
 
     if candidate.excluded:
         return SizeObservation(memory_size=candidate.memory_size, excluded=candidate.excluded), 0.0
-    samples = invoke_candidate(
-        client, arn, candidate, request, invocations, payload=payload, client_context=client_context
+    samples, around_ms = _invoke_all(
+        client, arn, candidate, request, invocations, payload, client_context, processors or {}
     )
     each = [sample.duration_ms + (sample.init_duration_ms or 0.0) for sample in samples]
     lanes = min(_MAX_PARALLEL_INVOCATIONS, len(each)) if request.parallel_invocation and each else 1
-    waited = max(sum(each) / lanes, max(each, default=0.0))
+    waited = max(sum(each) / lanes, max(each, default=0.0)) + around_ms
     return observe(candidate.memory_size, samples, allowed_exceptions=request.allowed_exceptions), waited
 
 

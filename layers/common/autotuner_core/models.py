@@ -127,6 +127,8 @@ MEMORY_PRESETS: dict[str, tuple[int, ...]] = {
 }
 MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024  # synchronous Invoke request limit
 MAX_CANDIDATES = 48
+# sleepBetweenRunsMs: at most 10 s between two invocations (the measuring function runs at most 900 s).
+MAX_SLEEP_BETWEEN_RUNS_MS = 10_000
 # Raw samples kept in state per target (every size's Durations travel to the decision): at most
 # 19 bytes each, so 10,000 stay below Step Functions' 256 KB state limit with the rest of the
 # document. The check below still counts the old grid (every size, plus three refinement sizes):
@@ -295,6 +297,11 @@ class TuningRequest(Document):
     payloads: dict[Annotated[str, Field(min_length=1, max_length=200)], TargetPayload] | None = Field(
         default=None, min_length=1, max_length=MAX_EXPLICIT_TARGETS * 20
     )
+    # Invoked around each measured invocation, as in AWS Lambda Power Tuning (payloads.py): a function
+    # the deployment allows (template parameter PayloadProcessorArns). Their durations are not measured.
+    pre_processor: FunctionReference | None = None
+    post_processor: FunctionReference | None = None
+    sleep_between_runs_ms: Annotated[int, Field(strict=True, ge=0, le=MAX_SLEEP_BETWEEN_RUNS_MS)] = 0
     parallel_invocation: StrictBool = False
     strategy: Strategy = Strategy.COST
     balanced_weight: Annotated[float, Field(ge=0, le=1)] = 0.5
@@ -341,6 +348,9 @@ class TuningRequest(Document):
                     f"{field}: {len(payload)} weighted payloads need at least as many invocations "
                     f"(invocations is {self.invocations})"
                 )
+        if self.sleep_between_runs_ms and self.parallel_invocation:
+            # Power Tuning ignores it then; a setting that silently does nothing is refused here.
+            raise ValueError("sleepBetweenRunsMs: a wait between invocations needs parallelInvocation false")
         if self.payload is not None and self.payload_s3 is not None:
             raise ValueError("give the run-wide payload inline (payload) or as an S3 object (payloadS3), not both")
         sizes = len(self.memory_sizes) + 1 + (MAX_REFINEMENT_SIZES if self.refine else 0)

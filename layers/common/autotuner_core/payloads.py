@@ -32,6 +32,7 @@ from autotuner_core.models import (
     TuningRequest,
     parse_target,
 )
+from autotuner_core.settings import Settings
 
 PAYLOAD_TAG = "autotuner:payload"
 _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.{1,1024})\Z", re.DOTALL)
@@ -54,7 +55,7 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
 
 
 def allowed_buckets(setting: str) -> list[str]:
-    """The PayloadBuckets parameter's comma list as bucket names."""
+    """A comma-list parameter (PayloadBuckets, PayloadProcessorArns) as its items."""
     return [bucket.strip() for bucket in setting.split(",") if bucket.strip()]
 
 
@@ -122,18 +123,54 @@ def check_payload_map(request: TuningRequest, targets: list[TargetRef], *, parti
         )
 
 
-def check_payload_input(request: TuningRequest, targets: list[TargetRef], buckets: list[str], *, function_arn: str):
-    """Pre-flight's first payload checks, before any AWS call: the map names targets, S3 payloads allowed buckets."""
+def check_payload_input(
+    request: TuningRequest, targets: list[TargetRef], settings: Settings, *, function_arn: str
+) -> None:
+    """Pre-flight's first payload checks, before any AWS call: the map names targets, S3 payloads are in
+    allowed buckets, processors are allowed functions."""
     _, partition, _, region, account, *_ = function_arn.split(":")
     check_payload_map(request, targets, partition=partition, region=region, account=account)
+    buckets = allowed_buckets(settings.payload_buckets)
     for field, uri in payload_objects(request):
         check_bucket(uri, buckets, field)
+    check_processors(request, allowed_buckets(settings.payload_processor_arns), function_arn=function_arn)
 
 
 def check_payload_objects(s3: Any, request: TuningRequest, buckets: list[str]) -> None:
     """Pre-flight's last payload check (after the simulation allowed the reads): HeadObject on each S3 payload."""
     for field, uri in payload_objects(request):
         check_object(s3, uri, buckets, field)
+
+
+PROCESSOR_FIELDS = ("preProcessor", "postProcessor")
+
+
+def processor_arns(request: TuningRequest, *, function_arn: str) -> dict[str, str]:
+    """preProcessor / postProcessor as ARNs in the tuner's account and region ({field: ARN}, given ones only).
+
+    InvalidInputError naming the field for another account, region or partition.
+    """
+    _, partition, _, region, account, *_ = function_arn.split(":")
+    found = {}
+    for field, text in zip(PROCESSOR_FIELDS, (request.pre_processor, request.post_processor), strict=True):
+        if text is None:
+            continue
+        try:
+            found[field] = parse_target(text, partition=partition, region=region, account=account).qualified_arn
+        except InvalidInputError as error:
+            raise InvalidInputError(f"{field}: {error}") from None
+    return found
+
+
+def check_processors(request: TuningRequest, allowed: list[str], *, function_arn: str) -> None:
+    """Each processor must be a function the deployment allows (PayloadProcessorArns), exactly as listed."""
+    for field, arn in processor_arns(request, function_arn=function_arn).items():
+        if arn not in allowed:
+            listed = f"it allows {', '.join(allowed)}" if allowed else "it allows none"
+            raise InvalidInputError(
+                f"{field}: {arn} is not a function this deployment may invoke around measurements ({listed}; "
+                "template parameter PayloadProcessorArns)"
+            )
 
 
 def payload_objects(request: TuningRequest) -> list[tuple[str, str]]:

@@ -25,6 +25,7 @@ class Resource(StrEnum):
     STATE_TABLE = "state-table"
     TARGET_LISTS = "target-lists"  # sweep bucket, runs/*
     PAYLOAD_OBJECTS = "payload-objects"  # every object of the PayloadBuckets parameter's buckets (none by default)
+    PAYLOAD_PROCESSORS = "payload-processors"  # the PayloadProcessorArns parameter's functions (none by default)
     MAP_RESULTS = "map-results"  # sweep bucket, map-results/*
     DEFAULT_EVENT_BUS = "default-event-bus"
     TUNER_ROLES = "tuner-roles"  # every role pre-flight simulates, its own and the state machine's included
@@ -70,6 +71,10 @@ _PREFLIGHT_ITSELF = "pre-flight's own call: a denial fails pre-flight with Permi
 _PAYLOAD_BUCKETS_ONLY = (
     "granted only when the PayloadBuckets parameter names buckets, which the matrix's deployment does not; "
     "tests/statemachine/test_payloads.py runs S3 payloads with and without it"
+)
+_PAYLOAD_PROCESSORS_ONLY = (
+    "granted only when the PayloadProcessorArns parameter names functions, which the matrix's deployment does not; "
+    "tests/statemachine/test_payloads.py runs processors with and without it"
 )
 _DISTRIBUTED_MAP_INTERNAL = (
     "made by Step Functions inside a Distributed Map (multipart result upload, child executions); "
@@ -186,6 +191,12 @@ PRINCIPALS: tuple[Principal, ...] = (
                 Resource.PAYLOAD_OBJECTS,
                 "reads S3 payloads (payloadS3, payloads[...], the autotuner:payload tag), never passed through state",
                 observable=_PAYLOAD_BUCKETS_ONLY,
+            ),
+            Grant(
+                ("lambda:InvokeFunction",),
+                Resource.PAYLOAD_PROCESSORS,
+                "invokes preProcessor / postProcessor around each measured invocation",
+                observable=_PAYLOAD_PROCESSORS_ONLY,
             ),
         ),
     ),
@@ -310,6 +321,7 @@ PERMANENT_ERRORS = frozenset(
         "InvalidConfigurationError",
         "LiveTrafficError",
         "NoPayloadError",
+        "ProcessorFailedError",
         "CircuitOpenError",
         "TuningInProgressError",
     }

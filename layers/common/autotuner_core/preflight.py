@@ -14,7 +14,7 @@ from autotuner_core.aws_errors import aws_call
 from autotuner_core.errors import InvalidInputError, PermissionDeniedError
 from autotuner_core.measurement import alias_name, run_token
 from autotuner_core.models import PermissionCheck, TargetRef, TuningRequest, parse_target
-from autotuner_core.payloads import payload_objects, split_s3_uri
+from autotuner_core.payloads import payload_objects, processor_arns, split_s3_uri
 from autotuner_core.settings import Settings
 from autotuner_core.target_list import target_list_key
 
@@ -147,6 +147,9 @@ def required_permissions(
                 check("VALIDATE_ROLE_ARN", ["s3:GetObject"], objects),
                 check("MEASURE_ROLE_ARN", ["s3:GetObject"], objects),
             ]
+        processors = sorted(set(processor_arns(request, function_arn=arns[0]).values())) if arns else []
+        if processors:
+            checks.append(check("MEASURE_ROLE_ARN", ["lambda:InvokeFunction"], processors))
         # Every round, refinement included, is prepared and measured by the two roles above;
         # PlanMeasurements and ChooseConfiguration call no AWS API and need no check.
     if not request.fixed or request.apply:

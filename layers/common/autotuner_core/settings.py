@@ -50,6 +50,8 @@ class Settings(BaseModel):
     # Payloads (payloads.py): the buckets payloadS3 and autotuner:payload tags may name (template
     # parameter PayloadBuckets, comma-separated); empty refuses every S3 payload.
     payload_buckets: str = Field(default="", alias="PAYLOAD_BUCKETS")
+    # The functions preProcessor / postProcessor may name (template parameter PayloadProcessorArns).
+    payload_processor_arns: str = Field(default="", alias="PAYLOAD_PROCESSOR_ARNS")
 
     @property
     def lease_seconds(self) -> int:
