@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections import OrderedDict
 from typing import Any
 
@@ -44,6 +45,7 @@ NO_PAYLOAD = (
 # object once per run, and never serves another run a copy that may have changed since.
 _CACHE: OrderedDict[tuple[str, str], bytes] = OrderedDict()
 _CACHE_ENTRIES = 4  # at most 4 x 6 MB held
+_CACHE_LOCK = threading.Lock()
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -221,7 +223,8 @@ def payload_for(request: TuningRequest, source: PayloadSource | None, s3: Any, e
 
 
 def _read_object(s3: Any, uri: str, execution_arn: str) -> bytes:
-    cached = _CACHE.get((execution_arn, uri))
+    with _CACHE_LOCK:
+        cached = _CACHE.get((execution_arn, uri))
     if cached is None:
         bucket, key = split_s3_uri(uri)
         try:
@@ -237,7 +240,8 @@ def _read_object(s3: Any, uri: str, execution_arn: str) -> bytes:
             json.loads(body)
         except ValueError:
             raise InvalidConfigurationError(f"{uri} is not JSON; Lambda's Invoke sends a JSON document") from None
-        _CACHE[(execution_arn, uri)] = cached = body
-        while len(_CACHE) > _CACHE_ENTRIES:
-            _CACHE.popitem(last=False)
+        with _CACHE_LOCK:
+            _CACHE[(execution_arn, uri)] = cached = body
+            while len(_CACHE) > _CACHE_ENTRIES:
+                _CACHE.popitem(last=False)
     return cached
