@@ -67,8 +67,9 @@ class FunctionNotFoundError(PermanentError):
     category = ErrorCategory.NOT_FOUND
 
 
-class ObjectNotFoundError(PermanentError):
-    """An S3 object (a payload) does not exist; payloads.py turns it into the error of its step."""
+class ObjectNotFoundError(AutotunerError):
+    """An S3 object does not exist. payloads.py turns it into the error of its step; elsewhere (the
+    target list) it keeps the unknown policy an unexpected S3 error had: at most one retry."""
 
     category = ErrorCategory.NOT_FOUND
 

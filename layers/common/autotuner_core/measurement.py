@@ -263,7 +263,8 @@ def measurement_client_context(execution_arn: str) -> str:
     """The ClientContext every measurement invocation carries, so a function can tell it is synthetic.
 
     A function reads it as ``context.client_context.custom`` (Python) or ``context.clientContext.Custom``
-    (Node.js): ``{"autotuner": "measurement", "execution": <the tuner's execution ARN>}``.
+    (Node.js): ``{"autotuner": "measurement", "execution": <the tuner's execution ARN>}``. Both values
+    are strings: the Java runtime reads ``custom`` as a map of strings and fails on anything else.
     """
     document = {"custom": {"autotuner": "measurement", "execution": execution_arn}}
     encoded = base64.b64encode(json.dumps(document, separators=(",", ":")).encode("utf-8")).decode("ascii")
