@@ -224,3 +224,27 @@ def test_without_the_processor_invoke_grant_pre_flight_names_it():
     assert (report.status, report.error) == ("FAILED", "PermissionDeniedError")
     assert "lambda:InvokeFunction" in report.cause and "delete-order" in report.cause
     assert report.mutating_calls == []
+
+
+def test_a_missing_payload_object_is_403_to_the_tuner_as_s3_answers_a_caller_without_list_bucket():
+    from botocore.exceptions import ClientError
+
+    from autotuner.embedded.interceptor import calls_made_by
+
+    with EmbeddedAws(_account()) as aws:
+        s3 = aws.client("s3")
+        answers = {}
+        for key in ("image-resizer.json", "missing.json"):
+            with calls_made_by("MeasureConfigurationFunction"):
+                try:
+                    s3.head_object(Bucket=BUCKET, Key=key)
+                    answers[key] = 200
+                except ClientError as error:
+                    answers[key] = error.response["ResponseMetadata"]["HTTPStatusCode"]
+        # A caller outside the tuner's roles (the test itself) holds every permission: it sees the 404
+        try:
+            s3.head_object(Bucket=BUCKET, Key="missing.json")
+        except ClientError as error:
+            answers["unrestricted"] = error.response["ResponseMetadata"]["HTTPStatusCode"]
+    # The tuner's roles have s3:GetObject on the bucket's objects but not s3:ListBucket
+    assert answers == {"image-resizer.json": 200, "missing.json": 403, "unrestricted": 404}
