@@ -65,6 +65,10 @@ def test_a_sweep_measures_each_function_with_its_own_payload_and_skips_the_one_w
     assert resizer and {json.dumps(record.event, sort_keys=True) for record in resizer} == {
         json.dumps(RESIZE, sort_keys=True)
     }
+    # And each record says where the payload came from, never the payload itself
+    assert records["orders-api"]["payloadSource"] == {"origin": "payloads", "entry": "orders-api"}
+    assert records["image-resizer"]["payloadSource"] == {"origin": "tag", "s3": f"s3://{BUCKET}/image-resizer.json"}
+    assert "payloads" not in records["orders-api"]["requested"]
     # And the third was never invoked, got no version, and is recorded SKIPPED with the reason
     assert mailer == []
     assert [version["Version"] for version in mailer_versions] == ["$LATEST"]
