@@ -26,6 +26,7 @@ from autotuner_core.models import (
     MEMORY_PRESETS,
     MIN_MEMORY_MB,
     CircuitBreakerOverride,
+    TargetPayload,
     TargetSelector,
     TuningRequest,
     WeightedPayload,
@@ -47,6 +48,7 @@ DESCRIPTION = (
 _OBJECTS: dict[str, type[BaseModel]] = {
     "#": TuningRequest,
     "CircuitBreakerOverride": CircuitBreakerOverride,
+    "TargetPayload": TargetPayload,
     "TargetSelector": TargetSelector,
     "WeightedPayload": WeightedPayload,
 }
@@ -78,7 +80,23 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
             "What each invocation receives: any JSON value; a string is sent as the JSON text it is (it must "
             'parse as JSON); a list is weighted, [{"payload": …, "weight": n}] with weights > 0 (relative) and '
             "at most `invocations` items. A size measured fewer times than there are items does not receive every "
-            "item. To send a JSON array itself, wrap it as one weighted item."
+            "item. To send a JSON array itself, wrap it as one weighted item; to send JSON null, give the text "
+            '"null". Run-wide: a function with its own payload (payloads, the autotuner:payload tag) gets that '
+            "instead. Not given: one named target receives {} (as in Power Tuning); in a sweep (select, or several "
+            'targets) a function without a payload of its own is not invoked and is recorded SKIPPED. "payload": {} '
+            "sends {} to every function."
+        ),
+        "payloadS3": (
+            "Instead of payload: an s3://BUCKET/KEY object holding the run-wide payload (JSON, sent as it is; at "
+            "most 6,291,456 bytes, Lambda's synchronous invoke limit), read by the measuring function and never "
+            "passed through the execution's state. The bucket must be one the deployment's PayloadBuckets "
+            "parameter names; the object is checked (HeadObject) before anything is created."
+        ),
+        "payloads": (
+            "Per-function payloads for a sweep or a list of targets: {FUNCTION: {payload: …} or {payloadS3: "
+            '"s3://…"}}, FUNCTION a name, partial ARN or ARN as in targets. A function\'s entry wins over its '
+            "autotuner:payload tag (an s3:// URI) and over the run-wide payload. Every entry must name a target "
+            "of the run (for select: once the functions are selected), or the run fails with InvalidInputError."
         ),
         "parallelInvocation": "Invoke each size's invocations concurrently (faster; more cold starts).",
         "strategy": "cost: the cheapest per invocation; speed: the fastest (trimmed mean); balanced: a weighted mix.",
@@ -121,12 +139,18 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
         "namePrefix": "Select functions whose name starts with this prefix.",
         "exclude": "Functions never to select: names, partial ARNs or ARNs, as in targets.",
     },
+    # The model's own Field descriptions.
+    "TargetPayload": {
+        field.alias or name: field.description or "" for name, field in TargetPayload.model_fields.items()
+    },
     "WeightedPayload": {
         "payload": "What the invocation receives (a string is sent as the JSON text it is).",
         "weight": "Relative share of the invocations that receive this payload (> 0).",
     },
 }
 
+# models._s3_uri's pattern in ECMA-262 (no \Z; [\s\S] for a key's any character).
+_S3_URI_PATTERN = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[\s\S]{1,1024}$"
 _ORDER_PAYLOAD = {"httpMethod": "GET", "path": "/orders/o-1001", "headers": {"accept": "application/json"}}
 EXAMPLES: list[dict[str, Any]] = [
     {"targets": ["orders-api"], "memorySizes": "standard", "invocations": 10, "payload": _ORDER_PAYLOAD},
@@ -167,6 +191,12 @@ def execution_input_schema() -> dict[str, Any]:
     _not_null(properties["alias"])["pattern"] = _ecma_pattern(_ALIAS.pattern)
     properties["memorySizes"] = _memory_sizes(properties["memorySizes"])
     properties["payload"] = _payload(properties["payload"])
+    target_payload = schema["$defs"]["TargetPayload"]["properties"]
+    target_payload["payload"] = _payload(target_payload["payload"])
+    for prop in (properties["payloadS3"], target_payload["payloadS3"]):
+        _not_null(prop)["pattern"] = _S3_URI_PATTERN
+    # Exactly one of a function's inline payload and its S3 object.
+    schema["$defs"]["TargetPayload"]["oneOf"] = [{"required": ["payload"]}, {"required": ["payloadS3"]}]
     # Cross-field rules the model checks: exactly one of targets and select (not null); an alias
     # (not null) is only moved when the change is applied.
     schema["oneOf"] = [
@@ -230,7 +260,6 @@ def _payload(generated: dict[str, Any]) -> dict[str, Any]:
             {"type": "string", "contentMediaType": "application/json"},
             {"type": "array", "items": {"$ref": "#/$defs/WeightedPayload"}, "minItems": 1},
         ],
-        "default": {},
         "description": generated["description"],
     }
 

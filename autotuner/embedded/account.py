@@ -383,6 +383,22 @@ class WorkerTimeout(_Spec):
     )
 
 
+class PayloadObjectSpec(_Spec):
+    """An S3 object the account holds before the run: a measurement payload (payloadS3, autotuner:payload)."""
+
+    uri: str = Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$", description="s3://BUCKET/KEY")
+    body: Any = Field(default=None, description="the object's JSON document (ignored with sizeBytes)")
+    size_bytes: int | None = Field(
+        default=None, ge=2, le=16 * 1024 * 1024, description="instead of body: a JSON string of this many bytes"
+    )
+
+    def content(self) -> bytes:
+        """The object's bytes: ``body`` as JSON, or a JSON string ``size_bytes`` long."""
+        if self.size_bytes is not None:
+            return b'"' + b"x" * (self.size_bytes - 2) + b'"'
+        return json.dumps(self.body).encode("utf-8")
+
+
 class SimulatedAccount(_Spec):
     """Everything the embedded AWS starts with."""
 
@@ -409,6 +425,9 @@ class SimulatedAccount(_Spec):
     revoke: list[RevokedPermission] = []
     faults: list[Fault] = []
     worker_timeouts: list[WorkerTimeout] = []
+    payload_objects: list[PayloadObjectSpec] = Field(
+        default=[], description="S3 objects created (with their buckets) before the run, e.g. payloads"
+    )
 
     @model_validator(mode="after")
     def _unique_functions(self) -> SimulatedAccount:

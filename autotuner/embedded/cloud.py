@@ -121,6 +121,7 @@ class EmbeddedAws:
                     self.account.account_id, self.account.region, function.name, self.runtime.invoker(function)
                 )
             self._create_targets()
+            self._create_payload_objects()
             self._revoke_permissions()
             self._restore_bucket_policy_conditions()
         self._enforce_iam()
@@ -366,6 +367,18 @@ class EmbeddedAws:
                 self.lambda_emulation.set_pending(
                     self.account.account_id, self.account.region, function.name, function.pending_seconds
                 )
+
+    def _create_payload_objects(self) -> None:
+        """The account's S3 objects (payloads), each bucket created once."""
+        s3 = self.client("s3")
+        buckets = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
+        for spec in self.account.payload_objects:
+            bucket, key = spec.uri.removeprefix("s3://").split("/", 1)
+            if bucket not in buckets:
+                where = {} if self.account.region == "us-east-1" else {"LocationConstraint": self.account.region}
+                s3.create_bucket(Bucket=bucket, **({"CreateBucketConfiguration": where} if where else {}))
+                buckets.add(bucket)
+            s3.put_object(Bucket=bucket, Key=key, Body=spec.content())
 
     def _revoke_permissions(self) -> None:
         """Take actions out of a tuner role's inline policies, as if the template had never granted them."""

@@ -153,7 +153,24 @@ class IamEnforcement:
                 reason = f"because no identity-based policy allows the {item.action} action"
             refusal = self.refusal(service, principal, item, reason)
             return Decision(principal, role_arn, wanted, item, reason), refusal
+        if service == "s3" and operation in ("GetObject", "HeadObject"):
+            return self._missing_object_without_list_bucket(principal, role_arn, decision, params, identity, boundary)
         return decision, None
+
+    def _missing_object_without_list_bucket(
+        self, principal: str, role_arn: str, decision: Decision, params: Mapping[str, Any], identity: Any, boundary: Any
+    ) -> tuple[Decision, Refusal | None]:
+        """S3 answers a missing object with 403, not 404, to a caller without s3:ListBucket on the bucket
+        (S3 API reference, GetObject / HeadObject "Permissions")."""
+        bucket, key = str(params.get("Bucket", "")), str(params.get("Key", ""))
+        if _object_exists(bucket, key, self.account_id):
+            return decision, None
+        item = AuthorizationRequest("s3:ListBucket", f"arn:{self.partition}:s3:::{bucket}")
+        if iam_simulation.evaluate(identity, item.action, item.resource, {}, boundary).allowed:
+            return decision, None
+        reason = f"because no identity-based policy allows the {item.action} action (the object does not exist)"
+        refusal = self.refusal("s3", principal, item, reason)
+        return Decision(principal, role_arn, decision.requests, item, reason), refusal
 
     def refusal(self, service: str, principal: str, item: AuthorizationRequest, reason: str) -> Refusal:
         """The service's own AccessDenied answer, in AWS's message form."""
@@ -401,6 +418,13 @@ def _lambda_tags(resource: str, account_id: str, region: str) -> dict[str, str]:
     except UnknownFunctionException:  # the service answers NotFound after authorising
         return {}
     return dict(getattr(function, "tags", None) or {})
+
+
+def _object_exists(bucket: str, key: str, account_id: str) -> bool:
+    from autotuner.embedded.moto_adapter import s3_backends
+
+    found = s3_backends[account_id]["aws"].buckets.get(bucket)
+    return found is None or key in found.keys  # a missing bucket is S3's own NoSuchBucket, not this case
 
 
 def _bucket_policy(bucket: str, account_id: str) -> dict[str, Any] | None:

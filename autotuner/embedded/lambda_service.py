@@ -31,6 +31,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -83,6 +84,42 @@ class Invocation:
 
 
 Invoker = Callable[[LambdaFunction, Any], Invocation]
+# Lambda's ClientContext limit: 3,583 bytes of base64-encoded JSON (Invoke API reference).
+MAX_CLIENT_CONTEXT_BYTES = 3583
+# The ClientContext of the invocation being served, decoded: what Lambda gives the function as
+# context.client_context. Invokers read it with client_context(); set per invocation (thread-safe).
+_CLIENT_CONTEXT: ContextVar[dict[str, Any] | None] = ContextVar("client_context", default=None)
+
+
+def client_context() -> dict[str, Any] | None:
+    """The decoded ClientContext of the invocation an invoker is serving (None without one)."""
+    return _CLIENT_CONTEXT.get()
+
+
+class _InvalidRequestContent(LambdaClientError):
+    code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__("InvalidRequestContentException", message)
+
+
+def _decode_client_context(header: str | None) -> dict[str, Any] | None:
+    """The X-Amz-Client-Context header as Lambda checks it: at most 3,583 bytes, base64 of a JSON object."""
+    if not header:
+        return None
+    if len(header) > MAX_CLIENT_CONTEXT_BYTES:
+        raise _InvalidRequestContent(
+            f"Client context must be at most {MAX_CLIENT_CONTEXT_BYTES} bytes of Base64-encoded data"
+        )
+    try:
+        document = json.loads(base64.b64decode(header, validate=True))
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        raise _InvalidRequestContent("Client context must be a valid Base64-encoded JSON object.")
+    return document
+
+
 FunctionKey = tuple[str, str, str]  # account, region, function name
 # Whether the caller of the request being served may read this function's tags (lambda:ListTags).
 TagsReadable = Callable[[LambdaFunction], bool]
@@ -281,7 +318,12 @@ class LambdaEmulation:
             if invoker is None:
                 raise InvalidParameterValueException(f"no behaviour is defined for {fn.function_arn}")
             event = json.loads(body) if body else {}
-            result = invoker(fn, event)
+            context = _decode_client_context(headers.get("X-Amz-Client-Context"))
+            token = _CLIENT_CONTEXT.set(context)
+            try:
+                result = invoker(fn, event)
+            finally:
+                _CLIENT_CONTEXT.reset(token)
             if result.error_type is not None:
                 response_headers["x-amz-function-error"] = "Unhandled"
             if headers.get("X-Amz-Log-Type") == "Tail":

@@ -61,7 +61,7 @@ from typing import Any
 from autotuner.embedded.account import WorkerTimeout
 from autotuner.embedded.aws_time import RequestTimer
 from autotuner.embedded.interceptor import Interceptor, calls_made_by
-from autotuner.embedded.lambda_service import Invocation
+from autotuner.embedded.lambda_service import Invocation, client_context
 from autotuner.embedded.stack import DeployedFunction
 from autotuner.embedded.worker_timeouts import TIMED_OUT, InvocationTimedOut, WorkerTimeouts
 
@@ -241,6 +241,21 @@ def _peak_memory_mb() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 
 
+@dataclass(frozen=True)
+class ClientContext:
+    """``context.client_context`` of the Python runtime: the invoker's ClientContext, decoded."""
+
+    custom: dict[str, Any] | None = None
+    env: dict[str, Any] | None = None
+    client: Any = None
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any] | None) -> ClientContext | None:
+        if document is None:
+            return None
+        return cls(custom=document.get("custom"), env=document.get("env"), client=document.get("client"))
+
+
 @dataclass
 class LambdaContext:
     """The attributes and method of the Lambda runtime's context object that handlers use."""
@@ -253,6 +268,7 @@ class LambdaContext:
     log_group_name: str
     log_stream_name: str
     deadline: float = field(repr=False)
+    client_context: ClientContext | None = None  # the invoker's ClientContext, as the Python runtime gives it
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
@@ -355,6 +371,7 @@ class InProcessRuntime:
                         log_group_name=f"/aws/lambda/{function.name}",
                         log_stream_name=environment.log_stream_name,
                         deadline=deadline,
+                        client_context=ClientContext.from_document(client_context()),
                     )
                     environment.invocations += 1
                     with _PerEnvironmentState.scope(environment.library_state):

@@ -105,7 +105,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from autotuner.embedded.account import PROFILE_PRESETS, FunctionProfile
-from autotuner.embedded.lambda_service import Invocation, Invoker
+from autotuner.embedded.lambda_service import Invocation, Invoker, client_context
 
 MB_PER_VCPU = 1769
 MAX_VCPUS = 6
@@ -211,6 +211,10 @@ class SimulatedInvocation:
     status: Status
     error_type: str | None
     environment: int
+    # What the function received, as a function can see it: the event, and the ClientContext's
+    # decoded document (measurement marks itself there: {"custom": {"autotuner": "measurement", …}}).
+    event: Any = None
+    client_context: dict[str, Any] | None = None
 
 
 @dataclass
@@ -347,6 +351,8 @@ class LambdaSimulator:
             status=status,
             error_type=error_type,
             environment=environment.number,
+            event=event,
+            client_context=client_context(),
         )
         with self._lock:
             self.invocations.append(record)

@@ -14,6 +14,7 @@ from autotuner_core import pacing, run_cost
 from autotuner_core.clients import aws_client
 from autotuner_core.models import PreflightResult, StageTimings, ValidateEvent, parse_event, parse_request
 from autotuner_core.observability import bind_execution, logger, metrics, tracer
+from autotuner_core.payloads import allowed_buckets, check_payload_input, check_payload_objects, payload_objects
 from autotuner_core.preflight import preflight_sample, required_permissions, resolve_targets, simulate
 from autotuner_core.selection import select_targets
 from autotuner_core.settings import Settings
@@ -44,9 +45,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         )
     else:
         targets = resolve_targets(request, function_arn=context.invoked_function_arn)
+    check_payload_input(request, targets, SETTINGS, function_arn=context.invoked_function_arn)
     checked = preflight_sample(targets)
     checks = required_permissions(request, checked, SETTINGS, execution_arn=envelope.execution.arn)
     calls = simulate(aws_client("iam"), checks)
+    if payload_objects(request) and not request.fixed:
+        check_payload_objects(aws_client("s3"), request, allowed_buckets(SETTINGS.payload_buckets))
     workers = max(1, min(SETTINGS.sweep_max_concurrency, len(targets)))
     execution = envelope.execution.model_copy(update={"workers": workers})
     target_list = store_targets(aws_client("s3"), SETTINGS.sweep_bucket, execution, targets)

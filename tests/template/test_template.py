@@ -682,12 +682,28 @@ def _manifest_resources(cfn: dict[str, Any], kind: Resource) -> set[str]:
         Resource.RUN_HISTORY_TABLE: {_get_att("RunHistoryTable")},
         Resource.STATE_TABLE: {_get_att("StateTable")},
         Resource.TARGET_LISTS: {_sub("${SweepBucket.Arn}/runs/*")},
+        Resource.PAYLOAD_OBJECTS: {json.dumps(_PAYLOAD_OBJECTS, sort_keys=True)},
+        Resource.PAYLOAD_PROCESSORS: {json.dumps({"Fn::Split": [",", {"Ref": "PayloadProcessorArns"}]})},
         Resource.MAP_RESULTS: {_sub("${SweepBucket.Arn}/map-results/*")},
         Resource.DEFAULT_EVENT_BUS: {_sub(DEFAULT_BUS_ARN)},
         Resource.STATE_MACHINE: {_sub(_MACHINE)},
         Resource.STATE_MACHINE_EXECUTIONS: {_sub(_EXECUTIONS)},
         Resource.ANY: {json.dumps("*")},
     }[kind]
+
+
+# Every object of the PayloadBuckets parameter's buckets (template: CheckPayloadObjects, ReadPayloadObjects).
+_PAYLOAD_OBJECTS = {
+    "Fn::Split": [
+        ",",
+        {
+            "Fn::Sub": [
+                "arn:*:s3:::${Buckets}/*",
+                {"Buckets": {"Fn::Join": ["/*,arn:*:s3:::", {"Fn::Split": [",", {"Ref": "PayloadBuckets"}]}]}},
+            ]
+        },
+    ]
+}
 
 
 def _role_of(cfn: dict[str, Any], logical_id: str) -> str:

@@ -473,6 +473,7 @@ SHAPES = [
     {"memorySize": 1024, "apply": True, "alias": "live"},
     {"memorySizes": [512, 1024], "apply": True},
     {"memorySizes": [512, 1024], "refine": True},
+    {"memorySizes": [512, 1024], "payloadS3": "s3://payload-bucket/orders.json", "preProcessor": "seed-order"},
 ]
 
 

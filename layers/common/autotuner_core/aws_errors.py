@@ -25,6 +25,7 @@ from autotuner_core.errors import (
     ConditionFailedError,
     FunctionNotFoundError,
     InvalidConfigurationError,
+    ObjectNotFoundError,
     PermissionDeniedError,
     ServiceUnavailableError,
     StaleRevisionError,
@@ -80,6 +81,9 @@ def translate_client_error(error: ClientError, *, action: str, resource: str) ->
         return PermissionDeniedError(text)
     if code == "ResourceNotFoundException" and action.startswith("lambda:"):
         return FunctionNotFoundError(text)
+    # HeadObject answers a missing object with a bare 404 (no body to carry NoSuchKey).
+    if action.startswith("s3:") and (code in {"NoSuchKey", "NoSuchBucket", "404"} or status == 404):
+        return ObjectNotFoundError(text)
     if code == "ResourceConflictException":
         return UpdateInProgressError(text)
     if code == "PreconditionFailedException":

@@ -14,6 +14,7 @@ from autotuner_core.errors import InvalidInputError, PermissionDeniedError
 from autotuner_core.lambda_control import get_function, refuse_capacity_provider, refuse_failed, wait_until_settled
 from autotuner_core.live_traffic import find_live_traffic, refuse_live
 from autotuner_core.models import DiscoveredTarget, TargetRef, TuningRequest
+from autotuner_core.payloads import allowed_buckets, resolve_source
 from autotuner_core.settings import TUNER_STACK_TAG, Settings
 
 
@@ -59,11 +60,15 @@ def discover(
                 poll_interval_s=settings.status_poll_interval_ms / 1000,
                 max_wait_s=settings.max_status_wait_seconds,
             )
-        evidence = None
+        evidence = payload = None
         if not request.fixed:
+            # Before anything else is read or made: a sweep's function without a payload is skipped.
+            payload = resolve_source(request, target, state.tags, allowed_buckets(settings.payload_buckets))
             evidence = find_live_traffic(client, cloudwatch, target)
             refuse_live(target, evidence)
         discovered.append(
-            DiscoveredTarget(ref=target, configuration=state.configuration, tags=state.tags, live_traffic=evidence)
+            DiscoveredTarget(
+                ref=target, configuration=state.configuration, tags=state.tags, live_traffic=evidence, payload=payload
+            )
         )
     return discovered

@@ -67,6 +67,13 @@ class FunctionNotFoundError(PermanentError):
     category = ErrorCategory.NOT_FOUND
 
 
+class ObjectNotFoundError(AutotunerError):
+    """An S3 object does not exist. payloads.py turns it into the error of its step; elsewhere (the
+    target list) it keeps the unknown policy an unexpected S3 error had: at most one retry."""
+
+    category = ErrorCategory.NOT_FOUND
+
+
 class InvalidConfigurationError(PermanentError):
     """Lambda rejected the desired configuration (range, account quota, failed update)."""
 
@@ -75,6 +82,18 @@ class InvalidConfigurationError(PermanentError):
 
 class LiveTrafficError(PermanentError):
     """The target's $LATEST serves live traffic: measuring it in place would run production at candidate sizes."""
+
+    category = ErrorCategory.CONFIGURATION
+
+
+class NoPayloadError(PermanentError):
+    """A function in a sweep has no payload of its own: it is not invoked with a guess, and is recorded SKIPPED."""
+
+    category = ErrorCategory.INPUT
+
+
+class ProcessorFailedError(PermanentError):
+    """The preProcessor or postProcessor function failed: the measurement cannot go on (as in Power Tuning)."""
 
     category = ErrorCategory.CONFIGURATION
 
@@ -135,6 +154,8 @@ ERROR_CLASSES: dict[str, type[AutotunerError]] = {
         FunctionNotFoundError,
         InvalidConfigurationError,
         LiveTrafficError,
+        NoPayloadError,
+        ProcessorFailedError,
         TargetChangedError,
         CircuitOpenError,
         TuningInProgressError,

@@ -284,20 +284,39 @@ def delete_version(client: Any, arn: str, version: str) -> None:
         client.delete_function(FunctionName=arn, Qualifier=version)
 
 
-def invoke(client: Any, arn: str, qualifier: str, payload: bytes) -> tuple[str | None, dict[str, Any] | None, str]:
-    """Invoke synchronously with the log tail. Returns (errorType or None, error body, decoded log tail)."""
-    with aws_call("lambda:InvokeFunction", f"{arn}:{qualifier}"):
+def invoke(
+    client: Any, arn: str, qualifier: str | None, payload: bytes, *, client_context: str | None = None
+) -> tuple[str | None, dict[str, Any] | None, str]:
+    """Invoke synchronously with the log tail. Returns (errorType or None, error body, decoded log tail).
+
+    ``client_context`` is Lambda's ClientContext (base64 JSON) the function receives.
+    """
+    error_type, error, _, tail = invoke_with_output(client, arn, qualifier, payload, client_context=client_context)
+    return error_type, error, tail
+
+
+def invoke_with_output(
+    client: Any, arn: str, qualifier: str | None, payload: bytes, *, client_context: str | None = None
+) -> tuple[str | None, dict[str, Any] | None, bytes, str]:
+    """As ``invoke``, and the response payload: (errorType or None, error body, payload, decoded log tail).
+
+    ``qualifier`` None invokes the function as named (``arn`` may carry its own qualifier).
+    """
+    extra: dict[str, Any] = {"ClientContext": client_context} if client_context else {}
+    if qualifier is not None:
+        extra["Qualifier"] = qualifier
+    with aws_call("lambda:InvokeFunction", f"{arn}:{qualifier}" if qualifier else arn):
         response = client.invoke(
-            FunctionName=arn, Qualifier=qualifier, InvocationType="RequestResponse", LogType="Tail", Payload=payload
+            FunctionName=arn, InvocationType="RequestResponse", LogType="Tail", Payload=payload, **extra
         )
     body = response["Payload"].read()
     tail = base64.b64decode(response.get("LogResult") or "").decode("utf-8", errors="replace")
     if not response.get("FunctionError"):
-        return None, None, tail
+        return None, None, body, tail
     try:
         error = json.loads(body)
     except ValueError:
         error = {"errorMessage": body.decode("utf-8", errors="replace")[:500]}
     if not isinstance(error, dict):
         error = {"errorMessage": str(error)[:500]}
-    return str(error.get("errorType") or response["FunctionError"]), error, tail
+    return str(error.get("errorType") or response["FunctionError"]), error, body, tail

@@ -127,6 +127,8 @@ MEMORY_PRESETS: dict[str, tuple[int, ...]] = {
 }
 MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024  # synchronous Invoke request limit
 MAX_CANDIDATES = 48
+# sleepBetweenRunsMs: at most 10 s between two invocations (the measuring function runs at most 900 s).
+MAX_SLEEP_BETWEEN_RUNS_MS = 10_000
 # Raw samples kept in state per target (every size's Durations travel to the decision): at most
 # 19 bytes each, so 10,000 stay below Step Functions' 256 KB state limit with the rest of the
 # document. The engine measures at most BUDGET_PER_INVOCATION x invocations per target, over all
@@ -162,6 +164,92 @@ def _alias_name(name: str) -> str:
             "name an alias of your own"
         )
     return name
+
+
+_S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.{1,1024})\Z", re.DOTALL)
+
+
+def _s3_uri(uri: str) -> str:
+    if not _S3_URI.match(uri):
+        raise ValueError(f"{uri!r:.80} is not an S3 object URI (s3://BUCKET/KEY)")
+    return uri
+
+
+def _validated_payload(payload: Any) -> Any:
+    """A payload as given: a JSON value, JSON text, or a weighted list (checked item by item)."""
+    if isinstance(payload, list):
+        # A list is a weighted payload, as in AWS Lambda Power Tuning; a JSON array meant
+        # as the payload itself is written as [{"payload": [...], "weight": 1}].
+        if not payload:
+            raise ValueError("a weighted payload list needs at least one {payload, weight} item")
+        items, problems = [], []
+        for index, item in enumerate(payload):
+            try:
+                items.append(WeightedPayload.model_validate(item))
+            except ValidationError as error:
+                problems += [
+                    f"[{index}]{_path(problem['loc'], nested=True)}: {problem['msg']}" for problem in error.errors()
+                ]
+        if problems:
+            raise ValueError("weighted payload " + "; ".join(problems))
+        payload = items
+    for index, text in _string_payloads(payload):
+        try:
+            json.loads(text)
+        except ValueError:
+            where = f"[{index}].payload: " if index is not None else ""
+            raise ValueError(
+                f"{where}a string payload is the JSON text sent to the function and must parse as JSON "
+                f"(got {text!r:.40}); to send a JSON string, quote it inside the string"
+            ) from None
+    return payload
+
+
+def _checked_payload(payload: Any) -> Any:
+    payload = _validated_payload(payload)
+    size = len(json.dumps(_plain_payload(payload)).encode("utf-8"))
+    if size > MAX_INVOKE_PAYLOAD_BYTES:
+        raise ValueError(f"{size} bytes is over Lambda's synchronous invoke limit of {MAX_INVOKE_PAYLOAD_BYTES} bytes")
+    return payload
+
+
+class TargetPayload(Document):
+    """One function's own payload in a sweep: inline, or an S3 object (exactly one of the two)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    payload: Any = Field(
+        default=None,
+        description="What this function's invocations receive, as the run-wide payload field (JSON value, "
+        "JSON text or a weighted list).",
+    )
+    payload_s3: Annotated[str, AfterValidator(_s3_uri)] | None = Field(
+        default=None,
+        alias="payloadS3",
+        description="An s3://BUCKET/KEY object holding this function's payload (JSON, at most 6,291,456 bytes); "
+        "the bucket must be one the deployment's PayloadBuckets parameter names.",
+    )
+
+    @field_validator("payload")
+    @classmethod
+    def _payload(cls, payload: Any) -> Any:
+        return None if payload is None else _checked_payload(payload)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TargetPayload:
+        if (self.payload is None) == (self.payload_s3 is None):
+            raise ValueError("give exactly one of payload and payloadS3")
+        return self
+
+
+class PayloadSource(Document):
+    """Where a target's payload comes from, as discovery resolved it (the payload itself stays out of state)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    origin: str  # "payloads" (the input's map), "tag" (autotuner:payload), "run" (payload/payloadS3), "default" ({})
+    entry: str | None = None  # the payloads map's key, for origin "payloads"
+    s3: str | None = None  # the object to read, for an S3 payload
 
 
 class TargetSelector(Document):
@@ -201,7 +289,18 @@ class TuningRequest(Document):
     memory_size: MemorySize | None = None
     memory_sizes: Annotated[list[MemorySize], BeforeValidator(_expand_preset)] = list(MEMORY_PRESETS["standard"])
     invocations: Annotated[int, Field(strict=True, ge=5, le=1000)] = 10
-    payload: Any = Field(default_factory=dict)
+    # None: not given. A single named target is then invoked with {} (as Power Tuning does); a
+    # sweep skips every function without a payload of its own (payloads.py).
+    payload: Any = None
+    payload_s3: Annotated[str, AfterValidator(_s3_uri)] | None = Field(default=None, alias="payloadS3")
+    payloads: dict[Annotated[str, Field(min_length=1, max_length=200)], TargetPayload] | None = Field(
+        default=None, min_length=1, max_length=MAX_EXPLICIT_TARGETS * 20
+    )
+    # Invoked around each measured invocation, as in AWS Lambda Power Tuning (payloads.py): a function
+    # the deployment allows (template parameter PayloadProcessorArns). Their durations are not measured.
+    pre_processor: FunctionReference | None = None
+    post_processor: FunctionReference | None = None
+    sleep_between_runs_ms: Annotated[int, Field(strict=True, ge=0, le=MAX_SLEEP_BETWEEN_RUNS_MS)] = 0
     parallel_invocation: StrictBool = False
     strategy: Strategy = Strategy.COST
     balanced_weight: Annotated[float, Field(ge=0, le=1)] = 0.5
@@ -233,45 +332,26 @@ class TuningRequest(Document):
     @field_validator("payload")
     @classmethod
     def _payload(cls, payload: Any) -> Any:
-        if isinstance(payload, list):
-            # A list is a weighted payload, as in AWS Lambda Power Tuning; a JSON array meant
-            # as the payload itself is written as [{"payload": [...], "weight": 1}].
-            if not payload:
-                raise ValueError("a weighted payload list needs at least one {payload, weight} item")
-            items, problems = [], []
-            for index, item in enumerate(payload):
-                try:
-                    items.append(WeightedPayload.model_validate(item))
-                except ValidationError as error:
-                    problems += [
-                        f"[{index}]{_path(problem['loc'], nested=True)}: {problem['msg']}" for problem in error.errors()
-                    ]
-            if problems:
-                raise ValueError("weighted payload " + "; ".join(problems))
-            payload = items
-        for index, text in _string_payloads(payload):
-            try:
-                json.loads(text)
-            except ValueError:
-                where = f"[{index}].payload: " if index is not None else ""
-                raise ValueError(
-                    f"{where}a string payload is the JSON text sent to the function and must parse as JSON "
-                    f"(got {text!r:.40}); to send a JSON string, quote it inside the string"
-                ) from None
-        size = len(json.dumps(_plain_payload(payload)).encode("utf-8"))
-        if size > MAX_INVOKE_PAYLOAD_BYTES:
-            raise ValueError(
-                f"{size} bytes is over Lambda's synchronous invoke limit of {MAX_INVOKE_PAYLOAD_BYTES} bytes"
-            )
-        return payload
+        if payload is None:
+            return None
+        return _checked_payload(payload)
 
     @model_validator(mode="after")
     def _consistent(self) -> TuningRequest:
-        if isinstance(self.payload, list) and len(self.payload) > self.invocations:
-            raise ValueError(
-                f"payload: {len(self.payload)} weighted payloads need at least as many invocations "
-                f"(invocations is {self.invocations})"
-            )
+        weighted = [("payload", self.payload)] + [
+            (f"payloads[{key!r}].payload", entry.payload) for key, entry in (self.payloads or {}).items()
+        ]
+        for field, payload in weighted:
+            if isinstance(payload, list) and len(payload) > self.invocations:
+                raise ValueError(
+                    f"{field}: {len(payload)} weighted payloads need at least as many invocations "
+                    f"(invocations is {self.invocations})"
+                )
+        if self.sleep_between_runs_ms and self.parallel_invocation:
+            # Power Tuning ignores it then; a setting that silently does nothing is refused here.
+            raise ValueError("sleepBetweenRunsMs: a wait between invocations needs parallelInvocation false")
+        if self.payload is not None and self.payload_s3 is not None:
+            raise ValueError("give the run-wide payload inline (payload) or as an S3 object (payloadS3), not both")
         samples = BUDGET_PER_INVOCATION * self.invocations
         if self.memory_size is None and samples > MAX_SAMPLES_PER_TARGET:
             raise ValueError(
@@ -453,6 +533,7 @@ class DiscoveredTarget(Document):
     configuration: FunctionConfiguration
     tags: dict[str, str] = {}
     live_traffic: LiveTrafficEvidence | None = None  # read before measuring; none for a fixed size
+    payload: PayloadSource | None = None  # what measuring sends (discovery, payloads.py); none for a fixed size
 
 
 class Candidate(Document):

@@ -24,6 +24,8 @@ class Resource(StrEnum):
     RUN_HISTORY_TABLE = "run-history-table"
     STATE_TABLE = "state-table"
     TARGET_LISTS = "target-lists"  # sweep bucket, runs/*
+    PAYLOAD_OBJECTS = "payload-objects"  # every object of the PayloadBuckets parameter's buckets (none by default)
+    PAYLOAD_PROCESSORS = "payload-processors"  # the PayloadProcessorArns parameter's functions (none by default)
     MAP_RESULTS = "map-results"  # sweep bucket, map-results/*
     DEFAULT_EVENT_BUS = "default-event-bus"
     TUNER_ROLES = "tuner-roles"  # every role pre-flight simulates, its own and the state machine's included
@@ -66,6 +68,14 @@ class Principal:
 
 _SELECTION_BEFORE_PREFLIGHT = "a selector is resolved before pre-flight; a denial fails the run there"
 _PREFLIGHT_ITSELF = "pre-flight's own call: a denial fails pre-flight with PermissionDeniedError"
+_PAYLOAD_BUCKETS_ONLY = (
+    "granted only when the PayloadBuckets parameter names buckets, which the matrix's deployment does not; "
+    "tests/statemachine/test_payloads.py runs S3 payloads with and without it"
+)
+_PAYLOAD_PROCESSORS_ONLY = (
+    "granted only when the PayloadProcessorArns parameter names functions, which the matrix's deployment does not; "
+    "tests/statemachine/test_payloads.py runs processors with and without it"
+)
 _DISTRIBUTED_MAP_INTERNAL = (
     "made by Step Functions inside a Distributed Map (multipart result upload, child executions); "
     "AWS documents it for the map run's role and the embedded interpreter does not make the call"
@@ -78,6 +88,12 @@ PRINCIPALS: tuple[Principal, ...] = (
         ("ValidatePermissions",),
         (
             Grant(("s3:PutObject",), Resource.TARGET_LISTS, "stores the run's target list"),
+            Grant(
+                ("s3:GetObject",),
+                Resource.PAYLOAD_OBJECTS,
+                "HeadObject on each S3 payload the input names: it exists, may be read, fits 6 MB",
+                observable=_PAYLOAD_BUCKETS_ONLY,
+            ),
             Grant(
                 ("tag:GetResources", "lambda:ListFunctions"),
                 Resource.ANY,
@@ -169,6 +185,18 @@ PRINCIPALS: tuple[Principal, ...] = (
                 ("lambda:InvokeFunction",),
                 Resource.MEASUREMENT_ALIASES,
                 "invokes the tuner's own temporary aliases only",
+            ),
+            Grant(
+                ("s3:GetObject",),
+                Resource.PAYLOAD_OBJECTS,
+                "reads S3 payloads (payloadS3, payloads[...], the autotuner:payload tag), never passed through state",
+                observable=_PAYLOAD_BUCKETS_ONLY,
+            ),
+            Grant(
+                ("lambda:InvokeFunction",),
+                Resource.PAYLOAD_PROCESSORS,
+                "invokes preProcessor / postProcessor around each measured invocation",
+                observable=_PAYLOAD_PROCESSORS_ONLY,
             ),
         ),
     ),
@@ -292,6 +320,8 @@ PERMANENT_ERRORS = frozenset(
         "FunctionNotFoundError",
         "InvalidConfigurationError",
         "LiveTrafficError",
+        "NoPayloadError",
+        "ProcessorFailedError",
         "CircuitOpenError",
         "TuningInProgressError",
     }

@@ -14,6 +14,7 @@ from autotuner_core.aws_errors import aws_call
 from autotuner_core.errors import InvalidInputError, PermissionDeniedError
 from autotuner_core.measurement import alias_name, run_token
 from autotuner_core.models import PermissionCheck, TargetRef, TuningRequest, parse_target
+from autotuner_core.payloads import payload_objects, processor_arns, split_s3_uri
 from autotuner_core.settings import Settings
 from autotuner_core.target_list import target_list_key
 
@@ -137,6 +138,18 @@ def required_permissions(
             # A published version, never the function itself.
             check("CLEANUP_ROLE_ARN", ["lambda:DeleteFunction"], [f"{arn}:1" for arn in arns], tagged),
         ]
+        # S3 payloads the input names: pre-flight reads each one's head, the measuring function the object.
+        # (A tag's object is known only at discovery; the same grant covers it: every object of PayloadBuckets.)
+        partition = execution_arn.split(":")[1] if execution_arn.count(":") > 1 else "aws"
+        objects = sorted({f"arn:{partition}:s3:::{'/'.join(split_s3_uri(uri))}" for _, uri in payload_objects(request)})
+        if objects:
+            checks += [
+                check("VALIDATE_ROLE_ARN", ["s3:GetObject"], objects),
+                check("MEASURE_ROLE_ARN", ["s3:GetObject"], objects),
+            ]
+        processors = sorted(set(processor_arns(request, function_arn=arns[0]).values())) if arns else []
+        if processors:
+            checks.append(check("MEASURE_ROLE_ARN", ["lambda:InvokeFunction"], processors))
         # Every round, refinement included, is prepared and measured by the two roles above;
         # PlanMeasurements and ChooseConfiguration call no AWS API and need no check.
     if not request.fixed or request.apply:

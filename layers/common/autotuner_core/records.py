@@ -23,7 +23,8 @@ from autotuner_core.models import (
 
 NO_TARGET = "(no target)"
 # A target skipped for one of these was not tuned on purpose: recorded SKIPPED, not FAILED.
-SKIP_ERRORS = frozenset({"CircuitOpenError", "TuningInProgressError"})
+# NoPayloadError: a sweep's function without a payload of its own is skipped, not guessed at ({}).
+SKIP_ERRORS = frozenset({"CircuitOpenError", "TuningInProgressError", "NoPayloadError"})
 # Errors that say nothing about the target: they do not count against its circuit breaker.
 NOT_COUNTED = SKIP_ERRORS | {"InvalidInputError"}
 # CircuitOpenError's message ends with when the target will next be tried (breaker.py writes it).
@@ -111,8 +112,10 @@ def build_records(event: RecordEvent, *, now: datetime, retention_days: int) -> 
         "elapsedMs": round(elapsed_ms, 1),
     }
     if event.request is not None:
-        # The payload stays out of the record: it can be large and may hold data not meant for logs.
-        base["requested"] = {key: value for key, value in event.request.dump().items() if key != "payload"}
+        # Payloads stay out of the record: they can be large and may hold data not meant for logs.
+        base["requested"] = {
+            key: value for key, value in event.request.dump().items() if key not in ("payload", "payloads")
+        }
     if event.configurations:
         base["configurations"] = [item.dump() for item in event.configurations]
     if event.recommendation is not None:
@@ -159,6 +162,8 @@ def build_records(event: RecordEvent, *, now: datetime, retention_days: int) -> 
             record["qualifier"] = target.ref.qualifier
         if target is not None and target.live_traffic is not None:
             record["liveTraffic"] = target.live_traffic.dump()
+        if target is not None and target.payload is not None:
+            record["payloadSource"] = target.payload.dump()  # where its payload came from, not the payload
         records.append(json.loads(json.dumps(record), parse_float=Decimal))
     return records
 

@@ -47,6 +47,11 @@ class Settings(BaseModel):
     get_function_rate: float = Field(default=50.0, gt=0, le=100, alias="GET_FUNCTION_REQUESTS_PER_SECOND")
     event_bus_name: str = Field(default="", alias="EVENT_BUS_NAME")  # empty: no Tuning Completed events
     event_source: str = Field(default="lambda-autotuner", alias="EVENT_SOURCE")
+    # Payloads (payloads.py): the buckets payloadS3 and autotuner:payload tags may name (template
+    # parameter PayloadBuckets, comma-separated); empty refuses every S3 payload.
+    payload_buckets: str = Field(default="", alias="PAYLOAD_BUCKETS")
+    # The functions preProcessor / postProcessor may name (template parameter PayloadProcessorArns).
+    payload_processor_arns: str = Field(default="", alias="PAYLOAD_PROCESSOR_ARNS")
 
     @property
     def lease_seconds(self) -> int:
