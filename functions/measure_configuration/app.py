@@ -1,4 +1,4 @@
-"""MeasureConfiguration: invoke one candidate's alias(es) and keep the REPORT lines' samples."""
+"""MeasureConfiguration: invoke one candidate's alias(es), the target's or its shadow's, and keep the samples."""
 
 import time
 from typing import Any
@@ -19,8 +19,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     task = parse_event(MeasureTask, event)
     bind_execution(task.execution.arn)
     tracer.put_annotation("target", task.target.ref.name)
+    # A live target's candidates are its shadow copy's aliases: the candidate names the function measured.
+    function_arn = task.candidate.function_arn or task.target.ref.arn
     observation, waited_ms = measure_candidate(
-        aws_client("lambda"), task.target.ref.arn, task.candidate, task.request, task.invocations
+        aws_client("lambda"), function_arn, task.candidate, task.request, task.invocations
     )
     spend = run_cost.charge(TuningSpend(), busy_s=time.monotonic() - started, waited_ms=waited_ms)
     return MeasuredItem(observation=observation, spend=spend).dump()
