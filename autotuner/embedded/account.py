@@ -267,6 +267,11 @@ class SimulatedFunction(_Spec):
         le=900,
         description="with snapStart PublishedVersions: how long a newly published version stays Pending",
     )
+    image_uri: str | None = Field(
+        default=None,
+        pattern=r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$",
+        description="a container image function (PackageType Image) from this ECR image; none: a zip package",
+    )
     capacity_provider: str | None = Field(
         default=None,
         pattern=r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:capacity-provider:[a-zA-Z0-9_-]{1,140}$",
