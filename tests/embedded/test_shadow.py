@@ -16,15 +16,15 @@ MEASURE = {"targets": ["orders-api"], "memorySizes": [512, 1024, 2048], "invocat
 
 
 def live_function(name: str = "orders-api", **fields) -> SimulatedFunction:
+    defaults = {"profile": FunctionProfile(preset="io-bound", seed=3)}
     return SimulatedFunction(
         name=name,
         memory_size=1024,
         timeout=30,
         architecture="arm64",
         tags=TAGS,
-        profile=FunctionProfile(preset="io-bound", seed=3),
         live_traffic=LiveTrafficSpec(requests_per_second=5),
-        **fields,
+        **{**defaults, **fields},
     )
 
 
@@ -175,3 +175,102 @@ def test_a_crashed_runs_shadow_is_removed_by_the_next_runs_orphan_sweep_and_a_us
     # And the later run's orphan sweep deleted it, and only it
     assert later.status == "SUCCEEDED", later.cause
     assert left_after == ["autotuner-shadow-users-own"]
+
+
+def test_a_container_image_target_is_shadowed_from_the_same_image_uri():
+    # Given a live function packaged as a container image
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/orders-api:v7"
+    account = SimulatedAccount(parameters=SHADOWS_ALLOWED, functions=[live_function(image_uri=image)])
+    with EmbeddedAws(account) as aws:
+        seen: list[dict] = []
+        original = aws.lambda_emulation._same_code_same_behaviour
+
+        def spy(fn):
+            seen.append(fn.get_code())
+            return original(fn)
+
+        aws.lambda_emulation._same_code_same_behaviour = spy
+        # When a dry run measures it
+        report = aws.run(MEASURE)
+        downloads = aws.lambda_emulation.code_downloads
+        left = shadows(aws)
+    # Then the shadow ran the same image (no package was downloaded) and the run measured it
+    assert report.status == "SUCCEEDED", report.cause
+    (shadow,) = [code for code in seen if code["Configuration"]["FunctionName"].startswith("autotuner-shadow-")]
+    assert shadow["Configuration"]["PackageType"] == "Image"
+    assert shadow["Code"]["ImageUri"] == image
+    assert downloads == 0
+    assert report.live_invocations_at_candidate_sizes == 0
+    assert left == []
+
+
+def test_a_snap_start_targets_shadow_versions_are_invoked_only_once_active():
+    # Given a live SnapStart function whose published versions take a while to become Active
+    function = live_function(snap_start="PublishedVersions", pending_version_seconds=0.3)
+    with EmbeddedAws(SimulatedAccount(parameters=SHADOWS_ALLOWED, functions=[function])) as aws:
+        # When it is measured on its shadow
+        report = aws.run(MEASURE)
+        refused = list(aws.lambda_emulation.refused_invocations)
+        snapshots = [key for key, _ in aws.lambda_emulation._version_pending_until if key[2].startswith("autotuner-")]
+    # Then the shadow's versions were made with SnapStart too, and none was invoked while Pending
+    assert report.status == "SUCCEEDED", report.cause
+    assert snapshots, "the shadow's versions had no SnapStart snapshot"
+    assert refused == []
+    assert report.live_invocations_at_candidate_sizes == 0
+
+
+def test_measure_on_live_never_sets_latest_below_what_the_function_uses():
+    # Given a live function that needs about 460 MB, on a deployment that allows no shadows
+    function = live_function(profile=FunctionProfile(preset="memory-hungry", seed=3))
+    with EmbeddedAws(SimulatedAccount(functions=[function])) as aws:
+        # When the input opts in to measuring $LATEST in place, with 256 MB among the sizes
+        report = aws.run({**MEASURE, "memorySizes": [256, 512, 2048], "measureOnLive": True})
+        final = aws.function_configuration("orders-api")["MemorySize"]
+    # Then it is measured in place, and production never ran at 256 MB, below 460 MB x headroom
+    assert report.status == "SUCCEEDED", report.cause
+    (record,) = report.records
+    assert record["liveTraffic"]["measuredOn"] == "in-place"
+    served = report.live_invocations["orders-api"]
+    assert 256 not in served
+    assert min(served) >= 512
+    assert final == 1024  # a dry run leaves $LATEST as found
+
+
+def test_prepare_with_a_live_floor_never_sets_a_smaller_size_and_says_why():
+    # Given a live function at 1,024 MB whose own size was measured using 460 MB
+    from autotuner_core.measurement import live_floor, prepare_candidates
+    from autotuner_core.models import FunctionConfiguration, SizeObservation, SizeRequest, parse_request
+    from autotuner_core.settings import Settings
+
+    used = [SizeObservation(memory_size=1024, durations_ms=[100.0], max_memory_used_mb=460)]
+    plan = [SizeRequest(memory_size=size, invocations=5) for size in (256, 512, 2048)]
+    # When the in-place round is planned before and after the function's own size is measured
+    first, no_floor = live_floor(plan, 1024, [], 5)
+    later, floor = live_floor(plan, 1024, used, 5)
+    # Then the first round is the function's own size alone, and the floor is 460 MB x 1.05
+    assert [item.memory_size for item in first] == [1024] and no_floor is None
+    assert later == plan and floor == 483
+    # And preparing that round never moves $LATEST below the floor
+    function = live_function(profile=FunctionProfile(preset="memory-hungry", seed=3))
+    with EmbeddedAws(SimulatedAccount(functions=[function])) as aws:
+        lam = aws.client("lambda")
+        config = lam.get_function(FunctionName="orders-api")["Configuration"]
+        original = FunctionConfiguration.from_lambda(config)
+        request = parse_request({"targets": ["orders-api"], "measureOnLive": True})
+        settings = Settings(STATUS_POLL_INTERVAL_MS=20, MAX_STATUS_WAIT_SECONDS=5)
+        arn = config["FunctionArn"]
+        candidates = prepare_candidates(
+            lam,
+            arn,
+            original,
+            request,
+            "arn:aws:states:us-east-1:123456789012:execution:t:run",
+            settings,
+            sizes=[256, 512],
+            floor_mb=floor,
+        )
+        versions = lam.list_versions_by_function(FunctionName="orders-api")["Versions"]
+    by_size = {candidate.memory_size: candidate for candidate in candidates}
+    assert "measureOnLive never sets a live $LATEST below it" in by_size[256].excluded
+    assert by_size[512].excluded is None and by_size[512].aliases
+    assert sorted(version["MemorySize"] for version in versions if version["Version"] != "$LATEST") == [512]
