@@ -274,3 +274,23 @@ def test_prepare_with_a_live_floor_never_sets_a_smaller_size_and_says_why():
     assert "measureOnLive never sets a live $LATEST below it" in by_size[256].excluded
     assert by_size[512].excluded is None and by_size[512].aliases
     assert sorted(version["MemorySize"] for version in versions if version["Version"] != "$LATEST") == [512]
+
+
+def test_the_demo_accounts_live_targets_are_measured_on_shadows():
+    # Given the demo's tuning account: every target serves live traffic, and its stack allows shadows
+    from autotuner.embedded.account import load_account
+
+    account = load_account("events/accounts/demo-tuning-account.json")
+    assert all(function.live_traffic is not None for function in account.functions)
+    with EmbeddedAws(account) as aws:
+        # When one of them is measured (a few sizes, to stay quick)
+        report = aws.run({"targets": ["orders-api"], "memorySizes": [512, 1024], "invocations": 5})
+        left = shadows(aws)
+    # Then it was measured on a shadow: production served throughout, never at a candidate size
+    assert report.status == "SUCCEEDED", report.cause
+    assert report.records[0]["liveTraffic"]["measuredOn"] == "shadow"
+    assert sum(report.live_invocations["orders-api"].values()) > 0
+    assert report.live_invocations_at_candidate_sizes == 0
+    # And the live-traffic driver only ever called the account's own functions, never the shadow
+    assert set(report.live_invocations) == {"image-resizer", "orders-api", "report-builder"}
+    assert left == []
