@@ -56,7 +56,13 @@ ACCOUNT = SimulatedAccount(
         ),
         # Invoked unqualified in the last day: live, so it is measured on a shadow copy.
         SimulatedFunction(
-            name="live-api", memory_size=512, timeout=30, tags={"autotune": "enabled"}, recent_invocations=500
+            name="live-api",
+            memory_size=512,
+            timeout=30,
+            tags={"autotune": "enabled"},
+            recent_invocations=500,
+            layers=["shared-libs"],  # its shadow is created with them, in its VPC
+            vpc={"subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"]},
         ),
     ],
 )

@@ -337,6 +337,11 @@ class EmbeddedAws:
             ),
         )["Role"]["Arn"]
         lam = self.client("lambda")
+        layers: dict[str, str] = {}  # layer name -> the version ARN the targets attach
+        for name in sorted({layer for function in self.account.functions for layer in function.layers}):
+            layers[name] = lam.publish_layer_version(
+                LayerName=name, Content={"ZipFile": _placeholder_zip(f"layer {name}")}
+            )["LayerVersionArn"]
         for function in self.account.functions:
             package: dict[str, Any] = {
                 "Runtime": function.runtime,
@@ -345,6 +350,13 @@ class EmbeddedAws:
             }
             if function.image_uri:
                 package = {"PackageType": "Image", "Code": {"ImageUri": function.image_uri}}
+            if function.layers:
+                package["Layers"] = [layers[name] for name in function.layers]
+            if function.vpc is not None:
+                package["VpcConfig"] = {
+                    "SubnetIds": function.vpc.subnet_ids,
+                    "SecurityGroupIds": function.vpc.security_group_ids,
+                }
             lam.create_function(
                 FunctionName=function.name,
                 Role=role,

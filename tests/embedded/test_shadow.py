@@ -63,8 +63,9 @@ def test_a_live_target_is_measured_on_a_shadow_and_production_never_runs_at_a_ca
 
 
 def test_the_shadow_is_a_copy_of_the_target_and_has_no_trigger():
-    # Given a live target with environment variables, tracing and a larger ephemeral storage
-    function = live_function(ephemeral_storage=1024)
+    # Given a live target with a layer, a VPC, environment variables, tracing and a larger ephemeral storage
+    vpc = {"subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"]}
+    function = live_function(ephemeral_storage=1024, layers=["shared-libs"], vpc=vpc)
     account = SimulatedAccount(parameters=SHADOWS_ALLOWED, functions=[function])
     with EmbeddedAws(account) as aws:
         lam = aws.client("lambda")
@@ -92,6 +93,9 @@ def test_the_shadow_is_a_copy_of_the_target_and_has_no_trigger():
     assert shadow["Timeout"] == 30
     assert shadow["EphemeralStorage"] == {"Size": 1024}
     assert shadow["TracingConfig"] == {"Mode": "Active"}
+    assert [layer["Arn"].split(":")[6] for layer in shadow["Layers"]] == ["shared-libs"]
+    assert shadow["VpcConfig"]["SubnetIds"] == ["subnet-0a1b2c3d"]
+    assert shadow["VpcConfig"]["SecurityGroupIds"] == ["sg-0a1b2c3d"]
     # And nothing but the tuner could invoke it: no URL, no mapping, no resource policy was created for it
     created = [call for call in report.mutating_calls if "autotuner-shadow-" in str(call)]
     assert not [call for call in created if any(word in str(call) for word in ("Url", "EventSource", "Permission"))]

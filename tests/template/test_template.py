@@ -693,6 +693,7 @@ def _manifest_resources(cfn: dict[str, Any], kind: Resource) -> set[str]:
         Resource.SHADOW_CODE: {_sub("${SweepBucket.Arn}/shadow-code/*")},
         Resource.SHADOW_ROLES: {json.dumps({"Fn::Split": [",", {"Ref": "ShadowRoleArns"}]}, sort_keys=True)},
         Resource.STATE_MACHINE_RUNS: {_sub(_RUNS)},
+        Resource.LAYER_VERSIONS: {_sub("arn:${AWS::Partition}:lambda:*:*:layer:*:*")},
         Resource.ANY: {json.dumps("*")},
     }[kind]
 

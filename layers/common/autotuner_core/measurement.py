@@ -139,7 +139,8 @@ def prepare_candidates(
     candidates: list[Candidate] = []
     # The function's own size goes first: if Lambda refuses even that one (it is above the
     # account's memory quota), $LATEST could not be put back after any other size.
-    pending: list[str] = []  # measureOnLive: versions still to wait for, once $LATEST is restored
+    # measureOnLive: (alias, version, size) still to wait for and point, once $LATEST is restored
+    pending: list[tuple[str, str, int]] = []
     for size in sorted(sizes, key=lambda size: size != original.memory_size):
         aliases: list[str] = []
         version: str | None = None
@@ -164,16 +165,17 @@ def prepare_candidates(
                 revision = wait_until_settled(
                     client, arn, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds
                 ).configuration.revision_id
-                # With SnapStart the version is Pending while its snapshot is made: invoke it only once Active.
+                name = alias_name(token, size, copy if copies > 1 else None)
                 if floor_mb is not None:
+                    # $LATEST serves production: on to the next size right after the publish.
                     version = publish_version(client, arn, marker, revision)
-                    pending.append(version)
+                    pending.append((name, version, size))
                 else:
+                    # With SnapStart the version is Pending while its snapshot is made: invoke it only once Active.
                     version = publish_ready_version(
                         client, arn, marker, revision, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds
                     )
-                name = alias_name(token, size, copy if copies > 1 else None)
-                version = _create_or_reuse_alias(client, arn, name, version, marker, size)
+                    version = _create_or_reuse_alias(client, arn, name, version, marker, size)
                 aliases.append(name)
         except InvalidConfigurationError as error:
             if size == original.memory_size and not candidates:
@@ -191,10 +193,18 @@ def prepare_candidates(
             Candidate(memory_size=size, current=size == original.memory_size, version=version, aliases=aliases)
         )
     restore_latest(client, arn, original, settings, marker=marker, last_size=last_size)
-    for version in pending:
+    pointed: dict[int, str] = {}
+    for name, version, size in pending:
         wait_until_version_active(
             client, arn, version, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds
         )
+        pointed[size] = _create_or_reuse_alias(client, arn, name, version, marker, size)
+    candidates = [
+        candidate.model_copy(update={"version": pointed[candidate.memory_size]})
+        if candidate.memory_size in pointed
+        else candidate
+        for candidate in candidates
+    ]
     return sorted(candidates, key=lambda candidate: candidate.memory_size)
 
 

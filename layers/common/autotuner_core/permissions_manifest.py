@@ -34,6 +34,7 @@ class Resource(StrEnum):
     SHADOW_ALIASES = "shadow-aliases"  # function:autotuner-shadow-*:autotuner-*
     SHADOW_CODE = "shadow-code"  # sweep bucket, shadow-code/*
     SHADOW_ROLES = "shadow-roles"  # the roles template parameter ShadowRoleArns lists
+    LAYER_VERSIONS = "layer-versions"  # lambda:*:*:layer:*:*  (a target's layers, in any account)
     STATE_MACHINE_RUNS = "state-machine-runs"  # the tuner's own executions: execution:<stack>-tuner:*
     ANY = "*"  # actions that accept no narrower resource
 
@@ -73,6 +74,10 @@ class Principal:
 
 _SELECTION_BEFORE_PREFLIGHT = "a selector is resolved before pre-flight; a denial fails the run there"
 _PREFLIGHT_ITSELF = "pre-flight's own call: a denial fails pre-flight with PermissionDeniedError"
+_KNOWN_AT_DISCOVERY = (
+    "needed only for a target with layers or a VPC, which discovery reads after pre-flight; a denial "
+    "fails that target's CreateFunction before its shadow exists"
+)
 _DISTRIBUTED_MAP_INTERNAL = (
     "made by Step Functions inside a Distributed Map (multipart result upload, child executions); "
     "AWS documents it for the map run's role and the embedded interpreter does not make the call"
@@ -177,6 +182,18 @@ PRINCIPALS: tuple[Principal, ...] = (
                 ),
                 Resource.SHADOW_FUNCTIONS,
                 "a live target is measured on a tagged shadow copy in the tuner's namespace",
+            ),
+            Grant(
+                ("lambda:GetLayerVersion",),
+                Resource.LAYER_VERSIONS,
+                "CreateFunction of a shadow of a target with layers: the caller must be able to read them",
+                preflight=_KNOWN_AT_DISCOVERY,
+            ),
+            Grant(
+                ("ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"),
+                Resource.ANY,
+                "CreateFunction of a shadow of a target in a VPC describes its subnets and groups; accept only *",
+                preflight=_KNOWN_AT_DISCOVERY,
             ),
             Grant(
                 ("s3:PutObject", "s3:GetObject"),
