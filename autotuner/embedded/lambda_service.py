@@ -20,7 +20,8 @@ Code: GetFunction's ``Code.Location`` is a presigned URL valid for 10 minutes, a
 HTTPS GET of it (``urllib.request.urlopen``, what a copy of a function does) is answered with the
 function's package, and an expired or unknown signature with S3's 403. A function created with
 the same code as another (the same package bytes, or the same image URI) behaves as that one:
-the same simulated profile and SnapStart snapshot time (it is the same code).
+the same simulated profile and SnapStart snapshot time (it is the same code). A function a tuner
+principal creates is ``Pending`` for ``update_seconds`` first, as a new function is in Lambda.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from email.message import Message
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
+from autotuner.embedded.interceptor import current_caller
 from autotuner.embedded.moto_adapter import (
     ConflictException,
     InvalidParameterValueException,
@@ -200,6 +202,10 @@ class LambdaEmulation:
             fn = original_create(backend, spec)
             emulation._remember_settings(fn, spec)
             emulation._same_code_same_behaviour(fn)
+            if current_caller() != "client":
+                # A function a tuner principal creates (a shadow) is Pending for a while, as Lambda's is.
+                with emulation._lock:
+                    emulation._pending_until[_key(fn)] = emulation.clock() + emulation.update_seconds
             return fn
 
         original_update_code = LambdaBackend.update_function_code
