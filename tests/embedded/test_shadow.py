@@ -298,3 +298,25 @@ def test_the_demo_accounts_live_targets_are_measured_on_shadows():
     # And the live-traffic driver only ever called the account's own functions, never the shadow
     assert set(report.live_invocations) == {"image-resizer", "orders-api", "report-builder"}
     assert left == []
+
+
+def test_code_location_serves_the_package_for_ten_minutes_like_a_presigned_url():
+    # Given a function's Code.Location, as GetFunction returns it
+    import urllib.error
+    import urllib.request
+
+    with EmbeddedAws(SimulatedAccount(functions=[live_function()])) as aws:
+        location = aws.client("lambda").get_function(FunctionName="orders-api")["Code"]["Location"]
+        # When it is downloaded over HTTPS, as a copy of the function does
+        with urllib.request.urlopen(location, timeout=5) as response:
+            package = response.read()
+        # Then it is the function's package (a zip)
+        assert location.startswith("https://awslambda-us-east-1-tasks.s3.us-east-1.amazonaws.com/")
+        assert "X-Amz-Expires=600" in location
+        assert package.startswith(b"PK")
+        # And once its ten minutes are over, S3 refuses it
+        for signature, (body, issued) in list(aws.lambda_emulation._code_locations.items()):
+            aws.lambda_emulation._code_locations[signature] = (body, issued - 601)
+        with pytest.raises(urllib.error.HTTPError) as expired:
+            urllib.request.urlopen(location, timeout=5)
+    assert expired.value.code == 403
