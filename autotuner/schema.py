@@ -115,6 +115,11 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
             "The smallest projected improvement worth a change, as a fraction (0.05 = 5 %) of the strategy's "
             "measure (cost, duration, or both weighted); below it the current size is kept and nothing is updated."
         ),
+        "measureOnLive": (
+            "Measure a $LATEST that serves live traffic in place when the deployment allows no shadow copy "
+            "(ShadowRoleArns): production then runs at the candidate sizes, never below the function's max "
+            "memory used x headroom. Default false: such a target fails with LiveTrafficError."
+        ),
         "memorySize": "Skip measurement and apply this memory size (MB) as given.",
         "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID": (
             "Set by a parent state machine that starts this execution (nested, .sync): the parent's execution "

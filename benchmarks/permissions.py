@@ -34,7 +34,10 @@ from benchmarks._table import text_table
 QUICK_SAMPLE = 4
 SEED = 10
 
+# The simulated targets' execution role: shadows of live targets may run with it (ShadowRoleArns).
+TARGET_ROLE = "arn:aws:iam::123456789012:role/simulated-target-role"
 ACCOUNT = SimulatedAccount(
+    parameters={"StatusPollIntervalMs": "20", "MaxStatusWaitSeconds": "5", "ShadowRoleArns": TARGET_ROLE},
     functions=[
         SimulatedFunction(name="orders-api", memory_size=512, timeout=30, tags={"autotune": "enabled"}),
         SimulatedFunction(
@@ -51,7 +54,17 @@ ACCOUNT = SimulatedAccount(
         SimulatedFunction(
             name="checkout-api", memory_size=1024, timeout=30, tags={"autotune": "enabled", "team": "shop"}
         ),
-    ]
+        # Invoked unqualified in the last day: live, so it is measured on a shadow copy.
+        SimulatedFunction(
+            name="live-api",
+            memory_size=512,
+            timeout=30,
+            tags={"autotune": "enabled"},
+            recent_invocations=500,
+            layers=["shared-libs"],  # its shadow is created with them, in its VPC
+            vpc={"subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"]},
+        ),
+    ],
 )
 
 
@@ -63,6 +76,7 @@ class Scenario:
     worker_timeouts: tuple[WorkerTimeout, ...] = ()
     faults: tuple[Fault, ...] = ()
     fails: bool = False  # the run is meant to end FAILED
+    orphan: bool = False  # a crashed run's shadow is left in the account first (the orphan sweep's work)
 
 
 _APPLY = {"targets": ["orders-api"], "memorySize": 1024, "apply": True}
@@ -98,6 +112,8 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "sweep-by-tag": Scenario({"select": {"tags": {"team": "shop"}}, **_MEASURE}),
     "sweep-by-prefix": Scenario({"select": {"namePrefix": "cart"}, **_MEASURE}),
+    "measure-live-shadow": Scenario({"targets": ["live-api"], **_MEASURE}),
+    "orphan-sweep": Scenario({"targets": ["orders-api"], "memorySize": 1024}, orphan=True),
     "measure-refine-apply": Scenario(
         {"targets": ["image-resizer"], **_MEASURE, "memorySizes": [512, 1024, 2048], "refine": True, "apply": True}
     ),
@@ -161,9 +177,40 @@ def _reset(aws: EmbeddedAws) -> None:
                 dynamodb.delete_item(TableName=table, Key={"pk": item["pk"]})
 
 
+ORPHAN = "autotuner-shadow-0rphan00-0000000000"
+
+
+def _plant_orphan(aws: EmbeddedAws) -> None:
+    """A shadow a crashed run of this stack left: tagged by the tuner, its execution long over."""
+    from autotuner_core.shadow import EXECUTION_TAG, SHADOW_OF_TAG, code_key
+
+    assert aws.stack is not None
+    lam = aws.client("lambda")
+    execution = aws.stack.state_machine_arn.replace(":stateMachine:", ":execution:") + ":crashed-run"
+    with unlogged():
+        if any(fn["FunctionName"] == ORPHAN for fn in lam.list_functions(MaxItems=50)["Functions"]):
+            return
+        target = lam.get_function(FunctionName="orders-api")["Configuration"]
+        aws.client("s3").put_object(Bucket=aws.stack.outputs["SweepBucketName"], Key=code_key(ORPHAN), Body=b"x")
+        lam.create_function(
+            FunctionName=ORPHAN,
+            Role=TARGET_ROLE,
+            Runtime="python3.13",
+            Handler="simulated.handler",
+            Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+            Tags={
+                SHADOW_OF_TAG: target["FunctionArn"],
+                EXECUTION_TAG: execution,
+                "lambda-autotuner:stack": aws.account.stack_name,
+            },
+        )
+
+
 def _run(aws: EmbeddedAws, name: str) -> tuple[Outcome, list[Any]]:
     _reset(aws)
     scenario = SCENARIOS[name]
+    if scenario.orphan:
+        _plant_orphan(aws)
     scale = aws.account.retry_time_scale
     aws.runtime.set_worker_timeouts(list(scenario.worker_timeouts), interceptor=aws.interceptor, time_scale=scale)
     aws.interceptor.set_faults(list(scenario.faults))

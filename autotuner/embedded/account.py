@@ -207,6 +207,15 @@ class LiveTrafficSpec(_Spec):
     payload: Any = Field(default_factory=dict, description="the event each request sends")
 
 
+class VpcSpec(_Spec):
+    """The function's VPC attachment, as CreateFunction's VpcConfig (the subnets are not modelled further)."""
+
+    subnet_ids: list[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]] = Field(min_length=1, max_length=16)
+    security_group_ids: list[Annotated[str, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]] = Field(
+        default_factory=list, max_length=5
+    )
+
+
 class EventSourceMappingSpec(_Spec):
     """An SQS queue mapped to the function: Lambda polls it and invokes the mapped qualifier."""
 
@@ -266,6 +275,17 @@ class SimulatedFunction(_Spec):
         ge=0,
         le=900,
         description="with snapStart PublishedVersions: how long a newly published version stays Pending",
+    )
+    layers: list[Annotated[str, Field(pattern=r"^[a-zA-Z0-9_-]{1,140}$")]] = Field(
+        default_factory=list,
+        max_length=5,
+        description="layer names: the embedded AWS publishes a version of each and attaches it",
+    )
+    vpc: VpcSpec | None = Field(default=None, description="the function's VpcConfig; none: not in a VPC")
+    image_uri: str | None = Field(
+        default=None,
+        pattern=r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$",
+        description="a container image function (PackageType Image) from this ECR image; none: a zip package",
     )
     capacity_provider: str | None = Field(
         default=None,

@@ -338,13 +338,30 @@ class EmbeddedAws:
             ),
         )["Role"]["Arn"]
         lam = self.client("lambda")
+        layers: dict[str, str] = {}  # layer name -> the version ARN the targets attach
+        for name in sorted({layer for function in self.account.functions for layer in function.layers}):
+            layers[name] = lam.publish_layer_version(
+                LayerName=name, Content={"ZipFile": _placeholder_zip(f"layer {name}")}
+            )["LayerVersionArn"]
         for function in self.account.functions:
+            package: dict[str, Any] = {
+                "Runtime": function.runtime,
+                "Handler": "simulated.handler",
+                "Code": {"ZipFile": _placeholder_zip(function.name)},
+            }
+            if function.image_uri:
+                package = {"PackageType": "Image", "Code": {"ImageUri": function.image_uri}}
+            if function.layers:
+                package["Layers"] = [layers[name] for name in function.layers]
+            if function.vpc is not None:
+                package["VpcConfig"] = {
+                    "SubnetIds": function.vpc.subnet_ids,
+                    "SecurityGroupIds": function.vpc.security_group_ids,
+                }
             lam.create_function(
                 FunctionName=function.name,
-                Runtime=function.runtime,
                 Role=role,
-                Handler="simulated.handler",
-                Code={"ZipFile": _placeholder_zip()},
+                **package,
                 MemorySize=function.memory_size,
                 Timeout=function.timeout,
                 Architectures=[function.architecture],
@@ -584,8 +601,10 @@ def _without_actions(document: dict[str, Any], actions: set[str]) -> tuple[dict[
     return {**document, "Statement": kept}, removed
 
 
-def _placeholder_zip() -> bytes:
+def _placeholder_zip(name: str) -> bytes:
+    """A package of its own per simulated function: a copy of it (a shadow) is recognised by its bytes."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("simulated.py", "# behaviour is simulated by the embedded AWS\n")
+        entry = zipfile.ZipInfo("simulated.py", date_time=(2020, 1, 1, 0, 0, 0))
+        archive.writestr(entry, f"# {name}: behaviour is simulated by the embedded AWS\n")
     return buffer.getvalue()

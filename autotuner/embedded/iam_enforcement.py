@@ -78,6 +78,7 @@ class AuthorizationRequest:
 
     action: str  # e.g. "lambda:InvokeFunction"
     resource: str  # the real ARN, or "*" for actions without a resource type
+    context: tuple[tuple[str, str], ...] = ()  # request-specific keys, e.g. iam:PassedToService for PassRole
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ class IamEnforcement:
         base_context = self._global_context(role_arn, request)
         for item in wanted:
             context = {**base_context, **self._resource_context(item.resource)}
+            context.update({key: [value] for key, value in item.context})
             evaluation = iam_simulation.evaluate(identity, item.action, item.resource, context, boundary)
             resource_effect = self._resource_policy_effect(item, role_arn, context)
             if resource_effect == "Deny":
@@ -295,10 +297,37 @@ def _lambda(enforcement: IamEnforcement, operation: str, params: Mapping[str, An
     name = params.get("FunctionName")
     if not name:
         return [AuthorizationRequest(action, "*")]
+    if operation == "CreateFunction":
+        return _create_function(enforcement, params)
     arn = enforcement.lambda_arn(str(name), params.get("Qualifier") if operation in _LAMBDA_QUALIFIED else None)
     if operation not in _LAMBDA_QUALIFIED:
         arn = ":".join(arn.split(":")[:7])  # the function itself: aliases and versions are parameters here
     return [AuthorizationRequest(action, arn)]
+
+
+def _create_function(enforcement: IamEnforcement, params: Mapping[str, Any]) -> list[AuthorizationRequest]:
+    """CreateFunction is authorised for everything it hands Lambda (Lambda developer guide, permissions).
+
+    The caller passes the execution role (iam:PassRole to lambda.amazonaws.com), tags the function
+    (lambda:TagResource), and its own credentials read an S3 package, the layers and the VPC's
+    subnets and security groups.
+    """
+    arn = ":".join(enforcement.lambda_arn(str(params["FunctionName"])).split(":")[:7])
+    wanted = [AuthorizationRequest("lambda:CreateFunction", arn)]
+    if params.get("Role"):
+        passed = (("iam:PassedToService", "lambda.amazonaws.com"),)
+        wanted.append(AuthorizationRequest("iam:PassRole", str(params["Role"]), passed))
+    if params.get("Tags"):
+        wanted.append(AuthorizationRequest("lambda:TagResource", arn))
+    code = params.get("Code") or {}
+    if code.get("S3Bucket") and code.get("S3Key"):
+        package = f"arn:{enforcement.partition}:s3:::{code['S3Bucket']}/{code['S3Key']}"
+        wanted.append(AuthorizationRequest("s3:GetObject", package))
+    wanted += [AuthorizationRequest("lambda:GetLayerVersion", str(layer)) for layer in params.get("Layers") or []]
+    if (params.get("VpcConfig") or {}).get("SubnetIds"):
+        for describe in ("DescribeSecurityGroups", "DescribeSubnets", "DescribeVpcs"):
+            wanted.append(AuthorizationRequest(f"ec2:{describe}", "*"))
+    return wanted
 
 
 def _dynamodb(enforcement: IamEnforcement, operation: str, params: Mapping[str, Any]) -> list[AuthorizationRequest]:

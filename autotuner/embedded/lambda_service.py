@@ -21,21 +21,35 @@ GetFunction when the reservation is 0 (it tests the value for truth) and never t
 GetFunction shows a reservation of 0 as Lambda does, and every invocation of such a function,
 any version or alias, is throttled: TooManyRequestsException (429), Reason
 ``ReservedFunctionConcurrentInvocationLimitExceeded``.
+
+Code: GetFunction's ``Code.Location`` is a presigned URL valid for 10 minutes, as Lambda's is; an
+HTTPS GET of it (``urllib.request.urlopen``, what a copy of a function does) is answered with the
+function's package, and an expired or unknown signature with S3's 403. A function created with
+the same code as another (the same package bytes, or the same image URI) behaves as that one:
+the same simulated profile and SnapStart snapshot time (it is the same code). A function a tuner
+principal creates is ``Pending`` for ``update_seconds`` first, as a new function is in Lambda.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import io
 import json
 import threading
 import time
+import urllib.error
+import urllib.request
+import urllib.response
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from email.message import Message
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlparse
 
+from autotuner.embedded.interceptor import current_caller
 from autotuner.embedded.moto_adapter import (
     ConflictException,
     InvalidParameterValueException,
@@ -47,6 +61,7 @@ from autotuner.embedded.moto_adapter import (
 )
 
 LIST_FUNCTIONS_PAGE = 50  # Lambda's maximum MaxItems for ListFunctions
+CODE_LOCATION_SECONDS = 600  # GetFunction's Code.Location is a presigned URL valid for 10 minutes
 SNAP_START_APPLY_ON = ("PublishedVersions", "None")
 
 
@@ -153,6 +168,11 @@ class LambdaEmulation:
         self.tags_readable: TagsReadable | None = None
         self._lock = threading.RLock()
         self._originals: dict[tuple[type, str], Any] = {}
+        # Presigned Code.Location signatures -> (package bytes, expiry in wall-clock seconds).
+        self._code_locations: dict[str, tuple[bytes, float]] = {}
+        self._code_of: dict[FunctionKey, str] = {}  # each function's code identity (package digest or image URI)
+        self._previous_opener: Any = None
+        self.code_downloads = 0  # packages served from Code.Location
 
     # -- configuration of the emulation -------------------------------------------------
     def set_invoker(self, account: str, region: str, name: str, invoker: Invoker) -> None:
@@ -217,6 +237,8 @@ class LambdaEmulation:
                 emulation._check_update(fn, body)
                 if "EphemeralStorage" in body:
                     fn.ephemeral_storage = body["EphemeralStorage"]["Size"]
+                if "TracingConfig" in body:  # moto keeps only the tracing mode CreateFunction set
+                    fn.tracing_config = {"Mode": body["TracingConfig"].get("Mode", "PassThrough")}
                 emulation._remember_settings(fn, body)
                 result = original_update(backend, function_name, qualifier, body)
                 emulation._revisions[_key(fn)] = str(uuid.uuid4())
@@ -239,6 +261,11 @@ class LambdaEmulation:
             emulation._check_settings(spec)
             fn = original_create(backend, spec)
             emulation._remember_settings(fn, spec)
+            emulation._same_code_same_behaviour(fn)
+            if current_caller() != "client":
+                # A function a tuner principal creates (a shadow) is Pending for a while, as Lambda's is.
+                with emulation._lock:
+                    emulation._pending_until[_key(fn)] = emulation.clock() + emulation.update_seconds
             return fn
 
         original_update_code = LambdaBackend.update_function_code
@@ -280,11 +307,12 @@ class LambdaEmulation:
                 unquote(response.path.rsplit("/", 1)[-1]), response._get_param("Qualifier", None)
             )
             reserved = _reserved_concurrency(response.backend, fn)
-            hide_tags = emulation.tags_readable is not None and not emulation.tags_readable(fn)
-            if not hide_tags and reserved is None:
-                return answer
             document = json.loads(answer)
-            if hide_tags:  # Lambda returns Tags only to callers allowed lambda:ListTags; the rest is unchanged.
+            location = (document.get("Code") or {}).get("Location")
+            if location:
+                document["Code"]["Location"] = emulation._presign(location, fn)
+            if emulation.tags_readable is not None and not emulation.tags_readable(fn):
+                # Lambda returns Tags only to callers allowed lambda:ListTags; the rest is unchanged.
                 document.pop("Tags", None)
             if reserved is not None:  # the function's reservation, whichever version is asked for
                 document["Concurrency"] = {"ReservedConcurrentExecutions": reserved}
@@ -384,15 +412,62 @@ class LambdaEmulation:
         self._patch(LambdaBackend, "update_function_configuration", update_function_configuration)
         self._patch(LambdaBackend, "publish_version", publish_version)
         self._patch(LambdaBackend, "invoke", invoke)
+        # Code.Location downloads: urlopen's default opener, with the presigned package URLs answered here.
+        self._previous_opener = urllib.request._opener
+        urllib.request.install_opener(urllib.request.build_opener(_CodeLocationHandler(self)))
 
     def uninstall(self) -> None:
         for (owner, name), original in self._originals.items():
             setattr(owner, name, original)
+        if self._originals:
+            urllib.request.install_opener(self._previous_opener)
         self._originals.clear()
 
     def _patch(self, owner: type, name: str, replacement: Any) -> None:
         self._originals[(owner, name)] = getattr(owner, name)
         setattr(owner, name, replacement)
+
+    # -- code ----------------------------------------------------------------------------------
+    def _presign(self, location: str, fn: LambdaFunction) -> str:
+        """A presigned URL for ``fn``'s package, valid for CODE_LOCATION_SECONDS, as GetFunction returns."""
+        signature = uuid.uuid4().hex + uuid.uuid4().hex
+        with self._lock:
+            self._code_locations[signature] = (bytes(getattr(fn, "code_bytes", b"") or b""), time.time())
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        return (
+            f"{location}?versionId=null&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date={stamp}"
+            f"&X-Amz-Expires={CODE_LOCATION_SECONDS}&X-Amz-SignedHeaders=host&X-Amz-Signature={signature}"
+        )
+
+    def code_at(self, url: str) -> bytes | None:
+        """The package a presigned Code.Location serves; None when unknown or expired (S3: 403)."""
+        signature = parse_qs(urlparse(url).query).get("X-Amz-Signature", [""])[0]
+        with self._lock:
+            found = self._code_locations.get(signature)
+            if found is None or time.time() - found[1] > CODE_LOCATION_SECONDS:
+                return None
+            self.code_downloads += 1
+            return found[0]
+
+    def _same_code_same_behaviour(self, fn: LambdaFunction) -> None:
+        """A function with another one's code (a copy) behaves as that one: it is the same code."""
+        image = (fn.code or {}).get("ImageUri") if isinstance(fn.code, dict) else None
+        code_bytes = bytes(getattr(fn, "code_bytes", b"") or b"")
+        digest = hashlib.sha256(code_bytes).hexdigest() if code_bytes else ""
+        identity = f"image:{image}" if image else (f"zip:{digest}" if digest else "")
+        if not identity:
+            return
+        key = _key(fn)
+        with self._lock:
+            self._code_of[key] = identity
+            if key in self._invokers:
+                return
+            for other, other_identity in self._code_of.items():
+                if other != key and other_identity == identity and other in self._invokers:
+                    self._invokers[key] = self._invokers[other]
+                    if other in self._snapshot_seconds:
+                        self._snapshot_seconds[key] = self._snapshot_seconds[other]
+                    return
 
     # -- behaviour -------------------------------------------------------------------------
     def _overlay(self, fn: LambdaFunction, config: dict[str, Any]) -> dict[str, Any]:
@@ -540,3 +615,27 @@ def may_list_tags(role_arn: str, fn: LambdaFunction) -> bool:
     context = {f"aws:ResourceTag/{key}": value for key, value in (fn.tags or {}).items()}
     arn = fn.function_arn if str(fn.version) == "$LATEST" else fn.function_arn.rsplit(":", 1)[0]
     return iam_simulation.evaluate(identity, "lambda:ListTags", arn, context, permissions_boundary=boundary).allowed
+
+
+class _CodeLocationHandler(urllib.request.HTTPSHandler):
+    """Answers HTTPS GETs of presigned Code.Location URLs (Lambda's package bucket) with the package."""
+
+    def __init__(self, emulation: LambdaEmulation) -> None:
+        super().__init__()
+        self._emulation = emulation
+
+    def https_open(self, req: urllib.request.Request) -> Any:
+        host = urlparse(req.full_url).hostname or ""
+        if not (host.startswith("awslambda-") and "-tasks.s3." in host and host.endswith(".amazonaws.com")):
+            return super().https_open(req)
+        body = self._emulation.code_at(req.full_url)
+        headers = Message()
+        if body is None:
+            headers["Content-Type"] = "application/xml"
+            error = b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
+            raise urllib.error.HTTPError(req.full_url, 403, "Forbidden", headers, io.BytesIO(error))
+        headers["Content-Type"] = "application/zip"
+        headers["Content-Length"] = str(len(body))
+        response = urllib.response.addinfourl(io.BytesIO(body), headers, req.full_url, 200)
+        response.msg = "OK"  # what http.client's responses carry and urllib's processors read
+        return response

@@ -1,6 +1,8 @@
-"""CleanupMeasurement: delete this run's temporary aliases and versions, restore $LATEST.
+"""CleanupMeasurement: delete this run's temporary aliases and versions, restore $LATEST, delete its shadow.
 
-Runs after every measurement, on success and after any failure, and is safe to run twice.
+Runs after every measurement, on success and after any failure, and is safe to run twice. A
+shadow copy (live targets) is found by its name and deleted with its code copy when its tags
+say this run made it.
 """
 
 import time
@@ -10,10 +12,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from autotuner_core import pacing, run_cost
 from autotuner_core.clients import aws_client
-from autotuner_core.measurement import clean_up
+from autotuner_core.measurement import clean_up, run_token
 from autotuner_core.models import RecordEvent, TuningSpend, parse_event
 from autotuner_core.observability import bind_execution, logger, tracer
 from autotuner_core.settings import Settings
+from autotuner_core.shadow import SHADOW, delete_shadow
 
 SETTINGS = Settings.from_env()
 
@@ -45,6 +48,16 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         SETTINGS,
         applied=applying if request.apply and document.error is not None else None,
     )
+    evidence = document.target.live_traffic
+    if evidence is not None and evidence.measured_on == SHADOW:
+        report.shadow_deleted = delete_shadow(
+            client,
+            aws_client("s3"),
+            document.target.ref.arn,
+            run_token(document.execution.arn),
+            document.execution.arn,
+            SETTINGS,
+        )
     report.spend = run_cost.charge(
         TuningSpend(), busy_s=time.monotonic() - started, calls=run_cost.control_plane_calls()
     )

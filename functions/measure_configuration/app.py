@@ -1,4 +1,4 @@
-"""MeasureConfiguration: invoke one candidate's alias(es) and keep the REPORT lines' samples."""
+"""MeasureConfiguration: invoke one candidate's alias(es), the target's or its shadow's, and keep the samples."""
 
 import time
 from typing import Any
@@ -22,9 +22,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     tracer.put_annotation("target", task.target.ref.name)
     source = task.target.payload
     payload = payload_for(task.request, source, aws_client("s3") if source and source.s3 else None, task.execution.arn)
+    # A live target's candidates are its shadow copy's aliases: the candidate names the function measured.
+    function_arn = task.candidate.function_arn or task.target.ref.arn
     observation, waited_ms = measure_candidate(
         aws_client("lambda"),
-        task.target.ref.arn,
+        function_arn,
         task.candidate,
         task.request,
         task.invocations,

@@ -1,4 +1,8 @@
-"""PrepareMeasurement: one published version and temporary alias per new size of the planner's round."""
+"""PrepareMeasurement: one published version and temporary alias per new size of the planner's round.
+
+A live target is measured on its shadow copy (created in the first round, reused after), or, with
+measureOnLive, in place but never below what the function was seen to use (measurement.py).
+"""
 
 import time
 from typing import Any
@@ -7,10 +11,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from autotuner_core import pacing, run_cost
 from autotuner_core.clients import aws_client
-from autotuner_core.measurement import prepare_candidates
+from autotuner_core.measurement import live_floor, prepare_candidates, run_token
 from autotuner_core.models import RoundItem, TargetTask, parse_event
 from autotuner_core.observability import bind_execution, logger, tracer
 from autotuner_core.settings import Settings
+from autotuner_core.shadow import IN_PLACE, SHADOW, ensure_shadow
 
 SETTINGS = Settings.from_env()
 
@@ -27,23 +32,32 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     run_cost.count_control_plane_calls(client)
     plan = task.plan or []
     prepared = {candidate.memory_size: candidate for candidate in task.candidates or []}
+    measured_on = task.target.live_traffic.measured_on if task.target.live_traffic else None
+    function_arn, original = task.target.ref.arn, task.target.configuration
+    floor = None
+    if measured_on == IN_PLACE:
+        # measureOnLive: production runs at each size set, so none below what the function uses.
+        plan, floor = live_floor(plan, original.memory_size, task.observations or [], task.request.invocations)
     # Sizes prepared in an earlier round keep their version and alias: only new ones are created.
     new = sorted({item.memory_size for item in plan} - set(prepared))
+    if new and measured_on == SHADOW:
+        copy = ensure_shadow(
+            client, aws_client("s3"), function_arn, run_token(task.execution.arn), task.execution.arn, SETTINGS
+        )
+        function_arn, original = copy.arn, copy.configuration
     if new:
         for candidate in prepare_candidates(
-            client,
-            task.target.ref.arn,
-            task.target.configuration,
-            task.request,
-            task.execution.arn,
-            SETTINGS,
-            sizes=new,
+            client, function_arn, original, task.request, task.execution.arn, SETTINGS, sizes=new, floor_mb=floor
         ):
+            if function_arn != task.target.ref.arn:
+                candidate = candidate.model_copy(update={"function_arn": function_arn})
             prepared[candidate.memory_size] = candidate
     logger.info(
         "candidates ready",
         extra={
             "target": task.target.ref.arn,
+            "measuredOn": measured_on,
+            "function": function_arn,
             "sizes": new,
             "excluded": [size for size in new if prepared[size].excluded],
             "pacedSeconds": round(pacing.paced_seconds(), 3),

@@ -1,4 +1,8 @@
-"""SummarizeRun: counts by outcome from the run records; fails the run when any target failed."""
+"""SummarizeRun: counts by outcome from the run records; fails the run when any target failed.
+
+It also sweeps orphaned shadow copies (shadow.py): it runs once per run, after every target's
+clean-up, on success and failure paths alike, so one tag query per run finds what crashed runs left.
+"""
 
 from typing import Any
 
@@ -9,6 +13,7 @@ from autotuner_core.models import SummarizeEvent, parse_event
 from autotuner_core.observability import bind_execution, logger, tracer
 from autotuner_core.records import outcome_of, read_records
 from autotuner_core.settings import Settings
+from autotuner_core.shadow import SweepReport, role_patterns, sweep_orphans
 from autotuner_core.summary import missing_record, summarize
 from autotuner_core.target_list import load_targets
 
@@ -20,6 +25,21 @@ SETTINGS = Settings.from_env()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     summary_event = parse_event(SummarizeEvent, event)
     bind_execution(summary_event.execution.arn)
+    execution = summary_event.execution.arn
+    state_machine = execution.replace(":execution:", ":stateMachine:", 1).rsplit(":", 1)[0]
+    # Only a deployment that allows shadows (ShadowRoleArns) makes any to sweep.
+    swept = SweepReport()
+    if role_patterns(SETTINGS):
+        swept = sweep_orphans(
+            aws_client("resourcegroupstaggingapi"),
+            aws_client("lambda"),
+            aws_client("stepfunctions"),
+            aws_client("s3"),
+            SETTINGS,
+            state_machine_arn=state_machine,
+        )
+    if swept.found:
+        logger.info("orphaned shadows swept", extra={"found": swept.found, "deleted": swept.deleted})
     targets = [target.arn for target in load_targets(aws_client("s3"), summary_event.target_list)]
     records = read_records(aws_client("dynamodb"), SETTINGS.run_history_table, summary_event.execution, targets)
     outcomes = [outcome_of(records[arn]) if arn in records else missing_record(arn) for arn in targets]

@@ -652,6 +652,8 @@ def test_integration_guide_documents_what_the_template_deploys(sam_template: dic
 _TARGETS = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${TargetNamePrefix}*"
 _MACHINE = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}-tuner"
 _EXECUTIONS = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-tuner/*"
+_RUNS = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-tuner:*"
+_SHADOWS = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:autotuner-shadow-*"
 
 
 def _get_att(logical_id: str) -> str:
@@ -688,6 +690,12 @@ def _manifest_resources(cfn: dict[str, Any], kind: Resource) -> set[str]:
         Resource.DEFAULT_EVENT_BUS: {_sub(DEFAULT_BUS_ARN)},
         Resource.STATE_MACHINE: {_sub(_MACHINE)},
         Resource.STATE_MACHINE_EXECUTIONS: {_sub(_EXECUTIONS)},
+        Resource.SHADOW_FUNCTIONS: {_sub(_SHADOWS)},
+        Resource.SHADOW_ALIASES: {_sub(_SHADOWS + ":autotuner-*")},
+        Resource.SHADOW_CODE: {_sub("${SweepBucket.Arn}/shadow-code/*")},
+        Resource.SHADOW_ROLES: {json.dumps({"Fn::Split": [",", {"Ref": "ShadowRoleArns"}]}, sort_keys=True)},
+        Resource.STATE_MACHINE_RUNS: {_sub(_RUNS)},
+        Resource.LAYER_VERSIONS: {_sub("arn:${AWS::Partition}:lambda:*:*:layer:*:*")},
         Resource.ANY: {json.dumps("*")},
     }[kind]
 
@@ -717,7 +725,7 @@ def _role_of(cfn: dict[str, Any], logical_id: str) -> str:
 def test_each_role_grants_exactly_what_the_manifest_declares(cfn: dict[str, Any], entry: Any) -> None:
     # Given the manifest's grants for one role: actions, resources, tag scope
     expected = {
-        (action, resource, grant.tag_scoped)
+        (action, resource, grant.tag_scoped, grant.passed_to)
         for grant in entry.grants
         for action in grant.actions
         for resource in _manifest_resources(cfn, grant.resource)
@@ -730,6 +738,9 @@ def test_each_role_grants_exactly_what_the_manifest_declares(cfn: dict[str, Any]
         for action in _actions(statement):
             for resource in _branches(statement["Resource"]):
                 for one in resource if isinstance(resource, list) else [resource]:
-                    found.add((action, json.dumps(one, sort_keys=True), "Condition" in statement))
+                    condition = json.dumps(statement.get("Condition"))
+                    passed_to = (statement.get("Condition") or {}).get("StringEquals", {}).get("iam:PassedToService")
+                    tagged = "aws:ResourceTag/autotune" in condition
+                    found.add((action, json.dumps(one, sort_keys=True), tagged, passed_to))
     # Then they are the same: a grant the manifest lacks (or the template lacks) fails here
     assert found == expected

@@ -492,6 +492,7 @@ def _every_shape_checks(make_settings: Callable[..., Settings]) -> list[Permissi
         TARGET_TAG_KEY="autotune",
         TARGET_TAG_VALUE="enabled",
         STATE_MACHINE_TASK_ARNS=DISCOVER_FN,
+        SHADOW_ROLE_ARNS=f"arn:aws:iam::{ACCOUNT}:role/app-*",
     )
     execution = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:autotuner:run-7"
     checks = []
@@ -522,7 +523,17 @@ def test_pre_flight_checks_only_what_the_manifest_grants_and_every_grant_it_can(
     assert all(declared[pair].preflight is True for pair in checked)
     # And every grant the manifest says pre-flight covers is checked by some run shape
     assert {pair for pair, grant in declared.items() if grant.preflight is True} - checked == set()
-    # And the tag context is passed exactly for the tag-scoped grants
+    # And the tag context is passed exactly for the tag-scoped grants, PassRole's service for PassRole
     for check in checks:
         for action in check.actions:
-            assert bool(check.context) == declared[(check.role_setting, action)].tag_scoped, (check, action)
+            # (an action can be granted on two resource kinds, tag-scoped on one: a shadow is the tuner's own)
+            grants = [
+                grant
+                for grant in manifest[check.role_setting].grants
+                if action in grant.actions and grant.preflight is True
+            ]
+            tag_context = {key for key in check.context if key.startswith("aws:ResourceTag/")}
+            assert any(
+                bool(tag_context) == grant.tag_scoped and check.context.get("iam:PassedToService") == grant.passed_to
+                for grant in grants
+            ), (check, action)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autotuner_core import lambda_control
+from autotuner_core import lambda_control, shadow
 from autotuner_core.errors import InvalidInputError, PermissionDeniedError
 from autotuner_core.lambda_control import get_function, refuse_capacity_provider, refuse_failed, wait_until_settled
 from autotuner_core.live_traffic import find_live_traffic, refuse_live
@@ -25,8 +25,10 @@ def discover(
 
     A qualified target (version or alias) must exist, but the configuration that is read and
     later changed is the function's own (``$LATEST``): published versions are immutable.
-    A run that measures first looks for live traffic on ``$LATEST`` (needs ``cloudwatch``) and
-    refuses a live target, since measuring moves ``$LATEST`` through the candidate sizes.
+    A run that measures first looks for live traffic on ``$LATEST`` (needs ``cloudwatch``): an idle
+    one is measured on versions, a live one on a shadow copy where the deployment allows it
+    (ShadowRoleArns) or in place where the input asks for it (measureOnLive); any other live
+    target is refused, since measuring moves ``$LATEST`` through the candidate sizes.
     """
     if not request.fixed and cloudwatch is None:
         raise ValueError("discovery of a measured run needs a CloudWatch client to look for live traffic")
@@ -65,7 +67,11 @@ def discover(
             # Before anything else is read or made: a sweep's function without a payload is skipped.
             payload = resolve_source(request, target, state.tags, allowed_buckets(settings.payload_buckets))
             evidence = find_live_traffic(client, cloudwatch, target)
-            refuse_live(target, evidence)
+            role = state.configuration.role
+            measured_on = shadow.decide(evidence, role, settings, measure_on_live=request.measure_on_live)
+            if not measured_on:
+                refuse_live(target, evidence, how_to_allow=shadow.shadow_refusal(role, settings))
+            evidence = evidence.model_copy(update={"measured_on": measured_on})
         discovered.append(
             DiscoveredTarget(
                 ref=target, configuration=state.configuration, tags=state.tags, live_traffic=evidence, payload=payload

@@ -32,13 +32,16 @@ def find_live_traffic(
     return LiveTrafficEvidence(live=bool(sources), sources=sources, recent_invocations=invocations)
 
 
-def refuse_live(target: TargetRef, evidence: LiveTrafficEvidence) -> None:
-    """A live ``$LATEST`` is not measured in place: every candidate size would serve production."""
+def refuse_live(target: TargetRef, evidence: LiveTrafficEvidence, *, how_to_allow: str = "") -> None:
+    """A live ``$LATEST`` is not measured in place: every candidate size would serve production.
+
+    ``how_to_allow`` says how this deployment could measure it anyway (a shadow copy, measureOnLive).
+    """
     if evidence.live:
         raise LiveTrafficError(
             f"target {target.arn} serves live traffic on $LATEST ({'; '.join(evidence.sources)}); measuring would "
             "run those requests at every candidate size. Give a memorySize to apply without measuring, or move "
-            "its triggers to an alias"
+            "its triggers to an alias" + (f". {how_to_allow}" if how_to_allow else "")
         )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -34,8 +35,10 @@ from autotuner_core.lambda_control import (
     list_aliases,
     list_versions,
     publish_ready_version,
+    publish_version,
     update_configuration,
     wait_until_settled,
+    wait_until_version_active,
 )
 from autotuner_core.models import (
     RESERVED_ALIAS_PREFIX,
@@ -44,6 +47,7 @@ from autotuner_core.models import (
     FunctionConfiguration,
     InvocationSample,
     SizeObservation,
+    SizeRequest,
     TuningRequest,
     TuningSpend,
     WeightedPayload,
@@ -74,8 +78,27 @@ class CleanupReport(Document):
     aliases_deleted: int = 0
     versions_deleted: int = 0
     restored: bool = False
+    shadow_deleted: bool | None = None  # a live target's shadow copy: deleted (None: there was none to look for)
     note: str | None = None
     spend: TuningSpend | None = None  # this clean-up's own cost; ChooseConfiguration adds it to the target's
+
+
+def live_floor(
+    plan: list[SizeRequest], current_size: int, observations: list[SizeObservation], invocations: int
+) -> tuple[list[SizeRequest], int | None]:
+    """measureOnLive: the round that may run on a live ``$LATEST``, and the smallest size it may set.
+
+    The floor is the max memory used at the function's own size (its REPORT lines, measured first)
+    times the engine's headroom. Until that size is measured, the round is that size alone: no
+    other size is set before the function's need is known.
+    """
+    from autotuner_core.engine import MEMORY_HEADROOM
+
+    used = [o.max_memory_used_mb for o in observations if o.memory_size == current_size and o.max_memory_used_mb]
+    if not used:
+        own = [item for item in plan if item.memory_size == current_size]
+        return own or [SizeRequest(memory_size=current_size, invocations=invocations)], None
+    return plan, math.ceil(max(used) * MEMORY_HEADROOM)
 
 
 def prepare_candidates(
@@ -87,6 +110,7 @@ def prepare_candidates(
     settings: Settings,
     *,
     sizes: list[int] | None = None,
+    floor_mb: int | None = None,
 ) -> list[Candidate]:
     """Publish a version and create a temporary alias per candidate size, then restore ``$LATEST``.
 
@@ -95,6 +119,9 @@ def prepare_candidates(
     gets its own version (a version starts with no warm environment); the version's
     Description differs per copy, which is what makes Lambda publish a new one. ``sizes`` are
     the sizes of the planner's round (default: the request's sizes and the current one).
+    ``floor_mb`` (measureOnLive: ``$LATEST`` serves production) excludes every smaller size, and
+    each size stays on ``$LATEST`` only from its update to its publish: waiting for a SnapStart
+    version to become Active happens after ``$LATEST`` is restored.
     """
     token = run_token(execution_arn)
     marker = version_marker(token)
@@ -115,9 +142,20 @@ def prepare_candidates(
     candidates: list[Candidate] = []
     # The function's own size goes first: if Lambda refuses even that one (it is above the
     # account's memory quota), $LATEST could not be put back after any other size.
+    # measureOnLive: (alias, version, size) still to wait for and point, once $LATEST is restored
+    pending: list[tuple[str, str, int]] = []
     for size in sorted(sizes, key=lambda size: size != original.memory_size):
         aliases: list[str] = []
         version: str | None = None
+        if floor_mb is not None and size < floor_mb and size != original.memory_size:
+            candidates.append(
+                Candidate(
+                    memory_size=size,
+                    excluded=f"below {floor_mb} MB, the max memory used at {original.memory_size} MB x headroom: "
+                    "measureOnLive never sets a live $LATEST below it",
+                )
+            )
+            continue
         try:
             for copy in range(copies):
                 # The marker in $LATEST's description tells clean-up, even after a crash, that the
@@ -130,12 +168,17 @@ def prepare_candidates(
                 revision = wait_until_settled(
                     client, arn, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds
                 ).configuration.revision_id
-                # With SnapStart the version is Pending while its snapshot is made: invoke it only once Active.
-                version = publish_ready_version(
-                    client, arn, marker, revision, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds
-                )
                 name = alias_name(token, size, copy if copies > 1 else None)
-                version = _create_or_reuse_alias(client, arn, name, version, marker, size)
+                if floor_mb is not None:
+                    # $LATEST serves production: on to the next size right after the publish.
+                    version = publish_version(client, arn, marker, revision)
+                    pending.append((name, version, size))
+                else:
+                    # With SnapStart the version is Pending while its snapshot is made: invoke it only once Active.
+                    version = publish_ready_version(
+                        client, arn, marker, revision, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds
+                    )
+                    version = _create_or_reuse_alias(client, arn, name, version, marker, size)
                 aliases.append(name)
         except InvalidConfigurationError as error:
             if size == original.memory_size and not candidates:
@@ -153,6 +196,18 @@ def prepare_candidates(
             Candidate(memory_size=size, current=size == original.memory_size, version=version, aliases=aliases)
         )
     restore_latest(client, arn, original, settings, marker=marker, last_size=last_size)
+    pointed: dict[int, str] = {}
+    for name, version, size in pending:
+        wait_until_version_active(
+            client, arn, version, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds
+        )
+        pointed[size] = _create_or_reuse_alias(client, arn, name, version, marker, size)
+    candidates = [
+        candidate.model_copy(update={"version": pointed[candidate.memory_size]})
+        if candidate.memory_size in pointed
+        else candidate
+        for candidate in candidates
+    ]
     return sorted(candidates, key=lambda candidate: candidate.memory_size)
 
 

@@ -313,6 +313,12 @@ class TuningRequest(Document):
     # The smallest projected improvement (a fraction: 0.05 = 5 %) worth a change; below it the
     # current size is kept, so measurement noise does not churn a function's configuration.
     min_improvement: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.05
+    measure_on_live: StrictBool = Field(
+        default=False,
+        description="Measure a $LATEST that serves live traffic in place, when the deployment allows no shadow "
+        "copy: production then runs at the candidate sizes, never below the function's observed max memory used "
+        "x headroom, for as short a window per size as Lambda allows (docs/measuring.md)",
+    )
     circuit_breaker: CircuitBreakerOverride | None = None
     # What the Step Functions console suggests a parent execution passes to a nested one; kept
     # so callers can link the two executions, and otherwise unused.
@@ -503,6 +509,7 @@ class FunctionConfiguration(BaseModel):
     revision_id: str | None = None
     state: str | None = None
     last_update_status: str | None = None
+    role: str | None = None  # the execution role: a shadow copy runs with it (shadow.py)
 
     @classmethod
     def from_lambda(cls, configuration: dict[str, Any]) -> FunctionConfiguration:
@@ -526,6 +533,9 @@ class LiveTrafficEvidence(Document):
     sources: list[str] = []
     recent_invocations: int = 0  # Invocations of the unqualified function in the last window_hours
     window_hours: int = RECENT_TRAFFIC_HOURS
+    # How measuring avoids it (discovery decides): "versions" of an idle $LATEST, a "shadow" copy of a
+    # live one, or "in-place" on a live one because the input asked for measureOnLive.
+    measured_on: str | None = None
 
 
 class DiscoveredTarget(Document):
@@ -544,6 +554,8 @@ class Candidate(Document):
     version: str | None = None
     aliases: list[str] = []  # one alias, or one per invocation when only cold starts are measured
     excluded: str | None = None  # why it is not measured (e.g. the account's memory quota)
+    # The function whose aliases are invoked: a shadow copy of a live target; None: the target itself.
+    function_arn: str | None = None
 
 
 class InvocationSample(Document):

@@ -32,6 +32,12 @@ class Resource(StrEnum):
     TUNER_FUNCTIONS = "tuner-functions"  # the functions the state machine's Tasks invoke
     STATE_MACHINE = "state-machine"  # the tuner's own state machine (Distributed Map children)
     STATE_MACHINE_EXECUTIONS = "state-machine-executions"  # its map runs' child executions
+    SHADOW_FUNCTIONS = "shadow-functions"  # function:autotuner-shadow-*  (the tuner's copies of live targets)
+    SHADOW_ALIASES = "shadow-aliases"  # function:autotuner-shadow-*:autotuner-*
+    SHADOW_CODE = "shadow-code"  # sweep bucket, shadow-code/*
+    SHADOW_ROLES = "shadow-roles"  # the roles template parameter ShadowRoleArns lists
+    LAYER_VERSIONS = "layer-versions"  # lambda:*:*:layer:*:*  (a target's layers, in any account)
+    STATE_MACHINE_RUNS = "state-machine-runs"  # the tuner's own executions: execution:<stack>-tuner:*
     ANY = "*"  # actions that accept no narrower resource
 
 
@@ -48,6 +54,8 @@ class Grant:
     # How the permission matrix exercises it: True = a scenario fails or degrades without it;
     # otherwise why revoking it cannot be observed in the embedded AWS (and AWS documents it).
     observable: bool | str = True
+    # iam:PassRole's condition iam:PassedToService (the only condition besides the tag scope).
+    passed_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,10 @@ _PAYLOAD_BUCKETS_ONLY = (
 _PAYLOAD_PROCESSORS_ONLY = (
     "granted only when the PayloadProcessorArns parameter names functions, which the matrix's deployment does not; "
     "tests/statemachine/test_payloads.py runs processors with and without it"
+)
+_KNOWN_AT_DISCOVERY = (
+    "needed only for a target with layers or a VPC, which discovery reads after pre-flight; a denial "
+    "fails that target's CreateFunction before its shadow exists"
 )
 _DISTRIBUTED_MAP_INTERNAL = (
     "made by Step Functions inside a Distributed Map (multipart result upload, child executions); "
@@ -174,6 +186,42 @@ PRINCIPALS: tuple[Principal, ...] = (
                 "one version and temporary alias per candidate size",
                 tag_scoped=True,
             ),
+            Grant(
+                (
+                    "lambda:CreateFunction",
+                    "lambda:TagResource",
+                    "lambda:GetFunction",
+                    "lambda:ListTags",
+                    "lambda:UpdateFunctionConfiguration",
+                    "lambda:PublishVersion",
+                    "lambda:CreateAlias",
+                ),
+                Resource.SHADOW_FUNCTIONS,
+                "a live target is measured on a tagged shadow copy in the tuner's namespace",
+            ),
+            Grant(
+                ("lambda:GetLayerVersion",),
+                Resource.LAYER_VERSIONS,
+                "CreateFunction of a shadow of a target with layers: the caller must be able to read them",
+                preflight=_KNOWN_AT_DISCOVERY,
+            ),
+            Grant(
+                ("ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"),
+                Resource.ANY,
+                "CreateFunction of a shadow of a target in a VPC describes its subnets and groups; accept only *",
+                preflight=_KNOWN_AT_DISCOVERY,
+            ),
+            Grant(
+                ("s3:PutObject", "s3:GetObject"),
+                Resource.SHADOW_CODE,
+                "the shadow's zip is copied through the tuner's bucket; CreateFunction reads it as the caller",
+            ),
+            Grant(
+                ("iam:PassRole",),
+                Resource.SHADOW_ROLES,
+                "the shadow runs with the target's execution role (iam:PassedToService lambda.amazonaws.com)",
+                passed_to="lambda.amazonaws.com",
+            ),
         ),
     ),
     Principal(
@@ -197,6 +245,11 @@ PRINCIPALS: tuple[Principal, ...] = (
                 Resource.PAYLOAD_PROCESSORS,
                 "invokes preProcessor / postProcessor around each measured invocation",
                 observable=_PAYLOAD_PROCESSORS_ONLY,
+            ),
+            Grant(
+                ("lambda:InvokeFunction",),
+                Resource.SHADOW_ALIASES,
+                "invokes the temporary aliases of a live target's shadow copy",
             ),
         ),
     ),
@@ -226,6 +279,12 @@ PRINCIPALS: tuple[Principal, ...] = (
                 "deletes published versions, never a whole function",
                 tag_scoped=True,
             ),
+            Grant(
+                ("lambda:GetFunction", "lambda:ListTags", "lambda:DeleteFunction"),
+                Resource.SHADOW_FUNCTIONS,
+                "deletes the run's shadow copy, whole, once its name and tags say this run made it",
+            ),
+            Grant(("s3:DeleteObject",), Resource.SHADOW_CODE, "deletes the shadow's code copy"),
         ),
     ),
     Principal(
@@ -249,6 +308,18 @@ PRINCIPALS: tuple[Principal, ...] = (
         (
             Grant(("s3:GetObject",), Resource.TARGET_LISTS, "reads the run's target list back"),
             Grant(("dynamodb:BatchGetItem",), Resource.RUN_HISTORY_TABLE, "reads each target's record"),
+            Grant(("tag:GetResources",), Resource.ANY, "the orphan sweep finds shadow copies by tag; accepts only *"),
+            Grant(
+                ("states:DescribeExecution",),
+                Resource.STATE_MACHINE_RUNS,
+                "the orphan sweep keeps a shadow whose execution is still RUNNING",
+            ),
+            Grant(
+                ("lambda:DeleteFunction",),
+                Resource.SHADOW_FUNCTIONS,
+                "the orphan sweep deletes shadows crashed runs left",
+            ),
+            Grant(("s3:DeleteObject",), Resource.SHADOW_CODE, "and their code copies"),
         ),
     ),
     Principal(

@@ -16,6 +16,7 @@ from autotuner_core.measurement import alias_name, run_token
 from autotuner_core.models import PermissionCheck, TargetRef, TuningRequest, parse_target
 from autotuner_core.payloads import payload_objects, processor_arns, split_s3_uri
 from autotuner_core.settings import Settings
+from autotuner_core.shadow import code_key, role_patterns, shadow_arn, shadow_name
 from autotuner_core.target_list import target_list_key
 
 # The Distributed Map's ResultWriter prefix (statemachine/autotuner.asl.json, TuneTargets).
@@ -98,6 +99,23 @@ def required_permissions(
     ]
     # The summary reads the stored target list and each target's record at the end of the run.
     checks.append(check("SUMMARIZE_ROLE_ARN", ["dynamodb:BatchGetItem"], table))
+    token = run_token(execution_arn)
+    shadows = [shadow_arn(arn, shadow_name(token, arn)) for arn in arns]
+    patterns = role_patterns(settings)
+    codes = []
+    if settings.sweep_bucket and shadows:
+        name = shadows[0].rsplit(":", 1)[-1]
+        codes = [f"arn:{arns[0].split(':')[1]}:s3:::{settings.sweep_bucket}/{code_key(name)}"]
+    if patterns:
+        # A deployment that allows shadows ends every run with the orphan sweep: shadows by tag,
+        # their executions, deleting what is over.
+        checks.append(check("SUMMARIZE_ROLE_ARN", ["tag:GetResources"], ["*"]))
+        if execution_arn:
+            checks.append(check("SUMMARIZE_ROLE_ARN", ["states:DescribeExecution"], [execution_arn]))
+        if shadows:
+            checks.append(check("SUMMARIZE_ROLE_ARN", ["lambda:DeleteFunction"], shadows[:1]))
+        if codes:
+            checks.append(check("SUMMARIZE_ROLE_ARN", ["s3:DeleteObject"], codes))
     if settings.sweep_bucket and execution_arn:
         partition, name = execution_arn.split(":")[1], execution_arn.rsplit(":", 1)[-1]
         target_list = f"arn:{partition}:s3:::{settings.sweep_bucket}/{target_list_key(name)}"
@@ -126,7 +144,6 @@ def required_permissions(
             check("DISCOVER_ROLE_ARN", ["lambda:GetFunctionUrlConfig", "lambda:GetPolicy"], arns),
             check("DISCOVER_ROLE_ARN", ["lambda:ListEventSourceMappings", "cloudwatch:GetMetricStatistics"], ["*"]),
         ]
-        token = run_token(execution_arn)
         # The first candidate's alias stands for all of them: they share the autotuner-<run>- prefix.
         aliases = [f"{arn}:{alias_name(token, request.memory_sizes[0])}" for arn in arns]
         create = ["lambda:UpdateFunctionConfiguration", "lambda:PublishVersion", "lambda:CreateAlias"]
@@ -150,6 +167,31 @@ def required_permissions(
         processors = sorted(set(processor_arns(request, function_arn=arns[0]).values())) if arns else []
         if processors:
             checks.append(check("MEASURE_ROLE_ARN", ["lambda:InvokeFunction"], processors))
+        if patterns:
+            # A live target is measured on a shadow copy running with its own (listed) execution role.
+            shadow_actions = [
+                "lambda:CreateFunction",
+                "lambda:TagResource",
+                "lambda:GetFunction",
+                "lambda:ListTags",
+                "lambda:UpdateFunctionConfiguration",
+                "lambda:PublishVersion",
+                "lambda:CreateAlias",
+            ]
+            passed = {"iam:PassedToService": "lambda.amazonaws.com"}
+            checks += [
+                check("PREPARE_ROLE_ARN", shadow_actions, shadows),
+                check("PREPARE_ROLE_ARN", ["iam:PassRole"], patterns, passed),
+                check(
+                    "MEASURE_ROLE_ARN", ["lambda:InvokeFunction"], [f"{s}:{alias_name(token, 128)}" for s in shadows]
+                ),
+                check("CLEANUP_ROLE_ARN", ["lambda:GetFunction", "lambda:ListTags", "lambda:DeleteFunction"], shadows),
+            ]
+            if codes:
+                checks += [
+                    check("PREPARE_ROLE_ARN", ["s3:PutObject", "s3:GetObject"], codes),
+                    check("CLEANUP_ROLE_ARN", ["s3:DeleteObject"], codes),
+                ]
         # Every round, refinement included, is prepared and measured by the two roles above;
         # PlanMeasurements and ChooseConfiguration call no AWS API and need no check.
     if not request.fixed or request.apply:
