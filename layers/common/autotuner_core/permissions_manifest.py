@@ -78,11 +78,11 @@ _SELECTION_BEFORE_PREFLIGHT = "a selector is resolved before pre-flight; a denia
 _PREFLIGHT_ITSELF = "pre-flight's own call: a denial fails pre-flight with PermissionDeniedError"
 _PAYLOAD_BUCKETS_ONLY = (
     "granted only when the PayloadBuckets parameter names buckets, which the matrix's deployment does not; "
-    "tests/statemachine/test_payloads.py runs S3 payloads with and without it"
+    "tests/statemachine/test_payload_runs.py runs S3 payloads with and without it"
 )
 _PAYLOAD_PROCESSORS_ONLY = (
     "granted only when the PayloadProcessorArns parameter names functions, which the matrix's deployment does not; "
-    "tests/statemachine/test_payloads.py runs processors with and without it"
+    "tests/statemachine/test_payload_runs.py runs processors with and without it"
 )
 _KNOWN_AT_DISCOVERY = (
     "needed only for a target with layers or a VPC, which discovery reads after pre-flight; a denial "
