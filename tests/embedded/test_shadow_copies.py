@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from autotuner.embedded.account import FunctionProfile, LiveTrafficSpec, SimulatedAccount, SimulatedFunction
 from autotuner.embedded.cloud import EmbeddedAws
 from autotuner.embedded.interceptor import unlogged
+from autotuner_core.engine import MEMORY_HEADROOM
 
 TAGS = {"autotune": "enabled"}
 TARGET_ROLE = "arn:aws:iam::123456789012:role/simulated-target-role"
@@ -236,7 +239,8 @@ def test_measure_on_live_never_sets_latest_below_what_the_function_uses():
     assert record["liveTraffic"]["measuredOn"] == "in-place"
     served = report.live_invocations["orders-api"]
     assert 256 not in served
-    assert min(served) >= 512
+    # The floor is 460 MB x the engine's headroom; the engine may set a size between ladder steps there.
+    assert min(served) >= math.ceil(460 * MEMORY_HEADROOM)
     assert final == 1024  # a dry run leaves $LATEST as found
 
 
