@@ -62,10 +62,15 @@ def _count(operation_name: str | None = None, **_: Any) -> None:
         _calls.count = getattr(_calls, "count", 0) + 1
 
 
+def tuner_memory_mb() -> int:
+    """The memory of the tuner function this code runs in."""
+    # Lambda sets the function's memory in its environment (the embedded runtime does too).
+    return int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE") or _DEFAULT_TUNER_MEMORY_MB)
+
+
 def charge(spend: TuningSpend, *, busy_s: float, waited_ms: float = 0.0, calls: int = 0) -> TuningSpend:
     """Add one tuner invocation: billed for its busy time or the target time it waited for, if longer."""
-    # Lambda sets the function's memory in its environment (the embedded runtime does too).
-    memory_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE") or _DEFAULT_TUNER_MEMORY_MB)
+    memory_mb = tuner_memory_mb()
     billed_ms = math.ceil(max(busy_s * 1000, waited_ms, 1.0))
     return spend.model_copy(
         update={
