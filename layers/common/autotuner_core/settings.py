@@ -50,7 +50,7 @@ class Settings(BaseModel):
     # ValidatePermissions before anything is created. Template parameters MaxInvocationsPerRun,
     # MaxRunCostUsd, MaxVersionsPerTarget; the README says why each default.
     max_invocations_per_run: int = Field(default=10_000, ge=1, alias="MAX_INVOCATIONS_PER_RUN")
-    max_run_cost_usd: float = Field(default=5.0, gt=0, allow_inf_nan=False, alias="MAX_RUN_COST_USD")
+    max_run_cost_usd: float = Field(default=10.0, gt=0, allow_inf_nan=False, alias="MAX_RUN_COST_USD")
     max_versions_per_target: int = Field(default=200, ge=1, alias="MAX_VERSIONS_PER_TARGET")
     event_source: str = Field(default="lambda-autotuner", alias="EVENT_SOURCE")
 
