@@ -161,6 +161,22 @@ def estimate_target(
     region: str,
 ) -> TargetEstimate:
     """One target's upper bounds (see the module's docstring for what each assumes)."""
+    polls = _polls(settings)
+    apply_calls = (APPLY_CALLS + APPLY_WAITS * polls) if request.apply else 0
+    if request.fixed:
+        # Nothing is measured: the function is not read for the estimate (an open circuit then
+        # skips it without any Lambda call).
+        transitions = run_cost.FIXED_TARGET_TRANSITIONS
+        return TargetEstimate(
+            target=target.arn,
+            target_invocations=0,
+            target_gb_seconds=0.0,
+            basis="fixed",
+            versions_created=1 if request.alias else 0,
+            control_plane_calls=DISCOVERY_CALLS + apply_calls,
+            state_transitions=transitions,
+            total_usd=transitions * STEP_FUNCTIONS_TRANSITION_USD,
+        )
     if configuration is None:
         return TargetEstimate(
             target=target.arn,
@@ -172,30 +188,17 @@ def estimate_target(
             state_transitions=run_cost.FIXED_TARGET_TRANSITIONS,
             total_usd=run_cost.FIXED_TARGET_TRANSITIONS * STEP_FUNCTIONS_TRANSITION_USD,
         )
-    polls = _polls(settings)
-    apply_calls = (APPLY_CALLS + APPLY_WAITS * polls) if request.apply else 0
-    if request.fixed:
-        transitions = run_cost.FIXED_TARGET_TRANSITIONS
-        return TargetEstimate(
-            target=target.arn,
-            target_invocations=0,
-            target_gb_seconds=0.0,
-            basis="fixed",
-            current_memory_size=configuration.memory_size,
-            versions_created=1 if request.alias else 0,
-            control_plane_calls=DISCOVERY_CALLS + apply_calls,
-            state_transitions=transitions,
-            total_usd=transitions * STEP_FUNCTIONS_TRANSITION_USD,
-        )
     invocations = engine.budget(request)
     sizes = min(_candidate_count(request, configuration.memory_size), invocations)
     copies = request.invocations if request.only_cold_starts else 1
     versions = sizes * copies + (1 if request.alias else 0)
     rounds = min(planning.MAX_ROUNDS, invocations)
+    # PrepareMeasurement calls Lambda only in a round that adds a size: at most one round per size.
+    prepared_rounds = min(rounds, sizes)
     shadow = 1 if shadows else 0
     calls = (
         DISCOVERY_CALLS
-        + rounds * (ROUND_CALLS + ROUND_WAITS * polls)
+        + prepared_rounds * (ROUND_CALLS + ROUND_WAITS * polls)
         + versions * (VERSION_CALLS + VERSION_WAITS * polls)
         + CLEANUP_CALLS
         + CLEANUP_WAITS * polls
@@ -222,7 +225,8 @@ def estimate_target(
     prices = lambda_prices(region, architecture if architecture in ("x86_64", "arm64") else "x86_64")
     target_usd = gb_seconds * prices.gb_second_usd + invocations * prices.request_usd
     steps = _tuner_steps(rounds, invocations)
-    waits = rounds * ROUND_WAITS + versions * VERSION_WAITS + CLEANUP_WAITS + (APPLY_WAITS if request.apply else 0)
+    waits = prepared_rounds * ROUND_WAITS + versions * VERSION_WAITS + CLEANUP_WAITS
+    waits += APPLY_WAITS if request.apply else 0
     tuner_seconds = _tuner_seconds(invocations * seconds + cold_starts * INIT_LIMIT_S, steps, waits, settings)
     tuner_gb_seconds = run_cost.tuner_memory_mb() / 1024 * tuner_seconds
     tuner_usd = (
@@ -352,8 +356,12 @@ def check(
     ``sample`` are the targets read (pre-flight's sample: every target of a run, an even spread of a
     large sweep); the others count as the largest read one.
     """
-    reads = read_configurations(lambda_client, sample)
-    durations = {} if request.fixed else read_max_durations(cloudwatch, [t for t in sample if reads[t.arn]])
+    if request.fixed:
+        reads: dict[str, FunctionConfiguration | None] = {target.arn: None for target in sample}
+        durations: dict[str, float] = {}
+    else:
+        reads = read_configurations(lambda_client, sample)
+        durations = read_max_durations(cloudwatch, [target for target in sample if reads[target.arn]])
     shadows = shadows_allowed()
     estimates = [
         estimate_target(
