@@ -16,6 +16,7 @@ import pytest
 
 from autotuner.embedded.account import SimulatedAccount, load_account
 from autotuner.embedded.cloud import EmbeddedAws, RunReport
+from autotuner.runs import run_budget_text, run_cost_text
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 TUNING = load_account(EVENTS / "accounts" / "demo-tuning-account.json")
@@ -126,6 +127,13 @@ def test_with_recent_duration_metrics_the_estimate_is_bounded_by_them_and_still_
     assert item["basis"] == "duration" and item["maxDurationMs"] == pytest.approx(max(durations))
     timeout_bound = 30 * 3008 / 1024 * 300
     assert item["targetGbSeconds"] < timeout_bound / 10
+    # And the line a user reads beside the count (autotuner start --wait, local run, demo) gives the
+    # estimate with its basis, in the count's order
+    estimate = run_budget_text(report.output["runCost"])
+    assert estimate.startswith(f"up to {estimated['stateTransitions']} state transitions, 30 target invocations (")
+    assert "bounded by duration 1" in estimate and f"{estimated['versionsCreated']} versions" in estimate
+    assert estimate.endswith(f"${estimated['totalUsd']:.4f} in all")
+    assert run_cost_text(report.output["runCost"]).endswith(" in all")
 
 
 def _report_duration_ms(response: dict[str, Any]) -> float:

@@ -20,11 +20,15 @@ Every number is an upper bound of what the run's own documents count at the end
 - Control-plane calls: every status wait polls for :data:`SETTLE_S` (or until its deadline,
   if sooner); a change that takes longer to settle polls more. SDK and state-machine retries
   come on top (they happen only on errors).
+- The tuner's own time: it waits for every target invocation (sequentially, the longest case)
+  and for every status wait to its deadline, and each of its invocations computes for at most
+  :data:`TUNER_STEP_ALLOWANCE_S` besides.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -60,8 +64,8 @@ VERSION_CALLS, VERSION_WAITS = 5, 2  # update, settle, publish, wait Active, ali
 CLEANUP_CALLS, CLEANUP_WAITS = 4, 2  # list pages, restore, a last GetFunction (+2 deletes per version below)
 APPLY_CALLS, APPLY_WAITS = 8, 3  # update, settle, verify, publish + alias for `alias`
 SHADOW_CALLS, SHADOW_WAITS = 6, 2  # read code, create, wait Active, tag, delete (the shadow part's steps)
-# The tuner's own functions (template Globals): arm64 at 512 MB; each invocation is allowed this
-# much busy time besides its waits (the embedded AWS's steps take well under a second).
+# Busy time each tuner invocation is allowed besides its waits: a cold start's imports take about
+# a second (embedded-aws-notes), the steps' own work milliseconds.
 TUNER_STEP_ALLOWANCE_S = 2.0
 
 
@@ -71,8 +75,6 @@ def shadows_allowed() -> bool:
     The shadow part's deploy parameter ShadowRoleArns (empty: no shadows); read here alone so this
     one line follows that part's setting.
     """
-    import os
-
     return bool(os.environ.get("SHADOW_ROLE_ARNS", "").strip())
 
 
@@ -281,7 +283,7 @@ def estimate_run(request: TuningRequest, estimates: Sequence[TargetEstimate], ta
     run_seconds = run_cost.RUN_TUNER_INVOCATIONS * TUNER_STEP_ALLOWANCE_S
     tuner_gb_seconds += run_cost.tuner_memory_mb() / 1024 * run_seconds
     tuner_usd = sum(item.tuner_lambda_usd for item in counted) + (
-        run_cost.tuner_memory_mb() / 1024 * run_seconds * lambda_prices(DEFAULT_REGION, "arm64").gb_second_usd
+        run_cost.tuner_memory_mb() / 1024 * run_seconds * lambda_prices(DEFAULT_REGION, run_cost.TUNER_ARCHITECTURE).gb_second_usd
         + run_cost.RUN_TUNER_INVOCATIONS * REQUEST_PRICE_USD
     )
     step_functions = transitions * STEP_FUNCTIONS_TRANSITION_USD
