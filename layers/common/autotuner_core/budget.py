@@ -282,9 +282,9 @@ def estimate_run(request: TuningRequest, estimates: Sequence[TargetEstimate], ta
     # The run's own two tuner steps (ValidatePermissions, SummarizeRun): their time as one step each.
     run_seconds = run_cost.RUN_TUNER_INVOCATIONS * TUNER_STEP_ALLOWANCE_S
     tuner_gb_seconds += run_cost.tuner_memory_mb() / 1024 * run_seconds
+    rate = lambda_prices(DEFAULT_REGION, run_cost.TUNER_ARCHITECTURE).gb_second_usd
     tuner_usd = sum(item.tuner_lambda_usd for item in counted) + (
-        run_cost.tuner_memory_mb() / 1024 * run_seconds * lambda_prices(DEFAULT_REGION, run_cost.TUNER_ARCHITECTURE).gb_second_usd
-        + run_cost.RUN_TUNER_INVOCATIONS * REQUEST_PRICE_USD
+        run_cost.tuner_memory_mb() / 1024 * run_seconds * rate + run_cost.RUN_TUNER_INVOCATIONS * REQUEST_PRICE_USD
     )
     step_functions = transitions * STEP_FUNCTIONS_TRANSITION_USD
     target_usd = sum(item.target_invocations_usd for item in counted)
