@@ -56,10 +56,17 @@ def assert_within_estimate(report: RunReport) -> dict[str, Any]:
     assert counted["stateTransitions"] == report.state_transitions
     published = report.mutating_calls.count("lambda:PublishVersion")
     assert 0 < published <= estimated["versionsCreated"]
-    # Per target: each one the estimate read is listed with how its GB-seconds were bounded
-    assert {item["target"].rsplit(":", 1)[-1] for item in estimated["targets"]} == {
-        outcome["target"].rsplit(":", 1)[-1] for outcome in report.output["outcomes"]
-    }
+    # Per target: each one the estimate read is listed, and what its own document says it spent is
+    # within its own bounds
+    by_target = {item["target"]: item for item in estimated["targets"]}
+    assert set(by_target) == {outcome["target"] for outcome in report.output["outcomes"]}
+    for outcome in report.output["outcomes"]:
+        bound, configs, spend = by_target[outcome["target"]], outcome["configurations"], outcome["spend"]
+        assert sum(row["invocations"] for row in configs) <= bound["targetInvocations"]
+        gb_seconds = sum(row["memorySize"] / 1024 * row["billedTotalMs"] / 1000 for row in configs)
+        assert gb_seconds <= bound["targetGbSeconds"]
+        assert spend["tunerGbSeconds"] <= bound["tunerGbSeconds"]
+        assert spend["controlPlaneCalls"] <= bound["controlPlaneCalls"]
     return estimated
 
 
