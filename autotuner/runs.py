@@ -675,7 +675,7 @@ def run_budget_text(cost: dict[str, Any]) -> str | None:
     how = ", ".join(f"{basis} {count}" for basis, count in sorted(bases.items()))
     text = f"up to {estimated['stateTransitions']} state transitions"
     text += f", {estimated['targetInvocations']} target invocations"
-    text += f" ({float(estimated.get('targetGbSeconds', 0.0)):.2f} GB-s; bounded by {how or 'nothing'})"
+    text += f" ({float(estimated.get('targetGbSeconds', 0.0)):.2f} GB-s" + (f"; bounded by {how})" if how else ")")
     text += f", tuner {estimated.get('tunerInvocations', '?')} Lambda invocations"
     text += f" ({float(estimated.get('tunerGbSeconds', 0.0)):.2f} GB-s), {estimated['versionsCreated']} versions"
     if estimated.get("shadowsCreated"):

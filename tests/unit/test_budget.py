@@ -40,15 +40,15 @@ def estimate(
     per_target = budget.estimate_target(
         parsed, ref("orders"), configuration, duration_ms, settings or Settings(), shadows=shadows, region=REGION
     )
-    return parsed, budget.estimate_run(parsed, [per_target], targets)
+    return parsed, budget.estimate_run(parsed, [per_target], targets), [per_target]
 
 
 def test_cold_starts_at_a_thousand_invocations_are_refused_naming_versions_limit_and_fields() -> None:
     # Given a function and 1,000 cold-start invocations over the standard range (7 sizes)
-    request, run = estimate({"invocations": 1000, "onlyColdStarts": True, "refine": False})
+    request, run, read = estimate({"invocations": 1000, "onlyColdStarts": True, "refine": False})
     # When the deployment's default limits are enforced
     with pytest.raises(InvalidInputError) as caught:
-        budget.enforce(run, request, Settings())
+        budget.enforce(run, read, request, Settings())
     # Then the run is refused: 7,000 versions of one function, over MaxVersionsPerTarget 200
     message = str(caught.value)
     assert "7000 versions of " + PREFIX + "orders" in message
@@ -61,9 +61,9 @@ def test_cold_starts_at_a_thousand_invocations_are_refused_naming_versions_limit
 
 def test_the_same_request_without_cold_starts_publishes_one_version_per_size_and_passes() -> None:
     # Given the same 1,000 invocations, measured warm
-    request, run = estimate({"invocations": 1000, "refine": False}, timeout=3)
+    request, run, read = estimate({"invocations": 1000, "refine": False}, timeout=3)
     # When the limits are enforced, nothing is raised: one version per size (7 ladder sizes)
-    budget.enforce(run, request, Settings())
+    budget.enforce(run, read, request, Settings())
     assert run.versions_created == 7
 
 
@@ -73,8 +73,8 @@ def test_each_limit_names_its_estimate_its_limit_and_the_field_to_change() -> No
         {"MAX_INVOCATIONS_PER_RUN": "20", "MAX_RUN_COST_USD": "0.01", "MAX_VERSIONS_PER_TARGET": "5"}
     )
     # When a default run of one 30 s function is checked
-    request, run = estimate({}, settings=settings)
-    problems = budget.limit_problems(run, request, settings)
+    request, run, read = estimate({}, settings=settings)
+    problems = budget.limit_problems(run, read, request, settings)
     # Then all three limits are named with the estimate, the limit and the input field
     assert problems[0].startswith("invocations: the run may invoke its targets 30 times")
     assert "over MaxInvocationsPerRun 20" in problems[0]
@@ -86,8 +86,8 @@ def test_each_limit_names_its_estimate_its_limit_and_the_field_to_change() -> No
 
 def test_a_recent_duration_bounds_the_gb_seconds_far_below_the_timeout() -> None:
     # Given a 1,024 MB function with a 300 s timeout whose longest recent request took 200 ms
-    _, by_timeout = estimate({}, timeout=300)
-    _, by_duration = estimate({}, timeout=300, duration_ms=200.0)
+    _, by_timeout, _ = estimate({}, timeout=300)
+    _, by_duration, _ = estimate({}, timeout=300, duration_ms=200.0)
     # Then the duration's bound is used, and is much smaller
     (item,) = by_duration.targets
     assert item.basis == "duration" and item.max_duration_ms == 200.0
@@ -101,15 +101,15 @@ def test_a_recent_duration_bounds_the_gb_seconds_far_below_the_timeout() -> None
 
 def test_a_duration_longer_than_the_timeout_is_capped_at_the_timeout() -> None:
     # Given a recent Duration of 50 s on a function whose timeout is 30 s (it was raised since)
-    _, capped = estimate({}, timeout=30, duration_ms=50_000.0)
-    _, by_timeout = estimate({}, timeout=30)
+    _, capped, _ = estimate({}, timeout=30, duration_ms=50_000.0)
+    _, by_timeout, _ = estimate({}, timeout=30)
     # Then no invocation is counted longer than the timeout
     assert capped.target_gb_seconds == pytest.approx(by_timeout.target_gb_seconds)
 
 
 def test_a_function_larger_than_every_candidate_is_counted_at_its_own_size() -> None:
     # Given a 4,096 MB function measured over the standard range (up to 3,008 MB): it is measured too
-    _, run = estimate({}, memory=4096, timeout=10)
+    _, run, _ = estimate({}, memory=4096, timeout=10)
     # Then its GB-seconds are bounded at 4,096 MB, and its size adds a version
     assert run.target_gb_seconds == pytest.approx(4096 / 1024 * (30 * 10 + 8 * budget.INIT_LIMIT_S))
     assert run.versions_created == 8
@@ -117,8 +117,8 @@ def test_a_function_larger_than_every_candidate_is_counted_at_its_own_size() -> 
 
 def test_a_deployment_that_allows_shadows_counts_one_shadow_per_target() -> None:
     # Given the same run with and without shadow copies allowed
-    _, without = estimate({})
-    _, with_shadows = estimate({}, shadows=True)
+    _, without, _ = estimate({})
+    _, with_shadows, _ = estimate({}, shadows=True)
     # Then one shadow is counted, with the calls that create and delete it
     assert (without.shadows_created, with_shadows.shadows_created) == (0, 1)
     assert with_shadows.control_plane_calls > without.control_plane_calls
@@ -157,8 +157,10 @@ def test_a_large_sweep_counts_its_unread_targets_as_the_largest_read_one() -> No
     assert run.target_gb_seconds == pytest.approx(
         sum(i.target_gb_seconds for i in read) + 70 * largest.target_gb_seconds
     )
-    # And only the read targets are listed (the document travels through state)
-    assert len(run.targets) == 50
+    # And no per-target list travels through state for a run this large: its totals only
+    assert run.targets is None
+    # (a run of up to ten targets lists each one)
+    assert len(budget.estimate_run(request, read[:10], 10).targets) == 10
 
 
 def test_a_missing_function_costs_nothing_and_is_left_to_discovery() -> None:
@@ -170,7 +172,7 @@ def test_a_missing_function_costs_nothing_and_is_left_to_discovery() -> None:
 
 
 def test_a_fixed_memory_size_measures_nothing() -> None:
-    _, run = estimate({"memorySize": 1024, "apply": True})
+    _, run, _ = estimate({"memorySize": 1024, "apply": True})
     assert (run.target_invocations, run.target_gb_seconds, run.versions_created) == (0, 0.0, 0)
 
 
@@ -187,7 +189,7 @@ def test_the_shipped_inputs_pass_the_default_limits_on_long_running_functions(pa
         for name in names
     ]
     # When the default limits are enforced, the run is not refused
-    budget.enforce(budget.estimate_run(request, read, len(names)), request, Settings())
+    budget.enforce(budget.estimate_run(request, read, len(names)), read, request, Settings())
 
 
 @mock_aws

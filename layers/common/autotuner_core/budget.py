@@ -53,6 +53,7 @@ DURATION_MARGIN = 2.0
 INIT_LIMIT_S = 10.0  # Lambda's INIT phase limit for on-demand functions; billed since August 2025
 _PARALLEL_LANES = 16  # measurement.py: invocations of one size run at most 16 at a time
 _METRIC_QUERIES_PER_CALL = 500  # GetMetricData's limit
+MAX_LISTED_TARGETS = 10  # runs up to this many targets carry each target's estimate (about 400 bytes each)
 # A Lambda configuration change or version usually settles within a few seconds: status waits are
 # counted at this long. The one assumption that is not a strict bound (a slower change polls more).
 SETTLE_S = 5.0
@@ -270,7 +271,9 @@ def _tuner_seconds(target_seconds: float, steps: int, waits: int, settings: Sett
 def estimate_run(request: TuningRequest, estimates: Sequence[TargetEstimate], target_count: int) -> RunCost:
     """The run's totals: the targets' estimates, each unread target (a large sweep's) as the largest read one.
 
-    ``targets`` lists the read targets only, so the document stays small in state.
+    ``targets`` lists each target's estimate for a run of at most :data:`MAX_LISTED_TARGETS`
+    targets; a larger run carries its totals only (the estimate travels through state, and a
+    sweep passes no per-target list through state).
     """
     counted = list(estimates)
     unread = max(0, target_count - len(counted))
@@ -301,12 +304,17 @@ def estimate_run(request: TuningRequest, estimates: Sequence[TargetEstimate], ta
         control_plane_calls=sum(item.control_plane_calls for item in counted),
         versions_created=sum(item.versions_created for item in counted),
         shadows_created=sum(item.shadows_created for item in counted),
-        targets=list(estimates),
+        targets=list(estimates) if target_count <= MAX_LISTED_TARGETS else None,
     )
 
 
-def limit_problems(estimate: RunCost, request: TuningRequest, settings: Settings) -> list[str]:
-    """Each deploy-time limit the estimate is over, naming the estimate, the limit and what to change."""
+def limit_problems(
+    estimate: RunCost, read: Sequence[TargetEstimate], request: TuningRequest, settings: Settings
+) -> list[str]:
+    """Each deploy-time limit the estimate is over, naming the estimate, the limit and what to change.
+
+    ``read`` are the per-target estimates the run's estimate was made from.
+    """
     smaller = "fewer targets" if request.targets is not None else "a narrower select"
     problems = []
     if estimate.target_invocations > settings.max_invocations_per_run:
@@ -315,7 +323,7 @@ def limit_problems(estimate: RunCost, request: TuningRequest, settings: Settings
             f"({engine.BUDGET_PER_NUM} x invocations per target), over MaxInvocationsPerRun "
             f"{settings.max_invocations_per_run}; lower invocations or name {smaller}"
         )
-    worst = max(estimate.targets or [], key=lambda item: item.versions_created, default=None)
+    worst = max(read, key=lambda item: item.versions_created, default=None)
     if worst is not None and worst.versions_created > settings.max_versions_per_target:
         why = " (onlyColdStarts publishes one version per invocation per size)" if request.only_cold_starts else ""
         problems.append(
@@ -324,7 +332,7 @@ def limit_problems(estimate: RunCost, request: TuningRequest, settings: Settings
             "narrow memorySizes or measure without onlyColdStarts"
         )
     if estimate.total_usd > settings.max_run_cost_usd:
-        bases = sorted({item.basis for item in estimate.targets or []} - {"not-found", "fixed"})
+        bases = sorted({item.basis for item in read} - {"not-found", "fixed"})
         problems.append(
             f"invocations/memorySizes: the run may cost up to ${estimate.total_usd:.2f} (target GB-seconds bounded "
             f"by {' and '.join(bases) or 'nothing measured'}), over MaxRunCostUsd ${settings.max_run_cost_usd:.2f}; "
@@ -333,9 +341,9 @@ def limit_problems(estimate: RunCost, request: TuningRequest, settings: Settings
     return problems
 
 
-def enforce(estimate: RunCost, request: TuningRequest, settings: Settings) -> None:
+def enforce(estimate: RunCost, read: Sequence[TargetEstimate], request: TuningRequest, settings: Settings) -> None:
     """Raise InvalidInputError naming every limit the estimate is over (before anything is created)."""
-    problems = limit_problems(estimate, request, settings)
+    problems = limit_problems(estimate, read, request, settings)
     if problems:
         raise InvalidInputError(
             f"over the run budget ({len(problems)} problem{'s' if len(problems) > 1 else ''}): " + "; ".join(problems),
@@ -372,5 +380,5 @@ def check(
         for target in sample
     ]
     estimate = estimate_run(request, estimates, len(targets))
-    enforce(estimate, request, settings)
+    enforce(estimate, estimates, request, settings)
     return estimate
