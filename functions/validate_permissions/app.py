@@ -55,7 +55,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         SETTINGS,
         lambda_client=aws_client("lambda"),
         cloudwatch=aws_client("cloudwatch"),
-        region=context.invoked_function_arn.split(":")[3],
     )
     workers = max(1, min(SETTINGS.sweep_max_concurrency, len(targets)))
     execution = envelope.execution.model_copy(update={"workers": workers})

@@ -38,7 +38,7 @@ def estimate(
     parsed = parse_request({"targets": ["orders"], **request})
     configuration = FunctionConfiguration(memory_size=memory, timeout=timeout, architectures=["arm64"])
     per_target = budget.estimate_target(
-        parsed, ref("orders"), configuration, duration_ms, settings or Settings(), shadows=shadows, region=REGION
+        parsed, ref("orders"), configuration, duration_ms, settings or Settings(), shadows=shadows
     )
     return parsed, budget.estimate_run(parsed, [per_target], targets), [per_target]
 
@@ -145,7 +145,6 @@ def test_a_large_sweep_counts_its_unread_targets_as_the_largest_read_one() -> No
             None,
             settings,
             shadows=False,
-            region=REGION,
         )
         for index in range(50)
     ]
@@ -166,7 +165,7 @@ def test_a_large_sweep_counts_its_unread_targets_as_the_largest_read_one() -> No
 def test_a_missing_function_costs_nothing_and_is_left_to_discovery() -> None:
     # Given a target that does not exist (discovery fails it, with its record, before measuring)
     request = parse_request({"targets": ["gone"]})
-    item = budget.estimate_target(request, ref("gone"), None, None, Settings(), shadows=False, region=REGION)
+    item = budget.estimate_target(request, ref("gone"), None, None, Settings(), shadows=False)
     # Then it is counted without invocations or versions
     assert (item.basis, item.target_invocations, item.versions_created) == ("not-found", 0, 0)
 
@@ -184,10 +183,7 @@ def test_the_shipped_inputs_pass_the_default_limits_on_long_running_functions(pa
     request = TuningRequest.model_validate(raw)
     names = request.targets or [f"fn-{index}" for index in range(7)]
     configuration = FunctionConfiguration(memory_size=3008, timeout=900)
-    read = [
-        budget.estimate_target(request, ref(name), configuration, None, Settings(), shadows=True, region=REGION)
-        for name in names
-    ]
+    read = [budget.estimate_target(request, ref(name), configuration, None, Settings(), shadows=True) for name in names]
     # When the default limits are enforced, the run is not refused
     budget.enforce(budget.estimate_run(request, read, len(names)), read, request, Settings())
 

@@ -63,9 +63,7 @@ def test_the_estimate_bounds_the_engines_longest_run() -> None:
 
     ref = TargetRef(given="orders", name="orders", arn=TARGET)
     configuration = FunctionConfiguration(memory_size=128, timeout=3)
-    per_target = budget.estimate_target(
-        request, ref, configuration, None, Settings(), shadows=False, region="us-east-1"
-    )
+    per_target = budget.estimate_target(request, ref, configuration, None, Settings(), shadows=False)
     estimate = budget.estimate_run(request, [per_target], 1)
     assert estimate.state_transitions >= run_cost.counted([outcome]).state_transitions
     assert estimate.target_invocations == 30

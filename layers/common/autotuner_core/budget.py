@@ -161,7 +161,6 @@ def estimate_target(
     settings: Settings,
     *,
     shadows: bool,
-    region: str,
 ) -> TargetEstimate:
     """One target's upper bounds (see the module's docstring for what each assumes)."""
     polls = _polls(settings)
@@ -225,7 +224,7 @@ def estimate_target(
         run_cost.MEASURED_TARGET_TRANSITIONS + rounds * run_cost.ROUND_TRANSITIONS + invocations  # items <= invocations
     )
     architecture = (configuration.architectures or ["x86_64"])[0]
-    prices = lambda_prices(region, architecture if architecture in ("x86_64", "arm64") else "x86_64")
+    prices = lambda_prices(target.arn.split(":")[3], architecture if architecture in ("x86_64", "arm64") else "x86_64")
     target_usd = gb_seconds * prices.gb_second_usd + invocations * prices.request_usd
     steps = _tuner_steps(rounds, invocations)
     waits = prepared_rounds * ROUND_WAITS + versions * VERSION_WAITS + CLEANUP_WAITS
@@ -359,7 +358,6 @@ def check(
     *,
     lambda_client: Any,
     cloudwatch: Any,
-    region: str,
 ) -> RunCost:
     """Read what the estimate needs (read-only calls), estimate the run and enforce the limits.
 
@@ -374,9 +372,7 @@ def check(
         durations = read_max_durations(cloudwatch, [target for target in sample if reads[target.arn]])
     shadows = shadows_allowed()
     estimates = [
-        estimate_target(
-            request, target, reads[target.arn], durations.get(target.arn), settings, shadows=shadows, region=region
-        )
+        estimate_target(request, target, reads[target.arn], durations.get(target.arn), settings, shadows=shadows)
         for target in sample
     ]
     estimate = estimate_run(request, estimates, len(targets))

@@ -577,9 +577,9 @@ class TargetEstimate(Document):
     target: str
     target_invocations: int
     target_gb_seconds: float
-    # What bounded the GB-seconds: "duration" (CloudWatch's Maximum Duration at the current size),
-    # "timeout" (no recent Duration: every invocation at its timeout) or "not-found" (discovery fails
-    # it before anything is measured); "extrapolated" for a large sweep's targets outside the sample.
+    # What bounded the GB-seconds: "duration" (CloudWatch's recent Maximum Duration), "timeout" (no
+    # recent Duration: every invocation at its timeout), "fixed" (a memorySize: nothing measured) or
+    # "not-found" (discovery fails it before anything is measured).
     basis: str
     current_memory_size: int | None = None
     max_duration_ms: float | None = None

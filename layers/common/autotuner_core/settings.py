@@ -46,13 +46,13 @@ class Settings(BaseModel):
     control_plane_rate: float = Field(default=10.0, gt=0, le=15, alias="CONTROL_PLANE_REQUESTS_PER_SECOND")
     get_function_rate: float = Field(default=50.0, gt=0, le=100, alias="GET_FUNCTION_REQUESTS_PER_SECOND")
     event_bus_name: str = Field(default="", alias="EVENT_BUS_NAME")  # empty: no Tuning Completed events
+    event_source: str = Field(default="lambda-autotuner", alias="EVENT_SOURCE")
     # The run budget (budget.py): a run whose pre-run estimate is over one of these is refused by
     # ValidatePermissions before anything is created. Template parameters MaxInvocationsPerRun,
     # MaxRunCostUsd, MaxVersionsPerTarget; the README says why each default.
     max_invocations_per_run: int = Field(default=10_000, ge=1, alias="MAX_INVOCATIONS_PER_RUN")
     max_run_cost_usd: float = Field(default=10.0, gt=0, allow_inf_nan=False, alias="MAX_RUN_COST_USD")
     max_versions_per_target: int = Field(default=200, ge=1, alias="MAX_VERSIONS_PER_TARGET")
-    event_source: str = Field(default="lambda-autotuner", alias="EVENT_SOURCE")
 
     @property
     def lease_seconds(self) -> int:
