@@ -520,6 +520,39 @@ def _html_table(outcome: dict[str, Any]) -> str:
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
 
 
+def spend_line(outcome: dict[str, Any]) -> str | None:
+    """What tuning this target spent, each figure beside the run budget's upper bound for it, or None.
+
+    The spend is the target's own document (its measured configurations and ``spend``); the bound
+    is its entry in ``runCost.estimated.targets`` (``estimate`` here, set by :func:`write_reports`).
+    """
+    configs = _configurations(outcome)
+    spend = outcome.get("spend") or {}
+    estimate = outcome.get("estimate") or {}
+    if not configs and not estimate:
+        return None
+    invocations = sum(int(config.get("invocations") or 0) for config in configs)
+    gb_seconds = sum(config["memorySize"] / 1024 * float(config.get("billedTotalMs") or 0) / 1000 for config in configs)
+
+    def bound(value: Any, unit: str = "") -> str:
+        return f" (up to {value}{unit})" if value is not None else ""
+
+    basis = f", bounded by {estimate['basis']}" if estimate.get("basis") else ""
+    parts = [
+        f"{invocations} target invocations{bound(estimate.get('targetInvocations'))}",
+        f"{gb_seconds:.2f} target GB-s"
+        + (f" (up to {float(estimate['targetGbSeconds']):.2f}{basis})" if estimate else ""),
+    ]
+    if spend:
+        parts.append(f"{float(spend.get('tunerGbSeconds') or 0):.2f} tuner GB-s{bound(estimate.get('tunerGbSeconds'))}")
+        parts.append(
+            f"{spend.get('controlPlaneCalls', 0)} control-plane calls{bound(estimate.get('controlPlaneCalls'))}"
+        )
+    if estimate.get("versionsCreated") is not None:
+        parts.append(f"up to {estimate['versionsCreated']} versions")
+    return "tuning spent " + ", ".join(parts)
+
+
 def _badge(outcome: dict[str, Any]) -> str:
     state = str(outcome.get("outcome") or "UNKNOWN")
     known = state if state in {"APPLIED", "RECOMMENDED", "UNCHANGED", "FAILED", "SKIPPED"} else "other"
@@ -555,6 +588,9 @@ def _target_section(index: int, outcome: dict[str, Any], png: bytes | None) -> s
         )
     if outcome.get("configurations"):
         parts.append(_html_table(outcome))
+    spent = spend_line(outcome)
+    if spent:
+        parts.append(f'<p class="meta spend">{_e(spent)}</p>')
     parts.append("</section>")
     return "\n".join(parts)
 
@@ -652,7 +688,17 @@ def write_reports(run_output: dict[str, Any], out_dir: Path, *, simulated: bool 
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    outcomes = [{**outcome, "simulated": True} if simulated else outcome for outcome in _run_outcomes(run_output)]
+    outcomes = [{**outcome, "simulated": True} if simulated else dict(outcome) for outcome in _run_outcomes(run_output)]
+    # Each target beside its share of the run budget's estimate (made before the run), where there is one.
+    output = run_output.get("output") if isinstance(run_output.get("output"), dict) else run_output
+    estimates = {
+        item["target"]: item for item in (((output.get("runCost") or {}).get("estimated") or {}).get("targets") or [])
+    }
+    for outcome in outcomes:
+        # The estimate is per function: a qualified target (name:alias) is its function's.
+        function = ":".join(str(outcome.get("target") or "").split(":")[:7])
+        if function in estimates:
+            outcome["estimate"] = estimates[function]
     written: list[Path] = []
     charts: dict[int, bytes] = {}
     taken: set[str] = set()

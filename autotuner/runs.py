@@ -666,6 +666,24 @@ def run_cost_text(cost: dict[str, Any]) -> str:
     return text
 
 
+def run_budget_text(cost: dict[str, Any]) -> str | None:
+    """The pre-run estimate in one line, its figures in :func:`run_cost_text`'s order (upper bounds), or None."""
+    estimated = cost.get("estimated") or {}
+    if estimated.get("versionsCreated") is None:
+        return None  # a run estimated before the budget existed: only transitions were estimated
+    bases = Counter(item.get("basis", "?") for item in estimated.get("targets") or [])
+    how = ", ".join(f"{basis} {count}" for basis, count in sorted(bases.items()))
+    text = f"up to {estimated['stateTransitions']} state transitions"
+    text += f", {estimated['targetInvocations']} target invocations"
+    text += f" ({float(estimated.get('targetGbSeconds', 0.0)):.2f} GB-s" + (f"; bounded by {how})" if how else ")")
+    text += f", tuner {estimated.get('tunerInvocations', '?')} Lambda invocations"
+    text += f" ({float(estimated.get('tunerGbSeconds', 0.0)):.2f} GB-s), {estimated['versionsCreated']} versions"
+    if estimated.get("shadowsCreated"):
+        text += f", {estimated['shadowsCreated']} shadow functions"
+    text += f", {estimated.get('controlPlaneCalls', '?')} control-plane calls, ${estimated['totalUsd']:.4f} in all"
+    return text
+
+
 def _map_run_counts(run: dict[str, Any]) -> str:
     counts = run.get("executionCounts") or {}
     total = int(counts.get("total", 0))
@@ -703,4 +721,7 @@ def render_summary(result: dict[str, Any]) -> str:
         lines += _savings_lines(output, applied=counts.get("APPLIED", 0) > 0)
     if output.get("runCost"):
         lines.append(f"run cost   {run_cost_text(output['runCost'])}")
+        budget = run_budget_text(output["runCost"])
+        if budget:
+            lines.append(f"estimate   {budget}")
     return "\n".join(lines)

@@ -346,3 +346,38 @@ def test_write_reports_names_files_safely_and_uniquely(tmp_path: Path):
     # Then every file stays in the output directory under its own name
     assert [path.name for path in paths] == ["api_live.png", "api_canary.png", "b_x_b.png", "report.html"]
     assert all(path.parent == tmp_path for path in paths)
+
+
+def test_the_html_report_shows_each_targets_spend_beside_the_run_budgets_bound(tmp_path: Path):
+    # Given a measured target whose document says what it spent, and the run budget's estimate for it
+    outcome = measured_outcome("cpu-fn")
+    for config in outcome["configurations"]:
+        config["billedTotalMs"] = 1000.0  # one second at each size, in all
+    outcome["spend"] = {"rounds": 3, "tunerInvocations": 14, "tunerGbSeconds": 4.5, "controlPlaneCalls": 71}
+    output = run_output(outcome, fixed_size_outcome())
+    estimate = {
+        "target": outcome["target"],
+        "targetInvocations": 90,
+        "targetGbSeconds": 1234.5,
+        "basis": "timeout",
+        "versionsCreated": 8,
+        "controlPlaneCalls": 900,
+        "stateTransitions": 150,
+        "tunerGbSeconds": 600.0,
+        "totalUsd": 0.05,
+    }
+    output["output"]["runCost"] = {"estimated": {"targets": [estimate]}, "counted": {}}
+    # When the reports are written
+    page = reports.write_reports(output, tmp_path)[-1].read_text(encoding="utf-8")
+    # Then the measured target's section says what tuning it spent, each figure beside its bound
+    section = page.split('id="target-1"')[1].split("</section>")[0]
+    (line,) = re.findall(r'<p class="meta spend">([^<]*)</p>', section)
+    sizes_gb = sum(config["memorySize"] for config in outcome["configurations"]) / 1024
+    assert line == (
+        f"tuning spent 60 target invocations (up to 90), {sizes_gb:.2f} target GB-s (up to 1234.50, bounded by "
+        "timeout), 4.50 tuner GB-s (up to 600.0), 71 control-plane calls (up to 900), up to 8 versions"
+    )
+    # And the fixed-size target, measured by nothing and not in the estimate, has no such line
+    assert 'class="meta spend"' not in page.split('id="target-2"')[1]
+    # And the caller's document is left as it was
+    assert "estimate" not in output["output"]["outcomes"][0]

@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from autotuner_core import pacing, run_cost
+from autotuner_core import budget, pacing
 from autotuner_core.clients import aws_client
 from autotuner_core.models import PreflightResult, StageTimings, ValidateEvent, parse_event, parse_request
 from autotuner_core.observability import bind_execution, logger, metrics, tracer
@@ -51,6 +51,15 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     calls = simulate(aws_client("iam"), checks)
     if payload_objects(request) and not request.fixed:
         check_payload_objects(aws_client("s3"), request, allowed_buckets(SETTINGS.payload_buckets))
+    # The run budget: read-only calls, then refused before the target list (or anything) is created.
+    estimate = budget.check(
+        request,
+        targets,
+        checked,
+        SETTINGS,
+        lambda_client=aws_client("lambda"),
+        cloudwatch=aws_client("cloudwatch"),
+    )
     workers = max(1, min(SETTINGS.sweep_max_concurrency, len(targets)))
     execution = envelope.execution.model_copy(update={"workers": workers})
     target_list = store_targets(aws_client("s3"), SETTINGS.sweep_bucket, execution, targets)
@@ -72,7 +81,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         target_count=len(targets),
         target_list=target_list,
         permission_checks=sum(len(check.actions) * len(check.resources) for check in checks),
-        estimated_cost=run_cost.estimate(request, len(targets)),
+        estimated_cost=estimate,
         max_concurrency=SETTINGS.sweep_max_concurrency,
         timings=StageTimings(validate_permissions_ms=round(elapsed_ms, 1)),
     ).dump()

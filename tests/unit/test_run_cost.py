@@ -55,8 +55,16 @@ def test_the_estimate_bounds_the_engines_longest_run() -> None:
         target=TARGET, outcome="APPLIED", configurations=[measured(128, billed_total_ms=1.0)] * 7, spend=spend
     )
 
-    # Then the estimate is not below the count, and its invocations are the engine's budget
-    estimate = run_cost.estimate(request, 1)
+    # Then the pre-run estimate (budget.py, which replaced run_cost.estimate) is not below the
+    # count, and its invocations are the engine's budget
+    from autotuner_core import budget
+    from autotuner_core.models import FunctionConfiguration, TargetRef
+    from autotuner_core.settings import Settings
+
+    ref = TargetRef(given="orders", name="orders", arn=TARGET)
+    configuration = FunctionConfiguration(memory_size=128, timeout=3)
+    per_target = budget.estimate_target(request, ref, configuration, None, Settings(), shadows=False)
+    estimate = budget.estimate_run(request, [per_target], 1)
     assert estimate.state_transitions >= run_cost.counted([outcome]).state_transitions
     assert estimate.target_invocations == 30
 

@@ -107,6 +107,16 @@ PRINCIPALS: tuple[Principal, ...] = (
                 observable=_PAYLOAD_BUCKETS_ONLY,
             ),
             Grant(
+                ("lambda:GetFunction",),
+                Resource.TARGET_FUNCTIONS,
+                "the run budget reads each target's memory and timeout before anything is created",
+            ),
+            Grant(
+                ("cloudwatch:GetMetricData",),
+                Resource.ANY,
+                "the run budget reads the targets' recent Duration in one call; it accepts only *",
+            ),
+            Grant(
                 ("tag:GetResources", "lambda:ListFunctions"),
                 Resource.ANY,
                 "fleet sweeps select targets by tag and list functions; both accept only *",

@@ -97,6 +97,10 @@ def required_permissions(
         check("GUARD_ROLE_ARN", ["dynamodb:GetItem", "dynamodb:PutItem"], state),
         check("RECORD_ROLE_ARN", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], state),
     ]
+    # The run budget's reads of a measured run, right after this simulation (budget.py): configuration, Duration.
+    if settings.validate_role_arn and not request.fixed:
+        checks.append(check("VALIDATE_ROLE_ARN", ["lambda:GetFunction"], arns))
+        checks.append(check("VALIDATE_ROLE_ARN", ["cloudwatch:GetMetricData"], ["*"]))
     # The summary reads the stored target list and each target's record at the end of the run.
     checks.append(check("SUMMARIZE_ROLE_ARN", ["dynamodb:BatchGetItem"], table))
     token = run_token(execution_arn)

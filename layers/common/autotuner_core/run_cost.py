@@ -1,11 +1,11 @@
 """What a tuning run itself costs: state transitions, the target's invocations and the tuner's own Lambda time.
 
-Reported twice: an upper-bound estimate when the input is validated (before anything runs) and
-a count from the run's own documents at the end. The execution histories stay the authority
-for transitions: the parent's and, as the Distributed Map runs each target as a child execution
-billed for its own transitions, every child's (``RunReport.state_transitions`` adds them up, and the
-tests pin this count to it). These numbers follow the state machine's shape
-(statemachine/autotuner.asl.json).
+Reported twice: an upper-bound estimate when the input is validated, before anything is created
+(budget.py, with these constants), and a count from the run's own documents at the end. The
+execution histories stay the authority for transitions: the parent's and, as the Distributed Map
+runs each target as a child execution billed for its own transitions, every child's
+(``RunReport.state_transitions`` adds them up, and the tests pin this count to it). These
+numbers follow the state machine's shape (statemachine/autotuner.asl.json).
 
 The tuner's functions wait synchronously for every target invocation, so the measuring step is
 billed at least the Durations it waited for; every per-target step from DiscoverResources to
@@ -20,7 +20,7 @@ import os
 import threading
 from typing import Any
 
-from autotuner_core.models import RunCost, TargetOutcome, TuningRequest, TuningSpend
+from autotuner_core.models import RunCost, TargetOutcome, TuningSpend
 from autotuner_core.pricing import DEFAULT_REGION, REQUEST_PRICE_USD, STEP_FUNCTIONS_TRANSITION_USD, lambda_prices
 
 # Prepare, ValidatePermissions, AnyTargets, TuneTargets, Summarize.
@@ -62,10 +62,15 @@ def _count(operation_name: str | None = None, **_: Any) -> None:
         _calls.count = getattr(_calls, "count", 0) + 1
 
 
+def tuner_memory_mb() -> int:
+    """The memory of the tuner function this code runs in."""
+    # Lambda sets the function's memory in its environment (the embedded runtime does too).
+    return int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE") or _DEFAULT_TUNER_MEMORY_MB)
+
+
 def charge(spend: TuningSpend, *, busy_s: float, waited_ms: float = 0.0, calls: int = 0) -> TuningSpend:
     """Add one tuner invocation: billed for its busy time or the target time it waited for, if longer."""
-    # Lambda sets the function's memory in its environment (the embedded runtime does too).
-    memory_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE") or _DEFAULT_TUNER_MEMORY_MB)
+    memory_mb = tuner_memory_mb()
     billed_ms = math.ceil(max(busy_s * 1000, waited_ms, 1.0))
     return spend.model_copy(
         update={
@@ -84,34 +89,6 @@ def add(spend: TuningSpend, *more: TuningSpend) -> TuningSpend:
             "tuner_gb_seconds": spend.tuner_gb_seconds + sum(item.tuner_gb_seconds for item in more),
             "control_plane_calls": spend.control_plane_calls + sum(item.control_plane_calls for item in more),
         }
-    )
-
-
-def estimate(request: TuningRequest, targets: int) -> RunCost:
-    """Upper bound before the run: the engine's whole budget of invocations, every size of every
-    round measured at least once (so no more round items than invocations), at most
-    ``planning.MAX_ROUNDS`` rounds.
-
-    What the target's invocations will cost is not known until they are measured, so the
-    estimate counts them but prices only the transitions.
-    """
-    from autotuner_core import engine, planning
-
-    if request.fixed:
-        transitions = RUN_TRANSITIONS + targets * FIXED_TARGET_TRANSITIONS
-        invocations = 0
-    else:
-        spendable = engine.budget(request)
-        rounds = min(planning.MAX_ROUNDS, spendable)
-        transitions = RUN_TRANSITIONS + targets * (MEASURED_TARGET_TRANSITIONS + rounds * ROUND_TRANSITIONS + spendable)
-        invocations = targets * spendable
-    step_functions = transitions * STEP_FUNCTIONS_TRANSITION_USD
-    return RunCost(
-        state_transitions=transitions,
-        target_invocations=invocations,
-        step_functions_usd=step_functions,
-        target_invocations_usd=0.0,
-        total_usd=step_functions,
     )
 
 

@@ -54,6 +54,12 @@ class Settings(BaseModel):
     payload_buckets: str = Field(default="", alias="PAYLOAD_BUCKETS")
     # The functions preProcessor / postProcessor may name (template parameter PayloadProcessorArns).
     payload_processor_arns: str = Field(default="", alias="PAYLOAD_PROCESSOR_ARNS")
+    # The run budget (budget.py): a run whose pre-run estimate is over one of these is refused by
+    # ValidatePermissions before anything is created. Template parameters MaxInvocationsPerRun,
+    # MaxRunCostUsd, MaxVersionsPerTarget; the README says why each default.
+    max_invocations_per_run: int = Field(default=10_000, ge=1, alias="MAX_INVOCATIONS_PER_RUN")
+    max_run_cost_usd: float = Field(default=10.0, gt=0, allow_inf_nan=False, alias="MAX_RUN_COST_USD")
+    max_versions_per_target: int = Field(default=200, ge=1, alias="MAX_VERSIONS_PER_TARGET")
 
     @property
     def lease_seconds(self) -> int:
