@@ -49,9 +49,10 @@ def test_cold_starts_at_a_thousand_invocations_are_refused_naming_versions_limit
     # When the deployment's default limits are enforced
     with pytest.raises(InvalidInputError) as caught:
         budget.enforce(run, read, request, Settings())
-    # Then the run is refused: 7,000 versions of one function, over MaxVersionsPerTarget 200
+    # Then the run is refused: 8,000 versions of one function (7 ladder sizes and the engine's one size
+    # between ladder steps, 1,000 cold copies each), over MaxVersionsPerTarget 200
     message = str(caught.value)
-    assert "7000 versions of " + PREFIX + "orders" in message
+    assert "8000 versions of " + PREFIX + "orders" in message
     assert "over MaxVersionsPerTarget 200" in message
     assert "onlyColdStarts" in message and "lower invocations" in message
     # And its 3,000 invocations stay within MaxInvocationsPerRun's 10,000: only the versions are named
@@ -62,9 +63,10 @@ def test_cold_starts_at_a_thousand_invocations_are_refused_naming_versions_limit
 def test_the_same_request_without_cold_starts_publishes_one_version_per_size_and_passes() -> None:
     # Given the same 1,000 invocations, measured warm
     request, run, read = estimate({"invocations": 1000, "refine": False}, timeout=3)
-    # When the limits are enforced, nothing is raised: one version per size (7 ladder sizes)
+    # When the limits are enforced, nothing is raised: one version per size (7 ladder sizes and the
+    # engine's one size between ladder steps)
     budget.enforce(run, read, request, Settings())
-    assert run.versions_created == 7
+    assert run.versions_created == 8
 
 
 def test_each_limit_names_its_estimate_its_limit_and_the_field_to_change() -> None:
@@ -78,7 +80,7 @@ def test_each_limit_names_its_estimate_its_limit_and_the_field_to_change() -> No
     # Then all three limits are named with the estimate, the limit and the input field
     assert problems[0].startswith("invocations: the run may invoke its targets 30 times")
     assert "over MaxInvocationsPerRun 20" in problems[0]
-    assert problems[1].startswith("onlyColdStarts/invocations/memorySizes: the run may publish 7 versions")
+    assert problems[1].startswith("onlyColdStarts/invocations/memorySizes: the run may publish 8 versions")
     assert "over MaxVersionsPerTarget 5" in problems[1]
     assert problems[2].startswith("invocations/memorySizes: the run may cost up to $")
     assert "bounded by timeout" in problems[2] and "over MaxRunCostUsd $0.01" in problems[2]
@@ -94,8 +96,9 @@ def test_a_recent_duration_bounds_the_gb_seconds_far_below_the_timeout() -> None
     assert by_timeout.targets[0].basis == "timeout"
     assert by_duration.target_gb_seconds < by_timeout.target_gb_seconds / 10
     # And it is every invocation at the largest size (3,008 MB) for twice that duration, plus a
-    # 10 s INIT allowance for each possible cold start (one per version published)
-    expected = 3008 / 1024 * (30 * 0.4 + 7 * budget.INIT_LIMIT_S)
+    # 10 s INIT allowance for each possible cold start (one per version published: 7 ladder sizes
+    # and the engine's one size between ladder steps)
+    expected = 3008 / 1024 * (30 * 0.4 + 8 * budget.INIT_LIMIT_S)
     assert item.target_gb_seconds == pytest.approx(expected)
 
 
@@ -110,9 +113,10 @@ def test_a_duration_longer_than_the_timeout_is_capped_at_the_timeout() -> None:
 def test_a_function_larger_than_every_candidate_is_counted_at_its_own_size() -> None:
     # Given a 4,096 MB function measured over the standard range (up to 3,008 MB): it is measured too
     _, run, _ = estimate({}, memory=4096, timeout=10)
-    # Then its GB-seconds are bounded at 4,096 MB, and its size adds a version
-    assert run.target_gb_seconds == pytest.approx(4096 / 1024 * (30 * 10 + 8 * budget.INIT_LIMIT_S))
-    assert run.versions_created == 8
+    # Then its GB-seconds are bounded at 4,096 MB, and its size adds a version (to the 7 ladder sizes
+    # and the engine's one size between ladder steps)
+    assert run.target_gb_seconds == pytest.approx(4096 / 1024 * (30 * 10 + 9 * budget.INIT_LIMIT_S))
+    assert run.versions_created == 9
 
 
 def test_a_deployment_that_allows_shadows_counts_one_shadow_per_target() -> None:

@@ -146,11 +146,12 @@ def _polls(settings: Settings) -> int:
 
 
 def _candidate_count(request: TuningRequest, current_memory_mb: int | None) -> int:
-    """Sizes the engine may measure: its ladder over the search range, and the current size."""
+    """Sizes the engine may measure: its ladder over the search range, the current size, and one
+    size between ladder steps (the smallest that holds the Max Memory Used seen, engine.next_round)."""
     low, high = engine.search_range(request, MAX_MEMORY_MB)
     sizes = engine.candidate_sizes(low, high, current_memory_mb)
     # The current size is unknown for a function not read (it is always measured): count one more.
-    return len(sizes) + (1 if current_memory_mb is None else 0)
+    return len(sizes) + 1 + (1 if current_memory_mb is None else 0)
 
 
 def estimate_target(

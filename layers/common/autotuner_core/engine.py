@@ -221,7 +221,12 @@ def next_round(
     strategy = Strategy(request.strategy)
     floor = _floor(by_size.values())
     fits = _fits(by_size.values())
-    if (
+    earlier_fit = [size for size in by_size if size not in candidates]
+    if earlier_fit:
+        # An earlier round's fit size stays a candidate, and it is the only one: a Max Memory Used
+        # that grows with more samples does not add a size per round (the run budget counts one).
+        candidates = sorted([*candidates, *earlier_fit])
+    elif (
         fits is not None
         and fits > floor
         and low <= fits <= high
