@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from autotuner_core import planning, run_cost
 from autotuner_core.models import MAX_MEMORY_MB, TargetTask, parse_event
 from autotuner_core.observability import bind_execution, logger, tracer
+from autotuner_core.payloads import planned_request
 
 
 @logger.inject_lambda_context
@@ -25,7 +26,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     rounds = task.spend.rounds
     # The account's memory quota is not known here: a size Lambda refuses is excluded when prepared.
     plan, cut = planning.bounded_round(
-        task.request,
+        planned_request(task.request, task.target.payload),
         task.target.configuration.memory_size,
         observations,
         rounds_done=rounds,

@@ -18,6 +18,7 @@ from autotuner_core.payloads import (
     check_payload_map,
     check_processors,
     payload_for,
+    planned_request,
     resolve_source,
 )
 
@@ -164,3 +165,26 @@ def test_the_client_context_marks_measurement_and_fits_lambdas_limit():
     encoded = measurement_client_context(execution)
     assert json.loads(base64.b64decode(encoded)) == {"custom": {"autotuner": "measurement", "execution": execution}}
     assert len(encoded) <= MAX_CLIENT_CONTEXT_BYTES
+
+
+def test_a_targets_own_weighted_payload_sets_the_size_of_its_rounds() -> None:
+    # Given a sweep whose run-wide payload is one object, and one target with its own 1:2 weighted list
+    from autotuner_core import engine
+
+    request = parse_request(
+        {
+            "targets": ["orders", "billing"],
+            "payload": {"kind": "run"},
+            "payloads": {
+                "orders": {"payload": [{"payload": {"a": 1}, "weight": 1}, {"payload": {"b": 2}, "weight": 2}]}
+            },
+        }
+    )
+    own = PayloadSource(origin="payloads", entry="orders")
+    # When the engine plans the first round for each target
+    mine = engine.next_round(planned_request(request, own), 1024, [], max_memory_mb=3008)
+    theirs = engine.next_round(planned_request(request, PayloadSource(origin="run")), 1024, [], max_memory_mb=3008)
+    # Then the target with its own list is measured in whole units of its split (3 invocations: 1 + 2)
+    assert mine and all(item.invocations % 3 == 0 for item in mine)
+    # And the target on the run-wide payload keeps the engine's usual first round
+    assert [item.invocations for item in theirs] == [engine.FIRST_ROUND_INVOCATIONS] * len(theirs)
