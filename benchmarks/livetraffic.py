@@ -157,7 +157,15 @@ def run_ours(
     The execution drives the account's live traffic itself (EmbeddedAws.run); the counts are its report's.
     """
     started = time.monotonic()
-    document = {"targets": list(targets), "memorySizes": list(power_values), "invocations": num, "apply": False}
+    # The payload the Power-Tuning-style flow sends, given explicitly: a run of several targets
+    # without one skips them (NoPayloadError), which would count 0 without measuring anything.
+    document = {
+        "targets": list(targets),
+        "memorySizes": list(power_values),
+        "invocations": num,
+        "payload": {},
+        "apply": False,
+    }
     names = [function.name for function in account.functions if function.live_traffic is not None]
     with EmbeddedAws(account) as aws:
         original = _memory_sizes(aws, names)
