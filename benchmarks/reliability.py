@@ -38,7 +38,8 @@ each execution the suite checks what an operator would check, and counts what fa
 
 records lost        a target without exactly one run record for the execution (missing or duplicated)
 false successes     the execution SUCCEEDED while a target's record says FAILED
-orphans             a temporary alias (``autotuner-…``) left, or a version the run published and no alias points to
+orphans             a temporary alias (``autotuner-…``) left, a version the run published and no alias points to,
+                    or a shadow copy of the target left after its execution
 inconsistent $LATEST  memory neither the original (after anyone else's change) nor the recorded new one;
                     or timeout/description not as found
 inconsistent breakers the state table's breaker disagrees with the recorded outcomes (a model of the
@@ -55,8 +56,8 @@ With live traffic (``run_suite(live=True)``, ``--live``; the default run does a 
 a live pass of the subset), every target's users invoke it during each execution that targets it
 (``LIVE_REQUESTS_PER_SECOND`` per AWS second): the first target of each kind unqualified, so its
 requests run ``$LATEST`` as an API Gateway integration's do; the other two through their alias
-``live``. A measured run on the first ends in LiveTrafficError today (its ``$LATEST`` is live and
-no shadow is allowed); once shadows are, the same column counts real measuring runs. The others
+``live``. The live pass's deployment allows shadows of the targets' role (``ShadowRoleArns``),
+so a measured run on the first measures a shadow copy of it, under the same faults; the others
 are measured on versions while their alias serves. Only the execution's own targets are driven:
 nothing else changes size, and driving 36 functions at once would starve the run of CPU.
 """
@@ -87,6 +88,7 @@ from autotuner.embedded.fault_gates import THROTTLING, Bursts, ForeignUpdate, Re
 from autotuner.embedded.interceptor import unlogged
 from autotuner_core.breaker import breaker_key, lease_key
 from autotuner_core.clients import SDK_MAX_ATTEMPTS
+from autotuner_core.shadow import SHADOW_OF_TAG, SHADOW_PREFIX
 from benchmarks._table import text_table
 from benchmarks.failfast import states_of
 
@@ -100,6 +102,8 @@ FIXED_SIZES = (256, 384, 640, 768, 1024, 1536)
 MEASURED_SIZES = [256, 1024]
 LIVE_REQUESTS_PER_SECOND = 0.2  # per AWS second: one request every 50 ms of wall time at the suite's clock
 LIVE_ALIAS = "live"
+# The execution role the embedded AWS gives every simulated function (cloud.py).
+SHADOW_ROLE = "arn:aws:iam::123456789012:role/simulated-target-role"
 
 # ---------------------------------------------------------------------------------------------
 # The documented bound
@@ -472,7 +476,24 @@ def simulated_account(kinds: Iterable[FaultKind], *, live: bool = False) -> Simu
         for kind in kinds
         for index, name in enumerate(target_names(kind))
     ]
-    return SimulatedAccount(functions=functions, parameters={"StatusPollIntervalMs": "20", "MaxStatusWaitSeconds": "5"})
+    parameters = {"StatusPollIntervalMs": "20", "MaxStatusWaitSeconds": "5"}
+    if live:
+        # The unqualified live target is measured on a shadow copy, under the same faults.
+        parameters["ShadowRoleArns"] = SHADOW_ROLE
+    return SimulatedAccount(functions=functions, parameters=parameters)
+
+
+def _shadows_of(aws: EmbeddedAws, arn: str) -> list[str]:
+    """Shadow copies of ``arn`` still there once its execution has ended (clean-up deletes them)."""
+    lam = aws.client("lambda")
+    with unlogged():
+        names = [
+            fn["FunctionName"]
+            for page in lam.get_paginator("list_functions").paginate()
+            for fn in page["Functions"]
+            if fn["FunctionName"].startswith(SHADOW_PREFIX)
+        ]
+        return [name for name in names if lam.list_tags(Resource=name).get("Tags", {}).get(SHADOW_OF_TAG) == arn]
 
 
 def driving_only(account: SimulatedAccount, targets: Iterable[str]) -> SimulatedAccount:
@@ -604,6 +625,7 @@ class Verdict:
     over_bound: int = 0
     live_requests: int = 0  # requests the targets' users sent during the execution
     live_at_candidate_sizes: int = 0
+    shadows_measured: int = 0  # targets whose record says they were measured on a shadow copy
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -681,6 +703,7 @@ class Suite:
             error=report.error,
             failed_state=report.failed_state,
             outcomes=[f"{r['outcome']}{'/' + r['errorType'] if r.get('errorType') else ''}" for r in report.records],
+            shadows_measured=sum((r.get("liveTraffic") or {}).get("measuredOn") == "shadow" for r in report.records),
             target_errors=sorted(
                 {
                     kind
@@ -722,9 +745,10 @@ class Suite:
             alias for alias in after.aliases if alias.startswith(TEMPORARY_ALIAS_PREFIX) and alias not in before.aliases
         ]
         unreferenced = sorted(after.versions - before.versions - set(after.aliases.values()))
-        if temporary or unreferenced:
-            verdict.orphans += len(temporary) + len(unreferenced)
-            verdict.problems.append(f"{name}: left aliases {temporary} and versions {unreferenced}")
+        shadows = _shadows_of(self.aws, arn)
+        if temporary or unreferenced or shadows:
+            verdict.orphans += len(temporary) + len(unreferenced) + len(shadows)
+            verdict.problems.append(f"{name}: left aliases {temporary}, versions {unreferenced}, shadows {shadows}")
 
         found = {
             "MemorySize": changed_by_others.get("MemorySize", before.memory),
