@@ -28,7 +28,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     client = aws_client("lambda")
     run_cost.count_control_plane_calls(client)  # the tuning's own cost starts here (run_cost.py)
     cloudwatch = None if entry.request.fixed else aws_client("cloudwatch")
-    (target,) = discover(client, entry.request, [entry.ref], SETTINGS, cloudwatch=cloudwatch)
+    # A target's autotuner:payload object is checked at discovery (HeadObject); no bucket, no S3 payloads.
+    s3 = aws_client("s3") if SETTINGS.payload_buckets and not entry.request.fixed else None
+    (target,) = discover(client, entry.request, [entry.ref], SETTINGS, cloudwatch=cloudwatch, s3=s3)
     elapsed_ms = (perf_counter() - started) * 1000
     metrics.add_metric(name="ResourceValidationDuration", unit=MetricUnit.Milliseconds, value=elapsed_ms)
     return TargetTask(

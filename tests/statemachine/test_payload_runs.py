@@ -252,3 +252,20 @@ def test_a_missing_payload_object_is_403_to_the_tuner_as_s3_answers_a_caller_wit
             answers["unrestricted"] = error.response["ResponseMetadata"]["HTTPStatusCode"]
     # The tuner's roles have s3:GetObject on the bucket's objects but not s3:ListBucket
     assert answers == {"image-resizer.json": 200, "missing.json": 403, "unrestricted": 404}
+
+
+def test_a_tag_naming_a_missing_object_fails_that_target_at_discovery_before_any_version():
+    with EmbeddedAws(_account(payload_objects=[])) as aws:
+        # Given a function whose autotuner:payload tag names an object that is not in the bucket
+        # When it is measured
+        report = aws.run({"targets": ["image-resizer"], **MEASURE})
+        invoked = _received(aws, "image-resizer")
+        versions = aws.client("lambda").list_versions_by_function(FunctionName="image-resizer")["Versions"]
+    # Then the target fails at discovery, naming the tag and the object, with nothing published or invoked
+    (record,) = report.records
+    assert report.status == "FAILED"
+    assert record["errorType"] == "InvalidConfigurationError"
+    assert f"tag autotuner:payload: s3://{BUCKET}/image-resizer.json" in record["errorMessage"]
+    assert record["failedStage"] == "DiscoverResources"
+    assert invoked == []
+    assert [version["Version"] for version in versions] == ["$LATEST"]

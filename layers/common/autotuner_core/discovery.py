@@ -19,7 +19,13 @@ from autotuner_core.settings import TUNER_STACK_TAG, Settings
 
 
 def discover(
-    client: Any, request: TuningRequest, targets: list[TargetRef], settings: Settings, *, cloudwatch: Any = None
+    client: Any,
+    request: TuningRequest,
+    targets: list[TargetRef],
+    settings: Settings,
+    *,
+    cloudwatch: Any = None,
+    s3: Any = None,
 ) -> list[DiscoveredTarget]:
     """GetFunction for every target; the first problem ends discovery before any change.
 
@@ -65,7 +71,7 @@ def discover(
         evidence = payload = None
         if not request.fixed:
             # Before anything else is read or made: a sweep's function without a payload is skipped.
-            payload = resolve_source(request, target, state.tags, allowed_buckets(settings.payload_buckets))
+            payload = resolve_source(request, target, state.tags, allowed_buckets(settings.payload_buckets), s3=s3)
             evidence = find_live_traffic(client, cloudwatch, target)
             role = state.configuration.role
             measured_on = shadow.decide(evidence, role, settings, measure_on_live=request.measure_on_live)

@@ -185,9 +185,13 @@ def payload_objects(request: TuningRequest) -> list[tuple[str, str]]:
 
 
 def resolve_source(
-    request: TuningRequest, target: TargetRef, tags: dict[str, str], buckets: list[str]
+    request: TuningRequest, target: TargetRef, tags: dict[str, str], buckets: list[str], *, s3: Any = None
 ) -> PayloadSource:
-    """Where this target's payload comes from; NoPayloadError when a sweep gives it none."""
+    """Where this target's payload comes from; NoPayloadError when a sweep gives it none.
+
+    A tag's object is checked with HeadObject (``s3``) here, before any version or shadow exists;
+    a problem with it is the function's (InvalidConfigurationError), not the input's.
+    """
     _, partition, _, region, account, *_ = target.arn.split(":")
     for key, entry in (request.payloads or {}).items():
         try:
@@ -199,7 +203,10 @@ def resolve_source(
     tagged = tags.get(PAYLOAD_TAG)
     if tagged:
         try:
-            check_bucket(tagged, buckets, f"tag {PAYLOAD_TAG}")
+            if s3 is None:
+                check_bucket(tagged, buckets, f"tag {PAYLOAD_TAG}")
+            else:
+                check_object(s3, tagged, buckets, f"tag {PAYLOAD_TAG}")
         except InvalidInputError as error:
             raise InvalidConfigurationError(f"{target.arn}: {error}") from None
         return PayloadSource(origin="tag", s3=tagged)

@@ -155,6 +155,13 @@ PRINCIPALS: tuple[Principal, ...] = (
                 Resource.ANY,
                 "before measuring: event source mappings and recent unqualified invocations; both accept only *",
             ),
+            Grant(
+                ("s3:GetObject",),
+                Resource.PAYLOAD_OBJECTS,
+                "HeadObject on a target's autotuner:payload object: it exists, may be read, fits 6 MB",
+                preflight="the object is named by the target's tag, read at discovery after pre-flight",
+                observable=_PAYLOAD_BUCKETS_ONLY,
+            ),
         ),
     ),
     Principal(
