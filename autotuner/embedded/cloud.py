@@ -560,14 +560,16 @@ class EmbeddedAws:
         )
 
     def _memory_sizes(self, live: LiveTraffic) -> dict[str, int]:
-        """The current memory size of each function that has live traffic."""
+        """The memory size each function's live traffic runs at now: its qualifier's (an alias's version
+        keeps the size it was published with, whatever ``$LATEST`` has since), else ``$LATEST``'s."""
+        sizes = {}
         with unlogged():
-            return {
-                function.name: self.client("lambda").get_function_configuration(FunctionName=function.name)[
-                    "MemorySize"
-                ]
-                for function in live.functions
-            }
+            for function in live.functions:
+                spec = function.live_traffic
+                kwargs = {"Qualifier": spec.qualifier} if spec is not None and spec.qualifier else {}
+                configuration = self.client("lambda").get_function_configuration(FunctionName=function.name, **kwargs)
+                sizes[function.name] = configuration["MemorySize"]
+        return sizes
 
 
 def _statement_list(document: dict[str, Any]) -> list[dict[str, Any]]:
