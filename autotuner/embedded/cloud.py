@@ -539,6 +539,7 @@ class EmbeddedAws:
             described = self.wait(execution_arn, timeout)
         seconds = time.monotonic() - started
         histories = self.histories(execution_arn)
+        records = self.records(execution_arn)
         # Every transition is billed and takes its latency, a child's as the parent's.
         events = [event for history in (histories.parent, *histories.children.values()) for event in history]
         estimate = aws_time.estimate_embedded_run(self, events, self.runtime.logs[first_invocation:])
@@ -553,9 +554,11 @@ class EmbeddedAws:
             histories=histories,
             aws_calls=self.interceptor.log.counts(),
             mutating_calls=[record.call for record in self.interceptor.log.mutating()],
-            records=self.records(execution_arn),
+            records=records,
             live_invocations=live.by_memory_size(),
-            live_invocations_at_candidate_sizes=live.at_candidate_sizes(original, self._memory_sizes(live)),
+            live_invocations_at_candidate_sizes=live.at_candidate_sizes(
+                original, self._memory_sizes(live), _applying(execution_input, records)
+            ),
             aws_time=estimate,
         )
 
@@ -570,6 +573,21 @@ class EmbeddedAws:
                 configuration = self.client("lambda").get_function_configuration(FunctionName=function.name, **kwargs)
                 sizes[function.name] = configuration["MemorySize"]
         return sizes
+
+
+def _applying(execution_input: Any, records: list[dict[str, Any]]) -> dict[str, set[int]]:
+    """The memory size an applying run set out to give each target: the input's memorySize, else its
+    recommendation (an apply that failed is rolled back, so it is neither the original nor the final)."""
+    if not isinstance(execution_input, dict) or execution_input.get("apply") is not True:
+        return {}
+    fixed = execution_input.get("memorySize")
+    sizes: dict[str, set[int]] = {}
+    for record in records:
+        name = str(record.get("target", "")).rsplit(":", 1)[-1]
+        size = fixed if isinstance(fixed, int) else (record.get("recommendation") or {}).get("memorySize")
+        if isinstance(size, int):
+            sizes.setdefault(name, set()).add(size)
+    return sizes
 
 
 def _statement_list(document: dict[str, Any]) -> list[dict[str, Any]]:

@@ -96,13 +96,21 @@ class LiveTraffic:
                     self.invocations.append(record)
                 self._stop.wait(interval)
 
-    def at_candidate_sizes(self, original: dict[str, int], final: dict[str, int]) -> int:
-        """Live requests that ran at neither the function's original size nor the size it was left at."""
+    def at_candidate_sizes(
+        self, original: dict[str, int], final: dict[str, int], applying: dict[str, set[int]] | None = None
+    ) -> int:
+        """Live requests that ran at neither the function's original size nor the size it was left at.
+
+        ``applying``: the size a run set out to apply to a function; a failed apply that was rolled
+        back ran production there briefly, which is the change asked for, not a candidate size.
+        """
+        applying = applying or {}
         with self._lock:
             return sum(
                 1
                 for record in self.invocations
                 if record.memory_size not in (original.get(record.function), final.get(record.function))
+                and record.memory_size not in applying.get(record.function, set())
             )
 
     def by_memory_size(self) -> dict[str, dict[int | None, int]]:

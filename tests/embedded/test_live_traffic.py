@@ -68,6 +68,9 @@ def test_moving_latest_through_a_candidate_size_is_counted_as_live_requests_at_t
     served = live.by_memory_size()["orders-api"]
     assert served.get(256, 0) > 0
     assert live.at_candidate_sizes({"orders-api": 1024}, {"orders-api": 1024}) == served[256]
+    # And had a run set out to apply 256 MB and rolled it back after a failure, those requests ran at
+    # the change asked for, not at a candidate size
+    assert live.at_candidate_sizes({"orders-api": 1024}, {"orders-api": 1024}, {"orders-api": {256}}) == 0
 
 
 def test_traffic_to_an_alias_runs_that_alias_version_whatever_latest_does():
