@@ -98,6 +98,20 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
             "autotuner:payload tag (an s3:// URI) and over the run-wide payload. Every entry must name a target "
             "of the run (for select: once the functions are selected), or the run fails with InvalidInputError."
         ),
+        "preProcessor": (
+            "A function (name or ARN, listed in the deployment's PayloadProcessorArns) invoked before each "
+            "measured invocation, as in Power Tuning: it receives the payload, and its output (unless empty or "
+            "null) is sent instead. Not measured; a failure ends the target with ProcessorFailedError."
+        ),
+        "postProcessor": (
+            "A function (name or ARN, listed in PayloadProcessorArns) invoked after each measured invocation with "
+            "the function's output, as in Power Tuning. Not measured; a failure ends the target with "
+            "ProcessorFailedError."
+        ),
+        "sleepBetweenRunsMs": (
+            "Milliseconds to wait after each invocation (0-10,000), for functions that must not be called back "
+            "to back; refused with parallelInvocation."
+        ),
         "parallelInvocation": "Invoke each size's invocations concurrently (faster; more cold starts).",
         "strategy": "cost: the cheapest per invocation; speed: the fastest (trimmed mean); balanced: a weighted mix.",
         "balancedWeight": "For the balanced strategy: 0 is speed, 1 is cost.",
