@@ -81,7 +81,10 @@ def test_out_of_memory_sizes_are_excluded_with_the_reason_and_the_run_goes_on():
     for size in (128, 256):
         assert "Runtime.OutOfMemory" in rows[size]["excluded"]
     assert "excluded" not in rows[512]
-    assert report.output["outcomes"][0]["recommendation"]["memorySize"] >= 512
+    # (the engine may choose a size between the listed ones: the Max Memory Used seen plus 5 %)
+    chosen = report.output["outcomes"][0]["recommendation"]["memorySize"]
+    assert chosen >= 460
+    assert "excluded" not in rows[chosen]
 
 
 def test_a_size_over_the_account_quota_is_excluded_and_the_others_are_measured():

@@ -114,18 +114,19 @@ def test_stale_revision_with_memory_unchanged_is_retried_with_the_fresh_revision
     assert after.memory_size == 1024
 
 
-def test_stale_revision_with_the_desired_memory_already_live_is_applied_without_a_second_update(
+def test_stale_revision_with_the_desired_memory_already_live_is_unchanged_without_a_second_update(
     fake_lambda: Any, settings: Settings
 ) -> None:
-    # Given discovery read 512 MB, and the function is now at 1024 MB (e.g. this task's earlier attempt)
+    # Given discovery read 512 MB, and the function is now at 1024 MB (another sweep applied it)
     fake_lambda.add("orders", memory=512, revision="rev-1")
     task = discovered_task(fake_lambda, desired=1024)
     fake_lambda.changed_by_someone_else("orders", memory=1024)
-    # When the memory is applied (a retry of the task)
+    # When the memory is applied
     outcome, after = apply_memory(fake_lambda, task, settings)
-    # Then the stale update is not sent again; the live configuration is verified
+    # Then the stale update is not sent again, the live configuration is verified, and this run
+    # reports that it changed nothing
     assert len(fake_lambda.calls_to(UPDATE)) == 1
-    assert outcome is Outcome.APPLIED
+    assert outcome is Outcome.UNCHANGED
     assert after.memory_size == 1024
 
 

@@ -70,6 +70,7 @@ def apply_memory(client: Any, task: TargetTask, settings: Settings) -> tuple[Out
 
     arn = task.target.ref.arn
     revision = before.revision_id
+    outcome = Outcome.APPLIED
     for _ in range(_MAX_REVISION_ATTEMPTS):
         try:
             update_configuration(client, arn, {"MemorySize": desired}, revision)
@@ -77,7 +78,10 @@ def apply_memory(client: Any, task: TargetTask, settings: Settings) -> tuple[Out
         except StaleRevisionError:
             current = get_function(client, arn).configuration
             if current.memory_size == desired:
-                break  # already applied: by an earlier attempt of this task, or by someone else
+                # Already there since discovery: another run (say, a second sweep) applied it, or an
+                # earlier attempt of this task crashed after its update. This attempt changes nothing.
+                outcome = Outcome.UNCHANGED
+                break
             if current.memory_size != before.memory_size:
                 raise TargetChangedError(
                     f"{arn} memory changed from {before.memory_size} MB to {current.memory_size} MB since "
@@ -98,7 +102,7 @@ def apply_memory(client: Any, task: TargetTask, settings: Settings) -> tuple[Out
         raise InvalidConfigurationError(
             f"{arn} reports {after.memory_size} MB after the update to {desired} MB was accepted"
         )
-    return Outcome.APPLIED, after
+    return outcome, after
 
 
 # How long a completed update's result is replayed to a retry of the same task.
