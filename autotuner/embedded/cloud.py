@@ -26,7 +26,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from autotuner.embedded import aws_time, iam_simulation, map_runs, sfn_limits
+from autotuner.embedded import aws_time, iam_simulation, map_runs, sdk_cache, sfn_limits
 from autotuner.embedded.account import RevokedPermission, SimulatedAccount
 from autotuner.embedded.iam_enforcement import STATE_MACHINE, IamEnforcement
 from autotuner.embedded.interceptor import Interceptor, current_caller, unlogged
@@ -69,6 +69,8 @@ class EmbeddedAws:
         self._patched_sleeps: list[tuple[Any, Any]] = []
         self._undo: list[Any] = []  # restores what _start patched in moto
         self._session: Any = None
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
         self.map_runs = map_runs.MapRuns()  # Distributed Map children: executions of their own
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -98,6 +100,7 @@ class EmbeddedAws:
             os.environ[key] = value
         # moto's interpreter logs every caught task error at ERROR; the execution history has them.
         logging.getLogger("moto").setLevel(logging.CRITICAL)
+        self._undo.append(sdk_cache.install())
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         iam_simulation.install()
@@ -237,6 +240,7 @@ class EmbeddedAws:
         self._patched_sleeps.clear()
         while self._undo:
             self._undo.pop()()
+        self._clients.clear()
         self.live_sources.uninstall()
         self.lambda_emulation.uninstall()
         self.interceptor.uninstall()
@@ -318,7 +322,12 @@ class EmbeddedAws:
 
     # -- the simulated account ------------------------------------------------------------------
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=self.account.region)
+        """The operator's client for ``service`` (one per service: botocore clients are thread-safe,
+        and creating one costs tens of milliseconds)."""
+        with self._clients_lock:
+            if service not in self._clients:
+                self._clients[service] = boto3.client(service, region_name=self.account.region)
+            return self._clients[service]
 
     def _create_targets(self) -> None:
         iam = self.client("iam")
@@ -486,6 +495,7 @@ class EmbeddedAws:
     def wait(self, execution_arn: str, timeout: float = 300) -> dict[str, Any]:
         sfn = self.client("stepfunctions")
         deadline = time.monotonic() + timeout
+        pause = 0.005
         with unlogged():
             while True:
                 described = sfn.describe_execution(executionArn=execution_arn)
@@ -493,7 +503,9 @@ class EmbeddedAws:
                     return described
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"{execution_arn} still {described['status']} after {timeout} s")
-                time.sleep(0.005)
+                time.sleep(pause)
+                # Back off: each poll is a whole API call that holds the GIL the execution needs.
+                pause = min(pause * 1.5, 0.1)
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         """The execution's own history (a Distributed Map's children have theirs: ``histories``)."""

@@ -10,7 +10,6 @@ finds nothing); both are added here.
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,8 +24,7 @@ class LiveSources:
     """Installs the metric and listing behaviour; creates each function's declared triggers."""
 
     def __init__(self, client: Any) -> None:
-        self._client = client  # a factory: client("cloudwatch") in the embedded AWS's region
-        self._local = threading.local()
+        self._client = client  # a factory: client("cloudwatch") in the embedded AWS's region (shared)
         self._patches = Patches()
 
     def install(self) -> None:
@@ -49,9 +47,7 @@ class LiveSources:
         self._patches.undo()
 
     def _cloudwatch(self) -> Any:
-        if getattr(self._local, "client", None) is None:
-            self._local.client = self._client("cloudwatch")
-        return self._local.client
+        return self._client("cloudwatch")
 
     def count_invocation(self, name: str, qualifier: str | None, executed_version: str, *, count: int = 1) -> None:
         """One Invocations datum, as Lambda publishes it for a call of ``name[:qualifier]``."""

@@ -114,6 +114,8 @@ INTERNALS: dict[str, str] = {
     "get_partition": "moto.utilities.utils:get_partition",
     # moto's ASL parser (asl_compat.py lets it read an integer ToleratedFailurePercentage).
     "asl_parser": "moto.stepfunctions.parser.asl.parse.asl_parser",
+    # botocore's session module: sdk_cache.py gives every session one data loader.
+    "botocore_session": "botocore.session",
     # botocore's endpoint module: cloud.py scales the clock of its retry sleeps.
     "botocore_endpoint": "botocore.endpoint",
     # IAM on the real calls (iam_enforcement.py): every SDK call's parameters are captured where it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -48,13 +49,22 @@ def _default_region(region: str) -> Iterator[None]:
             os.environ["AWS_DEFAULT_REGION"] = previous
 
 
+# Parsed templates by (path, modification time, size): parsing the YAML took a second per
+# deployment. Each caller gets its own deep copy (the translation rewrites the template).
+_PARSED: dict[tuple[str, int, int], dict[str, Any]] = {}
+
+
 def load_template(template_path: Path) -> dict[str, Any]:
     from samtranslator.yaml_helper import yaml_parse  # understands !Ref, !Sub and friends
 
-    template = yaml_parse(template_path.read_text(encoding="utf-8"))
-    if not isinstance(template, dict) or not isinstance(template.get("Resources"), dict):
-        raise TemplateError(f"{template_path} is not a template with Resources")
-    return template
+    status = template_path.stat()
+    key = (str(template_path.resolve()), status.st_mtime_ns, status.st_size)
+    if key not in _PARSED:
+        template = yaml_parse(template_path.read_text(encoding="utf-8"))
+        if not isinstance(template, dict) or not isinstance(template.get("Resources"), dict):
+            raise TemplateError(f"{template_path} is not a template with Resources")
+        _PARSED[key] = template
+    return copy.deepcopy(_PARSED[key])
 
 
 def _is_local(uri: Any) -> bool:
