@@ -89,8 +89,9 @@ def test_apply_sends_the_discovered_revision_waits_and_verifies(fake_lambda: Any
     outcome, after = apply_memory(fake_lambda, task, settings)
     # Then one guarded update was sent with the discovered RevisionId
     assert fake_lambda.calls_to(UPDATE) == [{"FunctionName": ORDERS, "MemorySize": 1024, "RevisionId": "rev-1"}]
-    # And it waited through InProgress to Successful before reporting the live configuration
-    assert len(fake_lambda.calls_to("GetFunction")) == 3
+    # And it read the function again before the update, then waited through InProgress to
+    # Successful before reporting the live configuration
+    assert len(fake_lambda.calls_to("GetFunction")) == 4
     assert outcome is Outcome.APPLIED
     assert after.memory_size == 1024
     assert after.last_update_status == "Successful"
@@ -104,6 +105,8 @@ def test_stale_revision_with_memory_unchanged_is_retried_with_the_fresh_revision
     fake_lambda.add("orders", memory=512, revision="rev-1")
     task = discovered_task(fake_lambda, desired=1024)
     fresh = fake_lambda.changed_by_someone_else("orders")
+    # (just after the updater's own read before its update)
+    fake_lambda.functions["orders"].script = [{"RevisionId": "rev-1"}]
     # When the memory is applied
     outcome, after = apply_memory(fake_lambda, task, settings)
     # Then the update was refused once (412), re-read, and sent again with the RevisionId just read
@@ -123,10 +126,39 @@ def test_stale_revision_with_the_desired_memory_already_live_is_unchanged_withou
     fake_lambda.changed_by_someone_else("orders", memory=1024)
     # When the memory is applied
     outcome, after = apply_memory(fake_lambda, task, settings)
-    # Then the stale update is not sent again, the live configuration is verified, and this run
-    # reports that it changed nothing
-    assert len(fake_lambda.calls_to(UPDATE)) == 1
+    # Then no update is sent, the live configuration is verified, and this run reports that it
+    # changed nothing
+    assert fake_lambda.calls_to(UPDATE) == []
     assert outcome is Outcome.UNCHANGED
+    assert after.memory_size == 1024
+
+
+def test_the_retry_of_an_attempt_cut_off_after_its_update_reports_the_change_as_applied(
+    fake_lambda: Any, settings: Settings
+) -> None:
+    # Given discovery read 512 MB, and this task's earlier attempt set 1024 MB before its timeout
+    fake_lambda.add("orders", memory=512, revision="rev-1")
+    task = discovered_task(fake_lambda, desired=1024)
+    fake_lambda.changed_by_someone_else("orders", memory=1024)
+    # When the retry applies the memory
+    outcome, after = apply_memory(fake_lambda, task, settings, earlier_attempt=True)
+    # Then the change is this run's: applied, not sent twice
+    assert fake_lambda.calls_to(UPDATE) == []
+    assert outcome is Outcome.APPLIED
+    assert after.memory_size == 1024
+
+
+def test_an_update_applied_whose_answer_was_lost_is_reported_as_applied(fake_lambda: Any, settings: Settings) -> None:
+    # Given the update was applied, but its answer lost (a 5xx), so the SDK sent it again and got 412
+    fake_lambda.add("orders", memory=512, revision="rev-1")
+    task = discovered_task(fake_lambda, desired=1024)
+    fake_lambda.changed_by_someone_else("orders", memory=1024)
+    fake_lambda.functions["orders"].script = [{"MemorySize": 512, "RevisionId": "rev-1"}]
+    # When the memory is applied
+    outcome, after = apply_memory(fake_lambda, task, settings)
+    # Then the change counts as this run's, and is not sent a second time
+    assert len(fake_lambda.calls_to(UPDATE)) == 1
+    assert outcome is Outcome.APPLIED
     assert after.memory_size == 1024
 
 
@@ -143,7 +175,7 @@ def test_memory_changed_by_someone_else_is_never_overwritten(fake_lambda: Any, s
         f"{ORDERS} memory changed from 512 MB to 2048 MB since discovery; "
         "not overwriting a concurrent change (wanted 1024 MB)"
     )
-    assert len(fake_lambda.calls_to(UPDATE)) == 1
+    assert fake_lambda.calls_to(UPDATE) == []
     assert fake_lambda.functions["orders"].memory == 2048
 
 
@@ -209,7 +241,7 @@ def test_update_that_fails_after_being_accepted_is_a_configuration_error(fake_la
     # Given Lambda accepts the update and then reports it Failed
     fake_lambda.add("orders", memory=512)
     task = discovered_task(fake_lambda, desired=1024)
-    fake_lambda.functions["orders"].script = [{"LastUpdateStatus": "Failed"}]
+    fake_lambda.functions["orders"].script = [{}, {"LastUpdateStatus": "Failed"}]
     # When 1024 MB is applied
     with pytest.raises(InvalidConfigurationError) as caught:
         apply_memory(fake_lambda, task, settings)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import time
 from typing import Any
 
+from autotuner_core.aws_errors import aws_call
 from autotuner_core.errors import (
+    ConditionFailedError,
     InvalidConfigurationError,
     StaleRevisionError,
     TargetChangedError,
@@ -56,10 +61,15 @@ def point_alias(client: Any, task: TargetTask, after: FunctionConfiguration, set
     return alias
 
 
-def apply_memory(client: Any, task: TargetTask, settings: Settings) -> tuple[Outcome, FunctionConfiguration]:
+def apply_memory(
+    client: Any, task: TargetTask, settings: Settings, *, earlier_attempt: bool = False
+) -> tuple[Outcome, FunctionConfiguration]:
     """Bring the target to the requested memory size. Returns the outcome and the configuration after.
 
     Dry run (``apply: false``) makes no call at all and reports the configuration it would set.
+    A target found at the desired size since discovery is ``APPLIED`` when an earlier attempt of
+    this task may have made the change (``earlier_attempt``), otherwise ``UNCHANGED``: someone
+    else did (a second sweep), and this run changed nothing.
     """
     before = task.target.configuration
     desired = desired_memory(task)
@@ -69,27 +79,16 @@ def apply_memory(client: Any, task: TargetTask, settings: Settings) -> tuple[Out
         return Outcome.RECOMMENDED, before.model_copy(update={"memory_size": desired, "revision_id": None})
 
     arn = task.target.ref.arn
-    revision = before.revision_id
-    outcome = Outcome.APPLIED
-    for _ in range(_MAX_REVISION_ATTEMPTS):
-        try:
-            update_configuration(client, arn, {"MemorySize": desired}, revision)
-            break
-        except StaleRevisionError:
-            current = get_function(client, arn).configuration
-            if current.memory_size == desired:
-                # Already there since discovery: another run (say, a second sweep) applied it, or an
-                # earlier attempt of this task crashed after its update. This attempt changes nothing.
-                outcome = Outcome.UNCHANGED
-                break
-            if current.memory_size != before.memory_size:
-                raise TargetChangedError(
-                    f"{arn} memory changed from {before.memory_size} MB to {current.memory_size} MB since "
-                    f"discovery; not overwriting a concurrent change (wanted {desired} MB)"
-                ) from None
-            revision = current.revision_id
+    # Read it again first: another run that discovered it at the same time (a second sweep) may
+    # have applied the same size since, and then this run changes nothing.
+    current = get_function(client, arn).configuration
+    if current.memory_size == desired:
+        # Unless this task's earlier attempt, cut off by its timeout after its update, made it.
+        outcome = Outcome.APPLIED if earlier_attempt else Outcome.UNCHANGED
     else:
-        raise StaleRevisionError(f"{arn} kept changing under us ({_MAX_REVISION_ATTEMPTS} stale RevisionIds)")
+        _refuse_changed(arn, before.memory_size, current.memory_size, desired)
+        outcome = Outcome.APPLIED
+        _update_memory(client, arn, before.memory_size, desired, current.revision_id)
 
     settled = wait_until_settled(
         client,
@@ -105,8 +104,55 @@ def apply_memory(client: Any, task: TargetTask, settings: Settings) -> tuple[Out
     return outcome, after
 
 
+def _refuse_changed(arn: str, discovered: int, current: int, desired: int) -> None:
+    if current != discovered:
+        raise TargetChangedError(
+            f"{arn} memory changed from {discovered} MB to {current} MB since "
+            f"discovery; not overwriting a concurrent change (wanted {desired} MB)"
+        )
+
+
+def _update_memory(client: Any, arn: str, discovered: int, desired: int, revision: str | None) -> None:
+    """UpdateFunctionConfiguration guarded by ``revision``, re-read and sent again while only the
+    revision moved on (tags, other settings)."""
+    for _ in range(_MAX_REVISION_ATTEMPTS):
+        try:
+            update_configuration(client, arn, {"MemorySize": desired}, revision)
+            return
+        except StaleRevisionError:
+            current = get_function(client, arn).configuration
+            if current.memory_size == desired:
+                return  # this request's own SDK retry: the first try was applied, its answer lost
+            _refuse_changed(arn, discovered, current.memory_size, desired)
+            revision = current.revision_id
+    raise StaleRevisionError(f"{arn} kept changing under us ({_MAX_REVISION_ATTEMPTS} stale RevisionIds)")
+
+
 # How long a completed update's result is replayed to a retry of the same task.
 IDEMPOTENCY_SECONDS = 3600
+
+
+def _first_attempt(dynamodb: Any, table: str, key: dict[str, Any]) -> bool:
+    """Whether this is the first attempt of the update ``key`` names (a conditional put).
+
+    Idempotency replays a completed attempt's result, but an attempt cut off by its timeout
+    completed nothing: its retry finds the change made and must still report it as this run's.
+    """
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode("utf-8")).hexdigest()
+    try:
+        with aws_call("dynamodb:PutItem", table):
+            dynamodb.put_item(
+                TableName=table,
+                Item={
+                    "pk": {"S": f"update-attempt#{digest}"},
+                    "kind": {"S": "update-attempt"},
+                    "expiresAt": {"N": str(int(time.time()) + IDEMPOTENCY_SECONDS)},
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+    except ConditionFailedError:
+        return False
+    return True
 
 
 def apply_once(
@@ -134,7 +180,9 @@ def apply_once(
 
     @idempotent_function(data_keyword_argument="key", persistence_store=persistence, config=config)
     def apply_for(key: dict[str, Any]) -> dict[str, Any]:
-        outcome, after = apply_memory(client, task, settings)
+        changes = task.request.apply and task.target.configuration.memory_size != desired_memory(task)
+        earlier = changes and not _first_attempt(dynamodb, settings.state_table, key)
+        outcome, after = apply_memory(client, task, settings, earlier_attempt=earlier)
         return {"outcome": outcome.value, "after": after.dump(), "alias": point_alias(client, task, after, settings)}
 
     key = {
