@@ -19,7 +19,9 @@ matters:
 3. **Sequential sampling.** While another size might beat the best one by more than
    ``TOLERANCE`` (4 %) at 90 % confidence, both get three more invocations (the two closest
    contenders at most), and so does the current size while the projected change might fall
-   either side of ``minImprovement``. Before stopping, the best size is confirmed: it has at
+   either side of ``minImprovement``, right after the best (a round the budget cuts short loses
+   its last requests, and a wrong keep costs more than an unsettled contender). Before stopping,
+   the best size is confirmed: it has at
    least six invocations, measured against the runner-up. It stops when the intervals separate
    or the budget is spent.
 4. **Decision.** The best size by the strategy's objective, with a 90 % confidence interval on
