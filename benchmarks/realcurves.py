@@ -1,6 +1,6 @@
 """Decision quality on real measured curves: our engine v2 against Power Tuning's own analysis.
 
-``python -m benchmarks realcurves [--curves PATH] [--seeds N] [--json] [--quick]``
+``python -m benchmarks realcurves [--curves PATH] [--seeds N] [--json] [--quick] [--tuning-only] [--worst N]``
 
 Each curve of the file (the format of ``benchmarks/data/real-curves.json``) spanning at least 4x in
 memory with coarse steps (median ratio of neighbouring sizes >= 1.3; the fine-grained runs over
@@ -25,8 +25,10 @@ ours with invocations 20 (a budget of 60, Power Tuning's default).
 
 Held out: the curves whose id hashes (sha256, first byte) to a multiple of 4 were never used to
 choose the engine's constants (its ladder, round sizes, prior, thresholds); their figures are
-printed separately (docs/engine.md says the one exception). The parametric suite (the simulator's
-presets as curves, printed last) was never used for that either.
+printed separately, and so are the tuning curves (the others); ``--worst N`` lists the N worst
+runs of the tuning curves, never a held-out one, and ``--tuning-only`` measures the tuning curves
+only (docs/engine.md says when the held-out figures were looked at). The
+parametric suite (the simulator's presets as curves, printed last) was never used for that either.
 
 The tuning's own cost is modelled, not measured: target invocations at the Lambda price; the
 tuner's own Lambda time (its measuring function waits for each target invocation: 512 MB arm64
@@ -506,6 +508,11 @@ def main(quick: bool = False, argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--worst", type=int, default=0, help="list our N worst cost runs of each curve set")
     parser.add_argument("--chart", type=Path, help="draw one curve (--chart-curve) to this PNG and stop")
     parser.add_argument("--chart-curve", default="s001", help="the curve --chart draws")
+    parser.add_argument(
+        "--tuning-only",
+        action="store_true",
+        help="measure and judge only the curves that are not held out (for choosing the engine's constants)",
+    )
     args = parser.parse_args(list(argv or []))
     if args.chart is not None:
         try:
@@ -527,17 +534,31 @@ def main(quick: bool = False, argv: Sequence[str] | None = None) -> int:
     records = [r for r in records if not fine_grained(r)] if len(fine) < len(records) else records
     held = [r for r in records if held_out(r.id)]
     tuned = [r for r in records if not held_out(r.id)]
+    if args.tuning_only:
+        if not tuned:
+            print(f"{args.curves}: every curve is held out", file=sys.stderr)
+            return 2
+        records, held, fine = tuned, [], [f for f in fine if not held_out(f.id)]
     print(
         f"{len(records)} curves spanning >= {args.min_span:g}x with coarse steps from {args.curves}, "
         f"{args.seeds} seeds each: {', '.join(r.id for r in records)}"
     )
-    print(f"held out ({len(held)}, never used to choose the engine's constants): {', '.join(r.id for r in held)}")
+    if args.tuning_only:
+        print("the held-out curves are left out (--tuning-only)")
+    else:
+        print(f"held out ({len(held)}, never used to choose the engine's constants): {', '.join(r.id for r in held)}")
     everything = measure(records, args.seeds)
-    lines = _tables(f"all {len(records)} curves", *everything, worst=args.worst)
-    verdicts = goals(*everything)
+    what = "tuning" if args.tuning_only else "all"
+    # --worst names runs of the tuning curves only: held-out runs one by one are not for choosing.
+    lines = _tables(f"{what} {len(records)} curves", *everything, worst=0 if held else args.worst)
+    verdicts = goals(*everything, label="tuning" if args.tuning_only else "")
     if held and tuned:
+        # The tuning curves on their own: what the engine's constants may be chosen on.
+        tuned_figures = measure(tuned, args.seeds)
+        lines += _tables(f"tuning: {len(tuned)} curves", *tuned_figures, worst=args.worst)
+        verdicts += goals(*tuned_figures, label="tuning")
         held_figures = measure(held, args.seeds)
-        lines += _tables(f"held out: {len(held)} curves", *held_figures, worst=args.worst)
+        lines += _tables(f"held out: {len(held)} curves", *held_figures)
         verdicts += goals(*held_figures, label="held out")
     if fine and records is not fine:
         # Shown, not judged: their optimum is often one neighbour's noise (README).

@@ -16,6 +16,7 @@ from benchmarks.__main__ import main as benchmarks_main
 
 # Coarse curves: four over 128-3008 MB, one over 128-2048 MB and one over 512-3072 MB.
 SUBSET = ("s001", "s010", "s032", "s068", "s100", "s025")
+HELD = ("s000", "s011")  # held out: sha256 of the id starts with a multiple of 4
 
 
 @pytest.fixture
@@ -87,6 +88,34 @@ def test_the_held_out_set_is_fixed_by_a_hash_of_the_id() -> None:
     assert 0.15 < len(held) / len(ids) < 0.35
     assert held == [i for i in ids if realcurves.held_out(i)]
     assert realcurves.held_out("s000")
+
+
+def test_the_tuning_curves_are_judged_on_their_own_and_only_they_are_listed_run_by_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given two tuning curves and two held-out ones
+    records = [r for r in json.loads(realcurves.DEFAULT_CURVES_PATH.read_text()) if r["id"] in SUBSET[:2] + HELD]
+    path = tmp_path / "mixed.json"
+    path.write_text(json.dumps(records))
+
+    # When the benchmark runs with --worst
+    assert benchmarks_main(["realcurves", "--curves", str(path), "--seeds", "1", "--worst", "5"]) == 0
+    out = capsys.readouterr().out
+    # Then the tuning curves get their own table and goals beside all four and the held-out two
+    assert "-- tuning: 2 curves --" in out and "-- held out: 2 curves --" in out
+    assert "our median cost regret <= 1 % (tuning):" in out
+    assert "our median cost regret <= 1 % (held out):" in out
+    # and the worst runs listed are of tuning curves only
+    listed = [line for line in out.splitlines() if line.startswith("  ") and " seed " in line]
+    assert listed and all(line.split()[2] in SUBSET[:2] for line in listed)
+
+    # When it runs with --tuning-only
+    assert benchmarks_main(["realcurves", "--curves", str(path), "--seeds", "1", "--tuning-only"]) == 0
+    out = capsys.readouterr().out
+    # Then no held-out curve is measured or named, and the goals say which curves they judge
+    assert not any(curve in out for curve in HELD)
+    assert "held out (" not in out
+    assert "our median cost regret <= 1 % (tuning):" in out
 
 
 def test_fine_grained_runs_are_told_apart_from_coarse_ones() -> None:

@@ -168,6 +168,34 @@ def test_an_improvement_below_min_improvement_keeps_the_current_size() -> None:
     assert "below the minimum improvement of 5%" in decision.summary
 
 
+def test_while_the_threshold_is_unclear_the_current_size_is_measured_before_a_contender() -> None:
+    # Given 512 MB measured 7 % cheaper than the current 128 MB, an interval that reaches both
+    # sides of minImprovement (5 %), and 1024 MB 3 % dearer than 512 MB on four invocations
+    observed = [
+        observe(128, [400.0] * 8),
+        observe(256, [240.0] * 2),
+        observe(512, [93.0] * 8),
+        observe(1024, [48.0] * 4),
+        observe(2048, [50.0] * 2),
+    ]
+    so_far = decide(request(), 128, observed)
+    assert so_far.best_memory_size == 512
+    assert so_far.change_ci_low_pct < -5 < so_far.change_ci_high_pct
+
+    # When 6 of the budget of 30 are left, the next round is the best size and the current one:
+    # a wrong keep would cost at least 5 %, a wrong pick between 512 and 1024 MB about 3 %
+    assert next_round(request(), 128, observed, max_memory_mb=3008) == [
+        SizeRequest(memory_size=512, invocations=3),
+        SizeRequest(memory_size=128, invocations=3),
+    ]
+    # and with a budget of 60 the contender is measured too, after them
+    assert [item.memory_size for item in next_round(request(invocations=20), 128, observed, max_memory_mb=3008)] == [
+        512,
+        128,
+        1024,
+    ]
+
+
 @pytest.mark.parametrize("value", [0.0, 1.0])
 def test_min_improvement_at_either_end_of_its_range_plans_and_decides(value: float) -> None:
     # Given minImprovement 0 (any improvement counts) or 1 (none can), both valid inputs

@@ -19,7 +19,9 @@ matters:
 3. **Sequential sampling.** While another size might beat the best one by more than
    ``TOLERANCE`` (4 %) at 90 % confidence, both get three more invocations (the two closest
    contenders at most), and so does the current size while the projected change might fall
-   either side of ``minImprovement``. Before stopping, the best size is confirmed: it has at
+   either side of ``minImprovement``, right after the best (a round the budget cuts short loses
+   its last requests, and a wrong keep costs more than an unsettled contender). Before stopping,
+   the best size is confirmed: it has at
    least six invocations, measured against the runner-up. It stops when the intervals separate
    or the budget is spent.
 4. **Decision.** The best size by the strategy's objective, with a 90 % confidence interval on
@@ -90,7 +92,9 @@ FIRST_ROUND_TOP_MB = 2048
 MODEL_MIN_SIZES = 4
 MODEL_WEIGHT = 2.0
 MODEL_GATE_Z = 3.2905
-_MODEL_GRID_FROM_MB, _MODEL_GRID_STEPS = 64.0, 40  # c from 64 MB up by 2^(1/4): to about 55 GB
+# c from 32 MB up by 2^(1/4), to about 55 GB: below 64 MB for a duration that halves from the
+# smallest size to the next and is flat after it.
+_MODEL_GRID_FROM_MB, _MODEL_GRID_STEPS = 32.0, 44
 PRIOR_SIGMA = 0.12
 PRIOR_WEIGHT = 8.0
 Z_90 = 1.6449  # two-sided 90 %
@@ -258,7 +262,10 @@ def next_round(
         and current.memory_size not in sizes
         and _threshold_unclear(best, current, _min_improvement(request))
     ):
-        sizes.append(current.memory_size)
+        # Second, before the contenders: the requests are cut from the end when the budget runs
+        # short, and a wrong keep costs at least minImprovement while a contender left unsettled
+        # costs about TOLERANCE.
+        sizes.insert(1, current.memory_size)
     if len(sizes) == 1 and best.n < CONFIRM_INVOCATIONS:
         # Confirm the predicted optimum against the runner-up before stopping: after three
         # invocations each a size can look apart from the others by chance.
