@@ -103,11 +103,15 @@ SCENARIOS: dict[str, Scenario] = {
             ),
         ),
     ),
-    # Every attempt of the update is cut off right after Lambda accepted it: the run fails, and the
-    # clean-up after the failure must put the target's memory back.
+    # Every attempt of the update is cut off after Lambda accepted it (the first right after the
+    # update, the retries, which find the size set, at publishing the alias's version): the run
+    # fails, and the clean-up after the failure must put the target's memory back.
     "apply-cut-off": Scenario(
-        _APPLY,
-        (WorkerTimeout(function="UpdateConfigurationFunction", after="lambda:UpdateFunctionConfiguration", times=10),),
+        {**_APPLY, "alias": "live"},
+        (
+            WorkerTimeout(function="UpdateConfigurationFunction", after="lambda:UpdateFunctionConfiguration"),
+            WorkerTimeout(function="UpdateConfigurationFunction", after="lambda:PublishVersion", times=10),
+        ),
         fails=True,
     ),
     "sweep-by-tag": Scenario({"select": {"tags": {"team": "shop"}}, **_MEASURE}),
