@@ -38,6 +38,7 @@ def test_the_json_entry_point_runs_both_engines_and_ends_with_one_json_line(
     assert status == 0
     result = json.loads(out[-1])
     assert result["curves"] == len(SUBSET)
+    assert result["costTruth"] == "billed"
     for engine in ("ours", "powerTuning"):
         assert set(result[engine]) == {"medianRegretPct", "p95RegretPct", "invocations", "targetGbSeconds"}
         assert result[engine]["medianRegretPct"] >= 0
@@ -54,6 +55,9 @@ def test_the_json_entry_point_runs_both_engines_and_ends_with_one_json_line(
     assert "our median cost regret <= 1 %" in text
     # and what the minImprovement rule costs is shown beside what is scored (the decision)
     assert "ours (default, 30), best measured size before the minImprovement rule: cost p50/p90/p95" in text
+    # and the same decisions against the old mean-duration truth, for comparison, with each engine's p95
+    old = next(line for line in out if line.startswith("the same cost decisions against the old mean-duration truth"))
+    assert "ours (30) " in old and "Power Tuning (60) " in old
     # and, for each engine, how often it changed the current size for less than minImprovement, and how
     # often it kept a size the optimum beats by more: 6 curves x 2 seeds at the default budgets
     for label in ("ours (default)", "Power Tuning (default)"):
@@ -74,10 +78,13 @@ def test_regret_is_measured_against_the_optimum_over_the_whole_range() -> None:
     curve = Curve(CurvePoints(memory_mb=[128, 1024], mean_duration_ms=[1000.0, 100.0]))
     truth = realcurves.Truth.of(curve)
     # When the regret of 128 MB is computed
-    costs = [m * truth.durations[m - 128] for m in truth.sizes]
+    costs = [m * truth.billed[m - 128] for m in truth.sizes]
     best = min(costs)
     # Then it is against the cheapest size anywhere in 128-1024 MB (1 MB steps), not the measured two
-    assert truth.regret_pct(128, "cost") == pytest.approx((128 * 1000 / best - 1) * 100)
+    assert truth.regret_pct(128, "cost") == pytest.approx((costs[0] / best - 1) * 100)
+    assert truth.regret_pct(128, "cost", truth.mean_duration_costs()) == pytest.approx(
+        (128 * 1000 / min(truth.mean_duration_costs()) - 1) * 100
+    )
     assert truth.regret_pct(1024, "speed") == 0
     assert truth.regret_pct(128, "speed") == pytest.approx(900)
 
