@@ -448,6 +448,18 @@ def by_role_setting() -> dict[str, Principal]:
     return {entry.role_setting: entry for entry in PRINCIPALS if entry.role_setting is not None}
 
 
+def actions_on(role_setting: str, resource: Resource) -> list[str]:
+    """The actions the role whose ARN ``role_setting`` carries is granted on ``resource`` and
+    pre-flight simulates, in the manifest's order (pre-flight's checks read them from here)."""
+    entry = by_role_setting()[role_setting]
+    return [
+        action
+        for grant in entry.grants
+        if grant.resource is resource and grant.preflight is True
+        for action in grant.actions
+    ]
+
+
 def by_step() -> dict[str, str]:
     """ASL Task state -> the function (logical id) it invokes."""
     return {step: entry.logical_id for entry in PRINCIPALS for step in entry.steps}

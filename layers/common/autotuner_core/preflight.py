@@ -15,9 +15,12 @@ from autotuner_core.errors import InvalidInputError, PermissionDeniedError
 from autotuner_core.measurement import alias_name, run_token
 from autotuner_core.models import PermissionCheck, TargetRef, TuningRequest, parse_target
 from autotuner_core.payloads import payload_objects, processor_arns, split_s3_uri
+from autotuner_core.permissions_manifest import Resource, actions_on
 from autotuner_core.settings import Settings
 from autotuner_core.shadow import code_key, role_patterns, shadow_arn, shadow_name
 from autotuner_core.target_list import target_list_key
+
+SHADOWS, CODE = Resource.SHADOW_FUNCTIONS, Resource.SHADOW_CODE
 
 # The Distributed Map's ResultWriter prefix (statemachine/autotuner.asl.json, TuneTargets).
 MAP_RESULTS_PREFIX = "map-results"
@@ -117,9 +120,9 @@ def required_permissions(
         if execution_arn:
             checks.append(check("SUMMARIZE_ROLE_ARN", ["states:DescribeExecution"], [execution_arn]))
         if shadows:
-            checks.append(check("SUMMARIZE_ROLE_ARN", ["lambda:DeleteFunction"], shadows[:1]))
+            checks.append(check("SUMMARIZE_ROLE_ARN", actions_on("SUMMARIZE_ROLE_ARN", SHADOWS), shadows[:1]))
         if codes:
-            checks.append(check("SUMMARIZE_ROLE_ARN", ["s3:DeleteObject"], codes))
+            checks.append(check("SUMMARIZE_ROLE_ARN", actions_on("SUMMARIZE_ROLE_ARN", CODE), codes))
     if settings.sweep_bucket and execution_arn:
         partition, name = execution_arn.split(":")[1], execution_arn.rsplit(":", 1)[-1]
         target_list = f"arn:{partition}:s3:::{settings.sweep_bucket}/{target_list_key(name)}"
@@ -173,28 +176,21 @@ def required_permissions(
             checks.append(check("MEASURE_ROLE_ARN", ["lambda:InvokeFunction"], processors))
         if patterns:
             # A live target is measured on a shadow copy running with its own (listed) execution role.
-            shadow_actions = [
-                "lambda:CreateFunction",
-                "lambda:TagResource",
-                "lambda:GetFunction",
-                "lambda:ListTags",
-                "lambda:UpdateFunctionConfiguration",
-                "lambda:PublishVersion",
-                "lambda:CreateAlias",
-            ]
             passed = {"iam:PassedToService": "lambda.amazonaws.com"}
             checks += [
-                check("PREPARE_ROLE_ARN", shadow_actions, shadows),
+                check("PREPARE_ROLE_ARN", actions_on("PREPARE_ROLE_ARN", SHADOWS), shadows),
                 check("PREPARE_ROLE_ARN", ["iam:PassRole"], patterns, passed),
                 check(
-                    "MEASURE_ROLE_ARN", ["lambda:InvokeFunction"], [f"{s}:{alias_name(token, 128)}" for s in shadows]
+                    "MEASURE_ROLE_ARN",
+                    actions_on("MEASURE_ROLE_ARN", Resource.SHADOW_ALIASES),
+                    [f"{s}:{alias_name(token, 128)}" for s in shadows],
                 ),
-                check("CLEANUP_ROLE_ARN", ["lambda:GetFunction", "lambda:ListTags", "lambda:DeleteFunction"], shadows),
+                check("CLEANUP_ROLE_ARN", actions_on("CLEANUP_ROLE_ARN", SHADOWS), shadows),
             ]
             if codes:
                 checks += [
-                    check("PREPARE_ROLE_ARN", ["s3:PutObject", "s3:GetObject"], codes),
-                    check("CLEANUP_ROLE_ARN", ["s3:DeleteObject"], codes),
+                    check("PREPARE_ROLE_ARN", actions_on("PREPARE_ROLE_ARN", CODE), codes),
+                    check("CLEANUP_ROLE_ARN", actions_on("CLEANUP_ROLE_ARN", CODE), codes),
                 ]
         # Every round, refinement included, is prepared and measured by the two roles above;
         # PlanMeasurements and ChooseConfiguration call no AWS API and need no check.
