@@ -117,34 +117,25 @@ def test_stale_revision_with_memory_unchanged_is_retried_with_the_fresh_revision
     assert after.memory_size == 1024
 
 
-def test_stale_revision_with_the_desired_memory_already_live_is_unchanged_without_a_second_update(
-    fake_lambda: Any, settings: Settings
+@pytest.mark.parametrize(
+    ("earlier_attempt", "outcome_expected"),
+    [
+        (False, Outcome.UNCHANGED),  # another run (a second sweep) applied it: this run changed nothing
+        (True, Outcome.APPLIED),  # this task's earlier attempt, cut off after its update, applied it
+    ],
+)
+def test_the_desired_memory_already_live_is_not_sent_again_and_counts_as_this_runs_only_after_an_earlier_attempt(
+    fake_lambda: Any, settings: Settings, earlier_attempt: bool, outcome_expected: Outcome
 ) -> None:
-    # Given discovery read 512 MB, and the function is now at 1024 MB (another sweep applied it)
+    # Given discovery read 512 MB, and the function is now at 1024 MB
     fake_lambda.add("orders", memory=512, revision="rev-1")
     task = discovered_task(fake_lambda, desired=1024)
     fake_lambda.changed_by_someone_else("orders", memory=1024)
     # When the memory is applied
-    outcome, after = apply_memory(fake_lambda, task, settings)
-    # Then no update is sent, the live configuration is verified, and this run reports that it
-    # changed nothing
+    outcome, after = apply_memory(fake_lambda, task, settings, earlier_attempt=earlier_attempt)
+    # Then no update is sent, the live configuration is verified, and the outcome says whose change it is
     assert fake_lambda.calls_to(UPDATE) == []
-    assert outcome is Outcome.UNCHANGED
-    assert after.memory_size == 1024
-
-
-def test_the_retry_of_an_attempt_cut_off_after_its_update_reports_the_change_as_applied(
-    fake_lambda: Any, settings: Settings
-) -> None:
-    # Given discovery read 512 MB, and this task's earlier attempt set 1024 MB before its timeout
-    fake_lambda.add("orders", memory=512, revision="rev-1")
-    task = discovered_task(fake_lambda, desired=1024)
-    fake_lambda.changed_by_someone_else("orders", memory=1024)
-    # When the retry applies the memory
-    outcome, after = apply_memory(fake_lambda, task, settings, earlier_attempt=True)
-    # Then the change is this run's: applied, not sent twice
-    assert fake_lambda.calls_to(UPDATE) == []
-    assert outcome is Outcome.APPLIED
+    assert outcome is outcome_expected
     assert after.memory_size == 1024
 
 
