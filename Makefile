@@ -41,8 +41,10 @@ tools: node_modules/.installed $(VENV)/checkov/.installed
 demo: venv
 	$(BIN)/autotuner demo
 
+# Two workers, one per core of the CI machine; a file's tests stay on one worker, so its
+# module-scoped fixtures (the fault suite's runs) run once.
 test: lint tools
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 lint: venv
 	$(BIN)/ruff check .
