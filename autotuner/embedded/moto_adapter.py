@@ -114,6 +114,9 @@ INTERNALS: dict[str, str] = {
     "get_partition": "moto.utilities.utils:get_partition",
     # moto's ASL parser (asl_compat.py lets it read an integer ToleratedFailurePercentage).
     "asl_parser": "moto.stepfunctions.parser.asl.parse.asl_parser",
+    # DynamoDB: dynamodb_atomic.py makes moto's conditional writes atomic, as DynamoDB's are.
+    "DynamoDBBackend": "moto.dynamodb.models:DynamoDBBackend",
+    "DynamoDBTable": "moto.dynamodb.models.table:Table",
     # botocore's session module: sdk_cache.py gives every session one data loader.
     "botocore_session": "botocore.session",
     # botocore's endpoint module: cloud.py scales the clock of its retry sleeps.

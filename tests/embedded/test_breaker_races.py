@@ -6,8 +6,9 @@ while racing, so the read-decide-write windows of the threads overlap.
 
 DynamoDB applies a conditional write atomically per item; moto evaluates the condition and then
 stores the item without a lock, so two racing writes could both pass a condition there and
-never on AWS. The ``atomic_conditional_writes`` fixture serialises moto's writes to give it
-DynamoDB's guarantee; reads stay unlocked, and the breaker's own code runs fully concurrently.
+never on AWS. The embedded AWS serialises moto's writes to give it DynamoDB's guarantee
+(``autotuner/embedded/dynamodb_atomic.py``), and so does the ``atomic_conditional_writes``
+fixture here; reads stay unlocked, and the breaker's own code runs fully concurrently.
 """
 
 from __future__ import annotations
@@ -16,14 +17,13 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from functools import wraps
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
-from moto.dynamodb.models.table import Table
 
+from autotuner.embedded import dynamodb_atomic
 from autotuner_core.breaker import Admission, BreakerPolicy, BreakerStore, CircuitState, admit, settle
 from autotuner_core.errors import CircuitOpenError, ThrottledError, TuningInProgressError
 
@@ -58,16 +58,10 @@ def stores(aws: None) -> list[BreakerStore]:
 
 
 @pytest.fixture(autouse=True)
-def atomic_conditional_writes(monkeypatch: pytest.MonkeyPatch) -> None:
-    lock = threading.Lock()
-    for name in ("put_item", "delete_item"):
-        original = getattr(Table, name)
-
-        def serialised(*args: Any, _original: Callable[..., Any] = original, **kwargs: Any) -> Any:
-            with lock:
-                return _original(*args, **kwargs)
-
-        monkeypatch.setattr(Table, name, wraps(original)(serialised))
+def atomic_conditional_writes() -> Iterator[None]:
+    undo = dynamodb_atomic.install()
+    yield
+    undo()
 
 
 @pytest.fixture(autouse=True)
