@@ -40,7 +40,8 @@ def calls_by(aws: EmbeddedAws, caller: str) -> list[str]:
 def test_three_failures_open_the_circuit_then_skip_then_one_probe_closes_it():
     # Given discovery is denied three times in a row (a permanent, counted failure)
     denied = discovery_denied(times=3)
-    run_input = {**APPLY, "circuitBreaker": {"failureThreshold": 3, "cooldownSeconds": 2}}
+    # (a cooldown long enough that the fourth run, on a loaded machine, still comes before its end)
+    run_input = {**APPLY, "circuitBreaker": {"failureThreshold": 3, "cooldownSeconds": 8}}
     with EmbeddedAws(SimulatedAccount(functions=[ORDERS], faults=[denied])) as aws:
         # When three runs fail
         failed = [aws.run(run_input) for _ in range(3)]
@@ -48,7 +49,7 @@ def test_three_failures_open_the_circuit_then_skip_then_one_probe_closes_it():
         # And a fourth run comes before the cooldown ends
         skipped = aws.run(run_input)
         # And a fifth after it
-        time.sleep(2.1)
+        time.sleep(max(0.0, float(opened["retryAt"]) - time.time()) + 0.1)
         probe = aws.run(run_input)
         closed = breaker_item(aws)
         memory = aws.function_configuration("orders-api")["MemorySize"]
