@@ -14,6 +14,7 @@ from autotuner_core.engine import (
     SizeRequest,
     budget,
     decide,
+    max_sizes,
     next_round,
 )
 from autotuner_core.errors import InvalidConfigurationError
@@ -113,6 +114,21 @@ def test_measuring_stops_within_half_of_power_tunings_budget(curve: dict[int, fl
     assert budget(request()) == 30
     assert spent(rounds) <= 30
     assert decision.invocations == spent(rounds)
+
+
+@pytest.mark.parametrize("strategy", ["cost", "speed", "balanced"])
+@pytest.mark.parametrize("current", [128, 700, 3008])
+@pytest.mark.parametrize("curve", [CHEAPEST_AT_512, KEEPS_GETTING_FASTER], ids=["cheapest-512", "faster"])
+def test_the_run_budget_s_count_of_sizes_bounds_what_the_engine_measures(
+    curve: dict[int, float], current: int, strategy: str
+) -> None:
+    # Given a generous number of invocations, so that the engine may wander over the ladder
+    fields = {"strategy": strategy, "invocations": 30, "memorySizes": [128, 3008]}
+    # When it runs until it says done, from a current size on or between ladder steps
+    _, rounds = tune(curve, current=current, noise=0.15, seed=current, **fields)
+    # Then it measured no more sizes than the bound the pre-run estimate counts
+    measured = {item.memory_size for planned in rounds for item in planned}
+    assert len(measured) <= max_sizes(request(**fields), current, 3008)
 
 
 def test_a_bigger_invocations_setting_buys_a_bigger_budget_but_never_more() -> None:

@@ -145,15 +145,6 @@ def _polls(settings: Settings) -> int:
     return min(deadline, math.floor(SETTLE_S * 1000 / poll_ms) + 2)
 
 
-def _candidate_count(request: TuningRequest, current_memory_mb: int | None) -> int:
-    """Sizes the engine may measure: its ladder over the search range, the current size, and one
-    size between ladder steps (the smallest that holds the Max Memory Used seen, engine.next_round)."""
-    low, high = engine.search_range(request, MAX_MEMORY_MB)
-    sizes = engine.candidate_sizes(low, high, current_memory_mb)
-    # The current size is unknown for a function not read (it is always measured): count one more.
-    return len(sizes) + 1 + (1 if current_memory_mb is None else 0)
-
-
 def estimate_target(
     request: TuningRequest,
     target: TargetRef,
@@ -192,7 +183,7 @@ def estimate_target(
             total_usd=run_cost.FIXED_TARGET_TRANSITIONS * STEP_FUNCTIONS_TRANSITION_USD,
         )
     invocations = engine.budget(request)
-    sizes = min(_candidate_count(request, configuration.memory_size), invocations)
+    sizes = min(engine.max_sizes(request, configuration.memory_size, MAX_MEMORY_MB), invocations)
     copies = request.invocations if request.only_cold_starts else 1
     versions = sizes * copies + (1 if request.alias else 0)
     rounds = min(planning.MAX_ROUNDS, invocations)

@@ -194,6 +194,15 @@ def candidate_sizes(low: int, high: int, current_memory_mb: int | None = None) -
     return sorted(sizes)
 
 
+def max_sizes(request: TuningRequest, current_memory_mb: int | None, max_memory_mb: int) -> int:
+    """The most sizes :func:`next_round` proposes for one target, for the run budget's estimate:
+    the ladder over the search range with the current size, and the one size between ladder steps
+    it may add (the smallest that holds the Max Memory Used seen). A current size not yet read is
+    measured too, so it counts one more."""
+    low, high = search_range(request, max_memory_mb)
+    return len(candidate_sizes(low, high, current_memory_mb)) + 1 + (1 if current_memory_mb is None else 0)
+
+
 def next_round(
     request: TuningRequest,
     current_memory_mb: int,
