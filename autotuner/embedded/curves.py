@@ -12,9 +12,10 @@ results that their authors published, one mean duration per measured memory size
   runs out of memory below the smallest size: the memory floor sits at it.
 - **Noise.** Each invocation's Duration is the curve's mean times a lognormal factor with
   sigma ``noise`` (default 0.12, the median residual the data's README reports) and mean 1,
-  so the curve stays the mean of what is replayed. Rarely (``outlier_rate``, default 2 %) an
-  invocation is a spike of 2-4 times that, as a cold environment's first request or a
-  noisy neighbour makes one.
+  so the curve is the mean of what is replayed without spikes. Rarely (``outlier_rate``,
+  default 2 %) an invocation is a spike of 2-4 times that, as a cold environment's first
+  request or a noisy neighbour makes one; with them the replayed mean is 1.04 times the curve
+  at every size (1 + 2 % x 2 extra), which leaves every comparison between sizes as it was.
 
 Load errors name the file, the record and the field: unsorted or duplicate sizes, durations
 that are not positive, lists of different lengths, a reference to a missing record.
