@@ -15,6 +15,7 @@ from autotuner_core import budget
 from autotuner_core.errors import InvalidInputError
 from autotuner_core.models import FunctionConfiguration, TargetRef, TuningRequest, parse_request
 from autotuner_core.settings import Settings
+from autotuner_core.shadow import role_patterns
 
 REGION = "us-east-1"
 PREFIX = f"arn:aws:lambda:{REGION}:123456789012:function:"
@@ -129,12 +130,13 @@ def test_a_deployment_that_allows_shadows_counts_one_shadow_per_target() -> None
 
 
 def test_shadows_are_allowed_exactly_when_shadow_roles_are_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    # (the budget counts shadows from the same setting the shadow part reads: shadow.role_patterns)
     monkeypatch.delenv("SHADOW_ROLE_ARNS", raising=False)
-    assert budget.shadows_allowed() is False
+    assert bool(role_patterns(Settings.from_env())) is False
     monkeypatch.setenv("SHADOW_ROLE_ARNS", " ")
-    assert budget.shadows_allowed() is False
+    assert bool(role_patterns(Settings.from_env())) is False
     monkeypatch.setenv("SHADOW_ROLE_ARNS", "arn:aws:iam::123456789012:role/orders")
-    assert budget.shadows_allowed() is True
+    assert bool(role_patterns(Settings.from_env())) is True
 
 
 def test_a_large_sweep_counts_its_unread_targets_as_the_largest_read_one() -> None:

@@ -28,7 +28,6 @@ Every number is an upper bound of what the run's own documents count at the end
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,6 +46,7 @@ from autotuner_core.models import (
 )
 from autotuner_core.pricing import DEFAULT_REGION, REQUEST_PRICE_USD, STEP_FUNCTIONS_TRANSITION_USD, lambda_prices
 from autotuner_core.settings import Settings
+from autotuner_core.shadow import role_patterns
 
 DURATION_WINDOW_DAYS = 14
 DURATION_MARGIN = 2.0
@@ -68,15 +68,6 @@ SHADOW_CALLS, SHADOW_WAITS = 6, 2  # read code, create, wait Active, tag, delete
 # Busy time each tuner invocation is allowed besides its waits: a cold start's imports take about
 # a second (embedded-aws-notes), the steps' own work milliseconds.
 TUNER_STEP_ALLOWANCE_S = 2.0
-
-
-def shadows_allowed() -> bool:
-    """Whether this deployment may measure a live function on a shadow copy (one per target at most).
-
-    The shadow part's deploy parameter ShadowRoleArns (empty: no shadows); read here alone so this
-    one line follows that part's setting.
-    """
-    return bool(os.environ.get("SHADOW_ROLE_ARNS", "").strip())
 
 
 def read_configurations(client: Any, targets: Sequence[TargetRef]) -> dict[str, FunctionConfiguration | None]:
@@ -362,7 +353,7 @@ def check(
     else:
         reads = read_configurations(lambda_client, sample)
         durations = read_max_durations(cloudwatch, [target for target in sample if reads[target.arn]])
-    shadows = shadows_allowed()
+    shadows = bool(role_patterns(settings))  # a deployment that allows shadows: one per target at most
     estimates = [
         estimate_target(request, target, reads[target.arn], durations.get(target.arn), settings, shadows=shadows)
         for target in sample
