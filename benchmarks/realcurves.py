@@ -349,6 +349,19 @@ class Figures:
     # Ours only, cost strategy: (regret, curve id, seed, what was measured and what was decided).
     worst: list[tuple[float, str, int, str]] = field(default_factory=list)
 
+    def __add__(self, other: Figures) -> Figures:
+        """Both sets of runs as one (every figure is a percentile, a mean or a count of runs)."""
+        return Figures(
+            regrets={s: self.regrets[s] + other.regrets[s] for s in self.regrets},
+            runs=self.runs + other.runs,
+            best_regrets=self.best_regrets + other.best_regrets,
+            mean_truth_regrets=self.mean_truth_regrets + other.mean_truth_regrets,
+            changes=self.changes + other.changes,
+            small_changes=self.small_changes + other.small_changes,
+            missed=self.missed + other.missed,
+            worst=self.worst + other.worst,
+        )
+
     def count(self, memory: int, current: int, truth: Truth, scores: list[float]) -> None:
         """Add one cost-strategy decision to the change counts."""
         at_current = scores[current - truth.sizes.start]
@@ -559,6 +572,14 @@ def measure(records: Sequence[CurveRecord], seeds: int) -> tuple[tuple[Figures, 
     return default, (ours_at_60, theirs_at_30)
 
 
+Measured = tuple[tuple[Figures, Figures], tuple[Figures, Figures]]  # what measure() returns
+
+
+def _combined(a: Measured, b: Measured) -> Measured:
+    """Two sets' :func:`measure` figures as those of both sets of curves."""
+    return tuple(tuple(x + y for x, y in zip(pa, pb, strict=True)) for pa, pb in zip(a, b, strict=True))  # type: ignore[return-value]
+
+
 def parametric_records() -> list[CurveRecord]:
     """The simulator's preset profiles as curves (their noiseless duration every 64 MB from the memory
     floor to 3,008 MB): the parametric suite, whose cost optimum is the floor by construction."""
@@ -675,17 +696,23 @@ def main(quick: bool = False, argv: Sequence[str] | None = None) -> int:
         print("the held-out curves are left out (--tuning-only)")
     else:
         print(f"held out ({len(held)}, never used to choose the engine's constants): {', '.join(r.id for r in held)}")
-    everything = measure(records, args.seeds)
+    # Each set measured once; all curves are the two together (each run depends on its curve and seed only).
+    tuned_figures = measure(tuned, args.seeds) if tuned else None
+    held_figures = measure(held, args.seeds) if held else None
+    if tuned_figures and held_figures:
+        everything = _combined(tuned_figures, held_figures)
+    else:
+        everything = tuned_figures or held_figures
+    assert everything is not None  # records is not empty
     what = "tuning" if args.tuning_only else "all"
     # --worst names runs of the tuning curves only: held-out runs one by one are not for choosing.
     lines = _tables(f"{what} {len(records)} curves", *everything, worst=0 if held else args.worst)
     verdicts = goals(*everything, label="tuning" if args.tuning_only else "")
     if held and tuned:
         # The tuning curves on their own: what the engine's constants may be chosen on.
-        tuned_figures = measure(tuned, args.seeds)
+        assert tuned_figures is not None and held_figures is not None
         lines += _tables(f"tuning: {len(tuned)} curves", *tuned_figures, worst=args.worst)
         verdicts += goals(*tuned_figures, label="tuning")
-        held_figures = measure(held, args.seeds)
         lines += _tables(f"held out: {len(held)} curves", *held_figures)
         verdicts += goals(*held_figures, label="held out")
     if fine and records is not fine:
