@@ -82,8 +82,8 @@ def render_run(result: dict[str, Any]) -> str:
         from autotuner.runs import run_budget_text, run_cost_text
 
         lines.append(f"run cost     {run_cost_text(cost)}")
-        if run_budget_text(cost):
-            lines.append(f"estimate     {run_budget_text(cost)}")  # the upper bound checked before the run
+        if budget_text := run_budget_text(cost):
+            lines.append(f"estimate     {budget_text}")  # the upper bound checked before the run
     return "\n".join(lines)
 
 
@@ -205,8 +205,8 @@ def _demo_tuning(results: Path) -> bool:
 
         # The tuning's full cost: transitions, target and tuner Lambda time, control-plane calls, dollars.
         print(f"Run cost: {run_cost_text(cost)}")
-        if run_budget_text(cost):
-            print(f"Estimate: {run_budget_text(cost)}")  # the run budget's upper bound, checked before it ran
+        if budget_text := run_budget_text(cost):
+            print(f"Estimate: {budget_text}")  # the run budget's upper bound, checked before it ran
     paths = write_reports(result, results, simulated=True)
     print("Reports: " + ", ".join(str(path) for path in paths))
     return result["status"] == "SUCCEEDED"
