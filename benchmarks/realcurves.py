@@ -1,6 +1,7 @@
 """Decision quality on real measured curves: our engine v2 against Power Tuning's own analysis.
 
-``python -m benchmarks realcurves [--curves PATH] [--seeds N] [--json] [--quick] [--tuning-only] [--worst N]``
+``python -m benchmarks realcurves [--curves PATH] [--seeds N] [--json] [--quick] [--tuning-only] [--worst N]
+[--min-improvement F]``
 
 Each curve of the file (the format of ``benchmarks/data/real-curves.json``) spanning at least 4x in
 memory with coarse steps (median ratio of neighbouring sizes >= 1.3; the fine-grained runs over
@@ -267,17 +268,16 @@ def _dollars(replay: Replay, tuner: tuple[int, str], transitions: int, architect
 
 
 def run_ours(
-    curve: Curve, seed: int, strategy: str = "cost", *, num: int = 10, architecture: str = "x86_64"
+    curve: Curve,
+    seed: int,
+    strategy: str = "cost",
+    *,
+    num: int = 10,
+    architecture: str = "x86_64",
+    min_improvement: float = MIN_IMPROVEMENT,
 ) -> tuple[Run, engine.Decision]:
     """Our engine on a replayed curve, through next_round/decide as the product calls them."""
-    request = TuningRequest.model_validate(
-        {
-            "targets": ["replayed-curve"],
-            "memorySizes": sorted({curve.min_mb, curve.max_mb}),
-            "strategy": strategy,
-            "invocations": num,
-        }
-    )
+    request = _request(curve, strategy, num, min_improvement)
     replay = Replay(curve, seed)
     current = curve.min_mb
     observed: dict[int, engine.SizeObservation] = {}
@@ -406,6 +406,7 @@ def evaluate(
     strategies: Sequence[str] = STRATEGIES,
     ours_num: int | None = 10,
     pt_num: int | None = power_tuning.NUM,
+    min_improvement: float = MIN_IMPROVEMENT,
 ) -> tuple[Figures, Figures]:
     """Both engines on every record x seed x strategy: regrets per strategy, cost-strategy runs.
 
@@ -420,7 +421,14 @@ def evaluate(
             scores = truth.scores(strategy)
             for seed in range(seeds):
                 if ours_num is not None:
-                    mine, decision = run_ours(curve, seed, strategy, num=ours_num, architecture=record.architecture)
+                    mine, decision = run_ours(
+                        curve,
+                        seed,
+                        strategy,
+                        num=ours_num,
+                        architecture=record.architecture,
+                        min_improvement=min_improvement,
+                    )
                     ours.regrets[strategy].append(truth.regret_pct(mine.memory, strategy, scores))
                 if pt_num is not None:
                     base = run_power_tuning(curve, seed, strategy, num=pt_num, architecture=record.architecture)
@@ -435,7 +443,9 @@ def evaluate(
                     measured = ", ".join(f"{row.memory_size}x{row.invocations}" for row in decision.sizes)
                     ours.worst.append((ours.regrets[strategy][-1], record.id, seed, f"{measured}: {decision.summary}"))
                     ours.floor_regrets += [
-                        rule_floor_regret(curve, truth, scores, FLOOR_SEED_BASE + seed * FLOOR_REPEATS + k, ours_num)
+                        rule_floor_regret(
+                            curve, truth, scores, FLOOR_SEED_BASE + seed * FLOOR_REPEATS + k, ours_num, min_improvement
+                        )
                         for k in range(FLOOR_REPEATS)
                     ]
                 if pt_num is not None:
@@ -445,12 +455,26 @@ def evaluate(
     return ours, theirs
 
 
-def rule_floor_regret(curve: Curve, truth: Truth, scores: list[float], seed: int, num: int) -> float:
+def _request(curve: Curve, strategy: str, num: int, min_improvement: float) -> TuningRequest:
+    return TuningRequest.model_validate(
+        {
+            "targets": ["replayed-curve"],
+            "memorySizes": sorted({curve.min_mb, curve.max_mb}),
+            "strategy": strategy,
+            "invocations": num,
+            "minImprovement": min_improvement,
+        }
+    )
+
+
+def rule_floor_regret(
+    curve: Curve, truth: Truth, scores: list[float], seed: int, num: int, min_improvement: float = MIN_IMPROVEMENT
+) -> float:
     """The cost regret of an engine told where the true optimum lies: the minImprovement rule's floor.
 
     It spends the whole budget (:func:`engine.budget` at ``num``) on the current size (the curve's
     smallest) and the true optimum, half each, and decides with :func:`engine.decide` under the
-    default ``minImprovement``. No size is picked wrongly, so what remains is what the rule costs
+    default (or the given) ``minImprovement``. No size is picked wrongly, so what remains is what the rule costs
     under the replay's noise: where the true saving lies close to ``minImprovement``, an estimate
     from that budget falls on either side of it, and a kept size scores the saving it left. It is a
     reference, not a proof: an engine that also leans on other sizes (the fitted curve) could
@@ -460,14 +484,7 @@ def rule_floor_regret(curve: Curve, truth: Truth, scores: list[float], seed: int
     optimum = truth.sizes[scores.index(min(scores))]
     if optimum == current:
         return 0.0
-    request = TuningRequest.model_validate(
-        {
-            "targets": ["replayed-curve"],
-            "memorySizes": [curve.min_mb, curve.max_mb],
-            "strategy": "cost",
-            "invocations": num,
-        }
-    )
+    request = _request(curve, "cost", num, min_improvement)
     replay = Replay(curve, seed)
     each = engine.budget(request) // 2
     observed = []
@@ -648,10 +665,12 @@ def _tables(name: str, default: tuple[Figures, Figures], equal: tuple[Figures, F
     return lines
 
 
-def measure(records: Sequence[CurveRecord], seeds: int) -> tuple[tuple[Figures, Figures], tuple[Figures, Figures]]:
+def measure(
+    records: Sequence[CurveRecord], seeds: int, min_improvement: float = MIN_IMPROVEMENT
+) -> tuple[tuple[Figures, Figures], tuple[Figures, Figures]]:
     """Default budgets, then equal budgets (ours at 60, Power Tuning at 30)."""
-    default = evaluate(records, seeds=seeds)
-    ours_at_60, _ = evaluate(records, seeds=seeds, ours_num=20, pt_num=None)
+    default = evaluate(records, seeds=seeds, min_improvement=min_improvement)
+    ours_at_60, _ = evaluate(records, seeds=seeds, ours_num=20, pt_num=None, min_improvement=min_improvement)
     _, theirs_at_30 = evaluate(records, seeds=seeds, ours_num=None, pt_num=5)
     return default, (ours_at_60, theirs_at_30)
 
@@ -742,6 +761,12 @@ def main(quick: bool = False, argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--chart", type=Path, help="draw one curve (--chart-curve) to this PNG and stop")
     parser.add_argument("--chart-curve", default="s001", help="the curve --chart draws")
     parser.add_argument(
+        "--min-improvement",
+        type=_fraction,
+        default=MIN_IMPROVEMENT,
+        help=f"our engine's minImprovement, 0-1 (default {MIN_IMPROVEMENT:g}, the request's; other values are checks)",
+    )
+    parser.add_argument(
         "--tuning-only",
         action="store_true",
         help="measure and judge only the curves that are not held out (for choosing the engine's constants)",
@@ -776,13 +801,15 @@ def main(quick: bool = False, argv: Sequence[str] | None = None) -> int:
         f"{len(records)} curves spanning >= {args.min_span:g}x with coarse steps from {args.curves}, "
         f"{args.seeds} seeds each: {', '.join(r.id for r in records)}"
     )
+    if args.min_improvement != MIN_IMPROVEMENT:
+        print(f"ours with minImprovement {args.min_improvement:g}, not the request's default {MIN_IMPROVEMENT:g}")
     if args.tuning_only:
         print("the held-out curves are left out (--tuning-only)")
     else:
         print(f"held out ({len(held)}, never used to choose the engine's constants): {', '.join(r.id for r in held)}")
     # Each set measured once; all curves are the two together (each run depends on its curve and seed only).
-    tuned_figures = measure(tuned, args.seeds) if tuned else None
-    held_figures = measure(held, args.seeds) if held else None
+    tuned_figures = measure(tuned, args.seeds, args.min_improvement) if tuned else None
+    held_figures = measure(held, args.seeds, args.min_improvement) if held else None
     if tuned_figures and held_figures:
         everything = _combined(tuned_figures, held_figures)
     else:
@@ -801,11 +828,14 @@ def main(quick: bool = False, argv: Sequence[str] | None = None) -> int:
         verdicts += goals(*held_figures, label="held out")
     if fine and records is not fine:
         # Shown, not judged: their optimum is often one neighbour's noise (README).
-        lines += _tables(f"fine-grained, not in the goals: {len(fine)} curves", *measure(fine, args.seeds))
+        lines += _tables(
+            f"fine-grained, not in the goals: {len(fine)} curves", *measure(fine, args.seeds, args.min_improvement)
+        )
     if args.curves == DEFAULT_CURVES_PATH:
         presets = parametric_records()
         lines += _tables(
-            f"parametric suite (simulated presets, not in the goals): {len(presets)}", *measure(presets, args.seeds)
+            f"parametric suite (simulated presets, not in the goals): {len(presets)}",
+            *measure(presets, args.seeds, args.min_improvement),
         )
     print("\n".join(lines))
     print("goals:")
@@ -828,6 +858,16 @@ def main(quick: bool = False, argv: Sequence[str] | None = None) -> int:
             )
         )
     return 0
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"minImprovement must be a number from 0 to 1, got {text!r}")
+    return value
 
 
 def _pick(values: dict[str, float], keys: Sequence[str]) -> dict[str, float]:

@@ -262,3 +262,33 @@ def test_a_p95_goal_says_when_its_limit_lies_below_the_rules_floor() -> None:
         verdicts["our p95 cost regret <= Power Tuning's"].detail
         == "6.00 % vs 4.00 %; the minImprovement rule's floor 3.00 %"
     )
+
+
+def test_min_improvement_can_be_set_for_a_check_and_a_bad_value_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given s144, held out, whose 256 MB bills 5.4 % less than its current 128 MB
+    records = [r for r in json.loads(realcurves.DEFAULT_CURVES_PATH.read_text()) if r["id"] == "s144"]
+    path = tmp_path / "s144.json"
+    path.write_text(json.dumps(records))
+    # When the benchmark runs with minImprovement 0
+    assert benchmarks_main(["realcurves", "--curves", str(path), "--seeds", "3", "--min-improvement", "0"]) == 0
+    out = capsys.readouterr().out
+    # Then it says the value is not the default, and the rule's floor is 0: nothing is kept for the rule
+    assert "ours with minImprovement 0, not the request's default 0.05" in out
+    assert "the minImprovement rule's floor at 30 (" in out
+    floor_line = next(line for line in out.splitlines() if line.startswith("the minImprovement rule's floor at 30"))
+    assert floor_line.endswith("0.00 / 0.00 / 0.00 %")
+    # When it runs with the default, the floor keeps the current size in some replays (5.67 %)
+    assert benchmarks_main(["realcurves", "--curves", str(path), "--seeds", "3"]) == 0
+    floor_line = next(
+        line
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("the minImprovement rule's floor at 30")
+    )
+    assert floor_line.endswith("/ 5.67 %")
+    # And a value outside 0-1 is refused, naming it
+    with pytest.raises(SystemExit) as exit_:
+        benchmarks_main(["realcurves", "--curves", str(path), "--min-improvement", "1.5"])
+    assert exit_.value.code == 2
+    assert "minImprovement must be a number from 0 to 1, got '1.5'" in capsys.readouterr().err
