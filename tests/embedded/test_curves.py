@@ -209,3 +209,22 @@ def test_a_function_too_big_for_its_curve_is_a_load_error(tmp_path: Path) -> Non
     path.write_text(json.dumps({"functions": [{"name": "replayed", "profile": profile}]}))
     with pytest.raises(ValueError, match=r"needs 150 MB .* smallest size 128 MB"):
         load_account(path)
+
+
+def test_the_documented_real_curves_account_is_tuned_end_to_end() -> None:
+    # Given the example account of docs/simulated-account.md, whose functions replay published curves
+    from autotuner.embedded.cloud import EmbeddedAws
+
+    account = load_account(Path(__file__).resolve().parents[2] / "events" / "accounts" / "real-curves-account.json")
+    with EmbeddedAws(account) as aws:
+        # When the documented dry run measures its API handler (s001, at 128 MB)
+        report = aws.run({"targets": ["replayed-api-handler"]})
+        memory = aws.function_configuration("replayed-api-handler")["MemorySize"]
+    # Then the run succeeds with a recommendation and its interval, and a dry run changes nothing
+    assert (report.status, report.error) == ("SUCCEEDED", None)
+    (record,) = report.records
+    recommendation = record["recommendation"]
+    low, high = recommendation["changeIntervalPct"]
+    assert low <= recommendation["projectedChangePct"] <= high
+    assert 128 <= recommendation["bestMemorySize"] <= 3008
+    assert memory == 128

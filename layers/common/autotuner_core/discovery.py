@@ -52,11 +52,7 @@ def discover(
                 f"target {target.given!r} is a function of the Lambda Autotuner stack {owner!r}; "
                 "the tuner never tunes its own functions"
             )
-        if (
-            request.apply
-            and settings.tag_scoped
-            and state.tags.get(settings.target_tag_key) != settings.target_tag_value
-        ):
+        if request.apply and not _carries_tag(state.tags, settings):
             raise PermissionDeniedError(
                 f"target {target.arn} is not tagged {settings.target_tag_key}={settings.target_tag_value}; "
                 "this tuner may change only functions with that tag (template parameter TargetTagValue)"
@@ -77,6 +73,14 @@ def discover(
             measured_on = shadow.decide(evidence, role, settings, measure_on_live=request.measure_on_live)
             if not measured_on:
                 refuse_live(target, evidence, how_to_allow=shadow.shadow_refusal(role, settings))
+            if measured_on != shadow.SHADOW and not _carries_tag(state.tags, settings):
+                # Measuring on the target itself publishes versions of it (and in place moves its $LATEST):
+                # a change, even in a dry run, and the template allows changes only to tagged functions.
+                raise PermissionDeniedError(
+                    f"target {target.arn} is not tagged {settings.target_tag_key}={settings.target_tag_value}; "
+                    "measuring it publishes versions of it at the candidate sizes, and this tuner may change only "
+                    "functions with that tag (template parameter TargetTagValue)"
+                )
             evidence = evidence.model_copy(update={"measured_on": measured_on})
         discovered.append(
             DiscoveredTarget(
@@ -84,3 +88,8 @@ def discover(
             )
         )
     return discovered
+
+
+def _carries_tag(tags: dict[str, str], settings: Settings) -> bool:
+    """Whether the template's tag condition lets this tuner change a function with these tags."""
+    return not settings.tag_scoped or tags.get(settings.target_tag_key) == settings.target_tag_value
