@@ -72,4 +72,20 @@ def _emit(records: list[dict[str, Any]]) -> None:
     for record in records:
         change = (record.get("recommendation") or {}).get("projectedChangePerMillionUsd")
         if record["outcome"] == "APPLIED" and change is not None:
-            metrics.add_metric(name="ProjectedSavings", unit=MetricUnit.Count, value=float(-change))
+            # A log line per function, not a metric: any statistic over functions would add per-million
+            # figures of functions with different traffic. The dashboard lists these lines. (The record
+            # holds DynamoDB numbers, Decimals, which the log would print as strings.)
+            logger.info(
+                "applied change",
+                extra={
+                    "target": record["target"],
+                    "memoryBeforeMb": _memory_mb(record.get("before")),
+                    "memoryAfterMb": _memory_mb(record.get("after")),
+                    "projectedSavingsPerMillionUsd": round(-float(change), 6),
+                },
+            )
+
+
+def _memory_mb(configuration: dict[str, Any] | None) -> int | None:
+    memory = (configuration or {}).get("MemorySize")
+    return None if memory is None else int(memory)

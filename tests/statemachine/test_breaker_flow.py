@@ -200,7 +200,6 @@ def test_the_operator_metrics_are_emitted_as_emf_with_their_dimensions():
         "ErrorsByCategory",
         "RunOutcome",
         "CircuitOpened",
-        "ProjectedSavings",
     ):
         assert name in metrics, name
     # And the dimensioned ones carry what the dashboard and the alarm select on
@@ -208,5 +207,14 @@ def test_the_operator_metrics_are_emitted_as_emf_with_their_dimensions():
     assert {doc["outcome"] for doc in metrics["RunOutcome"]} == {"FAILED", "APPLIED"}
     assert metrics["CircuitOpened"][0]["outcome"] == "FAILED"
     assert all(doc["service"] == "lambda-autotuner" for docs in metrics.values() for doc in docs)
-    savings = metrics["ProjectedSavings"][0]["ProjectedSavings"]
-    assert (savings[0] if isinstance(savings, list) else savings) > 0
+    # And the applied change is a log line of its own function, not a metric summed over functions
+    assert "ProjectedSavings" not in metrics
+    (applied,) = [
+        json.loads(line)
+        for log in aws.runtime.logs
+        for line in log.text.splitlines()
+        if line.startswith("{") and '"applied change"' in line
+    ]
+    assert applied["target"].endswith(":function:orders-api")
+    assert applied["memoryBeforeMb"] == 1024 and applied["memoryAfterMb"] < 1024
+    assert applied["projectedSavingsPerMillionUsd"] > 0

@@ -465,8 +465,11 @@ def test_alarms_and_dashboard_watch_failed_runs_and_opened_circuits(cfn: dict[st
     }
     (dashboard,) = _resources_of_type(cfn, "AWS::CloudWatch::Dashboard").values()
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
-    for metric in ("RunOutcome", "ErrorsByCategory", "TimeToFailure", "ProjectedSavings"):
+    for metric in ("RunOutcome", "ErrorsByCategory", "TimeToFailure", "CircuitOpened"):
         assert metric in body
+    # Savings per million invocations are listed per function from RecordResult's log, never summed as a metric
+    assert "ProjectedSavings" not in body
+    assert "SOURCE '${RecordResultLogGroup}' | filter message = 'applied change'" in body
 
 
 # ----------------------------------------------------------------------------------------------
