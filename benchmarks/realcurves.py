@@ -37,9 +37,11 @@ parametric suite (the simulator's presets as curves, printed last) was never use
 
 The tuning's own cost is modelled, not measured: target invocations at the Lambda price; the
 tuner's own Lambda time (its measuring function waits for each target invocation: 512 MB arm64
-for ours, Power Tuning's executor 128 MB x86_64); state transitions; control-plane calls (ours per size:
-update $LATEST, wait, publish a version, delete it, plus the restore; Power Tuning per size:
-update, wait, publish, create alias, delete alias, delete version).
+for ours, Power Tuning's executor 128 MB x86_64); state transitions as the product counts them
+(run_cost); control-plane calls with one read per wait (ours: update $LATEST, wait, publish,
+create the alias and delete the version per size of each round, delete the alias per size, read
+and restore $LATEST per round; Power Tuning per size: update, wait, publish, create alias,
+delete alias, delete version).
 
 The last line with ``--json`` is one JSON object: ``{"curves": N, "costTruth": "billed", "ours":
 {"medianRegretPct": ..., "p95RegretPct": ..., "invocations": ..., "targetGbSeconds": ...},
@@ -64,7 +66,7 @@ from pathlib import Path
 
 from autotuner.embedded.curves import DEFAULT_CURVES_PATH, OUTLIER_FACTOR, Curve, CurveRecord, load_curves
 from autotuner.embedded.simulated_function import PROFILES, expected_duration_ms, memory_floor_mb
-from autotuner_core import engine
+from autotuner_core import engine, run_cost
 from autotuner_core.models import TuningRequest
 from autotuner_core.pricing import REQUEST_PRICE_USD, STEP_FUNCTIONS_TRANSITION_USD, lambda_prices
 from benchmarks import power_tuning
@@ -77,9 +79,15 @@ QUICK_SEEDS = 2
 STRATEGIES = ("cost", "balanced", "speed")
 OURS_TUNER = (512, "arm64")  # template.yaml Globals: every tuner function
 POWER_TUNING_EXECUTOR = (128, "x86_64")  # its template: Globals MemorySize 128, no Architectures
-OURS_CALLS_PER_SIZE, OURS_CALLS_FIXED = 4, 2
+# Control-plane calls, one read per wait for both engines (a lower bound: a wait may poll more than once).
+# Ours per size of a round: update $LATEST, wait, publish, create the alias (a size measured again finds
+# its alias), delete the version; per size: delete the alias; per round: read $LATEST before, restore it
+# and wait; per run: discovery's read and the read before the update.
+OURS_CALLS_PER_ROUND_ITEM, OURS_CALLS_PER_SIZE, OURS_CALLS_PER_ROUND, OURS_CALLS_FIXED = 5, 1, 3, 2
 PT_CALLS_PER_SIZE = 6
-OURS_TRANSITIONS_FIXED, OURS_TRANSITIONS_PER_ROUND = 12, 4  # the flow's fixed states, and one measuring loop
+# State transitions as the product counts them (run_cost.counted, pinned to execution histories): the
+# run's and a measured target's fixed states, four per measuring round and one per size of a round.
+OURS_TRANSITIONS_FIXED = run_cost.RUN_TRANSITIONS + run_cost.MEASURED_TARGET_TRANSITIONS
 # The minImprovement rule's floor (rule_floor_regret): replays per benchmark run, and where their seeds
 # start (apart from the engines' own seeds).
 FLOOR_REPEATS = 8
@@ -281,9 +289,10 @@ def run_ours(
     replay = Replay(curve, seed)
     current = curve.min_mb
     observed: dict[int, engine.SizeObservation] = {}
-    rounds = 0
+    rounds = round_items = 0
     while requests := engine.next_round(request, current, list(observed.values()), max_memory_mb=curve.max_mb):
         rounds += 1
+        round_items += len(requests)
         for item in requests:
             results = [replay(item.memory_size) for _ in range(item.invocations)]
             seen = observed.get(item.memory_size)
@@ -293,7 +302,7 @@ def run_ours(
                 billed_durations_ms=[*(seen.billed_durations_ms if seen else []), *(r[1] for r in results)],
             )
     decision = engine.decide(request, current, list(observed.values()))
-    transitions = OURS_TRANSITIONS_FIXED + OURS_TRANSITIONS_PER_ROUND * rounds
+    transitions = OURS_TRANSITIONS_FIXED + run_cost.ROUND_TRANSITIONS * rounds + round_items
     tuner, dollars = _dollars(replay, OURS_TUNER, transitions, architecture)
     return (
         Run(
@@ -301,7 +310,10 @@ def run_ours(
             invocations=replay.invocations,
             target_gb_seconds=replay.gb_seconds,
             tuner_gb_seconds=tuner,
-            control_calls=OURS_CALLS_PER_SIZE * len(replay.sizes) + OURS_CALLS_FIXED,
+            control_calls=OURS_CALLS_PER_ROUND_ITEM * round_items
+            + OURS_CALLS_PER_SIZE * len(replay.sizes)
+            + OURS_CALLS_PER_ROUND * rounds
+            + OURS_CALLS_FIXED,
             transitions=transitions,
             dollars=dollars,
         ),
@@ -685,7 +697,7 @@ def _combined(a: Measured, b: Measured) -> Measured:
 
 def parametric_records() -> list[CurveRecord]:
     """The simulator's preset profiles as curves (their noiseless duration every 64 MB from the memory
-    floor to 3,008 MB): the parametric suite, whose cost optimum is the floor by construction."""
+    floor to 3,008 MB): the parametric suite (its cost optimum is the memory floor for most presets, not for gc-heavy's)."""
     records = []
     for name, profile in PROFILES.items():
         floor = memory_floor_mb(profile)
