@@ -697,7 +697,8 @@ def _combined(a: Measured, b: Measured) -> Measured:
 
 def parametric_records() -> list[CurveRecord]:
     """The simulator's preset profiles as curves (their noiseless duration every 64 MB from the memory
-    floor to 3,008 MB): the parametric suite (its cost optimum is the memory floor for most presets, not for gc-heavy's)."""
+    floor to 3,008 MB): the parametric suite (its cost optimum is the memory floor for most presets,
+    not for gc-heavy's)."""
     records = []
     for name, profile in PROFILES.items():
         floor = memory_floor_mb(profile)
