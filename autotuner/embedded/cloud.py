@@ -26,7 +26,15 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from autotuner.embedded import aws_time, dynamodb_atomic, iam_simulation, map_runs, sdk_cache, sfn_limits
+from autotuner.embedded import (
+    aws_time,
+    cloudwatch_exact,
+    dynamodb_atomic,
+    iam_simulation,
+    map_runs,
+    sdk_cache,
+    sfn_limits,
+)
 from autotuner.embedded.account import RevokedPermission, SimulatedAccount
 from autotuner.embedded.iam_enforcement import STATE_MACHINE, IamEnforcement
 from autotuner.embedded.interceptor import Interceptor, current_caller, unlogged
@@ -102,6 +110,7 @@ class EmbeddedAws:
         logging.getLogger("moto").setLevel(logging.CRITICAL)
         self._undo.append(sdk_cache.install())
         self._undo.append(dynamodb_atomic.install())
+        self._undo.append(cloudwatch_exact.install())
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         iam_simulation.install()

@@ -96,9 +96,15 @@ class LiveSources:
                 **({"SourceArn": grant.source_arn} if grant.source_arn else {}),
             )
         history = function.recent_invocations
-        if function.live_traffic is not None and function.live_traffic.qualifier in (None, "$LATEST"):
+        when = datetime.now(UTC) - timedelta(hours=1)
+        if function.live_traffic is not None:
             # Traffic that is live during a run was live before it: a day of it at the same rate.
-            history += int(function.live_traffic.requests_per_second * 3600 * _HISTORY_HOURS)
+            day = int(function.live_traffic.requests_per_second * 3600 * _HISTORY_HOURS)
+            qualifier = function.live_traffic.qualifier
+            if qualifier in (None, "$LATEST"):
+                history += day
+            elif day:
+                # Through an alias: counted under its Resource (the version it ran is not known here).
+                self._put(function.name, qualifier, "$LATEST", day, when)
         if history:
-            when = datetime.now(UTC) - timedelta(hours=1)
             self._put(function.name, None, "$LATEST", history, when)

@@ -117,6 +117,9 @@ INTERNALS: dict[str, str] = {
     # DynamoDB: dynamodb_atomic.py makes moto's conditional writes atomic, as DynamoDB's are.
     "DynamoDBBackend": "moto.dynamodb.models:DynamoDBBackend",
     "DynamoDBTable": "moto.dynamodb.models.table:Table",
+    # CloudWatch: cloudwatch_exact.py makes GetMetricStatistics read one metric (its exact dimension set).
+    "CloudWatchBackend": "moto.cloudwatch.models:CloudWatchBackend",
+    "MetricDatumBase": "moto.cloudwatch.models:MetricDatumBase",
     # botocore's session module: sdk_cache.py gives every session one data loader.
     "botocore_session": "botocore.session",
     # botocore's endpoint module: cloud.py scales the clock of its retry sleeps.

@@ -163,3 +163,33 @@ def test_routes_to_an_alias_or_a_disabled_mapping_leave_latest_idle():
     assert not evidence.live
     assert evidence.sources == []
     assert evidence.recent_invocations == 0
+
+
+def test_discovery_reads_a_days_traffic_of_every_qualifier_and_the_sweep_weighs_savings_by_it():
+    # Given an idle $LATEST whose CloudWatch shows 1,200 unqualified invocations in the last day,
+    # and a function whose users reach it only through its alias "live" (5 requests/s)
+    assert evidence_for(idle(recent_invocations=1200)).daily_invocations == 1200
+    aliased = live_function(aliases=["live"], qualifier="live")
+    evidence = evidence_for(aliased)
+    # When discovery reads its traffic
+    # Then $LATEST is idle, and the day's traffic counts the alias's requests too
+    assert not evidence.live
+    assert evidence.daily_invocations == 5 * 3600 * 24
+    # And an idle function with no history has no traffic, which is known, not unknown
+    assert evidence_for(idle()).daily_invocations == 0
+
+
+def test_an_applied_change_reports_its_savings_per_day_from_the_functions_traffic():
+    # Given a function at 1,024 MB reached through its alias "live" at 5 requests/s
+    function = live_function(aliases=["live"], qualifier="live")
+    with EmbeddedAws(SimulatedAccount(functions=[function])) as aws:
+        # When a measured run applies the cheapest size
+        report = aws.run({"targets": ["orders-api"], "invocations": 5, "apply": True, "refine": False})
+    # Then the summary gives its savings per million and per day, weighted by that day's traffic
+    assert report.status == "SUCCEEDED", report.cause
+    (row,) = report.output["savings"]
+    assert row["outcome"] == "APPLIED" and row["memoryAfter"] < 1024
+    # (the day before the run, and the requests the run itself saw before discovery read it)
+    assert 5 * 3600 * 24 <= row["dailyInvocations"] < 5 * 3600 * 24 + 1_000
+    assert row["savingsPerDayUsd"] == pytest.approx(row["savingsPerMillionUsd"] * row["dailyInvocations"] / 1e6)
+    assert report.output["projectedSavingsPerDayUsd"] == pytest.approx(row["savingsPerDayUsd"])

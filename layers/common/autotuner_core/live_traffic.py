@@ -26,10 +26,16 @@ def find_live_traffic(
 ) -> LiveTrafficEvidence:
     """Every way production reaches ``target``'s ``$LATEST`` that the account can show."""
     sources = [*_event_source_mappings(lam, target), *_function_url(lam, target), *_policy_grants(lam, target)]
-    invocations = _recent_invocations(cloudwatch, target, now or datetime.now(UTC))
+    now = now or datetime.now(UTC)
+    # Unqualified invocations are counted under Resource = the bare function name.
+    invocations = _invocations(cloudwatch, target, now, [{"Name": "Resource", "Value": target.name}])
     if invocations:
         sources.append(f"{invocations} invocations of the unqualified function in the last {RECENT_HOURS} h")
-    return LiveTrafficEvidence(live=bool(sources), sources=sources, recent_invocations=invocations)
+    # Under FunctionName alone Lambda counts every invocation of the function, whatever its qualifier.
+    daily = _invocations(cloudwatch, target, now, [])
+    return LiveTrafficEvidence(
+        live=bool(sources), sources=sources, recent_invocations=invocations, daily_invocations=daily
+    )
 
 
 def refuse_live(target: TargetRef, evidence: LiveTrafficEvidence, *, how_to_allow: str = "") -> None:
@@ -92,13 +98,12 @@ def _policy_grants(lam: Any, target: TargetRef) -> list[str]:
     return found
 
 
-def _recent_invocations(cloudwatch: Any, target: TargetRef, now: datetime) -> int:
-    # Unqualified invocations are counted under Resource = the bare function name.
+def _invocations(cloudwatch: Any, target: TargetRef, now: datetime, dimensions: list[dict[str, str]]) -> int:
     with aws_call("cloudwatch:GetMetricStatistics", target.arn):
         response = cloudwatch.get_metric_statistics(
             Namespace="AWS/Lambda",
             MetricName="Invocations",
-            Dimensions=[{"Name": "FunctionName", "Value": target.name}, {"Name": "Resource", "Value": target.name}],
+            Dimensions=[{"Name": "FunctionName", "Value": target.name}, *dimensions],
             StartTime=now - timedelta(hours=RECENT_HOURS),
             EndTime=now,
             Period=RECENT_HOURS * 3600,

@@ -533,6 +533,10 @@ class LiveTrafficEvidence(Document):
     sources: list[str] = []
     recent_invocations: int = 0  # Invocations of the unqualified function in the last window_hours
     window_hours: int = RECENT_TRAFFIC_HOURS
+    # Invocations of the function, every version and alias, in the last window_hours (24): its traffic,
+    # by which a sweep weighs savings per million. It includes the tuner's own measuring invocations of
+    # that window (at most 3 x invocations per run). None where it was not read.
+    daily_invocations: int | None = None
     # How measuring avoids it (discovery decides): "versions" of an idle $LATEST, a "shadow" copy of a
     # live one, or "in-place" on a live one because the input asked for measureOnLive.
     measured_on: str | None = None

@@ -181,6 +181,7 @@ def outcome_of(record: dict[str, Any]) -> TargetOutcome:
         memory_after=(record.get("after") or {}).get("MemorySize"),
         error_type=record.get("errorType"),
         error_message=record.get("errorMessage"),
+        daily_invocations=(plain.get("liveTraffic") or {}).get("dailyInvocations"),
     )
 
 
