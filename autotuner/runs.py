@@ -639,7 +639,8 @@ def _savings_lines(output: dict[str, Any], *, applied: bool) -> list[str]:
         text += f" per million of its invocations ({row['memoryBefore']} -> {row['memoryAfter']} MB"
         text += ", recommended only)" if row["outcome"] == "RECOMMENDED" else ")"
         if row.get("savingsPerDayUsd") is not None:
-            text += f", ${float(row['savingsPerDayUsd']):,.2f} a day at its traffic"
+            daily = int(row["dailyInvocations"])
+            text += f"; {daily:,} invocations in the last 24 h: ${float(row['savingsPerDayUsd']):,.2f} a day"
         lines.append(f"{'savings' if index == 0 else '':<11}{row['target'].rsplit(':', 1)[-1]}: {text}")
     if output.get("projectedSavingsPerDayUsd") is not None:
         lines.append(f"{'':<11}in all: ${float(output['projectedSavingsPerDayUsd']):,.2f} a day, weighted by traffic")

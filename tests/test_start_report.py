@@ -278,7 +278,9 @@ def test_report_prints_the_summary_and_tables_and_writes_charts_and_html(
     # (a dry run's recommendation is listed per function as "recommended only"; the summary used to
     # say "none projected" and add up only applied per-million figures across functions)
     savings = next(line for line in out.splitlines() if line.startswith("savings    "))
-    assert savings.startswith("savings    orders-api: ") and savings.endswith("recommended only)")
+    assert savings.startswith("savings    orders-api: ") and "recommended only)" in savings
+    # and, its traffic of the last day being known, what that saves a day
+    assert re.search(r"recommended only\); [\d,]+ invocations in the last 24 h: \$[\d,.]+ a day$", savings), savings
     assert "trimmed mean ms" in out
     for size in (256, 512, 1024):
         assert any(line.lstrip().startswith(f"{size} ") for line in out.splitlines())

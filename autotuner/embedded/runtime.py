@@ -44,6 +44,7 @@ import importlib.util
 import io
 import itertools
 import json
+import logging
 import os
 import sys
 import threading
@@ -88,6 +89,19 @@ class _ThreadRoutedStream(io.TextIOBase):
         return getattr(self.fallback, "encoding", "utf-8")
 
 
+class _CurrentStdout(io.TextIOBase):
+    """Whatever sys.stdout is when written to, as a process's stdout is for Lambda's log."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+_CURRENT_STDOUT = _CurrentStdout()
+
+
 class _Routers:
     """sys.stdout and sys.stderr replaced once; Lambda sends both to the function's log."""
 
@@ -102,6 +116,22 @@ class _Routers:
         if cls.stderr is None or sys.stderr is not cls.stderr:
             cls.stderr = _ThreadRoutedStream(sys.stderr)
             sys.stderr = cls.stderr
+        cls._route_powertools_loggers()
+
+    @classmethod
+    def _route_powertools_loggers(cls) -> None:
+        # A Powertools Logger writes to the sys.stdout of the moment it was made: one made before
+        # (a test importing the shared package) would write past the invocation's log, where Lambda
+        # would have it in the function's log like any other output. It now writes to sys.stdout as
+        # it is at each write (the router during an invocation).
+        from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+        loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+        for logger in loggers:
+            for handler in getattr(logger, "handlers", []):
+                powertools = isinstance(handler.formatter, LambdaPowertoolsFormatter)
+                if type(handler) is logging.StreamHandler and powertools and handler.stream is not _CURRENT_STDOUT:
+                    handler.setStream(_CURRENT_STDOUT)
 
     @classmethod
     def capture(cls, buffer: io.StringIO | None) -> None:

@@ -140,3 +140,27 @@ def test_a_later_invocation_reuses_a_warm_environment_and_keeps_its_state(probe,
     assert [log.cold for log in runtime.logs] == [True, False]
     assert "Init Duration" in runtime.logs[0].text and "Init Duration" not in runtime.logs[1].text
     assert runtime.environments("ProbeFunction") == 1
+
+
+def test_the_shared_packages_logger_logs_to_the_invocation_even_if_made_before_the_embedded_aws() -> None:
+    # Given the tuner's Powertools logger, made (imported) earlier and writing somewhere else
+    import io
+    import logging
+
+    from autotuner.embedded.account import SimulatedAccount, SimulatedFunction
+    from autotuner.embedded.cloud import EmbeddedAws
+    from autotuner_core import observability
+
+    elsewhere = io.StringIO()
+    handlers = [h for h in logging.getLogger(observability.logger.service).handlers if type(h) is logging.StreamHandler]
+    assert handlers
+    for handler in handlers:
+        handler.setStream(elsewhere)
+    function = SimulatedFunction(name="orders-api", memory_size=512, tags={"autotune": "enabled"})
+    with EmbeddedAws(SimulatedAccount(functions=[function])) as aws:
+        # When a run records its result
+        aws.run({"targets": ["orders-api"], "memorySize": 1024, "apply": True})
+        recorder = "".join(log.text for log in aws.runtime.logs if log.function == "RecordResultFunction")
+    # Then the recorder's log lines are in its invocation's log, as Lambda keeps a function's output
+    assert '"message":"recorded"' in recorder
+    assert '"message":"recorded"' not in elsewhere.getvalue()
