@@ -9,6 +9,7 @@ from __future__ import annotations
 from autotuner.embedded.account import Fault, FunctionProfile, SimulatedAccount, SimulatedFunction
 from autotuner.embedded.cloud import EmbeddedAws
 from autotuner.embedded.simulated_function import PROFILES, expected_duration_ms
+from autotuner_core import run_cost
 
 TAGS = {"autotune": "enabled"}
 
@@ -176,6 +177,15 @@ def test_the_measuring_loop_runs_the_engines_rounds_and_counts_them():
     assert cost["counted"]["stateTransitions"] == report.state_transitions
     assert cost["estimated"]["stateTransitions"] >= report.state_transitions
     assert cost["counted"]["targetInvocations"] == sum(row["invocations"] for row in outcome["configurations"])
+    # And the target's run record keeps what tuning it cost: all of the run's but the run's own states
+    # (Prepare to Summarize) and its two own tuner invocations
+    (record,) = report.records
+    mine = record["cost"]
+    assert mine["stateTransitions"] == report.state_transitions - run_cost.RUN_TRANSITIONS
+    assert mine["targetInvocations"] == cost["counted"]["targetInvocations"]
+    assert mine["tunerInvocations"] == cost["counted"]["tunerInvocations"] - run_cost.RUN_TUNER_INVOCATIONS
+    assert mine["controlPlaneCalls"] == cost["counted"]["controlPlaneCalls"] > 0
+    assert 0 < mine["totalUsd"] < cost["counted"]["totalUsd"]
 
 
 def test_only_cold_starts_measures_every_invocation_on_a_fresh_environment():

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from autotuner_core import run_cost
 from autotuner_core.aws_errors import aws_call
 from autotuner_core.errors import ConditionFailedError, InvalidInputError, ThrottledError, classify
 from autotuner_core.models import (
@@ -164,7 +165,11 @@ def build_records(event: RecordEvent, *, now: datetime, retention_days: int) -> 
             record["liveTraffic"] = target.live_traffic.dump()
         if target is not None and target.payload is not None:
             record["payloadSource"] = target.payload.dump()  # where its payload came from, not the payload
-        records.append(json.loads(json.dumps(record), parse_float=Decimal))
+        record = json.loads(json.dumps(record), parse_float=Decimal)
+        # What tuning this target cost, in full (its share of the run's cost; the run's own states are
+        # in the run's summary): the record keeps it after the execution's history has expired.
+        record["cost"] = json.loads(json.dumps(run_cost.of_target(outcome_of(record)).dump()), parse_float=Decimal)
+        records.append(record)
     return records
 
 

@@ -93,26 +93,55 @@ def add(spend: TuningSpend, *more: TuningSpend) -> TuningSpend:
 
 
 def counted(outcomes: list[TargetOutcome]) -> RunCost:
-    """After the run, from what each target's document says was measured and spent."""
-    transitions = RUN_TRANSITIONS
-    invocations = 0
-    invocations_usd = target_gb_seconds = tuner_gb_seconds = 0.0
-    tuner_invocations = RUN_TUNER_INVOCATIONS + TARGET_TUNER_INVOCATIONS * len(outcomes)
-    calls = 0
-    for outcome in outcomes:
-        configurations = outcome.configurations or []
-        spend = outcome.spend or TuningSpend()
-        tuner_invocations += spend.tuner_invocations
-        tuner_gb_seconds += spend.tuner_gb_seconds
-        calls += spend.control_plane_calls
-        if not configurations:
-            transitions += FIXED_TARGET_TRANSITIONS
-            continue
-        transitions += MEASURED_TARGET_TRANSITIONS + ROUND_TRANSITIONS * spend.rounds + spend.round_items
-        for row in configurations:
-            invocations += row.invocations
-            invocations_usd += row.invocations * (row.cost_per_invocation_usd or 0.0)
-            target_gb_seconds += row.memory_size / 1024 * (row.billed_total_ms or 0.0) / 1000
+    """After the run, from what each target's document says was measured and spent: the run's own
+    states and tuner invocations, and every target's :func:`of_target`."""
+    parts = [of_target(outcome) for outcome in outcomes]
+    transitions = RUN_TRANSITIONS + sum(part.state_transitions for part in parts)
+    tuner_invocations = RUN_TUNER_INVOCATIONS + sum(part.tuner_invocations for part in parts)
+    tuner_gb_seconds = sum(part.tuner_gb_seconds for part in parts)
+    invocations_usd = sum(part.target_invocations_usd for part in parts)
+    return _priced(
+        transitions=transitions,
+        target_invocations=sum(part.target_invocations for part in parts),
+        invocations_usd=invocations_usd,
+        target_gb_seconds=sum(part.target_gb_seconds for part in parts),
+        tuner_invocations=tuner_invocations,
+        tuner_gb_seconds=tuner_gb_seconds,
+        calls=sum(part.control_plane_calls for part in parts),
+    )
+
+
+def of_target(outcome: TargetOutcome) -> RunCost:
+    """One target's share of the run's cost: its own states (in its child execution), its measured
+    invocations, its tuner invocations and their time, its control-plane calls. The run's own
+    states and invocations (Prepare to Summarize) are not in it."""
+    configurations = outcome.configurations or []
+    spend = outcome.spend or TuningSpend()
+    if configurations:
+        transitions = MEASURED_TARGET_TRANSITIONS + ROUND_TRANSITIONS * spend.rounds + spend.round_items
+    else:
+        transitions = FIXED_TARGET_TRANSITIONS
+    return _priced(
+        transitions=transitions,
+        target_invocations=sum(row.invocations for row in configurations),
+        invocations_usd=sum(row.invocations * (row.cost_per_invocation_usd or 0.0) for row in configurations),
+        target_gb_seconds=sum(row.memory_size / 1024 * (row.billed_total_ms or 0.0) / 1000 for row in configurations),
+        tuner_invocations=TARGET_TUNER_INVOCATIONS + spend.tuner_invocations,
+        tuner_gb_seconds=spend.tuner_gb_seconds,
+        calls=spend.control_plane_calls,
+    )
+
+
+def _priced(
+    *,
+    transitions: int,
+    target_invocations: int,
+    invocations_usd: float,
+    target_gb_seconds: float,
+    tuner_invocations: int,
+    tuner_gb_seconds: float,
+    calls: int,
+) -> RunCost:
     step_functions = transitions * STEP_FUNCTIONS_TRANSITION_USD
     tuner_usd = (
         tuner_gb_seconds * lambda_prices(DEFAULT_REGION, TUNER_ARCHITECTURE).gb_second_usd
@@ -120,7 +149,7 @@ def counted(outcomes: list[TargetOutcome]) -> RunCost:
     )
     return RunCost(
         state_transitions=transitions,
-        target_invocations=invocations,
+        target_invocations=target_invocations,
         step_functions_usd=step_functions,
         target_invocations_usd=invocations_usd,
         total_usd=step_functions + invocations_usd + tuner_usd,
