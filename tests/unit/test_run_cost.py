@@ -105,3 +105,23 @@ def test_control_plane_calls_are_counted_and_invocations_are_not() -> None:
     assert run_cost.control_plane_calls() == 2
     run_cost.count_control_plane_calls(client)
     assert run_cost.control_plane_calls() == 0
+
+
+def test_measured_invocations_are_priced_at_every_billed_duration_not_the_trimmed_mean() -> None:
+    # Given a size measured 10 times at 1,024 MB arm64: 9 invocations of 100 ms and one cold start of 2 s
+    from autotuner_core.analysis import configuration_stats
+    from autotuner_core.models import InvocationSample
+
+    prices = lambda_prices("eu-west-1", "arm64")
+    samples = [
+        InvocationSample(duration_ms=b, billed_duration_ms=b, memory_size_mb=1024, max_memory_used_mb=100)
+        for b in [100.0] * 9 + [2000.0]
+    ]
+    stats = configuration_stats(1024, samples, prices=prices, discard_top_bottom=0.2)
+    outcome = TargetOutcome(target=TARGET, outcome="RECOMMENDED", configurations=[stats], spend=TuningSpend())
+    # When the target's cost is counted
+    cost = run_cost.of_target(outcome)
+    # Then its invocations cost what Lambda bills: 2.9 s at 1 GB at the function's price, and 10 requests
+    assert cost.target_invocations_usd == pytest.approx(2.9 * prices.gb_second_usd + 10 * prices.request_usd)
+    # (the trimmed mean, which drops the cold start, would have priced 1 s)
+    assert stats.cost_per_invocation_usd * 10 < cost.target_invocations_usd

@@ -96,6 +96,7 @@ def configuration_stats(
         max_memory_used_mb=max(used) if used else None,
         cost_per_invocation_usd=cost,
         cost_per_million_usd=cost * 1_000_000,
+        measured_usd=_measured_usd(memory_size, sum(s.billed_duration_ms for s in samples), n, prices),
         excluded=excluded,
     )
 
@@ -176,6 +177,7 @@ def observation_stats(
     cost = invocation_cost_usd(observation.memory_size, billed_mean, prices)
     return base.model_copy(
         update={
+            "measured_usd": _measured_usd(observation.memory_size, base.billed_total_ms or 0.0, n, prices),
             "mean_ms": _trimmed_mean(durations, discard_top_bottom),
             "p50_ms": _nearest_rank(durations, 50),
             "p90_ms": _nearest_rank(durations, 90),
@@ -185,6 +187,11 @@ def observation_stats(
             "cost_per_million_usd": cost * 1_000_000,
         }
     )
+
+
+def _measured_usd(memory_mb: int, billed_total_ms: float, invocations: int, prices: Prices) -> float:
+    """Every measured invocation at its own Billed Duration, and its request."""
+    return memory_mb / 1024 * billed_total_ms / 1000 * prices.gb_second_usd + invocations * prices.request_usd
 
 
 def choose(task: TargetTask) -> tuple[list[ConfigurationStats], Recommendation, list[int]]:

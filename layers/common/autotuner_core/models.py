@@ -634,6 +634,9 @@ class ConfigurationStats(Document):
     max_memory_used_mb: int | None = None
     cost_per_invocation_usd: float | None = None
     cost_per_million_usd: float | None = None
+    # What this size's measured invocations cost: every Billed Duration (not the trimmed mean, which
+    # leaves out cold starts and spikes) at the function's price, and the requests.
+    measured_usd: float | None = None
     excluded: str | None = None
 
 

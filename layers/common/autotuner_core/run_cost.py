@@ -20,7 +20,7 @@ import os
 import threading
 from typing import Any
 
-from autotuner_core.models import RunCost, TargetOutcome, TuningSpend
+from autotuner_core.models import ConfigurationStats, RunCost, TargetOutcome, TuningSpend
 from autotuner_core.pricing import DEFAULT_REGION, REQUEST_PRICE_USD, STEP_FUNCTIONS_TRANSITION_USD, lambda_prices
 
 # Prepare, ValidatePermissions, AnyTargets, TuneTargets, Summarize.
@@ -124,12 +124,19 @@ def of_target(outcome: TargetOutcome) -> RunCost:
     return _priced(
         transitions=transitions,
         target_invocations=sum(row.invocations for row in configurations),
-        invocations_usd=sum(row.invocations * (row.cost_per_invocation_usd or 0.0) for row in configurations),
+        invocations_usd=sum(_measured_usd(row) for row in configurations),
         target_gb_seconds=sum(row.memory_size / 1024 * (row.billed_total_ms or 0.0) / 1000 for row in configurations),
         tuner_invocations=TARGET_TUNER_INVOCATIONS + spend.tuner_invocations,
         tuner_gb_seconds=spend.tuner_gb_seconds,
         calls=spend.control_plane_calls,
     )
+
+
+def _measured_usd(row: ConfigurationStats) -> float:
+    # A record written before measured_usd existed: its trimmed-mean cost per invocation.
+    if row.measured_usd is not None:
+        return row.measured_usd
+    return row.invocations * (row.cost_per_invocation_usd or 0.0)
 
 
 def _priced(
