@@ -16,8 +16,9 @@ each seed (the profile's ``seed``: the noise on every Duration), two inputs deci
     ``refine`` changes nothing and ``discardTopBottom`` only the per-size table. Both inputs
     therefore give the engine the same range and budget, and on this suite the same decisions:
     this is **not** Power Tuning and not a grid, only a check that the product reads Power
-    Tuning's input the same way. The "no worse than the baseline" goal below compares the product
-    with itself. The honest Power Tuning baseline (its grid and its analysis, re-implemented) is
+    Tuning's input the same way; the output calls it "ours on Power Tuning's sizes". The "no worse
+    than our engine on Power Tuning's sizes" goal below compares the product with itself. The
+    honest Power Tuning baseline (its grid and its analysis, re-implemented) is
     ``python -m benchmarks realcurves``.
 
 Both see the same function: same profile, same seed, current memory 1,024 MB (in both lists,
