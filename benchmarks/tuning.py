@@ -126,6 +126,8 @@ SUITE: dict[str, FunctionProfile] = {
     "cold-start-heavy": FunctionProfile(cpu_ms=40, io_ms=15, cold_start_ms=6_000),
     # I/O-bound with six times the default noise (sigma 0.3 instead of 0.05).
     "noisy-io": FunctionProfile(preset="io-bound", noise=0.3),
+    # Bimodal: a fifth of the invocations miss a cache and take four times as long.
+    "cache-miss": FunctionProfile(preset="cpu-bound", slow_share=0.2, slow_factor=4.0),
 }
 SEEDS = (1, 2, 3, 4, 5)
 
