@@ -190,8 +190,9 @@ def observation_stats(
 
 
 def _measured_usd(memory_mb: int, billed_total_ms: float, invocations: int, prices: Prices) -> float:
-    """Every measured invocation at its own Billed Duration, and its request."""
-    return memory_mb / 1024 * billed_total_ms / 1000 * prices.gb_second_usd + invocations * prices.request_usd
+    """Every measured invocation at its own Billed Duration, and its request (invocations >= 1)."""
+    # Linear in the billed time: n invocations at their mean bill what each did.
+    return invocation_cost_usd(memory_mb, billed_total_ms / invocations, prices) * invocations
 
 
 def choose(task: TargetTask) -> tuple[list[ConfigurationStats], Recommendation, list[int]]:
