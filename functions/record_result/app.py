@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from autotuner_core.breaker import BreakerStore, CircuitState, settle
 from autotuner_core.clients import aws_client
 from autotuner_core.events import publish_completed
-from autotuner_core.models import RecordEvent, RecordResponse, parse_event
+from autotuner_core.models import Outcome, RecordEvent, RecordResponse, TargetOutcome, parse_event
 from autotuner_core.observability import bind_execution, count, logger, metrics, tracer
 from autotuner_core.records import breaker_verdict, build_records, now_utc, outcome_of, write_records
 from autotuner_core.settings import Settings
@@ -48,18 +48,17 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         store.release_lease(records[0]["target"], record_event.execution.arn)
     if SETTINGS.event_bus_name:
         publish_completed(aws_client("events"), SETTINGS.event_bus_name, SETTINGS.event_source, records)
-    _emit(records)
+    outcomes = [outcome_of(record) for record in records]
+    _emit(records, outcomes)
     tracer.put_annotation("target", records[0]["target"].rsplit(":", 1)[-1])
     tracer.put_annotation("outcome", records[0]["outcome"])
     if "errorCategory" in records[0]:
         tracer.put_annotation("errorCategory", records[0]["errorCategory"])
     logger.info("recorded", extra={"written": written, "outcomes": [record["outcome"] for record in records]})
-    return RecordResponse(
-        execution=record_event.execution, records=written, outcomes=[outcome_of(record) for record in records]
-    ).dump()
+    return RecordResponse(execution=record_event.execution, records=written, outcomes=outcomes).dump()
 
 
-def _emit(records: list[dict[str, Any]]) -> None:
+def _emit(records: list[dict[str, Any]], outcomes: list[TargetOutcome]) -> None:
     for outcome, amount in Counter(record["outcome"] for record in records).items():
         count("RunOutcome", dimension="outcome", value=outcome, amount=amount)
     failures = [record for record in records if record["outcome"] == "FAILED"]
@@ -69,23 +68,17 @@ def _emit(records: list[dict[str, Any]]) -> None:
         metrics.add_metric(
             name="TimeToFailure", unit=MetricUnit.Milliseconds, value=float(failures[0]["timeToFailureMs"])
         )
-    for record in records:
-        change = (record.get("recommendation") or {}).get("projectedChangePerMillionUsd")
-        if record["outcome"] == "APPLIED" and change is not None:
+    for outcome in outcomes:
+        change = outcome.recommendation.projected_change_per_million_usd if outcome.recommendation else None
+        if outcome.outcome is Outcome.APPLIED and change is not None:
             # A log line per function, not a metric: any statistic over functions would add per-million
-            # figures of functions with different traffic. The dashboard lists these lines. (The record
-            # holds DynamoDB numbers, Decimals, which the log would print as strings.)
+            # figures of functions with different traffic. The dashboard lists these lines.
             logger.info(
                 "applied change",
                 extra={
-                    "target": record["target"],
-                    "memoryBeforeMb": _memory_mb(record.get("before")),
-                    "memoryAfterMb": _memory_mb(record.get("after")),
-                    "projectedSavingsPerMillionUsd": round(-float(change), 6),
+                    "target": outcome.target,
+                    "memoryBeforeMb": outcome.memory_before,
+                    "memoryAfterMb": outcome.memory_after,
+                    "projectedSavingsPerMillionUsd": round(-change, 6),
                 },
             )
-
-
-def _memory_mb(configuration: dict[str, Any] | None) -> int | None:
-    memory = (configuration or {}).get("MemorySize")
-    return None if memory is None else int(memory)
