@@ -52,11 +52,8 @@ def discover(
                 f"target {target.given!r} is a function of the Lambda Autotuner stack {owner!r}; "
                 "the tuner never tunes its own functions"
             )
-        if request.apply and not _carries_tag(state.tags, settings):
-            raise PermissionDeniedError(
-                f"target {target.arn} is not tagged {settings.target_tag_key}={settings.target_tag_value}; "
-                "this tuner may change only functions with that tag (template parameter TargetTagValue)"
-            )
+        if request.apply:
+            _refuse_untagged(target, state.tags, settings)
         if not state.settled:
             state = wait_until_settled(
                 client,
@@ -73,13 +70,11 @@ def discover(
             measured_on = shadow.decide(evidence, role, settings, measure_on_live=request.measure_on_live)
             if not measured_on:
                 refuse_live(target, evidence, how_to_allow=shadow.shadow_refusal(role, settings))
-            if measured_on != shadow.SHADOW and not _carries_tag(state.tags, settings):
+            if measured_on != shadow.SHADOW:
                 # Measuring on the target itself publishes versions of it (and in place moves its $LATEST):
                 # a change, even in a dry run, and the template allows changes only to tagged functions.
-                raise PermissionDeniedError(
-                    f"target {target.arn} is not tagged {settings.target_tag_key}={settings.target_tag_value}; "
-                    "measuring it publishes versions of it at the candidate sizes, and this tuner may change only "
-                    "functions with that tag (template parameter TargetTagValue)"
+                _refuse_untagged(
+                    target, state.tags, settings, because="measuring it publishes versions of it at the candidate sizes"
                 )
             evidence = evidence.model_copy(update={"measured_on": measured_on})
         discovered.append(
@@ -90,6 +85,12 @@ def discover(
     return discovered
 
 
-def _carries_tag(tags: dict[str, str], settings: Settings) -> bool:
-    """Whether the template's tag condition lets this tuner change a function with these tags."""
-    return not settings.tag_scoped or tags.get(settings.target_tag_key) == settings.target_tag_value
+def _refuse_untagged(target: TargetRef, tags: dict[str, str], settings: Settings, *, because: str = "") -> None:
+    """PermissionDeniedError naming the tag when the template's tag condition forbids changing the target."""
+    if not settings.tag_scoped or tags.get(settings.target_tag_key) == settings.target_tag_value:
+        return
+    raise PermissionDeniedError(
+        f"target {target.arn} is not tagged {settings.target_tag_key}={settings.target_tag_value}; "
+        + (f"{because}, and " if because else "")
+        + "this tuner may change only functions with that tag (template parameter TargetTagValue)"
+    )
