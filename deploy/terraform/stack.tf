@@ -36,6 +36,7 @@ variable "tags" {
 }
 
 resource "aws_cloudformation_stack" "autotuner" {
+  # checkov:skip=CKV_AWS_124:Stack event notifications are the caller's choice (notification_arns, empty by default); the tuner's own alarms notify AlarmTopicArn.
   name              = var.stack_name
   template_url      = var.template_url
   capabilities      = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
