@@ -364,7 +364,7 @@ variable "permissions_boundary" {
 }
 
 variable "subnet_ids" {
-  description = "SubnetIds: Subnets the tuner's functions run in (with SecurityGroupIds; set both or neither). The functions then need VPC endpoints or a NAT route to Lambda, STS, IAM, DynamoDB, S3, Step Functions, EventBridge, CloudWatch, X-Ray and the Resource Groups Tagging API. Empty (the default): not in a VPC."
+  description = "SubnetIds: Subnets the tuner's functions run in (with SecurityGroupIds; set both or neither). The functions then need VPC endpoints or a NAT route to the APIs they call: Lambda, IAM, DynamoDB, S3, Step Functions, EventBridge, CloudWatch, X-Ray and the Resource Groups Tagging API. Empty (the default): not in a VPC."
   type        = list(string)
   default     = []
 
