@@ -259,6 +259,7 @@ class LambdaEmulation:
 
         def create_function(backend: LambdaBackend, spec: dict[str, Any]) -> LambdaFunction:
             emulation._check_settings(spec)
+            emulation._check_function_name(str(spec.get("FunctionName", "")))
             fn = original_create(backend, spec)
             emulation._remember_settings(fn, spec)
             emulation._same_code_same_behaviour(fn)
@@ -526,6 +527,14 @@ class LambdaEmulation:
             raise InvalidParameterValueException(
                 f"1 validation error detected: Value '{apply_on}' at 'snapStart.applyOn' failed to satisfy "
                 "constraint: Member must satisfy enum value set: [PublishedVersions, None]"
+            )
+
+    def _check_function_name(self, name: str) -> None:
+        # The API accepts up to 140 characters for ARN forms; a plain name is limited to 64 (moto takes any).
+        if not name.startswith("arn:") and len(name) > 64:
+            raise InvalidParameterValueException(
+                f"1 validation error detected: Value '{name}' at 'functionName' failed to satisfy constraint: "
+                "Member must have length less than or equal to 64"
             )
 
     def _remember_settings(self, fn: LambdaFunction, body: dict[str, Any]) -> None:

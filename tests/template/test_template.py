@@ -43,9 +43,21 @@ XRAY_WRITE = {
     "xray:GetSamplingTargets",
     "xray:GetSamplingStatisticSummaries",
 }
+# SAM attaches AWSLambdaVPCAccessExecutionRole to every function role because Globals sets a VpcConfig
+# (an Fn::If); its network-interface actions are denied outside a VPC (NoNetworkInterfacesOutsideVpc),
+# its read-only ec2:DescribeSubnets is not (PrepareMeasurement needs it for shadows of targets in a VPC).
+VPC_NETWORK_INTERFACES = {
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+}
+VPC_DESCRIBE_SUBNETS = {"ec2:DescribeSubnets"}
 KNOWN_MANAGED_POLICIES: dict[str, set[str]] = {
     "AWSLambdaBasicExecutionRole": LAMBDA_BASIC_LOGS,
     "AWSXrayWriteOnlyAccess": XRAY_WRITE,
+    "AWSLambdaVPCAccessExecutionRole": LAMBDA_BASIC_LOGS | VPC_NETWORK_INTERFACES | VPC_DESCRIBE_SUBNETS,
 }
 BROAD_POLICY_MARKERS = ("FullAccess", "AdministratorAccess", "PowerUser")
 
@@ -155,6 +167,20 @@ def _effective_actions(cfn: dict[str, Any], role_id: str) -> set[str]:
         assert name in KNOWN_MANAGED_POLICIES, f"{role_id}: unreviewed managed policy {arn}"
         actions |= KNOWN_MANAGED_POLICIES[name]
     return actions
+
+
+def _denied_unless_in_vpc(cfn: dict[str, Any], role_id: str) -> set[str]:
+    """Actions the role's policies deny when the functions are not in a VPC (condition NotInVpc)."""
+    denied: set[str] = set()
+    for policy in _resources_of_type(cfn, "AWS::IAM::Policy").values():
+        if {"Ref": role_id} not in policy["Properties"].get("Roles", []):
+            continue
+        for statement in _statements(policy["Properties"]["PolicyDocument"]):
+            if statement.get("Effect") == "Deny":
+                assert policy.get("Condition") == "NotInVpc", f"{role_id}: a deny that applies in a VPC too"
+                assert statement["Resource"] == "*"
+                denied.update(_actions(statement))
+    return denied
 
 
 def _value_with(cfn: dict[str, Any], node: Any, parameters: dict[str, str]) -> Any:
@@ -326,10 +352,16 @@ def test_the_template_has_exactly_the_functions_the_permission_table_covers(cfn:
 def test_each_function_role_holds_only_its_own_actions(cfn: dict[str, Any], function_id: str) -> None:
     # Given the role the function runs with
     role_id = _role_id(cfn, function_id)
-    # When its inline and managed permissions are added up
+    # When its inline and managed permissions are added up, with what is denied outside a VPC
     actions = _effective_actions(cfn, role_id)
-    # Then it holds the actions the function needs, plus only log writing and X-Ray tracing
-    assert actions == FUNCTION_ACTIONS[function_id] | LAMBDA_BASIC_LOGS | XRAY_WRITE
+    denied_outside_vpc = _denied_unless_in_vpc(cfn, role_id)
+    baseline = LAMBDA_BASIC_LOGS | XRAY_WRITE | VPC_DESCRIBE_SUBNETS
+    # Then outside a VPC (the default) it holds the actions the function needs, plus only log writing,
+    # X-Ray tracing and listing subnets
+    assert actions - denied_outside_vpc == FUNCTION_ACTIONS[function_id] | baseline
+    # And in a VPC (SubnetIds set) the network interfaces Lambda needs as well, nothing else
+    assert denied_outside_vpc == VPC_NETWORK_INTERFACES
+    assert actions == FUNCTION_ACTIONS[function_id] | baseline | VPC_NETWORK_INTERFACES
     managed = {_managed_policy_name(a) for a in cfn["Resources"][role_id]["Properties"]["ManagedPolicyArns"]}
     assert "AWSXrayWriteOnlyAccess" in managed
 
@@ -653,9 +685,10 @@ def test_integration_guide_documents_what_the_template_deploys(sam_template: dic
 # (c') the permissions manifest is the template's source of truth
 
 _TARGETS = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${TargetNamePrefix}*"
-_MACHINE = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}-tuner"
-_EXECUTIONS = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-tuner/*"
-_RUNS = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-tuner:*"
+_MACHINE_NAME = "${NamePrefix}${AWS::StackName}-tuner"
+_MACHINE = f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:stateMachine:{_MACHINE_NAME}"
+_EXECUTIONS = f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:execution:{_MACHINE_NAME}/*"
+_RUNS = f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:execution:{_MACHINE_NAME}:*"
 _SHADOWS = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:autotuner-shadow-*"
 
 
@@ -677,6 +710,8 @@ def _manifest_resources(cfn: dict[str, Any], kind: Resource) -> set[str]:
         for lid in functions:
             properties = cfn["Resources"][lid]["Properties"]
             name = properties.get("FunctionName", {"Ref": lid})
+            if isinstance(name, dict) and "Fn::If" in name:  # named only with a NamePrefix
+                name = {"Ref": lid}
             pattern = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${functionName}*"
             found.add(json.dumps({"Fn::Sub": [pattern, {"functionName": name}]}, sort_keys=True))
         return found

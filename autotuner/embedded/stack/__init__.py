@@ -16,6 +16,7 @@ Where each part lives:
 
 - ``translation``: the SAM translator, offline; local code folders and definition files.
 - ``parameters``: parameter values checked like CloudFormation (AllowedValues, patterns, ranges).
+- ``rules``: the template's Rules, asserted on the parameter values before anything is created.
 - ``intrinsics``: Ref, Fn::GetAtt, Fn::Sub and the other intrinsic functions, and conditions.
 - ``names``: generated physical names and the AWS:: pseudo parameters.
 - ``deployer``: creation order, the deployment loop, Outputs and ``deploy_stack``.

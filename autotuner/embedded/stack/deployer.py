@@ -18,6 +18,7 @@ from autotuner.embedded.stack.intrinsics import IntrinsicResolver, references, s
 from autotuner.embedded.stack.names import physical_name, pseudo_parameters
 from autotuner.embedded.stack.parameters import resolve_parameters, typed_parameters
 from autotuner.embedded.stack.resources import CREATORS
+from autotuner.embedded.stack.rules import check_rules
 from autotuner.embedded.stack.translation import load_template, translate_template
 from autotuner_core.models import partition_for
 
@@ -172,7 +173,8 @@ def deploy_stack(
     """Deploy a SAM template into the active moto mock, resource by resource, like CloudFormation.
 
     Must run while `moto.mock_aws(...)` is active. Parameters are validated first (unknown name or a
-    value outside the declared constraints: TemplateError, a ValueError). Resources whose Condition is
+    value outside the declared constraints: TemplateError, a ValueError), then the template's Rules
+    (a failed assertion: TemplateError with its AssertDescription). Resources whose Condition is
     false are not created; resource types the embedded AWS does not emulate are listed in `skipped`.
     An API error while creating a resource propagates unchanged, with a note naming the resource.
     """
@@ -181,8 +183,10 @@ def deploy_stack(
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,127}", stack_name):
         raise TemplateError(f"Stack name {stack_name!r} is not a valid CloudFormation stack name")
     template_path = Path(template_path).resolve()
-    declarations = load_template(template_path).get("Parameters", {})
+    source = load_template(template_path)
+    declarations = source.get("Parameters", {})
     effective = resolve_parameters(declarations, parameters)
+    check_rules(source.get("Rules", {}), typed_parameters(declarations, effective))
     served_account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
     if served_account != account_id:
         raise ValueError(f"The active mock serves account {served_account}, not {account_id} (see MOTO_ACCOUNT_ID)")

@@ -55,6 +55,8 @@ def _create_role(deployer: Deployer, logical_id: str, props: dict, resource: dic
     name = deployer.name_for(logical_id, props.get("RoleName"), 64)
     if props.get("PermissionsBoundary"):
         _ensure_aws_managed_policy(deployer, props["PermissionsBoundary"])
+        # IAM refuses a boundary that does not exist; moto's CreateRole does not look.
+        deployer.call("iam", "get_policy", PolicyArn=props["PermissionsBoundary"])
     role = deployer.call(
         "iam",
         "create_role",

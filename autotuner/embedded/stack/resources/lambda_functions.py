@@ -6,7 +6,9 @@ import functools
 import io
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
 
 from autotuner.embedded.stack.api_parameters import pick, tag_dict
 from autotuner.embedded.stack.deployed import DeployedFunction
@@ -54,8 +56,54 @@ def _create_layer_version(deployer: Deployer, logical_id: str, props: dict, reso
     return layer["LayerVersionArn"], {"LayerVersionArn": layer["LayerVersionArn"]}
 
 
+# What Lambda checks the execution role may do before it attaches a function to a VPC, in its order.
+_VPC_ROLE_ACTIONS = ("CreateNetworkInterface", "DescribeNetworkInterfaces", "DeleteNetworkInterface")
+
+
+def _invalid_parameter(message: str) -> ClientError:
+    return ClientError(
+        {
+            "Error": {"Code": "InvalidParameterValueException", "Message": message},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        },
+        "CreateFunction",
+    )
+
+
+def _check_vpc_config(deployer: Deployer, vpc: dict[str, Any], role_arn: str) -> None:
+    """Lambda's checks of a VpcConfig at CreateFunction, which moto skips: the subnets and security
+    groups exist, and the execution role (with its permissions boundary) may manage network interfaces.
+
+    The simulated targets' VPCs are not modelled (account.py); the tuner's own functions are checked here.
+    """
+    from autotuner.embedded import iam_simulation
+    from autotuner.embedded.moto_adapter import get_partition, iam_backends
+
+    subnets, groups = list(vpc.get("SubnetIds") or []), list(vpc.get("SecurityGroupIds") or [])
+    if not subnets:
+        return  # an empty VpcConfig attaches no VPC
+    if not groups:
+        raise _invalid_parameter("SecurityGroupIds are required when SubnetIds are set.")
+    for operation, key in (("describe_subnets", "SubnetIds"), ("describe_security_groups", "GroupIds")):
+        try:
+            deployer.call("ec2", operation, **{key: subnets if key == "SubnetIds" else groups})
+        except ClientError as e:
+            error = e.response["Error"]
+            api = "DescribeSubnets" if key == "SubnetIds" else "DescribeSecurityGroups"
+            raise _invalid_parameter(
+                f"Error occurred while {api}. EC2 Error Code: {error['Code']}. EC2 Error Message: {error['Message']}"
+            ) from e
+    backend = iam_backends[deployer.account_id][get_partition(deployer.region)]
+    identity, boundary = iam_simulation._principal_policies(backend, role_arn)
+    for action in _VPC_ROLE_ACTIONS:
+        if not iam_simulation.evaluate(identity, f"ec2:{action}", "*", permissions_boundary=boundary).allowed:
+            raise _invalid_parameter(f"The provided execution role does not have permissions to call {action} on EC2")
+
+
 def _create_function(deployer: Deployer, logical_id: str, props: dict, resource: dict) -> tuple[str, dict]:
     name = deployer.name_for(logical_id, props.get("FunctionName"), 64)
+    if props.get("VpcConfig"):
+        _check_vpc_config(deployer, props["VpcConfig"], scalar_str(props.get("Role", ""), "Role"))
     runtime = scalar_str(props.get("Runtime", ""))
     code = props.get("Code", {})
     if "ZipFile" in code:
