@@ -951,6 +951,29 @@ class FunctionSavings(Document):
     savings_per_day_usd: float | None = None  # where its traffic is known
 
 
+class PowerTuningStats(Document):
+    """One measured size as Power Tuning's ``results.stats`` names it."""
+
+    value: int  # the memory size, MB
+    average_price: float  # the table's cost per invocation, USD
+    average_duration: float  # the table's trimmed mean Duration, ms
+
+
+class PowerTuningStateMachine(Document):
+    execution_cost: float  # Step Functions, USD
+    lambda_cost: float  # the target's measured invocations, USD
+
+
+class PowerTuningResults(Document):
+    """A single-target run's result named as Power Tuning's ``results`` (summary.power_tuning_results)."""
+
+    power: int
+    cost: float
+    duration: float
+    state_machine: PowerTuningStateMachine
+    stats: list[PowerTuningStats]
+
+
 class RunSummary(Document):
     execution: ExecutionRef
     status: str
@@ -967,6 +990,10 @@ class RunSummary(Document):
     outcomes: list[TargetOutcome]
     outcomes_omitted: int = 0
     run_cost: RunCostReport
+    # A Power Tuning input's fields and what each became (power_tuning.py); a single target's result
+    # under Power Tuning's names.
+    power_tuning: list[TranslatedField] | None = None
+    results: PowerTuningResults | None = None
 
 
 def parse_event(model: type[M], event: Any) -> M:

@@ -210,6 +210,18 @@ def render_rows(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def results_text(results: dict[str, Any] | None) -> str | None:
+    """The run's ``results`` (Power Tuning's names) in one line; None when the run has none."""
+    if not results:
+        return None
+    machine = results["stateMachine"]
+    return (
+        f"Power Tuning results: power {results['power']} MB, cost ${results['cost']:.10f} per invocation, "
+        f"duration {results['duration']:.1f} ms; stateMachine executionCost ${machine['executionCost']:.6f}, "
+        f"lambdaCost ${machine['lambdaCost']:.6f}; stats for {len(results['stats'])} sizes"
+    )
+
+
 class _Fields:
     """The rows of a translation being built, and the refusals found on the way."""
 
