@@ -457,7 +457,7 @@ def parse_request(raw: Any) -> TuningRequest:
         return power_tuning.translate(raw).request
     if "powerTuning" in raw:
         raise InvalidInputError(
-            "powerTuning: set by the tuner when it translates a Power Tuning input, not an input field"
+            "powerTuning: the tuner sets it when it translates a Power Tuning input; not an input field"
         )
     try:
         return TuningRequest.model_validate(raw)

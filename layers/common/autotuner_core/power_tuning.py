@@ -18,7 +18,7 @@ import json
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationError
 
 from autotuner_core.errors import InvalidInputError
 from autotuner_core.models import (
@@ -73,7 +73,13 @@ POWER_TUNING_DEFAULT_VALUES = (128, 256, 512, 1024, 1536, 3008)
 MAX_NUM = 1000  # TuningRequest.invocations' maximum
 MIN_NUM = 5  # Power Tuning's minimum, and ours
 
-_Whole = int | Annotated[str, Field(pattern=r"^\d{1,9}$")]  # Power Tuning parses numbers with parseInt
+
+def _digits(value: Any) -> Any:
+    # Power Tuning reads its numbers with parseInt: digits in a string are that number.
+    return int(value) if isinstance(value, str) and value.isdigit() and len(value) <= 9 else value
+
+
+_Whole = Annotated[int, Field(strict=True), BeforeValidator(_digits)]
 
 
 class PowerTuningInput(BaseModel):
@@ -264,7 +270,7 @@ def _num(given: PowerTuningInput, fields: _Fields, ours: dict[str, Any]) -> None
         fields.add("num", {}, "not used with dryRun, which sets the invocations (below)")
         return
     ours["invocations"] = num
-    text = " (a number in a string, read as Power Tuning's parseInt does)" if isinstance(given.num, str) else ""
+    text = " (a number in a string, read as Power Tuning's parseInt does)" if isinstance(fields.raw["num"], str) else ""
     fields.add(
         "num",
         {"invocations": num},
@@ -275,8 +281,8 @@ def _num(given: PowerTuningInput, fields: _Fields, ours: dict[str, Any]) -> None
 
 def _power_values(raw: dict[str, Any], given: PowerTuningInput, fields: _Fields, ours: dict[str, Any]) -> None:
     ladder = (
-        "here the search range: the engine measures a ladder of sizes between the smallest and the largest and "
-        "the function's current size, not necessarily each one listed (Power Tuning measures each)"
+        "a search range here: the engine measures a ladder of sizes from the smallest to the largest, and the "
+        "function's current size, not necessarily each one listed (Power Tuning measures each)"
     )
     values = given.power_values
     if isinstance(values, str):
@@ -299,7 +305,7 @@ def _power_values(raw: dict[str, Any], given: PowerTuningInput, fields: _Fields,
             "powerValues",
             {"memorySizes": "standard"},
             f"not given or empty: Power Tuning uses its deployment's PowerValues (by default {defaults}); here the "
-            f"standard preset ({', '.join(str(size) for size in standard)}: that list and one full vCPU); {ladder}",
+            f"standard preset ({', '.join(str(size) for size in standard)}), {ladder}",
             given=raw.get("powerValues"),
         )
         return
@@ -315,7 +321,7 @@ def _power_values(raw: dict[str, Any], given: PowerTuningInput, fields: _Fields,
         elif size not in sizes:
             sizes.append(size)
     notes = []
-    if any(isinstance(value, str) for value in values):
+    if any(isinstance(value, str) for value in raw["powerValues"]):
         notes.append("sizes given as text are read as numbers, as Power Tuning does")
     if len(sizes) < len(values) and not fields.problems:
         notes.append("a size listed twice is measured as one")
@@ -457,7 +463,7 @@ def _strategy(raw: dict[str, Any], given: PowerTuningInput, fields: _Fields, our
         if not 0 <= weight <= 1:
             fields.refuse(
                 "balancedWeight",
-                f"{weight} is outside 0-1 (Power Tuning would silently use {min(max(weight, 0), 1):g}); 0 is speed, "
+                f"{weight:g} is outside 0-1 (Power Tuning would silently use {min(max(weight, 0), 1):g}); 0 is speed, "
                 "1 is cost",
             )
         ours["balancedWeight"] = weight
@@ -524,7 +530,7 @@ def _invoking(raw: dict[str, Any], given: PowerTuningInput, fields: _Fields, our
     if "discardTopBottom" in raw and not 0 <= discard <= 0.4:
         fields.refuse(
             "discardTopBottom",
-            f"{discard} is outside 0-0.4 (Power Tuning would silently use {min(max(discard, 0), 0.4):g}); it is the "
+            f"{discard:g} is outside 0-0.4 (Power Tuning would silently use {min(max(discard, 0), 0.4):g}); it is the "
             "fraction left out at each end, 0.2 = the fastest and the slowest 20 %",
         )
     trimmed = (
@@ -616,12 +622,8 @@ def _power_tuning_problem(problem: Any) -> str:
     if problem["type"] == "extra_forbidden":
         field = problem["loc"][0]
         return f"{field}: not a field of Power Tuning's input (nor of ours)"
-    if (
-        problem["loc"]
-        and problem["loc"][0] in ("num", "sleepBetweenRunsMs", "powerValues")
-        and "str" in problem["type"]
-    ):
-        return text + " (a whole number, or its digits as text)"
+    if problem["loc"] and problem["loc"][0] in ("num", "sleepBetweenRunsMs", "powerValues"):
+        return text + " (a whole number, or its digits in a string)"
     return text
 
 
