@@ -8,6 +8,8 @@ output does (``results.power``, ``cost``, ``duration``, ``stateMachine``, ``stat
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -59,6 +61,12 @@ def runs() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
                 },
             },
         )
+        # `autotuner start --wait` against the same stack, as against a deployed one.
+        printed = io.StringIO()
+        arguments = ["start", "--stack", aws.account.stack_name, "--input", str(EXAMPLES / "sar-console.json")]
+        with contextlib.redirect_stdout(printed):
+            code = main([*arguments, "--name", "cli-start", "--wait", "--poll-interval", "0.05"])
+        done["start --wait"] = ({"code": code}, {"out": printed.getvalue()})
     return done
 
 
@@ -155,3 +163,17 @@ def test_local_run_prints_the_translation_and_power_tunings_results(capsys):
     (result,) = [line for line in lines if line.startswith("Power Tuning results: ")]
     assert "power 128 MB" in result and "stateMachine executionCost $" in result
     assert lines.index(result) < lines.index("status       SUCCEEDED")
+
+
+def test_start_wait_prints_the_translation_before_the_summary(runs):
+    # When `autotuner start --wait` ran the console input of Power Tuning's SAR page
+    code, out = runs["start --wait"][0]["code"], runs["start --wait"][1]["out"]
+    lines = out.splitlines()
+    # Then it succeeded and printed the translation, then the result's names, then the summary
+    assert code == 0, out
+    start = lines.index("Power Tuning input, translated field by field:")
+    assert '  payload "JSON text of 2 bytes" -> payload "JSON text of 2 bytes"' in lines
+    assert "  powerValues [128, 256, 512, 1024, 2048, 3008] -> memorySizes [128, 256, 512, 1024, 2048, 3008]" in lines
+    (result,) = [index for index, line in enumerate(lines) if line.startswith("Power Tuning results: power ")]
+    (summary,) = [index for index, line in enumerate(lines) if line.startswith("status     SUCCEEDED")]
+    assert start < result < summary
