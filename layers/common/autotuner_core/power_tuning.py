@@ -165,14 +165,13 @@ def translate(raw: dict[str, Any]) -> Translation:
         if field in OURS_ONLY
     ]
     rest = {key: value for key, value in raw.items() if key not in OURS_ONLY}
+    given: PowerTuningInput | None = None
     try:
         given = PowerTuningInput.model_validate(rest)
     except ValidationError as error:
         problems += [_power_tuning_problem(problem) for problem in error.errors()]
-        given = None
-    if problems:
+    if problems or given is None:
         raise _refused(problems)
-    assert given is not None
     fields, ours = _Fields(raw), {}
     _function(given, fields, ours)
     _num(given, fields, ours)

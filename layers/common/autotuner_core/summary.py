@@ -2,7 +2,9 @@
 
 The per-target results do not travel through state (a sweep's would exceed 256 KB): the summary
 reads the run's target list and each target's record, so a target whose record is missing is
-reported as a failure rather than silently left out.
+reported as a failure rather than silently left out. A single measured target's result is also
+named as AWS Lambda Power Tuning's output names it (``results``), and a Power Tuning input's
+translation, which the records keep with the request, is repeated in the output (``powerTuning``).
 """
 
 from __future__ import annotations
