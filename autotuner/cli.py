@@ -59,8 +59,20 @@ def _cmd_local_run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2, default=str))
     else:
+        if translated := power_tuning_text(_load_json(args.input), result.get("output")):
+            print(translated)
         print(render_run(result))
     return 0 if result["status"] == "SUCCEEDED" else 1
+
+
+def power_tuning_text(execution_input: Any, output: dict[str, Any] | None) -> str | None:
+    """A Power Tuning input's translation, and the run's result under Power Tuning's names."""
+    from autotuner_core.power_tuning import results_text, translation_text
+
+    translated = translation_text(execution_input)
+    if translated is None:
+        return None
+    return "\n".join(text for text in (translated, results_text((output or {}).get("results"))) if text)
 
 
 def render_run(result: dict[str, Any]) -> str:
@@ -361,6 +373,8 @@ def _cmd_start(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
     else:
         print()
+        if translated := power_tuning_text(execution_input, result.get("output")):
+            print(translated)
         print(runs.render_summary(result))
         print()
         print(render_runs(result["records"], title=f"Run records (table {tuner.table}):"))

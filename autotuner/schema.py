@@ -23,6 +23,7 @@ from autotuner_core.models import (
     _TARGET,
     MAX_CANDIDATES,
     MAX_MEMORY_MB,
+    MAX_SLEEP_BETWEEN_RUNS_MS,
     MEMORY_PRESETS,
     MIN_MEMORY_MB,
     CircuitBreakerOverride,
@@ -31,6 +32,7 @@ from autotuner_core.models import (
     TuningRequest,
     WeightedPayload,
 )
+from autotuner_core.power_tuning import MAX_NUM, MIN_NUM, PowerTuningInput
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "docs" / "execution-input.schema.json"
 SCHEMA_COMMAND = "autotuner schema --output docs/execution-input.schema.json"
@@ -38,9 +40,10 @@ DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
 TITLE = "Lambda Autotuner execution input"
 DESCRIPTION = (
-    "The input of one Lambda Autotuner execution (Step Functions: Start execution). Unknown fields, wrong "
-    "types and out-of-range values end the run with InvalidInputError before anything is created. Generated "
-    f"from the input model by `{SCHEMA_COMMAND}`; README: Execution input."
+    "The input of one Lambda Autotuner execution (Step Functions: Start execution): ours, or AWS Lambda Power "
+    "Tuning's (it names its function with lambdaARN), which is translated field by field (docs/integration.md). "
+    "Unknown fields, wrong types and out-of-range values end the run with InvalidInputError before anything is "
+    f"created. Generated from the input models by `{SCHEMA_COMMAND}`; README: Execution input."
 )
 
 # Object definitions and the model each one comes from ("#" is the root): additionalProperties
@@ -168,6 +171,40 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
     },
 }
 
+# Power Tuning's fields (power_tuning.py): what each is there, and what it becomes here.
+_POWER_TUNING_DESCRIPTIONS = {
+    "lambdaARN": "Power Tuning: the function to tune. Here: targets, one function in the tuner's account and region.",
+    "num": (
+        f"Power Tuning: invocations at each size (at least {MIN_NUM}). Here: invocations, the engine's budget of "
+        f"3 x num over all sizes (at most {MAX_NUM}); digits in a string are read as a number."
+    ),
+    "powerValues": (
+        'Power Tuning: the sizes to measure, or "ALL" (every 64 MB from 128 to 3,008). Here: memorySizes, a search '
+        "range; not given or empty: the standard preset."
+    ),
+    "payload": (
+        "Power Tuning: what each invocation receives; a list of {payload, weight} items is weighted, any other list "
+        "is the payload itself; text that is not JSON is sent as a JSON string; none (or a false value) sends null."
+    ),
+    "payloadS3": "An s3://BUCKET/KEY object holding the payload, its bucket in PayloadBuckets; not with payload.",
+    "strategy": "cost, speed or balanced, as in Power Tuning.",
+    "balancedWeight": "For balanced: 0 is speed, 1 is cost (0-1; Power Tuning would clamp, this tuner refuses).",
+    "autoOptimize": "Apply the chosen size (here: unless it is less than minImprovement, 5 %, better). Ours: apply.",
+    "autoOptimizeAlias": "With autoOptimize: point this alias at a version with the new size. Ours: alias.",
+    "dryRun": "Power Tuning: one invocation per size, no analysis. Here: the smallest real run, nothing applied.",
+    "parallelInvocation": "Invoke each size's invocations concurrently (here at most 16 at a time).",
+    "discardTopBottom": "Fraction of the fastest and of the slowest invocations left out of each size's mean (0-0.4).",
+    "onlyColdStarts": "Every invocation on a fresh execution environment (one version per invocation per size).",
+    "preProcessorARN": "Invoked before each measured invocation; listed in PayloadProcessorArns. Ours: preProcessor.",
+    "postProcessorARN": "Invoked after each measured invocation; listed in PayloadProcessorArns. Ours: postProcessor.",
+    "sleepBetweenRunsMs": "Milliseconds to wait after each invocation (0-10,000); not with parallelInvocation.",
+    "allowedExceptions": "Function error types that count as normal results; another error excludes that size.",
+    "includeOutputResults": "Accepted: the output here always has results.stats and every size's table.",
+    "disablePayloadLogs": "Accepted: the tuner never writes payloads to its logs, error messages or records.",
+    "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID": "Set by a parent state machine: its execution ARN, kept as a link.",
+}
+_DIGITS = {"type": "string", "pattern": r"^\d{1,9}$"}
+
 # models._s3_uri's pattern in ECMA-262 (no \Z; [\s\S] for a key's any character).
 _S3_URI_PATTERN = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[\s\S]{1,1024}$"
 _ORDER_PAYLOAD = {"httpMethod": "GET", "path": "/orders/o-1001", "headers": {"accept": "application/json"}}
@@ -188,6 +225,9 @@ EXAMPLES: list[dict[str, Any]] = [
 def execution_input_schema() -> dict[str, Any]:
     """The execution input's JSON Schema (draft 2020-12), generated from ``TuningRequest``."""
     schema = TuningRequest.model_json_schema(by_alias=True, mode="validation")
+    # Set by the translation of a Power Tuning input, never by a user.
+    schema["properties"].pop("powerTuning")
+    schema["$defs"].pop("TranslatedField")
     schema["$defs"]["WeightedPayload"] = WeightedPayload.model_json_schema(by_alias=True, mode="validation")
     objects = {name: definition for name, definition in schema["$defs"].items() if definition.get("type") == "object"}
     objects["#"] = schema
@@ -225,11 +265,89 @@ def execution_input_schema() -> dict[str, Any]:
     schema["if"] = {"required": ["alias"], "properties": {"alias": {"type": "string"}}}
     schema["then"] = {"required": ["apply"], "properties": {"apply": {"const": True}}}
 
-    schema.update(
-        {"$schema": DRAFT_2020_12, "title": TITLE, "description": DESCRIPTION, "examples": copy.deepcopy(EXAMPLES)}
-    )
     schema.pop("$id", None)
-    return schema
+    return _either_form(schema)
+
+
+def _either_form(ours: dict[str, Any]) -> dict[str, Any]:
+    """Ours or Power Tuning's input, told apart by lambdaARN as parse_request tells them apart."""
+    definitions = ours.pop("$defs")
+    ours.pop("title", None)
+    definitions["TuningRequest"] = ours
+    definitions["PowerTuningInput"] = _power_tuning_schema(definitions)
+    return {
+        "$schema": DRAFT_2020_12,
+        "title": TITLE,
+        "description": DESCRIPTION,
+        "examples": copy.deepcopy(EXAMPLES),
+        "$defs": definitions,
+        "if": {"required": ["lambdaARN"]},
+        "then": {"$ref": "#/$defs/PowerTuningInput"},
+        "else": {"$ref": "#/$defs/TuningRequest"},
+    }
+
+
+def _power_tuning_schema(definitions: dict[str, Any]) -> dict[str, Any]:
+    generated = PowerTuningInput.model_json_schema(by_alias=True, mode="validation")
+    for name, definition in generated.pop("$defs", {}).items():
+        if definitions.setdefault(name, definition) != definition:
+            raise LookupError(f"autotuner/schema.py: $defs.{name} differs between the two input models")
+    properties = generated["properties"]
+    if set(properties) != set(_POWER_TUNING_DESCRIPTIONS):
+        raise LookupError("autotuner/schema.py: _POWER_TUNING_DESCRIPTIONS must describe every Power Tuning field")
+    function = {"type": "string", "pattern": _ecma_pattern(_TARGET.pattern)}
+    size = {"type": "integer", "minimum": MIN_MEMORY_MB, "maximum": MAX_MEMORY_MB}
+    nullable = [{"type": "null"}]
+    properties.update(
+        {
+            "lambdaARN": function,
+            "num": {"anyOf": [{"type": "integer", "minimum": MIN_NUM, "maximum": MAX_NUM}, _DIGITS]},
+            "powerValues": {
+                "anyOf": [
+                    {"type": "array", "items": {"anyOf": [size, _DIGITS]}},
+                    {"const": "ALL"},
+                    *nullable,
+                ]
+            },
+            "payloadS3": {"anyOf": [{"type": "string", "pattern": _S3_URI_PATTERN}, *nullable]},
+            "balancedWeight": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5},
+            "discardTopBottom": {"type": "number", "minimum": 0, "maximum": 0.4, "default": 0.2},
+            "autoOptimizeAlias": {"anyOf": [{"type": "string", "pattern": _ecma_pattern(_ALIAS.pattern)}, *nullable]},
+            "preProcessorARN": {"anyOf": [function, *nullable]},
+            "postProcessorARN": {"anyOf": [function, *nullable]},
+            "sleepBetweenRunsMs": {
+                "anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_SLEEP_BETWEEN_RUNS_MS}, _DIGITS, *nullable]
+            },
+        }
+    )
+    for name, prop in properties.items():
+        prop.pop("title", None)
+        prop["description"] = _POWER_TUNING_DESCRIPTIONS[name]
+    generated.pop("title", None)
+    generated["description"] = "AWS Lambda Power Tuning's execution input, translated field by field."
+    # What the translation refuses across fields: settings Power Tuning would silently ignore.
+    generated["allOf"] = [
+        {
+            "if": {"required": ["autoOptimizeAlias"], "properties": {"autoOptimizeAlias": {"type": "string"}}},
+            "then": {"required": ["autoOptimize"], "properties": {"autoOptimize": {"const": True}}},
+        },
+        {
+            "not": {
+                "required": ["parallelInvocation", "sleepBetweenRunsMs"],
+                "properties": {
+                    "parallelInvocation": {"const": True},
+                    "sleepBetweenRunsMs": {"not": {"enum": [0, "0", None]}},
+                },
+            }
+        },
+        {
+            "not": {
+                "required": ["payload", "payloadS3"],
+                "properties": {"payload": {"not": {"enum": [None, False, 0, ""]}}, "payloadS3": {"type": "string"}},
+            }
+        },
+    ]
+    return generated
 
 
 def render_schema(schema: dict[str, Any] | None = None) -> str:

@@ -7,6 +7,7 @@ EVENT_KINDS maps each kind of file to its validator; a file that matches no kind
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from samtranslator.yaml_helper import yaml_parse
 from autotuner.embedded.account import SimulatedAccount, load_account
 from autotuner_core.errors import InvalidInputError
 from autotuner_core.models import TuningRequest, parse_request
+from autotuner_core.power_tuning import is_power_tuning_input
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
@@ -27,11 +29,30 @@ def _execution_input(path: Path) -> TuningRequest:
     return parse_request(json.loads(path.read_text()))
 
 
+def _power_tuning_input(path: Path) -> TuningRequest:
+    raw = json.loads(path.read_text())
+    if not is_power_tuning_input(raw):
+        raise ValueError("not in Power Tuning's form (it names its function with lambdaARN)")
+    return parse_request(raw)
+
+
+def _power_tuning_sources(path: Path) -> None:
+    # Every example has its documented source in the README's table, and every row names a file.
+    listed = set(re.findall(r"^\| `([^`]+\.json)` \|", path.read_text(), flags=re.MULTILINE))
+    present = {example.name for example in path.parent.glob("*.json")}
+    if listed != present:
+        raise ValueError(
+            f"sources listed for {sorted(listed - present)} (no such file), missing for {sorted(present - listed)}"
+        )
+
+
 # glob under events/ -> (what the files are, the validator that must accept each one)
 EVENT_KINDS: dict[str, tuple[str, Callable[[Path], Any]]] = {
     "inputs/*.json": ("execution inputs (autotuner local run --input, start-execution)", _execution_input),
     "console/*.json": ("execution inputs to paste into the Step Functions console", _execution_input),
     "accounts/*.json": ("simulated accounts (autotuner local run --account)", load_account),
+    "power-tuning/*.json": ("AWS Lambda Power Tuning's documented execution inputs", _power_tuning_input),
+    "power-tuning/README.md": ("the sources of the Power Tuning inputs", _power_tuning_sources),
 }
 
 
@@ -149,3 +170,15 @@ def test_sweep_inputs_select_functions_of_a_demo_account(path: Path) -> None:
     ]
     # Then some account has functions it selects, so the input can be run locally
     assert matched, f"events/{_id(path)}: selector {request.select} matches no function of events/accounts/"
+
+
+@pytest.mark.parametrize("path", _files_of("power-tuning/*.json"), ids=_id)
+def test_power_tuning_inputs_name_the_function_of_their_account(path: Path) -> None:
+    # Given a Power Tuning example and the account its README runs it in
+    request = _execution_input(path)
+    account = load_account(EVENTS / "accounts" / "power-tuning-account.json")
+    # When its lambdaARN is looked up there
+    (target,) = request.targets or []
+    # Then the function exists, in that account and region, so the example runs as it is
+    assert target.split(":")[3:5] == [account.region, account.account_id]
+    assert _function_name(target) in {function.name for function in account.functions}

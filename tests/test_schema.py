@@ -22,7 +22,11 @@ from autotuner_core.models import parse_request
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
-INPUT_FILES = sorted(EVENTS.glob("inputs/*.json")) + sorted(EVENTS.glob("console/*.json"))
+INPUT_FILES = (
+    sorted(EVENTS.glob("inputs/*.json"))
+    + sorted(EVENTS.glob("console/*.json"))
+    + sorted(EVENTS.glob("power-tuning/*.json"))
+)
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +110,8 @@ def test_every_object_forbids_unknown_fields_and_describes_its_fields():
     ]
     # Then each is closed and each field is described
     assert {path for path, _ in objects} >= {
-        "$",
+        "$.$defs.TuningRequest",
+        "$.$defs.PowerTuningInput",
         "$.$defs.CircuitBreakerOverride",
         "$.$defs.TargetSelector",
         "$.$defs.WeightedPayload",
@@ -147,7 +152,7 @@ def test_schema_check_fails_on_a_modified_copy(tmp_path, capsys):
     # Given a copy of the committed schema with one limit changed
     copy = tmp_path / "execution-input.schema.json"
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
-    schema["properties"]["invocations"]["maximum"] = 5000
+    schema["$defs"]["TuningRequest"]["properties"]["invocations"]["maximum"] = 5000
     copy.write_text(render_schema(schema), encoding="utf-8")
     # When `autotuner schema --check` is run on it
     code = main(["schema", "--check", "--output", str(copy)])
@@ -156,8 +161,8 @@ def test_schema_check_fails_on_a_modified_copy(tmp_path, capsys):
     assert code == 1
     assert f"{copy} differs from the schema the input model generates" in err
     assert f"autotuner schema --output {copy}" in err
-    assert '-      "maximum": 5000,' in err
-    assert '+      "maximum": 1000,' in err
+    assert '-          "maximum": 5000,' in err
+    assert '+          "maximum": 1000,' in err
 
 
 def test_schema_check_fails_on_a_missing_file(tmp_path, capsys):
@@ -223,6 +228,36 @@ GOOD = {
     "selector by prefix": {"select": {"namePrefix": "orders-"}, "apply": True},
     "selector by both, targets null": {"targets": None, "select": {"tags": {"team": "orders"}, "namePrefix": "o"}},
     **{f"example {index}": example for index, example in enumerate(EXAMPLES)},
+    "Power Tuning, minimal": {"lambdaARN": "orders-api", "num": 5},
+    "Power Tuning, ALL and digits": {"lambdaARN": "orders-api", "num": "10", "powerValues": "ALL"},
+    "Power Tuning, sizes as text": {"lambdaARN": "orders-api", "num": 10, "powerValues": ["128", 512]},
+    "Power Tuning, alias with autoOptimize": {
+        "lambdaARN": "orders-api",
+        "num": 10,
+        "autoOptimize": True,
+        "autoOptimizeAlias": "prod",
+    },
+    "Power Tuning, array payload": {"lambdaARN": "orders-api", "num": 10, "payload": [1, 2, 3]},
+    "Power Tuning, text payload": {"lambdaARN": "orders-api", "num": 10, "payload": "not json"},
+    "Power Tuning, null payload and S3": {
+        "lambdaARN": "orders-api",
+        "num": 10,
+        "payload": None,
+        "payloadS3": "s3://payloads/event.json",
+    },
+    "Power Tuning, dry run and output flags": {
+        "lambdaARN": "orders-api",
+        "num": 10,
+        "dryRun": True,
+        "includeOutputResults": True,
+        "disablePayloadLogs": False,
+    },
+    "Power Tuning, sleep 0 in parallel": {
+        "lambdaARN": "orders-api",
+        "num": 10,
+        "sleepBetweenRunsMs": 0,
+        "parallelInvocation": True,
+    },
 }
 
 BAD = {
@@ -253,6 +288,32 @@ BAD = {
     "weighted item unknown field": {"targets": ["orders-api"], "payload": [{"payload": {}, "weight": 1, "w": 1}]},
     "breaker unknown field": {"targets": ["orders-api"], "circuitBreaker": {"threshold": 3}},
     "breaker threshold 0": {"targets": ["orders-api"], "circuitBreaker": {"failureThreshold": 0}},
+    "Power Tuning without num": {"lambdaARN": "orders-api"},
+    "Power Tuning num 4": {"lambdaARN": "orders-api", "num": 4},
+    "Power Tuning num 5000": {"lambdaARN": "orders-api", "num": 5000},
+    "Power Tuning bad ARN": {"lambdaARN": "not a function!", "num": 10},
+    "Power Tuning 64 MB": {"lambdaARN": "orders-api", "num": 10, "powerValues": [64]},
+    "Power Tuning preset name": {"lambdaARN": "orders-api", "num": 10, "powerValues": "fine"},
+    "Power Tuning balancedWeight 2": {"lambdaARN": "orders-api", "num": 10, "balancedWeight": 2},
+    "Power Tuning discardTopBottom 0.5": {"lambdaARN": "orders-api", "num": 10, "discardTopBottom": 0.5},
+    "Power Tuning alias alone": {"lambdaARN": "orders-api", "num": 10, "autoOptimizeAlias": "prod"},
+    "Power Tuning sleep in parallel": {
+        "lambdaARN": "orders-api",
+        "num": 10,
+        "sleepBetweenRunsMs": 100,
+        "parallelInvocation": True,
+    },
+    "Power Tuning payload and S3": {
+        "lambdaARN": "orders-api",
+        "num": 10,
+        "payload": {"id": 1},
+        "payloadS3": "s3://payloads/event.json",
+    },
+    "Power Tuning dryRun as text": {"lambdaARN": "orders-api", "num": 10, "dryRun": "true"},
+    "Power Tuning unknown field": {"lambdaARN": "orders-api", "num": 10, "numm": 10},
+    "Power Tuning with targets": {"lambdaARN": "orders-api", "num": 10, "targets": ["orders-api"]},
+    "ours with num": {"targets": ["orders-api"], "num": 10},
+    "translation written by a user": {"targets": ["orders-api"], "powerTuning": []},
 }
 
 

@@ -14,7 +14,7 @@ from autotuner_core.observability import bind_execution, logger, tracer
 from autotuner_core.records import outcome_of, read_records
 from autotuner_core.settings import Settings
 from autotuner_core.shadow import SweepReport, role_patterns, sweep_orphans
-from autotuner_core.summary import missing_record, summarize
+from autotuner_core.summary import missing_record, power_tuning_fields, summarize
 from autotuner_core.target_list import load_targets
 
 SETTINGS = Settings.from_env()
@@ -45,4 +45,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     outcomes = [outcome_of(records[arn]) if arn in records else missing_record(arn) for arn in targets]
     if len(records) < len(targets):
         logger.error("run records missing", extra={"missing": len(targets) - len(records)})
-    return summarize(summary_event, outcomes).dump()
+    return summarize(summary_event, outcomes, power_tuning_fields(list(records.values()))).dump()

@@ -54,7 +54,10 @@ def test_memory_bounds_are_inclusive(memory: int) -> None:
     ("raw", "problem"),
     [
         ({"memorySize": 1024}, "(input): name the functions to tune with either targets (a list) or select"),
-        ({"targets": ["orders"], "memorySize": 1024, "dryRun": True}, "dryRun: unknown field"),
+        (
+            {"targets": ["orders"], "memorySize": 1024, "dryRun": True},
+            "dryRun: a field of Power Tuning's input in an input of ours",
+        ),
         ({"targets": ["orders"], "memorySize": 127}, "memorySize: Input should be greater than or equal to 128"),
         ({"targets": ["orders"], "memorySize": 10_241}, "memorySize: Input should be less than or equal to 10240"),
         ({"targets": ["orders"], "memorySize": "1024"}, "memorySize: Input should be a valid integer (got '1024')"),

@@ -213,3 +213,69 @@ def test_a_kept_current_size_and_a_dry_run_are_not_counted_as_applied_savings() 
     # Then the recommendation is listed as such, the kept one not at all, and there is no total
     assert [(row.target, row.outcome.value) for row in summary.savings] == [(fn("maybe"), "RECOMMENDED")]
     assert summary.projected_savings_per_day_usd is None and summary.savings_note is None
+
+
+# --- Power Tuning's names: results.power / cost / duration / stateMachine / stats ---------------
+
+
+def measured(name: str, chosen: int, sizes: dict[int, tuple[float, float]], excluded: int | None = None):
+    """A measured target's outcome: sizes maps MB to (trimmed mean ms, cost per invocation)."""
+    rows = [
+        {"memorySize": size, "invocations": 4, "meanMs": mean, "costPerInvocationUsd": cost, "billedTotalMs": mean * 4}
+        for size, (mean, cost) in sizes.items()
+    ]
+    if excluded is not None:
+        rows.append({"memorySize": excluded, "invocations": 2, "errors": 2, "excluded": "out of memory"})
+    recommendation = {
+        "strategy": "cost",
+        "memorySize": chosen,
+        "currentMemorySize": 1024,
+        "meanMs": 99.0,
+        "costPerInvocationUsd": 9e-6,
+        "summary": f"cost: {chosen} MB",
+    }
+    return {**ok(name, "RECOMMENDED", 1024, chosen), "recommendation": recommendation, "configurations": rows}
+
+
+def test_a_single_measured_target_has_power_tunings_results() -> None:
+    # Given one target measured at three sizes (one excluded), 512 MB chosen
+    sizes = {512: (120.5, 1.1e-6), 1024: (80.25, 1.4e-6)}
+    summary = summarize(*event(measured("orders", 512, sizes, excluded=128)))
+    # Then results names the choice and its row as Power Tuning does, every ranked size in stats
+    results = summary.dump()["results"]
+    assert (results["power"], results["cost"], results["duration"]) == (512, 1.1e-6, 120.5)
+    assert results["stats"] == [
+        {"value": 512, "averagePrice": 1.1e-6, "averageDuration": 120.5},
+        {"value": 1024, "averagePrice": 1.4e-6, "averageDuration": 80.25},
+    ]
+    # And stateMachine is the counted run cost
+    counted = summary.run_cost.counted
+    assert results["stateMachine"] == {
+        "executionCost": counted.step_functions_usd,
+        "lambdaCost": counted.target_invocations_usd,
+    }
+
+
+def test_no_results_for_a_sweep_or_a_target_that_measured_nothing() -> None:
+    sizes = {512: (120.5, 1.1e-6)}
+    assert summarize(*event(measured("a", 512, sizes), measured("b", 512, sizes))).results is None
+    assert summarize(*event(ok("fixed", "APPLIED", 512, 1024))).results is None
+
+
+def test_the_translation_is_read_back_from_the_records_numbers_as_written() -> None:
+    from decimal import Decimal
+
+    from autotuner_core.summary import power_tuning_fields
+
+    # Given the run records as DynamoDB returns them (numbers as Decimal)
+    rows = [{"field": "num", "given": Decimal("50"), "ours": {"invocations": Decimal("50")}, "note": "budget"}]
+    records = [{"target": fn("a"), "requested": {"powerTuning": rows}}]
+    # When the summary reads the translation back
+    fields = power_tuning_fields(records)
+    # Then the numbers are the JSON ones the input had
+    assert [item.dump() for item in fields] == [
+        {"field": "num", "given": 50, "ours": {"invocations": 50}, "note": "budget"}
+    ]
+    assert power_tuning_fields([{"target": fn("a"), "requested": {"targets": ["a"]}}]) is None
+    summary = summarize(*event(ok("a")), fields)
+    assert summary.dump()["powerTuning"][0]["field"] == "num"

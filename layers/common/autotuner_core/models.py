@@ -279,6 +279,17 @@ class CircuitBreakerOverride(Document):
     cooldown_seconds: Annotated[int, Field(strict=True, ge=0, le=90 * 86_400)] | None = None
 
 
+class TranslatedField(Document):
+    """One field of a Power Tuning input and what it became here (power_tuning.py)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str  # Power Tuning's name
+    given: Any = None  # its value as given (a payload only described); absent: not given
+    ours: dict[str, Any] = {}  # the fields of ours it set; {} where it sets none
+    note: str  # where the two tools differ, or that they agree
+
+
 class TuningRequest(Document):
     """The execution input a user writes (README: "Execution input")."""
 
@@ -323,6 +334,9 @@ class TuningRequest(Document):
     # What the Step Functions console suggests a parent execution passes to a nested one; kept
     # so callers can link the two executions, and otherwise unused.
     started_by: str | None = Field(default=None, alias="AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID")
+    # Set by the translation of a Power Tuning input (parse_request), never written by a user: it
+    # carries what each of its fields became into the run records and the run's output.
+    power_tuning: list[TranslatedField] | None = None
 
     @field_validator("memory_sizes")
     @classmethod
@@ -437,10 +451,23 @@ def parse_request(raw: Any) -> TuningRequest:
         raise InvalidInputError(
             f"execution input must be a JSON object, got {_json_type(raw)}",
         )
+    from autotuner_core import power_tuning  # it builds on this module's models
+
+    if power_tuning.is_power_tuning_input(raw):
+        return power_tuning.translate(raw).request
+    if "powerTuning" in raw:
+        raise InvalidInputError(
+            "powerTuning: the tuner sets it when it translates a Power Tuning input; not an input field"
+        )
     try:
         return TuningRequest.model_validate(raw)
     except ValidationError as error:
-        problems = [_describe(problem) for problem in error.errors()]
+        # A field of Power Tuning's is named as one (with ours that says the same), not as unknown.
+        problems = power_tuning.mixed_fields(raw) + [
+            _describe(problem)
+            for problem in error.errors()
+            if not (problem["loc"] and problem["loc"][0] in power_tuning.POWER_TUNING_ONLY)
+        ]
         raise InvalidInputError(
             f"invalid execution input ({len(problems)} problem{'s' if len(problems) > 1 else ''}): "
             + "; ".join(problems),
@@ -924,6 +951,29 @@ class FunctionSavings(Document):
     savings_per_day_usd: float | None = None  # where its traffic is known
 
 
+class PowerTuningStats(Document):
+    """One measured size as Power Tuning's ``results.stats`` names it."""
+
+    value: int  # the memory size, MB
+    average_price: float  # the table's cost per invocation, USD
+    average_duration: float  # the table's trimmed mean Duration, ms
+
+
+class PowerTuningStateMachine(Document):
+    execution_cost: float  # Step Functions, USD
+    lambda_cost: float  # the target's measured invocations, USD
+
+
+class PowerTuningResults(Document):
+    """A single-target run's result named as Power Tuning's ``results`` (summary.power_tuning_results)."""
+
+    power: int
+    cost: float
+    duration: float
+    state_machine: PowerTuningStateMachine
+    stats: list[PowerTuningStats]
+
+
 class RunSummary(Document):
     execution: ExecutionRef
     status: str
@@ -940,6 +990,10 @@ class RunSummary(Document):
     outcomes: list[TargetOutcome]
     outcomes_omitted: int = 0
     run_cost: RunCostReport
+    # A Power Tuning input's fields and what each became (power_tuning.py); a single target's result
+    # under Power Tuning's names.
+    power_tuning: list[TranslatedField] | None = None
+    results: PowerTuningResults | None = None
 
 
 def parse_event(model: type[M], event: Any) -> M:

@@ -79,6 +79,8 @@ def _record_targets(event: RecordEvent) -> list[tuple[str, DiscoveredTarget | No
             (item.ref.arn, item) if isinstance(item, DiscoveredTarget) else (item.arn, None) for item in event.targets
         ]
     raw = event.input.get("targets") if isinstance(event.input, dict) else None
+    if raw is None and isinstance(event.input, dict) and "lambdaARN" in event.input:
+        raw = [event.input["lambdaARN"]]  # a Power Tuning input names its one function so
     # Only text shaped like a function reference keys a record: refused input may hold anything
     # (injection-looking text, a 3,000-character name over DynamoDB's 2,048-byte key limit).
     named = [item for item in raw if isinstance(item, str) and names_a_function(item)] if isinstance(raw, list) else []

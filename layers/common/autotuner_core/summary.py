@@ -2,22 +2,31 @@
 
 The per-target results do not travel through state (a sweep's would exceed 256 KB): the summary
 reads the run's target list and each target's record, so a target whose record is missing is
-reported as a failure rather than silently left out.
+reported as a failure rather than silently left out. A single measured target's result is also
+named as AWS Lambda Power Tuning's output names it (``results``), and a Power Tuning input's
+translation, which the records keep with the request, is repeated in the output (``powerTuning``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from decimal import Decimal
+from typing import Any
 
 from autotuner_core import run_cost
 from autotuner_core.errors import ERROR_CLASSES, PartialFailureError, PermanentError
 from autotuner_core.models import (
     FunctionSavings,
     Outcome,
+    PowerTuningResults,
+    PowerTuningStateMachine,
+    PowerTuningStats,
+    RunCost,
     RunCostReport,
     RunSummary,
     SummarizeEvent,
     TargetOutcome,
+    TranslatedField,
 )
 
 # Outcomes listed in the output (failures first); the records hold every one.
@@ -36,7 +45,9 @@ def missing_record(target: str) -> TargetOutcome:
     )
 
 
-def summarize(event: SummarizeEvent, outcomes: list[TargetOutcome]) -> RunSummary:
+def summarize(
+    event: SummarizeEvent, outcomes: list[TargetOutcome], power_tuning: list[TranslatedField] | None = None
+) -> RunSummary:
     """Succeed only if no target failed.
 
     ``outcomes`` has one entry per target of the run (``missing_record`` where none was found).
@@ -61,6 +72,7 @@ def summarize(event: SummarizeEvent, outcomes: list[TargetOutcome]) -> RunSummar
         )
     counts = Counter(outcome.outcome.value for outcome in outcomes)
     listed = outcomes if len(outcomes) <= MAX_OUTCOMES_IN_OUTPUT else _briefly(outcomes)
+    counted = run_cost.counted(outcomes)
     return RunSummary(
         execution=event.execution,
         status="SUCCEEDED",
@@ -69,8 +81,68 @@ def summarize(event: SummarizeEvent, outcomes: list[TargetOutcome]) -> RunSummar
         **_savings(outcomes),
         outcomes=listed,
         outcomes_omitted=len(outcomes) - len(listed),
-        run_cost=RunCostReport(estimated=event.estimated_cost, counted=run_cost.counted(outcomes)),
+        run_cost=RunCostReport(estimated=event.estimated_cost, counted=counted),
+        power_tuning=power_tuning,
+        results=power_tuning_results(outcomes, counted),
     )
+
+
+def power_tuning_results(outcomes: list[TargetOutcome], counted: RunCost) -> PowerTuningResults | None:
+    """A single measured target's result under AWS Lambda Power Tuning's names (its ``results``).
+
+    ``power`` is the size the run chose (applied, or recommended on a dry run; the current size
+    when no size was ``minImprovement`` better); ``cost`` and ``duration`` are that size's row of
+    the table, as Power Tuning's are its winner's row of ``stats``: the trimmed mean of Duration and
+    the cost per invocation at the trimmed mean Billed Duration. Ours prices the request too, and
+    Power Tuning's duration adds Init Duration on a cold start; ours is Duration alone.
+    ``stateMachine`` is the counted run cost: Step Functions, and the target's invocations.
+    """
+    if len(outcomes) != 1:
+        return None
+    outcome = outcomes[0]
+    recommendation, table = outcome.recommendation, outcome.configurations or []
+    stats = [
+        PowerTuningStats(value=row.memory_size, average_price=row.cost_per_invocation_usd, average_duration=row.mean_ms)
+        for row in table
+        if row.excluded is None and row.mean_ms is not None and row.cost_per_invocation_usd is not None
+    ]
+    if recommendation is None or not stats:
+        return None
+    chosen = next((row for row in stats if row.value == recommendation.memory_size), None)
+    cost, duration = (
+        (chosen.average_price, chosen.average_duration)
+        if chosen
+        else (recommendation.cost_per_invocation_usd, recommendation.mean_ms)
+    )
+    return PowerTuningResults(
+        power=recommendation.memory_size,
+        cost=cost,
+        duration=duration,
+        state_machine=PowerTuningStateMachine(
+            execution_cost=counted.step_functions_usd, lambda_cost=counted.target_invocations_usd
+        ),
+        stats=stats,
+    )
+
+
+def power_tuning_fields(records: list[dict[str, Any]]) -> list[TranslatedField] | None:
+    """The translation of a Power Tuning input, as the run's records keep it with the request."""
+    for record in records:
+        rows = (record.get("requested") or {}).get("powerTuning")
+        if rows:
+            return [TranslatedField.model_validate(_plain(row)) for row in rows]
+    return None
+
+
+def _plain(value: Any) -> Any:
+    """A DynamoDB item's value as the JSON it was written from (its numbers come back as Decimal)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
 
 
 def savings_by_function(outcomes: list[TargetOutcome]) -> list[FunctionSavings]:
