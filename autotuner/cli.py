@@ -154,15 +154,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 DEMO_SWEEP = ("demo-sweep-account.json", "sweep-fleet.json")
 
 
-def _console() -> Any:
-    """A rich console on stdout; off a terminal (a pipe, a test) as wide as the tables need, without colour."""
+def _print_table(table: Any) -> None:
+    """Print a rich table on stdout: the terminal's width (120 columns off a terminal), no trailing blanks."""
     import shutil
 
     from rich.console import Console
 
-    return Console(
-        file=sys.stdout, width=shutil.get_terminal_size((120, 24)).columns, markup=False, highlight=False, emoji=False
-    )
+    console = Console(width=shutil.get_terminal_size((120, 24)).columns, markup=False, highlight=False, emoji=False)
+    with console.capture() as captured:
+        console.print(table)
+    print("\n".join(line.rstrip() for line in captured.get().splitlines()))
 
 
 def _rich_table(headers: tuple[str, ...], rows: list[tuple[str, ...]], *, right: tuple[str, ...] = ()) -> Any:
@@ -205,9 +206,8 @@ def _demo_sweep() -> tuple[bool, list[dict[str, Any]]]:
         else:
             detail = savings_text(savings_of(record), record["outcome"])
         rows.append((name, record["outcome"], change, detail))
-    console = _console()
-    console.print(_rich_table(("function", "outcome", "memory MB", "saving, or why it failed"), rows))
-    for line in savings_lines(result["records"], indent=10):
+    _print_table(_rich_table(("function", "outcome", "memory MB", "saving, or why it failed"), rows))
+    for line in savings_lines(result["records"], indent=10, each=False):
         print(f"  {line}")
     ok = (
         result["status"] == "FAILED"
@@ -251,7 +251,7 @@ def _demo_breaker() -> bool:
             )
             outcomes.append(record["outcome"])
     headers = ("run", "execution", "orders-api", "why", "Lambda control-plane calls", "seconds")
-    _console().print(_rich_table(headers, rows, right=("run", "Lambda control-plane calls", "seconds")))
+    _print_table(_rich_table(headers, rows, right=("run", "Lambda control-plane calls", "seconds")))
     return outcomes == ["FAILED", "FAILED", "FAILED", "SKIPPED"]
 
 
@@ -272,7 +272,8 @@ def _demo_tuning(results: Path) -> tuple[bool, list[dict[str, Any]]]:
     for outcome in (result["output"] or {}).get("outcomes", []):
         print(render_table({**outcome, "simulated": True}))
         print()
-    for line in savings_lines(result["records"], indent=9):
+    # Each table above says its function's saving; here the run's.
+    for line in savings_lines(result["records"], indent=9, each=False):
         print(line.replace("savings  ", "Savings: ", 1))
     cost = (result["output"] or {}).get("runCost")
     if cost:

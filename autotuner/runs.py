@@ -681,8 +681,8 @@ def record_error_lines(records: list[dict[str, Any]], *, indent: int, width: int
 MAX_SAVINGS_LINES = 10
 
 
-def savings_lines(records: list[dict[str, Any]], *, indent: int) -> list[str]:
-    """What the run's decisions save: the biggest changes one a line, then the run's total.
+def savings_lines(records: list[dict[str, Any]], *, indent: int, each: bool = True) -> list[str]:
+    """What the run's decisions save: the biggest changes one a line (``each``), then the run's total.
 
     Each saving is a month's dollars at the function's traffic where its traffic is known, else per
     million of its own invocations (``autotuner_core.savings``). Empty when nothing was decided.
@@ -691,8 +691,9 @@ def savings_lines(records: list[dict[str, Any]], *, indent: int) -> list[str]:
     if not decided:
         return []
     rows = savings.priced(decided, function_name)
-    lines = [f"{row.name}: {savings.savings_text(row.savings, row.outcome)}" for row in rows[:MAX_SAVINGS_LINES]]
-    if len(rows) > MAX_SAVINGS_LINES:
+    shown = rows[:MAX_SAVINGS_LINES] if each else []
+    lines = [f"{row.name}: {savings.savings_text(row.savings, row.outcome)}" for row in shown]
+    if each and len(rows) > MAX_SAVINGS_LINES:
         lines.append(f"and {len(rows) - MAX_SAVINGS_LINES} more changes (autotuner runs EXECUTION_ARN lists them)")
     kept = len(decided) - len(rows)
     if kept:

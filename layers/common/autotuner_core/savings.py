@@ -12,7 +12,7 @@ calculator (365 x 24 / 12), so 30.42 days.
 
 The document, ``projectedSavings`` in a run record and a ``Tuning Completed`` event::
 
-    {"basis": "traffic", "perMillionUsd": 7.99, "dailyInvocations": 432000, "perMonthUsd": 104.93}
+    {"basis": "traffic", "perMillionUsd": 7.99, "dailyInvocations": 432000, "perMonthUsd": 104.99}
     {"basis": "perMillion", "perMillionUsd": 7.99}
 
 Positive saves money; negative costs more.
@@ -93,7 +93,7 @@ def usd(amount: float) -> str:
 def savings_text(savings: dict[str, Any] | None, outcome: str | None = None) -> str:
     """One decision's saving for a person: a month's dollars at its traffic, or per million invocations.
 
-    ``saves $104.93 a month at 432,000 invocations a day ($7.99 per million)``;
+    ``saves $104.99 a month at 432,000 invocations a day ($7.99 per million)``;
     ``saves $7.99 per million invocations (traffic unknown: not priced per month)``.
     """
     if savings is None:
@@ -103,6 +103,9 @@ def savings_text(savings: dict[str, Any] | None, outcome: str | None = None) -> 
     if outcome == "UNCHANGED" or per_million == 0:
         return "$0.00 a month: the size does not change"
     verb = f"{would}{'save' if would else 'saves'}" if per_million > 0 else f"{would}{'cost' if would else 'costs'}"
+    if savings.get("basis") == TRAFFIC and not savings["dailyInvocations"]:
+        # An idle function saves nothing a month; per million says what the change is worth once it runs.
+        return f"$0.00 a month: no invocations in the last 24 h ({verb} {usd(abs(per_million))} per million)"
     if savings.get("basis") == TRAFFIC:
         monthly, daily = float(savings["perMonthUsd"]), int(savings["dailyInvocations"])
         more = "" if per_million > 0 else " more"
@@ -161,7 +164,8 @@ def money_summary(rows: list[FunctionSaving], *, top: int = 3) -> str:
     """
     if not rows:
         return "no size changes: nothing to save"
-    by_traffic = [row for row in rows if row.per_month is not None]
+    by_traffic = [row for row in rows if row.per_month is not None and row.savings["dailyInvocations"]]
+    idle = [row for row in rows if row.per_month is not None and not row.savings["dailyInvocations"]]
     per_million = [row for row in rows if row.per_month is None]
     parts = []
     if by_traffic:
@@ -171,8 +175,9 @@ def money_summary(rows: list[FunctionSaving], *, top: int = 3) -> str:
         count = f"{len(by_traffic)} function{'s' if len(by_traffic) != 1 else ''}"
         parts.append(f"{verb} {usd(abs(total))} a month{'' if total >= 0 else ' more'} across {count}")
         parts.append("biggest: " + ", ".join(f"{row.name} {usd(row.per_month or 0.0)}" for row in by_traffic[:top]))
-    if per_million:
-        listed = ", ".join(f"{row.name} {usd(float(row.savings['perMillionUsd']))}" for row in per_million[:top])
-        more = f" and {len(per_million) - top} more" if len(per_million) > top else ""
-        parts.append(f"per million invocations where traffic is unknown: {listed}{more}")
+    for group, label in ((idle, "no invocations in the last 24 h"), (per_million, "traffic unknown")):
+        if group:
+            listed = ", ".join(f"{row.name} {usd(float(row.savings['perMillionUsd']))}" for row in group[:top])
+            more = f" and {len(group) - top} more" if len(group) > top else ""
+            parts.append(f"{label}, per million invocations: {listed}{more}")
     return "; ".join(parts)
