@@ -632,7 +632,10 @@ def _overview(outcomes: list[dict[str, Any]]) -> str:
             f'<td class="text">{_badge(outcome)}</td><td>{_e(_headline(outcome).partition(", ")[2] or "-")}</td>'
             f'<td class="text">{_e(line)}</td></tr>'
         )
-    head = '<tr><th class="text">function</th><th class="text">outcome</th><th>memory</th><th class="text">summary</th>'
+    head = (
+        '<tr><th class="text">function</th><th class="text">outcome</th><th>memory</th>'
+        '<th class="text">saving, or error</th>'
+    )
     return f'<section class="card overview"><div class="scroll"><table><thead>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div></section>'  # noqa: E501
 
 

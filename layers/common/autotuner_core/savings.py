@@ -174,7 +174,9 @@ def money_summary(rows: list[FunctionSaving], *, top: int = 3) -> str:
         verb = ("saves" if applied else "would save") if total >= 0 else ("costs" if applied else "would cost")
         count = f"{len(by_traffic)} function{'s' if len(by_traffic) != 1 else ''}"
         parts.append(f"{verb} {usd(abs(total))} a month{'' if total >= 0 else ' more'} across {count}")
-        parts.append("biggest: " + ", ".join(f"{row.name} {usd(row.per_month or 0.0)}" for row in by_traffic[:top]))
+        biggest = [row for row in by_traffic if (row.per_month or 0.0) > 0][:top]
+        if biggest:
+            parts.append("biggest: " + ", ".join(f"{row.name} {usd(row.per_month or 0.0)}" for row in biggest))
     for group, label in ((idle, "no invocations in the last 24 h"), (per_million, "traffic unknown")):
         if group:
             listed = ", ".join(f"{row.name} {usd(float(row.savings['perMillionUsd']))}" for row in group[:top])
