@@ -695,10 +695,14 @@ def savings_lines(records: list[dict[str, Any]], *, indent: int, each: bool = Tr
     lines = [f"{row.name}: {savings.savings_text(row.savings, row.outcome)}" for row in shown]
     if each and len(rows) > MAX_SAVINGS_LINES:
         lines.append(f"and {len(rows) - MAX_SAVINGS_LINES} more changes (autotuner runs EXECUTION_ARN lists them)")
-    kept = len(decided) - len(rows)
+    unpriced = sum(1 for record in decided if savings.savings_of(record) is None)
+    kept = len(decided) - len(rows) - unpriced
     if kept:
         lines.append(f"{kept} function{'s keep their' if kept != 1 else ' keeps its'} size: $0.00 a month")
-    lines.append(f"in all: {savings.money_summary(rows)}")
+    if unpriced:
+        lines.append(f"{unpriced} not priced: a fixed memory size was asked for, nothing measured")
+    if rows or kept:
+        lines.append(f"in all: {savings.money_summary(rows)}")
     return [f"{'savings' if index == 0 else '':<{indent}}{line}" for index, line in enumerate(lines)]
 
 

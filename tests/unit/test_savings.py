@@ -56,6 +56,7 @@ def test_an_idle_function_saves_nothing_a_month_and_its_per_million_figure_is_ke
     assert savings_text(savings, "APPLIED") == (
         "$0.00 a month: no invocations in the last 24 h (saves $8.00 per million)"
     )
+    assert short_text(savings) == "$0.00/month (idle; $8.00/1M)"
 
 
 def test_a_costlier_size_is_a_negative_saving_said_as_a_cost():

@@ -121,6 +121,8 @@ def short_text(savings: dict[str, Any] | None) -> str:
     """A table cell: ``$104.93/month``, or ``$7.99/1M`` where the traffic is unknown; ``-`` for none."""
     if savings is None:
         return "-"
+    if savings.get("basis") == TRAFFIC and not savings["dailyInvocations"]:
+        return f"$0.00/month (idle; {usd(float(savings['perMillionUsd']))}/1M)"
     if savings.get("basis") == TRAFFIC:
         return f"{usd(float(savings['perMonthUsd']))}/month"
     return f"{usd(float(savings['perMillionUsd']))}/1M"
