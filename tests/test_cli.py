@@ -233,3 +233,26 @@ def test_version_and_start_help_say_what_the_defaults_are():
     assert "ARN" not in usage.partition("--region")[2].partition("--profile")[0]
     assert "AWS_DEFAULT_REGION" in usage
     assert "(default: lambda-autotuner)" in usage
+
+
+def test_the_dry_run_example_measures_sizes_and_changes_nothing():
+    # When the README's first real-AWS example runs on the demo account
+    result = autotuner(
+        "local",
+        "run",
+        "--account",
+        "events/accounts/demo-account.json",
+        "--input",
+        "events/inputs/dry-run.json",
+        "--json",
+    )
+    report = json.loads(result.stdout)
+    # Then it measured several sizes and recommended one (or kept the current), applying nothing
+    assert report["status"] == "SUCCEEDED", report["cause"]
+    (record,) = report["records"]
+    assert record["outcome"] in ("RECOMMENDED", "UNCHANGED")
+    assert len(record["configurations"]) > 1 and record["recommendation"]["summary"]
+    # (measuring publishes temporary versions; the function itself is not APPLIED a new size)
+    assert record["requested"]["apply"] is False
+    # And its record says what the recommendation is worth, priced by the function's traffic of the last day
+    assert record["projectedSavings"]["basis"] == "traffic"

@@ -149,3 +149,12 @@ def test_sweep_inputs_select_functions_of_a_demo_account(path: Path) -> None:
     ]
     # Then some account has functions it selects, so the input can be run locally
     assert matched, f"events/{_id(path)}: selector {request.select} matches no function of events/accounts/"
+
+
+def test_the_dry_run_example_measures_and_changes_nothing() -> None:
+    # Given the README's first real-AWS example
+    request = _execution_input(EVENTS / "inputs" / "dry-run.json")
+    # Then it measures sizes (no fixed memorySize) with a payload of its own, and only recommends
+    assert request.memory_size is None
+    assert len(request.memory_sizes) > 1 and request.payload is not None
+    assert request.apply is False and request.alias is None
