@@ -155,24 +155,27 @@ DEMO_SWEEP = ("demo-sweep-account.json", "sweep-fleet.json")
 
 
 def _print_table(table: Any) -> None:
-    """Print a rich table on stdout: the terminal's width (120 columns off a terminal), no trailing blanks."""
+    """Print a rich table on stdout, at least 120 columns wide (as the demo's other tables), no trailing blanks."""
     import shutil
 
     from rich.console import Console
 
-    console = Console(width=shutil.get_terminal_size((120, 24)).columns, markup=False, highlight=False, emoji=False)
+    width = max(120, shutil.get_terminal_size((120, 24)).columns)
+    console = Console(width=width, markup=False, highlight=False, emoji=False)
     with console.capture() as captured:
         console.print(table)
     print("\n".join(line.rstrip() for line in captured.get().splitlines()))
 
 
 def _rich_table(headers: tuple[str, ...], rows: list[tuple[str, ...]], *, right: tuple[str, ...] = ()) -> Any:
+    """A table with a header rule; only the last column wraps (a reason, a saving), the others stay whole."""
     from rich import box
     from rich.table import Table
 
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for header in headers:
-        table.add_column(header, justify="right" if header in right else "left", overflow="fold")
+    for index, header in enumerate(headers):
+        last = index == len(headers) - 1
+        table.add_column(header, justify="right" if header in right else "left", no_wrap=not last, overflow="fold")
     for row in rows:
         table.add_row(*row)
     return table
