@@ -498,7 +498,7 @@ h2{font-size:20px;margin:0;overflow-wrap:anywhere}
 .badge.APPLIED{background:#e3f2e5;color:#1b5e20}.badge.RECOMMENDED{background:#e3edf9;color:#0d47a1}
 .badge.FAILED{background:#fdecea;color:#b71c1c}
 .summary{font-size:16px;margin:4px 0 8px}
-.saving{font-weight:600;color:#1b5e20;margin:0 0 8px}
+.saving{font-weight:600;color:#1b5e20;margin:0 0 8px}.saving.cost{color:#b71c1c}
 .money{font-size:17px;font-weight:600;margin:-12px 0 24px}
 .error{background:#fdecea;color:#8e1414;border-radius:6px;padding:8px 12px;margin:8px 0;overflow-wrap:anywhere}
 img.chart{display:block;width:100%;height:auto;margin:12px 0 16px;border-radius:6px}
@@ -594,7 +594,9 @@ def _target_section(index: int, outcome: dict[str, Any], png: bytes | None) -> s
     if recommendation.get("summary"):
         parts.append(f'<p class="summary">{_e(recommendation["summary"])}</p>')
     if saving_line(outcome):
-        parts.append(f'<p class="saving">{_e(saving_line(outcome))}</p>')
+        # A size that costs more (chosen for speed) is said in red, not in the saving's green.
+        costs = float((savings.savings_of(outcome) or {}).get("perMillionUsd") or 0) < 0
+        parts.append(f'<p class="saving{" cost" if costs else ""}">{_e(saving_line(outcome))}</p>')
     if outcome.get("errorType") or outcome.get("errorMessage"):
         error = ": ".join(str(part) for part in (outcome.get("errorType"), outcome.get("errorMessage")) if part)
         parts.append(f'<p class="error">{_e(error)}</p>')
