@@ -43,9 +43,22 @@ def local_run(account: SimulatedAccount, execution_input: Any) -> dict[str, Any]
         return aws.run(execution_input).as_json()
 
 
+ACCOUNTS = EVENTS / "accounts"
+
+
 def _cmd_local_run(args: argparse.Namespace) -> int:
+    if not args.account:
+        # An empty account has no functions: every target would fail FunctionNotFound, which says
+        # nothing about the input. The account is what the run measures, so it is asked for.
+        shipped = ", ".join(sorted(path.name for path in ACCOUNTS.glob("*.json")))
+        return _fail(
+            "local run needs --account FILE: the simulated account whose functions the input names "
+            f"(docs/simulated-account.md); the repository has {shipped} in events/accounts/, e.g. "
+            "--account events/accounts/demo-account.json",
+            code=2,
+        )
     try:
-        account = load_account(args.account) if args.account else SimulatedAccount()
+        account = load_account(args.account)
     except ValueError as error:
         raise SystemExit(f"autotuner: {error}") from None
     from botocore.exceptions import ClientError
@@ -76,23 +89,29 @@ def power_tuning_text(execution_input: Any, output: dict[str, Any] | None) -> st
 
 
 def render_run(result: dict[str, Any]) -> str:
+    """``autotuner local run``'s text: status, the error with its cause, each record, its decision and saving."""
+    from autotuner.runs import error_lines, record_error_lines, run_budget_text, run_cost_text, savings_lines
+
     lines = [
         f"status       {result['status']}",
         f"failed state {result['failedState'] or '-'}",
-        f"error        {result['error'] or '-'}",
+        *(error_lines(result["error"], result.get("cause"), indent=13) or ["error        -"]),
         f"seconds      {result['seconds']:.3f}",
         f"attempts     {', '.join(f'{state} x{count}' for state, count in result['taskAttempts'].items())}",
         f"mutating     {result['mutatingCalls']} calls",
     ]
+    # A run of one failed target fails with that target's error: the cause above says it already.
+    single = len(result["records"]) == 1 and result["error"] == result["records"][0].get("errorType")
     for record in result["records"]:
         lines.append(f"record       {_record_line(record)}")
+        if record.get("errorType") and not single:
+            lines += record_error_lines([record], indent=15)
         if record.get("recommendation"):
             # The decision with its confidence interval, or why the current size was kept.
             lines.append(f"decision     {record['recommendation']['summary']}")
+    lines += savings_lines(result["records"], indent=13)
     cost = (result.get("output") or {}).get("runCost")
     if cost:
-        from autotuner.runs import run_budget_text, run_cost_text
-
         lines.append(f"run cost     {run_cost_text(cost)}")
         if budget_text := run_budget_text(cost):
             lines.append(f"estimate     {budget_text}")  # the upper bound checked before the run
@@ -102,7 +121,7 @@ def render_run(result: dict[str, Any]) -> str:
 def _record_line(record: dict[str, Any]) -> str:
     before = (record.get("before") or {}).get("MemorySize")
     after = (record.get("after") or {}).get("MemorySize")
-    change = f" {before}→{after} MB" if before and after else ""
+    change = f" {before} → {after} MB" if before and after else ""
     error = (
         f" {record['errorType']} ({record['errorCategory']}) in {record['failedStage']}"
         if "errorType" in record
@@ -122,6 +141,8 @@ DEMO_TUNING = ("demo-tuning-account.json", "tune-three.json")
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from autotuner_core import savings
+
     rows = []
     for title, account_file, input_file in DEMO_SCENARIOS:
         account = load_account(EVENTS / "accounts" / account_file)
@@ -131,16 +152,52 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     expected = ["SUCCEEDED", "FAILED", "FAILED"]
     fail_fast_ok = [result["status"] for _, result in rows] == expected
     breaker_ok = _demo_breaker()
-    tuned_ok = _demo_tuning(Path(args.results))
-    sweep_ok = _demo_sweep()
+    tuned_ok, tuned = _demo_tuning(Path(args.results))
+    sweep_ok, swept = _demo_sweep()
+    from autotuner.reports import function_name
+
+    # The demo's decisions in dollars: the tuned functions and the sweep's, largest saving first.
+    print()
+    print(f"Money: {savings.money_summary(savings.priced(tuned + swept, function_name))}")
+    print(f"  (a month is {savings.HOURS_PER_MONTH} hours; traffic is each function's invocations in the last 24 h)")
     return 0 if fail_fast_ok and breaker_ok and tuned_ok and sweep_ok else 1
 
 
 DEMO_SWEEP = ("demo-sweep-account.json", "sweep-fleet.json")
 
 
-def _demo_sweep() -> bool:
-    """A tag sweep over a small fleet in which one function fails every invocation."""
+def _print_table(table: Any) -> None:
+    """Print a rich table on stdout, at least 120 columns wide (as the demo's other tables), no trailing blanks."""
+    import shutil
+
+    from rich.console import Console
+
+    width = max(120, shutil.get_terminal_size((120, 24)).columns)
+    console = Console(width=width, markup=False, highlight=False, emoji=False)
+    with console.capture() as captured:
+        console.print(table)
+    print("\n".join(line.rstrip() for line in captured.get().splitlines()))
+
+
+def _rich_table(headers: tuple[str, ...], rows: list[tuple[str, ...]], *, right: tuple[str, ...] = ()) -> Any:
+    """A table with a header rule; only the last column wraps (a reason, a saving), the others stay whole."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for index, header in enumerate(headers):
+        last = index == len(headers) - 1
+        table.add_column(header, justify="right" if header in right else "left", no_wrap=not last, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _demo_sweep() -> tuple[bool, list[dict[str, Any]]]:
+    """A tag sweep over a small fleet in which one function fails every invocation; its records."""
+    from autotuner.runs import savings_lines
+    from autotuner_core.savings import savings_of, savings_text
+
     account_file, input_file = DEMO_SWEEP
     account = load_account(EVENTS / "accounts" / account_file)
     execution_input = _load_json(str(EVENTS / "inputs" / input_file))
@@ -153,18 +210,27 @@ def _demo_sweep() -> bool:
     )
     print(f"  {result['status']} {result['error'] or ''} in {result['seconds']:.1f} s")
     recorded = {}
+    rows = []
     for record in result["records"]:
         name = record["target"].rsplit(":", 1)[-1]
         recorded[name] = record["outcome"]
         before, after = (record.get("before") or {}).get("MemorySize"), (record.get("after") or {}).get("MemorySize")
-        change = f"{before} -> {after} MB" if after else (record.get("errorType") or "")
-        print(f"  {name:<16} {record['outcome']:<10} {change}")
-    return (
+        change = f"{before} → {after}" if after else str(before or "-")
+        if record.get("errorType"):
+            detail = f"{record['errorType']}: {record.get('errorMessage') or ''}".rstrip(": ")
+        else:
+            detail = savings_text(savings_of(record), record["outcome"])
+        rows.append((name, record["outcome"], change, detail))
+    _print_table(_rich_table(("function", "outcome", "memory MB", "saving, or why it failed"), rows))
+    for line in savings_lines(result["records"], indent=10, each=False):
+        print(f"  {line}")
+    ok = (
         result["status"] == "FAILED"
         and result["error"] == "PartialFailureError"
         and sorted(recorded) == tagged
         and [name for name, outcome in recorded.items() if outcome == "FAILED"] == ["broken-webhook"]
     )
+    return ok, result["records"]
 
 
 DEMO_BREAKER = ("demo-breaker-account.json", "apply-with-breaker.json")
@@ -179,6 +245,7 @@ def _demo_breaker() -> bool:
     print()
     print("Circuit breaker: orders-api's discovery is denied three times (threshold 3):")
     outcomes = []
+    rows = []
     with EmbeddedAws(load_account(EVENTS / "accounts" / account_file)) as aws:
         for attempt in range(1, 5):
             result = aws.run(execution_input).as_json()
@@ -187,17 +254,26 @@ def _demo_breaker() -> bool:
                 n for call, n in result["awsCalls"].items() if call.startswith("lambda:") and call != "lambda:Invoke"
             )
             detail = f"next try after {record['nextTryAt']}" if "nextTryAt" in record else record.get("errorType", "")
-            print(
-                f"  run {attempt}: {result['status']:<9} {record['outcome']:<8} {detail:<40} "
-                f"{lambda_calls} Lambda control-plane calls, {result['seconds']:.2f} s"
+            rows.append(
+                (
+                    str(attempt),
+                    result["status"],
+                    record["outcome"],
+                    detail,
+                    str(lambda_calls),
+                    f"{result['seconds']:.2f}",
+                )
             )
             outcomes.append(record["outcome"])
+    headers = ("run", "execution", "orders-api", "why", "Lambda control-plane calls", "seconds")
+    _print_table(_rich_table(headers, rows, right=("run", "Lambda control-plane calls", "seconds")))
     return outcomes == ["FAILED", "FAILED", "FAILED", "SKIPPED"]
 
 
-def _demo_tuning(results: Path) -> bool:
-    """Tune three simulated functions (CPU-bound, I/O-bound, memory-hungry) and write their reports."""
+def _demo_tuning(results: Path) -> tuple[bool, list[dict[str, Any]]]:
+    """Tune three simulated functions (CPU-bound, I/O-bound, memory-hungry), write their reports; the records."""
     from autotuner.reports import render_table, write_reports
+    from autotuner.runs import run_budget_text, run_cost_text, savings_lines
 
     account_file, input_file = DEMO_TUNING
     execution_input = _load_json(str(EVENTS / "inputs" / input_file))
@@ -211,17 +287,18 @@ def _demo_tuning(results: Path) -> bool:
     for outcome in (result["output"] or {}).get("outcomes", []):
         print(render_table({**outcome, "simulated": True}))
         print()
+    # Each table above says its function's saving; here the run's.
+    for line in savings_lines(result["records"], indent=9, each=False):
+        print(line.replace("savings  ", "Savings: ", 1))
     cost = (result["output"] or {}).get("runCost")
     if cost:
-        from autotuner.runs import run_budget_text, run_cost_text
-
         # The tuning's full cost: transitions, target and tuner Lambda time, control-plane calls, dollars.
         print(f"Run cost: {run_cost_text(cost)}")
         if budget_text := run_budget_text(cost):
             print(f"Estimate: {budget_text}")  # the run budget's upper bound, checked before it ran
     paths = write_reports(result, results, simulated=True)
     print("Reports: " + ", ".join(str(path) for path in paths))
-    return result["status"] == "SUCCEEDED"
+    return result["status"] == "SUCCEEDED", result["records"]
 
 
 def render_demo(rows: list[tuple[str, dict[str, Any]]]) -> str:
@@ -279,9 +356,9 @@ def _print_json(records: list[dict[str, Any]]) -> None:
     print(json.dumps(records, indent=2, ensure_ascii=False, default=str))
 
 
-def _fail(message: str) -> int:
+def _fail(message: str, *, code: int = 1) -> int:
     print(f"autotuner: {message}", file=sys.stderr)
-    return 1
+    return code
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
@@ -421,13 +498,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_stack_source(parser: argparse.ArgumentParser) -> None:
+def _add_stack_source(parser: argparse.ArgumentParser, *, region_help: str) -> None:
     parser.add_argument(
         "--stack",
         default="lambda-autotuner",
-        help="the deployed stack; its StateMachineArn and RunHistoryTableName outputs are read",
+        help="the deployed stack; its StateMachineArn and RunHistoryTableName outputs are read (default: %(default)s)",
     )
-    parser.add_argument("--region", help="AWS region (default: the execution ARN's, then the profile's or AWS_REGION)")
+    parser.add_argument("--region", help=region_help)
     parser.add_argument("--profile", help="AWS named profile (default: the standard credential chain)")
     parser.add_argument("--endpoint-url", help="send every AWS request to this endpoint instead of AWS's")
 
@@ -476,10 +553,12 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 def _add_history_source(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
-        "--stack", default="lambda-autotuner", help="the deployed stack; its RunHistoryTableName output is read"
+        "--stack",
+        default="lambda-autotuner",
+        help="the deployed stack; its RunHistoryTableName output is read (default: %(default)s)",
     )
     source.add_argument("--table", help="the run-history table's name (instead of --stack)")
-    parser.add_argument("--region", help="AWS region (default: the ARN's, then the profile's or AWS_REGION)")
+    parser.add_argument("--region", help="AWS region (default: the ARN's, then AWS_DEFAULT_REGION, then the profile's)")
     parser.add_argument("--profile", help="AWS named profile (default: the standard credential chain)")
     parser.add_argument("--endpoint-url", help="send every AWS request to this endpoint instead of AWS's")
     parser.add_argument("--json", action="store_true", help="print the run records as JSON")
@@ -495,13 +574,28 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml's), or the checkout's when not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lambda-autotuner")
+    except PackageNotFoundError:
+        import tomllib
+
+        return str(tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["version"])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autotuner", description="Lambda Autotuner")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     local = commands.add_parser("local", help="run on the embedded AWS (no AWS account needed)")
     local_commands = local.add_subparsers(dest="local_command", required=True)
     run = local_commands.add_parser("run", help="deploy to the embedded AWS and run one execution")
-    run.add_argument("--account", help="simulated-account JSON (docs/simulated-account.md)")
+    run.add_argument(
+        "--account", help="simulated-account JSON (docs/simulated-account.md), e.g. events/accounts/demo-account.json"
+    )
     run.add_argument("--input", required=True, help="execution input JSON")
     run.add_argument("--json", action="store_true", help="print the machine-readable result")
     run.set_defaults(func=_cmd_local_run)
@@ -532,7 +626,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="with --wait: seconds between polls (default 1)",
     )
-    _add_stack_source(start)
+    _add_stack_source(start, region_help="AWS region (default: AWS_DEFAULT_REGION, then the profile's)")
     start.add_argument("--json", action="store_true", help="print one JSON object (with --wait: the result)")
     start.set_defaults(func=_cmd_start)
     report = commands.add_parser(
@@ -542,7 +636,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--results", metavar="DIR", help="folder for the charts and report.html (default: results/<execution name>)"
     )
-    _add_stack_source(report)
+    _add_stack_source(
+        report, region_help="AWS region (default: the execution ARN's, then AWS_DEFAULT_REGION, then the profile's)"
+    )
     report.add_argument("--json", action="store_true", help="print the result and the files written as JSON")
     report.set_defaults(func=_cmd_report)
     schema = commands.add_parser("schema", help="the execution input's JSON Schema, generated from the input model")

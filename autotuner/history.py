@@ -15,6 +15,7 @@ This module is the CLI's one place that turns botocore errors into a message for
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from autotuner.reports import function_name
+from autotuner_core import savings
 from autotuner_core.models import partition_for
 
 __all__ = [
@@ -96,7 +98,9 @@ def open_session(*, profile: str | None = None, region: str | None = None) -> bo
 def client_for(session: boto3.Session, service: str, region: str | None, endpoint_url: str | None) -> Any:
     region = region or session.region_name
     if not region:
-        raise HistoryError("no AWS region: pass --region or configure one (AWS_REGION, the profile's region)")
+        raise HistoryError(
+            "no AWS region: pass --region or configure one (AWS_DEFAULT_REGION, or the profile's region)"
+        )
     try:
         return session.client(service, region_name=region, endpoint_url=endpoint_url)
     except (BotoCoreError, ValueError) as error:  # ValueError: a malformed endpoint URL
@@ -186,7 +190,9 @@ def function_arn(
         return f"arn:{match['partition']}:lambda:{match['region']}:{match['account']}:function:{match['name']}"
     region = region or session.region_name
     if not region:
-        raise HistoryError("no AWS region: pass --region or configure one (AWS_REGION, the profile's region)")
+        raise HistoryError(
+            "no AWS region: pass --region or configure one (AWS_DEFAULT_REGION, or the profile's region)"
+        )
     account = match["account"] or account
     if account is None:
         sts = client_for(session, "sts", region, endpoint_url)
@@ -323,7 +329,8 @@ def _time(record: dict[str, Any]) -> str:
     return "-"
 
 
-_HEADER = ("started (UTC)", "execution", "target", "outcome", "memory MB", "result", "time")
+_HEADER = ("started (UTC)", "execution", "target", "outcome", "memory MB", "saving", "result", "time")
+_ERROR_WIDTH = 110
 
 
 def render_runs(records: list[dict[str, Any]], *, title: str) -> str:
@@ -336,7 +343,16 @@ def render_runs(records: list[dict[str, Any]], *, title: str) -> str:
     if not records:
         return f"{title}\n(no run records)"
     rows = [
-        (_started(r), _execution_name(r), _target(r), str(r.get("outcome") or "-"), _memory(r), _detail(r), _time(r))
+        (
+            _started(r),
+            _execution_name(r),
+            _target(r),
+            str(r.get("outcome") or "-"),
+            _memory(r),
+            savings.short_text(savings.savings_of(r)),
+            _detail(r),
+            _time(r),
+        )
         for r in records
     ]
     widths = [max(len(row[index]) for row in [_HEADER, *rows]) for index in range(len(_HEADER))]
@@ -344,4 +360,23 @@ def render_runs(records: list[dict[str, Any]], *, title: str) -> str:
     def line(cells: tuple[str, ...]) -> str:
         return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
 
-    return "\n".join([title, line(_HEADER), line(tuple("-" * width for width in widths)), *map(line, rows)])
+    lines = [title, line(_HEADER), line(tuple("-" * width for width in widths)), *map(line, rows)]
+    # What each error says, in full: the table has room for its type only.
+    erred = [record for record in records if record.get("errorType")]
+    if erred:
+        lines += ["", "errors:"]
+        for record in erred:
+            text = f"{_started(record)} {_target(record)}: {record['errorType']}"
+            if record.get("errorMessage"):
+                text += f": {record['errorMessage']}"
+            lines += textwrap.wrap(
+                text, width=_ERROR_WIDTH, break_on_hyphens=False, initial_indent="  ", subsequent_indent="      "
+            )
+    has_saving = any(row[5] != "-" for row in rows)
+    if has_saving:
+        lines += [
+            "",
+            f"saving: a month ({savings.HOURS_PER_MONTH} hours) at the function's traffic of the 24 h "
+            "before the run, or per million invocations (1M) where its traffic is unknown",
+        ]
+    return "\n".join(lines)

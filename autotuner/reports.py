@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from autotuner_core import savings
+
 CHART_WIDTH_PX = 1080
 CHART_HEIGHT_PX = 780
 _CHART_DPI = 120
@@ -250,7 +252,20 @@ def render_table(outcome: dict[str, Any]) -> str:
     shortened = [c for c in configurations if c.get("excluded") and _short_reason(c["excluded"]) != c["excluded"]]
     lines += [f"  {c['memorySize']} MB excluded: {c['excluded']}" for c in shortened]
     lines.append(summary_line(outcome))
+    if saving_line(outcome):
+        lines.append(f"saving: {saving_line(outcome)}")
     return "\n".join(lines)
+
+
+def saving_line(outcome: dict[str, Any]) -> str | None:
+    """What the decision saves (a month at the function's traffic, else per million invocations), or None.
+
+    None for an outcome without a measured decision (a failure, a fixed size).
+    """
+    priced = savings.savings_of(outcome)
+    if priced is None:
+        return None
+    return savings.savings_text(priced, str(outcome.get("outcome") or ""))
 
 
 # --- chart ---------------------------------------------------------------------------------
@@ -293,7 +308,7 @@ def _chart_png(outcome: dict[str, Any], subtitle: str | None) -> bytes:
     current, chosen = _current_memory(outcome), _chosen_memory(outcome)
     if subtitle is None:
         subtitle = (outcome.get("recommendation") or {}).get("summary") or summary_line(outcome)
-    style = {
+    style: dict[str, Any] = {
         "text.parse_math": False,  # "$0.12 … $46" must not turn into mathtext
         "font.size": 10,
         "axes.titlesize": 10,
@@ -378,7 +393,9 @@ def _chart_png(outcome: dict[str, Any], subtitle: str | None) -> bytes:
 
         figure.suptitle(_chart_title(outcome), fontsize=14, fontweight="bold", x=0.01, ha="left")
         if subtitle:
-            duration_axes.set_title(textwrap.fill(subtitle, 118), loc="left", color="#4a5560", pad=8)
+            # As many characters a line as the axes' width holds at this font (about 0.55 em a character).
+            per_line = int(figure.get_figwidth() * 0.86 * 72 / (style["font.size"] * 0.55))
+            duration_axes.set_title(textwrap.fill(subtitle, per_line), loc="left", color="#4a5560", pad=8)
         figure.legend(handles=legend, loc="outside lower center", ncol=min(len(legend), 4), frameon=False, fontsize=9.5)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", facecolor="white")
@@ -481,6 +498,8 @@ h2{font-size:20px;margin:0;overflow-wrap:anywhere}
 .badge.APPLIED{background:#e3f2e5;color:#1b5e20}.badge.RECOMMENDED{background:#e3edf9;color:#0d47a1}
 .badge.FAILED{background:#fdecea;color:#b71c1c}
 .summary{font-size:16px;margin:4px 0 8px}
+.saving{font-weight:600;color:#1b5e20;margin:0 0 8px}.saving.cost{color:#b71c1c}
+.money{font-size:17px;font-weight:600;margin:-12px 0 24px}
 .error{background:#fdecea;color:#8e1414;border-radius:6px;padding:8px 12px;margin:8px 0;overflow-wrap:anywhere}
 img.chart{display:block;width:100%;height:auto;margin:12px 0 16px;border-radius:6px}
 .scroll{overflow-x:auto}
@@ -574,6 +593,10 @@ def _target_section(index: int, outcome: dict[str, Any], png: bytes | None) -> s
     recommendation = outcome.get("recommendation") or {}
     if recommendation.get("summary"):
         parts.append(f'<p class="summary">{_e(recommendation["summary"])}</p>')
+    if saving_line(outcome):
+        # A size that costs more (chosen for speed) is said in red, not in the saving's green.
+        costs = float((savings.savings_of(outcome) or {}).get("perMillionUsd") or 0) < 0
+        parts.append(f'<p class="saving{" cost" if costs else ""}">{_e(saving_line(outcome))}</p>')
     if outcome.get("errorType") or outcome.get("errorMessage"):
         error = ": ".join(str(part) for part in (outcome.get("errorType"), outcome.get("errorMessage")) if part)
         parts.append(f'<p class="error">{_e(error)}</p>')
@@ -595,16 +618,26 @@ def _target_section(index: int, outcome: dict[str, Any], png: bytes | None) -> s
     return "\n".join(parts)
 
 
+def _overview_cell(outcome: dict[str, Any]) -> str:
+    """The overview's last column: the saving, or the error's type; each card below has the full sentence."""
+    if outcome.get("errorType"):
+        return str(outcome["errorType"])
+    return saving_line(outcome) or summary_line(outcome).partition(": ")[2]
+
+
 def _overview(outcomes: list[dict[str, Any]]) -> str:
     rows = []
     for index, outcome in enumerate(outcomes, start=1):
-        line = summary_line(outcome).removeprefix("recommendation: ")
+        line = _overview_cell(outcome)
         rows.append(
             f'<tr><td class="text"><a href="#target-{index}">{_e(function_name(outcome))}</a></td>'
             f'<td class="text">{_badge(outcome)}</td><td>{_e(_headline(outcome).partition(", ")[2] or "-")}</td>'
             f'<td class="text">{_e(line)}</td></tr>'
         )
-    head = '<tr><th class="text">function</th><th class="text">outcome</th><th>memory</th><th class="text">summary</th>'
+    head = (
+        '<tr><th class="text">function</th><th class="text">outcome</th><th>memory</th>'
+        '<th class="text">saving, or error</th>'
+    )
     return f'<section class="card overview"><div class="scroll"><table><thead>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div></section>'  # noqa: E501
 
 
@@ -612,6 +645,10 @@ def _html_page(outcomes: list[dict[str, Any]], charts: dict[int, bytes], title: 
     body = [f"<h1>{_e(title)}</h1>"]
     if subtitle:
         body.append(f'<p class="subtitle">{_e(subtitle)}</p>')
+    rows = savings.priced(outcomes, function_name)
+    if rows or any(outcome.get("outcome") in savings.DECIDED for outcome in outcomes):
+        money = savings.money_summary(rows)
+        body.append(f'<p class="money">{_e(money[:1].upper() + money[1:])}.</p>')
     if len(outcomes) > 1:
         body.append(_overview(outcomes))
     body += [_target_section(index, outcome, charts.get(index)) for index, outcome in enumerate(outcomes, start=1)]
@@ -637,8 +674,9 @@ def write_html_report(outcomes: list[dict[str, Any]], path: Path, *, title: str,
     value from the run is HTML-escaped. Targets without configurations show their outcome
     and error, no chart.
     """
+    # The card prints the recommendation above its chart: the chart in the page has no subtitle.
     charts = {
-        index: _chart_png(outcome, None) for index, outcome in enumerate(outcomes, start=1) if _configurations(outcome)
+        index: _chart_png(outcome, "") for index, outcome in enumerate(outcomes, start=1) if _configurations(outcome)
     }
     return _write_text(Path(path), _html_page(outcomes, charts, title, subtitle))
 
@@ -704,10 +742,11 @@ def write_reports(run_output: dict[str, Any], out_dir: Path, *, simulated: bool 
     taken: set[str] = set()
     for index, outcome in enumerate(outcomes, start=1):
         if _configurations(outcome):
-            charts[index] = _chart_png(outcome, None)
+            # The PNG alone says what was decided; in the page the card above the chart says it.
             path = out_dir / f"{_file_stem(function_name(outcome), taken)}.png"
-            path.write_bytes(charts[index])
+            path.write_bytes(_chart_png(outcome, None))
             written.append(path)
+            charts[index] = _chart_png(outcome, "")
     summary = run_output.get("output") if isinstance(run_output.get("output"), dict) else run_output
     execution = (summary.get("execution") or {}).get("arn") or run_output.get("executionArn") or ""
     records = run_output.get("records") or [{}]

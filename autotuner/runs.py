@@ -16,6 +16,7 @@ AWS errors become ``HistoryError`` through ``history``'s translation, the CLI's 
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 import time
 import uuid
@@ -31,6 +32,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
 from autotuner.history import TABLE_OUTPUT, HistoryError, aws_step, client_for, execution_runs, resolve_stack
+from autotuner.reports import function_name
+from autotuner_core import savings
 
 __all__ = [
     "DEFAULT_POLL_SECONDS",
@@ -46,18 +49,22 @@ __all__ = [
     "RunHistories",
     "StateEntered",
     "Tuner",
+    "cause_message",
     "default_execution_name",
     "describe_execution",
     "describe_map_run",
+    "error_lines",
     "execution_history",
     "execution_result",
     "exit_code",
     "load_input",
     "map_run_executions",
     "map_runs",
+    "record_error_lines",
     "render_summary",
     "resolve_tuner",
     "run_histories",
+    "savings_lines",
     "start_execution",
     "wait_for_execution",
 ]
@@ -608,7 +615,7 @@ def _seconds(result: dict[str, Any]) -> float | None:
     return (stop - start).total_seconds()
 
 
-def _cause_text(cause: str) -> str:
+def cause_message(cause: str) -> str:
     """A Lambda error's cause is a JSON document with a stack trace: the message is what a person needs."""
     try:
         document = json.loads(cause)
@@ -619,34 +626,92 @@ def _cause_text(cause: str) -> str:
     return cause
 
 
+# InvalidInputError: "invalid execution input (3 problems): stratgy: unknown field (got 'cost'); …"
+_PROBLEMS = re.compile(r"^(?P<head>[^:]*\(\d+ problems?\)): (?P<problems>.+)$", re.DOTALL)
+# PartialFailureError: "1 of 6 targets failed: <target>: <error>: <message>; …" (each target's record says it)
+_PARTIAL = re.compile(r"^(?P<head>\d+ of \d+ targets? failed): ")
+
+
+def error_lines(error: str | None, cause: str | None, *, indent: int, width: int = _CAUSE_WIDTH) -> list[str]:
+    """The error's type and its cause for a person: the message without the stack trace, wrapped.
+
+    Bad input lists one problem a line, each with its field path (``stratgy: unknown field``); a
+    partial failure's cause only counts the failed targets, whose own errors are printed with them.
+    """
+    lines = [f"{'error':<{indent}}{error}"] if error else []
+    if not cause:
+        return lines
+    message = cause_message(cause)
+    problems = _PROBLEMS.match(message)
+    if problems:
+        lines.append(f"{'cause':<{indent}}{problems['head']}:")
+        lines += [f"{'':<{indent}}  {problem}" for problem in problems["problems"].split("; ")]
+        return lines
+    partial = _PARTIAL.match(message)
+    if partial:
+        message = f"{partial['head']} (each one's error is with its record)"
+    return lines + textwrap.wrap(
+        message,
+        width=width,
+        break_on_hyphens=False,
+        initial_indent=f"{'cause':<{indent}}",
+        subsequent_indent=" " * indent,
+    )
+
+
+def record_error_lines(records: list[dict[str, Any]], *, indent: int, width: int = _CAUSE_WIDTH) -> list[str]:
+    """Each failed or skipped record's error: ``<function>: <type>: <message>``, wrapped under ``indent``."""
+    lines = []
+    for record in records:
+        if not record.get("errorType"):
+            continue
+        text = f"{function_name(record)}: {record['errorType']}"
+        if record.get("errorMessage"):
+            text += f": {record['errorMessage']}"
+        lines += textwrap.wrap(
+            text,
+            width=width,
+            break_on_hyphens=False,
+            initial_indent=" " * indent,
+            subsequent_indent=" " * (indent + 4),
+        )
+    return lines
+
+
+MAX_SAVINGS_LINES = 10
+
+
+def savings_lines(records: list[dict[str, Any]], *, indent: int, each: bool = True) -> list[str]:
+    """What the run's decisions save: the biggest changes one a line (``each``), then the run's total.
+
+    Each saving is a month's dollars at the function's traffic where its traffic is known, else per
+    million of its own invocations (``autotuner_core.savings``). Empty when nothing was decided.
+    """
+    decided = [record for record in records if record.get("outcome") in savings.DECIDED]
+    if not decided:
+        return []
+    rows = savings.priced(decided, function_name)
+    shown = rows[:MAX_SAVINGS_LINES] if each else []
+    lines = [f"{row.name}: {savings.savings_text(row.savings, row.outcome)}" for row in shown]
+    if each and len(rows) > MAX_SAVINGS_LINES:
+        lines.append(f"and {len(rows) - MAX_SAVINGS_LINES} more changes (autotuner runs EXECUTION_ARN lists them)")
+    unpriced = sum(1 for record in decided if savings.savings_of(record) is None)
+    kept = len(decided) - len(rows) - unpriced
+    if kept:
+        lines.append(f"{kept} function{'s keep their' if kept != 1 else ' keeps its'} size: $0.00 a month")
+    if unpriced:
+        lines.append(f"{unpriced} not priced: a fixed memory size was asked for, nothing measured")
+    if rows or kept:
+        lines.append(f"in all: {savings.money_summary(rows)}")
+    return [f"{'savings' if index == 0 else '':<{indent}}{line}" for index, line in enumerate(lines)]
+
+
 def _counts(result: dict[str, Any]) -> tuple[dict[str, int], str]:
     output = result.get("output") or {}
     if output.get("counts"):
         return dict(output["counts"]), ""
     counted = Counter(str(record.get("outcome") or "no outcome") for record in result.get("records") or [])
     return dict(sorted(counted.items())), " (from the run records)"
-
-
-def _savings_lines(output: dict[str, Any], *, applied: bool) -> list[str]:
-    """One line per function: a per-million figure is per million of that function's own invocations."""
-    rows = output.get("savings") or []
-    if not rows:
-        return [f"savings    none projected{'' if applied else ': nothing applied'}"]
-    lines = []
-    for index, row in enumerate(rows):
-        amount = float(row["savingsPerMillionUsd"])
-        text = f"${amount:,.2f}" if amount >= 0 else f"-${-amount:,.2f}"
-        text += f" per million of its invocations ({row['memoryBefore']} -> {row['memoryAfter']} MB"
-        text += ", recommended only)" if row["outcome"] == "RECOMMENDED" else ")"
-        if row.get("savingsPerDayUsd") is not None:
-            daily = int(row["dailyInvocations"])
-            text += f"; {daily:,} invocations in the last 24 h: ${float(row['savingsPerDayUsd']):,.2f} a day"
-        lines.append(f"{'savings' if index == 0 else '':<11}{row['target'].rsplit(':', 1)[-1]}: {text}")
-    if output.get("projectedSavingsPerDayUsd") is not None:
-        lines.append(f"{'':<11}in all: ${float(output['projectedSavingsPerDayUsd']):,.2f} a day, weighted by traffic")
-    elif output.get("savingsNote"):
-        lines.append(f"{'':<11}({output['savingsNote']})")
-    return lines
 
 
 def run_cost_text(cost: dict[str, Any]) -> str:
@@ -702,24 +767,20 @@ def render_summary(result: dict[str, Any]) -> str:
     lines = [f"execution  {result['executionArn']}"]
     seconds = _seconds(result)
     lines.append(f"status     {result['status']}" + (f" after {seconds:.1f} s" if seconds is not None else ""))
-    if result.get("error"):
-        lines.append(f"error      {result['error']}")
-    if result.get("cause"):
-        lines += textwrap.wrap(
-            _cause_text(result["cause"]),
-            width=_CAUSE_WIDTH,
-            break_on_hyphens=False,
-            initial_indent="cause      ",
-            subsequent_indent=" " * 11,
-        )
+    lines += error_lines(result.get("error"), result.get("cause"), indent=11)
     for run in result.get("mapRuns") or []:
         lines.append(f"map run    {_map_run_counts(run)}")
     counts, source = _counts(result)
     outcomes = ", ".join(f"{outcome} {count}" for outcome, count in counts.items()) or "none recorded"
     lines.append(f"outcomes   {outcomes}{source}")
+    records = result.get("records") or []
+    erred = [record for record in records if record.get("errorType")]
+    # A run of one failed target fails with that target's error: its cause above says it already.
+    if erred and (result.get("error") == "PartialFailureError" or not result.get("cause")):
+        lines.append(f"{'errors':<11}{len(erred)} target{'s' if len(erred) != 1 else ''}:")
+        lines += record_error_lines(erred, indent=13)
+    lines += savings_lines(records, indent=11)
     output = result.get("output") or {}
-    if "savings" in output:
-        lines += _savings_lines(output, applied=counts.get("APPLIED", 0) > 0)
     if output.get("runCost"):
         lines.append(f"run cost   {run_cost_text(output['runCost'])}")
         budget = run_budget_text(output["runCost"])

@@ -222,6 +222,9 @@ EXAMPLES: list[dict[str, Any]] = [
 ]
 
 
+STARTED_BY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
+
+
 def execution_input_schema() -> dict[str, Any]:
     """The execution input's JSON Schema (draft 2020-12), generated from ``TuningRequest``."""
     schema = TuningRequest.model_json_schema(by_alias=True, mode="validation")
@@ -238,6 +241,11 @@ def execution_input_schema() -> dict[str, Any]:
         _describe_object(name, definition, _OBJECTS[name])
 
     properties = schema["properties"]
+    # Accepted and ignored (the engine always searches adaptively): kept valid, marked so editors strike it.
+    properties["refine"]["deprecated"] = True
+    # The field a parent execution passes to a nested one: accepted as the model accepts it, but no
+    # property an editor offers a person writing an input.
+    schema["patternProperties"] = {f"^{STARTED_BY}$": properties.pop(STARTED_BY)}
     function_reference = _ecma_pattern(_TARGET.pattern)
     _not_null(properties["targets"])["items"]["pattern"] = function_reference
     selector = schema["$defs"]["TargetSelector"]

@@ -75,7 +75,7 @@ def test_local_run_of_an_input_over_start_executions_limit_exits_non_zero_with_a
     path = tmp_path / "huge.json"
     path.write_text(json.dumps({"targets": ["orders-api"], "payload": {"blob": "x" * 270_000}}))
     # When it is run locally
-    result = autotuner("local", "run", "--input", str(path))
+    result = autotuner("local", "run", "--account", "events/accounts/demo-account.json", "--input", str(path))
     # Then the embedded AWS refuses the StartExecution as AWS would, and the CLI says so
     assert result.returncode != 0
     assert "StartExecution refused the input: ValidationException" in result.stderr
@@ -102,9 +102,14 @@ def test_demo_shows_fail_fast_runs_and_three_tuned_functions_with_reports(tmp_pa
     assert any("PermissionDeniedError" in line and "ValidatePermissions" in line for line in lines)
     assert any("FunctionNotFoundError" in line and "DiscoverResources" in line for line in lines)
     # And the circuit breaker opens after three failed runs and the fourth run skips the target
-    breaker = [line for line in lines if line.startswith("  run ")]
-    assert [line.split()[3] for line in breaker] == ["FAILED", "FAILED", "FAILED", "SKIPPED"]
-    assert "0 Lambda control-plane calls" in breaker[3]
+    # (a table with headers: run, the execution's status, orders-api's outcome, why, calls, seconds)
+    header = next(index for index, line in enumerate(lines) if line.startswith("run ") and " why " in line)
+    assert lines[header].split()[:4] == ["run", "execution", "orders-api", "why"]
+    breaker = [line.split() for line in lines[header + 2 : header + 6]]
+    assert [row[0] for row in breaker] == ["1", "2", "3", "4"]
+    assert [row[2] for row in breaker] == ["FAILED", "FAILED", "FAILED", "SKIPPED"]
+    assert breaker[0][3] == "PermissionDeniedError" and breaker[3][3:6] == ["next", "try", "after"]
+    assert breaker[3][-2] == "0"  # the open circuit made no Lambda control-plane call
     # And three simulated functions are tuned, each with its table, chart, and one HTML report
     for name in ("image-resizer", "orders-api", "report-builder"):
         # (measurements are noisy: a size within noise of the current one leaves it UNCHANGED)
@@ -118,11 +123,26 @@ def test_demo_shows_fail_fast_runs_and_three_tuned_functions_with_reports(tmp_pa
     # every other tagged function was tuned and has its record, the untagged one was left alone
     start = next(index for index, line in enumerate(lines) if line.startswith("Tag sweep "))
     assert lines[start + 1].split()[:2] == ["FAILED", "PartialFailureError"]
-    swept = {line.split()[0]: line.split()[1] for line in lines[start + 2 : start + 8]}
+    sweep = lines[start + 2 : next(i for i in range(start, len(lines)) if lines[i].startswith("  savings "))]
+    assert sweep[0].split()[:3] == ["function", "outcome", "memory"]
+    names = {"broken-webhook", "cart-api", "checkout-api", "pdf-renderer", "search-indexer", "thumbnailer"}
+    swept = {line.split()[0]: line.split()[1] for line in sweep if line.split() and line.split()[0] in names}
     assert swept.pop("broken-webhook") == "FAILED"
     assert sorted(swept) == ["cart-api", "checkout-api", "pdf-renderer", "search-indexer", "thumbnailer"]
     assert set(swept.values()) <= {"APPLIED", "UNCHANGED"}
     assert "legacy-batch" not in result.stdout
+    # And the broken function's row says why: the import error at every size
+    broken = " ".join(" ".join(line.split()) for line in sweep if "broken-webhook" in line or line.startswith(" "))
+    assert "InvalidConfigurationError: every memory size was excluded" in broken
+    assert broken.count("Runtime.ImportModuleError") == 4
+    # And each tuned function's saving is a month's dollars at its traffic of the last 24 h
+    for name in ("image-resizer", "orders-api", "report-builder"):
+        table = lines[next(i for i, line in enumerate(lines) if line.startswith(f"{name} — ")) :]
+        saving = next(line for line in table if line.startswith("saving: "))
+        assert re.search(r"(saves|costs) \$[\d,.]+ a month( more)? at [\d,]+ invocations a day \(\$", saving), saving
+    # And the demo ends with the money: the month's total across the priced functions, the biggest first
+    assert re.match(r"^Money: saves \$[\d,.]+ a month across \d+ functions; biggest: [a-z-]+ \$[\d,.]+", lines[-2])
+    assert "730 hours" in lines[-1]
 
 
 def test_local_run_prints_the_decision_with_its_interval_and_the_tunings_full_cost(tmp_path):
@@ -143,3 +163,95 @@ def test_local_run_prints_the_decision_with_its_interval_and_the_tunings_full_co
     cost = next(line for line in result.stdout.splitlines() if line.startswith("run cost     "))
     assert " target invocations (" in cost and " GB-s), tuner " in cost
     assert " control-plane calls, $" in cost and cost.endswith(" in all")
+
+
+def test_local_run_without_an_account_says_which_to_give_and_runs_nothing():
+    # When a local run is started without --account
+    result = autotuner("local", "run", "--input", "events/inputs/apply-memory.json")
+    # Then it is a usage error naming the flag and the accounts the repository ships, not a FunctionNotFound run
+    assert result.returncode == 2
+    assert "local run needs --account FILE" in result.stderr
+    assert "demo-account.json" in result.stderr
+    assert result.stdout == ""
+
+
+def test_local_run_of_a_typo_input_names_each_field_in_its_text_without_a_stack_trace(tmp_path):
+    # Given an input with a misspelt field, too few invocations and a size below Lambda's minimum
+    path = tmp_path / "typo.json"
+    path.write_text(json.dumps({"targets": ["orders-api"], "stratgy": "cost", "invocations": 2, "memorySizes": [64]}))
+    # When it is run locally without --json
+    result = autotuner("local", "run", "--account", "events/accounts/demo-account.json", "--input", str(path))
+    # Then the text names the error and each problem with its field path, one a line
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert "error        InvalidInputError" in lines
+    cause = lines.index("cause        invalid execution input (3 problems):")
+    assert [line.strip() for line in lines[cause + 1 : cause + 4]] == [
+        "memorySizes[0]: Input should be greater than or equal to 128 (got 64)",
+        "invocations: Input should be greater than or equal to 5 (got 2)",
+        "stratgy: unknown field (got 'cost')",
+    ]
+    # And no stack trace or JSON error document
+    assert "stackTrace" not in result.stdout and 'File "' not in result.stdout and "errorMessage" not in result.stdout
+
+
+def test_local_run_of_a_sweep_prints_each_failed_functions_reason_and_the_sweeps_savings():
+    # When the demo's tag sweep (one function fails every invocation) is run locally
+    result = autotuner(
+        "local",
+        "run",
+        "--account",
+        "events/accounts/demo-sweep-account.json",
+        "--input",
+        "events/inputs/sweep-fleet.json",
+    )
+    assert result.returncode == 1
+    out = result.stdout
+    # Then the run's cause counts the failure, and the broken function's record line is followed by its reason
+    assert "cause        1 of 6 targets failed (each one's error is with its record)" in out
+    lines = out.splitlines()
+    broken = next(i for i, line in enumerate(lines) if line.startswith("record       broken-webhook FAILED"))
+    reason = " ".join(line.strip() for line in lines[broken + 1 : broken + 5])
+    assert reason.startswith("broken-webhook: InvalidConfigurationError: every memory size was excluded: 256 MB")
+    assert "Runtime.ImportModuleError" in reason
+    # And the savings: each change, then the total (the demo fleet had no traffic: $0 a month, per million kept)
+    savings = lines[next(i for i, line in enumerate(lines) if line.startswith("savings      ")) :]
+    assert any("no invocations in the last 24 h (saves $" in line for line in savings)
+    assert any(line.strip().startswith("in all: ") for line in savings)
+    assert "stackTrace" not in out
+
+
+def test_version_and_start_help_say_what_the_defaults_are():
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert autotuner("--version").stdout.strip() == f"autotuner {version}"
+    # (argparse wraps the help at the terminal's width, breaking lines after a hyphen)
+    usage = re.sub(r"(\w)- (\w)", r"\1-\2", " ".join(autotuner("start", "--help").stdout.split()))
+    # start has no execution ARN to take a region from; the stack's default is shown
+    assert "ARN" not in usage.partition("--region")[2].partition("--profile")[0]
+    assert "AWS_DEFAULT_REGION" in usage
+    assert "(default: lambda-autotuner)" in usage
+
+
+def test_the_dry_run_example_measures_sizes_and_changes_nothing():
+    # When the README's first real-AWS example runs on the demo account
+    result = autotuner(
+        "local",
+        "run",
+        "--account",
+        "events/accounts/demo-account.json",
+        "--input",
+        "events/inputs/dry-run.json",
+        "--json",
+    )
+    report = json.loads(result.stdout)
+    # Then it measured several sizes and recommended one (or kept the current), applying nothing
+    assert report["status"] == "SUCCEEDED", report["cause"]
+    (record,) = report["records"]
+    assert record["outcome"] in ("RECOMMENDED", "UNCHANGED")
+    assert len(record["configurations"]) > 1 and record["recommendation"]["summary"]
+    # (measuring publishes temporary versions; the function itself is not APPLIED a new size)
+    assert record["requested"]["apply"] is False
+    # And its record says what the recommendation is worth, priced by the function's traffic of the last day
+    assert record["projectedSavings"]["basis"] == "traffic"

@@ -182,3 +182,12 @@ def test_power_tuning_inputs_name_the_function_of_their_account(path: Path) -> N
     # Then the function exists, in that account and region, so the example runs as it is
     assert target.split(":")[3:5] == [account.region, account.account_id]
     assert _function_name(target) in {function.name for function in account.functions}
+
+
+def test_the_dry_run_example_measures_and_changes_nothing() -> None:
+    # Given the README's first real-AWS example
+    request = _execution_input(EVENTS / "inputs" / "dry-run.json")
+    # Then it measures sizes (no fixed memorySize) with a payload of its own, and only recommends
+    assert request.memory_size is None
+    assert len(request.memory_sizes) > 1 and request.payload is not None
+    assert request.apply is False and request.alias is None

@@ -9,6 +9,7 @@ deployed stack; the CLI runs in-process, since the embedded AWS lives in this pr
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -195,14 +196,33 @@ def test_render_runs_shows_one_line_per_run(history: History) -> None:
     lines = render_runs(records, title="orders-api").splitlines()
     # Then there is a title, a header, a rule and one line per run with what an operator needs
     assert lines[0] == "orders-api"
-    assert lines[1].split() == ["started", "(UTC)", "execution", "target", "outcome", "memory", "MB", "result", "time"]
-    measured, rejected, applied = lines[3:]
+    assert lines[1].split() == [
+        "started",
+        "(UTC)",
+        "execution",
+        "target",
+        "outcome",
+        "memory",
+        "MB",
+        "saving",
+        "result",
+        "time",
+    ]
+    measured, rejected, applied = lines[3:6]
     recommended = next(r for r in records if r["executionArn"].endswith(":measured-dry-run"))["recommendation"]
     assert "measured-dry-run" in measured and "RECOMMENDED" in measured
     assert f"cost: {recommended['memorySize']} MB" in measured
     assert "bad-input" in rejected and "InvalidInputError (input) in ValidatePermissions" in rejected
     assert "failed after" in rejected
     assert "applied" in applied and "512 → 1024" in applied and "orders-api" in applied
+    # And the measured decision's saving: this account's functions had no traffic, so a month's dollars are $0
+    # (what the change is worth per million is in the record and in `runs`)
+    assert re.search(r"RECOMMENDED +\d+ → \d+ +\$0\.00/month \(idle; -?\$[\d.]+/1M\) ", measured), measured
+    # And below the table, each error in full: the rejected input's field and what was wrong with it
+    errors = lines[lines.index("errors:") + 1 :]
+    text = " ".join(line.strip() for line in errors)
+    assert "orders-api: InvalidInputError: invalid execution input (1 problem): strategy: Input should be" in text
+    assert "'cheapest'" in text
     assert render_runs([], title="nothing").splitlines() == ["nothing", "(no run records)"]
 
 
@@ -216,8 +236,10 @@ def test_history_command_prints_the_table_found_through_the_stack(history: Histo
     # Then it prints the table of those runs, newest first, and exits 0
     assert code == 0
     assert history.table in out.splitlines()[0]
-    rows = out.splitlines()[3:]
+    rows = out.splitlines()[3:5]
     assert [row.split()[4] for row in rows] == ORDERS_OUTCOMES[:2]
+    # And the rejected run's error follows the table, with its message
+    assert "errors:" in out.splitlines()[5:] and "InvalidInputError: invalid execution input" in out
 
 
 def test_history_json_is_the_records(history: History, capsys: Any) -> None:

@@ -146,7 +146,8 @@ def test_table_lists_every_size_and_marks_current_chosen_and_excluded():
     assert "excluded: 3/10 failed: Runtime.OutOfMemory" in table_row(table, 128)
     assert OOM_REASON in table
     assert "chosen" not in table_row(table, 3008) and "current" not in table_row(table, 3008)
-    assert table.splitlines()[-1] == f"recommendation: {SUMMARY}"
+    assert table.splitlines()[-2] == f"recommendation: {SUMMARY}"
+    assert table.splitlines()[-1].startswith("saving: ")
     assert table.splitlines()[0] == "cpu-fn — APPLIED, 512 → 1769 MB — strategy balanced (weight 0.5)"
 
 
@@ -381,3 +382,54 @@ def test_the_html_report_shows_each_targets_spend_beside_the_run_budgets_bound(t
     assert 'class="meta spend"' not in page.split('id="target-2"')[1]
     # And the caller's document is left as it was
     assert "estimate" not in output["output"]["outcomes"][0]
+
+
+# --- money and the page's one sentence per function ------------------------------------------
+
+
+def test_table_says_what_the_decision_saves_a_month_at_the_functions_traffic():
+    # Given a measured change saving $0.12 per million, on a function invoked 2,000,000 times a day
+    outcome = {**measured_outcome(), "dailyInvocations": 2_000_000}
+    # When its table is rendered
+    table = reports.render_table(outcome)
+    # Then its last line is the saving: 0.12 x 2 x 730 / 24 = $7.30 a month
+    assert table.splitlines()[-1] == "saving: saves $7.30 a month at 2,000,000 invocations a day ($0.12 per million)"
+    # And without traffic, the saving stays per million and says why
+    assert reports.render_table(measured_outcome()).splitlines()[-1] == (
+        "saving: saves $0.12 per million invocations (traffic unknown: not priced per month)"
+    )
+
+
+def test_html_report_says_each_recommendation_once_and_leads_with_the_money(tmp_path: Path):
+    # Given two measured targets with known traffic
+    outcomes = [
+        {**measured_outcome("cpu-fn"), "dailyInvocations": 2_000_000},
+        {**measured_outcome("io-fn"), "dailyInvocations": 1_000_000},
+    ]
+    # When their reports are written
+    paths = reports.write_reports(run_output(*outcomes), tmp_path / "out")
+    page = paths[-1].read_text(encoding="utf-8")
+    # Then each recommendation's sentence is on the page once per function: in its card, not in the
+    # overview and not in the chart (whose PNG in the page has no subtitle)
+    assert page.count(html.escape(SUMMARY)) == 2
+    # And the page opens with the month's total and the biggest saving
+    assert "Saves $10.95 a month across 2 functions; biggest: cpu-fn $7.30, io-fn $3.65." in page
+    # And the overview and each card say each function's saving
+    assert page.count("saves $7.30 a month at 2,000,000 invocations a day ($0.12 per million)") == 2
+    # And the chart written beside the page keeps its subtitle (it is looked at alone): it differs from the page's
+    assert paths[0].read_bytes() not in data_uri_pngs(page)
+
+
+def test_chart_subtitle_fits_inside_the_image(tmp_path: Path):
+    # Given a recommendation whose sentence is longer than a chart line
+    outcome = measured_outcome()
+    outcome["recommendation"] = {**outcome["recommendation"], "summary": SUMMARY + "; " + SUMMARY}
+    # When its chart is drawn
+    from io import BytesIO
+
+    from matplotlib.image import imread
+
+    pixels = imread(BytesIO(reports.write_chart_png(outcome, tmp_path / "chart.png").read_bytes()))
+    # Then nothing is drawn in the image's last columns at the subtitle's height: no text runs off the right
+    top, right_edge = pixels[: reports.CHART_HEIGHT_PX // 8, -6:, :3], 1.0
+    assert (top >= right_edge - 1e-6).all(), "the subtitle reaches the image's right edge"

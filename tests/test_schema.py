@@ -333,3 +333,24 @@ def test_schema_and_model_reject_the_same_bad_inputs(raw, validator):
     # Then both reject it
     assert schema_problems, "the schema accepts an input the model rejects"
     assert model_problem is not None, f"the model accepts an input the schema rejects: {schema_problems}"
+
+
+def test_the_nested_execution_field_is_accepted_but_not_offered_as_a_property():
+    # Given the generated schema
+    schema = execution_input_schema()
+    # Then the field a parent execution passes is no property an editor would suggest to a person
+    assert "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID" not in schema["properties"]
+    # And an input carrying it, as a nested .sync start sends it, is still valid (the model accepts it)
+    assert list(schema["patternProperties"]) == ["^AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID$"]
+
+
+def test_refine_is_valid_and_marked_deprecated(validator):
+    # Given an input that still sets refine, a field the engine ignores
+    raw = {"targets": ["orders-api"], "refine": False}
+    # Then the schema and the model accept it, and the schema marks it deprecated (editors strike it through)
+    assert not _schema_problems(validator, raw) and _model_problem(raw) is None
+    assert execution_input_schema()["properties"]["refine"]["deprecated"] is True
+
+
+def test_no_shipped_input_sets_the_ignored_refine():
+    assert not [path.name for path in INPUT_FILES if "refine" in json.loads(path.read_text())]

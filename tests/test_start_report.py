@@ -127,6 +127,49 @@ def test_start_wait_on_a_missing_function_exits_1_with_the_error_and_the_failed_
     assert re.search(r"FAILED .*FunctionNotFoundError \(not-found\) in DiscoverResources", row)
 
 
+def test_start_wait_of_a_typo_input_names_each_field_and_prints_no_stack_trace(
+    aws: EmbeddedAws, tmp_path: Path, capsys: Any
+) -> None:
+    # Given an input with a misspelt field and too few invocations
+    path = input_file(tmp_path, {"targets": ["orders-api"], "stratgy": "cost", "invocations": 2})
+    # When it is started and followed
+    code = main(["start", "--stack", STACK, "--input", path, "--name", "typo", "--wait", *POLL])
+    out = capsys.readouterr().out
+    # Then the summary names the error and each problem with its field path, one a line
+    assert code == 1
+    lines = out.splitlines()
+    assert "error      InvalidInputError" in lines
+    cause = lines.index("cause      invalid execution input (2 problems):")
+    assert [line.strip() for line in lines[cause + 1 : cause + 3]] == [
+        "invocations: Input should be greater than or equal to 5 (got 2)",
+        "stratgy: unknown field (got 'cost')",
+    ]
+    assert "stackTrace" not in out and 'File "' not in out
+
+
+def test_start_wait_and_report_of_a_partial_failure_print_each_failed_targets_error(
+    aws: EmbeddedAws, tmp_path: Path, capsys: Any
+) -> None:
+    # Given a run of two targets, one of which does not exist
+    path = input_file(tmp_path, {"targets": ["orders-api", "ghost-function"], "memorySize": 768})
+    # When it is started and followed, then reported on
+    code = main(["start", "--stack", STACK, "--input", path, "--name", "half", "--wait", *POLL])
+    followed = capsys.readouterr().out
+    arn = followed.splitlines()[0]
+    assert main(["report", arn, "--stack", STACK, "--results", str(tmp_path / "out")]) == 0
+    reported = capsys.readouterr().out
+    # Then both say that one of two failed and, with the failed target, its error type and message
+    assert code == 1
+    for out in (followed, reported):
+        assert "cause      1 of 2 targets failed (each one's error is with its record)" in out
+        assert "errors     1 target:" in out
+        assert "             ghost-function: FunctionNotFoundError: lambda:GetFunction on" in out
+        assert "savings    1 not priced: a fixed memory size was asked for, nothing measured" in out
+        assert "stackTrace" not in out
+    # And the run records' table lists the error in full below its rows
+    assert "\nerrors:\n  20" in followed and " ghost-function: FunctionNotFoundError: lambda:GetFunction" in followed
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -277,10 +320,16 @@ def test_report_prints_the_summary_and_tables_and_writes_charts_and_html(
     assert "map run    1 child execution: 1 succeeded, 0 failed (SUCCEEDED)" in out
     # (a dry run's recommendation is listed per function as "recommended only"; the summary used to
     # say "none projected" and add up only applied per-million figures across functions)
-    savings = next(line for line in out.splitlines() if line.startswith("savings    "))
-    assert savings.startswith("savings    orders-api: ") and "recommended only)" in savings
-    # and, its traffic of the last day being known, what that saves a day
-    assert re.search(r"recommended only\); [\d,]+ invocations in the last 24 h: \$[\d,.]+ a day$", savings), savings
+    # (the saving of a dry run's recommendation, priced at the function's traffic of the last 24 h: this
+    # account's functions had none, so $0 a month, with what the change is worth per million invocations)
+    lines = out.splitlines()
+    savings = lines[next(i for i, line in enumerate(lines) if line.startswith("savings    ")) :]
+    assert re.match(
+        r"^savings    (orders-api: \$0\.00 a month: no invocations in the last 24 h \(would (save|cost) \$[\d,.]+ "
+        r"per million\)|1 function keeps its size: \$0\.00 a month)$",
+        savings[0],
+    ), savings[0]
+    assert any(line.startswith("           in all: ") for line in savings[:3])
     assert "trimmed mean ms" in out
     for size in (256, 512, 1024):
         assert any(line.lstrip().startswith(f"{size} ") for line in out.splitlines())

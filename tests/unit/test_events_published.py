@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -63,3 +64,27 @@ def test_one_event_per_record_batched_by_ten_on_the_named_bus() -> None:
 def test_a_rejected_entry_is_an_error_not_a_silent_drop() -> None:
     with pytest.raises(ServiceUnavailableError, match="1 of 1 entries failed"):
         publish_completed(FakeEvents(failed=1), "default", "lambda-autotuner", [APPLIED])
+
+
+def test_detail_carries_the_projected_saving_as_numbers() -> None:
+    # Given a record as RecordResult writes it: its saving in Decimals, ready for DynamoDB
+    record = {
+        **APPLIED,
+        "projectedSavings": {
+            "basis": "traffic",
+            "perMillionUsd": Decimal("8.0"),
+            "dailyInvocations": 100_000,
+            "perMonthUsd": Decimal("24.333333"),
+        },
+    }
+    events = FakeEvents()
+    # When its event is put
+    publish_completed(events, "default", "lambda-autotuner", [record])
+    detail = json.loads(events.batches[0][0]["Detail"])
+    # Then the event says what the decision saves a month, as JSON numbers (not Decimal strings)
+    assert detail["projectedSavings"] == {
+        "basis": "traffic",
+        "perMillionUsd": 8.0,
+        "dailyInvocations": 100_000,
+        "perMonthUsd": 24.333333,
+    }

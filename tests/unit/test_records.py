@@ -343,3 +343,48 @@ def test_throttled_write_is_transient_naming_the_table(
     # Then the state machine can retry it: the error is transient and says what was throttled
     assert str(caught.value).startswith(f"dynamodb:PutItem on {TABLE}: ThrottlingException: ")
     assert fake_dynamodb.items == {}
+
+
+def test_a_measured_decision_is_recorded_with_its_saving_a_month_at_the_functions_traffic() -> None:
+    # Given a measured change to 512 MB saving $8 per million, on a function CloudWatch counted
+    # 100,000 invocations of in the 24 h before the run
+    event = {
+        "execution": EXECUTION,
+        "request": {"targets": ["orders"], "apply": True},
+        "target": {**TARGET, "liveTraffic": {"live": False, "dailyInvocations": 100_000}},
+        "outcome": "APPLIED",
+        "before": configuration(1024),
+        "after": configuration(512, "rev-2"),
+        "recommendation": {
+            "strategy": "cost",
+            "memorySize": 512,
+            "currentMemorySize": 1024,
+            "meanMs": 100.0,
+            "costPerInvocationUsd": 0.0000008,
+            "projectedChangePerMillionUsd": -8.0,
+            "summary": "cost: 512 MB instead of 1024 MB",
+        },
+    }
+    # When its record is built
+    (record,) = records_for(event)
+    # Then the record says what it saves a month, and on what traffic, ready for DynamoDB
+    assert record["projectedSavings"] == {
+        "basis": "traffic",
+        "perMillionUsd": Decimal("8.0"),
+        "dailyInvocations": 100_000,
+        "perMonthUsd": Decimal("24.333333"),
+    }
+
+
+def test_a_fixed_size_or_a_failure_has_no_saving_to_record() -> None:
+    # Given an applied fixed size (nothing measured)
+    event = {
+        "execution": EXECUTION,
+        "request": REQUEST,
+        "target": TARGET,
+        "outcome": "APPLIED",
+        "before": configuration(512),
+        "after": configuration(1024),
+    }
+    # Then its record prices nothing
+    assert "projectedSavings" not in records_for(event)[0]

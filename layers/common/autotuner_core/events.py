@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from autotuner_core import savings
 from autotuner_core.aws_errors import aws_call
 
 DETAIL_TYPE = "Tuning Completed"
@@ -26,6 +27,8 @@ def completed_detail(record: dict[str, Any]) -> dict[str, Any]:
         "errorType": record.get("errorType"),
         "errorMessage": record.get("errorMessage"),
         "recommendation": recommendation.get("summary"),
+        # Numbers, not the record's Decimals (json.dumps would write those as strings).
+        "projectedSavings": savings.savings_of(record),
     }
     return {key: value for key, value in detail.items() if value is not None}
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from autotuner_core import run_cost
+from autotuner_core import run_cost, savings
 from autotuner_core.aws_errors import aws_call
 from autotuner_core.errors import ConditionFailedError, InvalidInputError, ThrottledError, classify
 from autotuner_core.models import (
@@ -167,6 +167,13 @@ def build_records(event: RecordEvent, *, now: datetime, retention_days: int) -> 
             record["liveTraffic"] = target.live_traffic.dump()
         if target is not None and target.payload is not None:
             record["payloadSource"] = target.payload.dump()  # where its payload came from, not the payload
+        # The decision in dollars (a month at the function's traffic, else per million invocations), so
+        # the table, the event and every report say what it saves without recomputing it.
+        priced = savings.projected_savings(
+            record["outcome"], record.get("recommendation"), (record.get("liveTraffic") or {}).get("dailyInvocations")
+        )
+        if priced is not None:
+            record["projectedSavings"] = priced
         record = json.loads(json.dumps(record), parse_float=Decimal)
         # What tuning this target cost, in full (its share of the run's cost; the run's own states are
         # in the run's summary): the record keeps it after the execution's history has expired.
