@@ -70,6 +70,12 @@ def _cmd_local_run(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2, default=str))
     else:
         print(render_run(result))
+    # On stderr, so stdout stays the result (one JSON object with --json).
+    print(
+        f"autotuner: the embedded account is kept in {args.state_dir}: autotuner local history|runs|report read it "
+        f"(e.g. autotuner local report {result['executionArn']})",
+        file=sys.stderr,
+    )
     return 0 if result["status"] == "SUCCEEDED" else 1
 
 
