@@ -1,6 +1,7 @@
 """The ``autotuner`` command.
 
-autotuner local run --account ACCOUNT.json --input INPUT.json [--json]
+autotuner local run --account ACCOUNT.json --input INPUT.json [--json] [--state-dir DIR]
+autotuner local history|runs|report ...  the commands below, on the embedded AWS the last local run kept
 autotuner demo
 autotuner history FUNCTION [--limit N] [--json] [SOURCE]
 autotuner runs EXECUTION_ARN [--json] [SOURCE]
@@ -35,12 +36,21 @@ def _load_json(path: str) -> Any:
         raise SystemExit(f"autotuner: cannot read {path}: {error}") from None
 
 
-def local_run(account: SimulatedAccount, execution_input: Any) -> dict[str, Any]:
-    """Start the embedded AWS, deploy, run one execution; the runner's JSON contract."""
+def local_run(account: SimulatedAccount, execution_input: Any, *, state_dir: str | None = None) -> dict[str, Any]:
+    """Start the embedded AWS, deploy, run one execution; the runner's JSON contract.
+
+    With ``state_dir``, the account as the run left it is kept there for ``autotuner local
+    history|runs|report`` (autotuner/embedded/local_state.py).
+    """
     from autotuner.embedded.cloud import EmbeddedAws
 
     with EmbeddedAws(account) as aws:
-        return aws.run(execution_input).as_json()
+        result = aws.run(execution_input).as_json()
+        if state_dir is not None:
+            from autotuner.embedded.local_state import capture
+
+            capture(aws).save(state_dir)
+        return result
 
 
 ACCOUNTS = EVENTS / "accounts"
@@ -64,7 +74,7 @@ def _cmd_local_run(args: argparse.Namespace) -> int:
     from botocore.exceptions import ClientError
 
     try:
-        result = local_run(account, _load_json(args.input))
+        result = local_run(account, _load_json(args.input), state_dir=args.state_dir)
     except ClientError as error:  # the embedded AWS refused StartExecution, as AWS would: no execution
         details = error.response.get("Error", {})
         refusal = f"{details.get('Code')}: {details.get('Message')}"
@@ -75,6 +85,12 @@ def _cmd_local_run(args: argparse.Namespace) -> int:
         if translated := power_tuning_text(_load_json(args.input), result.get("output")):
             print(translated)
         print(render_run(result))
+    # On stderr, so stdout stays the result (one JSON object with --json).
+    print(
+        f"autotuner: the embedded account is kept in {args.state_dir}: autotuner local history|runs|report read it "
+        f"(e.g. autotuner local report {result['executionArn']})",
+        file=sys.stderr,
+    )
     return 0 if result["status"] == "SUCCEEDED" else 1
 
 
@@ -407,6 +423,57 @@ def _cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- the same commands on the embedded AWS a local run left (autotuner local history|runs|report) ----
+
+
+def _cmd_local_follow_up(args: argparse.Namespace) -> int:
+    """Run ``args.follow_up`` (history, runs, report) against the embedded account kept in --state-dir."""
+    from autotuner.embedded.cloud import EmbeddedAws
+    from autotuner.embedded.local_state import LocalState, LocalStateError, restored
+
+    try:
+        state = LocalState.load(args.state_dir)
+    except LocalStateError as error:
+        return _fail(str(error))
+    if state is None:
+        return _fail(
+            f"no embedded account kept in {args.state_dir}: run autotuner local run --account … --input … first "
+            "(or pass the --state-dir it used)"
+        )
+    try:
+        with EmbeddedAws(state.account) as aws, restored(aws, state):
+            aws.interceptor.set_faults([])  # the account's faults are the run's; reading its results is not faulted
+            return args.follow_up(args)
+    except LocalStateError as error:
+        return _fail(f"{LocalState.path(args.state_dir)}: {error}")
+
+
+def _add_local_follow_ups(local_commands: Any, commands: dict[str, argparse.ArgumentParser]) -> None:
+    """``local history|runs|report``: the same arguments as against a stack, plus --state-dir."""
+    for name, command in commands.items():
+        follow_up = command.get_default("func")
+        local = local_commands.add_parser(
+            name,
+            parents=[command],
+            add_help=False,  # the parent's -h prints this parser's help
+            help=f"autotuner {name} on the embedded AWS a local run left in --state-dir",
+            description=f"autotuner {name}, on the embedded account a local run kept in --state-dir.",
+        )
+        _add_state_dir(local)
+        local.set_defaults(func=_cmd_local_follow_up, follow_up=follow_up)
+
+
+def _add_state_dir(parser: argparse.ArgumentParser) -> None:
+    from autotuner.embedded.local_state import DEFAULT_STATE_DIR
+
+    parser.add_argument(
+        "--state-dir",
+        default=DEFAULT_STATE_DIR,
+        metavar="DIR",
+        help=f"where the embedded account is kept between local commands (default: {DEFAULT_STATE_DIR})",
+    )
+
+
 # --- start an execution and report on it (a deployed stack or the embedded AWS, as above) ---------
 
 
@@ -598,6 +665,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--input", required=True, help="execution input JSON")
     run.add_argument("--json", action="store_true", help="print the machine-readable result")
+    _add_state_dir(run)
     run.set_defaults(func=_cmd_local_run)
     demo = commands.add_parser(
         "demo", help="the README's demo: a change, two fast permanent failures, three functions tuned"
@@ -649,6 +717,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write nothing; exit 1 if FILE (default: docs/execution-input.schema.json) differs from the model's",
     )
     schema.set_defaults(func=_cmd_schema)
+    _add_local_follow_ups(local_commands, {"history": history, "runs": runs, "report": report})
     return parser
 
 

@@ -80,6 +80,7 @@ class EmbeddedAws:
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
         self.map_runs = map_runs.MapRuns()  # Distributed Map children: executions of their own
+        self.executions_started = 0  # numbers the executions ``start`` names
 
     # -- lifecycle ------------------------------------------------------------------------
     def __enter__(self) -> EmbeddedAws:
@@ -393,7 +394,10 @@ class EmbeddedAws:
                 self.account.account_id, self.account.region, function.name, function.pending_version_seconds
             )
             self.lambda_emulation.set_invoker(
-                self.account.account_id, self.account.region, function.name, self.simulator.invoker(function.profile)
+                self.account.account_id,
+                self.account.region,
+                function.name,
+                self.simulator.invoker(function.profile, identity=function.name),
             )
             for alias in function.aliases:
                 version = lam.publish_version(FunctionName=function.name)["Version"]
@@ -494,12 +498,19 @@ class EmbeddedAws:
 
     # -- running executions ------------------------------------------------------------------------
     def start(self, execution_input: Any, name: str | None = None) -> str:
+        """Start one execution; without ``name``, the account's next ``run-NNNN``.
+
+        Numbered, not random: the name is part of the execution ARN, the records' keys and the
+        names of what the run creates (its aliases, its shadows), so the same account and input
+        give the same run.
+        """
         assert self.stack is not None
         with unlogged():
+            if name is None:
+                self.executions_started += 1
+                name = f"run-{self.executions_started:04d}"
             return self.client("stepfunctions").start_execution(
-                stateMachineArn=self.stack.state_machine_arn,
-                name=name or f"run-{uuid.uuid4().hex[:12]}",
-                input=json.dumps(execution_input),
+                stateMachineArn=self.stack.state_machine_arn, name=name, input=json.dumps(execution_input)
             )["executionArn"]
 
     def wait(self, execution_arn: str, timeout: float = 300) -> dict[str, Any]:

@@ -20,8 +20,13 @@ more than one thread gains (the extra vCPUs are extra cores, not a faster core),
 ``threads`` vCPUs. ``io_ms`` is waiting on other services: memory does not shorten it.
 ``scale`` is the payload's size: ``event["scale"]`` when the event is an object with a
 positive number there, else 1. ``noise`` is a lognormal factor with median 1 and sigma
-``profile.noise``, from a ``random.Random`` seeded with function name + ``profile.seed`` +
-the function's invocation counter: the same seed gives the same sequence.
+``profile.noise``, from a ``random.Random`` seeded per invocation with the function's code
+identity, ``profile.seed``, the memory size, the caller and that stream's invocation counter: the
+same seed gives the same sequence. Each (function, memory size, caller) stream counts on its own,
+so sizes measured side by side (the state machine's Map runs them on threads) draw the same values
+whatever order the threads reach the simulator in; the code identity is the name the profile was
+given under, so a copy of the function made during a run (a shadow, whose name carries the run's
+token) draws what the function itself would.
 
 Memory (Lambda kills a runtime that exceeds its memory; the REPORT line then shows Max
 Memory Used = Memory Size and the invoke returns ``Runtime.OutOfMemory``)::
@@ -105,6 +110,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from autotuner.embedded.account import PROFILE_PRESETS, FunctionProfile
+from autotuner.embedded.interceptor import current_caller
 from autotuner.embedded.lambda_service import Invocation, Invoker, client_context
 
 MB_PER_VCPU = 1769
@@ -242,12 +248,17 @@ class LambdaSimulator:
         self._environments = 0
         self.invocations: list[SimulatedInvocation] = []
 
-    def invoker(self, profile: FunctionProfile | None = None) -> Invoker:
-        """An invoker for ``LambdaEmulation.set_invoker``; no profile: a light function."""
+    def invoker(self, profile: FunctionProfile | None = None, *, identity: str | None = None) -> Invoker:
+        """An invoker for ``LambdaEmulation.set_invoker``; no profile: a light function.
+
+        ``identity`` names the code whose behaviour this is (the simulated function's name): a
+        function given the same invoker, a copy of that code, then draws from the same streams.
+        None: each function invoked draws under its own name.
+        """
         profile = profile or FunctionProfile()
 
         def invoke(fn: Any, event: Any) -> Invocation:
-            return self.invoke(fn, profile, event)
+            return self.invoke(fn, profile, event, identity=identity)
 
         return invoke
 
@@ -266,17 +277,28 @@ class LambdaSimulator:
         """Execution environments created for the function (or one version); equals ``cold_starts``."""
         return self.cold_starts(function_name, version)
 
-    def invoke(self, fn: FunctionVersion, profile: FunctionProfile, event: Any) -> Invocation:
+    def invoke(
+        self, fn: FunctionVersion, profile: FunctionProfile, event: Any, *, identity: str | None = None
+    ) -> Invocation:
+        """Simulate one invocation of ``fn`` (a version's configuration) with ``profile``.
+
+        ``identity``: the code's name for the random streams (``invoker``); None: ``fn``'s name.
+        """
         version = str(fn.version)
         memory = int(fn.memory_size)
         timeout_ms = float(fn.timeout) * 1000
         scale = payload_scale(event)
         function_key = (str(getattr(fn, "account_id", "")), str(getattr(fn, "region", "")), fn.function_name)
         pool_key = (*function_key, version, _configuration_fingerprint(fn))
+        code = identity or fn.function_name
+        # One stream per size and caller: concurrent callers (a Map's iterations, live traffic)
+        # interleave in an order the threads decide, and must not shift each other's draws.
+        caller = current_caller()
+        stream = (function_key[0], function_key[1], code, memory, caller)
 
         with self._lock:
-            counter = self._counters.get(function_key, 0)
-            self._counters[function_key] = counter + 1
+            counter = self._counters.get(stream, 0)
+            self._counters[stream] = counter + 1
             pool = self._pools.setdefault(pool_key, [])
             environment = next((env for env in pool if not env.busy), None)
             cold = environment is None
@@ -286,7 +308,7 @@ class LambdaSimulator:
                 pool.append(environment)
             environment.busy = True
 
-        rng = random.Random(f"{fn.function_name}:{profile.seed}:{counter}")
+        rng = random.Random(f"{code}:{profile.seed}:{memory}:{caller}:{counter}")
         request_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         if profile.curve is None:
             noise = rng.lognormvariate(0.0, profile.noise) if profile.noise > 0 else 1.0

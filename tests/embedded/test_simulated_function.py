@@ -335,6 +335,42 @@ def test_the_same_seed_gives_the_same_invocations() -> None:
     assert len(durations_seen) > 1  # the noise is there
 
 
+def test_sizes_measured_side_by_side_draw_the_same_whatever_order_the_threads_arrive_in() -> None:
+    # Given a noisy profile measured at three sizes, five invocations each
+    profile = FunctionProfile(preset="cpu-bound", noise=0.2, error_rate=0.2, seed=3)
+    sizes = [512, 1024, 2048]
+
+    def measure(order: list[int]) -> dict[int, list[tuple[str, float]]]:
+        simulator = LambdaSimulator(time_scale=0)
+        seen: dict[int, list[tuple[str, float]]] = {size: [] for size in sizes}
+        for size in order:
+            line = report(simulator.invoke(function(size), profile, {}).log)
+            seen[size].append((line["request_id"], line["duration"]))
+        return seen
+
+    # When the sizes' invocations interleave one way, then another (a Map's threads decide it)
+    one_by_one = measure([size for size in sizes for _ in range(5)])
+    interleaved = measure([size for _ in range(5) for size in reversed(sizes)])
+
+    # Then every size saw the same invocations, and the sizes do not share their noise
+    assert one_by_one == interleaved
+    assert one_by_one[512][0][0] != one_by_one[1024][0][0]
+
+
+def test_a_copy_of_the_code_under_a_run_specific_name_draws_what_the_function_would() -> None:
+    # Given one profile, invoked through its function's name and through two copies' names
+    # (a shadow's name carries its run's token)
+    profile = FunctionProfile(preset="io-bound", noise=0.3, seed=7)
+
+    def durations(name: str) -> list[float]:
+        simulator = LambdaSimulator(time_scale=0)
+        invoke = simulator.invoker(profile, identity="orders-api")
+        return [report(invoke(function(256, name=name), {}).log)["duration"] for _ in range(4)]
+
+    # Then the copies' invocations are the function's own sequence, run after run
+    assert durations("orders-api") == durations("autotuner-shadow-abc123-0f1e2d") == durations("autotuner-shadow-x")
+
+
 # -- the account file ---------------------------------------------------------------------------------
 def test_a_profile_comes_from_a_preset_with_fields_overriding_it() -> None:
     spec = SimulatedFunction.model_validate({"name": "f", "profile": {"preset": "cpu-bound", "cpuMs": 500}})
