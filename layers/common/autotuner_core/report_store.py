@@ -20,7 +20,6 @@ from typing import Any
 from autotuner_core.aws_errors import aws_call
 from autotuner_core.errors import AutotunerError
 from autotuner_core.models import ExecutionRef, ReportLink, RunCost, TargetOutcome
-from autotuner_core.observability import logger
 from autotuner_core.report_html import (
     REPORT_TITLE,
     _configurations,
@@ -93,7 +92,10 @@ def publish_report(
         page = render_report(execution, status, outcomes, estimated_cost)
     except Exception as error:
         # A renderer bug must not turn a finished tuning into a failed run: logged with its
-        # traceback and named in the output, never swallowed.
+        # traceback and named in the output, never swallowed. (Imported here: pre-flight imports
+        # this module for report_key, and Powertools' objects belong to a function's environment.)
+        from autotuner_core.observability import logger
+
         logger.exception("run report not rendered")
         return None, [f"report not rendered: {type(error).__name__}: {error}"]
     try:
