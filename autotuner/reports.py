@@ -43,6 +43,7 @@ from autotuner_core.report_html import (
     function_name,
     report_outcomes,
     report_subtitle,
+    spaced_ticks,
     spend_line,
     summary_line,
 )
@@ -60,8 +61,10 @@ __all__ = [
 ]
 
 _CHART_DPI = 120
-_MANY_TICKS = 12  # above this many sizes, label round sizes instead of every one
-_ROUND_SIZES = (128, 256, 512, 1024, 2048, 4096, 8192, 10240)
+# The axes' width inside the figure, at least (the y labels take the rest), and the space a
+# 5-digit x label at 10 pt needs between its centre and the next one's.
+_AXES_WIDTH_PX = 0.86 * CHART_WIDTH_PX
+_TICK_LABEL_GAP_PX = 58
 
 
 # --- text ----------------------------------------------------------------------------------
@@ -135,7 +138,7 @@ def _chart_png(outcome: dict[str, Any], subtitle: str | None) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
-    from matplotlib.ticker import FuncFormatter, NullLocator
+    from matplotlib.ticker import FuncFormatter, NullFormatter
     from matplotlib.transforms import blended_transform_factory
 
     measured = [c for c in configurations if not c.get("excluded") and c.get("meanMs") is not None]
@@ -184,11 +187,19 @@ def _chart_png(outcome: dict[str, Any], subtitle: str | None) -> bytes:
         cost_axes.set_ylim(top=cost_axes.get_ylim()[1] * 1.08)
         lowest, highest = all_sizes[0], all_sizes[-1]
         cost_axes.set_xlim(lowest / 1.18, highest * 1.18)
-        ticks = all_sizes if len(all_sizes) <= _MANY_TICKS else [s for s in _ROUND_SIZES if lowest <= s <= highest]
+        # Labels never crowd each other (1536, 1664, 1769 … would): every size keeps a tick mark,
+        # the labels are thinned, the chosen and the current size labelled first.
+        ticks = spaced_ticks(
+            all_sizes,
+            [chosen, current],
+            low=lowest / 1.18,
+            high=highest * 1.18,
+            width=_AXES_WIDTH_PX,
+            min_gap=_TICK_LABEL_GAP_PX,
+        )
         cost_axes.set_xticks(ticks, labels=[str(tick) for tick in ticks])
-        cost_axes.xaxis.set_minor_locator(NullLocator())
-        if any(b / a < 1.3 for a, b in itertools.pairwise(ticks)):
-            cost_axes.tick_params(axis="x", labelrotation=35)
+        cost_axes.set_xticks([size for size in all_sizes if size not in ticks], minor=True)
+        cost_axes.xaxis.set_minor_formatter(NullFormatter())
         excluded_sizes = {c["memorySize"] for c in excluded}
         for tick, label in zip(ticks, cost_axes.get_xticklabels(), strict=True):
             if tick in excluded_sizes:
