@@ -4,10 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help venv tools demo test lint validate build deploy bench clean
+.PHONY: help venv tools demo screenshot test lint validate build deploy bench clean
 
 help:
 	@echo "make demo      run the main job on the embedded AWS (no AWS account needed)"
+	@echo "make screenshot  redraw docs/images/report-builder.png from a fresh demo run"
 	@echo "make test      lint + unit, template, state-machine (executed), embedded-AWS and outside-tool tests"
 	@echo "make tools     the outside checkers the tests run (npm ci from package-lock.json; checkov)"
 	@echo "make lint      ruff check and format check"
@@ -40,6 +41,10 @@ tools: node_modules/.installed $(VENV)/checkov/.installed
 
 demo: venv
 	$(BIN)/autotuner demo
+
+# The documentation's chart, drawn from a fresh demo run (docs/simulated-account.md, "The chart in the docs").
+screenshot: venv
+	$(BIN)/python -m autotuner.screenshot
 
 # Two workers, one per core of the CI machine; a file's tests stay on one worker, so its
 # module-scoped fixtures (the fault suite's runs) run once.

@@ -1,5 +1,8 @@
 """SummarizeRun: counts by outcome from the run records; fails the run when any target failed.
 
+It writes the run's HTML report to the sweep bucket and puts a presigned link to it in the output
+(report_store.py).
+
 It also sweeps orphaned shadow copies (shadow.py): it runs once per run, after every target's
 clean-up, on success and failure paths alike, so one tag query per run finds what crashed runs left.
 """
@@ -12,9 +15,10 @@ from autotuner_core.clients import aws_client
 from autotuner_core.models import SummarizeEvent, parse_event
 from autotuner_core.observability import bind_execution, logger, tracer
 from autotuner_core.records import outcome_of, read_records
+from autotuner_core.report_store import publish_report
 from autotuner_core.settings import Settings
 from autotuner_core.shadow import SweepReport, role_patterns, sweep_orphans
-from autotuner_core.summary import missing_record, power_tuning_fields, summarize
+from autotuner_core.summary import missing_record, power_tuning_fields, run_status, summarize
 from autotuner_core.target_list import load_targets
 
 SETTINGS = Settings.from_env()
@@ -45,4 +49,18 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     outcomes = [outcome_of(records[arn]) if arn in records else missing_record(arn) for arn in targets]
     if len(records) < len(targets):
         logger.error("run records missing", extra={"missing": len(targets) - len(records)})
-    return summarize(summary_event, outcomes, power_tuning_fields(list(records.values()))).dump()
+    # The report is written before summarize, which raises for a failed run: its message then names the report.
+    report, warnings = publish_report(
+        aws_client("s3"),
+        SETTINGS.sweep_bucket,
+        summary_event.execution,
+        run_status(outcomes),
+        outcomes,
+        expiry_seconds=SETTINGS.report_link_expiry_seconds,
+        estimated_cost=summary_event.estimated_cost,
+    )
+    for warning in warnings:
+        logger.warning(warning)
+    return summarize(
+        summary_event, outcomes, power_tuning_fields(list(records.values())), report=report, warnings=warnings
+    ).dump()

@@ -725,6 +725,7 @@ def _manifest_resources(cfn: dict[str, Any], kind: Resource) -> set[str]:
         Resource.PAYLOAD_OBJECTS: {json.dumps(_PAYLOAD_OBJECTS, sort_keys=True)},
         Resource.PAYLOAD_PROCESSORS: {json.dumps({"Fn::Split": [",", {"Ref": "PayloadProcessorArns"}]})},
         Resource.MAP_RESULTS: {_sub("${SweepBucket.Arn}/map-results/*")},
+        Resource.RUN_REPORTS: {_sub("${SweepBucket.Arn}/reports/*")},
         Resource.DEFAULT_EVENT_BUS: {_sub(DEFAULT_BUS_ARN)},
         Resource.STATE_MACHINE: {_sub(_MACHINE)},
         Resource.STATE_MACHINE_EXECUTIONS: {_sub(_EXECUTIONS)},

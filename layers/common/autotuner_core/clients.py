@@ -29,6 +29,10 @@ def _client(service: str, region: str | None) -> Any:
         read_timeout=15,
         user_agent_extra="lambda-autotuner",
     )
+    if service == "s3":
+        # Presigned links (report_store.py) with SigV4, the only signature S3 accepts in every region;
+        # without it botocore may presign with the legacy query-string signature.
+        config = config.merge(Config(signature_version="s3v4"))
     client = boto3.session.Session().client(service, region_name=region, config=config)
     if service == "lambda":
         from autotuner_core import pacing

@@ -974,6 +974,16 @@ class PowerTuningResults(Document):
     stats: list[PowerTuningStats]
 
 
+class ReportLink(Document):
+    """The run's HTML report in the sweep bucket, and a presigned GET link to it (report_store.py)."""
+
+    s3_uri: str  # lasts as long as the bucket keeps run objects (SweepObjectRetentionDays)
+    url: str
+    # The link's own expiry. It stops working earlier if the Lambda session that signed it
+    # ends first (docs/integration.md, "The HTML report"); s3_uri can be presigned again.
+    url_expires_at: str
+
+
 class RunSummary(Document):
     execution: ExecutionRef
     status: str
@@ -994,6 +1004,11 @@ class RunSummary(Document):
     # under Power Tuning's names.
     power_tuning: list[TranslatedField] | None = None
     results: PowerTuningResults | None = None
+
+
+    report: ReportLink | None = None
+    # What went wrong around the tuning without changing its result (a report that was not written).
+    warnings: list[str] = []
 
 
 def parse_event(model: type[M], event: Any) -> M:

@@ -27,6 +27,7 @@ class Resource(StrEnum):
     PAYLOAD_OBJECTS = "payload-objects"  # every object of the PayloadBuckets parameter's buckets (none by default)
     PAYLOAD_PROCESSORS = "payload-processors"  # the PayloadProcessorArns parameter's functions (none by default)
     MAP_RESULTS = "map-results"  # sweep bucket, map-results/*
+    RUN_REPORTS = "run-reports"  # sweep bucket, reports/*
     DEFAULT_EVENT_BUS = "default-event-bus"
     TUNER_ROLES = "tuner-roles"  # every role pre-flight simulates, its own and the state machine's included
     TUNER_FUNCTIONS = "tuner-functions"  # the functions the state machine's Tasks invoke
@@ -337,6 +338,16 @@ PRINCIPALS: tuple[Principal, ...] = (
                 "the orphan sweep deletes shadows crashed runs left",
             ),
             Grant(("s3:DeleteObject",), Resource.SHADOW_CODE, "and their code copies"),
+            Grant(("s3:PutObject",), Resource.RUN_REPORTS, "writes the run's HTML report"),
+            Grant(
+                ("s3:GetObject",),
+                Resource.RUN_REPORTS,
+                "the output's presigned link to the report: S3 authorises its GET as this role",
+                observable=(
+                    "the link is used by a browser, not by a run; tests/statemachine/test_run_report.py "
+                    "evaluates this role for the link's GET"
+                ),
+            ),
         ),
     ),
     Principal(

@@ -16,6 +16,7 @@ from autotuner_core.measurement import alias_name, run_token
 from autotuner_core.models import PermissionCheck, TargetRef, TuningRequest, parse_target
 from autotuner_core.payloads import payload_objects, processor_arns, split_s3_uri
 from autotuner_core.permissions_manifest import Resource, actions_on
+from autotuner_core.report_store import report_key
 from autotuner_core.settings import Settings
 from autotuner_core.shadow import code_key, role_patterns, shadow_arn, shadow_name
 from autotuner_core.target_list import target_list_key
@@ -130,6 +131,12 @@ def required_permissions(
             # Pre-flight's own next call: it stores the list the Distributed Map reads.
             check("VALIDATE_ROLE_ARN", ["s3:PutObject"], [target_list]),
             check("SUMMARIZE_ROLE_ARN", ["s3:GetObject"], [target_list]),
+            # The run's HTML report, and its presigned link (a GET S3 authorises as the summary's role).
+            check(
+                "SUMMARIZE_ROLE_ARN",
+                actions_on("SUMMARIZE_ROLE_ARN", Resource.RUN_REPORTS),
+                [f"arn:{partition}:s3:::{settings.sweep_bucket}/{report_key(name)}"],
+            ),
             # The Distributed Map reads the list itself (ItemReader) and writes its results.
             check("STATE_MACHINE_ROLE_ARN", ["s3:GetObject"], [target_list]),
             check(

@@ -41,6 +41,8 @@ class Settings(BaseModel):
     sweep_max_concurrency: int = Field(default=4, ge=1, le=40, alias="SWEEP_MAX_CONCURRENCY")
     sweep_max_targets: int = Field(default=10_000, ge=1, le=100_000, alias="SWEEP_MAX_TARGETS")
     sweep_bucket: str = Field(default="", alias="SWEEP_BUCKET")
+    # The run report's presigned link (report_store.py; template parameter ReportLinkExpirySeconds).
+    report_link_expiry_seconds: int = Field(default=3600, ge=60, le=43200, alias="REPORT_LINK_EXPIRY_SECONDS")
     # Execution roles a shadow copy of a live target may run with (iam:PassRole); empty: no shadows (shadow.py).
     shadow_role_arns: str = Field(default="", alias="SHADOW_ROLE_ARNS")
     # The tuner's share of the account's Lambda control-plane buckets (15/s shared; GetFunction

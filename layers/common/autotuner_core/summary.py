@@ -22,6 +22,7 @@ from autotuner_core.models import (
     PowerTuningStateMachine,
     PowerTuningStats,
     RunCost,
+    ReportLink,
     RunCostReport,
     RunSummary,
     SummarizeEvent,
@@ -45,22 +46,35 @@ def missing_record(target: str) -> TargetOutcome:
     )
 
 
+def run_status(outcomes: list[TargetOutcome]) -> str:
+    """FAILED when any target failed (``summarize`` then raises), else SUCCEEDED."""
+    return "FAILED" if any(outcome.outcome is Outcome.FAILED for outcome in outcomes) else "SUCCEEDED"
+
+
 def summarize(
-    event: SummarizeEvent, outcomes: list[TargetOutcome], power_tuning: list[TranslatedField] | None = None
+    event: SummarizeEvent,
+    outcomes: list[TargetOutcome],
+    power_tuning: list[TranslatedField] | None = None,
+    *,
+    report: ReportLink | None = None,
+    warnings: list[str] | None = None,
 ) -> RunSummary:
     """Succeed only if no target failed.
 
     ``outcomes`` has one entry per target of the run (``missing_record`` where none was found).
+    ``report`` (the stored HTML report) goes into the output, or, for a failed run, its S3 URI
+    into the error's message; ``warnings`` (a report that could not be written) into the output.
     A run of one target that failed re-raises that target's error class (the run fails with the
     error the operator needs to see); otherwise PartialFailureError names the failed targets.
     Only permanent classes are re-raised: the target's retries are already spent, so the run
     must not be retried as a whole.
     """
     failed = [outcome for outcome in outcomes if outcome.outcome is Outcome.FAILED]
+    where = f" (report: {report.s3_uri})" if report is not None else ""
     if len(failed) == 1 and len(outcomes) == 1:
         error_class = ERROR_CLASSES.get(failed[0].error_type or "")
         if error_class is not None and issubclass(error_class, PermanentError):
-            raise error_class(f"{failed[0].target}: {failed[0].error_message}")
+            raise error_class(f"{failed[0].target}: {failed[0].error_message}{where}")
     if failed:
         named = "; ".join(
             f"{item.target}: {item.error_type}: {item.error_message}" for item in failed[:MAX_FAILURES_NAMED]
@@ -69,6 +83,7 @@ def summarize(
         raise PartialFailureError(
             f"{len(failed)} of {len(outcomes)} targets failed: {named}"
             + (f"; and {more} more (autotuner runs {event.execution.arn})" if more > 0 else "")
+            + where
         )
     counts = Counter(outcome.outcome.value for outcome in outcomes)
     listed = outcomes if len(outcomes) <= MAX_OUTCOMES_IN_OUTPUT else _briefly(outcomes)
@@ -84,6 +99,8 @@ def summarize(
         run_cost=RunCostReport(estimated=event.estimated_cost, counted=counted),
         power_tuning=power_tuning,
         results=power_tuning_results(outcomes, counted),
+        report=report,
+        warnings=list(warnings or []),
     )
 
 
