@@ -43,6 +43,7 @@ from autotuner_core.report_html import (
     function_name,
     report_outcomes,
     report_subtitle,
+    saving_line,
     spaced_ticks,
     spend_line,
     summary_line,
@@ -53,6 +54,7 @@ __all__ = [
     "CHART_WIDTH_PX",
     "function_name",
     "render_table",
+    "saving_line",
     "spend_line",
     "summary_line",
     "write_chart_png",
@@ -103,6 +105,8 @@ def render_table(outcome: dict[str, Any]) -> str:
     shortened = [c for c in configurations if c.get("excluded") and _short_reason(c["excluded"]) != c["excluded"]]
     lines += [f"  {c['memorySize']} MB excluded: {c['excluded']}" for c in shortened]
     lines.append(summary_line(outcome))
+    if saving_line(outcome):
+        lines.append(f"saving: {saving_line(outcome)}")
     return "\n".join(lines)
 
 
@@ -146,7 +150,7 @@ def _chart_png(outcome: dict[str, Any], subtitle: str | None) -> bytes:
     current, chosen = _current_memory(outcome), _chosen_memory(outcome)
     if subtitle is None:
         subtitle = (outcome.get("recommendation") or {}).get("summary") or summary_line(outcome)
-    style = {
+    style: dict[str, Any] = {
         "text.parse_math": False,  # "$0.12 … $46" must not turn into mathtext
         "font.size": 10,
         "axes.titlesize": 10,
@@ -239,7 +243,9 @@ def _chart_png(outcome: dict[str, Any], subtitle: str | None) -> bytes:
 
         figure.suptitle(_chart_title(outcome), fontsize=14, fontweight="bold", x=0.01, ha="left")
         if subtitle:
-            duration_axes.set_title(textwrap.fill(subtitle, 118), loc="left", color="#4a5560", pad=8)
+            # As many characters a line as the axes' width holds at this font (about 0.55 em a character).
+            per_line = int(figure.get_figwidth() * 0.86 * 72 / (style["font.size"] * 0.55))
+            duration_axes.set_title(textwrap.fill(subtitle, per_line), loc="left", color="#4a5560", pad=8)
         figure.legend(handles=legend, loc="outside lower center", ncol=min(len(legend), 4), frameon=False, fontsize=9.5)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", facecolor="white")
@@ -331,8 +337,9 @@ def write_html_report(outcomes: list[dict[str, Any]], path: Path, *, title: str,
     value from the run is HTML-escaped. Targets without configurations show their outcome
     and error, no chart.
     """
+    # The card prints the recommendation above its chart: the chart in the page has no subtitle.
     charts = {
-        index: _chart_png(outcome, None) for index, outcome in enumerate(outcomes, start=1) if _configurations(outcome)
+        index: _chart_png(outcome, "") for index, outcome in enumerate(outcomes, start=1) if _configurations(outcome)
     }
     return _write_text(Path(path), _html_page(outcomes, charts, title, subtitle))
 
@@ -369,11 +376,11 @@ def write_reports(run_output: dict[str, Any], out_dir: Path, *, simulated: bool 
     taken: set[str] = set()
     for index, outcome in enumerate(outcomes, start=1):
         if _configurations(outcome):
-            png = _chart_png(outcome, None)
-            charts[index] = png
+            # The PNG alone says what was decided; in the page the card above the chart says it.
             path = out_dir / f"{_file_stem(function_name(outcome), taken)}.png"
-            path.write_bytes(png)
+            path.write_bytes(_chart_png(outcome, None))
             written.append(path)
+            charts[index] = _chart_png(outcome, "")
     page = _html_page(outcomes, charts, REPORT_TITLE, report_subtitle(run_output, simulated=simulated))
     written.append(_write_text(out_dir / "report.html", page))
     return written

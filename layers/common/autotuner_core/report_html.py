@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from autotuner_core import savings
+
 CHART_WIDTH_PX = 1080
 CHART_HEIGHT_PX = 780
 
@@ -225,6 +227,8 @@ h2{font-size:20px;margin:0;overflow-wrap:anywhere}
 .badge.APPLIED{background:#e3f2e5;color:#1b5e20}.badge.RECOMMENDED{background:#e3edf9;color:#0d47a1}
 .badge.FAILED{background:#fdecea;color:#b71c1c}
 .summary{font-size:16px;margin:4px 0 8px}
+.saving{font-weight:600;color:#1b5e20;margin:0 0 8px}.saving.cost{color:#b71c1c}
+.money{font-size:17px;font-weight:600;margin:-12px 0 24px}
 .error{background:#fdecea;color:#8e1414;border-radius:6px;padding:8px 12px;margin:8px 0;overflow-wrap:anywhere}
 img.chart{display:block;width:100%;height:auto;margin:12px 0 16px;border-radius:6px}
 figure.chart{margin:12px 0 16px}figure.chart svg{display:block;width:100%;height:auto}
@@ -298,6 +302,17 @@ def spend_line(outcome: dict[str, Any]) -> str | None:
     return "tuning spent " + ", ".join(parts)
 
 
+def saving_line(outcome: dict[str, Any]) -> str | None:
+    """What the decision saves (a month at the function's traffic, else per million invocations), or None.
+
+    None for an outcome without a measured decision (a failure, a fixed size).
+    """
+    priced = savings.savings_of(outcome)
+    if priced is None:
+        return None
+    return savings.savings_text(priced, str(outcome.get("outcome") or ""))
+
+
 def _badge(outcome: dict[str, Any]) -> str:
     state = str(outcome.get("outcome") or "UNKNOWN")
     known = state if state in {"APPLIED", "RECOMMENDED", "UNCHANGED", "FAILED", "SKIPPED"} else "other"
@@ -320,6 +335,10 @@ def _target_section(index: int, outcome: dict[str, Any], png: bytes | str | None
     recommendation = outcome.get("recommendation") or {}
     if recommendation.get("summary"):
         parts.append(f'<p class="summary">{_e(recommendation["summary"])}</p>')
+    if saving_line(outcome):
+        # A size that costs more (chosen for speed) is said in red, not in the saving's green.
+        costs = float((savings.savings_of(outcome) or {}).get("perMillionUsd") or 0) < 0
+        parts.append(f'<p class="saving{" cost" if costs else ""}">{_e(saving_line(outcome))}</p>')
     if outcome.get("errorType") or outcome.get("errorMessage"):
         error = ": ".join(str(part) for part in (outcome.get("errorType"), outcome.get("errorMessage")) if part)
         parts.append(f'<p class="error">{_e(error)}</p>')
@@ -343,16 +362,26 @@ def _target_section(index: int, outcome: dict[str, Any], png: bytes | str | None
     return "\n".join(parts)
 
 
+def _overview_cell(outcome: dict[str, Any]) -> str:
+    """The overview's last column: the saving, or the error's type; each card below has the full sentence."""
+    if outcome.get("errorType"):
+        return str(outcome["errorType"])
+    return saving_line(outcome) or summary_line(outcome).partition(": ")[2]
+
+
 def _overview(outcomes: list[dict[str, Any]]) -> str:
     rows = []
     for index, outcome in enumerate(outcomes, start=1):
-        line = summary_line(outcome).removeprefix("recommendation: ")
+        line = _overview_cell(outcome)
         rows.append(
             f'<tr><td class="text"><a href="#target-{index}">{_e(function_name(outcome))}</a></td>'
             f'<td class="text">{_badge(outcome)}</td><td>{_e(_headline(outcome).partition(", ")[2] or "-")}</td>'
             f'<td class="text">{_e(line)}</td></tr>'
         )
-    head = '<tr><th class="text">function</th><th class="text">outcome</th><th>memory</th><th class="text">summary</th>'
+    head = (
+        '<tr><th class="text">function</th><th class="text">outcome</th><th>memory</th>'
+        '<th class="text">saving, or error</th>'
+    )
     return f'<section class="card overview"><div class="scroll"><table><thead>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div></section>'  # noqa: E501
 
 
@@ -360,6 +389,10 @@ def _html_page(outcomes: list[dict[str, Any]], charts: dict[int, bytes | str], t
     body = [f"<h1>{_e(title)}</h1>"]
     if subtitle:
         body.append(f'<p class="subtitle">{_e(subtitle)}</p>')
+    rows = savings.priced(outcomes, function_name)
+    if rows or any(outcome.get("outcome") in savings.DECIDED for outcome in outcomes):
+        money = savings.money_summary(rows)
+        body.append(f'<p class="money">{_e(money[:1].upper() + money[1:])}.</p>')
     if len(outcomes) > 1:
         body.append(_overview(outcomes))
     body += [_target_section(index, outcome, charts.get(index)) for index, outcome in enumerate(outcomes, start=1)]
