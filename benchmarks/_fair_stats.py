@@ -69,20 +69,31 @@ def evaluate(
         cost = truth.scores("cost")
         for seed in range(seeds):
             draws = _fair.Draws(curve, seed)
+            # Two kinds may name the same current size (the largest may be the nearest 1,024 MB): a run is
+            # a function of (curve, seed, current, strategy, rule), so it is made once.
+            memo: dict[tuple[object, ...], _fair.Run] = {}
             for kind, current in _fair.current_sizes(record, seed).items():
                 sizes_per_run.append(len(_fair.power_values(curve, current)))
                 for strategy in strategies:
-                    for engine, runner in (("ours", _fair.run_ours), ("powerTuning", _fair.run_power_tuning)):
-                        run = runner(record, curve, draws, current, strategy, num=num)
+                    for engine in ("ours", "powerTuning"):
+                        key = (engine, current, strategy)
+                        if key not in memo:
+                            memo[key] = (
+                                _fair.run_ours(record, curve, draws, current, strategy, num=num)
+                                if engine == "ours"
+                                else _fair.run_power_tuning(record, curve, draws, current, strategy)
+                            )
+                        run = memo[key]
                         regret = truth.regret_pct(run.memory, strategy, scores[strategy])
                         rows.append(Outcome(engine, record.id, seed, kind, strategy, regret, run, current, run.memory))
-                ruled = _fair.run_ours(record, curve, draws, current, "cost", num=num, min_improvement=rule)
+                key = ("ours@rule", current)
+                if key not in memo:
+                    memo[key] = _fair.run_ours(record, curve, draws, current, "cost", num=num, min_improvement=rule)
+                ruled = memo[key]
                 rows.append(_ruled("ours@rule", record.id, seed, kind, ruled, ruled.memory, current, truth, cost, rule))
-                base = next(r for r in reversed(rows) if r.engine == "powerTuning" and r.strategy == "cost")
-                kept = _fair.power_tuning_keeps(base.run, current, rule)
-                rows.append(
-                    _ruled("powerTuning@rule", record.id, seed, kind, base.run, kept, current, truth, cost, rule)
-                )
+                base = memo[("powerTuning", current, "cost")]
+                kept = _fair.power_tuning_keeps(base, current, rule)
+                rows.append(_ruled("powerTuning@rule", record.id, seed, kind, base, kept, current, truth, cost, rule))
         if progress:
             progress(record.id)
     ours = [r.run.invocations for r in rows if r.engine == "ours" and r.strategy == "cost"]

@@ -121,7 +121,7 @@ def analyze(
         cost=winner.average_price,
         duration=winner.average_duration,
         stats=tuple(stats),
-        state_transitions=6 + 3 * len(stats),
+        state_transitions=state_transitions(len(stats)),
         lambda_cost=sum(s.total_cost for s in stats),
     )
 

@@ -103,16 +103,17 @@ def fine_grained(record: CurveRecord) -> bool:
     return statistics.median(b / a for a, b in itertools.pairwise(sizes)) < COARSE_STEP
 
 
-def validate(records: Sequence[CurveRecord]) -> None:
-    """Refuse a curve the benchmark cannot judge fairly, naming its id and the field (the loader has
-    already refused unsorted or duplicate sizes and durations that are not positive)."""
+def validate(records: Sequence[CurveRecord], where: str = "curves") -> None:
+    """Refuse a curve the benchmark cannot judge, naming its id and the field: fewer than MIN_SIZES
+    sizes (the loader has already refused unsorted or duplicate sizes and durations that are not
+    positive, in the same words)."""
     short = [
-        f"{r.id}.memoryMb: {len(r.memory_mb)} sizes, at least {MIN_SIZES} needed"
-        for r in records
+        f"[{index}] ({r.id}): memoryMb: {len(r.memory_mb)} sizes, at least {MIN_SIZES} needed"
+        for index, r in enumerate(records)
         if len(r.memory_mb) < MIN_SIZES
     ]
     if short:
-        raise ValueError("invalid curves: " + "; ".join(short))
+        raise ValueError(f"{where}: invalid curves: " + "; ".join(short))
 
 
 def usable(records: Sequence[CurveRecord], min_span: float = MIN_SPAN) -> tuple[list[CurveRecord], list[CurveRecord]]:
@@ -186,7 +187,7 @@ def main(quick: bool = False, argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(list(argv or []))
     try:
         records = load_curves(args.curves)
-        validate(records)
+        validate(records, str(args.curves))
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
