@@ -91,7 +91,8 @@ def expected_billed_ms(
     lognormal's tail from erfc and the spike's in closed form, over the terms within TAIL_SIGMAS.
     Where the distribution is wide at the millisecond scale (SMOOTH_WIDTH_MS) the sum is E[D] +
     0.5 - 0.005 ms to within far less than 1e-9 ms (Euler-Maclaurin: what is left is the Fourier
-    transform of a smooth density at 2 pi), so long durations are not summed term by term.
+    transform of a smooth density at 2 pi), so long durations are not summed term by term; nor are
+    the spikes where they alone are that wide.
     """
     low, high = spike
     mean_factor = 1 - outlier_rate + outlier_rate * (low + high) / 2
@@ -103,9 +104,16 @@ def expected_billed_ms(
     highest = mean_ms * math.exp(-(noise**2) / 2 + TAIL_SIGMAS * noise)
     if lowest * noise >= SMOOTH_WIDTH_MS:
         return mean_ms * mean_factor + 0.5 - REPORTED_HALF_STEP_MS
-    steady = _sum_survival(lambda t: _lognormal_survival(t / mean_ms, noise), lowest, highest)
-    spiked = _sum_survival(lambda t: _spike_survival(t / mean_ms, noise, low, high), lowest * low, highest * high)
-    return 1 + (1 - outlier_rate) * steady + outlier_rate * spiked
+    steady = 1 + _sum_survival(lambda t: _lognormal_survival(t / mean_ms, noise), lowest, highest)
+    if lowest * low * noise >= SMOOTH_WIDTH_MS:
+        # The spikes alone are already wide at the millisecond scale (their narrowest part is the
+        # non-spike's lower tail times the smallest spike factor): the same shortcut holds for them.
+        spiked = mean_ms * (low + high) / 2 + 0.5 - REPORTED_HALF_STEP_MS
+    else:
+        spiked = 1 + _sum_survival(
+            lambda t: _spike_survival(t / mean_ms, noise, low, high), lowest * low, highest * high
+        )
+    return (1 - outlier_rate) * steady + outlier_rate * spiked
 
 
 @dataclass(frozen=True)
