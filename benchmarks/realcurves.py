@@ -7,7 +7,7 @@ Each curve of the file (the format of ``benchmarks/data/real-curves.json``; at l
 spanning at least 4x in memory with coarse steps (median ratio of neighbouring sizes >= 1.3) is
 replayed (autotuner/embedded/curves.py: piecewise linear in log-memory, lognormal noise of sigma
 0.12, 2 % spikes) and each engine tunes it once per (seed, current size). What is fair about it
-(benchmarks/_fair.py): both engines get the same range; the current size is the curve's smallest,
+(benchmarks/_realcurves_runs.py): both engines get the same range; the current size is the curve's smallest,
 its measured size nearest 1,024 MB, its largest and one drawn at random, a quarter of the runs
 each; the noise of the i-th invocation at a size is the same for both (common random numbers);
 the first invocation of every new version is a cold start with billed INIT.
@@ -19,14 +19,14 @@ the first invocation of every new version is a cold start with billed INIT.
   invocations are closest to ours (equal budget), on its defaults inside the range plus the
   range's ends and the current size.
 - **Regret** is against the true optimum over the curve's whole range in 1 MB steps: cost is
-  memory x the expected Billed Duration under the replay's noise (benchmarks/_truth.py), speed
-  the mean Duration, balanced the one definition in benchmarks/_truth.py. Cost is the headline.
+  memory x the expected Billed Duration under the replay's noise (benchmarks/_realcurves_truth.py), speed
+  the mean Duration, balanced the one definition in benchmarks/_realcurves_truth.py. Cost is the headline.
 - **Churn**, apart: both engines under the same rule (default ``minImprovement`` 5 %; Power
   Tuning keeps the current size unless its own measured saving reaches it). Needless: a change
   whose true saving is below the rule; miss: the current size kept although the true saving
   reaches it; regret above the rule: cost(chosen) / cost(target) - 1, the target being the current
   size where the true saving is below the rule, else the optimum (reported, not judged).
-- **Intervals**: every mean and p95 has a curve-bootstrap 95 % interval (benchmarks/_fair_stats.py).
+- **Intervals**: every mean and p95 has a curve-bootstrap 95 % interval (benchmarks/_realcurves_stats.py).
 
 Held out: the curves whose id hashes (sha256, first byte) to a multiple of 4 were never used to
 choose the engine's constants; their figures are printed on their own, and so are the tuning
@@ -51,10 +51,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from autotuner.embedded.curves import DEFAULT_CURVES_PATH, CurveRecord, load_curves
-from benchmarks import _fair, _fair_report
-from benchmarks._fair import CURRENT_KINDS, Draws, Run, current_sizes, power_values, run_ours, run_power_tuning
-from benchmarks._fair_stats import ENGINES, STRATEGIES, Outcome, Stats, evaluate, per_curve, select
-from benchmarks._truth import REPORTED_HALF_STEP_MS, SMOOTH_WIDTH_MS, TAIL_SIGMAS, Truth, expected_billed_ms
+from benchmarks import _realcurves_report, _realcurves_runs
+from benchmarks._realcurves_runs import (
+    CURRENT_KINDS,
+    Draws,
+    Run,
+    current_sizes,
+    power_values,
+    run_ours,
+    run_power_tuning,
+)
+from benchmarks._realcurves_stats import ENGINES, STRATEGIES, Outcome, Stats, evaluate, per_curve, select
+from benchmarks._realcurves_truth import REPORTED_HALF_STEP_MS, SMOOTH_WIDTH_MS, TAIL_SIGMAS, Truth, expected_billed_ms
 
 __all__ = [
     "CURRENT_KINDS",
@@ -180,8 +188,8 @@ def main(quick: bool = False, argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--min-improvement",
         type=_fraction,
-        default=_fair.MIN_IMPROVEMENT,
-        help=f"the churn rule for both engines, 0-1 (default {_fair.MIN_IMPROVEMENT:g}, the request's)",
+        default=_realcurves_runs.MIN_IMPROVEMENT,
+        help=f"the churn rule for both engines, 0-1 (default {_realcurves_runs.MIN_IMPROVEMENT:g}, the request's)",
     )
     parser.add_argument("--tuning-only", action="store_true", help="measure only the curves that are not held out")
     args = parser.parse_args(list(argv or []))
@@ -192,7 +200,7 @@ def main(quick: bool = False, argv: Sequence[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     if args.chart is not None:
-        from benchmarks._fair_chart import chart
+        from benchmarks._realcurves_chart import chart
 
         record = next((r for r in records if r.id == args.chart_curve), None)
         if record is None:
@@ -208,7 +216,7 @@ def main(quick: bool = False, argv: Sequence[str] | None = None) -> int:
         return 2
     held = {r.id for r in records if held_out(r.id)}
     rows = evaluate(records, args.seeds, strategies=args.strategies, rule=args.min_improvement)
-    print("\n".join(_fair_report.report(rows, records, held, args, args.worst)))
+    print("\n".join(_realcurves_report.report(rows, records, held, args, args.worst)))
     if args.json:
         print(json.dumps(contract(rows, len(records), args.seeds)))
     return 0

@@ -13,7 +13,9 @@ import pytest
 from autotuner.embedded.curves import Curve, CurvePoints, CurveRecord, load_curves
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ is not an installed package
-from benchmarks import _fair, _fair_stats, power_tuning, realcurves
+from benchmarks import _realcurves_runs as fair
+from benchmarks import _realcurves_stats as fair_stats
+from benchmarks import power_tuning, realcurves
 from benchmarks.__main__ import main as benchmarks_main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,9 +63,9 @@ def test_the_json_line_is_the_contract_and_the_tables_say_what_was_run(
         assert churn["needless"] + churn["misses"] <= churn["runs"]
     # Power Tuning at num 10 spends 10 per size offered; at the equal budget a smaller num
     offered = [
-        len(_fair.power_values(Curve(r), current))
+        len(fair.power_values(Curve(r), current))
         for r in _records(*SUBSET)
-        for current in _fair.current_sizes(r, 0).values()
+        for current in fair.current_sizes(r, 0).values()
     ]
     assert result["powerTuning"]["invocations"] == pytest.approx(10 * sum(offered) / len(offered), abs=0.01)
     assert result["powerTuningEqualBudget"]["invocations"] < result["powerTuning"]["invocations"]
@@ -76,7 +78,7 @@ def test_the_json_line_is_the_contract_and_the_tables_say_what_was_run(
     for name in ("all 4 curves", "tuning: 3 curves", "held out: 1 curves"):
         assert f"-- {name} --" in text
     assert "cost mean % [95 % CI]" in text and "cost p95 % [95 % CI]" in text
-    for kind in _fair.CURRENT_KINDS:
+    for kind in fair.CURRENT_KINDS:
         assert any(line.startswith(kind) for line in out)
     assert "needless" in text and "regret above the rule" in text
     assert text.count("per curve, mean cost regret, ours vs powerTuning ") == 3
@@ -90,46 +92,47 @@ def test_both_engines_are_offered_the_same_range_and_the_current_size() -> None:
     record = _records("s025")[0]
     curve = Curve(record)
     # Then Power Tuning gets its defaults inside the range, both ends and the current size
-    assert _fair.power_values(curve, 2048) == [512, 1024, 1536, 2048, 3008, 3072]
+    assert fair.power_values(curve, 2048) == [512, 1024, 1536, 2048, 3008, 3072]
     # and ours gets the same range as its memorySizes, the current size being its own baseline
-    assert _fair.request_for(curve, "cost", 10, 0.0).memory_sizes == [512, 3072]
-    draws = _fair.Draws(curve, 0)
-    run = _fair.run_ours(record, curve, draws, 2048)
+    assert fair.request_for(curve, "cost", 10, 0.0).memory_sizes == [512, 3072]
+    draws = fair.Draws(curve, 0)
+    run = fair.run_ours(record, curve, draws, 2048)
     assert run.decision is not None
     measured = [row.memory_size for row in run.decision.sizes]
     assert all(512 <= m <= 3072 for m in measured) and 2048 in measured
-    theirs = _fair.run_power_tuning(record, curve, draws, 2048)
-    assert theirs.measured_prices is not None and sorted(theirs.measured_prices) == _fair.power_values(curve, 2048)
+    theirs = fair.run_power_tuning(record, curve, draws, 2048)
+    assert theirs.measured_prices is not None and sorted(theirs.measured_prices) == fair.power_values(curve, 2048)
 
 
 def test_the_current_sizes_are_four_each_a_quarter_of_the_runs() -> None:
     record = _records("s010")[0]
-    sizes = _fair.current_sizes(record, 3)
-    assert list(sizes) == list(_fair.CURRENT_KINDS)
+    sizes = fair.current_sizes(record, 3)
+    assert list(sizes) == list(fair.CURRENT_KINDS)
     assert (sizes["smallest"], sizes["nearest 1024"], sizes["largest"]) == (128, 1024, 2048)
-    assert sizes["random"] in record.memory_mb and _fair.current_sizes(record, 3) == sizes
+    assert sizes["random"] in record.memory_mb and fair.current_sizes(record, 3) == sizes
     # the random one is drawn per seed: over twenty seeds it is not always the same size
-    assert len({_fair.current_sizes(record, seed)["random"] for seed in range(20)}) > 1
-    rows = _fair_stats.evaluate([record], 2, strategies=("cost",))
-    ours = _fair_stats.select(rows, "ours")
-    assert len(ours) == 8 and all(sum(r.kind == kind for r in ours) == 2 for kind in _fair.CURRENT_KINDS)
+    assert len({fair.current_sizes(record, seed)["random"] for seed in range(20)}) > 1
+    rows = fair_stats.evaluate([record], 2, strategies=("cost",))
+    ours = fair_stats.select(rows, "ours")
+    assert len(ours) == 8 and all(sum(r.kind == kind for r in ours) == 2 for kind in fair.CURRENT_KINDS)
 
 
 def test_the_noise_is_paired_a_function_of_curve_seed_size_and_index() -> None:
     # Given two engines' replays of the same (curve, seed), drawing in different orders
     curve = Curve(_records("s001")[0])
-    first, second = _fair.Draws(curve, 7), _fair.Draws(curve, 7)
+    first, second = fair.Draws(curve, 7), fair.Draws(curve, 7)
     forward = [(m, i, first.duration(m, i)) for m in (128, 512, 3008) for i in range(5)]
     backward = [(m, i, second.duration(m, i)) for m in (3008, 512, 128) for i in reversed(range(5))]
     # Then the i-th invocation at a size has the same Duration in both
     assert sorted(forward) == sorted(backward)
     # and another seed draws other values
-    assert _fair.Draws(curve, 8).duration(128, 0) != first.duration(128, 0)
+    assert fair.Draws(curve, 8).duration(128, 0) != first.duration(128, 0)
     # and the draws do not depend on Python's salted hash: another process with another hash seed agrees
     code = (
-        "import sys; sys.path.insert(0, '.'); from benchmarks import _fair; from autotuner.embedded.curves import "
-        "Curve, load_curves; c = Curve(next(r for r in load_curves() if r.id == 's001')); "
-        "print(repr(_fair.Draws(c, 7).duration(512, 3)))"
+        "import sys; sys.path.insert(0, '.'); from benchmarks import _realcurves_runs as fair; "
+        "from autotuner.embedded.curves import Curve, load_curves; "
+        "c = Curve(next(r for r in load_curves() if r.id == 's001')); "
+        "print(repr(fair.Draws(c, 7).duration(512, 3)))"
     )
     for hash_seed in ("1", "2"):
         value = subprocess.run(
@@ -146,8 +149,11 @@ def test_the_noise_is_paired_a_function_of_curve_seed_size_and_index() -> None:
 def test_both_engines_see_the_same_durations_where_they_measure_the_same_size() -> None:
     record = _records("s001")[0]
     curve = Curve(record)
-    draws = _fair.Draws(curve, 0)
-    ours, theirs = _fair.Replay(record, draws), _fair.Replay(record, _fair.Draws(curve, 0))
+    draws = fair.Draws(curve, 0)
+    ours, theirs = (
+        fair.Replay(record, draws),
+        fair.Replay(record, fair.Draws(curve, 0)),
+    )
     # ours measures 512 MB in two rounds (two versions), Power Tuning ten times in one
     mine = ours.batch(512, 2) + ours.batch(512, 3)
     its = theirs.batch(512, 10)
@@ -162,8 +168,8 @@ def test_the_first_invocation_of_every_new_version_is_a_cold_start_with_billed_i
         id="own", memory_mb=[128, 256, 512], mean_duration_ms=[10.0, 6.0, 5.0], init_duration_ms=400
     )
     plain = CurveRecord(id="plain", memory_mb=[128, 256, 512], mean_duration_ms=[10.0, 6.0, 5.0])
-    for record, init in ((with_init, 400.0), (plain, _fair.DEFAULT_INIT_MS)):
-        replay = _fair.Replay(record, _fair.Draws(Curve(record), 0))
+    for record, init in ((with_init, 400.0), (plain, fair.DEFAULT_INIT_MS)):
+        replay = fair.Replay(record, fair.Draws(Curve(record), 0))
         results = replay.batch(128, 3)
         # Then the first is cold: its Init Duration (the record's, or the default, at 128 MB) is billed
         (duration, billed, cold_init), *warm = results
@@ -173,22 +179,22 @@ def test_the_first_invocation_of_every_new_version_is_a_cold_start_with_billed_i
         # and a second version of the same size starts cold again
         assert replay.batch(128, 2)[0][2] > 0 and replay.cold_starts == 2
     # and more memory speeds up the Init's CPU share (up to one vCPU), as the simulated function does
-    assert _fair.init_ms(plain, 1769) == pytest.approx(_fair.DEFAULT_INIT_MS * (0.7 + 0.3 * 128 / 1769))
+    assert fair.init_ms(plain, 1769) == pytest.approx(fair.DEFAULT_INIT_MS * (0.7 + 0.3 * 128 / 1769))
     # and both engines pay them: Power Tuning once per size, ours once per size of each round
     record = _records("s010")[0]
     curve = Curve(record)
-    theirs = _fair.run_power_tuning(record, curve, _fair.Draws(curve, 0), 128)
-    assert theirs.cold_starts == len(_fair.power_values(curve, 128))
+    theirs = fair.run_power_tuning(record, curve, fair.Draws(curve, 0), 128)
+    assert theirs.cold_starts == len(fair.power_values(curve, 128))
     planned: list[int] = []
-    next_round = _fair.engine.next_round
+    next_round = fair.engine.next_round
 
     def counting(*args: object, **kwargs: object) -> list:
         items = next_round(*args, **kwargs)
         planned.extend(item.memory_size for item in items)
         return items
 
-    monkeypatch.setattr(_fair.engine, "next_round", counting)
-    ours = _fair.run_ours(record, curve, _fair.Draws(curve, 0), 128)
+    monkeypatch.setattr(fair.engine, "next_round", counting)
+    ours = fair.run_ours(record, curve, fair.Draws(curve, 0), 128)
     assert ours.cold_starts == len(planned) > len(set(planned))  # a size measured in two rounds starts cold twice
 
 
@@ -234,7 +240,7 @@ def test_churn_is_scored_against_the_true_saving_and_the_rule() -> None:
     curve = Curve(CurvePoints(memory_mb=[128, 256, 512], mean_duration_ms=[1000.0, 485.0, 200.0]))
     truth = realcurves.Truth.of(curve)
     cost = truth.scores("cost")
-    run = _fair.Run(
+    run = fair.Run(
         memory=0,
         invocations=0,
         cold_starts=0,
@@ -245,8 +251,8 @@ def test_churn_is_scored_against_the_true_saving_and_the_rule() -> None:
         dollars=0,
     )
 
-    def ruled(chosen: int, current: int) -> _fair_stats.Outcome:
-        return _fair_stats._ruled("x", "c", 0, "smallest", run, chosen, current, truth, cost, 0.05)
+    def ruled(chosen: int, current: int) -> fair_stats.Outcome:
+        return fair_stats._ruled("x", "c", 0, "smallest", run, chosen, current, truth, cost, 0.05)
 
     # Then a move to 256 MB is needless, a move to 512 MB is not, and keeping 128 MB misses
     assert ruled(256, 128).needless and not ruled(256, 128).miss
@@ -259,15 +265,15 @@ def test_churn_is_scored_against_the_true_saving_and_the_rule() -> None:
     near = Curve(CurvePoints(memory_mb=[128, 256, 512], mean_duration_ms=[1000.0, 485.0, 480.0]))
     near_truth = realcurves.Truth.of(near)
     near_cost = near_truth.scores("cost")
-    moved = _fair_stats._ruled("x", "c", 0, "smallest", run, 256, 128, near_truth, near_cost, 0.05)
+    moved = fair_stats._ruled("x", "c", 0, "smallest", run, 256, 128, near_truth, near_cost, 0.05)
     assert moved.needless and moved.above_rule == pytest.approx((near_cost[128] / near_cost[0] - 1) * 100)
     assert -5 < moved.above_rule < 0
-    kept = _fair_stats._ruled("x", "c", 0, "smallest", run, 128, 128, near_truth, near_cost, 0.05)
+    kept = fair_stats._ruled("x", "c", 0, "smallest", run, 128, 128, near_truth, near_cost, 0.05)
     assert not kept.miss and kept.above_rule == 0 and kept.regret > 0
 
 
 def test_power_tuning_under_the_rule_keeps_the_current_size_unless_its_own_saving_reaches_it() -> None:
-    run = _fair.Run(
+    run = fair.Run(
         memory=512,
         invocations=20,
         cold_starts=2,
@@ -278,21 +284,21 @@ def test_power_tuning_under_the_rule_keeps_the_current_size_unless_its_own_savin
         dollars=0,
         measured_prices={128: 1.0, 512: 0.96},
     )
-    assert _fair.power_tuning_keeps(run, 128, 0.05) == 128
-    assert _fair.power_tuning_keeps(run, 128, 0.04) == 512
-    assert _fair.power_tuning_keeps(run, 128, 0.0) == 512
+    assert fair.power_tuning_keeps(run, 128, 0.05) == 128
+    assert fair.power_tuning_keeps(run, 128, 0.04) == 512
+    assert fair.power_tuning_keeps(run, 128, 0.0) == 512
 
 
 def test_the_bootstrap_interval_resamples_curves_and_contains_the_point() -> None:
     import numpy as np
 
     same = np.ones((5, 8))
-    assert _fair_stats.bootstrap(_fair_stats.mean, same) == (1.0, 1.0, 1.0)
+    assert fair_stats.bootstrap(fair_stats.mean, same) == (1.0, 1.0, 1.0)
     spread = np.arange(40, dtype=float).reshape(5, 8)
-    point, low, high = _fair_stats.bootstrap(_fair_stats.p95, spread)
+    point, low, high = fair_stats.bootstrap(fair_stats.p95, spread)
     assert low < point <= high
     # paired: the same curves resampled for both, so identical engines differ by exactly 0
-    assert _fair_stats.bootstrap(lambda a, b: _fair_stats.mean(a) - _fair_stats.mean(b), spread, spread) == (0, 0, 0)
+    assert fair_stats.bootstrap(lambda a, b: fair_stats.mean(a) - fair_stats.mean(b), spread, spread) == (0, 0, 0)
 
 
 def test_regret_is_measured_against_the_optimum_over_the_whole_range() -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from autotuner.embedded.curves import Curve, CurveRecord
-from benchmarks import _fair
-from benchmarks._truth import Truth
+from benchmarks import _realcurves_runs
+from benchmarks._realcurves_truth import Truth
 
 
 def chart(record: CurveRecord, path: Path, seed: int = 0) -> str:
@@ -19,9 +19,9 @@ def chart(record: CurveRecord, path: Path, seed: int = 0) -> str:
     costs = Truth.of(curve).scores("cost")  # memory x expected Billed Duration
     cheapest = min(costs)
     current = curve.min_mb
-    draws = _fair.Draws(curve, seed)
-    mine = _fair.run_ours(record, curve, draws, current)
-    theirs = _fair.run_power_tuning(record, curve, draws, current)
+    draws = _realcurves_runs.Draws(curve, seed)
+    mine = _realcurves_runs.run_ours(record, curve, draws, current)
+    theirs = _realcurves_runs.run_power_tuning(record, curve, draws, current)
     assert mine.decision is not None and theirs.measured_prices is not None
     figure = Figure(figsize=(8, 4.5), dpi=100)
     FigureCanvasAgg(figure)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from autotuner.embedded.curves import Curve, CurveRecord
-from benchmarks import _fair, power_tuning
-from benchmarks._truth import Truth
+from benchmarks import _realcurves_runs, power_tuning
+from benchmarks._realcurves_truth import Truth
 
 STRATEGIES = ("cost", "speed", "balanced")
 BOOTSTRAP = 1000
@@ -33,10 +33,10 @@ class Outcome:
     engine: str
     curve: str
     seed: int
-    kind: str  # which current size (_fair.CURRENT_KINDS)
+    kind: str  # which current size (_realcurves_runs.CURRENT_KINDS)
     strategy: str
     regret: float  # % against the true optimum over the whole range
-    run: _fair.Run
+    run: _realcurves_runs.Run
     current: int
     chosen: int  # what is scored: under the rule, the size kept or changed to
     # Under the minImprovement rule (churn rows only): changed for a true saving below it, kept
@@ -52,7 +52,7 @@ def evaluate(
     *,
     strategies: Sequence[str] = STRATEGIES,
     num: int = 10,
-    rule: float = _fair.MIN_IMPROVEMENT,
+    rule: float = _realcurves_runs.MIN_IMPROVEMENT,
     progress: Callable[[str], None] | None = None,
 ) -> list[Outcome]:
     """Every engine on every record x seed x current size (x strategy for ours and Power Tuning at num 10).
@@ -68,31 +68,33 @@ def evaluate(
         scores = {s: truth.scores(s) for s in strategies}
         cost = truth.scores("cost")
         for seed in range(seeds):
-            draws = _fair.Draws(curve, seed)
+            draws = _realcurves_runs.Draws(curve, seed)
             # Two kinds may name the same current size (the largest may be the nearest 1,024 MB): a run is
             # a function of (curve, seed, current, strategy, rule), so it is made once.
-            memo: dict[tuple[object, ...], _fair.Run] = {}
-            for kind, current in _fair.current_sizes(record, seed).items():
-                sizes_per_run.append(len(_fair.power_values(curve, current)))
+            memo: dict[tuple[object, ...], _realcurves_runs.Run] = {}
+            for kind, current in _realcurves_runs.current_sizes(record, seed).items():
+                sizes_per_run.append(len(_realcurves_runs.power_values(curve, current)))
                 for strategy in strategies:
                     for engine in ("ours", "powerTuning"):
                         key = (engine, current, strategy)
                         if key not in memo:
                             memo[key] = (
-                                _fair.run_ours(record, curve, draws, current, strategy, num=num)
+                                _realcurves_runs.run_ours(record, curve, draws, current, strategy, num=num)
                                 if engine == "ours"
-                                else _fair.run_power_tuning(record, curve, draws, current, strategy)
+                                else _realcurves_runs.run_power_tuning(record, curve, draws, current, strategy)
                             )
                         run = memo[key]
                         regret = truth.regret_pct(run.memory, strategy, scores[strategy])
                         rows.append(Outcome(engine, record.id, seed, kind, strategy, regret, run, current, run.memory))
                 key = ("ours@rule", current)
                 if key not in memo:
-                    memo[key] = _fair.run_ours(record, curve, draws, current, "cost", num=num, min_improvement=rule)
+                    memo[key] = _realcurves_runs.run_ours(
+                        record, curve, draws, current, "cost", num=num, min_improvement=rule
+                    )
                 ruled = memo[key]
                 rows.append(_ruled("ours@rule", record.id, seed, kind, ruled, ruled.memory, current, truth, cost, rule))
                 base = memo[("powerTuning", current, "cost")]
-                kept = _fair.power_tuning_keeps(base, current, rule)
+                kept = _realcurves_runs.power_tuning_keeps(base, current, rule)
                 rows.append(_ruled("powerTuning@rule", record.id, seed, kind, base, kept, current, truth, cost, rule))
         if progress:
             progress(record.id)
@@ -104,9 +106,9 @@ def evaluate(
         truth = Truth.of(curve)
         cost = truth.scores("cost")
         for seed in range(seeds):
-            draws = _fair.Draws(curve, seed)
-            for kind, current in _fair.current_sizes(record, seed).items():
-                run = _fair.run_power_tuning(record, curve, draws, current, "cost", num=equal)
+            draws = _realcurves_runs.Draws(curve, seed)
+            for kind, current in _realcurves_runs.current_sizes(record, seed).items():
+                run = _realcurves_runs.run_power_tuning(record, curve, draws, current, "cost", num=equal)
                 rows.append(
                     Outcome(
                         "powerTuningEqualBudget",
@@ -128,7 +130,7 @@ def _ruled(
     curve: str,
     seed: int,
     kind: str,
-    run: _fair.Run,
+    run: _realcurves_runs.Run,
     chosen: int,
     current: int,
     truth: Truth,

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from autotuner.embedded.curves import CurveRecord
-from benchmarks import _fair
-from benchmarks._fair_stats import ENGINES, Outcome, Stats, _matrix, bootstrap, mean, p95, per_curve, select
+from benchmarks._realcurves_runs import CURRENT_KINDS
+from benchmarks._realcurves_stats import ENGINES, Outcome, Stats, _matrix, bootstrap, mean, p95, per_curve, select
 from benchmarks._table import text_table
 
 
@@ -111,7 +111,7 @@ def tables(rows: Sequence[Outcome], curves: set[str], name: str, strategies: Seq
         table.append([_label(engine, chosen), str(s.runs), _ci(s.mean), _ci(s.p95)])
     lines += text_table(table, right={1, 2, 3})
     table = [["current size", *(f"{e} mean / p95 %" for e in ENGINES)]]
-    for kind in _fair.CURRENT_KINDS:
+    for kind in CURRENT_KINDS:
         cells = []
         for engine in ENGINES:
             s = Stats.of(select(rows, engine, kind=kind, curves=curves))
@@ -191,7 +191,7 @@ def report(
     runs = len(select(rows, "ours", curves=everything))
     lines = [
         f"{len(records)} curves spanning >= {args.min_span:g}x with coarse steps from {args.curves}, "
-        f"{args.seeds} seeds x {len(_fair.CURRENT_KINDS)} current sizes ({', '.join(_fair.CURRENT_KINDS)}) = "
+        f"{args.seeds} seeds x {len(CURRENT_KINDS)} current sizes ({', '.join(CURRENT_KINDS)}) = "
         f"{runs} runs per engine and strategy",
         f"held out ({len(held)}, never used to choose the engine's constants): {', '.join(sorted(held)) or '-'}",
         f"churn rule for both engines: minImprovement {args.min_improvement:g}",
