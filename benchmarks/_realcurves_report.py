@@ -110,12 +110,12 @@ def tables(rows: Sequence[Outcome], curves: set[str], name: str, strategies: Seq
         s = Stats.of(chosen)
         table.append([_label(engine, chosen), str(s.runs), _ci(s.mean), _ci(s.p95)])
     lines += text_table(table, right={1, 2, 3})
-    table = [["current size", *(f"{e} mean / p95 %" for e in ENGINES)]]
+    table = [["current size", *(f"{e} mean / p95 % [95 % CI]" for e in ENGINES)]]
     for kind in CURRENT_KINDS:
         cells = []
         for engine in ENGINES:
             s = Stats.of(select(rows, engine, kind=kind, curves=curves))
-            cells.append(f"{s.mean[0]:.2f} / {s.p95[0]:.2f}")
+            cells.append(f"{_ci(s.mean)} / {_ci(s.p95)}")
         table.append([kind, *cells])
     lines += text_table(table, right={1, 2, 3})
     for strategy in strategies:
