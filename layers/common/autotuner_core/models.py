@@ -1005,7 +1005,6 @@ class RunSummary(Document):
     power_tuning: list[TranslatedField] | None = None
     results: PowerTuningResults | None = None
 
-
     report: ReportLink | None = None
     # What went wrong around the tuning without changing its result (a report that was not written).
     warnings: list[str] = []
