@@ -193,3 +193,4 @@ def test_an_applied_change_reports_its_savings_per_day_from_the_functions_traffi
     assert 5 * 3600 * 24 <= row["dailyInvocations"] < 5 * 3600 * 24 + 1_000
     assert row["savingsPerDayUsd"] == pytest.approx(row["savingsPerMillionUsd"] * row["dailyInvocations"] / 1e6)
     assert report.output["projectedSavingsPerDayUsd"] == pytest.approx(row["savingsPerDayUsd"])
+    assert report.output["projectedSavingsPerMonthUsd"] == pytest.approx(row["savingsPerDayUsd"] * 730 / 24)

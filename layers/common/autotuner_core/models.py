@@ -949,6 +949,7 @@ class FunctionSavings(Document):
     cost_change_pct: float | None = None
     daily_invocations: float | None = None
     savings_per_day_usd: float | None = None  # where its traffic is known
+    savings_per_month_usd: float | None = None  # the same, over a month (savings.DAYS_PER_MONTH)
 
 
 class PowerTuningStats(Document):
@@ -994,6 +995,7 @@ class RunSummary(Document):
     # function's traffic is known (weighted by it); savings_note says when it is not.
     savings: list[FunctionSavings] = []
     projected_savings_per_day_usd: float | None = None
+    projected_savings_per_month_usd: float | None = None
     savings_note: str | None = None
     # Every target's outcome for a small run; for a sweep, the first outcomes only (the run
     # records hold all of them: autotuner runs EXECUTION_ARN), so the output stays far below 256 KB.

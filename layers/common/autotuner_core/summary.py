@@ -13,7 +13,7 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from autotuner_core import run_cost
+from autotuner_core import run_cost, savings
 from autotuner_core.errors import ERROR_CLASSES, PartialFailureError, PermanentError
 from autotuner_core.models import (
     FunctionSavings,
@@ -183,6 +183,9 @@ def savings_by_function(outcomes: list[TargetOutcome]) -> list[FunctionSavings]:
                 cost_change_pct=recommendation.cost_change_pct,
                 daily_invocations=daily,
                 savings_per_day_usd=round(per_million * daily / 1_000_000, 6) if daily is not None else None,
+                savings_per_month_usd=(
+                    round(per_million * daily / 1_000_000 * savings.DAYS_PER_MONTH, 6) if daily is not None else None
+                ),
             )
         )
     return sorted(rows, key=lambda row: -row.savings_per_million_usd)
@@ -207,7 +210,11 @@ def _savings(outcomes: list[TargetOutcome]) -> dict[str, object]:
         )
         return {"savings": rows, "savings_note": note}
     total = sum(row.savings_per_day_usd or 0.0 for row in applied)
-    return {"savings": rows, "projected_savings_per_day_usd": round(total, 6)}
+    return {
+        "savings": rows,
+        "projected_savings_per_day_usd": round(total, 6),
+        "projected_savings_per_month_usd": round(total * savings.DAYS_PER_MONTH, 6),
+    }
 
 
 def _briefly(outcomes: list[TargetOutcome]) -> list[TargetOutcome]:
