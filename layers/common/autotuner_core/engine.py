@@ -70,6 +70,8 @@ from autotuner_core.models import (
     TuningRequest,
 )
 
+# Power Tuning's default powerValues: what the budget is half of (see budget()).
+POWER_TUNING_SIZES_MB = (128, 256, 512, 1024, 1536, 3008)
 LADDER_MB = (128, 256, 512, 1024, 1536, 2048, 3008, 4096, 6144, 8192, 10240)
 FIRST_ROUND_SIZES = 4
 FIRST_ROUND_INVOCATIONS = 2
@@ -142,9 +144,15 @@ class Decision(Document):
     summary: str
 
 
-def budget(request: TuningRequest) -> int:
-    """Invocations the engine may spend on one target: half of Power Tuning's at the same ``num``."""
-    return BUDGET_PER_NUM * request.invocations
+def budget(request: TuningRequest, max_memory_mb: int = MAX_MEMORY_MB) -> int:
+    """Invocations the engine may spend on one target: half of Power Tuning's over the same range
+    at the same ``num``, never more than ``3 * invocations``.
+
+    Power Tuning over a range measures its default sizes inside it and the range's two ends,
+    ``num`` times each: six sizes over the default range, fewer over a narrow one."""
+    low, high = search_range(request, max_memory_mb)
+    reference = {low, high, *(size for size in POWER_TUNING_SIZES_MB if low <= size <= high)}
+    return request.invocations * min(len(reference), 2 * BUDGET_PER_NUM) // 2
 
 
 def payload_unit(request: TuningRequest) -> int:
@@ -221,7 +229,7 @@ def next_round(
     allowed_current = current_memory_mb if MIN_MEMORY_MB <= current_memory_mb <= max_memory_mb else None
     candidates = candidate_sizes(low, high, allowed_current)
     by_size = _merge(observed)
-    left = budget(request) - sum(_spent(o) for o in by_size.values())
+    left = budget(request, max_memory_mb) - sum(_spent(o) for o in by_size.values())
     unit = payload_unit(request)
     if left < unit:
         return []
@@ -275,14 +283,28 @@ def next_round(
         # short, and a wrong keep costs at least minImprovement while a contender left unsettled
         # costs about TOLERANCE.
         sizes.insert(1, current.memory_size)
-    if len(sizes) == 1 and best.n < CONFIRM_INVOCATIONS:
+        if FOCUS:
+            sizes = sizes[:FOCUS]
+    if len(sizes) == 1 and (best.n < CONFIRM_INVOCATIONS or USE_ALL):
         # Confirm the predicted optimum against the runner-up before stopping: after three
         # invocations each a size can look apart from the others by chance.
         runner_up = sorted((e for e in estimates.values() if e is not best), key=_rank)[:1]
         sizes += [e.memory_size for e in runner_up]
     if len(sizes) == 1:
         return []  # the best size stands apart from every other: measuring is done
-    return _fit([SizeRequest(memory_size=s, invocations=MORE_INVOCATIONS) for s in sizes], left, unit)
+    per = MORE_INVOCATIONS
+    if SPLIT:
+        per = max(MORE_INVOCATIONS, math.ceil(left / (SPLIT * len(sizes))))
+        if left - per * len(sizes) < MORE_INVOCATIONS * 2:
+            per = max(1, left // len(sizes))
+    return _fit([SizeRequest(memory_size=s, invocations=per) for s in sizes], left, unit)
+
+
+import os
+USE_ALL = bool(int(os.environ.get("E_USE_ALL", "1")))
+SPLIT = float(os.environ.get("E_SPLIT", "2"))
+KEEP_Z = float(os.environ.get("E_KEEP_Z", "0"))
+FOCUS = int(os.environ.get("E_FOCUS", "0"))
 
 
 def decide(
@@ -341,7 +363,7 @@ def decide(
     change, low, high = (_pct(difference), _pct(difference - Z_90 * spread), _pct(difference + Z_90 * spread))
     cost_change = _pct(best.log_cost - current.log_cost)
     speed_change = _pct(best.log_duration - current.log_duration)
-    keep = best is current or -change / 100 < threshold
+    keep = best is current or -_pct(difference + (KEEP_Z * spread if threshold > 0 else 0.0)) / 100 < threshold
     interval = f"{change:+.1f} % (90 % CI {low:+.1f} % to {high:+.1f} %)"
     if best is current:
         summary = f"{label}: the current {current_memory_mb} MB is already the best measured size"
@@ -444,7 +466,13 @@ def _estimate(
     located: dict[int, tuple[float, float, int]] = {}
     for size, o in usable.items():
         logs = [math.log(max(d, 0.01)) for d in o.durations_ms]
-        billed = [math.log(max(b, 1.0)) for b in o.billed_durations_ms]
+        # Ranked on the warm bill: Lambda bills Duration rounded up to the millisecond, and a cold
+        # start's billed INIT (its Billed Duration less that) is paid once per environment, not per
+        # invocation; a replay or an older REPORT that bills less is taken as billed.
+        billed = [
+            math.log(max(min(b, math.ceil(d - 1e-9)), 1.0))
+            for d, b in zip(o.durations_ms, o.billed_durations_ms, strict=True)
+        ]
         centre = _location(logs)
         located[size] = (centre, _location(billed), len(logs))
         residuals += [abs(value - centre) for value in logs] if len(logs) >= 3 else []
