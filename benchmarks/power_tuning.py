@@ -18,8 +18,10 @@ re-implementation, written from reading Power Tuning's ``lambda/executor.js``, `
   ``w * price / maxPrice + (1 - w) * duration / maxDuration`` (``w`` = balancedWeight, default 0.5,
   clamped to 0-1). The first after a stable sort wins, so full ties go to the size listed first.
   Sizes whose averageDuration is 0 (no results) are left out.
-- **Its own cost.** Step Functions: ``6 + 3 * len(powerValues)`` state transitions; Lambda: the sum of
-  every invocation's price.
+- **Its own cost.** Its analyzer estimates ``6 + 3 * len(powerValues)`` state transitions
+  (``stepFunctionsCost``); its state machine enters :func:`state_transitions` states (the
+  Publisher loop runs once more, to restore ``$LATEST``, and Branching is a state too), and that is
+  what Step Functions bills. Lambda: the sum of every invocation's price.
 """
 
 from __future__ import annotations
@@ -119,9 +121,16 @@ def analyze(
         cost=winner.average_price,
         duration=winner.average_duration,
         stats=tuple(stats),
-        state_transitions=6 + 3 * len(stats),
+        state_transitions=state_transitions(len(stats)),
         lambda_cost=sum(s.total_cost for s in stats),
     )
+
+
+def state_transitions(sizes: int) -> int:
+    """States its state machine enters for ``sizes`` power values (no onlyColdStarts): Initializer;
+    Publisher and IsCountReached once per size and once more to restore ``$LATEST``; Branching; one
+    Executor per size; Cleaner, Analyzer, Optimizer."""
+    return 1 + 2 * (sizes + 1) + 1 + sizes + 3
 
 
 Invoke = Callable[[int], tuple[float, float, float]]

@@ -24,8 +24,8 @@ def _flat(mean_ms: float, name: str) -> Curve:
 
 def _brute_force_billed(curve: Curve, samples: int) -> tuple[float, float]:
     """The mean Billed Duration of many replayed invocations at 128 MB, and its standard error."""
-    replay = realcurves.Replay(curve, seed=12345)
-    billed = [replay(128)[1] for _ in range(samples)]
+    draws = realcurves.Draws(curve, seed=12345)
+    billed = [float(max(1, math.ceil(draws.duration(128, i)))) for i in range(samples)]
     return statistics.fmean(billed), statistics.stdev(billed) / math.sqrt(samples)
 
 

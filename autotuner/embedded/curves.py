@@ -81,6 +81,8 @@ class CurveRecord(CurvePoints):
     architecture: str = "x86_64"
     cost_per_invocation_usd: list[float] | None = None
     visualization: str | None = None
+    # Init Duration of a cold start at 128 MB, where the source measured one (benchmarks model the rest).
+    init_duration_ms: float | None = Field(default=None, gt=0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _costs(self) -> CurveRecord:
