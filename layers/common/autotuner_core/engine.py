@@ -294,9 +294,10 @@ def next_round(
         return []  # a single usable size: nothing to compare it with
     # Half of what is left per sampling round (at least MORE_INVOCATIONS a size), and all of it
     # once another round could not give each size that much: the whole budget is used in few rounds.
+    # Short of MORE_INVOCATIONS each, the last sizes are cut (see above: the order is the priority).
     each = max(MORE_INVOCATIONS, math.ceil(left / (SAMPLING_SHARE * len(sizes))))
     if left - each * len(sizes) < MORE_INVOCATIONS * len(sizes):
-        each = max(1, left // len(sizes))
+        each = max(MORE_INVOCATIONS, left // len(sizes))
     return _fit([SizeRequest(memory_size=s, invocations=each) for s in sizes], left, unit)
 
 
