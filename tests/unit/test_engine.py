@@ -499,9 +499,7 @@ def test_the_whole_budget_is_used_in_few_rounds(seed: int) -> None:
 def test_a_cold_start_s_billed_init_does_not_make_a_size_look_dearer() -> None:
     # Given two sizes equal in warm cost (256 MB at 100 ms, 512 MB at 50 ms), where every
     # invocation at 256 MB was a cold start whose Billed Duration includes a 150 ms INIT
-    cold = SizeObservation(
-        memory_size=256, durations_ms=[100.0] * 4, billed_durations_ms=[250.0] * 4, cold_starts=4
-    )
+    cold = SizeObservation(memory_size=256, durations_ms=[100.0] * 4, billed_durations_ms=[250.0] * 4, cold_starts=4)
     warm = observe(512, [50.5] * 4)
     # When the engine decides on cost
     decision = decide(request(minImprovement=0), 512, [cold, warm])
