@@ -1,7 +1,9 @@
-"""MeasureConfigurations: invoke every candidate of the round, the target's or its shadow's, and keep the samples.
+"""MeasureConfigurations: invoke every candidate of the round, the target's or its shadow's, keep the
+samples, and plan the next round.
 
 One invocation measures the whole round, its sizes side by side (at most ``ROUND_LANES`` at once):
-one state transition a round, where a Map costs one and one more per size.
+one state transition a round, where a Map costs one and one more per size; and planning here (pure,
+no AWS call) saves the planner's own state per round.
 """
 
 import time
@@ -10,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from autotuner_core import run_cost
+from autotuner_core import planning, run_cost
 from autotuner_core.clients import aws_client
 from autotuner_core.measurement import measure_candidate, measurement_client_context
 from autotuner_core.models import MeasuredItem, RoundItem, TargetTask, TuningSpend, parse_event
@@ -53,8 +55,20 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     items = task.round or []
     with ThreadPoolExecutor(max_workers=max(1, min(ROUND_LANES, len(items)))) as pool:
         results = list(pool.map(measure, items))
-    spend = run_cost.charge(task.spend, busy_s=time.monotonic() - started, waited_ms=_makespan([w for _, w in results]))
-    return task.model_copy(update={"measured": [item for item, _ in results], "spend": spend}).dump()
+    # The next round is planned here, not in a state of its own: one state transition less per round.
+    planned, cut = planning.plan_task(task.model_copy(update={"measured": [item for item, _ in results]}))
+    if cut:
+        logger.warning(
+            "planner stopped after the round limit", extra={"target": task.target.ref.arn, "rounds": task.spend.rounds}
+        )
+    logger.info(
+        "round measured and the next planned",
+        extra={"target": task.target.ref.arn, "round": task.spend.rounds + 1, "plan": planned.plan or []},
+    )
+    waited = _makespan([w for _, w in results])
+    return planned.model_copy(
+        update={"spend": run_cost.charge(planned.spend, busy_s=time.monotonic() - started, waited_ms=waited)}
+    ).dump()
 
 
 def _makespan(waits_ms: list[float]) -> float:

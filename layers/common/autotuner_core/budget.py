@@ -237,10 +237,10 @@ def estimate_target(
 
 def _tuner_steps(rounds: int) -> int:
     """The tuner invocations one measured target makes at most (each one request, billed for its time)."""
-    # CheckCircuit, DiscoverResources, the last PlanMeasurements, CleanupMeasurement,
-    # ChooseConfiguration, UpdateConfiguration, RecordTargetResult; PlanMeasurements,
-    # PrepareMeasurement and MeasureConfigurations (every size of the round at once) per round.
-    return 7 + 3 * rounds
+    # CheckCircuit, DiscoverResources, PlanMeasurements (the first round's plan), CleanupMeasurement,
+    # ChooseConfiguration, UpdateConfiguration, RecordTargetResult; PrepareMeasurement and
+    # MeasureConfigurations (every size of the round at once, and the next round's plan) per round.
+    return 7 + 2 * rounds
 
 
 def _tuner_seconds(target_seconds: float, steps: int, waits: int, settings: Settings) -> float:

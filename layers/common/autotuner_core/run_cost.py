@@ -27,12 +27,12 @@ from autotuner_core.pricing import DEFAULT_REGION, REQUEST_PRICE_USD, STEP_FUNCT
 RUN_TRANSITIONS = 5
 # CheckCircuit, DiscoverResources, Plan, UpdateConfiguration, RecordTargetResult.
 FIXED_TARGET_TRANSITIONS = 5
-# CheckCircuit, DiscoverResources, Plan, the last PlanMeasurements and MeasureMore (done),
-# CleanupMeasurement, ChooseConfiguration, UpdateConfiguration, RecordTargetResult.
+# CheckCircuit, DiscoverResources, Plan, PlanMeasurements (the first round's plan), the last
+# MeasureMore (done), CleanupMeasurement, ChooseConfiguration, UpdateConfiguration, RecordTargetResult.
 MEASURED_TARGET_TRANSITIONS = 9
-# Each measuring round: PlanMeasurements, MeasureMore, PrepareMeasurement, MeasureConfigurations
-# (one Task measures every size of the round).
-ROUND_TRANSITIONS = 4
+# Each measuring round: MeasureMore, PrepareMeasurement, MeasureConfigurations (one Task measures
+# every size of the round and plans the next).
+ROUND_TRANSITIONS = 3
 # Tuner Lambda invocations whose busy time is not in ``spend``: ValidatePermissions and
 # SummarizeRun per run; CheckCircuit and RecordTargetResult per target (the record is written
 # before that step ends). They are counted (request price) but their GB-seconds are not.
