@@ -1,38 +1,79 @@
-"""MeasureConfiguration: invoke one candidate's alias(es), the target's or its shadow's, and keep the samples."""
+"""MeasureConfigurations: invoke every candidate of the round, the target's or its shadow's, keep the
+samples, and plan the next round.
+
+One invocation measures the whole round, its sizes side by side (at most ``ROUND_LANES`` at once):
+one state transition a round, where a Map costs one and one more per size; and planning here (pure,
+no AWS call) saves the planner's own state per round.
+"""
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from autotuner_core import run_cost
+from autotuner_core import planning, run_cost
 from autotuner_core.clients import aws_client
 from autotuner_core.measurement import measure_candidate, measurement_client_context
-from autotuner_core.models import MeasuredItem, MeasureTask, TuningSpend, parse_event
+from autotuner_core.models import MeasuredItem, RoundItem, TargetTask, TuningSpend, parse_event
 from autotuner_core.observability import bind_execution, logger, tracer
 from autotuner_core.payloads import payload_for, processor_arns
+
+# Sizes measured at once: what the measurement Map allowed (MaxConcurrency 4), so a target sees no
+# more concurrent measuring than before.
+ROUND_LANES = 4
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = time.monotonic()
-    task = parse_event(MeasureTask, event)
+    task = parse_event(TargetTask, event)
     bind_execution(task.execution.arn)
     tracer.put_annotation("target", task.target.ref.name)
     source = task.target.payload
     payload = payload_for(task.request, source, aws_client("s3") if source and source.s3 else None, task.execution.arn)
-    # A live target's candidates are its shadow copy's aliases: the candidate names the function measured.
-    function_arn = task.candidate.function_arn or task.target.ref.arn
-    observation, waited_ms = measure_candidate(
-        aws_client("lambda"),
-        function_arn,
-        task.candidate,
-        task.request,
-        task.invocations,
-        payload=payload,
-        client_context=measurement_client_context(task.execution.arn),
-        processors=processor_arns(task.request, function_arn=task.target.ref.arn),
+    client = aws_client("lambda")
+    client_context = measurement_client_context(task.execution.arn)
+    processors = processor_arns(task.request, function_arn=task.target.ref.arn)
+
+    def measure(item: RoundItem) -> tuple[MeasuredItem, float]:
+        # A live target's candidates are its shadow copy's aliases: the candidate names the function measured.
+        function_arn = item.candidate.function_arn or task.target.ref.arn
+        observation, waited_ms = measure_candidate(
+            client,
+            function_arn,
+            item.candidate,
+            task.request,
+            item.invocations,
+            payload=payload,
+            client_context=client_context,
+            processors=processors,
+        )
+        return MeasuredItem(observation=observation, spend=TuningSpend()), waited_ms
+
+    items = task.round or []
+    with ThreadPoolExecutor(max_workers=max(1, min(ROUND_LANES, len(items)))) as pool:
+        results = list(pool.map(measure, items))
+    # The next round is planned here, not in a state of its own: one state transition less per round.
+    planned, cut = planning.plan_task(task.model_copy(update={"measured": [item for item, _ in results]}))
+    if cut:
+        logger.warning(
+            "planner stopped after the round limit", extra={"target": task.target.ref.arn, "rounds": task.spend.rounds}
+        )
+    logger.info(
+        "round measured and the next planned",
+        extra={"target": task.target.ref.arn, "round": task.spend.rounds + 1, "plan": planned.plan or []},
     )
-    spend = run_cost.charge(TuningSpend(), busy_s=time.monotonic() - started, waited_ms=waited_ms)
-    return MeasuredItem(observation=observation, spend=spend).dump()
+    waited = _makespan([w for _, w in results])
+    return planned.model_copy(
+        update={"spend": run_cost.charge(planned.spend, busy_s=time.monotonic() - started, waited_ms=waited)}
+    ).dump()
+
+
+def _makespan(waits_ms: list[float]) -> float:
+    """How long the round's waits take on ROUND_LANES lanes, each size on the first lane free (as the pool runs)."""
+    lanes = [0.0] * ROUND_LANES
+    for wait in waits_ms:
+        lanes[lanes.index(min(lanes))] += wait
+    return max(lanes)

@@ -86,7 +86,7 @@ def test_a_function_switched_off_with_reserved_concurrency_0_is_refused_before_a
     )
     assert "reserved concurrency 0" in report.cause
     assert report.mutating_calls == []
-    assert not {"PrepareMeasurement", "MeasureConfiguration", "UpdateConfiguration"} & set(report.states_entered)
+    assert not {"PrepareMeasurement", "MeasureConfigurations", "UpdateConfiguration"} & set(report.states_entered)
     assert after["MemorySize"] == 1024
     (record,) = report.records
     assert (record["outcome"], record["errorType"]) == ("FAILED", "InvalidConfigurationError")

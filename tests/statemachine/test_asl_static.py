@@ -566,8 +566,6 @@ DESIGNED_EXCEPTIONS: dict[tuple[str, str], str] = {
     # fails the run: nothing left to record it with.
     ("task-catch", "TuneTargets/RecordTargetResult"): "enclosing-map-fails-the-run",
     ("task-catch", "TuneTargets/RecordTargetFailure"): "enclosing-map-fails-the-run",
-    # A measurement failure fails its Map, whose Catch cleans up and records.
-    ("task-catch", "TuneTargets/MeasureConfigurations/MeasureConfiguration"): "enclosing-map-cleans-up",
     # Each target is recorded inside the Map; the run's own failure needs no second record.
     ("recorded-failure", "TuneTargets"): "targets-record-inside-the-map",
     ("recorded-failure", "Summarize"): "targets-record-inside-the-map",
@@ -1128,7 +1126,6 @@ def _state_at(path: str) -> dict[str, Any]:
 def test_designed_exceptions_hold() -> None:
     # Given each deliberate exception to a rule above
     tune = _state_at("TuneTargets")
-    measure = _state_at("TuneTargets/MeasureConfigurations")
     iteration = tune["ItemProcessor"]["States"]
     for (_, path), guarantee in DESIGNED_EXCEPTIONS.items():
         # Then what replaces the rule is in place
@@ -1136,10 +1133,6 @@ def test_designed_exceptions_hold() -> None:
             (catcher,) = tune["Catch"]
             assert catcher["ErrorEquals"] == ["States.ALL"], path
             assert DEFINITION["States"][catcher["Next"]]["Type"] == "Fail", path
-        elif guarantee == "enclosing-map-cleans-up":
-            (catcher,) = measure["Catch"]
-            assert catcher["Next"] == "CleanupAfterFailure", path
-            assert iteration["CleanupAfterFailure"]["Next"] == "RecordTargetFailure", path
         elif guarantee == "targets-record-inside-the-map":
             catch_targets = {c["Next"] for state in iteration.values() for c in state.get("Catch", [])}
             assert catch_targets <= {"CleanupAfterFailure", "RecordTargetFailure"}, path

@@ -164,10 +164,11 @@ def test_the_measuring_loop_runs_the_engines_rounds_and_counts_them():
     # Then the sizes measured after the engine's first round are reported as such
     first = {size for size in measured if size not in (outcome.get("refinedSizes") or [])}
     assert len(first) == 4
-    # And each round is one pass of the measuring loop: the planner ran once more than Prepare
-    # (the last time to say done), the decision once
+    # And each round is one pass of the measuring loop: the planner's step ran once (the first
+    # round; the measuring step plans the others), Prepare and Measure once a round, the decision once
     attempts = report.task_attempts
-    assert attempts["PlanMeasurements"] == attempts["PrepareMeasurement"] + 1 >= 3
+    assert attempts["PlanMeasurements"] == 1
+    assert attempts["MeasureConfigurations"] == attempts["PrepareMeasurement"] >= 2
     assert attempts["ChooseConfiguration"] == 1
     # And neither the planner nor the decision called any AWS API
     assert "PrepareMeasurementFunction" in callers
@@ -262,7 +263,11 @@ def test_a_planner_that_never_says_done_stops_after_the_round_limit(monkeypatch)
     assert report.status == "SUCCEEDED"
     rounds = planning.MAX_ROUNDS
     attempts = report.task_attempts
-    assert (attempts["PlanMeasurements"], attempts["PrepareMeasurement"]) == (rounds + 1, rounds)
+    assert (attempts["PlanMeasurements"], attempts["PrepareMeasurement"], attempts["MeasureConfigurations"]) == (
+        1,
+        rounds,
+        rounds,
+    )
     (row,) = report.output["outcomes"][0]["configurations"]
     assert (row["memorySize"], row["invocations"]) == (512, 5 * rounds)
     # And the run cost counts those rounds exactly as the execution history does

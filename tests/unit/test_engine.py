@@ -473,3 +473,38 @@ def test_the_size_that_holds_the_function_is_not_added_next_to_a_ladder_size() -
     planned = next_round(request(), 256, observed, max_memory_mb=3008)
     # Then it measures ladder sizes only: 252 MB could save no more than 4 % on 256 MB
     assert planned and all(item.memory_size in (256, 512, 1024, 1536, 2048, 3008) for item in planned)
+
+
+def test_over_a_narrow_range_the_budget_is_half_of_what_power_tuning_spends_there() -> None:
+    # Given a range of 256-1024 MB: Power Tuning measures 256, 512 and 1024 MB there, num times each
+    narrow = request(memorySizes=[256, 1024])
+    # Then our budget is half of its 3 x 10 invocations, and the default range's stays 30
+    assert budget(narrow) == 15
+    assert budget(request()) == 30
+    # And the engine spends no more than that on it
+    _, rounds = tune(CHEAPEST_AT_512, memorySizes=[256, 1024], max_memory_mb=1024)
+    assert spent(rounds) <= 15
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_whole_budget_is_used_in_few_rounds(seed: int) -> None:
+    # Given a curve whose optimum is clear after the first rounds
+    decision, rounds = tune(CHEAPEST_AT_512, seed=seed)
+    # Then the budget is spent (the best size and its runner-up get what is left), in a few rounds
+    assert spent(rounds) == budget(request())
+    assert len(rounds) <= 5
+    assert decision.best_memory_size in (512, 1024)
+
+
+def test_a_cold_start_s_billed_init_does_not_make_a_size_look_dearer() -> None:
+    # Given two sizes equal in warm cost (256 MB at 100 ms, 512 MB at 50 ms), where every
+    # invocation at 256 MB was a cold start whose Billed Duration includes a 150 ms INIT
+    cold = SizeObservation(memory_size=256, durations_ms=[100.0] * 4, billed_durations_ms=[250.0] * 4, cold_starts=4)
+    warm = observe(512, [50.5] * 4)
+    # When the engine decides on cost
+    decision = decide(request(minImprovement=0), 512, [cold, warm])
+    # Then 256 MB is ranked on its warm bill (100 ms), cheaper than 512 MB's 51 ms: INIT is paid
+    # once per execution environment, not per invocation
+    rows = {row.memory_size: row for row in decision.sizes}
+    assert rows[256].billed_duration_ms == pytest.approx(100.0)
+    assert decision.best_memory_size == 256

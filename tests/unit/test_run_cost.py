@@ -32,8 +32,9 @@ def test_the_count_follows_the_measuring_loop_and_adds_the_tuners_own_lambda_tim
     # When the run's cost is counted
     cost = run_cost.counted([outcome])
 
-    # Then transitions are the run's 5, the target's 9, 4 per round and one per size measured
-    assert cost.state_transitions == 5 + 9 + 4 * 2 + 4
+    # Then transitions are the run's 5, the target's 9 and 3 per round, however many sizes a round
+    # measures (one Task measures them all and plans the next round)
+    assert cost.state_transitions == 5 + 9 + 3 * 2
     # And target GB-seconds are each size's billed time at its memory: (256+512+1024+768)/1024 GB x 1 s
     assert cost.target_gb_seconds == pytest.approx(2560 / 1024)
     # And the tuner's invocations add pre-flight, summary, circuit check and record to what the steps counted

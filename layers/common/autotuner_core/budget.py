@@ -203,13 +203,11 @@ def estimate_target(
     lanes = _PARALLEL_LANES if request.parallel_invocation else 1
     cold_starts = invocations if request.only_cold_starts else min(invocations, versions * lanes + shadow)
     gb_seconds = largest_mb / 1024 * (invocations * seconds + cold_starts * INIT_LIMIT_S)
-    transitions = (
-        run_cost.MEASURED_TARGET_TRANSITIONS + rounds * run_cost.ROUND_TRANSITIONS + invocations  # items <= invocations
-    )
+    transitions = run_cost.measured_target_transitions(rounds)
     architecture = (configuration.architectures or ["x86_64"])[0]
     prices = lambda_prices(target.arn.split(":")[3], architecture if architecture in ("x86_64", "arm64") else "x86_64")
     target_usd = gb_seconds * prices.gb_second_usd + invocations * prices.request_usd
-    steps = _tuner_steps(rounds, invocations)
+    steps = _tuner_steps(rounds)
     waits = prepared_rounds * ROUND_WAITS + versions * VERSION_WAITS + CLEANUP_WAITS
     waits += APPLY_WAITS if request.apply else 0
     tuner_seconds = _tuner_seconds(invocations * seconds + cold_starts * INIT_LIMIT_S, steps, waits, settings)
@@ -237,12 +235,12 @@ def estimate_target(
     )
 
 
-def _tuner_steps(rounds: int, invocations: int) -> int:
+def _tuner_steps(rounds: int) -> int:
     """The tuner invocations one measured target makes at most (each one request, billed for its time)."""
-    # CheckCircuit, DiscoverResources, the last PlanMeasurements, CleanupMeasurement,
-    # ChooseConfiguration, UpdateConfiguration, RecordTargetResult; PlanMeasurements and
-    # PrepareMeasurement per round; one MeasureConfiguration per round item (each >= 1 invocation).
-    return 7 + 2 * rounds + invocations
+    # CheckCircuit, DiscoverResources, PlanMeasurements (the first round's plan), CleanupMeasurement,
+    # ChooseConfiguration, UpdateConfiguration, RecordTargetResult; PrepareMeasurement and
+    # MeasureConfigurations (every size of the round at once, and the next round's plan) per round.
+    return 7 + 2 * rounds
 
 
 def _tuner_seconds(target_seconds: float, steps: int, waits: int, settings: Settings) -> float:

@@ -16,22 +16,22 @@ matters:
    followed up the ladder (so the first round need not reach the top). Two invocations each.
    Once a Max Memory Used is known, the smallest size that holds it (plus 5 %) joins the ladder:
    next to an out-of-memory size it is often the cheapest size there is.
-3. **Sequential sampling.** While another size might beat the best one by more than
-   ``TOLERANCE`` (4 %) at 90 % confidence, both get three more invocations (the two closest
-   contenders at most), and so does the current size while the projected change might fall
-   either side of ``minImprovement``, right after the best (a round the budget cuts short loses
-   its last requests, and a wrong keep costs more than an unsettled contender). Before stopping,
-   the best size is confirmed: it has at
-   least six invocations, measured against the runner-up. It stops when the intervals separate
-   or the budget is spent.
+3. **Sequential sampling.** The best size so far and the sizes that might still beat it by more
+   than ``TOLERANCE`` (4 %) at 90 % confidence (the two closest at most; the runner-up when none
+   can) share half of the budget left per round, at least three invocations each, and all of it
+   once another round could not give each of them three: the budget is used, not left, in few
+   rounds (a round costs state transitions). The current size joins them, right after the best,
+   while the projected change might fall either side of ``minImprovement`` (a round the budget
+   cuts short loses its last requests, and a wrong keep costs more than an unsettled contender).
 4. **Decision.** The best size by the strategy's objective, with a 90 % confidence interval on
    the projected change against the current size. An improvement below ``minImprovement``
    (default 5 %) keeps the current size: no churn for noise.
 
-Budget: ``3 * request.invocations`` invocations (30 at the default 10), half of what Power
-Tuning's six default sizes cost at the same ``num``; never more. With a weighted payload list,
-every request is a whole number of :func:`payload_unit` so that each size gets every payload in
-its weight.
+Budget: half of what Power Tuning spends over the same range at the same ``num`` (its default
+sizes inside the range and the range's two ends, ``num`` each): ``3 * request.invocations`` (30
+at the default 10) over a range holding six of them or more, less over a narrower one; never
+more. With a weighted payload list, every request is a whole number of :func:`payload_unit` so
+that each size gets every payload in its weight.
 
 For the cost strategy, with four sizes or more, each size's estimate is pooled with Parrotfish's
 model ``d(m) = a + b * exp(-m / c)`` fitted over all of them (the curve counts as two
@@ -42,7 +42,9 @@ its log durations without spikes (more than 1.5x from their median; of two value
 smaller: spikes only go up), so a cold start's spike does not move it. The spread is one sigma
 pooled over all sizes (a robust MAD estimate) shrunk towards 12 % (the median residual of
 published Power Tuning curves) with the weight of 8 invocations, so three invocations do not
-make a size look certain.
+make a size look certain. Cost is ranked on the warm bill: each Duration rounded up to the
+millisecond (at least 1 ms), as Lambda bills a warm invocation; a cold start's billed INIT is
+paid once per execution environment, not per invocation, so it does not rank sizes.
 
 Errors: a size with a failed invocation is excluded, and so is every size below it (below an
 out-of-memory size there is nothing to find); sizes below the largest Max Memory Used seen
@@ -70,13 +72,15 @@ from autotuner_core.models import (
     TuningRequest,
 )
 
+# Power Tuning's default powerValues: what the budget is half of (see budget()).
+POWER_TUNING_SIZES_MB = (128, 256, 512, 1024, 1536, 3008)
 LADDER_MB = (128, 256, 512, 1024, 1536, 2048, 3008, 4096, 6144, 8192, 10240)
 FIRST_ROUND_SIZES = 4
 FIRST_ROUND_INVOCATIONS = 2
 NEIGHBOUR_INVOCATIONS = 2  # a size the local search adds
-MORE_INVOCATIONS = 3  # one step of sequential sampling, per size
+MORE_INVOCATIONS = 3  # one step of sequential sampling, per size, at least
+SAMPLING_SHARE = 2  # a sampling round spends 1 / SAMPLING_SHARE of what is left
 MAX_CONTENDERS = 2
-CONFIRM_INVOCATIONS = 6  # the best size has at least this many before measuring stops
 # budget = 3 * invocations: Power Tuning's 6 default sizes * num, halved (models.py bounds the
 # samples kept in state by it)
 BUDGET_PER_NUM = BUDGET_PER_INVOCATION
@@ -142,9 +146,15 @@ class Decision(Document):
     summary: str
 
 
-def budget(request: TuningRequest) -> int:
-    """Invocations the engine may spend on one target: half of Power Tuning's at the same ``num``."""
-    return BUDGET_PER_NUM * request.invocations
+def budget(request: TuningRequest, max_memory_mb: int = MAX_MEMORY_MB) -> int:
+    """Invocations the engine may spend on one target: half of Power Tuning's over the same range
+    at the same ``num``, never more than ``3 * invocations``.
+
+    Power Tuning over a range measures its default sizes inside it and the range's two ends,
+    ``num`` times each: six sizes over the default range, fewer over a narrow one."""
+    low, high = search_range(request, max_memory_mb)
+    reference = {low, high, *(size for size in POWER_TUNING_SIZES_MB if low <= size <= high)}
+    return request.invocations * min(len(reference), 2 * BUDGET_PER_NUM) // 2
 
 
 def payload_unit(request: TuningRequest) -> int:
@@ -221,7 +231,7 @@ def next_round(
     allowed_current = current_memory_mb if MIN_MEMORY_MB <= current_memory_mb <= max_memory_mb else None
     candidates = candidate_sizes(low, high, allowed_current)
     by_size = _merge(observed)
-    left = budget(request) - sum(_spent(o) for o in by_size.values())
+    left = budget(request, max_memory_mb) - sum(_spent(o) for o in by_size.values())
     unit = payload_unit(request)
     if left < unit:
         return []
@@ -275,14 +285,20 @@ def next_round(
         # short, and a wrong keep costs at least minImprovement while a contender left unsettled
         # costs about TOLERANCE.
         sizes.insert(1, current.memory_size)
-    if len(sizes) == 1 and best.n < CONFIRM_INVOCATIONS:
-        # Confirm the predicted optimum against the runner-up before stopping: after three
-        # invocations each a size can look apart from the others by chance.
+    if len(sizes) == 1:
+        # The best size stands apart, but after a few invocations each a size can look apart by
+        # chance: the budget left goes to it and the runner-up, the one other size that can still win.
         runner_up = sorted((e for e in estimates.values() if e is not best), key=_rank)[:1]
         sizes += [e.memory_size for e in runner_up]
     if len(sizes) == 1:
-        return []  # the best size stands apart from every other: measuring is done
-    return _fit([SizeRequest(memory_size=s, invocations=MORE_INVOCATIONS) for s in sizes], left, unit)
+        return []  # a single usable size: nothing to compare it with
+    # Half of what is left per sampling round (at least MORE_INVOCATIONS a size), and all of it
+    # once another round could not give each size that much: the whole budget is used in few rounds.
+    # Short of MORE_INVOCATIONS each, the last sizes are cut (see above: the order is the priority).
+    each = max(MORE_INVOCATIONS, math.ceil(left / (SAMPLING_SHARE * len(sizes))))
+    if left - each * len(sizes) < MORE_INVOCATIONS * len(sizes):
+        each = max(MORE_INVOCATIONS, left // len(sizes))
+    return _fit([SizeRequest(memory_size=s, invocations=each) for s in sizes], left, unit)
 
 
 def decide(
@@ -444,7 +460,13 @@ def _estimate(
     located: dict[int, tuple[float, float, int]] = {}
     for size, o in usable.items():
         logs = [math.log(max(d, 0.01)) for d in o.durations_ms]
-        billed = [math.log(max(b, 1.0)) for b in o.billed_durations_ms]
+        # Ranked on the warm bill: Lambda bills Duration rounded up to the millisecond, and a cold
+        # start's billed INIT (its Billed Duration less that) is paid once per environment, not per
+        # invocation; a replay or an older REPORT that bills less is taken as billed.
+        billed = [
+            math.log(max(min(b, math.ceil(d - 1e-9)), 1.0))
+            for d, b in zip(o.durations_ms, o.billed_durations_ms, strict=True)
+        ]
         centre = _location(logs)
         located[size] = (centre, _location(billed), len(logs))
         residuals += [abs(value - centre) for value in logs] if len(logs) >= 3 else []

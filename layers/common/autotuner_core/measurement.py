@@ -163,11 +163,15 @@ def prepare_candidates(
                 # copy is also what makes Lambda publish a new version.
                 suffix = f" cold start {copy}" if copies > 1 else ""
                 changes: dict[str, Any] = {"MemorySize": size, "Description": f"{marker} {size} MB{suffix}"}
-                revision = _update(client, arn, changes, revision, original)
+                updated = _update(client, arn, changes, revision, original)
                 last_size = size
-                revision = wait_until_settled(
-                    client, arn, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds
-                ).configuration.revision_id
+                if _settled(updated):
+                    # The update's own answer says it is done: a GetFunction would only repeat it.
+                    revision = updated.get("RevisionId")
+                else:
+                    revision = wait_until_settled(
+                        client, arn, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds
+                    ).configuration.revision_id
                 name = alias_name(token, size, copy if copies > 1 else None)
                 if floor_mb is not None:
                     # $LATEST serves production: on to the next size right after the publish.
@@ -232,11 +236,16 @@ def _create_or_reuse_alias(client: Any, arn: str, name: str, version: str, marke
         return existing.version
 
 
+def _settled(response: dict[str, Any]) -> bool:
+    """Whether an UpdateFunctionConfiguration answer says the update is already applied (nothing to wait for)."""
+    return response.get("LastUpdateStatus") == "Successful" and response.get("State", "Active") == "Active"
+
+
 def _update(
     client: Any, arn: str, changes: dict[str, Any], revision: str | None, original: FunctionConfiguration
-) -> str | None:
+) -> dict[str, Any]:
     try:
-        return update_configuration(client, arn, changes, revision).get("RevisionId")
+        return update_configuration(client, arn, changes, revision)
     except StaleRevisionError:
         raise TargetChangedError(
             f"{arn} was changed by someone else during measurement; stopping and restoring "

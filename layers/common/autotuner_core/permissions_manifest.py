@@ -245,7 +245,7 @@ PRINCIPALS: tuple[Principal, ...] = (
     Principal(
         "MeasureConfigurationFunction",
         "MEASURE_ROLE_ARN",
-        ("MeasureConfiguration",),
+        ("MeasureConfigurations",),
         (
             Grant(
                 ("lambda:InvokeFunction",),

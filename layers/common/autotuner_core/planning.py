@@ -25,8 +25,9 @@ from collections.abc import Sequence
 
 # The documents of the seam live in models.py with the other state documents; they are this
 # module's vocabulary and are imported from here.
-from autotuner_core import engine
-from autotuner_core.models import SizeObservation, SizeRequest, TuningRequest
+from autotuner_core import engine, run_cost
+from autotuner_core.models import MAX_MEMORY_MB, SizeObservation, SizeRequest, TargetTask, TuningRequest
+from autotuner_core.payloads import planned_request
 
 __all__ = [
     "MAX_ROUNDS",
@@ -35,6 +36,7 @@ __all__ = [
     "bounded_round",
     "merge",
     "next_round",
+    "plan_task",
 ]
 
 # Rounds the state machine runs at most, whatever the planner asks: a planner that never says
@@ -94,3 +96,29 @@ def bounded_round(
     if plan and rounds_done >= MAX_ROUNDS:
         return [], True
     return plan, False
+
+
+def plan_task(task: TargetTask) -> tuple[TargetTask, bool]:
+    """The task with the round just measured added to its observations and the next round planned
+    (``plan``; None when measuring is done), its rounds counted; and whether the round limit cut it.
+
+    Pure: the measuring loop's planning step, run after the first round by the step that measured
+    the round (one state less per round) and before it by PlanMeasurements."""
+    measured = task.measured or []
+    observations = merge(task.observations or [], [item.observation for item in measured])
+    rounds = task.spend.rounds
+    # The account's memory quota is not known here: a size Lambda refuses is excluded when prepared.
+    plan, cut = bounded_round(
+        planned_request(task.request, task.target.payload),
+        task.target.configuration.memory_size,
+        observations,
+        rounds_done=rounds,
+        max_memory_mb=MAX_MEMORY_MB,
+    )
+    spend = run_cost.add(task.spend, *(item.spend for item in measured)).model_copy(
+        update={"rounds": rounds + (1 if plan else 0), "round_items": task.spend.round_items + len(plan)}
+    )
+    planned = task.model_copy(
+        update={"observations": observations, "measured": None, "round": None, "plan": plan or None, "spend": spend}
+    )
+    return planned, cut

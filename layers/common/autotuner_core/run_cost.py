@@ -27,12 +27,12 @@ from autotuner_core.pricing import DEFAULT_REGION, REQUEST_PRICE_USD, STEP_FUNCT
 RUN_TRANSITIONS = 5
 # CheckCircuit, DiscoverResources, Plan, UpdateConfiguration, RecordTargetResult.
 FIXED_TARGET_TRANSITIONS = 5
-# CheckCircuit, DiscoverResources, Plan, the last PlanMeasurements and MeasureMore (done),
-# CleanupMeasurement, ChooseConfiguration, UpdateConfiguration, RecordTargetResult.
+# CheckCircuit, DiscoverResources, Plan, PlanMeasurements (the first round's plan), the last
+# MeasureMore (done), CleanupMeasurement, ChooseConfiguration, UpdateConfiguration, RecordTargetResult.
 MEASURED_TARGET_TRANSITIONS = 9
-# Each measuring round: PlanMeasurements, MeasureMore, PrepareMeasurement, MeasureConfigurations;
-# plus one MeasureConfiguration per size of the round.
-ROUND_TRANSITIONS = 4
+# Each measuring round: MeasureMore, PrepareMeasurement, MeasureConfigurations (one Task measures
+# every size of the round and plans the next).
+ROUND_TRANSITIONS = 3
 # Tuner Lambda invocations whose busy time is not in ``spend``: ValidatePermissions and
 # SummarizeRun per run; CheckCircuit and RecordTargetResult per target (the record is written
 # before that step ends). They are counted (request price) but their GB-seconds are not.
@@ -92,6 +92,11 @@ def add(spend: TuningSpend, *more: TuningSpend) -> TuningSpend:
     )
 
 
+def measured_target_transitions(rounds: int) -> int:
+    """The state transitions of one measured target's child execution after ``rounds`` measuring rounds."""
+    return MEASURED_TARGET_TRANSITIONS + ROUND_TRANSITIONS * rounds
+
+
 def counted(outcomes: list[TargetOutcome]) -> RunCost:
     """After the run, from what each target's document says was measured and spent: the run's own
     states and tuner invocations, and every target's :func:`of_target`."""
@@ -117,10 +122,7 @@ def of_target(outcome: TargetOutcome) -> RunCost:
     states and invocations (Prepare to Summarize) are not in it."""
     configurations = outcome.configurations or []
     spend = outcome.spend or TuningSpend()
-    if configurations:
-        transitions = MEASURED_TARGET_TRANSITIONS + ROUND_TRANSITIONS * spend.rounds + spend.round_items
-    else:
-        transitions = FIXED_TARGET_TRANSITIONS
+    transitions = measured_target_transitions(spend.rounds) if configurations else FIXED_TARGET_TRANSITIONS
     return _priced(
         transitions=transitions,
         target_invocations=sum(row.invocations for row in configurations),
