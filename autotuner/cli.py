@@ -277,7 +277,7 @@ def _demo_breaker() -> bool:
                     record["outcome"],
                     detail,
                     str(lambda_calls),
-                    f"{result['seconds']:.2f}",
+                    f"{result['seconds']:.3f}",
                 )
             )
             outcomes.append(record["outcome"])

@@ -20,6 +20,7 @@ locals {
     MaxRunCostUsd                 = tostring(var.max_run_cost_usd)
     MaxVersionsPerTarget          = tostring(var.max_versions_per_target)
     SweepObjectRetentionDays      = tostring(var.sweep_object_retention_days)
+    ReportLinkExpirySeconds       = tostring(var.report_link_expiry_seconds)
     ShadowRoleArns                = var.shadow_role_arns
     AlarmTopicArn                 = var.alarm_topic_arn
     LogLevel                      = var.log_level

@@ -227,7 +227,7 @@ variable "max_versions_per_target" {
 }
 
 variable "sweep_object_retention_days" {
-  description = "SweepObjectRetentionDays: Target lists and Map results in the sweep bucket expire this many days after a run."
+  description = "SweepObjectRetentionDays: Target lists, Map results and run reports in the sweep bucket expire this many days after a run."
   type        = number
   default     = 7
 
@@ -239,6 +239,22 @@ variable "sweep_object_retention_days" {
   validation {
     condition     = var.sweep_object_retention_days <= 365
     error_message = "SweepObjectRetentionDays must be at most 365."
+  }
+}
+
+variable "report_link_expiry_seconds" {
+  description = "ReportLinkExpirySeconds: Lifetime of the presigned link to the run's HTML report in the execution output. It is signed with SummarizeRun's temporary role credentials, so it stops working when that session ends if that comes first, and an AssumeRole session lasts 12 hours at most (docs/integration.md). The report's S3 URI stays valid."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.report_link_expiry_seconds >= 60
+    error_message = "ReportLinkExpirySeconds must be at least 60."
+  }
+
+  validation {
+    condition     = var.report_link_expiry_seconds <= 43200
+    error_message = "ReportLinkExpirySeconds must be at most 43200."
   }
 }
 
