@@ -106,7 +106,14 @@ def power_tuning_text(execution_input: Any, output: dict[str, Any] | None) -> st
 
 def render_run(result: dict[str, Any]) -> str:
     """``autotuner local run``'s text: status, the error with its cause, each record, its decision and saving."""
-    from autotuner.runs import error_lines, record_error_lines, run_budget_text, run_cost_text, savings_lines
+    from autotuner.runs import (
+        error_lines,
+        record_error_lines,
+        report_lines,
+        run_budget_text,
+        run_cost_text,
+        savings_lines,
+    )
 
     lines = [
         f"status       {result['status']}",
@@ -131,6 +138,7 @@ def render_run(result: dict[str, Any]) -> str:
         lines.append(f"run cost     {run_cost_text(cost)}")
         if budget_text := run_budget_text(cost):
             lines.append(f"estimate     {budget_text}")  # the upper bound checked before the run
+    lines += report_lines(result.get("output") or {}, indent=13)
     return "\n".join(lines)
 
 

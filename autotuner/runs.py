@@ -62,6 +62,7 @@ __all__ = [
     "map_runs",
     "record_error_lines",
     "render_summary",
+    "report_lines",
     "resolve_tuner",
     "run_histories",
     "savings_lines",
@@ -786,4 +787,18 @@ def render_summary(result: dict[str, Any]) -> str:
         budget = run_budget_text(output["runCost"])
         if budget:
             lines.append(f"estimate   {budget}")
+    lines += report_lines(output, indent=11)
     return "\n".join(lines)
+
+
+def report_lines(output: dict[str, Any], *, indent: int) -> list[str]:
+    """Where the run's HTML report is (its S3 URI and presigned link), and any warning beside the result."""
+    label = f"{{:<{indent}}}"
+    lines = []
+    report = output.get("report") or {}
+    if report.get("s3Uri"):
+        lines.append(label.format("report") + report["s3Uri"])
+        if report.get("url"):
+            lines.append(" " * indent + f"{report['url']} (until {report.get('urlExpiresAt', '?')})")
+    lines += [label.format("warning") + str(warning) for warning in output.get("warnings") or []]
+    return lines

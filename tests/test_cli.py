@@ -163,6 +163,11 @@ def test_local_run_prints_the_decision_with_its_interval_and_the_tunings_full_co
     cost = next(line for line in result.stdout.splitlines() if line.startswith("run cost     "))
     assert " target invocations (" in cost and " GB-s), tuner " in cost
     assert " control-plane calls, $" in cost and cost.endswith(" in all")
+    # And where its HTML report is: the S3 URI in the stack's bucket and the presigned link to it
+    lines = result.stdout.splitlines()
+    report = lines.index(next(line for line in lines if line.startswith("report       ")))
+    assert "/reports/run-0001/report.html" in lines[report] and lines[report].split()[1].startswith("s3://")
+    assert "X-Amz-Expires=" in lines[report + 1] and "(until " in lines[report + 1]
 
 
 def test_local_run_without_an_account_says_which_to_give_and_runs_nothing():

@@ -156,9 +156,9 @@ def test_local_run_prints_the_translation_and_power_tunings_results(capsys):
     assert code == 0, out
     lines = out.splitlines()
     assert lines[0] == "Power Tuning input, translated field by field:"
-    assert "  num 5 -> invocations 5" in lines
-    assert "  powerValues [128, 256, 512, 3008] -> memorySizes [128, 256, 512, 3008]" in lines
-    assert "  parallelInvocation true -> parallelInvocation true" in lines
+    assert "  num 5 → invocations 5" in lines
+    assert "  powerValues [128, 256, 512, 3008] → memorySizes [128, 256, 512, 3008]" in lines
+    assert "  parallelInvocation true → parallelInvocation true" in lines
     # And the result under Power Tuning's names
     (result,) = [line for line in lines if line.startswith("Power Tuning results: ")]
     assert "power 128 MB" in result and "stateMachine executionCost $" in result
@@ -172,8 +172,8 @@ def test_start_wait_prints_the_translation_before_the_summary(runs):
     # Then it succeeded and printed the translation, then the result's names, then the summary
     assert code == 0, out
     start = lines.index("Power Tuning input, translated field by field:")
-    assert '  payload "JSON text of 2 bytes" -> payload "JSON text of 2 bytes"' in lines
-    assert "  powerValues [128, 256, 512, 1024, 2048, 3008] -> memorySizes [128, 256, 512, 1024, 2048, 3008]" in lines
+    assert '  payload "JSON text of 2 bytes" → payload "JSON text of 2 bytes"' in lines
+    assert "  powerValues [128, 256, 512, 1024, 2048, 3008] → memorySizes [128, 256, 512, 1024, 2048, 3008]" in lines
     (result,) = [index for index, line in enumerate(lines) if line.startswith("Power Tuning results: power ")]
     (summary,) = [index for index, line in enumerate(lines) if line.startswith("status     SUCCEEDED")]
     assert start < result < summary

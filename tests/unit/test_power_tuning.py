@@ -250,10 +250,10 @@ def test_the_translation_is_printed_one_line_per_field():
     text = translation_text({**BASE, "powerValues": [512, 1024], "autoOptimize": True})
     assert text is not None
     assert text.splitlines()[0] == "Power Tuning input, translated field by field:"
-    assert "  num 10 -> invocations 10" in text
-    assert "  powerValues [512, 1024] -> memorySizes [512, 1024]" in text
-    assert "  autoOptimize true -> apply true" in text
-    assert '  payload (not given) -> payload "null"' in text
+    assert "  num 10 → invocations 10" in text
+    assert "  powerValues [512, 1024] → memorySizes [512, 1024]" in text
+    assert "  autoOptimize true → apply true" in text
+    assert '  payload (not given) → payload "null"' in text
     assert translation_text({"targets": ["orders-api"]}) is None
     assert translation_text({"lambdaARN": ARN}) is None  # refused: the run names the problem
     assert render_rows([]) == "Power Tuning input, translated field by field:"

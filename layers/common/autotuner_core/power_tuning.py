@@ -210,7 +210,7 @@ def render_rows(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         ours = ", ".join(f"{key} {json.dumps(value)}" for key, value in row.get("ours", {}).items()) or "(no field)"
         given = json.dumps(row["given"]) if "given" in row else "(not given)"
-        lines.append(f"  {row['field']} {given} -> {ours}")
+        lines.append(f"  {row['field']} {given} → {ours}")
         lines.append(f"      {row['note']}")
     return "\n".join(lines)
 
