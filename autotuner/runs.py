@@ -696,12 +696,16 @@ def savings_lines(records: list[dict[str, Any]], *, indent: int, each: bool = Tr
     lines = [f"{row.name}: {savings.savings_text(row.savings, row.outcome)}" for row in shown]
     if each and len(rows) > MAX_SAVINGS_LINES:
         lines.append(f"and {len(rows) - MAX_SAVINGS_LINES} more changes (autotuner runs EXECUTION_ARN lists them)")
-    unpriced = sum(1 for record in decided if savings.savings_of(record) is None)
-    kept = len(decided) - len(rows) - unpriced
+    unpriced = [record for record in decided if savings.savings_of(record) is None]
+    # Measured but not priced: the current size has no measurement to compare the change with.
+    unmeasured = sum(1 for record in unpriced if record.get("configurations"))
+    kept = len(decided) - len(rows) - len(unpriced)
     if kept:
         lines.append(f"{kept} function{'s keep their' if kept != 1 else ' keeps its'} size: $0.00 a month")
-    if unpriced:
-        lines.append(f"{unpriced} not priced: a fixed memory size was asked for, nothing measured")
+    if len(unpriced) - unmeasured:
+        lines.append(f"{len(unpriced) - unmeasured} not priced: a fixed memory size was asked for, nothing measured")
+    if unmeasured:
+        lines.append(f"{unmeasured} not priced: the current size was not measured, so no change can be priced")
     if rows or kept:
         lines.append(f"in all: {savings.money_summary(rows)}")
     return [f"{'savings' if index == 0 else '':<{indent}}{line}" for index, line in enumerate(lines)]

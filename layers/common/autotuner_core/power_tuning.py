@@ -281,7 +281,7 @@ def _num(given: PowerTuningInput, fields: _Fields, ours: dict[str, Any]) -> None
 def _power_values(raw: dict[str, Any], given: PowerTuningInput, fields: _Fields, ours: dict[str, Any]) -> None:
     ladder = (
         "a search range here: the engine measures a ladder of sizes from the smallest to the largest, and the "
-        "function's current size, not necessarily each one listed (Power Tuning measures each)"
+        "function's current size where the budget allows, not necessarily each one listed (Power Tuning measures each)"
     )
     values = given.power_values
     if isinstance(values, str):
