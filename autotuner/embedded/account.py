@@ -254,6 +254,9 @@ class SimulatedFunction(_Spec):
     state: Literal["Active", "Pending"] = "Active"
     pending_seconds: float = Field(default=0.0, ge=0, description="how long a Pending function stays Pending")
     aliases: list[str] = []
+    latest_aliases: list[str] = Field(
+        default=[], description="aliases created on $LATEST itself (no version published): live traffic on $LATEST"
+    )
     profile: FunctionProfile | None = Field(
         default=None, description="how invocations behave; none: FunctionProfile() (a light function)"
     )
@@ -298,9 +301,13 @@ class SimulatedFunction(_Spec):
         qualifiers = [item.qualifier for item in (*self.event_source_mappings, *self.invoke_permissions)]
         if self.live_traffic is not None:
             qualifiers.append(self.live_traffic.qualifier)
-        missing = sorted({q for q in qualifiers if q and q != "$LATEST" and q not in self.aliases})
+        declared = [*self.aliases, *self.latest_aliases]
+        missing = sorted({q for q in qualifiers if q and q != "$LATEST" and q not in declared})
         if missing:
-            raise ValueError(f"qualifiers {missing} are not among the function's aliases {self.aliases}")
+            raise ValueError(f"qualifiers {missing} are not among the function's aliases {declared}")
+        both = sorted(set(self.aliases) & set(self.latest_aliases))
+        if both:
+            raise ValueError(f"latest_aliases {both} are also in aliases")
         return self
 
     @model_validator(mode="after")

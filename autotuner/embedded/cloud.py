@@ -402,6 +402,8 @@ class EmbeddedAws:
             for alias in function.aliases:
                 version = lam.publish_version(FunctionName=function.name)["Version"]
                 lam.create_alias(FunctionName=function.name, Name=alias, FunctionVersion=version)
+            for alias in function.latest_aliases:
+                lam.create_alias(FunctionName=function.name, Name=alias, FunctionVersion="$LATEST")
             self.live_sources.create(lam, self.client("sqs"), function)
             if function.state == "Pending" and function.pending_seconds > 0:
                 self.lambda_emulation.set_pending(

@@ -4,8 +4,10 @@ A simulated function can have event source mappings, a function URL and resource
 (docs/simulated-account.md), and the embedded Lambda counts every invocation in CloudWatch's
 ``AWS/Lambda`` ``Invocations`` metric with the dimensions Lambda uses (``FunctionName``;
 ``Resource``: the name as invoked, qualifier included; ``ExecutedVersion`` for a qualified call).
-moto publishes no Lambda metrics and filters ListEventSourceMappings by the name only (an ARN
-finds nothing); both are added here.
+moto publishes no Lambda metrics, filters ListEventSourceMappings by the name as given (an ARN
+or another qualifier finds nothing) and drops an alias's qualifier from a mapping's FunctionArn;
+here Lambda's behaviour is added: a mapping's FunctionArn names its qualifier, and a listing by
+name or ARN returns the mappings of exactly that qualifier.
 """
 
 from __future__ import annotations
@@ -18,6 +20,17 @@ from autotuner.embedded.interceptor import unlogged
 from autotuner.embedded.moto_adapter import LambdaBackend, Patches
 
 _HISTORY_HOURS = 24
+
+
+def _qualified_arn(backend: LambdaBackend, function_name: str) -> str:
+    """The function's unqualified ARN, with the qualifier ``function_name`` names (a name or ARN)."""
+    parts = function_name.split(":")
+    qualifier = parts[7] if function_name.startswith("arn:") and len(parts) > 7 else None
+    if not function_name.startswith("arn:") and len(parts) == 2:
+        qualifier = parts[1]
+    name = parts[6] if function_name.startswith("arn:") else parts[0]
+    arn = backend.get_function(name).function_arn.split(":")
+    return ":".join([*arn[:7], *([qualifier] if qualifier else [])])
 
 
 class LiveSources:
@@ -37,11 +50,22 @@ class LiveSources:
             return result
 
         def list_event_source_mappings(backend: LambdaBackend, event_source_arn: str, function_name: str) -> Any:
-            name = backend.get_function(function_name).function_name if function_name else ""
-            return original_list(backend, event_source_arn, name)
+            mappings = original_list(backend, event_source_arn, "")
+            if not function_name:
+                return mappings
+            # Lambda lists the mappings of exactly the qualifier named (none: the unqualified function).
+            wanted = _qualified_arn(backend, function_name)
+            return [mapping for mapping in mappings if _qualified_arn(backend, mapping.function_name) == wanted]
+
+        def create_event_source_mapping(backend: LambdaBackend, spec: dict[str, Any]) -> Any:
+            mapping = original_create(backend, spec)
+            # Lambda's FunctionArn names the qualifier mapped; moto drops an alias's (or $LATEST's).
+            mapping.function_arn = _qualified_arn(backend, spec["FunctionName"])
+            return mapping
 
         original_invoke = self._patches.patch(LambdaBackend, "invoke", invoke)
         original_list = self._patches.patch(LambdaBackend, "list_event_source_mappings", list_event_source_mappings)
+        original_create = self._patches.patch(LambdaBackend, "create_event_source_mapping", create_event_source_mapping)
 
     def uninstall(self) -> None:
         self._patches.undo()

@@ -194,3 +194,90 @@ def test_an_applied_change_reports_its_savings_per_day_from_the_functions_traffi
     assert row["savingsPerDayUsd"] == pytest.approx(row["savingsPerMillionUsd"] * row["dailyInvocations"] / 1e6)
     assert report.output["projectedSavingsPerDayUsd"] == pytest.approx(row["savingsPerDayUsd"])
     assert report.output["projectedSavingsPerMonthUsd"] == pytest.approx(row["savingsPerDayUsd"] * 730 / 24)
+
+
+# -- aliases on $LATEST and mappings on a qualified $LATEST ------------------------------------------------
+
+
+def latest_alias_function(**traffic) -> SimulatedFunction:
+    """Users reach the function only through a mapping on alias "prod", which points at $LATEST itself."""
+    return SimulatedFunction(
+        name="orders-api",
+        memory_size=1024,
+        timeout=30,
+        architecture="arm64",
+        tags=TAGS,
+        latest_aliases=["prod"],
+        event_source_mappings=[EventSourceMappingSpec(qualifier="prod")],
+        profile=FunctionProfile(preset="io-bound", seed=3),
+        live_traffic=LiveTrafficSpec(requests_per_second=5, qualifier="prod"),
+    )
+
+
+def test_a_mapping_on_an_alias_that_points_at_latest_is_live_and_refused_before_any_change():
+    # Given a function whose only trigger is a mapping on alias "prod", and "prod" points at $LATEST
+    with EmbeddedAws(SimulatedAccount(functions=[latest_alias_function()])) as aws:
+        # When a dry run would measure it on versions (moving $LATEST through the candidate sizes)
+        report = aws.run({"targets": ["orders-api"], "invocations": 5, "memorySizes": [256, 1024]})
+    # Then discovery refuses it, naming the alias and the mapping on it, before any change
+    assert report.status == "FAILED"
+    assert report.error == "LiveTrafficError"
+    assert report.failed_state == "DiscoverResources"
+    assert "alias prod points at $LATEST" in report.cause
+    assert "event source mapping" in report.cause and ":prod" in report.cause
+    assert report.mutating_calls == []
+    # And production (through the alias, so on $LATEST) never ran at a candidate size
+    assert set(report.live_invocations["orders-api"]) == {1024}
+    assert report.live_invocations_at_candidate_sizes == 0
+
+
+def test_a_target_live_through_an_alias_on_latest_is_measured_on_a_shadow_when_allowed():
+    # Given the same function, and a deployment that allows shadows of its role
+    parameters = {
+        "StatusPollIntervalMs": "20",
+        "MaxStatusWaitSeconds": "5",
+        "ShadowRoleArns": "arn:aws:iam::123456789012:role/simulated-target-role",
+    }
+    account = SimulatedAccount(parameters=parameters, functions=[latest_alias_function()])
+    with EmbeddedAws(account) as aws:
+        # When a dry run measures it
+        report = aws.run({"targets": ["orders-api"], "invocations": 5, "memorySizes": [256, 1024]})
+    # Then it is measured on a shadow, the record names the evidence, and production stayed at its size
+    assert report.status == "SUCCEEDED", report.cause
+    (record,) = report.records
+    assert record["liveTraffic"]["measuredOn"] == "shadow"
+    assert any("alias prod points at $LATEST" in text for text in record["liveTraffic"]["sources"])
+    assert set(report.live_invocations["orders-api"]) == {1024}
+    assert report.live_invocations_at_candidate_sizes == 0
+
+
+def test_a_mapping_on_the_qualified_latest_is_live_and_refused_before_any_change():
+    # Given a function whose only trigger is a mapping on "orders-api:$LATEST"
+    function = idle(event_source_mappings=[EventSourceMappingSpec(qualifier="$LATEST")])
+    with EmbeddedAws(SimulatedAccount(functions=[function])) as aws:
+        # When a dry run would measure it on versions
+        report = aws.run({"targets": ["orders-api"], "invocations": 5, "memorySizes": [256, 1024]})
+    # Then discovery refuses it, naming the mapping, before any change
+    assert report.status == "FAILED"
+    assert report.error == "LiveTrafficError"
+    assert "event source mapping" in report.cause and ":$LATEST" in report.cause
+    assert report.mutating_calls == []
+    (record,) = report.records
+    assert record["errorType"] == "LiveTrafficError"
+
+
+def test_an_alias_on_latest_is_evidence_even_with_no_trigger_on_it():
+    # Given an alias on $LATEST and a weighted alias sending part of its traffic to $LATEST
+    function = idle(latest_aliases=["prod"])
+    # When discovery looks for live traffic
+    evidence = evidence_for(function)
+    # Then it is live, naming the alias
+    assert evidence.live
+    assert any("alias prod points at $LATEST" in text for text in evidence.sources), evidence.sources
+
+
+def test_an_alias_cannot_be_both_published_and_on_latest():
+    # Given an alias named in both aliases and latestAliases
+    # Then the simulated account is refused, naming the field
+    with pytest.raises(ValueError, match="latest_aliases"):
+        idle(aliases=["prod"], latest_aliases=["prod"])

@@ -1,7 +1,9 @@
 """Whether a target's ``$LATEST`` serves live traffic, and the evidence.
 
-An unqualified invocation runs ``$LATEST``. Event source mappings, function URLs and resource-policy
-grants on the unqualified function send production requests there, and so does any caller that
+An unqualified invocation runs ``$LATEST``, and so does one through an alias that points at
+``$LATEST`` (or routes a weight to it). Event source mappings (on the function, ``name:$LATEST`` or
+such an alias), function URLs and resource-policy grants on the unqualified function or such an
+alias send production requests there, and so does any caller that
 invokes the bare name (seen as recent ``Invocations`` on the unqualified function). Measuring moves
 ``$LATEST`` through candidate sizes, so a live ``$LATEST`` must not be measured in place.
 """
@@ -25,7 +27,12 @@ def find_live_traffic(
     lam: Any, cloudwatch: Any, target: TargetRef, *, now: datetime | None = None
 ) -> LiveTrafficEvidence:
     """Every way production reaches ``target``'s ``$LATEST`` that the account can show."""
-    sources = [*_event_source_mappings(lam, target), *_function_url(lam, target), *_policy_grants(lam, target)]
+    aliases = _aliases_on_latest(lam, target)
+    # An alias on $LATEST runs $LATEST: its triggers are $LATEST's too.
+    sources = [f"alias {name} points at $LATEST ({how})" for name, how in aliases.items()]
+    sources += _event_source_mappings(lam, target, set(aliases))
+    for qualifier in (None, *aliases):
+        sources += [*_function_url(lam, target, qualifier), *_policy_grants(lam, target, qualifier)]
     now = now or datetime.now(UTC)
     # Unqualified invocations are counted under Resource = the bare function name.
     invocations = _invocations(cloudwatch, target, now, [{"Name": "Resource", "Value": target.name}])
@@ -51,36 +58,65 @@ def refuse_live(target: TargetRef, evidence: LiveTrafficEvidence, *, how_to_allo
         )
 
 
-def _event_source_mappings(lam: Any, target: TargetRef) -> list[str]:
-    found, marker = [], None
-    while True:
-        kwargs: dict[str, Any] = {"FunctionName": target.arn, **({"Marker": marker} if marker else {})}
-        with aws_call("lambda:ListEventSourceMappings", target.arn):
-            page = lam.list_event_source_mappings(**kwargs)
-        for mapping in page.get("EventSourceMappings", []):
-            # A mapping on an alias or version runs that qualifier, not $LATEST.
-            if mapping.get("FunctionArn") == target.arn and mapping.get("State") in _ACTIVE_MAPPING_STATES:
+def _aliases_on_latest(lam: Any, target: TargetRef) -> dict[str, str]:
+    """Each alias that sends any of its requests to ``$LATEST``, and how (all of them, or a weight)."""
+    found = {}
+    with aws_call("lambda:ListAliases", target.arn):
+        pages = list(lam.get_paginator("list_aliases").paginate(FunctionName=target.arn))
+    for alias in (alias for page in pages for alias in page.get("Aliases", [])):
+        weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+        if alias.get("FunctionVersion") == "$LATEST":
+            found[alias["Name"]] = "all its requests" if not weights else "the share not routed elsewhere"
+        elif "$LATEST" in weights:
+            found[alias["Name"]] = f"weight {weights['$LATEST']}"
+    return found
+
+
+def _event_source_mappings(lam: Any, target: TargetRef, latest_aliases: set[str]) -> list[str]:
+    # Each qualifier that runs $LATEST is listed by its own ARN, so a listing that returns only the
+    # mappings of the exact qualifier asked for still finds them all; UUIDs remove the overlap.
+    qualified = [f"{target.arn}:$LATEST", *(f"{target.arn}:{alias}" for alias in sorted(latest_aliases))]
+    found: dict[str, str] = {}
+    for function_arn in (target.arn, *qualified):
+        for mapping in _mappings(lam, target, function_arn):
+            # A mapping runs the qualifier its FunctionArn names: $LATEST unqualified or by name, or an
+            # alias on $LATEST; other aliases and versions are published code at their own size.
+            arn = mapping.get("FunctionArn") or ""
+            if arn != target.arn and arn not in qualified:
+                continue
+            if mapping.get("State") in _ACTIVE_MAPPING_STATES:
                 source = mapping.get("EventSourceArn") or "a self-managed source"
-                found.append(f"event source mapping {mapping.get('UUID')} from {source} ({mapping.get('State')})")
-        marker = page.get("NextMarker")
-        if not marker:
-            return found
+                found[mapping.get("UUID") or arn] = (
+                    f"event source mapping {mapping.get('UUID')} from {source} on {arn} ({mapping.get('State')})"
+                )
+    return list(found.values())
 
 
-def _function_url(lam: Any, target: TargetRef) -> list[str]:
+def _mappings(lam: Any, target: TargetRef, function_arn: str) -> list[dict[str, Any]]:
+    with aws_call("lambda:ListEventSourceMappings", target.arn):
+        pages = lam.get_paginator("list_event_source_mappings").paginate(FunctionName=function_arn)
+        return [mapping for page in pages for mapping in page.get("EventSourceMappings", [])]
+
+
+def _qualified(qualifier: str | None) -> dict[str, str]:
+    return {"Qualifier": qualifier} if qualifier else {}
+
+
+def _function_url(lam: Any, target: TargetRef, alias: str | None = None) -> list[str]:
     try:
         with aws_call("lambda:GetFunctionUrlConfig", target.arn):
-            url = lam.get_function_url_config(FunctionName=target.arn)
-    except FunctionNotFoundError:  # the function exists (discovery read it): no URL on $LATEST
+            url = lam.get_function_url_config(FunctionName=target.arn, **_qualified(alias))
+    except FunctionNotFoundError:  # the function exists (discovery read it): no URL on $LATEST or this alias
         return []
-    return [f"function URL {url.get('FunctionUrl')} (AuthType {url.get('AuthType')})"]
+    on = f" on alias {alias}" if alias else ""
+    return [f"function URL {url.get('FunctionUrl')}{on} (AuthType {url.get('AuthType')})"]
 
 
-def _policy_grants(lam: Any, target: TargetRef) -> list[str]:
+def _policy_grants(lam: Any, target: TargetRef, alias: str | None = None) -> list[str]:
     try:
         with aws_call("lambda:GetPolicy", target.arn):
-            policy = json.loads(lam.get_policy(FunctionName=target.arn)["Policy"])
-    except FunctionNotFoundError:  # no resource policy on the unqualified function
+            policy = json.loads(lam.get_policy(FunctionName=target.arn, **_qualified(alias))["Policy"])
+    except FunctionNotFoundError:  # no resource policy on the unqualified function (or this alias)
         return []
     found = []
     statements = policy.get("Statement", [])
@@ -91,10 +127,12 @@ def _policy_grants(lam: Any, target: TargetRef) -> list[str]:
         resources = [resources] if isinstance(resources, str) else resources
         if statement.get("Effect") != "Allow" or not _INVOKE_ACTIONS & {a.lower() for a in actions}:
             continue
-        if target.arn in resources or f"{target.arn}:$LATEST" in resources:
+        granted = {f"{target.arn}:{alias}"} if alias else {target.arn, f"{target.arn}:$LATEST"}
+        if granted & set(resources):
             principal = statement.get("Principal")
             who = principal.get("Service") or principal.get("AWS") if isinstance(principal, dict) else principal
-            found.append(f"resource policy statement {statement.get('Sid', '?')!r} lets {who} invoke it unqualified")
+            how = f"through alias {alias}, which runs $LATEST" if alias else "unqualified"
+            found.append(f"resource policy statement {statement.get('Sid', '?')!r} lets {who} invoke it {how}")
     return found
 
 

@@ -147,9 +147,10 @@ PRINCIPALS: tuple[Principal, ...] = (
                 "GetFunction returns Tags only to callers allowed lambda:ListTags; discovery decides on tags",
             ),
             Grant(
-                ("lambda:GetFunctionUrlConfig", "lambda:GetPolicy"),
+                ("lambda:GetFunctionUrlConfig", "lambda:GetPolicy", "lambda:ListAliases"),
                 Resource.TARGET_FUNCTIONS,
-                "before measuring: a function URL or a resource-policy grant on $LATEST means live traffic",
+                "before measuring: an alias on $LATEST, or a function URL or resource-policy grant on $LATEST "
+                "or on such an alias, means live traffic",
             ),
             Grant(
                 ("lambda:ListEventSourceMappings", "cloudwatch:GetMetricStatistics"),

@@ -155,7 +155,7 @@ def required_permissions(
     if not request.fixed:
         # Discovery looks for live traffic on $LATEST before a measurement moves it.
         checks += [
-            check("DISCOVER_ROLE_ARN", ["lambda:GetFunctionUrlConfig", "lambda:GetPolicy"], arns),
+            check("DISCOVER_ROLE_ARN", ["lambda:GetFunctionUrlConfig", "lambda:GetPolicy", "lambda:ListAliases"], arns),
             check("DISCOVER_ROLE_ARN", ["lambda:ListEventSourceMappings", "cloudwatch:GetMetricStatistics"], ["*"]),
         ]
         # The first candidate's alias stands for all of them: they share the autotuner-<run>- prefix.
