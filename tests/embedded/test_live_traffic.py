@@ -267,7 +267,7 @@ def test_a_mapping_on_the_qualified_latest_is_live_and_refused_before_any_change
 
 
 def test_an_alias_on_latest_is_evidence_even_with_no_trigger_on_it():
-    # Given an alias on $LATEST and a weighted alias sending part of its traffic to $LATEST
+    # Given an alias that points at $LATEST, with no trigger on it
     function = idle(latest_aliases=["prod"])
     # When discovery looks for live traffic
     evidence = evidence_for(function)
