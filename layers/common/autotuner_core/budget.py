@@ -59,7 +59,9 @@ MAX_LISTED_TARGETS = 10  # runs up to this many targets carry each target's esti
 SETTLE_S = 5.0
 
 # Lambda control-plane calls, polls not included (they are added per status wait below).
-DISCOVERY_CALLS = 6  # GetFunction, ListTags, GetFunctionUrlConfig, GetPolicy, ListEventSourceMappings (+1 page)
+# GetFunction, ListTags, GetFunctionUrlConfig, GetPolicy, ListEventSourceMappings for the function and for
+# :$LATEST, ListAliases (+1 page). An alias on $LATEST adds its own three reads: such a target is live.
+DISCOVERY_CALLS = 8
 ROUND_CALLS, ROUND_WAITS = 2, 3  # PrepareMeasurement: settle, restore $LATEST (update, settle)
 VERSION_CALLS, VERSION_WAITS = 5, 2  # update, settle, publish, wait Active, alias (a retried alias: GetFunction)
 CLEANUP_CALLS, CLEANUP_WAITS = 4, 2  # list pages, restore, a last GetFunction (+2 deletes per version below)
