@@ -19,7 +19,6 @@ import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import boto3
@@ -29,6 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from autotuner.reports import function_name
 from autotuner_core import savings
 from autotuner_core.models import partition_for
+from autotuner_core.records import plain
 
 __all__ = [
     "BY_EXECUTION_INDEX",
@@ -107,22 +107,11 @@ def client_for(session: boto3.Session, service: str, region: str | None, endpoin
         raise HistoryError(f"cannot create a {service} client: {error}") from error
 
 
-def _plain(value: Any) -> Any:
-    """DynamoDB numbers come back as Decimal and sets as set; callers want JSON-ready values."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list | set | tuple):
-        return [_plain(item) for item in value]
-    return value
-
-
 _DESERIALIZER = TypeDeserializer()
 
 
 def _item(raw: dict[str, Any]) -> dict[str, Any]:
-    return _plain({key: _DESERIALIZER.deserialize(value) for key, value in raw.items()})
+    return plain({key: _DESERIALIZER.deserialize(value) for key, value in raw.items()})
 
 
 def _query(dynamodb: Any, what: str, limit: int | None = None, **request: Any) -> list[dict[str, Any]]:

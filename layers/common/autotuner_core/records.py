@@ -182,6 +182,17 @@ def build_records(event: RecordEvent, *, now: datetime, retention_days: int) -> 
     return records
 
 
+def plain(value: Any) -> Any:
+    """A DynamoDB item's value as JSON-ready data: numbers come back as Decimal, sets as set."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list | set | tuple):
+        return [plain(item) for item in value]
+    return value
+
+
 def outcome_of(record: dict[str, Any]) -> TargetOutcome:
     plain = json.loads(json.dumps(record, default=float))
     return TargetOutcome(

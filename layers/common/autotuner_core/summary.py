@@ -10,7 +10,6 @@ translation, which the records keep with the request, is repeated in the output 
 from __future__ import annotations
 
 from collections import Counter
-from decimal import Decimal
 from typing import Any
 
 from autotuner_core import run_cost, savings
@@ -29,6 +28,7 @@ from autotuner_core.models import (
     TargetOutcome,
     TranslatedField,
 )
+from autotuner_core.records import plain
 
 # Outcomes listed in the output (failures first); the records hold every one.
 MAX_OUTCOMES_IN_OUTPUT = 25
@@ -147,19 +147,8 @@ def power_tuning_fields(records: list[dict[str, Any]]) -> list[TranslatedField] 
     for record in records:
         rows = (record.get("requested") or {}).get("powerTuning")
         if rows:
-            return [TranslatedField.model_validate(_plain(row)) for row in rows]
+            return [TranslatedField.model_validate(plain(row)) for row in rows]
     return None
-
-
-def _plain(value: Any) -> Any:
-    """A DynamoDB item's value as the JSON it was written from (its numbers come back as Decimal)."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
 
 
 def savings_by_function(outcomes: list[TargetOutcome]) -> list[FunctionSavings]:
