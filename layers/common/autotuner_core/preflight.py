@@ -16,10 +16,9 @@ from autotuner_core.measurement import alias_name, run_token
 from autotuner_core.models import PermissionCheck, TargetRef, TuningRequest, parse_target
 from autotuner_core.payloads import payload_objects, processor_arns, split_s3_uri
 from autotuner_core.permissions_manifest import Resource, actions_on
-from autotuner_core.report_store import report_key
 from autotuner_core.settings import Settings
 from autotuner_core.shadow import code_key, role_patterns, shadow_arn, shadow_name
-from autotuner_core.target_list import target_list_key
+from autotuner_core.target_list import report_key, target_list_key
 
 SHADOWS, CODE = Resource.SHADOW_FUNCTIONS, Resource.SHADOW_CODE
 

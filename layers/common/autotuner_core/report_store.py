@@ -28,15 +28,10 @@ from autotuner_core.report_html import (
     report_subtitle,
 )
 from autotuner_core.report_svg import svg_chart
+from autotuner_core.target_list import report_key
 
-PREFIX = "reports"
 # A sweep's report charts this many targets (an SVG is ~10 KB); the run records hold all of them.
 MAX_REPORTED_TARGETS = 100
-
-
-def report_key(execution_name: str) -> str:
-    """One report per execution; execution names are unique per state machine."""
-    return f"{PREFIX}/{execution_name}/report.html"
 
 
 def render_report(
@@ -91,9 +86,10 @@ def publish_report(
     try:
         page = render_report(execution, status, outcomes, estimated_cost)
     except Exception as error:
-        # A renderer bug must not turn a finished tuning into a failed run: logged with its
-        # traceback and named in the output, never swallowed. (Imported here: pre-flight imports
-        # this module for report_key, and Powertools' objects belong to a function's environment.)
+        # Deliberately broad: rendering is our own code on records already written, so anything it
+        # raises is a defect of the page, not of the run. It must not turn a finished tuning into a
+        # failed run (nor be retried): logged with its traceback and named in the output's warnings.
+        # (Imported here: Powertools' objects belong to the environment of the function that logs.)
         from autotuner_core.observability import logger
 
         logger.exception("run report not rendered")

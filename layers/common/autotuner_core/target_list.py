@@ -15,6 +15,14 @@ from autotuner_core.errors import InvalidInputError
 from autotuner_core.models import ExecutionRef, ObjectRef, TargetRef
 
 PREFIX = "runs"
+REPORTS_PREFIX = "reports"
+
+
+def report_key(execution_name: str) -> str:
+    """Where SummarizeRun writes the run's HTML report (report_store.py): one per execution, as
+    execution names are unique per state machine. Here, beside the list's key, so that pre-flight
+    checks the grant without importing the renderer."""
+    return f"{REPORTS_PREFIX}/{execution_name}/report.html"
 
 
 def target_list_key(execution_name: str) -> str:
