@@ -33,6 +33,11 @@ PER_MILLION = "perMillion"
 DECIDED = frozenset({"APPLIED", "RECOMMENDED", "UNCHANGED"})
 
 
+def per_month(per_million_usd: float, daily_invocations: float) -> float:
+    """Dollars a month of a change per million invocations, at this many invocations a day."""
+    return per_million_usd * daily_invocations / 1_000_000 * DAYS_PER_MONTH
+
+
 def projected_savings(
     outcome: str | None, recommendation: dict[str, Any] | None, daily_invocations: float | None
 ) -> dict[str, Any] | None:
@@ -56,7 +61,7 @@ def projected_savings(
         document.update(
             basis=TRAFFIC,
             dailyInvocations=int(daily),
-            perMonthUsd=round(per_million * daily / 1_000_000 * DAYS_PER_MONTH, 6),
+            perMonthUsd=round(per_month(per_million, daily), 6),
         )
     return document
 

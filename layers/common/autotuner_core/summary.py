@@ -172,9 +172,7 @@ def savings_by_function(outcomes: list[TargetOutcome]) -> list[FunctionSavings]:
                 cost_change_pct=recommendation.cost_change_pct,
                 daily_invocations=daily,
                 savings_per_day_usd=round(per_million * daily / 1_000_000, 6) if daily is not None else None,
-                savings_per_month_usd=(
-                    round(per_million * daily / 1_000_000 * savings.DAYS_PER_MONTH, 6) if daily is not None else None
-                ),
+                savings_per_month_usd=round(savings.per_month(per_million, daily), 6) if daily is not None else None,
             )
         )
     return sorted(rows, key=lambda row: -row.savings_per_million_usd)
@@ -202,7 +200,7 @@ def _savings(outcomes: list[TargetOutcome]) -> dict[str, object]:
     return {
         "savings": rows,
         "projected_savings_per_day_usd": round(total, 6),
-        "projected_savings_per_month_usd": round(total * savings.DAYS_PER_MONTH, 6),
+        "projected_savings_per_month_usd": round(sum(row.savings_per_month_usd or 0.0 for row in applied), 6),
     }
 
 
