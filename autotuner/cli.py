@@ -23,7 +23,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from autotuner.embedded.account import SimulatedAccount, load_account
+from emulator.account import SimulatedAccount, load_account
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 EVENTS = PROJECT_ROOT / "events"
@@ -40,14 +40,14 @@ def local_run(account: SimulatedAccount, execution_input: Any, *, state_dir: str
     """Start the embedded AWS, deploy, run one execution; the runner's JSON contract.
 
     With ``state_dir``, the account as the run left it is kept there for ``autotuner local
-    history|runs|report`` (autotuner/embedded/local_state.py).
+    history|runs|report`` (emulator/local_state.py).
     """
-    from autotuner.embedded.cloud import EmbeddedAws
+    from emulator.cloud import EmbeddedAws
 
     with EmbeddedAws(account) as aws:
         result = aws.run(execution_input).as_json()
         if state_dir is not None:
-            from autotuner.embedded.local_state import capture
+            from emulator.local_state import capture
 
             capture(aws).save(state_dir)
         return result
@@ -165,7 +165,7 @@ DEMO_TUNING = ("demo-tuning-account.json", "tune-three.json")
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from autotuner_core import savings
+    from autotuner_core.cost import savings
 
     rows = []
     for title, account_file, input_file in DEMO_SCENARIOS:
@@ -220,7 +220,7 @@ def _rich_table(headers: tuple[str, ...], rows: list[tuple[str, ...]], *, right:
 def _demo_sweep() -> tuple[bool, list[dict[str, Any]]]:
     """A tag sweep over a small fleet in which one function fails every invocation; its records."""
     from autotuner.runs import savings_lines
-    from autotuner_core.savings import savings_of, savings_text
+    from autotuner_core.cost.savings import savings_of, savings_text
 
     account_file, input_file = DEMO_SWEEP
     account = load_account(EVENTS / "accounts" / account_file)
@@ -262,7 +262,7 @@ DEMO_BREAKER = ("demo-breaker-account.json", "apply-with-breaker.json")
 
 def _demo_breaker() -> bool:
     """Four runs on a target whose discovery is denied three times: the circuit opens, the fourth skips."""
-    from autotuner.embedded.cloud import EmbeddedAws
+    from emulator.cloud import EmbeddedAws
 
     account_file, input_file = DEMO_BREAKER
     execution_input = _load_json(str(EVENTS / "inputs" / input_file))
@@ -436,8 +436,8 @@ def _cmd_runs(args: argparse.Namespace) -> int:
 
 def _cmd_local_follow_up(args: argparse.Namespace) -> int:
     """Run ``args.follow_up`` (history, runs, report) against the embedded account kept in --state-dir."""
-    from autotuner.embedded.cloud import EmbeddedAws
-    from autotuner.embedded.local_state import LocalState, LocalStateError, restored
+    from emulator.cloud import EmbeddedAws
+    from emulator.local_state import LocalState, LocalStateError, restored
 
     try:
         state = LocalState.load(args.state_dir)
@@ -472,7 +472,7 @@ def _add_local_follow_ups(local_commands: Any, commands: dict[str, argparse.Argu
 
 
 def _add_state_dir(parser: argparse.ArgumentParser) -> None:
-    from autotuner.embedded.local_state import DEFAULT_STATE_DIR
+    from emulator.local_state import DEFAULT_STATE_DIR
 
     parser.add_argument(
         "--state-dir",

@@ -9,7 +9,7 @@ the endpoint differ. Nothing here knows about the embedded AWS.
 
 This module is the CLI's one place that turns botocore errors into a message for a person
 (``HistoryError``); the tuner's own translation, for the state machine, is
-``autotuner_core.aws_errors``.
+``autotuner_core.aws.calls``.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from autotuner.reports import function_name
-from autotuner_core import savings
-from autotuner_core.models import partition_for
-from autotuner_core.records import plain
+from autotuner_core.cost import savings
+from autotuner_core.documents.request import partition_for
+from autotuner_core.run.records import plain
 
 __all__ = [
     "BY_EXECUTION_INDEX",

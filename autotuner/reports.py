@@ -19,7 +19,7 @@ from typing import Any
 
 # The pure-HTML half (accessors, table cells, the page) lives in the shared layer, which the
 # deployed SummarizeRun also renders with; the CLI adds matplotlib charts and the text table.
-from autotuner_core.report_html import (
+from autotuner_core.report.html import (
     _CHOSEN_COLOR,
     _COLUMNS,
     _COST_COLOR,

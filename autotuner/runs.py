@@ -33,7 +33,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
 from autotuner.history import TABLE_OUTPUT, HistoryError, aws_step, client_for, execution_runs, resolve_stack
 from autotuner.reports import function_name
-from autotuner_core import savings
+from autotuner_core.cost import savings
 
 __all__ = [
     "DEFAULT_POLL_SECONDS",
@@ -686,7 +686,7 @@ def savings_lines(records: list[dict[str, Any]], *, indent: int, each: bool = Tr
     """What the run's decisions save: the biggest changes one a line (``each``), then the run's total.
 
     Each saving is a month's dollars at the function's traffic where its traffic is known, else per
-    million of its own invocations (``autotuner_core.savings``). Empty when nothing was decided.
+    million of its own invocations (``autotuner_core.cost.savings``). Empty when nothing was decided.
     """
     decided = [record for record in records if record.get("outcome") in savings.DECIDED]
     if not decided:

@@ -18,14 +18,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from autotuner_core.models import (
+from autotuner_core.documents.base import _TARGET, MAX_MEMORY_MB, MIN_MEMORY_MB
+from autotuner_core.documents.request import (
     _ALIAS,
-    _TARGET,
     MAX_CANDIDATES,
-    MAX_MEMORY_MB,
     MAX_SLEEP_BETWEEN_RUNS_MS,
     MEMORY_PRESETS,
-    MIN_MEMORY_MB,
     CircuitBreakerOverride,
     TargetPayload,
     TargetSelector,

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from autotuner.cli import DEMO_TUNING, EVENTS, PROJECT_ROOT, local_run
-from autotuner.embedded.account import load_account
 from autotuner.reports import function_name, write_chart_png
+from emulator.account import load_account
 
 DEFAULT_FUNCTION = "report-builder"
 DEFAULT_OUT = PROJECT_ROOT / "docs" / "images" / f"{DEFAULT_FUNCTION}.png"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autotuner.embedded.curves import Curve, CurveRecord
 from benchmarks import _realcurves_runs
 from benchmarks._realcurves_truth import Truth
+from emulator.curves import Curve, CurveRecord
 
 
 def chart(record: CurveRecord, path: Path, seed: int = 0) -> str:

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autotuner.embedded.curves import CurveRecord
 from benchmarks._realcurves_runs import CURRENT_KINDS
 from benchmarks._realcurves_stats import ENGINES, Outcome, Stats, _matrix, bootstrap, mean, p95, per_curve, select
 from benchmarks._table import text_table
+from emulator.curves import CurveRecord
 
 
 @dataclass(frozen=True)

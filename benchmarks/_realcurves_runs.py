@@ -31,12 +31,13 @@ import math
 import random
 from dataclasses import dataclass
 
-from autotuner.embedded.curves import Curve, CurveRecord
-from autotuner.embedded.simulated_function import INIT_CPU_SHARE, INIT_REFERENCE_MB, MB_PER_VCPU
-from autotuner_core import engine, run_cost
-from autotuner_core.models import TuningRequest
-from autotuner_core.pricing import REQUEST_PRICE_USD, STEP_FUNCTIONS_TRANSITION_USD, lambda_prices
+from autotuner_core.cost import run_cost
+from autotuner_core.cost.prices import REQUEST_PRICE_USD, STEP_FUNCTIONS_TRANSITION_USD, lambda_prices
+from autotuner_core.decision import engine
+from autotuner_core.documents.request import TuningRequest
 from benchmarks import power_tuning
+from emulator.curves import Curve, CurveRecord
+from emulator.simulated_function import INIT_CPU_SHARE, INIT_REFERENCE_MB, MB_PER_VCPU
 
 CURRENT_KINDS = ("smallest", "nearest 1024", "largest", "random")
 # Init Duration at 128 MB where a record has none: the embedded account's default cold start.

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autotuner.embedded.curves import Curve, CurveRecord
 from benchmarks import _realcurves_runs, power_tuning
 from benchmarks._realcurves_truth import Truth
+from emulator.curves import Curve, CurveRecord
 
 STRATEGIES = ("cost", "speed", "balanced")
 BOOTSTRAP = 1000

@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from autotuner.embedded.curves import OUTLIER_FACTOR, Curve, CurvePoints
+from emulator.curves import OUTLIER_FACTOR, Curve, CurvePoints
 
 # Replay reports each Duration rounded to 0.01 ms, as Lambda does, before ceiling it: a sample
 # bills more than k ms once it reaches k + 0.005 ms.

@@ -20,11 +20,11 @@ writes the bytecode caches; the table shows medians.
 
 ratio = median(handler) / median(import boto3). Goal: no handler above 1.5.
 
-The handlers create their boto3 clients on first use (autotuner_core.clients), so a handler's
+The handlers create their boto3 clients on first use (autotuner_core.aws.clients), so a handler's
 import does not include boto3. The "then boto3" columns show what a path that makes AWS calls
 pays before its first call: ``import app; import boto3`` in one interpreter, both counted.
 
-The embedded AWS's AWS-time model (autotuner/embedded/aws_time.py) charges each cold start of a
+The embedded AWS's AWS-time model (emulator/aws_time.py) charges each cold start of a
 tuner function its "then boto3" figure from ``aws_time.FUNCTION_INIT_MS``. The "model ms" column
 shows that figure; "vs model" compares this run's "then boto3" ratio (to this run's bare boto3)
 with the model's (to ``aws_time.FUNCTION_INIT_BASELINE_MS``, the bare boto3 of the run it came
@@ -173,7 +173,7 @@ def measure(rounds: int = ROUNDS, dirs: list[Path] | None = None) -> dict[str, d
     """Samples in ms, ``rounds`` of each: ``{BASELINE: {"boto3": [...]}, <folder>: {"app": [...], "boto3": [...]}}``.
 
     For a handler, "boto3" is what ``import boto3`` adds after ``import app``: what a path that
-    creates its first client pays on top of the import (autotuner_core.clients imports it then).
+    creates its first client pays on top of the import (autotuner_core.aws.clients imports it then).
     """
     dirs = handler_dirs() if dirs is None else dirs
     template = _template()
@@ -276,14 +276,14 @@ def format_report(rows: list[dict[str, Any]]) -> str:
 
 def model_deviation(row: dict[str, Any]) -> float | None:
     """This run's 'then boto3' ratio to bare boto3 over the model's, minus 1; None if unmodelled."""
-    from autotuner.embedded.aws_time import FUNCTION_INIT_BASELINE_MS, FUNCTION_INIT_MS
+    from emulator.aws_time import FUNCTION_INIT_BASELINE_MS, FUNCTION_INIT_MS
 
     model = FUNCTION_INIT_MS.get(row["import"])
     return None if model is None else row["withBoto3Ratio"] / (model / FUNCTION_INIT_BASELINE_MS) - 1
 
 
 def _model_cell(row: dict[str, Any]) -> str:
-    from autotuner.embedded.aws_time import FUNCTION_INIT_MS
+    from emulator.aws_time import FUNCTION_INIT_MS
 
     model = FUNCTION_INIT_MS.get(row["import"])
     return "none" if model is None else f"{model:.1f}"

@@ -31,7 +31,7 @@ are medians over the repeats.
 
 Columns:
 
-- AWS estimate s: ``RunReport.aws_time`` (autotuner/embedded/aws_time.py): the handlers' own
+- AWS estimate s: ``RunReport.aws_time`` (emulator/aws_time.py): the handlers' own
   compute measured here, the waits at full length, and the documented latencies in-process
   seconds lack: each tuner function's cold start (runtime init and its measured imports), each
   invocation's overhead, each state transition, each AWS request of the run (replacing the
@@ -69,8 +69,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autotuner.embedded.account import RevokedPermission, SimulatedAccount, SimulatedFunction
 from benchmarks._table import text_table
+from emulator.account import RevokedPermission, SimulatedAccount, SimulatedFunction
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = PROJECT_ROOT / "template.yaml"
@@ -196,7 +196,7 @@ def seconds_in_aws(report: Any, retry_time_scale: float) -> float:
 
 def run_once(scenario: Scenario, template: Path) -> dict[str, Any]:
     """One execution of ``scenario`` in a fresh embedded AWS deployed from ``template``."""
-    from autotuner.embedded.cloud import EmbeddedAws  # moto: imported only where it runs
+    from emulator.cloud import EmbeddedAws  # moto: imported only where it runs
 
     with EmbeddedAws(scenario.account, template=template) as aws:
         report = aws.run(scenario.execution_input)
@@ -413,7 +413,7 @@ def format_report(results: list[dict[str, Any]]) -> str:
 
 def latency_legend() -> str:
     """The AWS-time model's latencies as the table's footnote (sources in aws_time.py)."""
-    from autotuner.embedded import aws_time
+    from emulator import aws_time
 
     latencies = ", ".join(
         f"{name} {latency.seconds * 1000:g} ms{' (estimate)' if latency.estimate else ''}"

@@ -3,7 +3,7 @@
 ``python -m benchmarks livetraffic [--account FILE] [--targets a,b] [--json]``
 
 Both flows run on the embedded AWS, each on a fresh copy of the same simulated account, while the
-account's functions receive their ``liveTraffic`` (autotuner/embedded/live_traffic.py): each
+account's functions receive their ``liveTraffic`` (emulator/live_traffic.py): each
 request runs whatever its qualifier points at and records the memory size it ran at. The count
 printed is ``liveInvocationsAtCandidateSizes``: live requests that ran at a size other than the
 function's original one or the one the flow finally left.
@@ -46,11 +46,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autotuner.embedded.account import SimulatedAccount, load_account
-from autotuner.embedded.cloud import EmbeddedAws
-from autotuner.embedded.live_traffic import LiveTraffic
 from benchmarks._table import text_table
 from benchmarks.power_tuning import NUM, POWER_VALUES
+from emulator.account import SimulatedAccount, load_account
+from emulator.cloud import EmbeddedAws
+from emulator.live_traffic import LiveTraffic
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ACCOUNT = PROJECT_ROOT / "benchmarks" / "data" / "live-traffic-account.json"

@@ -2,9 +2,9 @@
 
 One embedded AWS holds a small account (targets to apply to, with and without an alias, one to
 measure, two to sweep by tag). Each scenario runs once with the template's permissions: its call
-log (IAM is enforced on every call, autotuner/embedded/iam_enforcement.py) says which role made
+log (IAM is enforced on every call, emulator/iam_enforcement.py) says which role made
 which call, so which scenarios need each grant. Then, for every action of the permissions manifest
-(layers/common/autotuner_core/permissions_manifest.py), the action is revoked from its role alone
+(layers/common/autotuner_core/policy/permissions.py), the action is revoked from its role alone
 and the scenarios that called it run again. The action is necessary when a scenario's outcome
 changes (status, error, failed state, the run records' outcomes): a FAILED run with the error
 pre-flight or the service gave, or a degraded path. Scenarios run cheapest first and the first
@@ -25,11 +25,11 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from autotuner.embedded.account import Fault, SimulatedAccount, SimulatedFunction, WorkerTimeout
-from autotuner.embedded.cloud import EmbeddedAws
-from autotuner.embedded.interceptor import unlogged
-from autotuner_core.permissions_manifest import PRINCIPALS
+from autotuner_core.policy.permissions import PRINCIPALS
 from benchmarks._table import text_table
+from emulator.account import Fault, SimulatedAccount, SimulatedFunction, WorkerTimeout
+from emulator.cloud import EmbeddedAws
+from emulator.interceptor import unlogged
 
 QUICK_SAMPLE = 4
 SEED = 10
@@ -186,7 +186,7 @@ ORPHAN = "autotuner-shadow-0rphan00-0000000000"
 
 def _plant_orphan(aws: EmbeddedAws) -> None:
     """A shadow a crashed run of this stack left: tagged by the tuner, its execution long over."""
-    from autotuner_core.shadow import EXECUTION_TAG, SHADOW_OF_TAG, code_key
+    from autotuner_core.measuring.shadow import EXECUTION_TAG, SHADOW_OF_TAG, code_key
 
     assert aws.stack is not None
     lam = aws.client("lambda")

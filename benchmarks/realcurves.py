@@ -5,14 +5,14 @@
 
 Each curve of the file (the format of ``benchmarks/data/real-curves.json``; at least three sizes)
 spanning at least 4x in memory with coarse steps (median ratio of neighbouring sizes >= 1.3) is
-replayed (autotuner/embedded/curves.py: piecewise linear in log-memory, lognormal noise of sigma
+replayed (emulator/curves.py: piecewise linear in log-memory, lognormal noise of sigma
 0.12, 2 % spikes) and each engine tunes it once per (seed, current size). What is fair about it
 (benchmarks/_realcurves_runs.py): both engines get the same range; the current size is the curve's smallest,
 its measured size nearest 1,024 MB, its largest and one drawn at random, a quarter of the runs
 each; the noise of the i-th invocation at a size is the same for both (common random numbers);
 the first invocation of every new version is a cold start with billed INIT.
 
-- **ours**: ``autotuner_core.engine.next_round`` / ``decide``, the functions the product calls,
+- **ours**: ``autotuner_core.decision.engine.next_round`` / ``decide``, the functions the product calls,
   at its default budget (``invocations`` 10) with the keep rule off (``minImprovement`` 0):
   Power Tuning has no keep rule, so decision quality is compared rule-free.
 - **Power Tuning**: benchmarks/power_tuning.py at ``num`` 10, and at the ``num`` whose mean
@@ -50,7 +50,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from autotuner.embedded.curves import DEFAULT_CURVES_PATH, CurveRecord, load_curves
 from benchmarks import _realcurves_report, _realcurves_runs
 from benchmarks._realcurves_runs import (
     CURRENT_KINDS,
@@ -63,6 +62,7 @@ from benchmarks._realcurves_runs import (
 )
 from benchmarks._realcurves_stats import ENGINES, STRATEGIES, Outcome, Stats, evaluate, per_curve, select
 from benchmarks._realcurves_truth import REPORTED_HALF_STEP_MS, SMOOTH_WIDTH_MS, TAIL_SIGMAS, Truth, expected_billed_ms
+from emulator.curves import DEFAULT_CURVES_PATH, CurveRecord, load_curves
 
 __all__ = [
     "CURRENT_KINDS",

@@ -75,7 +75,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autotuner.embedded.account import (
+from autotuner_core.aws.clients import SDK_MAX_ATTEMPTS
+from autotuner_core.measuring.shadow import SHADOW_OF_TAG, SHADOW_PREFIX
+from autotuner_core.policy.breaker import breaker_key, lease_key
+from benchmarks._table import text_table
+from benchmarks.failfast import states_of
+from emulator.account import (
     Fault,
     FunctionProfile,
     LiveTrafficSpec,
@@ -83,14 +88,9 @@ from autotuner.embedded.account import (
     SimulatedFunction,
     WorkerTimeout,
 )
-from autotuner.embedded.cloud import EmbeddedAws
-from autotuner.embedded.fault_gates import THROTTLING, Bursts, ForeignUpdate, RevisionRace, Throttling
-from autotuner.embedded.interceptor import unlogged
-from autotuner_core.breaker import breaker_key, lease_key
-from autotuner_core.clients import SDK_MAX_ATTEMPTS
-from autotuner_core.shadow import SHADOW_OF_TAG, SHADOW_PREFIX
-from benchmarks._table import text_table
-from benchmarks.failfast import states_of
+from emulator.cloud import EmbeddedAws
+from emulator.fault_gates import THROTTLING, Bursts, ForeignUpdate, RevisionRace, Throttling
+from emulator.interceptor import unlogged
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ASL_FILE = PROJECT_ROOT / "statemachine" / "autotuner.asl.json"

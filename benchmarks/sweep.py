@@ -1,7 +1,7 @@
 """A fleet sweep at scale: 1,000 simulated functions tuned by one execution, under Lambda's rate limits.
 
 One embedded AWS holds the fleet (every function tagged ``autotune=enabled``, half light, half
-I/O-bound, all at 512 MB) and enforces Lambda's control-plane limits (autotuner/embedded/limits.py:
+I/O-bound, all at 512 MB) and enforces Lambda's control-plane limits (emulator/limits.py:
 one 15 requests/second bucket shared by every control-plane call, 100/s for GetFunction; a call
 above them is throttled). One execution sweeps it::
 
@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from autotuner.embedded.account import FunctionProfile, SimulatedAccount, SimulatedFunction
-from autotuner.embedded.limits import CONTROL_PLANE_PER_SECOND, GET_FUNCTION_PER_SECOND
 from benchmarks._table import text_table
+from emulator.account import FunctionProfile, SimulatedAccount, SimulatedFunction
+from emulator.limits import CONTROL_PLANE_PER_SECOND, GET_FUNCTION_PER_SECOND
 
 FLEET = 1000
 QUICK_FLEET = 60
@@ -76,13 +76,13 @@ def fleet_account(size: int, time_scale: float) -> SimulatedAccount:
 @contextmanager
 def unpaced():
     """The workers' pacing switched off: every worker calls as fast as it can."""
-    with mock.patch("autotuner_core.pacing.pace", lambda workers, settings: None):
+    with mock.patch("autotuner_core.aws.pacing.pace", lambda workers, settings: None):
         yield
 
 
 def sweep(size: int, time_scale: float, *, paced: bool = True) -> dict[str, Any]:
     """One sweep execution over a fleet of ``size``; the numbers a reader of the table needs."""
-    from autotuner.embedded.cloud import EmbeddedAws  # moto: imported only where it runs
+    from emulator.cloud import EmbeddedAws  # moto: imported only where it runs
 
     with EmbeddedAws(fleet_account(size, time_scale)) as aws:
         aws.limits.reset()

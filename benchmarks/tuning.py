@@ -2,7 +2,7 @@
 default input and given Power Tuning's default input.
 
 Every run is one execution of the real state machine on the embedded AWS against one simulated
-target function (autotuner/embedded/simulated_function.py). For each profile of the suite and
+target function (emulator/simulated_function.py). For each profile of the suite and
 each seed (the profile's ``seed``: the noise on every Duration), two inputs decide:
 
 ``ours``
@@ -72,10 +72,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from autotuner.embedded.account import PROFILE_PRESETS, FunctionProfile, SimulatedAccount, SimulatedFunction
-from autotuner.embedded.simulated_function import expected_duration_ms, memory_floor_mb
-from autotuner_core.pricing import Prices, invocation_cost_usd, lambda_prices
+from autotuner_core.cost.prices import Prices, invocation_cost_usd, lambda_prices
 from benchmarks._table import text_table
+from emulator.account import PROFILE_PRESETS, FunctionProfile, SimulatedAccount, SimulatedFunction
+from emulator.simulated_function import expected_duration_ms, memory_floor_mb
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_FILE = PROJECT_ROOT / "results" / "bench-tuning.json"
@@ -233,7 +233,7 @@ def run_jobs(jobs: Sequence[Job]) -> list[dict[str, Any]]:
     A function is run at most once per embedded AWS, so its invocation counter (the noise
     sequence) starts at zero for every job: put the two engines' jobs in different calls.
     """
-    from autotuner.embedded.cloud import EmbeddedAws  # moto: imported only where it runs
+    from emulator.cloud import EmbeddedAws  # moto: imported only where it runs
 
     names = [job.function_name for job in jobs]
     if len(set(names)) != len(names):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autotuner.embedded.curves import DEFAULT_NOISE, DEFAULT_OUTLIER_RATE, Curve, CurvePoints, load_curves
+from emulator.curves import DEFAULT_NOISE, DEFAULT_OUTLIER_RATE, Curve, CurvePoints, load_curves
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ is not an installed package
 from benchmarks import realcurves

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from autotuner.embedded.account import (
+from emulator.account import (
     FunctionProfile,
     LiveTrafficSpec,
     SimulatedAccount,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from autotuner.embedded.curves import Curve, CurvePoints, CurveRecord, load_curves
+from emulator.curves import Curve, CurvePoints, CurveRecord, load_curves
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ is not an installed package
 from benchmarks import _realcurves_runs as fair
@@ -130,7 +130,7 @@ def test_the_noise_is_paired_a_function_of_curve_seed_size_and_index() -> None:
     # and the draws do not depend on Python's salted hash: another process with another hash seed agrees
     code = (
         "import sys; sys.path.insert(0, '.'); from benchmarks import _realcurves_runs as fair; "
-        "from autotuner.embedded.curves import Curve, load_curves; "
+        "from emulator.curves import Curve, load_curves; "
         "c = Curve(next(r for r in load_curves() if r.id == 's001')); "
         "print(repr(fair.Draws(c, 7).duration(512, 3)))"
     )

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from autotuner_core import planning
-from autotuner_core.pricing import lambda_prices
+from autotuner_core.cost.prices import lambda_prices
+from autotuner_core.decision import planning
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ is not an installed package
 from benchmarks import tuning

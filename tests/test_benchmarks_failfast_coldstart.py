@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ is not an installed package
-from autotuner.embedded import aws_time
 from benchmarks import coldstart, failfast
+from emulator import aws_time
 
 ASL = failfast.STATEMACHINE_DIR / "autotuner.asl.json"
 
@@ -183,7 +183,7 @@ def test_a_handler_loads_botocore_only_with_its_first_client_and_then_traces_it(
         "import sys, app\n"
         "print('botocore.client' in sys.modules)\n"
         "from aws_xray_sdk.core import patcher\n"
-        "from autotuner_core.clients import aws_client\n"
+        "from autotuner_core.aws.clients import aws_client\n"
         "aws_client('lambda')\n"
         "print('botocore' in patcher._PATCHED_MODULES)\n"
     )

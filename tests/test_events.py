@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from samtranslator.yaml_helper import yaml_parse
 
-from autotuner.embedded.account import SimulatedAccount, load_account
-from autotuner_core.errors import InvalidInputError
-from autotuner_core.models import TuningRequest, parse_request
+from autotuner_core.documents.request import TuningRequest, parse_request
+from autotuner_core.policy.errors import InvalidInputError
 from autotuner_core.power_tuning import is_power_tuning_input
+from emulator.account import SimulatedAccount, load_account
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"

@@ -17,8 +17,6 @@ import boto3
 import pytest
 
 from autotuner.cli import main
-from autotuner.embedded.account import SimulatedAccount, SimulatedFunction
-from autotuner.embedded.cloud import EmbeddedAws
 from autotuner.history import (
     HistoryError,
     execution_runs,
@@ -26,6 +24,8 @@ from autotuner.history import (
     resolve_stack,
     target_runs,
 )
+from emulator.account import SimulatedAccount, SimulatedFunction
+from emulator.cloud import EmbeddedAws
 
 ACCOUNT = SimulatedAccount(
     functions=[

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from autotuner.cli import main
-from autotuner.embedded.account import SimulatedAccount, SimulatedFunction
-from autotuner.embedded.local_state import LocalState, LocalStateError
+from emulator.account import SimulatedAccount, SimulatedFunction
+from emulator.local_state import LocalState, LocalStateError
 
 ROOT = Path(__file__).resolve().parents[1]
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:lambda-autotuner-tuner:run-0001"

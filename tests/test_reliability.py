@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from autotuner.embedded.account import SimulatedAccount, SimulatedFunction, WorkerTimeout
-from autotuner.embedded.cloud import EmbeddedAws
-from autotuner.embedded.fault_gates import RevisionRace
-from autotuner.embedded.interceptor import unlogged
-from autotuner_core.clients import SDK_MAX_ATTEMPTS
+from autotuner_core.aws.clients import SDK_MAX_ATTEMPTS
+from emulator.account import SimulatedAccount, SimulatedFunction, WorkerTimeout
+from emulator.cloud import EmbeddedAws
+from emulator.fault_gates import RevisionRace
+from emulator.interceptor import unlogged
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ is not an installed package
 from benchmarks import reliability

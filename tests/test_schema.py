@@ -15,10 +15,10 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from autotuner.cli import main
-from autotuner.embedded.account import load_account
 from autotuner.schema import EXAMPLES, SCHEMA_COMMAND, SCHEMA_FILE, execution_input_schema, render_schema
-from autotuner_core.errors import InvalidInputError
-from autotuner_core.models import parse_request
+from autotuner_core.documents.request import parse_request
+from autotuner_core.policy.errors import InvalidInputError
+from emulator.account import load_account
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from autotuner.cli import main
-from autotuner.embedded.account import SimulatedAccount, SimulatedFunction
-from autotuner.embedded.cloud import EmbeddedAws
 from autotuner.runs import ExecutionFollower, FollowDisplay, MapRunProgress, ProgressLog, RunFollower, StateEntered
+from emulator.account import SimulatedAccount, SimulatedFunction
+from emulator.cloud import EmbeddedAws
 
 ACCOUNT = SimulatedAccount(
     functions=[

@@ -8,10 +8,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from autotuner_core.breaker import BreakerStore, admit
-from autotuner_core.clients import aws_client
-from autotuner_core.models import TargetEntry, parse_event
+from autotuner_core.aws.clients import aws_client
+from autotuner_core.documents.base import parse_event
+from autotuner_core.documents.target import TargetEntry
 from autotuner_core.observability import bind_execution, logger, tracer
+from autotuner_core.policy.breaker import BreakerStore, admit
 from autotuner_core.settings import Settings
 
 SETTINGS = Settings.from_env()

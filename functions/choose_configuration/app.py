@@ -9,9 +9,11 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from autotuner_core import run_cost
-from autotuner_core.analysis import choose
-from autotuner_core.models import TargetTask, TuningSpend, parse_event
+from autotuner_core.cost import run_cost
+from autotuner_core.decision.analysis import choose
+from autotuner_core.documents.base import parse_event
+from autotuner_core.documents.cost import TuningSpend
+from autotuner_core.documents.target import TargetTask
 from autotuner_core.observability import bind_execution, logger, metrics, tracer
 
 

@@ -10,13 +10,16 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from autotuner_core import pacing, run_cost
-from autotuner_core.clients import aws_client
-from autotuner_core.measurement import clean_up, run_token
-from autotuner_core.models import RecordEvent, TuningSpend, parse_event
+from autotuner_core.aws import pacing
+from autotuner_core.aws.clients import aws_client
+from autotuner_core.cost import run_cost
+from autotuner_core.documents.base import parse_event
+from autotuner_core.documents.cost import TuningSpend
+from autotuner_core.documents.outcome import RecordEvent
+from autotuner_core.measuring.measurement import clean_up, run_token
+from autotuner_core.measuring.shadow import SHADOW, delete_shadow
 from autotuner_core.observability import bind_execution, logger, tracer
 from autotuner_core.settings import Settings
-from autotuner_core.shadow import SHADOW, delete_shadow
 
 SETTINGS = Settings.from_env()
 

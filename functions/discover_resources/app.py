@@ -6,12 +6,15 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from autotuner_core import pacing, run_cost
-from autotuner_core.clients import aws_client
-from autotuner_core.discovery import discover
-from autotuner_core.models import TargetEntry, TargetTask, TuningSpend, parse_event
+from autotuner_core.aws import pacing
+from autotuner_core.aws.clients import aws_client
+from autotuner_core.cost import run_cost
+from autotuner_core.documents.base import parse_event
+from autotuner_core.documents.cost import TuningSpend
+from autotuner_core.documents.target import TargetEntry, TargetTask
 from autotuner_core.observability import bind_execution, logger, metrics, tracer
 from autotuner_core.settings import Settings
+from autotuner_core.targets.discovery import discover
 
 SETTINGS = Settings.from_env()
 

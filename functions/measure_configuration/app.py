@@ -12,12 +12,15 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from autotuner_core import planning, run_cost
-from autotuner_core.clients import aws_client
-from autotuner_core.measurement import measure_candidate, measurement_client_context
-from autotuner_core.models import MeasuredItem, RoundItem, TargetTask, TuningSpend, parse_event
+from autotuner_core.aws.clients import aws_client
+from autotuner_core.cost import run_cost
+from autotuner_core.decision import planning
+from autotuner_core.documents.base import parse_event
+from autotuner_core.documents.cost import TuningSpend
+from autotuner_core.documents.target import MeasuredItem, RoundItem, TargetTask
+from autotuner_core.measuring.measurement import measure_candidate, measurement_client_context
+from autotuner_core.measuring.payloads import payload_for, processor_arns
 from autotuner_core.observability import bind_execution, logger, tracer
-from autotuner_core.payloads import payload_for, processor_arns
 
 # Sizes measured at once: what the measurement Map allowed (MaxConcurrency 4), so a target sees no
 # more concurrent measuring than before.

@@ -8,8 +8,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from autotuner_core import planning, run_cost
-from autotuner_core.models import TargetTask, parse_event
+from autotuner_core.cost import run_cost
+from autotuner_core.decision import planning
+from autotuner_core.documents.base import parse_event
+from autotuner_core.documents.target import TargetTask
 from autotuner_core.observability import bind_execution, logger, tracer
 
 

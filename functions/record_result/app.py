@@ -11,12 +11,13 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from autotuner_core.breaker import BreakerStore, CircuitState, settle
-from autotuner_core.clients import aws_client
-from autotuner_core.events import publish_completed
-from autotuner_core.models import Outcome, RecordEvent, RecordResponse, TargetOutcome, parse_event
+from autotuner_core.aws.clients import aws_client
+from autotuner_core.documents.base import Outcome, parse_event
+from autotuner_core.documents.outcome import RecordEvent, RecordResponse, TargetOutcome
 from autotuner_core.observability import bind_execution, count, logger, metrics, tracer
-from autotuner_core.records import breaker_verdict, build_records, now_utc, outcome_of, write_records
+from autotuner_core.policy.breaker import BreakerStore, CircuitState, settle
+from autotuner_core.run.events import publish_completed
+from autotuner_core.run.records import breaker_verdict, build_records, now_utc, outcome_of, write_records
 from autotuner_core.settings import Settings
 
 SETTINGS = Settings.from_env()

@@ -11,15 +11,16 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from autotuner_core.clients import aws_client
-from autotuner_core.models import SummarizeEvent, parse_event
+from autotuner_core.aws.clients import aws_client
+from autotuner_core.documents.base import parse_event
+from autotuner_core.documents.outcome import SummarizeEvent
+from autotuner_core.measuring.shadow import SweepReport, role_patterns, sweep_orphans
 from autotuner_core.observability import bind_execution, logger, tracer
-from autotuner_core.records import outcome_of, read_records
-from autotuner_core.report_store import publish_report
+from autotuner_core.report.store import publish_report
+from autotuner_core.run.records import outcome_of, read_records
+from autotuner_core.run.summary import missing_record, power_tuning_fields, run_status, summarize
+from autotuner_core.run.target_list import load_targets
 from autotuner_core.settings import Settings
-from autotuner_core.shadow import SweepReport, role_patterns, sweep_orphans
-from autotuner_core.summary import missing_record, power_tuning_fields, run_status, summarize
-from autotuner_core.target_list import load_targets
 
 SETTINGS = Settings.from_env()
 

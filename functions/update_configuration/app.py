@@ -5,12 +5,14 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from autotuner_core import pacing, run_cost
-from autotuner_core.clients import aws_client
-from autotuner_core.models import TargetTask, UpdateResult, parse_event
+from autotuner_core.aws import pacing
+from autotuner_core.aws.clients import aws_client
+from autotuner_core.cost import run_cost
+from autotuner_core.documents.base import parse_event
+from autotuner_core.documents.target import TargetTask, UpdateResult
 from autotuner_core.observability import bind_execution, logger, tracer
 from autotuner_core.settings import Settings
-from autotuner_core.updater import apply_once
+from autotuner_core.targets.updater import apply_once
 
 SETTINGS = Settings.from_env()
 

@@ -10,15 +10,24 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from autotuner_core import budget, pacing
-from autotuner_core.clients import aws_client
-from autotuner_core.models import PreflightResult, StageTimings, ValidateEvent, parse_event, parse_request
+from autotuner_core.aws import pacing
+from autotuner_core.aws.clients import aws_client
+from autotuner_core.cost import budget
+from autotuner_core.documents.base import parse_event
+from autotuner_core.documents.cost import StageTimings
+from autotuner_core.documents.request import parse_request
+from autotuner_core.documents.target import PreflightResult, ValidateEvent
+from autotuner_core.measuring.payloads import (
+    allowed_buckets,
+    check_payload_input,
+    check_payload_objects,
+    payload_objects,
+)
 from autotuner_core.observability import bind_execution, logger, metrics, tracer
-from autotuner_core.payloads import allowed_buckets, check_payload_input, check_payload_objects, payload_objects
-from autotuner_core.preflight import preflight_sample, required_permissions, resolve_targets, simulate
-from autotuner_core.selection import select_targets
+from autotuner_core.policy.preflight import preflight_sample, required_permissions, resolve_targets, simulate
+from autotuner_core.run.target_list import store_targets
 from autotuner_core.settings import Settings
-from autotuner_core.target_list import store_targets
+from autotuner_core.targets.selection import select_targets
 
 SETTINGS = Settings.from_env()
 

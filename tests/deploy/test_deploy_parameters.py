@@ -16,9 +16,9 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from autotuner.embedded.account import SimulatedAccount, SimulatedFunction
-from autotuner.embedded.cloud import EmbeddedAws
-from autotuner.embedded.stack import DeployedStack, TemplateError, deploy_stack
+from emulator.account import SimulatedAccount, SimulatedFunction
+from emulator.cloud import EmbeddedAws
+from emulator.stack import DeployedStack, TemplateError, deploy_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"

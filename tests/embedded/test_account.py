@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from autotuner.embedded.account import SimulatedAccount, load_account
+from emulator.account import SimulatedAccount, load_account
 
 
 def _write(tmp_path: Path, content: Any, name: str = "account.json") -> Path:

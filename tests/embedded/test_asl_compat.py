@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from autotuner.embedded import asl_compat
+from emulator import asl_compat
 
 ROLE = "arn:aws:iam::123456789012:role/sfn"
 

@@ -7,10 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from autotuner.embedded import aws_time
-from autotuner.embedded.account import SimulatedAccount, SimulatedFunction
-from autotuner.embedded.cloud import EmbeddedAws
-from autotuner.embedded.limits import LambdaRateLimits
+from emulator import aws_time
+from emulator.account import SimulatedAccount, SimulatedFunction
+from emulator.cloud import EmbeddedAws
+from emulator.limits import LambdaRateLimits
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
 

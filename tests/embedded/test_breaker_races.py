@@ -7,7 +7,7 @@ while racing, so the read-decide-write windows of the threads overlap.
 DynamoDB applies a conditional write atomically per item; moto evaluates the condition and then
 stores the item without a lock, so two racing writes could both pass a condition there and
 never on AWS. The embedded AWS serialises moto's writes to give it DynamoDB's guarantee
-(``autotuner/embedded/dynamodb_atomic.py``), and so does the ``atomic_conditional_writes``
+(``emulator/dynamodb_atomic.py``), and so does the ``atomic_conditional_writes``
 fixture here; reads stay unlocked, and the breaker's own code runs fully concurrently.
 """
 
@@ -23,9 +23,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from autotuner.embedded import dynamodb_atomic
-from autotuner_core.breaker import Admission, BreakerPolicy, BreakerStore, CircuitState, admit, settle
-from autotuner_core.errors import CircuitOpenError, ThrottledError, TuningInProgressError
+from autotuner_core.policy.breaker import Admission, BreakerPolicy, BreakerStore, CircuitState, admit, settle
+from autotuner_core.policy.errors import CircuitOpenError, ThrottledError, TuningInProgressError
+from emulator import dynamodb_atomic
 
 REGION = "eu-west-1"
 TABLE = "autotuner-State"

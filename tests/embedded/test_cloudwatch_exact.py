@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from autotuner.embedded import cloudwatch_exact
+from emulator import cloudwatch_exact
 
 NAME = "orders-api"
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from autotuner.embedded.account import FunctionProfile, load_account
-from autotuner.embedded.curves import (
+from emulator.account import FunctionProfile, load_account
+from emulator.curves import (
     DEFAULT_CURVES_PATH,
     Curve,
     CurvePoints,
@@ -21,7 +21,7 @@ from autotuner.embedded.curves import (
     load_curves,
     parse_curves,
 )
-from autotuner.embedded.simulated_function import LambdaSimulator, expected_duration_ms, memory_floor_mb
+from emulator.simulated_function import LambdaSimulator, expected_duration_ms, memory_floor_mb
 
 S000 = {"memoryMb": [128, 256, 512, 1024, 2048, 3008], "meanDurationMs": [651.3, 312.8, 144.5, 81.8, 70.4, 68.5]}
 
@@ -213,7 +213,7 @@ def test_a_function_too_big_for_its_curve_is_a_load_error(tmp_path: Path) -> Non
 
 def test_the_documented_real_curves_account_is_tuned_end_to_end() -> None:
     # Given the example account of docs/simulated-account.md, whose functions replay published curves
-    from autotuner.embedded.cloud import EmbeddedAws
+    from emulator.cloud import EmbeddedAws
 
     account = load_account(Path(__file__).resolve().parents[2] / "events" / "accounts" / "real-curves-account.json")
     with EmbeddedAws(account) as aws:

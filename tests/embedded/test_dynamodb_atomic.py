@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.dynamodb.models import table as table_module
 
-from autotuner.embedded import dynamodb_atomic
+from emulator import dynamodb_atomic
 
 TABLE = "autotuner-State"
 

@@ -14,10 +14,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from autotuner.embedded.account import SimulatedAccount, load_account
-from autotuner.embedded.cloud import EmbeddedAws
-from autotuner.embedded.iam_enforcement import IamEnforcement
-from autotuner.embedded.interceptor import calls_made_by
+from emulator.account import SimulatedAccount, load_account
+from emulator.cloud import EmbeddedAws
+from emulator.iam_enforcement import IamEnforcement
+from emulator.interceptor import calls_made_by
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = load_account(ROOT / "events/accounts/demo-account.json")

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from autotuner_core import errors
-from autotuner_core.permissions_manifest import (
+from autotuner_core.policy import errors
+from autotuner_core.policy.permissions import (
     MUST_COMPLETE_STEPS,
     PERMANENT_ERRORS,
     RETRIED_AFTER_PREFLIGHT,
@@ -62,7 +62,7 @@ def test_every_task_invokes_the_function_the_manifest_names_for_its_step():
 def test_the_manifests_error_policy_is_the_error_classes_policy():
     # Given the manifest's permanent and transient error names that are the tuner's own classes
     own = {name for name in PERMANENT_ERRORS | TRANSIENT_ERRORS if "." not in name}
-    # Then each is a class of autotuner_core.errors with that retry policy
+    # Then each is a class of autotuner_core.policy.errors with that retry policy
     for name in own:
         cls = getattr(errors, name)
         expected = errors.PermanentError if name in PERMANENT_ERRORS else errors.TransientError

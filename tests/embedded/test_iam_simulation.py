@@ -12,7 +12,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from autotuner.embedded.iam_simulation import (
+from emulator.iam_simulation import (
     PolicyEvaluationError,
     evaluate,
     install,

@@ -17,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from autotuner.embedded.lambda_service import Invocation, LambdaEmulation, may_list_tags
+from emulator.lambda_service import Invocation, LambdaEmulation, may_list_tags
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

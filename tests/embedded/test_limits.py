@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from autotuner.embedded.limits import LambdaRateLimits
+from emulator.limits import LambdaRateLimits
 
 
 def test_the_shared_bucket_throttles_above_fifteen_per_second_and_get_function_has_its_own() -> None:

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from autotuner.embedded.account import (
+from emulator.account import (
     EventSourceMappingSpec,
     FunctionProfile,
     FunctionUrlSpec,
@@ -15,8 +15,8 @@ from autotuner.embedded.account import (
     SimulatedAccount,
     SimulatedFunction,
 )
-from autotuner.embedded.cloud import EmbeddedAws
-from autotuner.embedded.live_traffic import LiveTraffic
+from emulator.cloud import EmbeddedAws
+from emulator.live_traffic import LiveTraffic
 
 TAGS = {"autotune": "enabled"}
 
@@ -116,8 +116,8 @@ def test_live_traffic_rates_are_checked_when_the_account_is_loaded():
 
 
 def evidence_for(function: SimulatedFunction):
-    from autotuner_core.live_traffic import find_live_traffic
-    from autotuner_core.models import parse_target
+    from autotuner_core.documents.request import parse_target
+    from autotuner_core.measuring.live_traffic import find_live_traffic
 
     with EmbeddedAws(SimulatedAccount(functions=[function])) as aws:
         ref = parse_target(function.name, partition="aws", region="us-east-1", account="123456789012")

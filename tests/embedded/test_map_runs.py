@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from autotuner.embedded.cloud import EmbeddedAws
+from emulator.cloud import EmbeddedAws
 
 DEFINITION = {
     "StartAt": "Each",

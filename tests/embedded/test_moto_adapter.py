@@ -14,8 +14,8 @@ import pytest
 from moto import mock_aws
 from packaging.requirements import Requirement
 
-from autotuner.embedded import moto_adapter
-from autotuner.embedded.moto_adapter import (
+from emulator import moto_adapter
+from emulator.moto_adapter import (
     INTERNALS,
     PINNED,
     InternalChangedError,
@@ -79,7 +79,7 @@ def test_importing_the_stack_with_another_moto_fails_loudly_at_import() -> None:
         import importlib.metadata as metadata
         real = metadata.version
         metadata.version = lambda name: "5.3.0" if name == "moto" else real(name)
-        import autotuner.embedded.stack
+        import emulator.stack
         """
     )
     # When it imports the embedded stack deployer
@@ -126,7 +126,7 @@ def test_an_internal_is_the_object_moto_defines() -> None:
     from moto.awslambda.models import LambdaBackend as from_moto
 
     # When it is imported from the adapter, Then it is the same class (patching one patches the other)
-    from autotuner.embedded.moto_adapter import LambdaBackend
+    from emulator.moto_adapter import LambdaBackend
 
     assert LambdaBackend is from_moto
 

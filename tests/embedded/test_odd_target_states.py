@@ -12,11 +12,11 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from autotuner.embedded.account import FunctionProfile, SimulatedAccount, SimulatedFunction
-from autotuner.embedded.cloud import EmbeddedAws
-from autotuner.embedded.interceptor import unlogged
-from autotuner_core.lambda_control import FunctionState, get_function, refuse_switched_off
-from autotuner_core.models import FunctionConfiguration
+from autotuner_core.aws.lambda_control import FunctionState, get_function, refuse_switched_off
+from autotuner_core.documents.target import FunctionConfiguration
+from emulator.account import FunctionProfile, SimulatedAccount, SimulatedFunction
+from emulator.cloud import EmbeddedAws
+from emulator.interceptor import unlogged
 
 TAGS = {"autotune": "enabled"}
 ORDERS = SimulatedFunction(
@@ -111,7 +111,7 @@ def test_only_a_reservation_of_exactly_0_is_refused():
 
 
 def test_a_function_in_state_failed_is_refused_before_any_change():
-    from autotuner.embedded.moto_adapter import lambda_backends
+    from emulator.moto_adapter import lambda_backends
 
     with EmbeddedAws(SimulatedAccount(functions=[ORDERS])) as aws:
         # Given Lambda reports the function State Failed (as when its creation could not finish)

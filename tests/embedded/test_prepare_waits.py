@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from autotuner.embedded.account import SimulatedAccount, SimulatedFunction
-from autotuner.embedded.cloud import EmbeddedAws
-from autotuner_core import run_cost
-from autotuner_core.measurement import prepare_candidates
-from autotuner_core.models import FunctionConfiguration, parse_request
+from autotuner_core.cost import run_cost
+from autotuner_core.documents.request import parse_request
+from autotuner_core.documents.target import FunctionConfiguration
+from autotuner_core.measuring.measurement import prepare_candidates
 from autotuner_core.settings import Settings
+from emulator.account import SimulatedAccount, SimulatedFunction
+from emulator.cloud import EmbeddedAws
 
 SIZES = [256, 512, 1024]
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import threading
 import time
 
-from autotuner.embedded.account import Fault, SimulatedAccount, SimulatedFunction
-from autotuner.embedded.cloud import EmbeddedAws
-from autotuner.embedded.interceptor import Refusal
+from emulator.account import Fault, SimulatedAccount, SimulatedFunction
+from emulator.cloud import EmbeddedAws
+from emulator.interceptor import Refusal
 
 ORDERS = SimulatedFunction(name="orders-api", memory_size=512, timeout=30, tags={"autotune": "enabled"})
 APPLY = {"targets": ["orders-api"], "memorySize": 1024, "apply": True}

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from autotuner.embedded.runtime import InProcessRuntime
-from autotuner.embedded.stack import DeployedFunction
+from emulator.runtime import InProcessRuntime
+from emulator.stack import DeployedFunction
 
 HANDLER = textwrap.dedent(
     """
@@ -147,9 +147,9 @@ def test_the_shared_packages_logger_logs_to_the_invocation_even_if_made_before_t
     import io
     import logging
 
-    from autotuner.embedded.account import SimulatedAccount, SimulatedFunction
-    from autotuner.embedded.cloud import EmbeddedAws
     from autotuner_core import observability
+    from emulator.account import SimulatedAccount, SimulatedFunction
+    from emulator.cloud import EmbeddedAws
 
     elsewhere = io.StringIO()
     handlers = [h for h in logging.getLogger(observability.logger.service).handlers if type(h) is logging.StreamHandler]

@@ -6,10 +6,10 @@ import math
 
 import pytest
 
-from autotuner.embedded.account import FunctionProfile, LiveTrafficSpec, SimulatedAccount, SimulatedFunction
-from autotuner.embedded.cloud import EmbeddedAws
-from autotuner.embedded.interceptor import unlogged
-from autotuner_core.engine import MEMORY_HEADROOM
+from autotuner_core.decision.engine import MEMORY_HEADROOM
+from emulator.account import FunctionProfile, LiveTrafficSpec, SimulatedAccount, SimulatedFunction
+from emulator.cloud import EmbeddedAws
+from emulator.interceptor import unlogged
 
 TAGS = {"autotune": "enabled"}
 TARGET_ROLE = "arn:aws:iam::123456789012:role/simulated-target-role"
@@ -134,7 +134,7 @@ def test_create_function_with_a_role_the_tuner_may_not_pass_is_access_denied_as_
     with EmbeddedAws(SimulatedAccount(parameters=parameters, functions=[live_function()])) as aws:
         from botocore.exceptions import ClientError
 
-        from autotuner.embedded.interceptor import calls_made_by
+        from emulator.interceptor import calls_made_by
 
         lam = aws.client("lambda")
         # When the prepare step's role calls CreateFunction with the target's role
@@ -153,7 +153,7 @@ def test_create_function_with_a_role_the_tuner_may_not_pass_is_access_denied_as_
 
 def test_a_crashed_runs_shadow_is_removed_by_the_next_runs_orphan_sweep_and_a_users_function_never_is():
     # Given a deployment that allows shadows, and a run whose clean-ups are all cut off (a crash)
-    from autotuner.embedded.account import WorkerTimeout
+    from emulator.account import WorkerTimeout
 
     account = SimulatedAccount(
         parameters=SHADOWS_ALLOWED,
@@ -246,8 +246,9 @@ def test_measure_on_live_never_sets_latest_below_what_the_function_uses():
 
 def test_prepare_with_a_live_floor_never_sets_a_smaller_size_and_says_why():
     # Given a live function at 1,024 MB whose own size was measured using 460 MB
-    from autotuner_core.measurement import live_floor, prepare_candidates
-    from autotuner_core.models import FunctionConfiguration, SizeObservation, SizeRequest, parse_request
+    from autotuner_core.documents.request import parse_request
+    from autotuner_core.documents.target import FunctionConfiguration, SizeObservation, SizeRequest
+    from autotuner_core.measuring.measurement import live_floor, prepare_candidates
     from autotuner_core.settings import Settings
 
     used = [SizeObservation(memory_size=1024, durations_ms=[100.0], max_memory_used_mb=460)]
@@ -286,7 +287,7 @@ def test_prepare_with_a_live_floor_never_sets_a_smaller_size_and_says_why():
 
 def test_the_demo_accounts_live_targets_are_measured_on_shadows():
     # Given the demo's tuning account: every target serves live traffic, and its stack allows shadows
-    from autotuner.embedded.account import load_account
+    from emulator.account import load_account
 
     account = load_account("events/accounts/demo-tuning-account.json")
     assert all(function.live_traffic is not None for function in account.functions)

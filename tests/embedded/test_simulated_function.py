@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from autotuner.embedded.account import FunctionProfile, SimulatedAccount, SimulatedFunction
-from autotuner.embedded.cloud import EmbeddedAws
-from autotuner.embedded.simulated_function import (
+from emulator.account import FunctionProfile, SimulatedAccount, SimulatedFunction
+from emulator.cloud import EmbeddedAws
+from emulator.simulated_function import (
     PROFILES,
     LambdaSimulator,
     billed_duration_ms,

@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 from samtranslator.yaml_helper import yaml_parse
 
-from autotuner.embedded.stack import (
+from emulator.stack import (
     ASSET_PATH_KEY,
     NO_VALUE,
     IntrinsicResolver,

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from samtranslator.yaml_helper import yaml_parse
 
-from autotuner_core import errors
+from autotuner_core.policy import errors
 
 ROOT = Path(__file__).resolve().parents[2]
 ASL_PATH = ROOT / "statemachine" / "autotuner.asl.json"
@@ -407,7 +407,7 @@ def error_name_problems(definition: dict[str, Any]) -> list[str]:
                     if not (inspect.isclass(found) and issubclass(found, errors.AutotunerError)):
                         problems.append(
                             f"{state.path}: {field}[{index}] names {name!r}, which is not an AutotunerError "
-                            "subclass in autotuner_core.errors (Step Functions matches the exception class name)"
+                            "subclass in autotuner_core.policy.errors (Step Functions matches the exception class name)"
                         )
     return problems
 
@@ -681,7 +681,7 @@ def test_task_catches_every_error_without_replacing_its_input(task: StateRef) ->
 
 def test_custom_error_names_are_autotuner_error_classes() -> None:
     # Given every ErrorEquals name of every Retry and Catch that is not States.* or Lambda.*
-    # When it is looked up in autotuner_core.errors
+    # When it is looked up in autotuner_core.policy.errors
     problems = error_name_problems(DEFINITION)
     # Then it is an AutotunerError subclass there (a misspelt name would never match)
     assert not problems, _report(problems)

@@ -21,9 +21,9 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.events.models import EventPattern
 
-from autotuner.embedded.account import SimulatedAccount
-from autotuner.embedded.cloud import EmbeddedAws, RunReport
-from autotuner.embedded.interceptor import unlogged
+from emulator.account import SimulatedAccount
+from emulator.cloud import EmbeddedAws, RunReport
+from emulator.interceptor import unlogged
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 DEFAULT_ACCOUNT = json.loads((CORPUS / "accounts" / "default.json").read_text())

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import time
 
-from autotuner.embedded.account import Fault, SimulatedAccount, SimulatedFunction
-from autotuner.embedded.cloud import EmbeddedAws
-from autotuner.embedded.interceptor import unlogged
+from emulator.account import Fault, SimulatedAccount, SimulatedFunction
+from emulator.cloud import EmbeddedAws
+from emulator.interceptor import unlogged
 
 ORDERS = SimulatedFunction(name="orders-api", memory_size=512, timeout=30, tags={"autotune": "enabled"})
 APPLY = {"targets": ["orders-api"], "memorySize": 1024, "apply": True}

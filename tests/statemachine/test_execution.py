@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from autotuner.embedded.account import Fault, SimulatedAccount, SimulatedFunction
-from autotuner.embedded.cloud import EmbeddedAws
+from emulator.account import Fault, SimulatedAccount, SimulatedFunction
+from emulator.cloud import EmbeddedAws
 
 ORDERS = SimulatedFunction(name="orders-api", memory_size=512, timeout=30, tags={"autotune": "enabled"})
 

@@ -6,9 +6,9 @@ would: the run's end, what the tuner invoked or changed, and the run record.
 
 from __future__ import annotations
 
-from autotuner.embedded.account import Fault, FunctionProfile, SimulatedAccount, SimulatedFunction
-from autotuner.embedded.cloud import EmbeddedAws
-from autotuner.embedded.interceptor import unlogged
+from emulator.account import Fault, FunctionProfile, SimulatedAccount, SimulatedFunction
+from emulator.cloud import EmbeddedAws
+from emulator.interceptor import unlogged
 
 TAGS = {"autotune": "enabled"}
 CAPACITY_PROVIDER = "arn:aws:lambda:us-east-1:123456789012:capacity-provider:fleet-a"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import json
 
-from autotuner.embedded.account import PayloadObjectSpec, SimulatedAccount, SimulatedFunction
-from autotuner.embedded.cloud import EmbeddedAws
+from emulator.account import PayloadObjectSpec, SimulatedAccount, SimulatedFunction
+from emulator.cloud import EmbeddedAws
 
 BUCKET = "team-payloads"
 PARAMETERS = {"StatusPollIntervalMs": "20", "MaxStatusWaitSeconds": "5", "PayloadBuckets": BUCKET}
@@ -233,7 +233,7 @@ def test_without_the_processor_invoke_grant_pre_flight_names_it():
 def test_a_missing_payload_object_is_403_to_the_tuner_as_s3_answers_a_caller_without_list_bucket():
     from botocore.exceptions import ClientError
 
-    from autotuner.embedded.interceptor import calls_made_by
+    from emulator.interceptor import calls_made_by
 
     with EmbeddedAws(_account()) as aws:
         s3 = aws.client("s3")

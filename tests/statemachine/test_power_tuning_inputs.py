@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from autotuner.cli import main
-from autotuner.embedded.account import load_account
-from autotuner.embedded.cloud import EmbeddedAws
 from autotuner_core.power_tuning import translate
+from emulator.account import load_account
+from emulator.cloud import EmbeddedAws
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "events" / "power-tuning"

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from autotuner.embedded.account import SimulatedAccount, load_account
-from autotuner.embedded.cloud import EmbeddedAws, RunReport
 from autotuner.runs import run_budget_text, run_cost_text
+from emulator.account import SimulatedAccount, load_account
+from emulator.cloud import EmbeddedAws, RunReport
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 TUNING = load_account(EVENTS / "accounts" / "demo-tuning-account.json")

@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from autotuner.embedded.account import Fault, FunctionProfile, SimulatedAccount, SimulatedFunction
-from autotuner.embedded.cloud import EmbeddedAws
+from emulator.account import Fault, FunctionProfile, SimulatedAccount, SimulatedFunction
+from emulator.cloud import EmbeddedAws
 
 TAGS = {"autotune": "enabled"}
 

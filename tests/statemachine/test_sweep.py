@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from autotuner.embedded.account import SimulatedAccount, SimulatedFunction
-from autotuner.embedded.cloud import EmbeddedAws
+from emulator.account import SimulatedAccount, SimulatedFunction
+from emulator.cloud import EmbeddedAws
 
 FLEET = [
     SimulatedFunction(name="orders-api", memory_size=512, tags={"autotune": "enabled", "team": "orders"}),

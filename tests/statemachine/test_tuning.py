@@ -1,15 +1,15 @@
 """The tuning engine executed on the embedded AWS: measure, analyse, clean up, apply.
 
-Targets are simulated functions (autotuner/embedded/simulated_function.py) whose REPORT lines
+Targets are simulated functions (emulator/simulated_function.py) whose REPORT lines
 follow documented Lambda behaviour; the state machine is the real ASL.
 """
 
 from __future__ import annotations
 
-from autotuner.embedded.account import Fault, FunctionProfile, SimulatedAccount, SimulatedFunction
-from autotuner.embedded.cloud import EmbeddedAws
-from autotuner.embedded.simulated_function import PROFILES, expected_duration_ms
-from autotuner_core import run_cost
+from autotuner_core.cost import run_cost
+from emulator.account import Fault, FunctionProfile, SimulatedAccount, SimulatedFunction
+from emulator.cloud import EmbeddedAws
+from emulator.simulated_function import PROFILES, expected_duration_ms
 
 TAGS = {"autotune": "enabled"}
 
@@ -247,7 +247,7 @@ def test_allowed_exceptions_count_as_results_and_other_errors_exclude_the_size()
 
 
 def test_a_planner_that_never_says_done_stops_after_the_round_limit(monkeypatch):
-    from autotuner_core import planning
+    from autotuner_core.decision import planning
 
     # Given a planner that always asks for the current size once more
     def endless(request, current_memory_mb, observed, *, max_memory_mb):

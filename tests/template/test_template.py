@@ -21,7 +21,7 @@ import pytest
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
-from autotuner_core.permissions_manifest import PRINCIPALS, Resource, principal
+from autotuner_core.policy.permissions import PRINCIPALS, Resource, principal
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"

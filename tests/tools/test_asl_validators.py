@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from autotuner.embedded.stack import physical_name, translate_template
+from emulator.stack import physical_name, translate_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"

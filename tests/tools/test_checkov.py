@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from autotuner.embedded.stack import translate_template
+from emulator.stack import translate_template
 
 TOOLS = Path(__file__).resolve().parent
 ROOT = TOOLS.parents[1]

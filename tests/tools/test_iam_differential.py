@@ -25,8 +25,8 @@ import pytest
 import yaml
 from moto import mock_aws
 
-from autotuner.embedded.iam_simulation import evaluate
-from autotuner.embedded.stack import deploy_stack
+from emulator.iam_simulation import evaluate
+from emulator.stack import deploy_stack
 
 TOOLS = Path(__file__).resolve().parent
 ROOT = TOOLS.parents[1]

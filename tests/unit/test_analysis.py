@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from autotuner_core import engine
-from autotuner_core.analysis import configuration_stats, recommendation_from
-from autotuner_core.errors import InvalidConfigurationError
-from autotuner_core.models import (
-    ConfigurationStats,
-    InvocationSample,
-    Recommendation,
-    SizeObservation,
-    Strategy,
-    TuningRequest,
-)
-from autotuner_core.pricing import invocation_cost_usd, lambda_prices
+from autotuner_core.cost.prices import invocation_cost_usd, lambda_prices
+from autotuner_core.decision import engine
+from autotuner_core.decision.analysis import configuration_stats, recommendation_from
+from autotuner_core.documents.request import Strategy, TuningRequest
+from autotuner_core.documents.target import ConfigurationStats, InvocationSample, Recommendation, SizeObservation
+from autotuner_core.policy.errors import InvalidConfigurationError
 
 ARM = lambda_prices("us-east-1", "arm64")
 

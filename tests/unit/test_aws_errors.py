@@ -13,8 +13,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from autotuner_core.aws_errors import aws_call, translate_client_error
-from autotuner_core.errors import (
+from autotuner_core.aws.calls import aws_call, translate_client_error
+from autotuner_core.policy.errors import (
     AutotunerError,
     ConditionFailedError,
     ErrorCategory,

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
 
-from autotuner_core.breaker import (
+from autotuner_core.policy.breaker import (
     Admission,
     BreakerPolicy,
     BreakerStore,
@@ -26,7 +26,7 @@ from autotuner_core.breaker import (
     admit,
     settle,
 )
-from autotuner_core.errors import CircuitOpenError, ThrottledError, TuningInProgressError
+from autotuner_core.policy.errors import CircuitOpenError, ThrottledError, TuningInProgressError
 
 REGION = "eu-west-1"
 TABLE = "autotuner-State"

@@ -11,11 +11,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from autotuner_core import budget
-from autotuner_core.errors import InvalidInputError
-from autotuner_core.models import FunctionConfiguration, TargetRef, TuningRequest, parse_request
+from autotuner_core.cost import budget
+from autotuner_core.documents.request import TargetRef, TuningRequest, parse_request
+from autotuner_core.documents.target import FunctionConfiguration
+from autotuner_core.measuring.shadow import role_patterns
+from autotuner_core.policy.errors import InvalidInputError
 from autotuner_core.settings import Settings
-from autotuner_core.shadow import role_patterns
 
 REGION = "us-east-1"
 PREFIX = f"arn:aws:lambda:{REGION}:123456789012:function:"

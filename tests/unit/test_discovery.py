@@ -7,16 +7,17 @@ from typing import Any
 
 import pytest
 
-from autotuner_core.discovery import discover
-from autotuner_core.errors import (
+from autotuner_core.documents.request import parse_request, parse_target
+from autotuner_core.documents.target import DiscoveredTarget
+from autotuner_core.policy.errors import (
     FunctionNotFoundError,
     InvalidConfigurationError,
     InvalidInputError,
     PermissionDeniedError,
     UpdateInProgressError,
 )
-from autotuner_core.models import DiscoveredTarget, parse_request, parse_target
 from autotuner_core.settings import TUNER_STACK_TAG, Settings
+from autotuner_core.targets.discovery import discover
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"

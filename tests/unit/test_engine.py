@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from autotuner_core.engine import (
+from autotuner_core.decision.engine import (
     Decision,
     SizeObservation,
     SizeRequest,
@@ -17,8 +17,8 @@ from autotuner_core.engine import (
     max_sizes,
     next_round,
 )
-from autotuner_core.errors import InvalidConfigurationError
-from autotuner_core.models import TuningRequest
+from autotuner_core.documents.request import TuningRequest
+from autotuner_core.policy.errors import InvalidConfigurationError
 
 # Relative duration curves (ms) at the ladder's sizes; between them linear in log-memory.
 CHEAPEST_AT_512 = {128: 4000.0, 256: 1500.0, 512: 500.0, 1024: 400.0, 1536: 390.0, 2048: 380.0, 3008: 370.0}
@@ -362,7 +362,7 @@ def test_a_fixed_memory_size_measures_nothing() -> None:
 
 
 def test_the_largest_input_is_accepted_and_its_budget_fits_the_sample_limit() -> None:
-    from autotuner_core.models import MAX_SAMPLES_PER_TARGET
+    from autotuner_core.documents.request import MAX_SAMPLES_PER_TARGET
 
     # Given the most sizes and the most invocations an input may ask for (the old grid's count,
     # 48 sizes x 1,000, was refused although the engine never keeps that many)
@@ -377,7 +377,7 @@ WEIGHTED = [{"payload": {"order": "small"}, "weight": 3}, {"payload": {"order": 
 
 
 def test_with_weighted_payloads_every_size_gets_each_payload_in_its_weight() -> None:
-    from autotuner_core.measurement import payload_sequence
+    from autotuner_core.measuring.measurement import payload_sequence
 
     # Given payloads weighted 3:1 (four invocations send each exactly its share)
     tuning = request(payload=WEIGHTED)
@@ -412,7 +412,7 @@ def test_weighted_payloads_are_measured_in_whole_units_of_their_split() -> None:
 def test_only_cold_starts_measures_each_size_once_with_no_more_invocations_than_its_cold_versions(
     payload: Any,
 ) -> None:
-    from autotuner_core import planning
+    from autotuner_core.decision import planning
 
     # Given a tuning of cold starts only: PrepareMeasurement publishes `invocations` versions per size
     tuning = request(onlyColdStarts=True, payload=payload)

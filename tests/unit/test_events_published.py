@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from autotuner_core.errors import ServiceUnavailableError
-from autotuner_core.events import DETAIL_TYPE, completed_detail, publish_completed
+from autotuner_core.policy.errors import ServiceUnavailableError
+from autotuner_core.run.events import DETAIL_TYPE, completed_detail, publish_completed
 
 TARGET = "arn:aws:lambda:eu-west-1:123456789012:function:orders"
 APPLIED = {

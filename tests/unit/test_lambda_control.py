@@ -6,19 +6,19 @@ from typing import Any
 
 import pytest
 
-from autotuner_core.errors import (
-    FunctionNotFoundError,
-    InvalidConfigurationError,
-    PermissionDeniedError,
-    UpdateInProgressError,
-)
-from autotuner_core.lambda_control import (
+from autotuner_core.aws.lambda_control import (
     get_function,
     publish_ready_version,
     refuse_capacity_provider,
     update_configuration,
     wait_until_settled,
     wait_until_version_active,
+)
+from autotuner_core.policy.errors import (
+    FunctionNotFoundError,
+    InvalidConfigurationError,
+    PermissionDeniedError,
+    UpdateInProgressError,
 )
 
 ORDERS = "arn:aws:lambda:eu-west-1:123456789012:function:orders"

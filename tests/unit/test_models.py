@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
-from autotuner_core.errors import InvalidInputError
-from autotuner_core.models import TargetTask, parse_event, parse_request, parse_target
+from autotuner_core.documents.base import parse_event
+from autotuner_core.documents.request import parse_request, parse_target
+from autotuner_core.documents.target import TargetTask
+from autotuner_core.policy.errors import InvalidInputError
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"

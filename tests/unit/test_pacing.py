@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from autotuner_core import pacing
+from autotuner_core.aws import pacing
 from autotuner_core.settings import Settings
 
 
@@ -72,7 +72,7 @@ def test_the_tuners_lambda_client_paces_each_request_it_makes(
 ) -> None:
     from moto import mock_aws
 
-    from autotuner_core.clients import _client
+    from autotuner_core.aws.clients import _client
 
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")

@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from autotuner_core.errors import InvalidConfigurationError, InvalidInputError, NoPayloadError
-from autotuner_core.measurement import MAX_CLIENT_CONTEXT_BYTES, measurement_client_context
-from autotuner_core.models import PayloadSource, parse_request, parse_target
-from autotuner_core.payloads import (
+from autotuner_core.documents.request import PayloadSource, parse_request, parse_target
+from autotuner_core.measuring.measurement import MAX_CLIENT_CONTEXT_BYTES, measurement_client_context
+from autotuner_core.measuring.payloads import (
     check_object,
     check_payload_map,
     check_processors,
@@ -21,6 +20,7 @@ from autotuner_core.payloads import (
     planned_request,
     resolve_source,
 )
+from autotuner_core.policy.errors import InvalidConfigurationError, InvalidInputError, NoPayloadError
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"
 PREFIX = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:"
@@ -169,7 +169,7 @@ def test_the_client_context_marks_measurement_and_fits_lambdas_limit():
 
 def test_a_targets_own_weighted_payload_sets_the_size_of_its_rounds() -> None:
     # Given a sweep whose run-wide payload is one object, and one target with its own 1:2 weighted list
-    from autotuner_core import engine
+    from autotuner_core.decision import engine
 
     request = parse_request(
         {

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
-from autotuner_core import planning
-from autotuner_core.analysis import observation_stats, observe
-from autotuner_core.models import InvocationSample, TuningRequest
-from autotuner_core.planning import SizeObservation, SizeRequest, merge, next_round
+from autotuner_core.decision import planning
+from autotuner_core.decision.analysis import observation_stats, observe
+from autotuner_core.decision.planning import SizeObservation, SizeRequest, merge, next_round
+from autotuner_core.documents.request import TuningRequest
+from autotuner_core.documents.target import InvocationSample
 
 TARGET = "arn:aws:lambda:us-east-1:123456789012:function:orders"
 
@@ -163,8 +164,8 @@ def test_observe_keeps_successful_samples_and_excludes_a_size_with_failures():
 
 
 def test_the_most_samples_an_input_may_ask_for_fit_in_the_state_limit():
-    from autotuner_core.engine import budget
-    from autotuner_core.models import TargetTask
+    from autotuner_core.decision.engine import budget
+    from autotuner_core.documents.target import TargetTask
 
     # Given the largest input (48 sizes, the most invocations) and the engine's whole budget spread
     # over every size and the current one (more per-size overhead than a few sizes), 15-minute Durations

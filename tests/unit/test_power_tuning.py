@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from autotuner_core.errors import InvalidInputError
-from autotuner_core.models import MEMORY_PRESETS, TuningRequest, parse_request
+from autotuner_core.documents.request import MEMORY_PRESETS, TuningRequest, parse_request
+from autotuner_core.policy.errors import InvalidInputError
 from autotuner_core.power_tuning import is_power_tuning_input, render_rows, translate, translation_text
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:orders-api"

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from autotuner_core.errors import InvalidInputError, PermissionDeniedError
-from autotuner_core.models import PermissionCheck, parse_request
-from autotuner_core.preflight import required_permissions, resolve_targets, simulate
+from autotuner_core.documents.request import parse_request
+from autotuner_core.documents.target import PermissionCheck
+from autotuner_core.policy.errors import InvalidInputError, PermissionDeniedError
+from autotuner_core.policy.preflight import required_permissions, resolve_targets, simulate
 from autotuner_core.settings import Settings
 
 ACCOUNT = "123456789012"
@@ -389,8 +390,8 @@ def test_iam_refusing_the_simulation_itself_is_a_permission_error_naming_the_rol
 
 def test_a_large_sweep_simulates_fifty_targets_spread_over_the_list() -> None:
     # Given a sweep of 1,000 targets in name order
-    from autotuner_core.models import parse_target
-    from autotuner_core.preflight import FULLY_CHECKED_TARGETS, preflight_sample
+    from autotuner_core.documents.request import parse_target
+    from autotuner_core.policy.preflight import FULLY_CHECKED_TARGETS, preflight_sample
 
     targets = [
         parse_target(f"fn-{index:04d}", partition="aws", region=REGION, account=ACCOUNT) for index in range(1000)
@@ -478,7 +479,7 @@ SHAPES = [
 
 
 def _every_shape_checks(make_settings: Callable[..., Settings]) -> list[PermissionCheck]:
-    from autotuner_core.permissions_manifest import PRINCIPALS
+    from autotuner_core.policy.permissions import PRINCIPALS
 
     roles = {
         entry.role_setting: f"arn:aws:iam::{ACCOUNT}:role/autotuner-{entry.logical_id}"
@@ -506,7 +507,7 @@ def _every_shape_checks(make_settings: Callable[..., Settings]) -> list[Permissi
 def test_pre_flight_checks_only_what_the_manifest_grants_and_every_grant_it_can(
     make_settings: Callable[..., Settings],
 ) -> None:
-    from autotuner_core.permissions_manifest import by_role_setting
+    from autotuner_core.policy.permissions import by_role_setting
 
     manifest = by_role_setting()
     # Given the checks pre-flight lists for every run shape

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from autotuner_core.pricing import (
+from autotuner_core.cost.prices import (
     LAMBDA_PRICING_SOURCE,
     PRICES_AS_OF,
     invocation_cost_usd,

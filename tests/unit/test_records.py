@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from autotuner_core.errors import ThrottledError
-from autotuner_core.models import RecordEvent, parse_event
-from autotuner_core.records import NO_TARGET, build_records, outcome_of, write_records
+from autotuner_core.documents.base import parse_event
+from autotuner_core.documents.outcome import RecordEvent
+from autotuner_core.policy.errors import ThrottledError
+from autotuner_core.run.records import NO_TARGET, build_records, outcome_of, write_records
 
 ACCOUNT = "123456789012"
 ORDERS = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:orders"

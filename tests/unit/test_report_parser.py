@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from autotuner_core.report_parser import decode_log_result, parse_report
+from autotuner_core.measuring.report_line import decode_log_result, parse_report
 
 REQUEST_ID = "6f1e5c1a-3b2d-4c8e-9f1a-2b3c4d5e6f70"
 START = f"START RequestId: {REQUEST_ID} Version: $LATEST"

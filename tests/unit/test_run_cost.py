@@ -6,9 +6,12 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from autotuner_core import run_cost
-from autotuner_core.models import ConfigurationStats, TargetOutcome, TuningRequest, TuningSpend
-from autotuner_core.pricing import REQUEST_PRICE_USD, STEP_FUNCTIONS_TRANSITION_USD, lambda_prices
+from autotuner_core.cost import run_cost
+from autotuner_core.cost.prices import REQUEST_PRICE_USD, STEP_FUNCTIONS_TRANSITION_USD, lambda_prices
+from autotuner_core.documents.cost import TuningSpend
+from autotuner_core.documents.outcome import TargetOutcome
+from autotuner_core.documents.request import TuningRequest
+from autotuner_core.documents.target import ConfigurationStats
 
 TARGET = "arn:aws:lambda:us-east-1:123456789012:function:orders"
 
@@ -48,7 +51,7 @@ def test_the_count_follows_the_measuring_loop_and_adds_the_tuners_own_lambda_tim
 def test_the_estimate_bounds_the_engines_longest_run() -> None:
     # Given the default request (budget 3 x 10 invocations), and the most a run can count: one
     # round per invocation up to the round limit, every invocation its own round item
-    from autotuner_core import planning
+    from autotuner_core.decision import planning
 
     request = TuningRequest.model_validate({"targets": [TARGET]})
     spend = TuningSpend(rounds=min(planning.MAX_ROUNDS, 30), round_items=30)
@@ -58,8 +61,9 @@ def test_the_estimate_bounds_the_engines_longest_run() -> None:
 
     # Then the pre-run estimate (budget.py, which replaced run_cost.estimate) is not below the
     # count, and its invocations are the engine's budget
-    from autotuner_core import budget
-    from autotuner_core.models import FunctionConfiguration, TargetRef
+    from autotuner_core.cost import budget
+    from autotuner_core.documents.request import TargetRef
+    from autotuner_core.documents.target import FunctionConfiguration
     from autotuner_core.settings import Settings
 
     ref = TargetRef(given="orders", name="orders", arn=TARGET)
@@ -110,8 +114,8 @@ def test_control_plane_calls_are_counted_and_invocations_are_not() -> None:
 
 def test_measured_invocations_are_priced_at_every_billed_duration_not_the_trimmed_mean() -> None:
     # Given a size measured 10 times at 1,024 MB arm64: 9 invocations of 100 ms and one cold start of 2 s
-    from autotuner_core.analysis import configuration_stats
-    from autotuner_core.models import InvocationSample
+    from autotuner_core.decision.analysis import configuration_stats
+    from autotuner_core.documents.target import InvocationSample
 
     prices = lambda_prices("eu-west-1", "arm64")
     samples = [

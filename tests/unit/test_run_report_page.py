@@ -17,10 +17,11 @@ from typing import Any
 
 import pytest
 
-from autotuner_core.models import ExecutionRef, TargetOutcome
-from autotuner_core.report_html import spaced_ticks
-from autotuner_core.report_store import render_report
-from autotuner_core.report_svg import svg_chart
+from autotuner_core.documents.outcome import TargetOutcome
+from autotuner_core.documents.target import ExecutionRef
+from autotuner_core.report.html import spaced_ticks
+from autotuner_core.report.store import render_report
+from autotuner_core.report.svg import svg_chart
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the reports tests' sample outcomes
 from test_reports import configuration, failed_outcome, measured_outcome
@@ -102,7 +103,7 @@ def test_the_stored_page_is_self_contained_with_a_chart_per_measured_target():
 
 def test_the_layers_report_needs_no_plotting_package():
     # When the deployed report's modules are imported on their own
-    code = "import sys, autotuner_core.report_store; print('matplotlib' in sys.modules)"
+    code = "import sys, autotuner_core.report.store; print('matplotlib' in sys.modules)"
     imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     # Then matplotlib is not among what they load (the layer has none)
     assert imported.stdout.strip() == "False"

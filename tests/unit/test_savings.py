@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from autotuner_core.savings import (
+from autotuner_core.cost.savings import (
     DAYS_PER_MONTH,
     money_summary,
     priced,

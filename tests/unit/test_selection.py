@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from autotuner_core.errors import InvalidInputError
-from autotuner_core.models import TargetSelector
-from autotuner_core.selection import select_targets
+from autotuner_core.documents.request import TargetSelector
+from autotuner_core.policy.errors import InvalidInputError
+from autotuner_core.targets.selection import select_targets
 
 PREFIX = "arn:aws:lambda:eu-west-1:123456789012:function:"
 WHERE = {"partition": "aws", "region": "eu-west-1", "account": "123456789012", "max_targets": 50}

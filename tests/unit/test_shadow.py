@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from autotuner_core import shadow
-from autotuner_core.models import LiveTrafficEvidence
+from autotuner_core.documents.target import LiveTrafficEvidence
+from autotuner_core.measuring import shadow
 from autotuner_core.settings import Settings
 
 STACK = "lambda-autotuner"

@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
-from autotuner_core.errors import (
+from autotuner_core.documents.base import parse_event
+from autotuner_core.documents.outcome import SummarizeEvent, TargetOutcome
+from autotuner_core.policy.errors import (
     FunctionNotFoundError,
     PartialFailureError,
     PermanentError,
@@ -14,8 +16,7 @@ from autotuner_core.errors import (
     TargetChangedError,
     TransientError,
 )
-from autotuner_core.models import SummarizeEvent, TargetOutcome, parse_event
-from autotuner_core.summary import MAX_FAILURES_NAMED, MAX_OUTCOMES_IN_OUTPUT, missing_record, summarize
+from autotuner_core.run.summary import MAX_FAILURES_NAMED, MAX_OUTCOMES_IN_OUTPUT, missing_record, summarize
 
 ACCOUNT = "123456789012"
 EXECUTION = {
@@ -269,7 +270,7 @@ def test_no_results_for_a_sweep_or_a_target_that_measured_nothing() -> None:
 def test_the_translation_is_read_back_from_the_records_numbers_as_written() -> None:
     from decimal import Decimal
 
-    from autotuner_core.summary import power_tuning_fields
+    from autotuner_core.run.summary import power_tuning_fields
 
     # Given the run records as DynamoDB returns them (numbers as Decimal)
     rows = [{"field": "num", "given": Decimal("50"), "ours": {"invocations": Decimal("50")}, "note": "budget"}]

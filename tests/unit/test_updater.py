@@ -8,25 +8,18 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from autotuner_core.errors import (
+from autotuner_core.documents.base import Outcome, parse_event
+from autotuner_core.documents.cost import StageTimings
+from autotuner_core.documents.request import parse_request, parse_target
+from autotuner_core.documents.target import DiscoveredTarget, ExecutionRef, FunctionConfiguration, TargetTask
+from autotuner_core.policy.errors import (
     InvalidConfigurationError,
     StaleRevisionError,
     TargetChangedError,
     UpdateInProgressError,
 )
-from autotuner_core.models import (
-    DiscoveredTarget,
-    ExecutionRef,
-    FunctionConfiguration,
-    Outcome,
-    StageTimings,
-    TargetTask,
-    parse_event,
-    parse_request,
-    parse_target,
-)
 from autotuner_core.settings import Settings
-from autotuner_core.updater import apply_memory
+from autotuner_core.targets.updater import apply_memory
 
 ORDERS = "arn:aws:lambda:eu-west-1:123456789012:function:orders"
 UPDATE = "UpdateFunctionConfiguration"

@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 logger = Logger()
 # Tracer() would patch every library X-Ray supports at import, loading botocore (~140 ms) in every
 # handler. The only calls the functions trace are AWS calls: botocore is patched once boto3 is
-# imported, which autotuner_core.clients does for the first client, so a path without AWS calls
+# imported, which autotuner_core.aws.clients does for the first client, so a path without AWS calls
 # never loads it.
 tracer = Tracer(auto_patch=False)
 wrapt.register_post_import_hook(lambda _boto3: tracer.patch(["botocore"]), "boto3")

@@ -20,17 +20,15 @@ from urllib.parse import unquote
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationError
 
-from autotuner_core.errors import InvalidInputError
-from autotuner_core.models import (
-    MAX_MEMORY_MB,
+from autotuner_core.documents.base import MAX_MEMORY_MB, MIN_MEMORY_MB, _describe
+from autotuner_core.documents.request import (
     MAX_SLEEP_BETWEEN_RUNS_MS,
     MEMORY_PRESETS,
-    MIN_MEMORY_MB,
     Strategy,
     TranslatedField,
     TuningRequest,
-    _describe,
 )
+from autotuner_core.policy.errors import InvalidInputError
 
 STARTED_BY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
 # Power Tuning's fields that ours does not have under the same name.

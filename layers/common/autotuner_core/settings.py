@@ -83,7 +83,7 @@ class Settings(BaseModel):
 
     def breaker_policy(self, request: Any = None) -> Any:
         """The breaker's policy: the template's parameters, overridden per execution."""
-        from autotuner_core.breaker import BreakerPolicy
+        from autotuner_core.policy.breaker import BreakerPolicy
 
         override = getattr(request, "circuit_breaker", None)
         return BreakerPolicy(

@@ -1,0 +1,665 @@
+"""The embedded AWS: moto plus what it lacks, with the tuner's stack deployed from template.yaml.
+
+    with EmbeddedAws(account) as aws:
+        report = aws.run(execution_input)
+
+Handlers run unchanged: the environment changes, the code does not.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+import warnings
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from autotuner.runs import RunHistories, execution_history, run_histories
+from emulator import (
+    aws_time,
+    cloudwatch_exact,
+    dynamodb_atomic,
+    iam_simulation,
+    map_runs,
+    sdk_cache,
+    sfn_limits,
+)
+from emulator.account import RevokedPermission, SimulatedAccount
+from emulator.iam_enforcement import STATE_MACHINE, IamEnforcement
+from emulator.interceptor import Interceptor, current_caller, unlogged
+from emulator.lambda_service import LambdaEmulation, may_list_tags
+from emulator.limits import LambdaRateLimits
+from emulator.live_sources import LiveSources
+from emulator.live_traffic import LiveTraffic
+from emulator.run_report import RunReport
+from emulator.runtime import InProcessRuntime
+from emulator.simulated_function import LambdaSimulator
+from emulator.stack import DeployedStack, deploy_stack
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = PROJECT_ROOT / "template.yaml"
+_TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+# One embedded AWS at a time: moto's backends and the patches are process-wide.
+_ACTIVE = threading.Lock()
+
+
+class EmbeddedAws:
+    """Starts moto, installs the emulation, deploys the stack and the simulated account."""
+
+    def __init__(self, account: SimulatedAccount | None = None, *, template: Path = TEMPLATE) -> None:
+        self.account = account or SimulatedAccount()
+        self.template = template
+        self.interceptor = Interceptor()
+        self.lambda_emulation = LambdaEmulation(
+            memory_quota_mb=self.account.memory_quota_mb, update_seconds=self.account.update_seconds
+        )
+        self.runtime = InProcessRuntime(self.account.region, self.account.account_id)
+        self.simulator = LambdaSimulator()  # the simulated targets' invocations
+        self.live_sources = LiveSources(self.client)
+        self.stack: DeployedStack | None = None
+        self.retry_wait_seconds = 0.0
+        self.limits = LambdaRateLimits(time_scale=self.account.retry_time_scale)
+        self.clock = aws_time.EmbeddedClock(self.account.retry_time_scale)  # the waits, for the AWS-time estimate
+        self._mock: Any = None
+        self._saved_env: dict[str, str | None] = {}
+        self._patched_sleeps: list[tuple[Any, Any]] = []
+        self._undo: list[Any] = []  # restores what _start patched in moto
+        self._session: Any = None
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
+        self.map_runs = map_runs.MapRuns()  # Distributed Map children: executions of their own
+        self.executions_started = 0  # numbers the executions ``start`` names
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def __enter__(self) -> EmbeddedAws:
+        if not _ACTIVE.acquire(timeout=600):
+            raise RuntimeError("another embedded AWS is still running in this process")
+        try:
+            self._start()
+        except BaseException:
+            self._stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop()
+
+    def _start(self) -> None:
+        for key, value in {
+            "AWS_ACCESS_KEY_ID": "embedded",
+            "AWS_SECRET_ACCESS_KEY": "embedded",
+            "AWS_SESSION_TOKEN": "embedded",
+            "AWS_DEFAULT_REGION": self.account.region,
+            "AWS_REGION": self.account.region,
+            "MOTO_ACCOUNT_ID": self.account.account_id,
+        }.items():
+            self._saved_env[key] = os.environ.get(key)
+            os.environ[key] = value
+        # moto's interpreter logs every caught task error at ERROR; the execution history has them.
+        logging.getLogger("moto").setLevel(logging.CRITICAL)
+        self._undo.append(sdk_cache.install())
+        self._undo.append(dynamodb_atomic.install())
+        self._undo.append(cloudwatch_exact.install())
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._mock.start()
+        iam_simulation.install()
+        self.interceptor.install()
+        self.lambda_emulation.install()
+        self.live_sources.install()
+        self._scale_waits()
+        self._undo.extend(map_runs.install(self.map_runs))
+        self._undo.append(sfn_limits.install())
+        with unlogged():
+            self.stack = deploy_stack(
+                self.template,
+                stack_name=self.account.stack_name,
+                parameters=dict(self.account.parameters),
+                region=self.account.region,
+                account_id=self.account.account_id,
+            )
+            self._register_stack()
+            for function in self.stack.functions.values():
+                self.lambda_emulation.set_invoker(
+                    self.account.account_id, self.account.region, function.name, self.runtime.invoker(function)
+                )
+            self._create_targets()
+            self._create_payload_objects()
+            self._revoke_permissions()
+            self._restore_bucket_policy_conditions()
+        self._enforce_iam()
+        self.interceptor.set_faults(list(self.account.faults))
+        self.runtime.request_timer.install(self.interceptor)
+        self.runtime.set_worker_timeouts(
+            list(self.account.worker_timeouts), interceptor=self.interceptor, time_scale=self.account.retry_time_scale
+        )
+        if self.account.rate_limits:
+            self.interceptor.gates.append(self.limits)
+
+    def _enforce_iam(self) -> None:
+        """From here on every call of a tuner function or the state machine is authorised."""
+        assert self.stack is not None
+        self.interceptor.authorizer = IamEnforcement(
+            region=self.account.region,
+            account_id=self.account.account_id,
+            partition=self.stack.state_machine_arn.split(":")[1],
+            roles=self.principal_roles(),
+            # Lambda names a function's session after the function; Step Functions uses an id.
+            sessions={
+                **{logical_id: function.name for logical_id, function in self.stack.functions.items()},
+                STATE_MACHINE: uuid.uuid5(uuid.NAMESPACE_URL, self.stack.state_machine_arn).hex[:32],
+            },
+        )
+        self._undo.append(lambda: setattr(self.interceptor, "authorizer", None))
+        # GetFunction returns Tags only to a caller its role allows lambda:ListTags; the operator's
+        # own clients (caller "client") are not a tuner principal and are not evaluated.
+        roles = self.principal_roles()
+
+        def tags_readable(fn: Any) -> bool:
+            role = roles.get(current_caller())
+            return role is None or may_list_tags(role, fn)
+
+        self.lambda_emulation.tags_readable = tags_readable
+        self._undo.append(lambda: setattr(self.lambda_emulation, "tags_readable", None))
+        self._map_lambda_client_errors()
+
+    def _restore_bucket_policy_conditions(self) -> None:
+        """Give each bucket its template policy whole, Conditions included (the TLS-only Deny).
+
+        The deployment leaves out statements with Conditions because moto's object-level check
+        (FakeBucket.get_permission) ignores Conditions: the TLS-only Deny would refuse every
+        request. That check is switched off here; IAM on the real calls (iam_enforcement.py)
+        evaluates the bucket policy with its Conditions and the request's context, as S3 does.
+        """
+        assert self.stack is not None
+        from emulator import moto_adapter
+        from emulator.stack import IntrinsicResolver, pseudo_parameters
+
+        neutral = moto_adapter.PermissionResult.NEUTRAL
+        self._undo.append(
+            moto_adapter.patch(moto_adapter.FakeBucket, "get_permission", lambda bucket, action, resource: neutral)
+        )
+
+        resources = self.stack.template.get("Resources", {})
+        partition = self.stack.state_machine_arn.split(":")[1]
+        buckets = [lid for lid, res in resources.items() if res.get("Type") == "AWS::S3::Bucket"]
+        resolver = IntrinsicResolver(
+            self.stack.parameters,
+            pseudo=pseudo_parameters(self.stack.name, self.account.region, self.account.account_id),
+            refs=self.stack.resources,
+            attributes={
+                (lid, "Arn"): f"arn:{partition}:s3:::{self.stack.resources[lid]}"
+                for lid in buckets
+                if lid in self.stack.resources
+            },
+        )
+        s3 = self.client("s3")
+        for resource in resources.values():
+            if resource.get("Type") != "AWS::S3::BucketPolicy":
+                continue
+            properties = resolver.resolve(resource["Properties"])
+            s3.put_bucket_policy(Bucket=properties["Bucket"], Policy=json.dumps(properties["PolicyDocument"]))
+
+    def principal_roles(self) -> dict[str, str]:
+        """Each principal of the stack (function logical ids, the state machine) -> its role ARN."""
+        assert self.stack is not None
+        roles = {logical_id: function.role_arn for logical_id, function in self.stack.functions.items()}
+        role_name = self.stack.resources.get(f"{STATE_MACHINE}Role")
+        if role_name:
+            partition = self.stack.state_machine_arn.split(":")[1]
+            roles[STATE_MACHINE] = f"arn:{partition}:iam::{self.account.account_id}:role/{role_name}"
+        return roles
+
+    def _map_lambda_client_errors(self) -> None:
+        """A Task's Lambda call refused with an error Lambda does not model fails as AWS fails it.
+
+        Step Functions names a Lambda API error after the SDK's exception class: modelled errors
+        keep their code (Lambda.ResourceNotFoundException), others, AccessDeniedException among
+        them, arrive as Lambda.AWSLambdaException with the status and code in the Cause
+        (../shared/aws-facts.md). moto's interpreter names every code as Lambda.<code>.
+        """
+        import botocore.session
+
+        from emulator import moto_adapter
+
+        modelled = {shape.name for shape in botocore.session.get_session().get_service_model("lambda").error_shapes}
+        task = moto_adapter.StateTaskServiceLambda
+        original = task._error_cause_from_client_error
+
+        def error_cause(client_error: Any) -> tuple[str, str]:
+            error, cause = original(client_error)
+            if client_error.response["Error"]["Code"] not in modelled:
+                error = "Lambda.AWSLambdaException"
+            return error, cause
+
+        self._undo.append(moto_adapter.patch(task, "_error_cause_from_client_error", staticmethod(error_cause)))
+
+    def _stop(self) -> None:
+        for module, original in self._patched_sleeps:
+            module.time = original
+        self._patched_sleeps.clear()
+        while self._undo:
+            self._undo.pop()()
+        self._clients.clear()
+        self.live_sources.uninstall()
+        self.lambda_emulation.uninstall()
+        self.interceptor.uninstall()
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
+        if _ACTIVE.locked():
+            _ACTIVE.release()
+
+    def _scale_waits(self) -> None:
+        """The embedded AWS's clock runs at ``retry_time_scale`` speed wherever the tuner waits.
+
+        State-machine retry waits, SDK backoff and the workers' pacing (autotuner_core.aws.pacing)
+        are real ``time.sleep`` calls; scaled, a run keeps its shape (attempt counts, ordering,
+        calls per second of AWS time) while a test takes milliseconds. The pacing also reads
+        the scaled clock, as do the rate limits (limits.py), so pacing and limits agree.
+        The unscaled total of the waits is kept in ``retry_wait_seconds``; ``clock`` (aws_time.py)
+        counts them, the pacing's too, for the AWS-time estimate.
+        """
+        from autotuner_core.aws import pacing
+        from emulator.moto_adapter import botocore_endpoint as endpoint
+        from emulator.moto_adapter import retrier_decl
+
+        lock = threading.Lock()
+
+        def scaled_sleep(seconds: float) -> None:
+            with lock:
+                self.retry_wait_seconds += seconds
+            self.clock.sleep(seconds, "retry")
+
+        def shim(**replaced: Any) -> SimpleNamespace:
+            names = {name: getattr(time, name) for name in dir(time) if not name.startswith("_")}
+            return SimpleNamespace(**{**names, **replaced})
+
+        clocks = {
+            retrier_decl: shim(sleep=scaled_sleep),
+            endpoint: shim(sleep=scaled_sleep),
+            pacing: shim(sleep=self._pacing_sleep, monotonic=self.clock.now),
+        }
+        for module, clock in clocks.items():
+            self._patched_sleeps.append((module, module.time))
+            module.time = clock
+
+    def _pacing_sleep(self, seconds: float) -> None:
+        # A worker waiting for its share of the rate limit: a scaled wait like every other.
+        self.clock.sleep(seconds, "pacing")
+
+    def _register_stack(self) -> None:
+        """Make CloudFormation's DescribeStacks return the deployed stack and its Outputs.
+
+        deploy_stack creates the resources through the service APIs (see stack.py), so moto's
+        CloudFormation has never heard of the stack; tools that find the tuner by stack name, as
+        an operator's do against AWS, need it to. The template holds the Outputs as literal
+        values and one WaitConditionHandle, a resource moto's CloudFormation accepts and
+        creates nothing for (it warns that it does not model it: expected here).
+        """
+        assert self.stack is not None
+        declared = self.stack.template.get("Outputs", {})
+        outputs = {}
+        for key, value in self.stack.outputs.items():
+            description = declared.get(key, {}).get("Description")
+            outputs[key] = {"Value": value, **({"Description": description} if isinstance(description, str) else {})}
+        template = {
+            "Description": "The tuner's stack as deployed into the embedded AWS (resources created by deploy_stack)",
+            "Resources": {"EmbeddedStack": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+            "Outputs": outputs,
+        }
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Tried to parse AWS::CloudFormation::WaitConditionHandle")
+            self.client("cloudformation").create_stack(
+                StackName=self.account.stack_name, TemplateBody=json.dumps(template)
+            )
+
+    # -- the simulated account ------------------------------------------------------------------
+    def client(self, service: str) -> Any:
+        """The operator's client for ``service`` (one per service: botocore clients are thread-safe,
+        and creating one costs tens of milliseconds)."""
+        with self._clients_lock:
+            if service not in self._clients:
+                self._clients[service] = boto3.client(service, region_name=self.account.region)
+            return self._clients[service]
+
+    def _create_targets(self) -> None:
+        iam = self.client("iam")
+        role = iam.create_role(
+            RoleName="simulated-target-role",
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+        )["Role"]["Arn"]
+        lam = self.client("lambda")
+        layers: dict[str, str] = {}  # layer name -> the version ARN the targets attach
+        for name in sorted({layer for function in self.account.functions for layer in function.layers}):
+            layers[name] = lam.publish_layer_version(
+                LayerName=name, Content={"ZipFile": _placeholder_zip(f"layer {name}")}
+            )["LayerVersionArn"]
+        for function in self.account.functions:
+            package: dict[str, Any] = {
+                "Runtime": function.runtime,
+                "Handler": "simulated.handler",
+                "Code": {"ZipFile": _placeholder_zip(function.name)},
+            }
+            if function.image_uri:
+                package = {"PackageType": "Image", "Code": {"ImageUri": function.image_uri}}
+            if function.layers:
+                package["Layers"] = [layers[name] for name in function.layers]
+            if function.vpc is not None:
+                package["VpcConfig"] = {
+                    "SubnetIds": function.vpc.subnet_ids,
+                    "SecurityGroupIds": function.vpc.security_group_ids,
+                }
+            lam.create_function(
+                FunctionName=function.name,
+                Role=role,
+                **package,
+                MemorySize=function.memory_size,
+                Timeout=function.timeout,
+                Architectures=[function.architecture],
+                EphemeralStorage={"Size": function.ephemeral_storage},
+                Tags={**function.tags, "embedded:simulated": "true"},
+                Description="Simulated target function (embedded AWS)",
+                **function.lambda_settings(),
+            )
+            self.lambda_emulation.set_snapshot_seconds(
+                self.account.account_id, self.account.region, function.name, function.pending_version_seconds
+            )
+            self.lambda_emulation.set_invoker(
+                self.account.account_id,
+                self.account.region,
+                function.name,
+                self.simulator.invoker(function.profile, identity=function.name),
+            )
+            for alias in function.aliases:
+                version = lam.publish_version(FunctionName=function.name)["Version"]
+                lam.create_alias(FunctionName=function.name, Name=alias, FunctionVersion=version)
+            for alias in function.latest_aliases:
+                lam.create_alias(FunctionName=function.name, Name=alias, FunctionVersion="$LATEST")
+            self.live_sources.create(lam, self.client("sqs"), function)
+            if function.state == "Pending" and function.pending_seconds > 0:
+                self.lambda_emulation.set_pending(
+                    self.account.account_id, self.account.region, function.name, function.pending_seconds
+                )
+
+    def _create_payload_objects(self) -> None:
+        """The account's S3 objects (payloads), each bucket created once."""
+        s3 = self.client("s3")
+        buckets = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
+        for spec in self.account.payload_objects:
+            bucket, key = spec.uri.removeprefix("s3://").split("/", 1)
+            if bucket not in buckets:
+                where = {} if self.account.region == "us-east-1" else {"LocationConstraint": self.account.region}
+                s3.create_bucket(Bucket=bucket, **({"CreateBucketConfiguration": where} if where else {}))
+                buckets.add(bucket)
+            s3.put_object(Bucket=bucket, Key=key, Body=spec.content())
+
+    def _revoke_permissions(self) -> None:
+        """Take actions out of a tuner role's inline policies, as if the template had never granted them."""
+        self._apply_revocations(self.account.revoke)
+
+    @contextmanager
+    def revoked(self, principal: str, actions: list[str]) -> Iterator[None]:
+        """Revoke ``actions`` from a running stack's role for the body, then put the policies back.
+
+        The permission matrix (benchmarks/permissions.py) revokes each grant in turn this way,
+        on one deployed stack; errors are those of the account file's ``revoke``.
+        """
+        originals = self._apply_revocations([RevokedPermission(function=principal, actions=actions)])
+        try:
+            yield
+        finally:
+            iam = self.client("iam")
+            with unlogged():
+                for role_name, policies in originals.items():
+                    for policy_name, document in policies.items():
+                        iam.put_role_policy(
+                            RoleName=role_name, PolicyName=policy_name, PolicyDocument=json.dumps(document)
+                        )
+
+    def _apply_revocations(self, revocations: list[RevokedPermission]) -> dict[str, dict[str, dict[str, Any]]]:
+        """Remove each entry's actions; every problem is named by its field before any policy changes.
+
+        Returns the changed policies' original documents, by role and policy name.
+        """
+        assert self.stack is not None
+        iam = self.client("iam")
+        roles = self.principal_roles()
+        problems: list[str] = []
+        originals: dict[str, dict[str, dict[str, Any]]] = {}
+        current: dict[str, dict[str, dict[str, Any]]] = {}  # role -> policy -> document, as revoked so far
+        with unlogged():
+            for index, revoked in enumerate(revocations):
+                role_arn = roles.get(revoked.function)
+                if role_arn is None:
+                    problems.append(
+                        f"revoke[{index}].function: {revoked.function!r} is not a function of the stack "
+                        f"nor its state machine (one of {sorted(roles)})"
+                    )
+                    continue
+                role_name = role_arn.rsplit("/", 1)[-1]
+                if role_name not in current:
+                    current[role_name] = {}
+                    for policy_name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
+                        document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+                        current[role_name][policy_name] = (
+                            json.loads(document) if isinstance(document, str) else document
+                        )
+                documents = current[role_name]
+                for position, action in enumerate(revoked.actions):
+                    if not any(_grants(document, action) for document in documents.values()):
+                        problems.append(
+                            f"revoke[{index}].actions[{position}]: {action!r} is not granted to {revoked.function} "
+                            "by an inline policy of its role (revoke takes actions out of the template's policies)"
+                        )
+                for policy_name, document in list(documents.items()):
+                    remaining, removed = _without_actions(document, set(revoked.actions))
+                    if removed:
+                        originals.setdefault(role_name, {}).setdefault(policy_name, document)
+                        documents[policy_name] = remaining
+            if problems:
+                raise ValueError("; ".join(problems))
+            for role_name, policies in originals.items():
+                for policy_name in policies:
+                    document = current[role_name][policy_name]
+                    if not document["Statement"]:  # IAM holds no policy without statements
+                        iam.delete_role_policy(RoleName=role_name, PolicyName=policy_name)
+                    else:
+                        iam.put_role_policy(
+                            RoleName=role_name, PolicyName=policy_name, PolicyDocument=json.dumps(document)
+                        )
+        return originals
+
+    # -- running executions ------------------------------------------------------------------------
+    def start(self, execution_input: Any, name: str | None = None) -> str:
+        """Start one execution; without ``name``, the account's next ``run-NNNN``.
+
+        Numbered, not random: the name is part of the execution ARN, the records' keys and the
+        names of what the run creates (its aliases, its shadows), so the same account and input
+        give the same run.
+        """
+        assert self.stack is not None
+        with unlogged():
+            if name is None:
+                self.executions_started += 1
+                name = f"run-{self.executions_started:04d}"
+            return self.client("stepfunctions").start_execution(
+                stateMachineArn=self.stack.state_machine_arn, name=name, input=json.dumps(execution_input)
+            )["executionArn"]
+
+    def wait(self, execution_arn: str, timeout: float = 300) -> dict[str, Any]:
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        pause = 0.005
+        with unlogged():
+            while True:
+                described = sfn.describe_execution(executionArn=execution_arn)
+                if described["status"] in _TERMINAL:
+                    return described
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{execution_arn} still {described['status']} after {timeout} s")
+                time.sleep(pause)
+                # Back off: each poll is a whole API call that holds the GIL the execution needs.
+                pause = min(pause * 1.5, 0.1)
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        """The execution's own history (a Distributed Map's children have theirs: ``histories``)."""
+        with unlogged():
+            return execution_history(self.client("stepfunctions"), execution_arn)
+
+    def histories(self, execution_arn: str) -> RunHistories:
+        """The execution's history and its map runs' children's, read as an operator would."""
+        with unlogged():
+            return run_histories(self.client("stepfunctions"), execution_arn)
+
+    def records(self, execution_arn: str) -> list[dict[str, Any]]:
+        """The run records this execution wrote: the operator's own query (autotuner runs)."""
+        assert self.stack is not None
+        from autotuner.history import execution_runs
+
+        with unlogged():
+            if self._session is None:  # one session: creating one loads every service model again
+                self._session = boto3.session.Session(region_name=self.account.region)
+            return execution_runs(
+                self._session,
+                self.stack.outputs["RunHistoryTableName"],
+                execution_arn,
+            )
+
+    def function_configuration(self, name: str) -> dict[str, Any]:
+        with unlogged():
+            return self.client("lambda").get_function_configuration(FunctionName=name)
+
+    def run(self, execution_input: Any, name: str | None = None, *, timeout: float = 300) -> RunReport:
+        """Start one execution, wait for its end, and report what happened."""
+        self.interceptor.log.reset()
+        self.retry_wait_seconds = 0.0
+        live = LiveTraffic(
+            list(self.account.functions), client=lambda: self.client("lambda"), aws_second=self.account.retry_time_scale
+        )
+        original = self._memory_sizes(live)
+        self.clock.reset()
+        first_invocation = len(self.runtime.logs)
+        started = time.monotonic()
+        with live:
+            execution_arn = self.start(execution_input, name)
+            described = self.wait(execution_arn, timeout)
+        seconds = time.monotonic() - started
+        histories = self.histories(execution_arn)
+        records = self.records(execution_arn)
+        # Every transition is billed and takes its latency, a child's as the parent's.
+        events = [event for history in (histories.parent, *histories.children.values()) for event in history]
+        estimate = aws_time.estimate_embedded_run(self, events, self.runtime.logs[first_invocation:])
+        return RunReport(
+            execution_arn=execution_arn,
+            status=described["status"],
+            error=described.get("error"),
+            cause=described.get("cause"),
+            output=json.loads(described["output"]) if described.get("output") else None,
+            seconds=seconds,
+            retry_wait_seconds=self.retry_wait_seconds,
+            histories=histories,
+            aws_calls=self.interceptor.log.counts(),
+            mutating_calls=[record.call for record in self.interceptor.log.mutating()],
+            records=records,
+            live_invocations=live.by_memory_size(),
+            live_invocations_at_candidate_sizes=live.at_candidate_sizes(
+                original, self._memory_sizes(live), _applying(execution_input, records)
+            ),
+            aws_time=estimate,
+        )
+
+    def _memory_sizes(self, live: LiveTraffic) -> dict[str, int]:
+        """The memory size each function's live traffic runs at now: its qualifier's (an alias's version
+        keeps the size it was published with, whatever ``$LATEST`` has since), else ``$LATEST``'s."""
+        sizes = {}
+        with unlogged():
+            for function in live.functions:
+                spec = function.live_traffic
+                kwargs = {"Qualifier": spec.qualifier} if spec is not None and spec.qualifier else {}
+                configuration = self.client("lambda").get_function_configuration(FunctionName=function.name, **kwargs)
+                sizes[function.name] = configuration["MemorySize"]
+        return sizes
+
+
+def _applying(execution_input: Any, records: list[dict[str, Any]]) -> dict[str, set[int]]:
+    """The memory size an applying run set out to give each target: the input's memorySize, else its
+    recommendation (an apply that failed is rolled back, so it is neither the original nor the final)."""
+    if not isinstance(execution_input, dict) or execution_input.get("apply") is not True:
+        return {}
+    fixed = execution_input.get("memorySize")
+    sizes: dict[str, set[int]] = {}
+    for record in records:
+        name = str(record.get("target", "")).rsplit(":", 1)[-1]
+        size = fixed if isinstance(fixed, int) else (record.get("recommendation") or {}).get("memorySize")
+        if isinstance(size, int):
+            sizes.setdefault(name, set()).add(size)
+    return sizes
+
+
+def _statement_list(document: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = document.get("Statement", [])
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _grants(document: dict[str, Any], action: str) -> bool:
+    """Whether an Allow statement of ``document`` lists ``action`` itself (as revoke can remove it)."""
+    for statement in _statement_list(document):
+        listed = statement.get("Action", [])
+        listed = listed if isinstance(listed, list) else [listed]
+        if statement.get("Effect") == "Allow" and action.lower() in {item.lower() for item in listed}:
+            return True
+    return False
+
+
+def _without_actions(document: dict[str, Any], actions: set[str]) -> tuple[dict[str, Any], int]:
+    """``document`` without ``actions``; a statement left with none is dropped. Returns it and the count."""
+    statements = document.get("Statement", [])
+    statements = statements if isinstance(statements, list) else [statements]
+    kept, removed = [], 0
+    wanted = {action.lower() for action in actions}
+    for statement in statements:
+        listed = statement.get("Action", [])
+        listed = listed if isinstance(listed, list) else [listed]
+        remaining = [action for action in listed if action.lower() not in wanted]
+        removed += len(listed) - len(remaining)
+        if remaining or "Action" not in statement:
+            kept.append({**statement, "Action": remaining} if "Action" in statement else statement)
+    return {**document, "Statement": kept}, removed
+
+
+def _placeholder_zip(name: str) -> bytes:
+    """A package of its own per simulated function: a copy of it (a shadow) is recognised by its bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        entry = zipfile.ZipInfo("simulated.py", date_time=(2020, 1, 1, 0, 0, 0))
+        archive.writestr(entry, f"# {name}: behaviour is simulated by the embedded AWS\n")
+    return buffer.getvalue()

@@ -1,0 +1,123 @@
+"""Live traffic on simulated targets while a run tunes them: what production would see.
+
+A simulated function with ``liveTraffic`` (docs/simulated-account.md) is invoked by "its users"
+for the whole run: unqualified by default, so each request runs whatever ``$LATEST`` is at that
+moment, as an API Gateway integration, an event source mapping or a function URL without a
+qualifier does. Each invocation records the memory size it ran at, read from its own REPORT line.
+A live request that ran at a size other than the function's original one or the one the run
+finally left is a request production served at a candidate size: the count the tuner must keep 0.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from emulator.account import SimulatedFunction
+from emulator.interceptor import calls_made_by, unlogged
+
+# Text REPORT lines say "Memory Size: 512 MB"; JSON logs carry platform.report's memorySizeMB.
+_MEMORY = re.compile(r"Memory Size: (\d+) MB|\"memorySizeMB\":\s*(\d+)")
+# The fastest the driver invokes, whatever the rate asks: each request is a real call through the
+# embedded Lambda, and a faster loop would only take the CPU from the run it observes.
+_MIN_INTERVAL_S = 0.01
+CALLER = "live-traffic"
+
+
+@dataclass(frozen=True)
+class LiveInvocation:
+    """One request of a function's users, and the configuration it ran at."""
+
+    function: str
+    qualifier: str
+    executed_version: str
+    memory_size: int | None
+    error: str | None
+
+
+class LiveTraffic:
+    """Invokes every function that has ``liveTraffic`` at its rate until stopped.
+
+    ``aws_second`` is how many real seconds one AWS second lasts in the embedded AWS (its
+    ``retry_time_scale``); the rate is per AWS second, bounded below by ``_MIN_INTERVAL_S``.
+    """
+
+    def __init__(self, functions: list[SimulatedFunction], *, client: Callable[[], Any], aws_second: float) -> None:
+        self.functions = [function for function in functions if function.live_traffic is not None]
+        self._client = client
+        self._aws_second = aws_second
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self.invocations: list[LiveInvocation] = []
+
+    def __enter__(self) -> LiveTraffic:
+        self._stop.clear()
+        for function in self.functions:
+            thread = threading.Thread(target=self._drive, args=(function,), name=f"live-{function.name}", daemon=True)
+            self._threads.append(thread)
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        self._threads.clear()
+
+    def _drive(self, function: SimulatedFunction) -> None:
+        spec = function.live_traffic
+        assert spec is not None
+        interval = max(_MIN_INTERVAL_S, self._aws_second / spec.requests_per_second)
+        client = self._client()
+        payload = json.dumps(spec.payload).encode("utf-8")
+        kwargs: dict[str, Any] = {"FunctionName": function.name, "Payload": payload, "LogType": "Tail"}
+        if spec.qualifier:
+            kwargs["Qualifier"] = spec.qualifier
+        # The function's users are not the tuner: their calls are neither logged nor faulted.
+        with unlogged(), calls_made_by(CALLER):
+            while not self._stop.is_set():
+                response = client.invoke(**kwargs)
+                tail = base64.b64decode(response.get("LogResult") or b"").decode("utf-8", "replace")
+                found = _MEMORY.search(tail)
+                record = LiveInvocation(
+                    function=function.name,
+                    qualifier=spec.qualifier or "$LATEST",
+                    executed_version=response.get("ExecutedVersion", "$LATEST"),
+                    memory_size=int(found.group(1) or found.group(2)) if found else None,
+                    error=response.get("FunctionError"),
+                )
+                with self._lock:
+                    self.invocations.append(record)
+                self._stop.wait(interval)
+
+    def at_candidate_sizes(
+        self, original: dict[str, int], final: dict[str, int], applying: dict[str, set[int]] | None = None
+    ) -> int:
+        """Live requests that ran at neither the function's original size nor the size it was left at.
+
+        ``applying``: the size a run set out to apply to a function; a failed apply that was rolled
+        back ran production there briefly, which is the change asked for, not a candidate size.
+        """
+        applying = applying or {}
+        with self._lock:
+            return sum(
+                1
+                for record in self.invocations
+                if record.memory_size not in (original.get(record.function), final.get(record.function))
+                and record.memory_size not in applying.get(record.function, set())
+            )
+
+    def by_memory_size(self) -> dict[str, dict[int | None, int]]:
+        """How many live requests each function served at each memory size."""
+        counts: dict[str, dict[int | None, int]] = {}
+        with self._lock:
+            for record in self.invocations:
+                sizes = counts.setdefault(record.function, {})
+                sizes[record.memory_size] = sizes.get(record.memory_size, 0) + 1
+        return counts

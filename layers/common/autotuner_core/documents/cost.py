@@ -1,0 +1,70 @@
+"""What a run spends: the pre-run estimate, the counted cost and the stage timings.
+
+JSON field names are camelCase (the execution input's style); a function's configuration keeps
+Lambda's own PascalCase names so it reads like ``GetFunctionConfiguration``.
+"""
+
+from __future__ import annotations
+
+from autotuner_core.documents.base import Document
+
+
+class TargetEstimate(Document):
+    """One target's share of the pre-run budget estimate (budget.py): upper bounds, and how they were bounded."""
+
+    target: str
+    target_invocations: int
+    target_gb_seconds: float
+    # What bounded the GB-seconds: "duration" (CloudWatch's recent Maximum Duration), "timeout" (no
+    # recent Duration: every invocation at its timeout), "fixed" (a memorySize: nothing measured) or
+    # "not-found" (discovery fails it before anything is measured).
+    basis: str
+    current_memory_size: int | None = None
+    max_duration_ms: float | None = None
+    versions_created: int
+    shadows_created: int = 0
+    control_plane_calls: int
+    state_transitions: int
+    tuner_invocations: int = 0
+    tuner_gb_seconds: float = 0.0
+    target_invocations_usd: float = 0.0
+    tuner_lambda_usd: float = 0.0
+    total_usd: float
+
+
+class RunCost(Document):
+    """What the run itself costs: transitions, the target's invocations and the tuner's own Lambda time."""
+
+    state_transitions: int
+    target_invocations: int
+    step_functions_usd: float
+    target_invocations_usd: float
+    total_usd: float
+    target_gb_seconds: float = 0.0
+    tuner_invocations: int = 0  # the tuner's own Lambda invocations (one per Task state)
+    tuner_gb_seconds: float = 0.0  # its functions wait synchronously for every target invocation
+    tuner_lambda_usd: float = 0.0
+    control_plane_calls: int = 0  # Lambda API calls other than Invoke, as the measuring steps counted them
+    # The pre-run estimate only (budget.py): versions and shadow functions the run may create, and per target.
+    versions_created: int | None = None
+    shadows_created: int | None = None
+    targets: list[TargetEstimate] | None = None
+
+
+class TuningSpend(Document):
+    """What one target's tuning has spent so far, added up by the measuring steps as they run."""
+
+    rounds: int = 0  # measuring rounds run
+    round_items: int = 0  # sizes measured, summed over rounds (one MeasureConfiguration each)
+    tuner_invocations: int = 0
+    tuner_gb_seconds: float = 0.0
+    control_plane_calls: int = 0
+
+
+class StageTimings(Document):
+    """Milliseconds each completed stage took; a missing stage did not complete."""
+
+    validate_permissions_ms: float | None = None
+    discover_resources_ms: float | None = None
+    measurement_ms: float | None = None
+    update_configuration_ms: float | None = None

@@ -1,0 +1,309 @@
+"""One target's documents between states: discovery, measuring, the decision and the update.
+
+JSON field names are camelCase (the execution input's style); a function's configuration keeps
+Lambda's own PascalCase names so it reads like ``GetFunctionConfiguration``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+)
+from pydantic.alias_generators import to_pascal
+
+from autotuner_core.documents.base import Document, Outcome
+from autotuner_core.documents.cost import RunCost, StageTimings, TuningSpend
+from autotuner_core.documents.request import PayloadSource, Strategy, TargetRef, TuningRequest
+
+
+class ExecutionRef(Document):
+    """The execution a document belongs to, taken from the Step Functions context object."""
+
+    model_config = ConfigDict(frozen=True)
+
+    arn: str
+    start_time: str
+    # Targets tuned side by side in this run (set by ValidatePermissions): each one's worker
+    # takes that share of the account's Lambda control-plane budget (pacing.py).
+    workers: Annotated[int, Field(ge=1)] = 1
+
+    @property
+    def name(self) -> str:
+        return self.arn.rsplit(":", 1)[-1]
+
+
+class FunctionConfiguration(BaseModel):
+    """The part of a function's configuration the tuner reads, changes or preserves."""
+
+    model_config = ConfigDict(extra="ignore", alias_generator=to_pascal, populate_by_name=True, frozen=True)
+
+    memory_size: int
+    timeout: int
+    architectures: list[str] = ["x86_64"]
+    ephemeral_storage: int = 512
+    description: str | None = None
+    revision_id: str | None = None
+    state: str | None = None
+    last_update_status: str | None = None
+    role: str | None = None  # the execution role: a shadow copy runs with it (shadow.py)
+
+    @classmethod
+    def from_lambda(cls, configuration: dict[str, Any]) -> FunctionConfiguration:
+        """Read GetFunction's ``Configuration`` (EphemeralStorage is nested there)."""
+        data = dict(configuration)
+        data["EphemeralStorage"] = (configuration.get("EphemeralStorage") or {}).get("Size", 512)
+        return cls.model_validate(data)
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+# How far back discovery asks CloudWatch for invocations of the unqualified function.
+RECENT_TRAFFIC_HOURS = 24
+
+
+class LiveTrafficEvidence(Document):
+    """What discovery found sending requests to the unqualified function (``$LATEST``)."""
+
+    live: bool
+    sources: list[str] = []
+    recent_invocations: int = 0  # Invocations of the unqualified function in the last window_hours
+    window_hours: int = RECENT_TRAFFIC_HOURS
+    # Invocations of the function, every version and alias, in the last window_hours (24): its traffic,
+    # by which a sweep weighs savings per million. It includes the tuner's own measuring invocations of
+    # that window (at most 3 x invocations per run). None where it was not read.
+    daily_invocations: int | None = None
+    # How measuring avoids it (discovery decides): "versions" of an idle $LATEST, a "shadow" copy of a
+    # live one, or "in-place" on a live one because the input asked for measureOnLive.
+    measured_on: str | None = None
+
+
+class DiscoveredTarget(Document):
+    ref: TargetRef
+    configuration: FunctionConfiguration
+    tags: dict[str, str] = {}
+    live_traffic: LiveTrafficEvidence | None = None  # read before measuring; none for a fixed size
+    payload: PayloadSource | None = None  # what measuring sends (discovery, payloads.py); none for a fixed size
+
+
+class Candidate(Document):
+    """One memory size to measure, and the temporary version/aliases that carry it."""
+
+    memory_size: int
+    current: bool = False  # the target's configuration before the run: the comparison baseline
+    version: str | None = None
+    aliases: list[str] = []  # one alias, or one per invocation when only cold starts are measured
+    excluded: str | None = None  # why it is not measured (e.g. the account's memory quota)
+    # The function whose aliases are invoked: a shadow copy of a live target; None: the target itself.
+    function_arn: str | None = None
+
+
+class InvocationSample(Document):
+    """One invocation, as its REPORT line tells it."""
+
+    duration_ms: float
+    billed_duration_ms: float
+    memory_size_mb: int
+    max_memory_used_mb: int | None = None
+    init_duration_ms: float | None = None  # present only on a cold start
+    error: str | None = None  # the function's errorType, if it failed
+
+
+class SizeObservation(Document):
+    """What was measured at one size so far, all rounds together."""
+
+    memory_size: int
+    durations_ms: list[float] = Field(default_factory=list)  # every successful invocation's Duration
+    billed_durations_ms: list[float] = Field(default_factory=list)
+    errors: int = 0  # invocations that failed with an error not in allowedExceptions
+    errors_billed_ms: float = 0.0  # their Billed Duration, summed: they cost the target too
+    error_types: list[str] = Field(default_factory=list)  # their errorTypes, sorted
+    cold_starts: int = 0
+    max_memory_used_mb: int | None = None
+    # Why this size cannot be ranked (Lambda rejected it, failed invocations, it ran at another size).
+    excluded: str | None = None
+
+    @property
+    def invocations(self) -> int:
+        """Every invocation made at this size, failed ones included."""
+        return len(self.durations_ms) + self.errors
+
+    def pooled(self, more: SizeObservation) -> SizeObservation:
+        """This size's samples together with ``more`` of the same size (another round, or the current size)."""
+        used = [value for value in (self.max_memory_used_mb, more.max_memory_used_mb) if value is not None]
+        return SizeObservation(
+            memory_size=self.memory_size,
+            durations_ms=[*self.durations_ms, *more.durations_ms],
+            billed_durations_ms=[*self.billed_durations_ms, *more.billed_durations_ms],
+            errors=self.errors + more.errors,
+            errors_billed_ms=self.errors_billed_ms + more.errors_billed_ms,
+            error_types=sorted({*self.error_types, *more.error_types}),
+            cold_starts=self.cold_starts + more.cold_starts,
+            max_memory_used_mb=max(used) if used else None,
+            excluded=self.excluded or more.excluded,
+        )
+
+
+class SizeRequest(Document):
+    """Measure this size this many more times."""
+
+    memory_size: int
+    invocations: int = Field(ge=1)
+
+
+class ConfigurationStats(Document):
+    """What one memory size did: durations after trimming, percentiles, errors, cost."""
+
+    memory_size: int
+    current: bool = False
+    invocations: int = 0
+    errors: int = 0
+    error_types: list[str] = []
+    cold_starts: int = 0
+    cold_start_share: float = 0.0
+    mean_ms: float | None = None  # trimmed mean of Duration
+    p50_ms: float | None = None
+    p90_ms: float | None = None
+    p99_ms: float | None = None
+    billed_mean_ms: float | None = None
+    billed_total_ms: float | None = None  # every invocation's Billed Duration, summed: the target's GB-seconds
+    max_memory_used_mb: int | None = None
+    cost_per_invocation_usd: float | None = None
+    cost_per_million_usd: float | None = None
+    # What this size's measured invocations cost: every Billed Duration (not the trimmed mean, which
+    # leaves out cold starts and spikes) at the function's price, and the requests.
+    measured_usd: float | None = None
+    excluded: str | None = None
+
+
+class Recommendation(Document):
+    """The winner for the strategy, against the configuration the target had."""
+
+    strategy: Strategy
+    balanced_weight: float | None = None
+    memory_size: int
+    current_memory_size: int
+    mean_ms: float
+    cost_per_invocation_usd: float
+    current_mean_ms: float | None = None
+    current_cost_per_invocation_usd: float | None = None
+    speed_change_pct: float | None = None  # negative: faster
+    cost_change_pct: float | None = None  # negative: cheaper
+    projected_change_per_million_usd: float | None = None  # negative: saves money
+    # The change of the strategy's objective (cost, duration or the balanced score) from the
+    # current size to best_memory_size, in percent, and its confidence interval [low, high]
+    # (engine v2's 90 % interval, log-normal; analysis.recommendation_from). Durations and costs
+    # above are the engine's estimates, not the table's trimmed means.
+    projected_change_pct: float | None = None
+    change_interval_pct: list[float] | None = None
+    confidence: float | None = None
+    # Below minImprovement the current size is kept: memorySize is the current one, and the
+    # changes and the interval above are the best measured size's (best_memory_size, not applied).
+    kept_current: bool = False
+    best_memory_size: int | None = None
+    min_improvement: float | None = None
+    summary: str
+
+
+class ValidateEvent(Document):
+    execution: ExecutionRef
+    input: Any = None
+
+
+class PermissionCheck(Document):
+    role_setting: str = ""  # the environment variable carrying role_arn, named when it is empty
+    role_arn: str
+    actions: list[str]
+    resources: list[str]
+    context: dict[str, str] = {}
+
+
+class ObjectRef(Document):
+    """Where a document too large for the state payload is kept (S3)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bucket: str
+    key: str
+
+
+class PreflightResult(Document):
+    """The run, validated. The targets themselves are stored (``target_list``): a sweep's list
+    can exceed the 256 KB state payload limit, so only its location travels through state."""
+
+    execution: ExecutionRef
+    request: TuningRequest
+    target_count: int
+    target_list: ObjectRef
+    permission_checks: int
+    estimated_cost: RunCost | None = None
+    max_concurrency: int = 4  # targets tuned side by side (template parameter SweepMaxConcurrency)
+    timings: StageTimings
+
+
+class TargetEntry(Document):
+    """One Map iteration's input: a target as pre-flight resolved it, before anything touches it."""
+
+    execution: ExecutionRef
+    request: TuningRequest
+    ref: TargetRef
+    timings: StageTimings
+    admission: str | None = None  # set by CheckCircuit: NORMAL, or PROBE for a half-open circuit
+
+
+class TargetTask(Document):
+    """One target's document through its Map iteration: grows as measurement proceeds."""
+
+    execution: ExecutionRef
+    request: TuningRequest
+    target: DiscoveredTarget
+    timings: StageTimings
+    admission: str | None = None
+    candidates: list[Candidate] | None = None  # every size prepared so far, all rounds
+    measurement_started_ms: float | None = None
+    # The measuring loop: the planner's request for this round, the round's items (a prepared
+    # candidate and its invocation count), what the round measured, and everything so far.
+    plan: list[SizeRequest] | None = None
+    round: list[RoundItem] | None = None
+    measured: list[MeasuredItem] | None = None
+    observations: list[SizeObservation] | None = None
+    spend: TuningSpend = TuningSpend()
+    configurations: list[ConfigurationStats] | None = None  # everything measured
+    refined_sizes: list[int] | None = None  # sizes measured after the first round
+    recommendation: Recommendation | None = None
+    cleanup: dict[str, Any] | None = None
+
+
+class MeasuredItem(Document):
+    """What one MeasureConfiguration returns: the size's observation and what measuring it spent."""
+
+    observation: SizeObservation
+    spend: TuningSpend
+
+
+class RoundItem(Document):
+    """One size of one measuring round: the prepared candidate and how many invocations it gets."""
+
+    candidate: Candidate
+    invocations: int
+
+
+class MeasureTask(Document):
+    """One iteration of the measurement Map: one candidate of one target."""
+
+    execution: ExecutionRef
+    request: TuningRequest
+    target: DiscoveredTarget
+    candidate: Candidate
+    invocations: int | None = None  # this round's count; None: the request's invocations
+
+
+class UpdateResult(TargetTask):
+    outcome: Outcome
+    before: FunctionConfiguration
+    after: FunctionConfiguration
+    alias: str | None = None  # the alias now pointing at a version with the new configuration

@@ -1,0 +1,517 @@
+"""Measuring a target at candidate memory sizes, and always leaving it as it was found.
+
+Each candidate size gets a published version and a temporary alias, created one after
+another (``$LATEST`` can only change one update at a time); the aliases are then invoked,
+possibly in parallel, while ``$LATEST`` is already back at its original configuration.
+Everything temporary carries this execution's token, so clean-up finds it by name and by
+version description even after a crash, and never touches anything else.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from autotuner_core.aws.lambda_control import (
+    create_alias,
+    delete_alias,
+    delete_version,
+    get_function,
+    invoke_with_output,
+    list_aliases,
+    list_versions,
+    publish_ready_version,
+    publish_version,
+    update_configuration,
+    wait_until_settled,
+    wait_until_version_active,
+)
+from autotuner_core.documents.base import RESERVED_ALIAS_PREFIX, Document
+from autotuner_core.documents.cost import TuningSpend
+from autotuner_core.documents.request import TuningRequest, WeightedPayload
+from autotuner_core.documents.target import (
+    Candidate,
+    FunctionConfiguration,
+    InvocationSample,
+    SizeObservation,
+    SizeRequest,
+)
+from autotuner_core.policy.errors import (
+    FunctionNotFoundError,
+    InvalidConfigurationError,
+    ProcessorFailedError,
+    StaleRevisionError,
+    TargetChangedError,
+    UpdateInProgressError,
+)
+from autotuner_core.settings import Settings
+
+_MAX_PARALLEL_INVOCATIONS = 16
+
+
+def run_token(execution_arn: str) -> str:
+    """Eight hex characters naming this execution's temporary versions and aliases."""
+    return hashlib.sha256(execution_arn.encode("utf-8")).hexdigest()[:8]
+
+
+def alias_prefix(token: str) -> str:
+    return f"{RESERVED_ALIAS_PREFIX}{token}-"
+
+
+def alias_name(token: str, memory_size: int, copy: int | None = None) -> str:
+    return f"{alias_prefix(token)}{memory_size}" + (f"-{copy}" if copy is not None else "")
+
+
+def version_marker(token: str) -> str:
+    return f"lambda-autotuner temporary {token}"
+
+
+class CleanupReport(Document):
+    aliases_deleted: int = 0
+    versions_deleted: int = 0
+    restored: bool = False
+    shadow_deleted: bool | None = None  # a live target's shadow copy: deleted (None: there was none to look for)
+    note: str | None = None
+    spend: TuningSpend | None = None  # this clean-up's own cost; ChooseConfiguration adds it to the target's
+
+
+def live_floor(
+    plan: list[SizeRequest], current_size: int, observations: list[SizeObservation], invocations: int
+) -> tuple[list[SizeRequest], int | None]:
+    """measureOnLive: the round that may run on a live ``$LATEST``, and the smallest size it may set.
+
+    The floor is the max memory used at the function's own size (its REPORT lines, measured first)
+    times the engine's headroom. Until that size is measured, the round is that size alone: no
+    other size is set before the function's need is known.
+    """
+    from autotuner_core.decision.engine import MEMORY_HEADROOM
+
+    used = [o.max_memory_used_mb for o in observations if o.memory_size == current_size and o.max_memory_used_mb]
+    if not used:
+        own = [item for item in plan if item.memory_size == current_size]
+        return own or [SizeRequest(memory_size=current_size, invocations=invocations)], None
+    return plan, math.ceil(max(used) * MEMORY_HEADROOM)
+
+
+def prepare_candidates(
+    client: Any,
+    arn: str,
+    original: FunctionConfiguration,
+    request: TuningRequest,
+    execution_arn: str,
+    settings: Settings,
+    *,
+    sizes: list[int] | None = None,
+    floor_mb: int | None = None,
+) -> list[Candidate]:
+    """Publish a version and create a temporary alias per candidate size, then restore ``$LATEST``.
+
+    A size Lambda rejects (over the account's memory quota) is kept as an excluded candidate
+    with Lambda's reason; the others are measured. With ``onlyColdStarts`` each invocation
+    gets its own version (a version starts with no warm environment); the version's
+    Description differs per copy, which is what makes Lambda publish a new one. ``sizes`` are
+    the sizes of the planner's round (default: the request's sizes and the current one).
+    ``floor_mb`` (measureOnLive: ``$LATEST`` serves production) excludes every smaller size, and
+    each size stays on ``$LATEST`` only from its update to its publish: waiting for a SnapStart
+    version to become Active happens after ``$LATEST`` is restored.
+    """
+    token = run_token(execution_arn)
+    marker = version_marker(token)
+    sizes = sorted(set(sizes) if sizes else set(request.memory_sizes) | {original.memory_size})
+    copies = request.invocations if request.only_cold_starts else 1
+    poll = settings.status_poll_interval_ms / 1000
+    # Start from what $LATEST is now (refinement follows our own restore), but only if it still
+    # has the memory we found or our marker: anything else is someone else's change.
+    current = wait_until_settled(client, arn, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds)
+    ours = (current.configuration.description or "").startswith(marker)  # a retry after our own crash
+    if current.configuration.memory_size != original.memory_size and not ours:
+        raise TargetChangedError(
+            f"{arn} has {current.configuration.memory_size} MB, not the {original.memory_size} MB found at discovery; "
+            "not measuring a function someone else is changing"
+        )
+    revision = current.configuration.revision_id
+    last_size: int | None = None  # the memory this task last gave $LATEST: what restoring undoes
+    candidates: list[Candidate] = []
+    # The function's own size goes first: if Lambda refuses even that one (it is above the
+    # account's memory quota), $LATEST could not be put back after any other size.
+    # measureOnLive: (alias, version, size) still to wait for and point, once $LATEST is restored
+    pending: list[tuple[str, str, int]] = []
+    for size in sorted(sizes, key=lambda size: size != original.memory_size):
+        aliases: list[str] = []
+        version: str | None = None
+        if floor_mb is not None and size < floor_mb and size != original.memory_size:
+            candidates.append(
+                Candidate(
+                    memory_size=size,
+                    excluded=f"below {floor_mb} MB, the max memory used at {original.memory_size} MB x headroom: "
+                    "measureOnLive never sets a live $LATEST below it",
+                )
+            )
+            continue
+        try:
+            for copy in range(copies):
+                # The marker in $LATEST's description tells clean-up, even after a crash, that the
+                # current configuration is this run's to restore; a new description per cold-start
+                # copy is also what makes Lambda publish a new version.
+                suffix = f" cold start {copy}" if copies > 1 else ""
+                changes: dict[str, Any] = {"MemorySize": size, "Description": f"{marker} {size} MB{suffix}"}
+                updated = _update(client, arn, changes, revision, original)
+                last_size = size
+                if _settled(updated):
+                    # The update's own answer says it is done: a GetFunction would only repeat it.
+                    revision = updated.get("RevisionId")
+                else:
+                    revision = wait_until_settled(
+                        client, arn, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds
+                    ).configuration.revision_id
+                name = alias_name(token, size, copy if copies > 1 else None)
+                if floor_mb is not None:
+                    # $LATEST serves production: on to the next size right after the publish.
+                    version = publish_version(client, arn, marker, revision)
+                    pending.append((name, version, size))
+                else:
+                    # With SnapStart the version is Pending while its snapshot is made: invoke it only once Active.
+                    version = publish_ready_version(
+                        client, arn, marker, revision, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds
+                    )
+                    version = _create_or_reuse_alias(client, arn, name, version, marker, size)
+                aliases.append(name)
+        except InvalidConfigurationError as error:
+            if size == original.memory_size and not candidates:
+                raise InvalidConfigurationError(
+                    f"{arn} has {size} MB, a size Lambda no longer accepts for it ({error}); measuring would "
+                    "move $LATEST to sizes it could not be restored from, so nothing was changed"
+                ) from None
+            candidates.append(
+                Candidate(
+                    memory_size=size, current=size == original.memory_size, excluded=f"Lambda rejected it: {error}"
+                )
+            )
+            continue
+        candidates.append(
+            Candidate(memory_size=size, current=size == original.memory_size, version=version, aliases=aliases)
+        )
+    restore_latest(client, arn, original, settings, marker=marker, last_size=last_size)
+    pointed: dict[int, str] = {}
+    for name, version, size in pending:
+        wait_until_version_active(
+            client, arn, version, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds
+        )
+        pointed[size] = _create_or_reuse_alias(client, arn, name, version, marker, size)
+    candidates = [
+        candidate.model_copy(update={"version": pointed[candidate.memory_size]})
+        if candidate.memory_size in pointed
+        else candidate
+        for candidate in candidates
+    ]
+    return sorted(candidates, key=lambda candidate: candidate.memory_size)
+
+
+def _create_or_reuse_alias(client: Any, arn: str, name: str, version: str, marker: str, size: int) -> str:
+    """Create the temporary alias; returns the version it points to.
+
+    A retried task finds the alias its earlier attempt created (Lambda: ResourceConflictException,
+    "Alias already exists"). If it points to one of this run's versions at this size, it is as good
+    as a new one: reuse it (the version published just now is clean-up's, by its marker).
+    """
+    try:
+        create_alias(client, arn, name, version, marker)
+        return version
+    except UpdateInProgressError as conflict:
+        try:
+            existing = get_function(client, arn, qualifier=name)
+        except FunctionNotFoundError:
+            raise conflict from None
+        config = existing.configuration
+        if config.memory_size != size or config.description != marker:
+            raise conflict from None
+        return existing.version
+
+
+def _settled(response: dict[str, Any]) -> bool:
+    """Whether an UpdateFunctionConfiguration answer says the update is already applied (nothing to wait for)."""
+    return response.get("LastUpdateStatus") == "Successful" and response.get("State", "Active") == "Active"
+
+
+def _update(
+    client: Any, arn: str, changes: dict[str, Any], revision: str | None, original: FunctionConfiguration
+) -> dict[str, Any]:
+    try:
+        return update_configuration(client, arn, changes, revision)
+    except StaleRevisionError:
+        raise TargetChangedError(
+            f"{arn} was changed by someone else during measurement; stopping and restoring "
+            f"{original.memory_size} MB where it is still ours to restore"
+        ) from None
+
+
+def restore_latest(
+    client: Any,
+    arn: str,
+    original: FunctionConfiguration,
+    settings: Settings,
+    *,
+    marker: str,
+    last_size: int | None = None,
+) -> bool:
+    """Undo this run's changes to ``$LATEST``, and only those. Returns whether a change was needed.
+
+    The description is ours while it carries ``marker``; the memory is ours while it is the size
+    we set last (the marker's text says which, or ``last_size`` when someone else has replaced
+    the description since). Whatever someone else set meanwhile stands: we never overwrite a
+    concurrent change, and the write is guarded by the RevisionId just read.
+    """
+    poll = settings.status_poll_interval_ms / 1000
+    state = wait_until_settled(client, arn, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds)
+    current = state.configuration
+    ours = (current.description or "").startswith(marker)
+    set_size = _size_in_marker(current.description, marker) or last_size
+    changes: dict[str, Any] = {}
+    if set_size is not None and current.memory_size == set_size != original.memory_size:
+        changes["MemorySize"] = original.memory_size
+    if ours:
+        changes["Description"] = original.description or ""
+    if not changes:
+        return False
+    update_configuration(client, arn, changes, current.revision_id)
+    wait_until_settled(client, arn, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds)
+    return True
+
+
+def _size_in_marker(description: str | None, marker: str) -> int | None:
+    """The memory size written next to our marker in ``$LATEST``'s description ("<marker> 1024 MB")."""
+    text = description or ""
+    found = re.match(r" (\d+) MB", text[len(marker) :]) if text.startswith(marker) else None
+    return int(found.group(1)) if found else None
+
+
+def payload_sequence(payload: Any, invocations: int) -> list[bytes]:
+    """The payload of each invocation; a weighted list is spread by weight (largest remainder).
+
+    A string payload is JSON text and is sent as written, and so are bytes (an S3 object);
+    anything else is serialised.
+    """
+    if not isinstance(payload, list):
+        return [_encode(payload)] * invocations
+    items: list[WeightedPayload] = payload
+    total = sum(item.weight for item in items)
+    exact = [item.weight / total * invocations for item in items]
+    counts = [max(1, int(value)) for value in exact]
+    while sum(counts) > invocations:
+        counts[counts.index(max(counts))] -= 1
+    order = sorted(range(len(items)), key=lambda index: exact[index] - int(exact[index]), reverse=True)
+    for index in order[: invocations - sum(counts)]:
+        counts[index] += 1
+    return [_encode(item.payload) for item, count in zip(items, counts, strict=True) for _ in range(count)]
+
+
+def _encode(payload: Any) -> bytes:
+    if isinstance(payload, bytes):
+        return payload
+    return payload.encode("utf-8") if isinstance(payload, str) else json.dumps(payload).encode("utf-8")
+
+
+# Lambda's limit for ClientContext: 3,583 bytes of base64-encoded JSON (Invoke API reference).
+MAX_CLIENT_CONTEXT_BYTES = 3583
+
+
+def measurement_client_context(execution_arn: str) -> str:
+    """The ClientContext every measurement invocation carries, so a function can tell it is synthetic.
+
+    A function reads it as ``context.client_context.custom`` (Python) or ``context.clientContext.Custom``
+    (Node.js): ``{"autotuner": "measurement", "execution": <the tuner's execution ARN>}``. Both values
+    are strings: the Java runtime reads ``custom`` as a map of strings and fails on anything else.
+    """
+    document = {"custom": {"autotuner": "measurement", "execution": execution_arn}}
+    encoded = base64.b64encode(json.dumps(document, separators=(",", ":")).encode("utf-8")).decode("ascii")
+    if len(encoded) > MAX_CLIENT_CONTEXT_BYTES:  # an execution ARN is at most ~330 characters: never in practice
+        document["custom"]["execution"] = execution_arn.rsplit(":", 1)[-1][:80]
+        encoded = base64.b64encode(json.dumps(document, separators=(",", ":")).encode("utf-8")).decode("ascii")
+    return encoded
+
+
+def invoke_candidate(
+    client: Any,
+    arn: str,
+    candidate: Candidate,
+    request: TuningRequest,
+    invocations: int | None = None,
+    *,
+    payload: Any = None,
+    client_context: str | None = None,
+    processors: dict[str, str] | None = None,
+) -> list[InvocationSample]:
+    """Invoke the candidate's alias(es) ``invocations`` times (default: the request's) and read each REPORT line.
+
+    ``payload`` is the target's own (payloads.payload_for); None: the request's run-wide one, or ``{}``.
+    ``client_context`` (measurement_client_context) marks each invocation as synthetic. ``processors``
+    (payloads.processor_arns) are invoked around each invocation, as ``_invoke_all`` says.
+    """
+    samples, _ = _invoke_all(client, arn, candidate, request, invocations, payload, client_context, processors or {})
+    return samples
+
+
+def _invoke_all(
+    client: Any,
+    arn: str,
+    candidate: Candidate,
+    request: TuningRequest,
+    invocations: int | None,
+    payload: Any,
+    client_context: str | None,
+    processors: dict[str, str],
+) -> tuple[list[InvocationSample], float]:
+    """The samples, and the milliseconds spent around them (processors, sleepBetweenRunsMs), unmeasured.
+
+    As in AWS Lambda Power Tuning: the pre-processor receives the payload and, if it returns
+    anything other than nothing or ``null``, its output is sent instead; after the invocation the
+    tuner sleeps ``sleepBetweenRunsMs`` (sequential runs only), then the post-processor receives the
+    function's output. A processor's failure is ProcessorFailedError: the target's measurement stops.
+    """
+    from autotuner_core.measuring.report_line import parse_report
+
+    if payload is None:
+        payload = request.payload if request.payload is not None else {}
+    payloads = payload_sequence(payload, invocations or request.invocations)
+    pre, post = processors.get("preProcessor"), processors.get("postProcessor")
+
+    def one(index: int) -> tuple[InvocationSample, float]:
+        alias = candidate.aliases[index % len(candidate.aliases)]
+        body, around_ms = payloads[index], 0.0
+        if pre:
+            output, spent = _invoke_processor(client, "preProcessor", pre, body, client_context)
+            around_ms += spent
+            if output.strip() not in (b"", b"null"):
+                body = output
+        error_type, _, result, tail = invoke_with_output(client, arn, alias, body, client_context=client_context)
+        sample = parse_report(tail)
+        if sample is None:
+            raise InvalidConfigurationError(
+                f"{arn}:{alias} returned no REPORT line in its log tail; the tuner reads Duration from it"
+            )
+        if request.sleep_between_runs_ms:
+            time.sleep(request.sleep_between_runs_ms / 1000)
+            around_ms += request.sleep_between_runs_ms
+        if post:
+            around_ms += _invoke_processor(client, "postProcessor", post, result, client_context)[1]
+        return sample.model_copy(update={"error": error_type}), around_ms
+
+    if request.parallel_invocation:
+        with ThreadPoolExecutor(max_workers=min(_MAX_PARALLEL_INVOCATIONS, len(payloads))) as pool:
+            results = list(pool.map(one, range(len(payloads))))
+        lanes = min(_MAX_PARALLEL_INVOCATIONS, len(results))
+        return [sample for sample, _ in results], sum(spent for _, spent in results) / max(1, lanes)
+    results = [one(index) for index in range(len(payloads))]
+    return [sample for sample, _ in results], sum(spent for _, spent in results)
+
+
+def _invoke_processor(
+    client: Any, field: str, arn: str, payload: bytes, client_context: str | None
+) -> tuple[bytes, float]:
+    """Invoke a pre- or post-processor; returns its output and the milliseconds it ran (its REPORT line)."""
+    from autotuner_core.measuring.report_line import parse_report
+
+    error_type, error, output, tail = invoke_with_output(client, arn, None, payload, client_context=client_context)
+    if error_type is not None:
+        message = str((error or {}).get("errorMessage", ""))[:300]
+        raise ProcessorFailedError(f"{field} {arn} failed with {error_type}: {message}")
+    sample = parse_report(tail)
+    spent = sample.duration_ms + (sample.init_duration_ms or 0.0) if sample else 0.0
+    return output, spent
+
+
+def measure_candidate(
+    client: Any,
+    arn: str,
+    candidate: Candidate,
+    request: TuningRequest,
+    invocations: int | None = None,
+    *,
+    payload: Any = None,
+    client_context: str | None = None,
+    processors: dict[str, str] | None = None,
+) -> tuple[SizeObservation, float]:
+    """Measure one candidate: its observation, and the milliseconds the caller waited.
+
+    An excluded candidate is reported with its reason and not invoked. The wait is what the
+    target's Durations (and Init Durations) add up to, divided among the parallel invocations,
+    plus the processors' runs and the sleeps between runs: the measuring function is billed at
+    least that long. None of that time is in the observation. ``payload``, ``client_context``
+    and ``processors`` as for invoke_candidate.
+    """
+    from autotuner_core.decision.analysis import observe
+
+    if candidate.excluded:
+        return SizeObservation(memory_size=candidate.memory_size, excluded=candidate.excluded), 0.0
+    samples, around_ms = _invoke_all(
+        client, arn, candidate, request, invocations, payload, client_context, processors or {}
+    )
+    each = [sample.duration_ms + (sample.init_duration_ms or 0.0) for sample in samples]
+    lanes = min(_MAX_PARALLEL_INVOCATIONS, len(each)) if request.parallel_invocation and each else 1
+    waited = max(sum(each) / lanes, max(each, default=0.0)) + around_ms
+    return observe(candidate.memory_size, samples, allowed_exceptions=request.allowed_exceptions), waited
+
+
+def clean_up(
+    client: Any,
+    arn: str,
+    original: FunctionConfiguration,
+    execution_arn: str,
+    settings: Settings,
+    *,
+    applied: int | None = None,
+) -> CleanupReport:
+    """Delete this execution's aliases and versions and restore ``$LATEST``; safe to run twice.
+
+    ``$LATEST`` is restored where it still holds what this run set while measuring (its marker,
+    the size it set last), whatever crashed where; what someone else changed since stands.
+    ``applied`` is the memory size this run was applying when it failed: an update Lambda
+    accepted before the failure (a timeout or an error after the call) is undone too, when
+    ``$LATEST`` is exactly the original with that size, so a failed run leaves the function as
+    it was found.
+    """
+    token = run_token(execution_arn)
+    marker = version_marker(token)
+    report = CleanupReport()
+    for alias in list_aliases(client, arn):
+        if alias["Name"].startswith(alias_prefix(token)):
+            delete_alias(client, arn, alias["Name"])
+            report.aliases_deleted += 1
+    last_size: int | None = None  # the memory of this run's latest version: what $LATEST last had from us
+    for version in sorted(list_versions(client, arn), key=lambda item: _version_number(item.get("Version"))):
+        if version.get("Version") != "$LATEST" and version.get("Description") == marker:
+            last_size = version.get("MemorySize", last_size)
+            delete_version(client, arn, version["Version"])
+            report.versions_deleted += 1
+    report.restored = restore_latest(client, arn, original, settings, marker=marker, last_size=last_size)
+    if not report.restored and applied is not None:
+        report.restored = _undo_update(client, arn, original, applied, settings)
+    if not report.restored:
+        current = get_function(client, arn).configuration
+        if current.memory_size != original.memory_size:
+            report.note = f"$LATEST has {current.memory_size} MB, set by someone else since; left as it is"
+    return report
+
+
+def _undo_update(client: Any, arn: str, original: FunctionConfiguration, applied: int, settings: Settings) -> bool:
+    """Put the original memory back if ``$LATEST`` is the original with only ``applied`` MB changed."""
+    poll = settings.status_poll_interval_ms / 1000
+    current = wait_until_settled(
+        client, arn, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds
+    ).configuration
+    untouched = (current.description or "") == (original.description or "") and current.timeout == original.timeout
+    if not untouched or current.memory_size != applied or applied == original.memory_size:
+        return False
+    update_configuration(client, arn, {"MemorySize": original.memory_size}, current.revision_id)
+    wait_until_settled(client, arn, poll_interval_s=poll, max_wait_s=settings.max_status_wait_seconds)
+    return True
+
+
+def _version_number(version: Any) -> int:
+    return int(version) if str(version).isdigit() else 0

@@ -1,0 +1,78 @@
+"""Fleet sweeps: turn a selector into the list of functions to tune.
+
+Tag selectors use the Resource Groups Tagging API (one paginated query for all tags at once);
+a name prefix alone lists every function. The tuner's own functions (tagged
+``lambda-autotuner:stack``) are always left out, and so is everything in ``exclude``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autotuner_core.aws.calls import aws_call
+from autotuner_core.documents.request import TargetRef, TargetSelector, parse_target
+from autotuner_core.policy.errors import InvalidInputError
+from autotuner_core.settings import TUNER_STACK_TAG
+
+
+def _tagged(tagging: Any, tag_filters: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """Function ARN -> tags, for every function matching all ``tag_filters`` (every page)."""
+    found: dict[str, dict[str, str]] = {}
+    kwargs: dict[str, Any] = {"ResourceTypeFilters": ["lambda:function"], "TagFilters": tag_filters}
+    while True:
+        with aws_call("tag:GetResources", "lambda:function"):
+            page = tagging.get_resources(**kwargs)
+        for mapping in page.get("ResourceTagMappingList", []):
+            found[mapping["ResourceARN"]] = {tag["Key"]: tag["Value"] for tag in mapping.get("Tags", [])}
+        if not page.get("PaginationToken"):
+            return found
+        kwargs["PaginationToken"] = page["PaginationToken"]
+
+
+def _all_functions(lambda_client: Any) -> list[str]:
+    arns: list[str] = []
+    kwargs: dict[str, Any] = {}
+    while True:
+        with aws_call("lambda:ListFunctions", "*"):
+            page = lambda_client.list_functions(MaxItems=50, **kwargs)
+        arns.extend(function["FunctionArn"] for function in page.get("Functions", []))
+        if not page.get("NextMarker"):
+            return arns
+        kwargs["Marker"] = page["NextMarker"]
+
+
+def select_targets(
+    tagging: Any,
+    lambda_client: Any,
+    selector: TargetSelector,
+    *,
+    partition: str,
+    region: str,
+    account: str,
+    max_targets: int,
+) -> list[TargetRef]:
+    """The functions the selector names, sorted by name; more than ``max_targets`` is an error."""
+    if selector.tags:
+        matches = _tagged(tagging, [{"Key": key, "Values": [value]} for key, value in selector.tags.items()])
+        own = {arn for arn, tags in matches.items() if TUNER_STACK_TAG in tags}
+        arns = set(matches) - own
+    else:
+        own = set(_tagged(tagging, [{"Key": TUNER_STACK_TAG}]))
+        arns = set(_all_functions(lambda_client)) - own
+    excluded = set()
+    for index, text in enumerate(selector.exclude):
+        try:
+            excluded.add(parse_target(text, partition=partition, region=region, account=account).arn)
+        except InvalidInputError as error:
+            raise InvalidInputError(f"select.exclude[{index}]: {error}") from None
+    names = sorted(
+        arn.rsplit(":", 1)[-1]
+        for arn in arns - excluded
+        if selector.name_prefix is None or arn.rsplit(":", 1)[-1].startswith(selector.name_prefix)
+    )
+    if len(names) > max_targets:
+        raise InvalidInputError(
+            f"select matched {len(names)} functions; one execution tunes at most {max_targets} "
+            "(the SweepMaxTargets parameter): narrow the selector with namePrefix or more tags, or split the sweep"
+        )
+    return [parse_target(name, partition=partition, region=region, account=account) for name in names]
