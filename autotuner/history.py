@@ -25,6 +25,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
+from autotuner import tables
 from autotuner.reports import function_name
 from autotuner_core.cost import savings
 from autotuner_core.documents.request import partition_for
@@ -323,7 +324,7 @@ _ERROR_WIDTH = 110
 
 
 def render_runs(records: list[dict[str, Any]], *, title: str) -> str:
-    """A fixed-width table of run records, one line each, in the order given.
+    """A table of run records, one line each, in the order given, its errors in full below it.
 
     Columns: the execution's start (UTC, to the second), its name, the target function, the
     outcome, memory before → after, the recommendation's summary (shortened) or the error's
@@ -344,12 +345,7 @@ def render_runs(records: list[dict[str, Any]], *, title: str) -> str:
         )
         for r in records
     ]
-    widths = [max(len(row[index]) for row in [_HEADER, *rows]) for index in range(len(_HEADER))]
-
-    def line(cells: tuple[str, ...]) -> str:
-        return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
-
-    lines = [title, line(_HEADER), line(tuple("-" * width for width in widths)), *map(line, rows)]
+    lines = [title, *tables.render(_HEADER, rows).splitlines()]
     # What each error says, in full: the table has room for its type only.
     erred = [record for record in records if record.get("errorType")]
     if erred:

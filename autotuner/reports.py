@@ -13,40 +13,41 @@ import itertools
 import math
 import re
 import textwrap
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from autotuner import tables
 
 # The pure-HTML half (accessors, table cells, the page) lives in the shared layer, which the
 # deployed SummarizeRun also renders with; the CLI adds matplotlib charts and the text table.
 from autotuner_core.report.html import (
-    _CHOSEN_COLOR,
-    _COLUMNS,
-    _COST_COLOR,
-    _CURRENT_COLOR,
-    _DURATION_COLOR,
-    _EXCLUDED_COLOR,
     CHART_HEIGHT_PX,
     CHART_WIDTH_PX,
+    CHOSEN_COLOR,
+    COLUMNS,
+    COST_COLOR,
+    CURRENT_COLOR,
+    DURATION_COLOR,
+    EXCLUDED_COLOR,
     REPORT_TITLE,
-    _chosen_memory,
-    _configurations,
-    _current_memory,
-    _exclusion_kind,
-    _headline,
-    _html_page,
-    _marks,
-    _ms,
-    _short_reason,
-    _strategy,
-    _usd,
+    chosen_memory,
+    config_marks,
+    configurations_of,
+    current_memory,
+    exclusion_kind,
     function_name,
+    headline,
+    html_page,
+    ms_text,
     report_outcomes,
     report_subtitle,
     saving_line,
+    short_reason,
     spaced_ticks,
     spend_line,
+    strategy_label,
     summary_line,
+    usd_text,
 )
 
 __all__ = [
@@ -73,36 +74,29 @@ _TICK_LABEL_GAP_PX = 58
 
 
 def render_table(outcome: dict[str, Any]) -> str:
-    """A fixed-width table of one target's configurations, then its recommendation summary.
+    """A table of one target's configurations, then its recommendation summary.
 
     Reads one entry of the run summary's ``outcomes`` (or a stored run record): memory size,
     trimmed mean and percentiles, cold-start share, errors, memory used, cost, and a note
     column marking the current and the chosen size or why a size was excluded.
     """
-    title = f"{function_name(outcome)} — {_headline(outcome)}"
-    if _strategy(outcome):
-        title += f" — strategy {_strategy(outcome)}"
+    title = f"{function_name(outcome)} — {headline(outcome)}"
+    if strategy_label(outcome):
+        title += f" — strategy {strategy_label(outcome)}"
     if outcome.get("simulated"):
         title += " (simulated)"
-    configurations = _configurations(outcome)
+    configurations = configurations_of(outcome)
     if not configurations:
         return f"{title}\n{summary_line(outcome)}"
 
-    chosen = _chosen_memory(outcome)
-    header = [column.header for column in _COLUMNS] + ["note"]
+    chosen = chosen_memory(outcome)
+    numbers = [column.header for column in COLUMNS]
     rows = [
-        [column.cell(config) for column in _COLUMNS] + [", ".join(_marks(config, chosen, short=True))]
+        [column.cell(config) for column in COLUMNS] + [", ".join(config_marks(config, chosen, short=True))]
         for config in configurations
     ]
-    widths = [max(len(row[index]) for row in [header, *rows]) for index in range(len(header))]
-
-    def line(cells: Sequence[str]) -> str:
-        numeric = "  ".join(cell.rjust(width) for cell, width in zip(cells[:-1], widths, strict=False))
-        return f"{numeric}  {cells[-1]}".rstrip()
-
-    lines = [title, line(header), line(["-" * width for width in widths])]
-    lines += [line(row) for row in rows]
-    shortened = [c for c in configurations if c.get("excluded") and _short_reason(c["excluded"]) != c["excluded"]]
+    lines = [title, *tables.render([*numbers, "note"], rows, right=numbers).splitlines()]
+    shortened = [c for c in configurations if c.get("excluded") and short_reason(c["excluded"]) != c["excluded"]]
     lines += [f"  {c['memorySize']} MB excluded: {c['excluded']}" for c in shortened]
     lines.append(summary_line(outcome))
     if saving_line(outcome):
@@ -125,8 +119,8 @@ def _tick_decimals(axes: Any) -> int:
 
 def _chart_title(outcome: dict[str, Any]) -> str:
     title = function_name(outcome)
-    if _strategy(outcome):
-        title += f" — {_strategy(outcome)} strategy"
+    if strategy_label(outcome):
+        title += f" — {strategy_label(outcome)} strategy"
     if outcome.get("simulated"):
         title += " (simulated)"
     return title
@@ -134,7 +128,7 @@ def _chart_title(outcome: dict[str, Any]) -> str:
 
 def _chart_png(outcome: dict[str, Any], subtitle: str | None) -> bytes:
     """Render the chart to PNG bytes with a private Agg canvas: no pyplot, no global backend."""
-    configurations = _configurations(outcome)
+    configurations = configurations_of(outcome)
     if not configurations:
         raise ValueError(f"{function_name(outcome)}: no configurations to chart")
 
@@ -147,7 +141,7 @@ def _chart_png(outcome: dict[str, Any], subtitle: str | None) -> bytes:
 
     measured = [c for c in configurations if not c.get("excluded") and c.get("meanMs") is not None]
     excluded = [c for c in configurations if c.get("excluded")]
-    current, chosen = _current_memory(outcome), _chosen_memory(outcome)
+    current, chosen = current_memory(outcome), chosen_memory(outcome)
     if subtitle is None:
         subtitle = (outcome.get("recommendation") or {}).get("summary") or summary_line(outcome)
     style: dict[str, Any] = {
@@ -173,11 +167,11 @@ def _chart_png(outcome: dict[str, Any], subtitle: str | None) -> bytes:
         p90s = [c.get("p90Ms") or c["meanMs"] for c in measured]
         priced = [c for c in measured if c.get("costPerMillionUsd") is not None]
         line = {"marker": "o", "markersize": 5, "linewidth": 2}
-        duration_axes.fill_between(sizes, means, p90s, color=_DURATION_COLOR, alpha=0.10, linewidth=0)
-        duration_axes.plot(sizes, p90s, linestyle="--", linewidth=1.2, color=_DURATION_COLOR, alpha=0.45)
-        duration_axes.plot(sizes, means, color=_DURATION_COLOR, **line)
+        duration_axes.fill_between(sizes, means, p90s, color=DURATION_COLOR, alpha=0.10, linewidth=0)
+        duration_axes.plot(sizes, p90s, linestyle="--", linewidth=1.2, color=DURATION_COLOR, alpha=0.45)
+        duration_axes.plot(sizes, means, color=DURATION_COLOR, **line)
         cost_axes.plot(
-            [c["memorySize"] for c in priced], [c["costPerMillionUsd"] for c in priced], color=_COST_COLOR, **line
+            [c["memorySize"] for c in priced], [c["costPerMillionUsd"] for c in priced], color=COST_COLOR, **line
         )
 
         all_sizes = sorted({c["memorySize"] for c in configurations} | ({current} if current else set()))
@@ -207,7 +201,7 @@ def _chart_png(outcome: dict[str, Any], subtitle: str | None) -> bytes:
         excluded_sizes = {c["memorySize"] for c in excluded}
         for tick, label in zip(ticks, cost_axes.get_xticklabels(), strict=True):
             if tick in excluded_sizes:
-                label.set_color(_EXCLUDED_COLOR)
+                label.set_color(EXCLUDED_COLOR)
         cost_axes.set_xlabel("memory size (MB, log scale)")
         duration_axes.set_ylabel("duration (ms)")
         cost_axes.set_ylabel("$ per 1M invocations")
@@ -216,18 +210,18 @@ def _chart_png(outcome: dict[str, Any], subtitle: str | None) -> bytes:
         cost_axes.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"${y:,.{cost_decimals}f}"))
 
         legend: list[Any] = [
-            Line2D([], [], color=_DURATION_COLOR, label="trimmed mean duration", **line),
-            Line2D([], [], color=_DURATION_COLOR, alpha=0.45, linestyle="--", label="p90 duration"),
-            Line2D([], [], color=_COST_COLOR, label="$ per 1M invocations", **line),
+            Line2D([], [], color=DURATION_COLOR, label="trimmed mean duration", **line),
+            Line2D([], [], color=DURATION_COLOR, alpha=0.45, linestyle="--", label="p90 duration"),
+            Line2D([], [], color=COST_COLOR, label="$ per 1M invocations", **line),
         ]
         legend += _mark_current_and_chosen(configurations, current, chosen, duration_axes, cost_axes)
 
         # Excluded sizes: a red cross at the bottom of both panels, one legend entry per reason.
         kinds: dict[str, list[int]] = {}
         for config in excluded:
-            kinds.setdefault(_exclusion_kind(config["excluded"]), []).append(config["memorySize"])
+            kinds.setdefault(exclusion_kind(config["excluded"]), []).append(config["memorySize"])
         for kind, kind_sizes, marker in zip(kinds, kinds.values(), itertools.cycle("x+1*"), strict=False):
-            cross = {"linestyle": "none", "marker": marker, "markeredgewidth": 2.6, "color": _EXCLUDED_COLOR}
+            cross = {"linestyle": "none", "marker": marker, "markeredgewidth": 2.6, "color": EXCLUDED_COLOR}
             for axes in (duration_axes, cost_axes):
                 bottom = blended_transform_factory(axes.transData, axes.transAxes)
                 axes.plot(
@@ -263,12 +257,12 @@ def _mark_current_and_chosen(
     excluded = {c["memorySize"] for c in configurations if c.get("excluded")}
     marks = []  # (size, text, colour, line style, ring marker)
     if current is not None and current == chosen:
-        marks.append((current, f"current = chosen {current} MB", _CHOSEN_COLOR, "-", "o"))
+        marks.append((current, f"current = chosen {current} MB", CHOSEN_COLOR, "-", "o"))
     else:
         if current is not None:
-            marks.append((current, f"current {current} MB", _CURRENT_COLOR, (0, (2, 2)), "s"))
+            marks.append((current, f"current {current} MB", CURRENT_COLOR, (0, (2, 2)), "s"))
         if chosen is not None:
-            marks.append((chosen, f"chosen {chosen} MB", _CHOSEN_COLOR, "-", "o"))
+            marks.append((chosen, f"chosen {chosen} MB", CHOSEN_COLOR, "-", "o"))
     low, high = (math.log(limit) for limit in duration_axes.get_xlim())
     sides = []
     for index, (size, *_) in enumerate(marks):
@@ -289,7 +283,7 @@ def _mark_current_and_chosen(
                 axes.plot([size], [config[key]], markeredgecolor=colour, zorder=6, **ring_style)
         detail = "excluded" if size in excluded else "not measured"
         if config is not None:
-            detail = f"{_ms(config['meanMs'])} ms · {_usd(config.get('costPerMillionUsd'))}/1M"
+            detail = f"{ms_text(config['meanMs'])} ms · {usd_text(config.get('costPerMillionUsd'))}/1M"
         left = sides[index] == "left"
         stacked = index == 1 and sides[0] == sides[1]  # both on one side: the second goes lower
         duration_axes.annotate(
@@ -339,9 +333,9 @@ def write_html_report(outcomes: list[dict[str, Any]], path: Path, *, title: str,
     """
     # The card prints the recommendation above its chart: the chart in the page has no subtitle.
     charts = {
-        index: _chart_png(outcome, "") for index, outcome in enumerate(outcomes, start=1) if _configurations(outcome)
+        index: _chart_png(outcome, "") for index, outcome in enumerate(outcomes, start=1) if configurations_of(outcome)
     }
-    return _write_text(Path(path), _html_page(outcomes, charts, title, subtitle))
+    return _write_text(Path(path), html_page(outcomes, charts, title, subtitle))
 
 
 def _write_text(path: Path, text: str) -> Path:
@@ -375,12 +369,12 @@ def write_reports(run_output: dict[str, Any], out_dir: Path, *, simulated: bool 
     charts: dict[int, bytes | str] = {}
     taken: set[str] = set()
     for index, outcome in enumerate(outcomes, start=1):
-        if _configurations(outcome):
+        if configurations_of(outcome):
             # The PNG alone says what was decided; in the page the card above the chart says it.
             path = out_dir / f"{_file_stem(function_name(outcome), taken)}.png"
             path.write_bytes(_chart_png(outcome, None))
             written.append(path)
             charts[index] = _chart_png(outcome, "")
-    page = _html_page(outcomes, charts, REPORT_TITLE, report_subtitle(run_output, simulated=simulated))
+    page = html_page(outcomes, charts, REPORT_TITLE, report_subtitle(run_output, simulated=simulated))
     written.append(_write_text(out_dir / "report.html", page))
     return written

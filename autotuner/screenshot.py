@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from autotuner.cli import DEMO_TUNING, EVENTS, PROJECT_ROOT, local_run
+from autotuner.demo import DEMO_TUNING
+from autotuner.local import EVENTS, PROJECT_ROOT, local_run
 from autotuner.reports import function_name, write_chart_png
 from emulator.account import load_account
 

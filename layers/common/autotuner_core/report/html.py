@@ -1,7 +1,7 @@
 """The run report's pure-HTML half: plain-JSON accessors, table cells and one self-contained page.
 
 Shared by the CLI (autotuner/reports.py adds matplotlib PNG charts and the text table) and by the
-deployed SummarizeRun (report_store.py adds SVG charts), so it imports nothing beyond the standard
+deployed SummarizeRun (store.py, with the SVG charts of svg.py), so it imports nothing beyond the standard
 library. Everything here reads the run's plain JSON (camelCase dicts, as a run summary or a run
 record stores them), not the pydantic models, so a stored record renders as well as a fresh run.
 """
@@ -22,11 +22,11 @@ from autotuner_core.cost import savings
 CHART_WIDTH_PX = 1080
 CHART_HEIGHT_PX = 780
 
-_DURATION_COLOR = "#1f6fb4"
-_COST_COLOR = "#d9822b"
-_CHOSEN_COLOR = "#2e7d32"
-_CURRENT_COLOR = "#3c4650"
-_EXCLUDED_COLOR = "#c62828"
+DURATION_COLOR = "#1f6fb4"
+COST_COLOR = "#d9822b"
+CHOSEN_COLOR = "#2e7d32"
+CURRENT_COLOR = "#3c4650"
+EXCLUDED_COLOR = "#c62828"
 
 _FAILED = re.compile(r"^(\d+) of (\d+) invocations failed: (.+)$")
 
@@ -44,7 +44,7 @@ def function_name(outcome: dict[str, Any]) -> str:
     return target
 
 
-def _configurations(outcome: dict[str, Any]) -> list[dict[str, Any]]:
+def configurations_of(outcome: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(outcome.get("configurations") or [], key=lambda c: c["memorySize"])
 
 
@@ -56,7 +56,7 @@ def _memory(outcome: dict[str, Any], when: str) -> int | None:
     return value
 
 
-def _current_memory(outcome: dict[str, Any]) -> int | None:
+def current_memory(outcome: dict[str, Any]) -> int | None:
     recommendation = outcome.get("recommendation") or {}
     if recommendation.get("currentMemorySize") is not None:
         return recommendation["currentMemorySize"]
@@ -64,11 +64,11 @@ def _current_memory(outcome: dict[str, Any]) -> int | None:
     return current[0] if current else _memory(outcome, "before")
 
 
-def _chosen_memory(outcome: dict[str, Any]) -> int | None:
+def chosen_memory(outcome: dict[str, Any]) -> int | None:
     return (outcome.get("recommendation") or {}).get("memorySize")
 
 
-def _strategy(outcome: dict[str, Any]) -> str | None:
+def strategy_label(outcome: dict[str, Any]) -> str | None:
     """The recommendation's strategy, or a stored record's requested one unless a fixed size was asked for."""
     chosen_by = outcome.get("recommendation") or {}
     if not chosen_by and "memorySize" not in (outcome.get("requested") or {}):
@@ -79,7 +79,7 @@ def _strategy(outcome: dict[str, Any]) -> str | None:
     return strategy
 
 
-def _headline(outcome: dict[str, Any]) -> str:
+def headline(outcome: dict[str, Any]) -> str:
     """``APPLIED, 512 → 1769 MB`` — what happened to the target."""
     before, after = _memory(outcome, "before"), _memory(outcome, "after")
     state = str(outcome.get("outcome") or "no outcome")
@@ -101,11 +101,11 @@ def summary_line(outcome: dict[str, Any]) -> str:
         lines.append(f"{outcome.get('outcome') or 'FAILED'}: {error}")
     if not lines:
         if outcome.get("configurations"):
-            lines.append(f"{_headline(outcome)}: no recommendation")
+            lines.append(f"{headline(outcome)}: no recommendation")
         else:
             fixed = outcome.get("outcome") in {"APPLIED", "UNCHANGED", "RECOMMENDED"}
             lines.append(
-                f"{_headline(outcome)}: {'a fixed memory size, nothing measured' if fixed else 'nothing measured'}"
+                f"{headline(outcome)}: {'a fixed memory size, nothing measured' if fixed else 'nothing measured'}"
             )
     return "\n".join(lines)
 
@@ -113,7 +113,7 @@ def summary_line(outcome: dict[str, Any]) -> str:
 # --- table cells ---------------------------------------------------------------------------
 
 
-def _ms(value: float | None) -> str:
+def ms_text(value: float | None) -> str:
     if value is None:
         return "-"
     if value >= 100:
@@ -123,7 +123,7 @@ def _ms(value: float | None) -> str:
     return f"{value:.2f}"
 
 
-def _usd(value: float | None, significant: int = 3) -> str:
+def usd_text(value: float | None, significant: int = 3) -> str:
     """Dollars with ``significant`` figures and no exponent: $46.14, $0.0000461."""
     if value is None:
         return "-"
@@ -153,17 +153,17 @@ class _Column:
     cell: Callable[[dict[str, Any]], str]
 
 
-_COLUMNS = (
+COLUMNS = (
     _Column("memory MB", lambda c: str(c["memorySize"])),
-    _Column("trimmed mean ms", lambda c: _ms(c.get("meanMs"))),
-    _Column("p50 ms", lambda c: _ms(c.get("p50Ms"))),
-    _Column("p90 ms", lambda c: _ms(c.get("p90Ms"))),
-    _Column("p99 ms", lambda c: _ms(c.get("p99Ms"))),
+    _Column("trimmed mean ms", lambda c: ms_text(c.get("meanMs"))),
+    _Column("p50 ms", lambda c: ms_text(c.get("p50Ms"))),
+    _Column("p90 ms", lambda c: ms_text(c.get("p90Ms"))),
+    _Column("p99 ms", lambda c: ms_text(c.get("p99Ms"))),
     _Column("cold starts", _cold_share),
     _Column("errors", lambda c: _count_of(c, "errors")),
     _Column("max used MB", lambda c: _optional(c.get("maxMemoryUsedMb"))),
-    _Column("$/invocation", lambda c: _usd(c.get("costPerInvocationUsd"))),
-    _Column("$/million", lambda c: _usd(c.get("costPerMillionUsd"))),
+    _Column("$/invocation", lambda c: usd_text(c.get("costPerInvocationUsd"))),
+    _Column("$/million", lambda c: usd_text(c.get("costPerMillionUsd"))),
 )
 
 
@@ -171,7 +171,7 @@ def _truncate(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
-def _short_reason(reason: str) -> str:
+def short_reason(reason: str) -> str:
     """``3 of 10 invocations failed: Runtime.OutOfMemory`` → ``3/10 failed: Runtime.OutOfMemory``."""
     failed = _FAILED.match(reason)
     if failed:
@@ -181,7 +181,7 @@ def _short_reason(reason: str) -> str:
     return _truncate(reason, 44)
 
 
-def _exclusion_kind(reason: str) -> str:
+def exclusion_kind(reason: str) -> str:
     """A few words for a chart legend: why sizes like this one were left out."""
     lowered = reason.lower()
     for needles, kind in (
@@ -197,7 +197,7 @@ def _exclusion_kind(reason: str) -> str:
     return _truncate(reason, 40)
 
 
-def _marks(config: dict[str, Any], chosen: int | None, *, short: bool) -> list[str]:
+def config_marks(config: dict[str, Any], chosen: int | None, *, short: bool) -> list[str]:
     marks = []
     if config.get("current"):
         marks.append("current")
@@ -205,7 +205,7 @@ def _marks(config: dict[str, Any], chosen: int | None, *, short: bool) -> list[s
     if config["memorySize"] == chosen and not excluded:
         marks.append("chosen")
     if excluded:
-        marks.append(f"excluded: {_short_reason(excluded) if short else excluded}")
+        marks.append(f"excluded: {short_reason(excluded) if short else excluded}")
     return marks
 
 
@@ -246,15 +246,15 @@ footer{color:#8a929b;font-size:12px}
 """
 
 
-def _e(value: Any) -> str:
+def escape(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
 def _html_table(outcome: dict[str, Any]) -> str:
-    chosen = _chosen_memory(outcome)
-    head = "".join(f"<th>{_e(column.header)}</th>" for column in _COLUMNS) + '<th class="text">note</th>'
+    chosen = chosen_memory(outcome)
+    head = "".join(f"<th>{escape(column.header)}</th>" for column in COLUMNS) + '<th class="text">note</th>'
     rows = []
-    for config in _configurations(outcome):
+    for config in configurations_of(outcome):
         classes = []
         if config.get("current"):
             classes.append("current")
@@ -262,8 +262,8 @@ def _html_table(outcome: dict[str, Any]) -> str:
             classes.append("chosen")
         if config.get("excluded"):
             classes.append("excluded")
-        cells = "".join(f"<td>{_e(column.cell(config))}</td>" for column in _COLUMNS)
-        note = _e(", ".join(_marks(config, chosen, short=False)))
+        cells = "".join(f"<td>{escape(column.cell(config))}</td>" for column in COLUMNS)
+        note = escape(", ".join(config_marks(config, chosen, short=False)))
         row_class = f' class="{" ".join(classes)}"' if classes else ""
         rows.append(f'<tr{row_class}>{cells}<td class="text">{note}</td></tr>')
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
@@ -275,7 +275,7 @@ def spend_line(outcome: dict[str, Any]) -> str | None:
     The spend is the target's own document (its measured configurations and ``spend``); the bound
     is its entry in ``runCost.estimated.targets`` (``estimate`` here, set by :func:`write_reports`).
     """
-    configs = _configurations(outcome)
+    configs = configurations_of(outcome)
     spend = outcome.get("spend") or {}
     estimate = outcome.get("estimate") or {}
     if not configs and not estimate:
@@ -316,48 +316,48 @@ def saving_line(outcome: dict[str, Any]) -> str | None:
 def _badge(outcome: dict[str, Any]) -> str:
     state = str(outcome.get("outcome") or "UNKNOWN")
     known = state if state in {"APPLIED", "RECOMMENDED", "UNCHANGED", "FAILED", "SKIPPED"} else "other"
-    return f'<span class="badge {known}">{_e(state)}</span>'
+    return f'<span class="badge {known}">{escape(state)}</span>'
 
 
 def _target_section(index: int, outcome: dict[str, Any], png: bytes | str | None) -> str:
     """One target's card; its chart is PNG bytes (embedded as a data URI) or inline SVG markup."""
     name = function_name(outcome)
-    meta = [_headline(outcome).partition(", ")[2]]
-    if _strategy(outcome):
-        meta.append(f"strategy {_strategy(outcome)}")
+    meta = [headline(outcome).partition(", ")[2]]
+    if strategy_label(outcome):
+        meta.append(f"strategy {strategy_label(outcome)}")
     if outcome.get("simulated"):
         meta.append("simulated")
     parts = [
         f'<section class="card" id="target-{index}">',
-        f'<div class="heading"><h2>{_e(name)}</h2>{_badge(outcome)}'
-        f'<span class="meta">{_e(" · ".join(m for m in meta if m))}</span></div>',
+        f'<div class="heading"><h2>{escape(name)}</h2>{_badge(outcome)}'
+        f'<span class="meta">{escape(" · ".join(m for m in meta if m))}</span></div>',
     ]
     recommendation = outcome.get("recommendation") or {}
     if recommendation.get("summary"):
-        parts.append(f'<p class="summary">{_e(recommendation["summary"])}</p>')
+        parts.append(f'<p class="summary">{escape(recommendation["summary"])}</p>')
     if saving_line(outcome):
         # A size that costs more (chosen for speed) is said in red, not in the saving's green.
         costs = float((savings.savings_of(outcome) or {}).get("perMillionUsd") or 0) < 0
-        parts.append(f'<p class="saving{" cost" if costs else ""}">{_e(saving_line(outcome))}</p>')
+        parts.append(f'<p class="saving{" cost" if costs else ""}">{escape(saving_line(outcome))}</p>')
     if outcome.get("errorType") or outcome.get("errorMessage"):
         error = ": ".join(str(part) for part in (outcome.get("errorType"), outcome.get("errorMessage")) if part)
-        parts.append(f'<p class="error">{_e(error)}</p>')
+        parts.append(f'<p class="error">{escape(error)}</p>')
     if not recommendation.get("summary") and not outcome.get("errorType"):
-        parts.append(f'<p class="summary">{_e(summary_line(outcome))}</p>')
+        parts.append(f'<p class="summary">{escape(summary_line(outcome))}</p>')
     if isinstance(png, str):
         parts.append(f'<figure class="chart">{png}</figure>')
     elif png is not None:
         data = base64.b64encode(png).decode("ascii")
         alt = f"Duration and cost per million invocations by memory size for {name}"
         parts.append(
-            f'<img class="chart" width="{CHART_WIDTH_PX}" height="{CHART_HEIGHT_PX}" alt="{_e(alt)}" '
+            f'<img class="chart" width="{CHART_WIDTH_PX}" height="{CHART_HEIGHT_PX}" alt="{escape(alt)}" '
             f'src="data:image/png;base64,{data}">'
         )
     if outcome.get("configurations"):
         parts.append(_html_table(outcome))
     spent = spend_line(outcome)
     if spent:
-        parts.append(f'<p class="meta spend">{_e(spent)}</p>')
+        parts.append(f'<p class="meta spend">{escape(spent)}</p>')
     parts.append("</section>")
     return "\n".join(parts)
 
@@ -374,9 +374,9 @@ def _overview(outcomes: list[dict[str, Any]]) -> str:
     for index, outcome in enumerate(outcomes, start=1):
         line = _overview_cell(outcome)
         rows.append(
-            f'<tr><td class="text"><a href="#target-{index}">{_e(function_name(outcome))}</a></td>'
-            f'<td class="text">{_badge(outcome)}</td><td>{_e(_headline(outcome).partition(", ")[2] or "-")}</td>'
-            f'<td class="text">{_e(line)}</td></tr>'
+            f'<tr><td class="text"><a href="#target-{index}">{escape(function_name(outcome))}</a></td>'
+            f'<td class="text">{_badge(outcome)}</td><td>{escape(headline(outcome).partition(", ")[2] or "-")}</td>'
+            f'<td class="text">{escape(line)}</td></tr>'
         )
     head = (
         '<tr><th class="text">function</th><th class="text">outcome</th><th>memory</th>'
@@ -385,14 +385,14 @@ def _overview(outcomes: list[dict[str, Any]]) -> str:
     return f'<section class="card overview"><div class="scroll"><table><thead>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div></section>'  # noqa: E501
 
 
-def _html_page(outcomes: list[dict[str, Any]], charts: dict[int, bytes | str], title: str, subtitle: str) -> str:
-    body = [f"<h1>{_e(title)}</h1>"]
+def html_page(outcomes: list[dict[str, Any]], charts: dict[int, bytes | str], title: str, subtitle: str) -> str:
+    body = [f"<h1>{escape(title)}</h1>"]
     if subtitle:
-        body.append(f'<p class="subtitle">{_e(subtitle)}</p>')
+        body.append(f'<p class="subtitle">{escape(subtitle)}</p>')
     rows = savings.priced(outcomes, function_name)
     if rows or any(outcome.get("outcome") in savings.DECIDED for outcome in outcomes):
         money = savings.money_summary(rows)
-        body.append(f'<p class="money">{_e(money[:1].upper() + money[1:])}.</p>')
+        body.append(f'<p class="money">{escape(money[:1].upper() + money[1:])}.</p>')
     if len(outcomes) > 1:
         body.append(_overview(outcomes))
     body += [_target_section(index, outcome, charts.get(index)) for index, outcome in enumerate(outcomes, start=1)]
@@ -405,7 +405,7 @@ def _html_page(outcomes: list[dict[str, Any]], charts: dict[int, bytes | str], t
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
+        f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
         + "\n".join(body)
         + "\n</main>\n</body>\n</html>\n"
     )

@@ -24,8 +24,8 @@ from autotuner_core.documents.target import ExecutionRef
 from autotuner_core.policy.errors import AutotunerError
 from autotuner_core.report.html import (
     REPORT_TITLE,
-    _configurations,
-    _html_page,
+    configurations_of,
+    html_page,
     report_outcomes,
     report_subtitle,
 )
@@ -49,12 +49,12 @@ def render_report(
     }
     page_outcomes = report_outcomes(run)
     charts: dict[int, bytes | str] = {
-        index: svg_chart(outcome) for index, outcome in enumerate(page_outcomes, start=1) if _configurations(outcome)
+        index: svg_chart(outcome) for index, outcome in enumerate(page_outcomes, start=1) if configurations_of(outcome)
     }
     subtitle = report_subtitle(run)
     if len(outcomes) > len(listed):
         subtitle += f" · the first {len(listed)} of {len(outcomes)} targets (autotuner runs {execution.arn})"
-    return _html_page(page_outcomes, charts, REPORT_TITLE, subtitle)
+    return html_page(page_outcomes, charts, REPORT_TITLE, subtitle)
 
 
 def store_report(s3: Any, bucket: str, execution: ExecutionRef, page: str, *, expiry_seconds: int) -> ReportLink:

@@ -12,20 +12,20 @@ import math
 from typing import Any
 
 from autotuner_core.report.html import (
-    _CHOSEN_COLOR,
-    _COST_COLOR,
-    _CURRENT_COLOR,
-    _DURATION_COLOR,
-    _EXCLUDED_COLOR,
-    _chosen_memory,
-    _configurations,
-    _current_memory,
-    _e,
-    _exclusion_kind,
-    _ms,
-    _usd,
+    CHOSEN_COLOR,
+    COST_COLOR,
+    CURRENT_COLOR,
+    DURATION_COLOR,
+    EXCLUDED_COLOR,
+    chosen_memory,
+    configurations_of,
+    current_memory,
+    escape,
+    exclusion_kind,
     function_name,
+    ms_text,
     spaced_ticks,
+    usd_text,
 )
 
 WIDTH, HEIGHT = 1080, 600
@@ -60,12 +60,12 @@ def _points(pairs: list[tuple[float, float]]) -> str:
 
 def svg_chart(outcome: dict[str, Any]) -> str:
     """The chart of one outcome's configurations as an ``<svg>`` element; ValueError without any."""
-    configurations = _configurations(outcome)
+    configurations = configurations_of(outcome)
     if not configurations:
         raise ValueError(f"{function_name(outcome)}: no configurations to chart")
     measured = [c for c in configurations if not c.get("excluded") and c.get("meanMs") is not None]
     excluded = [c for c in configurations if c.get("excluded")]
-    current, chosen = _current_memory(outcome), _chosen_memory(outcome)
+    current, chosen = current_memory(outcome), chosen_memory(outcome)
     sizes = sorted({c["memorySize"] for c in configurations} | ({current} if current else set()))
     low, high = sizes[0] / 1.18, sizes[-1] * 1.18
 
@@ -86,7 +86,7 @@ def svg_chart(outcome: dict[str, Any]) -> str:
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
         f'role="img" {_FONT} font-size="13">',
-        f"<title>{_e(f'Duration and cost per million invocations by memory size for {name}')}</title>",
+        f"<title>{escape(f'Duration and cost per million invocations by memory size for {name}')}</title>",
         f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#fff"/>',
     ]
     # Axes: horizontal grid with labels, one panel above the other.
@@ -99,7 +99,7 @@ def svg_chart(outcome: dict[str, Any]) -> str:
             y = scale(tick)
             out.append(f'<line x1="{_LEFT}" x2="{_RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e6ea"/>')
             out.append(
-                f'<text x="{_LEFT - 8}" y="{y + 4:.1f}" text-anchor="end" fill="#3c4043">{_e(label(tick))}</text>'
+                f'<text x="{_LEFT - 8}" y="{y + 4:.1f}" text-anchor="end" fill="#3c4043">{escape(label(tick))}</text>'
             )
     for top, bottom, title in (
         (_DURATION_TOP, _DURATION_BOTTOM, "duration (ms)"),
@@ -108,7 +108,7 @@ def svg_chart(outcome: dict[str, Any]) -> str:
         middle = (top + bottom) / 2
         out.append(
             f'<text transform="translate(18 {middle:.1f}) rotate(-90)" text-anchor="middle" fill="#3c4043">'
-            f"{_e(title)}</text>"
+            f"{escape(title)}</text>"
         )
         out.append(f'<line x1="{_LEFT}" x2="{_RIGHT}" y1="{bottom}" y2="{bottom}" stroke="#9aa0a6"/>')
     # X axis: every size gets a tick mark; labels only where they do not crowd each other.
@@ -124,7 +124,7 @@ def svg_chart(outcome: dict[str, Any]) -> str:
                     f'<line x1="{sx:.1f}" x2="{sx:.1f}" y1="{top}" y2="{bottom}" '
                     'stroke="#e3e6ea" stroke-opacity="0.6"/>'
                 )
-            colour = _EXCLUDED_COLOR if size in excluded_sizes else "#3c4043"
+            colour = EXCLUDED_COLOR if size in excluded_sizes else "#3c4043"
             out.append(
                 f'<text class="x-tick" x="{sx:.1f}" y="{_COST_BOTTOM + 20}" text-anchor="middle" fill="{colour}">'
                 f"{size}</text>"
@@ -137,12 +137,12 @@ def svg_chart(outcome: dict[str, Any]) -> str:
     by_size = {c["memorySize"]: c for c in measured}
     marks = []  # (size, text, colour, dash)
     if current is not None and current == chosen:
-        marks.append((current, f"current = chosen {current} MB", _CHOSEN_COLOR, ""))
+        marks.append((current, f"current = chosen {current} MB", CHOSEN_COLOR, ""))
     else:
         if current is not None:
-            marks.append((current, f"current {current} MB", _CURRENT_COLOR, ' stroke-dasharray="4 4"'))
+            marks.append((current, f"current {current} MB", CURRENT_COLOR, ' stroke-dasharray="4 4"'))
         if chosen is not None:
-            marks.append((chosen, f"chosen {chosen} MB", _CHOSEN_COLOR, ""))
+            marks.append((chosen, f"chosen {chosen} MB", CHOSEN_COLOR, ""))
     sides = []
     for index, (size, *_) in enumerate(marks):
         # A label sits on the side away from the other mark, unless that runs off the chart.
@@ -159,7 +159,7 @@ def svg_chart(outcome: dict[str, Any]) -> str:
         config = by_size.get(size)
         detail = "excluded" if size in excluded_sizes else "not measured"
         if config is not None:
-            detail = f"{_ms(config['meanMs'])} ms · {_usd(config.get('costPerMillionUsd'))}/1M"
+            detail = f"{ms_text(config['meanMs'])} ms · {usd_text(config.get('costPerMillionUsd'))}/1M"
         left = sides[index] == "left"
         stacked = index == 1 and sides[0] == sides[1]  # both on one side: the second goes lower
         lx, anchor = (sx - 7, "end") if left else (sx + 7, "start")
@@ -170,23 +170,23 @@ def svg_chart(outcome: dict[str, Any]) -> str:
         )
         out.append(
             f'<text x="{lx:.1f}" y="{ly}" text-anchor="{anchor}" fill="{colour}" font-weight="bold" '
-            f'class="mark">{_e(text)}<tspan x="{lx:.1f}" dy="17">{_e(detail)}</tspan></text>'
+            f'class="mark">{escape(text)}<tspan x="{lx:.1f}" dy="17">{escape(detail)}</tspan></text>'
         )
     # The data: a p90 band and line above the trimmed mean; cost below.
     if measured:
         means = [(x(c["memorySize"]), y_duration(c["meanMs"])) for c in measured]
         p90s = [(x(c["memorySize"]), y_duration(c.get("p90Ms") or c["meanMs"])) for c in measured]
-        out.append(f'<polygon points="{_points(means + p90s[::-1])}" fill="{_DURATION_COLOR}" fill-opacity="0.10"/>')
+        out.append(f'<polygon points="{_points(means + p90s[::-1])}" fill="{DURATION_COLOR}" fill-opacity="0.10"/>')
         out.append(
-            f'<polyline points="{_points(p90s)}" fill="none" stroke="{_DURATION_COLOR}" stroke-opacity="0.45" '
+            f'<polyline points="{_points(p90s)}" fill="none" stroke="{DURATION_COLOR}" stroke-opacity="0.45" '
             'stroke-width="1.2" stroke-dasharray="5 4"/>'
         )
-        out.append(f'<polyline points="{_points(means)}" fill="none" stroke="{_DURATION_COLOR}" stroke-width="2"/>')
-        out += [f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3.5" fill="{_DURATION_COLOR}"/>' for px, py in means]
+        out.append(f'<polyline points="{_points(means)}" fill="none" stroke="{DURATION_COLOR}" stroke-width="2"/>')
+        out += [f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3.5" fill="{DURATION_COLOR}"/>' for px, py in means]
     costs = [(x(c["memorySize"]), y_cost(c["costPerMillionUsd"])) for c in priced]
     if costs:
-        out.append(f'<polyline points="{_points(costs)}" fill="none" stroke="{_COST_COLOR}" stroke-width="2"/>')
-        out += [f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3.5" fill="{_COST_COLOR}"/>' for px, py in costs]
+        out.append(f'<polyline points="{_points(costs)}" fill="none" stroke="{COST_COLOR}" stroke-width="2"/>')
+        out += [f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3.5" fill="{COST_COLOR}"/>' for px, py in costs]
     for size, _, colour, _ in marks:
         config = by_size.get(size)
         if config is None:
@@ -201,19 +201,19 @@ def svg_chart(outcome: dict[str, Any]) -> str:
     # Excluded sizes: a red cross at the bottom of both panels, one legend entry per reason.
     kinds: dict[str, list[int]] = {}
     for config in excluded:
-        kinds.setdefault(_exclusion_kind(config["excluded"]), []).append(config["memorySize"])
+        kinds.setdefault(exclusion_kind(config["excluded"]), []).append(config["memorySize"])
     for kind_sizes in kinds.values():
         for size in kind_sizes:
             for bottom in (_DURATION_BOTTOM, _COST_BOTTOM):
                 out.append(_cross(x(size), bottom - 10))
     legend = [
-        (f'<line x1="0" x2="22" y1="0" y2="0" stroke="{_DURATION_COLOR}" stroke-width="2"/>', "trimmed mean duration"),
+        (f'<line x1="0" x2="22" y1="0" y2="0" stroke="{DURATION_COLOR}" stroke-width="2"/>', "trimmed mean duration"),
         (
-            f'<line x1="0" x2="22" y1="0" y2="0" stroke="{_DURATION_COLOR}" stroke-opacity="0.45" '
+            f'<line x1="0" x2="22" y1="0" y2="0" stroke="{DURATION_COLOR}" stroke-opacity="0.45" '
             'stroke-dasharray="5 4"/>',
             "p90 duration",
         ),
-        (f'<line x1="0" x2="22" y1="0" y2="0" stroke="{_COST_COLOR}" stroke-width="2"/>', "$ per 1M invocations"),
+        (f'<line x1="0" x2="22" y1="0" y2="0" stroke="{COST_COLOR}" stroke-width="2"/>', "$ per 1M invocations"),
         *[
             (f'<line x1="0" x2="22" y1="0" y2="0" stroke="{colour}" stroke-width="1.6"{dash}/>', text)
             for _, text, colour, dash in marks
@@ -225,7 +225,7 @@ def svg_chart(outcome: dict[str, Any]) -> str:
         lx = _LEFT + (index % columns) * 240
         ly = _COST_BOTTOM + 76 + (index // columns) * 22
         out.append(
-            f'<g transform="translate({lx} {ly})">{swatch}<text x="30" y="4" fill="#1d2125">{_e(text)}</text></g>'
+            f'<g transform="translate({lx} {ly})">{swatch}<text x="30" y="4" fill="#1d2125">{escape(text)}</text></g>'
         )
     out.append("</svg>")
     return "\n".join(out)
@@ -234,5 +234,5 @@ def svg_chart(outcome: dict[str, Any]) -> str:
 def _cross(cx: float, cy: float) -> str:
     return (
         f'<path d="M{cx - 6:.1f},{cy - 6:.1f}L{cx + 6:.1f},{cy + 6:.1f}M{cx - 6:.1f},{cy + 6:.1f}'
-        f'L{cx + 6:.1f},{cy - 6:.1f}" stroke="{_EXCLUDED_COLOR}" stroke-width="2.6" class="excluded-mark"/>'
+        f'L{cx + 6:.1f},{cy - 6:.1f}" stroke="{EXCLUDED_COLOR}" stroke-width="2.6" class="excluded-mark"/>'
     )
