@@ -1,4 +1,4 @@
-"""Static checks of statemachine/autotuner.asl.json: design §4 (error policy) and house style 5.
+"""Static checks of statemachine/autotuner.asl.json: the error policy (autotuner_core/policy/errors.py) and the rules below.
 
 Every state is checked, including states nested in a Map's ItemProcessor (or legacy Iterator)
 and in a Parallel's Branches; a state is named by its path, e.g. ``TuneTargets/UpdateConfiguration``.
@@ -35,40 +35,16 @@ LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 RECORDER_FUNCTION = "RecordResultFunction"  # writes the run records; failure paths go through it
 LAMBDA_DEFAULT_TIMEOUT = 3  # seconds, when neither the function nor Globals set Timeout
 
-# design §4: the transient errors, retried with BackoffRate 2, MaxDelaySeconds and full jitter.
-TRANSIENT = frozenset(
-    {
-        "ThrottledError",
-        "ServiceUnavailableError",
-        "UpdateInProgressError",
-        "Lambda.ServiceException",
-        "Lambda.AWSLambdaException",
-        "Lambda.SdkClientException",
-        "Lambda.TooManyRequestsException",
-    }
-)
-# Also fine in the transient retrier: AWS's recommended Lambda retrier lists the first; the
-# second is a TransientError (the updater re-reads the revision and decides again).
-TRANSIENT_ALSO_ALLOWED = frozenset({"Lambda.ClientExecutionTimeoutException", "StaleRevisionError"})
-# design §4: permanent errors are never retried.
-PERMANENT = frozenset(
-    {
-        "InvalidInputError",
-        "PermissionDeniedError",
-        "FunctionNotFoundError",
-        "InvalidConfigurationError",
-        "CircuitOpenError",
-        "TuningInProgressError",
-    }
-)
+# The error policy, from the class tree: transient errors are retried with BackoffRate 2, MaxDelaySeconds
+# and full jitter; permanent errors never.
+TRANSIENT = frozenset(errors.transient_errors())
+PERMANENT = frozenset(errors.permanent_errors())
 SERVICE_ERROR_PREFIXES = ("States.", "Lambda.", "Sandbox.")
 # States that must complete, or a record or a clean-up is lost: they also retry timeouts (each is
-# idempotent) and, once pre-flight has proved the role's permissions, a denial (IAM propagation);
-# RecordRunFailure may follow a pre-flight that failed on its own role, so a denial stays permanent.
-MUST_COMPLETE = frozenset(
-    {"CleanupMeasurement", "CleanupAfterFailure", "RecordTargetResult", "RecordTargetFailure", "RecordNoTargets"}
-)
-MUST_COMPLETE_ALSO_RETRIED = frozenset({"Sandbox.Timedout", "States.Timeout"})
+# idempotent) and, where pre-flight has proved the role's permissions, a denial (IAM propagation).
+MUST_COMPLETE = frozenset(name for name, step in errors.STEP_POLICIES.items() if step.must_complete)
+RETRYING_DENIAL = frozenset(name for name, step in errors.STEP_POLICIES.items() if step.retries_denial)
+MUST_COMPLETE_ALSO_RETRIED = frozenset(errors.TIMEOUT_ERRORS)
 RETRIED_AFTER_PREFLIGHT = frozenset({"PermissionDeniedError"})
 CATCH_RESULT_PATH = "$.error"
 RECORDER_CATCH_RESULT_PATH = "$.recordError"  # keeps the original $.error for the Fail state
@@ -333,10 +309,10 @@ def transient_retrier_problems(task: StateRef) -> list[str]:
     problems = []
     if missing := sorted(TRANSIENT - names):
         problems.append(f"{task.path}: transient retrier does not list {missing}")
-    allowed = TRANSIENT | TRANSIENT_ALSO_ALLOWED
-    if task.name in MUST_COMPLETE | {"RecordRunFailure"}:
-        allowed |= MUST_COMPLETE_ALSO_RETRIED
+    allowed = set(TRANSIENT)
     if task.name in MUST_COMPLETE:
+        allowed |= MUST_COMPLETE_ALSO_RETRIED
+    if task.name in RETRYING_DENIAL:
         allowed |= RETRIED_AFTER_PREFLIGHT
     if extra := sorted(names - allowed):
         problems.append(f"{task.path}: transient retrier lists non-transient errors {extra}")
@@ -357,7 +333,7 @@ def permanent_retry_problems(state: StateRef) -> list[str]:
     """Step Functions uses the first retrier that matches; for a permanent error it must not retry."""
     problems = []
     retriers = state.body.get("Retry") or []
-    permanent = PERMANENT - RETRIED_AFTER_PREFLIGHT if state.name in MUST_COMPLETE else PERMANENT
+    permanent = PERMANENT - RETRIED_AFTER_PREFLIGHT if state.name in RETRYING_DENIAL else PERMANENT
     for error in sorted(permanent):
         first = next((index for index, r in enumerate(retriers) if _matches(r, error)), None)
         if first is None:
@@ -640,7 +616,7 @@ def test_task_timeout_exceeds_the_function_timeout(task: StateRef) -> None:
 @pytest.mark.parametrize("task", _params("transient-retrier", tasks(DEFINITION)))
 def test_task_retries_transient_errors_with_backoff_and_full_jitter(task: StateRef) -> None:
     # Given a Task state
-    # When its retrier for the transient errors of design §4 is read
+    # When its retrier for the transient errors of the error policy is read
     problems = transient_retrier_problems(task)
     # Then it lists exactly those errors (plus the allowed extras) with BackoffRate 2, a cap and FULL jitter
     assert not problems, _report(problems)
@@ -649,7 +625,7 @@ def test_task_retries_transient_errors_with_backoff_and_full_jitter(task: StateR
 @pytest.mark.parametrize("state", _params("permanent", retrying_states(DEFINITION)))
 def test_permanent_errors_are_never_retried(state: StateRef) -> None:
     # Given a state that can retry
-    # When each permanent error of design §4 meets the first retrier that matches it
+    # When each permanent error of the error policy meets the first retrier that matches it
     problems = permanent_retry_problems(state)
     # Then that retrier has MaxAttempts 0 (so it comes before any States.ALL retrier)
     assert not problems, _report(problems)
@@ -660,7 +636,7 @@ def test_catch_all_retrier_is_last_and_retries_at_most_once(state: StateRef) -> 
     # Given a state that can retry
     # When its States.ALL retrier, if any, is read
     problems = catch_all_retrier_problems(state)
-    # Then it stands alone, comes last and allows at most one retry (unknown errors, design §4)
+    # Then it stands alone, comes last and allows at most one retry (unknown errors)
     assert not problems, _report(problems)
 
 
@@ -764,7 +740,7 @@ def _sample_task(substitution: str, timeout: int, *, catch: str, catch_path: str
         "TimeoutSeconds": timeout,
         "Retry": [
             {
-                "ErrorEquals": sorted(TRANSIENT | TRANSIENT_ALSO_ALLOWED),
+                "ErrorEquals": sorted(TRANSIENT),
                 "IntervalSeconds": 2,
                 "BackoffRate": 2,
                 "MaxAttempts": 4,
@@ -1142,7 +1118,7 @@ def test_designed_exceptions_hold() -> None:
 
 
 @pytest.mark.parametrize(
-    "task", [task for task in tasks(DEFINITION) if task.name in MUST_COMPLETE | {"RecordRunFailure"}], ids=str
+    "task", [task for task in tasks(DEFINITION) if task.name in MUST_COMPLETE], ids=str
 )
 def test_record_and_cleanup_states_outlast_timeouts_and_iam_propagation(task: StateRef) -> None:
     # Given a state whose failure would lose a run record or leave a temporary alias behind

@@ -1,12 +1,13 @@
-"""The permissions manifest: one declarative source for who calls what, and which errors are retried.
+"""The permissions manifest: one declarative source for who calls what.
 
 step (ASL Task state) → function (template logical id) → role (the setting that carries its ARN
-to pre-flight) → actions on resources (template resource kinds, tag-scoped or not) → error classes.
+to pre-flight) → actions on resources (template resource kinds, tag-scoped or not). Which errors
+each step retries is the error policy's (policy/errors.py), not the manifest's.
 
 Every copy is checked against it by tests: the template's policies (tests/template), pre-flight's
-checks (tests/unit/test_preflight.py), the ASL's Tasks and retriers, and the call log of executed
-scenarios (tests/embedded/test_iam_manifest.py), so a new AWS call that is not declared here
-fails a test. ``benchmarks/permissions.py`` revokes each grant alone to prove it is needed.
+checks (tests/unit/test_preflight.py), the ASL's Tasks, and the call log of executed scenarios
+(tests/embedded/test_iam_manifest.py), so a new AWS call that is not declared here fails a test.
+``benchmarks/permissions.py`` revokes each grant alone to prove it is needed.
 """
 
 from __future__ import annotations
@@ -411,41 +412,6 @@ PRINCIPALS: tuple[Principal, ...] = (
         ),
     ),
 )
-
-# The error policy (design §4): class name == the ASL's ErrorEquals string.
-PERMANENT_ERRORS = frozenset(
-    {
-        "InvalidInputError",
-        "PermissionDeniedError",
-        "FunctionNotFoundError",
-        "InvalidConfigurationError",
-        "LiveTrafficError",
-        "NoPayloadError",
-        "ProcessorFailedError",
-        "CircuitOpenError",
-        "TuningInProgressError",
-    }
-)
-TRANSIENT_ERRORS = frozenset(
-    {
-        "ThrottledError",
-        "ServiceUnavailableError",
-        "UpdateInProgressError",
-        "Lambda.ServiceException",
-        "Lambda.AWSLambdaException",
-        "Lambda.SdkClientException",
-        "Lambda.TooManyRequestsException",
-    }
-)
-
-# Steps that must complete or a record or a clean-up is lost: once pre-flight proved their role,
-# they retry a denial too (IAM is eventually consistent). RecordRunFailure is not among them: it
-# may follow a pre-flight that failed on its own role.
-MUST_COMPLETE_STEPS = frozenset(
-    {"CleanupMeasurement", "CleanupAfterFailure", "RecordTargetResult", "RecordTargetFailure", "RecordNoTargets"}
-)
-RETRIED_AFTER_PREFLIGHT = frozenset({"PermissionDeniedError"})
-
 
 def principal(logical_id: str) -> Principal:
     """The manifest entry of a function (or the state machine) by its template logical id."""
