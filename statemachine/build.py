@@ -46,15 +46,15 @@ ROUND_PATH = {"MeasureMore": "PrepareMeasurement"}
 ROUND_LOOP = "MeasureMore"  # a measuring round starts and ends at this Choice
 
 
-def _states(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+def states(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every state, at any depth (Map processors, Parallel branches)."""
     for name, body in definition["States"].items():
         yield name, body
         for key in ("ItemProcessor", "Iterator"):
             if key in body:
-                yield from _states(body[key])
+                yield from states(body[key])
         for branch in body.get("Branches", []):
-            yield from _states(branch)
+            yield from states(branch)
 
 
 def _retry(retrier: errors.Retrier) -> dict[str, Any]:
@@ -163,7 +163,11 @@ def asl_text(definition: dict[str, Any]) -> str:
 
 def outputs() -> dict[Path, str]:
     """Each written file and the text it should have, from the committed ASL and the policy."""
-    definition = with_policy(json.loads(ASL_PATH.read_text()))
+    source = json.loads(ASL_PATH.read_text())
+    tasks = {name for name, body in states(source) if body["Type"] == "Task"}
+    if unknown := sorted(set(errors.STEP_POLICIES) - tasks):
+        raise ValueError(f"errors.STEP_POLICIES names {unknown}, which are not Task states of {ASL_PATH.name}")
+    definition = with_policy(source)
     return {ASL_PATH: asl_text(definition), TRANSITIONS_PATH: transitions_module(definition)}
 
 

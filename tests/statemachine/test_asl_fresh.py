@@ -104,3 +104,10 @@ def test_a_path_through_a_missing_branch_is_refused() -> None:
     # Then the walk refuses it rather than count another path
     with pytest.raises(ValueError, match="AnyTargets: the path names no branch"):
         build.walk(COMMITTED, COMMITTED["StartAt"], {"AnyTargets": "Summarize"})
+
+
+def test_every_step_policy_names_a_task_of_the_asl() -> None:
+    # Given the Task states of the ASL, at any depth
+    task_names = {name for name, body in build.states(COMMITTED) if body["Type"] == "Task"}
+    # Then the policy declares no step the ASL lacks (a renamed state would silently become ordinary)
+    assert set(errors.STEP_POLICIES) <= task_names
