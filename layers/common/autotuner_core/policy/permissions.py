@@ -413,6 +413,7 @@ PRINCIPALS: tuple[Principal, ...] = (
     ),
 )
 
+
 def principal(logical_id: str) -> Principal:
     """The manifest entry of a function (or the state machine) by its template logical id."""
     for entry in PRINCIPALS:
