@@ -7,6 +7,7 @@ What is written, and from what:
 
 - In ``statemachine/autotuner.asl.json``, every Task's ``Retry`` list and every ``Catch``'s
   ``ErrorEquals``, from ``autotuner_core.policy.errors`` (``retriers``, ``CAUGHT``).
+- In ``docs/reliability.md``, the error policy's table (between its markers), from the same policy.
 - ``autotuner_core/cost/transitions.py``: the state transitions of a run, of a fixed and of a measured
   target, and of a measuring round, counted by walking the ASL's paths. The Lambda layer does not
   ship ``statemachine/``, so the counts are committed as a module rather than read at run time.
@@ -35,6 +36,9 @@ from autotuner_core.policy import errors  # noqa: E402
 
 ASL_PATH = ROOT / "statemachine" / "autotuner.asl.json"
 TRANSITIONS_PATH = ROOT / "layers" / "common" / "autotuner_core" / "cost" / "transitions.py"
+DOCS_PATH = ROOT / "docs" / "reliability.md"
+TABLE_START = "<!-- error policy table: written by python -m statemachine.build from policy/errors.py -->"
+TABLE_END = "<!-- end of the error policy table -->"
 
 # The branch each Choice takes on the path being counted (a Choice not named here is not on it).
 RUN_PATH = {"AnyTargets": "TuneTargets"}
@@ -157,6 +161,61 @@ def transitions_module(definition: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _retried(retrier: errors.Retrier) -> str:
+    return (
+        f"after {retrier.interval_seconds} s, x{retrier.backoff_rate}, at most {retrier.max_attempts} retries "
+        f"<= {retrier.max_delay_seconds} s apart, full jitter"
+    )
+
+
+def policy_table() -> str:
+    """The error policy as a Markdown table, from the class tree and the retriers it gives."""
+    ordinary = errors.retriers("")[0]
+    patient = errors.MUST_COMPLETE_ATTEMPTS
+    unknown = errors.retriers("")[2]
+    once = f"{unknown.max_attempts} more attempt after {unknown.interval_seconds} s (full jitter)"
+    rows = ["| error | policy | category | retried by the state machine | raised when |", "|---|---|---|---|---|"]
+
+    def row(shown: str, names: tuple[str, ...], retried: str, when: str) -> None:
+        policies = dict.fromkeys(errors.classify(name)[0].value for name in names)
+        categories = dict.fromkeys(errors.classify(name)[1].value for name in names)
+        rows.append(f"| {shown} | {' / '.join(policies)} | {' / '.join(categories)} | {retried} | {when} |")
+
+    for cls in errors.ERROR_CLASSES.values():
+        name = cls.__name__
+        if cls.policy is errors.RetryPolicy.PERMANENT:
+            retried = "never"
+            if name == errors.PermissionDeniedError.__name__:
+                retried += " (as transient in a step that must complete after pre-flight)"
+        elif cls.policy is errors.RetryPolicy.TRANSIENT:
+            retried = f"{_retried(ordinary)} ({patient} in a step that must complete)"
+        else:
+            retried = once
+        when = " ".join((cls.__doc__ or "").split("\n\n")[0].split())
+        row(f"`{name}`", (name,), retried, when)
+    lambda_errors = ", ".join(f"`{name}`" for name in errors.LAMBDA_SERVICE_ERRORS)
+    row(lambda_errors, errors.LAMBDA_SERVICE_ERRORS, "as the transient classes", "the Lambda service failed")
+    timeouts = ", ".join(f"`{name}`" for name in errors.TIMEOUT_ERRORS)
+    row(timeouts, errors.TIMEOUT_ERRORS, f"{once}; as transient in a step that must complete", "out of time")
+    row("anything else (`Runtime.*`, ...)", ("",), once, "")
+    steps = ", ".join(
+        f"`{name}`" + ("" if step.role_proven else " (a denial stays permanent)")
+        for name, step in errors.STEP_POLICIES.items()
+        if step.must_complete
+    )
+    rows += ["", f"Steps that must complete (`errors.STEP_POLICIES`): {steps}."]
+    return "\n".join(rows)
+
+
+def docs_text(current: str) -> str:
+    """docs/reliability.md with the table between its markers written again."""
+    before, found, rest = current.partition(TABLE_START)
+    _, end, after = rest.partition(TABLE_END)
+    if not (found and end):
+        raise ValueError(f"{DOCS_PATH.name} lacks the markers {TABLE_START!r} ... {TABLE_END!r}")
+    return f"{before}{TABLE_START}\n{policy_table()}\n{TABLE_END}{after}"
+
+
 def asl_text(definition: dict[str, Any]) -> str:
     return json.dumps(definition, indent=2, ensure_ascii=False) + "\n"
 
@@ -168,7 +227,11 @@ def outputs() -> dict[Path, str]:
     if unknown := sorted(set(errors.STEP_POLICIES) - tasks):
         raise ValueError(f"errors.STEP_POLICIES names {unknown}, which are not Task states of {ASL_PATH.name}")
     definition = with_policy(source)
-    return {ASL_PATH: asl_text(definition), TRANSITIONS_PATH: transitions_module(definition)}
+    return {
+        ASL_PATH: asl_text(definition),
+        TRANSITIONS_PATH: transitions_module(definition),
+        DOCS_PATH: docs_text(DOCS_PATH.read_text()),
+    }
 
 
 def stale() -> list[Path]:

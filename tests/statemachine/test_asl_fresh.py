@@ -1,4 +1,5 @@
-"""statemachine/build.py: the committed ASL and transition counts are what it writes from the policy."""
+"""statemachine/build.py: the committed ASL, transition counts and policy table are what it writes;
+the run budget's discovery calls come from the permissions manifest."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from autotuner_core.cost import run_cost
-from autotuner_core.policy import errors
+from autotuner_core.cost import budget, run_cost
+from autotuner_core.policy import errors, permissions
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # statemachine/ is not an installed package
 from statemachine import build
@@ -111,3 +112,26 @@ def test_every_step_policy_names_a_task_of_the_asl() -> None:
     task_names = {name for name, body in build.states(COMMITTED) if body["Type"] == "Task"}
     # Then the policy declares no step the ASL lacks (a renamed state would silently become ordinary)
     assert set(errors.STEP_POLICIES) <= task_names
+
+
+def test_discovery_calls_are_the_manifests_lambda_actions_of_its_step() -> None:
+    # Given the Lambda control-plane actions the manifest grants DiscoverResources
+    actions = permissions.control_plane_actions("DiscoverResources")
+    assert actions == [
+        "lambda:GetFunction",
+        "lambda:ListTags",
+        "lambda:GetFunctionUrlConfig",
+        "lambda:GetPolicy",
+        "lambda:ListAliases",
+        "lambda:ListEventSourceMappings",
+    ]
+    # Then the budget counts each once, those it makes twice twice, and gets today's number
+    assert set(budget.DISCOVERY_CALLED_TWICE) <= set(actions)
+    assert budget.DISCOVERY_CALLS == 8
+
+
+def test_the_docs_table_is_refused_without_its_markers() -> None:
+    # Given a reliability.md whose table markers were deleted
+    # Then the generator says so rather than leave the table unwritten
+    with pytest.raises(ValueError, match="lacks the markers"):
+        build.docs_text("## The error policy\n\nno table here\n")

@@ -69,6 +69,8 @@ class PermissionDeniedError(PermanentError):
 
 
 class FunctionNotFoundError(PermanentError):
+    """A target function (or its qualifier) does not exist (Lambda ResourceNotFound)."""
+
     category = ErrorCategory.NOT_FOUND
 
 
@@ -110,10 +112,14 @@ class TargetChangedError(PermanentError):
 
 
 class CircuitOpenError(PermanentError):
+    """The target's circuit breaker is open: it is recorded SKIPPED with the next try time."""
+
     category = ErrorCategory.CIRCUIT
 
 
 class TuningInProgressError(PermanentError):
+    """Another execution holds the target's lease: it is recorded SKIPPED."""
+
     category = ErrorCategory.CONFLICT
 
 
@@ -124,10 +130,14 @@ class PartialFailureError(PermanentError):
 
 
 class ThrottledError(TransientError):
+    """AWS throttled a request (Throttling, TooManyRequests, 429, ProvisionedThroughputExceeded)."""
+
     category = ErrorCategory.THROTTLING
 
 
 class ServiceUnavailableError(TransientError):
+    """An AWS service failed or did not answer (5xx, timeouts, connection errors)."""
+
     category = ErrorCategory.SERVICE
 
 

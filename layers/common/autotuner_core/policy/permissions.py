@@ -442,3 +442,15 @@ def actions_on(role_setting: str, resource: Resource) -> list[str]:
 def by_step() -> dict[str, str]:
     """ASL Task state -> the function (logical id) it invokes."""
     return {step: entry.logical_id for entry in PRINCIPALS for step in entry.steps}
+
+
+def control_plane_actions(step: str) -> list[str]:
+    """The Lambda control-plane actions the role running ``step`` is granted, each once, in the
+    manifest's order (InvokeFunction is data plane; the run budget counts control-plane calls)."""
+    (entry,) = [entry for entry in PRINCIPALS if step in entry.steps]
+    found: list[str] = []
+    for grant in entry.grants:
+        for action in grant.actions:
+            if action.startswith("lambda:") and action != "lambda:InvokeFunction" and action not in found:
+                found.append(action)
+    return found
