@@ -3,6 +3,8 @@
     python -m statemachine.build           rewrite them (from the repository root; make asl does this)
     python -m statemachine.build --check   exit 1, naming the stale files, if they are not up to date
 
+(``python statemachine/build.py`` works as well: it imports this tree's layer, not an installed one.)
+
 What is written, and from what:
 
 - In ``statemachine/autotuner.asl.json``, every Task's ``Retry`` list and every ``Catch``'s
