@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help venv tools demo screenshot test lint validate build deploy bench clean
+.PHONY: help venv tools demo screenshot test lint validate asl build deploy bench clean
 
 help:
 	@echo "make demo      run the main job on the embedded AWS (no AWS account needed)"
@@ -13,6 +13,7 @@ help:
 	@echo "make tools     the outside checkers the tests run (npm ci from package-lock.json; checkov)"
 	@echo "make lint      ruff check and format check"
 	@echo "make validate  sam validate --lint and cfn-lint on template.yaml"
+	@echo "make asl       rewrite the ASL's Retry/Catch and the transition counts from the error policy and the ASL"
 	@echo "make build     sam build (arm64 packages, no Docker needed)"
 	@echo "make deploy    sam build, then sam deploy --guided"
 	@echo "make bench     benchmarks/ (numbers, not pass/fail)"
@@ -58,6 +59,10 @@ lint: venv
 validate: venv
 	$(BIN)/sam validate --lint
 	$(BIN)/cfn-lint template.yaml
+
+# statemachine/build.py: the ASL's retriers from autotuner_core/policy/errors.py, the counts from the ASL.
+asl: venv
+	$(BIN)/python -m statemachine.build
 
 build: venv
 	$(BIN)/sam build

@@ -2,7 +2,7 @@
 
 The template's policies are checked against the manifest in tests/template, pre-flight's checks
 in tests/unit/test_preflight.py; here: each Task invokes the function the manifest names for its
-step, the error policy is the one the classes and the retriers implement, and a seed-fixed sample
+step, its retriers implement the error classes' policy, and a seed-fixed sample
 of the permission matrix (benchmarks/permissions.py) runs on the embedded AWS, so a call the
 manifest does not declare, or a grant no scenario needs, fails a test.
 """
@@ -19,13 +19,7 @@ from typing import Any
 import pytest
 
 from autotuner_core.policy import errors
-from autotuner_core.policy.permissions import (
-    MUST_COMPLETE_STEPS,
-    PERMANENT_ERRORS,
-    RETRIED_AFTER_PREFLIGHT,
-    TRANSIENT_ERRORS,
-    by_step,
-)
+from autotuner_core.policy.permissions import by_step
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks/ is not an installed package
 from benchmarks import permissions
@@ -59,23 +53,6 @@ def test_every_task_invokes_the_function_the_manifest_names_for_its_step():
     assert invoked == by_step()
 
 
-def test_the_manifests_error_policy_is_the_error_classes_policy():
-    # Given the manifest's permanent and transient error names that are the tuner's own classes
-    own = {name for name in PERMANENT_ERRORS | TRANSIENT_ERRORS if "." not in name}
-    # Then each is a class of autotuner_core.policy.errors with that retry policy
-    for name in own:
-        cls = getattr(errors, name)
-        expected = errors.PermanentError if name in PERMANENT_ERRORS else errors.TransientError
-        assert issubclass(cls, expected), name
-    # And every permanent class the package defines is in the manifest
-    defined = {
-        name
-        for name, cls in vars(errors).items()
-        if isinstance(cls, type) and issubclass(cls, errors.PermanentError) and cls is not errors.PermanentError
-    }
-    assert defined - PERMANENT_ERRORS <= {"TargetChangedError", "PartialFailureError"}
-
-
 @pytest.mark.parametrize("name", sorted(TASKS))
 def test_each_task_retries_the_transient_errors_and_never_the_permanent_ones(name: str):
     # Given one Task's retriers
@@ -83,11 +60,11 @@ def test_each_task_retries_the_transient_errors_and_never_the_permanent_ones(nam
     for retrier in TASKS[name].get("Retry", []):
         if retrier.get("MaxAttempts", 3) > 0:
             retried |= set(retrier["ErrorEquals"])
-    # Then every transient error of the manifest is retried
-    assert retried >= TRANSIENT_ERRORS
+    # Then every transient error of the class tree is retried
+    assert retried >= set(errors.transient_errors())
     # And no permanent one is (a record or clean-up may retry a denial: IAM propagation after pre-flight)
-    allowed = RETRIED_AFTER_PREFLIGHT if name in MUST_COMPLETE_STEPS else set()
-    assert (retried & PERMANENT_ERRORS) - allowed == set()
+    allowed = {"PermissionDeniedError"} if errors.step_policy(name).retries_denial else set()
+    assert (retried & set(errors.permanent_errors())) - allowed == set()
 
 
 @pytest.fixture(scope="module")

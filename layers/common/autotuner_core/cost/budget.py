@@ -42,6 +42,7 @@ from autotuner_core.documents.cost import RunCost, TargetEstimate
 from autotuner_core.documents.request import TargetRef, TuningRequest
 from autotuner_core.documents.target import FunctionConfiguration
 from autotuner_core.measuring.shadow import role_patterns
+from autotuner_core.policy import permissions
 from autotuner_core.policy.errors import FunctionNotFoundError, InvalidInputError
 from autotuner_core.settings import Settings
 
@@ -56,9 +57,11 @@ MAX_LISTED_TARGETS = 10  # runs up to this many targets carry each target's esti
 SETTLE_S = 5.0
 
 # Lambda control-plane calls, polls not included (they are added per status wait below).
-# GetFunction, ListTags, GetFunctionUrlConfig, GetPolicy, ListEventSourceMappings for the function and for
-# :$LATEST, ListAliases (+1 page). An alias on $LATEST adds its own three reads: such a target is live.
-DISCOVERY_CALLS = 8
+# Discovery makes each Lambda action the manifest grants its step once, and two of them twice:
+# ListEventSourceMappings for the function and for :$LATEST, ListAliases for a second page. An alias
+# on $LATEST adds its own three reads: such a target is live.
+DISCOVERY_CALLED_TWICE = ("lambda:ListEventSourceMappings", "lambda:ListAliases")
+DISCOVERY_CALLS = len(permissions.control_plane_actions("DiscoverResources")) + len(DISCOVERY_CALLED_TWICE)
 ROUND_CALLS, ROUND_WAITS = 2, 3  # PrepareMeasurement: settle, restore $LATEST (update, settle)
 VERSION_CALLS, VERSION_WAITS = 5, 2  # update, settle, publish, wait Active, alias (a retried alias: GetFunction)
 CLEANUP_CALLS, CLEANUP_WAITS = 4, 2  # list pages, restore, a last GetFunction (+2 deletes per version below)

@@ -20,21 +20,17 @@ import os
 import threading
 from typing import Any
 
+from autotuner_core.cost import transitions
 from autotuner_core.cost.prices import DEFAULT_REGION, REQUEST_PRICE_USD, STEP_FUNCTIONS_TRANSITION_USD, lambda_prices
 from autotuner_core.documents.cost import RunCost, TuningSpend
 from autotuner_core.documents.outcome import TargetOutcome
 from autotuner_core.documents.target import ConfigurationStats
 
-# Prepare, ValidatePermissions, AnyTargets, TuneTargets, Summarize.
-RUN_TRANSITIONS = 5
-# CheckCircuit, DiscoverResources, Plan, UpdateConfiguration, RecordTargetResult.
-FIXED_TARGET_TRANSITIONS = 5
-# CheckCircuit, DiscoverResources, Plan, PlanMeasurements (the first round's plan), the last
-# MeasureMore (done), CleanupMeasurement, ChooseConfiguration, UpdateConfiguration, RecordTargetResult.
-MEASURED_TARGET_TRANSITIONS = 9
-# Each measuring round: MeasureMore, PrepareMeasurement, MeasureConfigurations (one Task measures
-# every size of the round and plans the next).
-ROUND_TRANSITIONS = 3
+# Counted from the ASL's paths (transitions.py names the states of each).
+RUN_TRANSITIONS = transitions.RUN_TRANSITIONS
+FIXED_TARGET_TRANSITIONS = transitions.FIXED_TARGET_TRANSITIONS
+MEASURED_TARGET_TRANSITIONS = transitions.MEASURED_TARGET_TRANSITIONS  # no measuring round yet
+ROUND_TRANSITIONS = transitions.ROUND_TRANSITIONS  # each measuring round
 # Tuner Lambda invocations whose busy time is not in ``spend``: ValidatePermissions and
 # SummarizeRun per run; CheckCircuit and RecordTargetResult per target (the record is written
 # before that step ends). They are counted (request price) but their GB-seconds are not.

@@ -1,12 +1,13 @@
-"""The permissions manifest: one declarative source for who calls what, and which errors are retried.
+"""The permissions manifest: one declarative source for who calls what.
 
 step (ASL Task state) → function (template logical id) → role (the setting that carries its ARN
-to pre-flight) → actions on resources (template resource kinds, tag-scoped or not) → error classes.
+to pre-flight) → actions on resources (template resource kinds, tag-scoped or not). Which errors
+each step retries is the error policy's (policy/errors.py), not the manifest's.
 
 Every copy is checked against it by tests: the template's policies (tests/template), pre-flight's
-checks (tests/unit/test_preflight.py), the ASL's Tasks and retriers, and the call log of executed
-scenarios (tests/embedded/test_iam_manifest.py), so a new AWS call that is not declared here
-fails a test. ``benchmarks/permissions.py`` revokes each grant alone to prove it is needed.
+checks (tests/unit/test_preflight.py), the ASL's Tasks, and the call log of executed scenarios
+(tests/embedded/test_iam_manifest.py), so a new AWS call that is not declared here fails a test.
+``benchmarks/permissions.py`` revokes each grant alone to prove it is needed.
 """
 
 from __future__ import annotations
@@ -412,40 +413,6 @@ PRINCIPALS: tuple[Principal, ...] = (
     ),
 )
 
-# The error policy (design §4): class name == the ASL's ErrorEquals string.
-PERMANENT_ERRORS = frozenset(
-    {
-        "InvalidInputError",
-        "PermissionDeniedError",
-        "FunctionNotFoundError",
-        "InvalidConfigurationError",
-        "LiveTrafficError",
-        "NoPayloadError",
-        "ProcessorFailedError",
-        "CircuitOpenError",
-        "TuningInProgressError",
-    }
-)
-TRANSIENT_ERRORS = frozenset(
-    {
-        "ThrottledError",
-        "ServiceUnavailableError",
-        "UpdateInProgressError",
-        "Lambda.ServiceException",
-        "Lambda.AWSLambdaException",
-        "Lambda.SdkClientException",
-        "Lambda.TooManyRequestsException",
-    }
-)
-
-# Steps that must complete or a record or a clean-up is lost: once pre-flight proved their role,
-# they retry a denial too (IAM is eventually consistent). RecordRunFailure is not among them: it
-# may follow a pre-flight that failed on its own role.
-MUST_COMPLETE_STEPS = frozenset(
-    {"CleanupMeasurement", "CleanupAfterFailure", "RecordTargetResult", "RecordTargetFailure", "RecordNoTargets"}
-)
-RETRIED_AFTER_PREFLIGHT = frozenset({"PermissionDeniedError"})
-
 
 def principal(logical_id: str) -> Principal:
     """The manifest entry of a function (or the state machine) by its template logical id."""
@@ -475,3 +442,15 @@ def actions_on(role_setting: str, resource: Resource) -> list[str]:
 def by_step() -> dict[str, str]:
     """ASL Task state -> the function (logical id) it invokes."""
     return {step: entry.logical_id for entry in PRINCIPALS for step in entry.steps}
+
+
+def control_plane_actions(step: str) -> list[str]:
+    """The Lambda control-plane actions the role running ``step`` is granted, each once, in the
+    manifest's order (InvokeFunction is data plane; the run budget counts control-plane calls)."""
+    (entry,) = [entry for entry in PRINCIPALS if step in entry.steps]
+    found: list[str] = []
+    for grant in entry.grants:
+        for action in grant.actions:
+            if action.startswith("lambda:") and action != "lambda:InvokeFunction" and action not in found:
+                found.append(action)
+    return found
