@@ -100,7 +100,7 @@ def handler(
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         started = time.monotonic()
         document = parse_event(declared.document, event)
-        execution = document.execution  # type: ignore[attr-defined]  # every state's document has it
+        execution = document.execution  # every state's document carries its execution
         bind_execution(execution.arn)
         if declared.paced:
             pacing.pace(execution.workers, settings)
@@ -129,7 +129,7 @@ def handler(
         return output.dump()  # type: ignore[no-any-return]
 
     inner = metrics.log_metrics(lambda_handler) if declared.metrics else lambda_handler
-    return logger.inject_lambda_context(tracer.capture_lambda_handler(inner))  # type: ignore[no-any-return]
+    return logger.inject_lambda_context(tracer.capture_lambda_handler(inner))
 
 
 def _target_name(document: Any) -> str | None:
