@@ -161,30 +161,6 @@ class UnexpectedAwsError(AutotunerError):
     """An AWS error outside the taxonomy: retried at most once by the state machine."""
 
 
-ERROR_CLASSES: dict[str, type[AutotunerError]] = {
-    cls.__name__: cls
-    for cls in (
-        InvalidInputError,
-        PermissionDeniedError,
-        FunctionNotFoundError,
-        InvalidConfigurationError,
-        LiveTrafficError,
-        NoPayloadError,
-        ProcessorFailedError,
-        TargetChangedError,
-        CircuitOpenError,
-        TuningInProgressError,
-        PartialFailureError,
-        ThrottledError,
-        ServiceUnavailableError,
-        UpdateInProgressError,
-        StaleRevisionError,
-        ConditionFailedError,
-        UnexpectedAwsError,
-    )
-}
-
-
 def classify(error_name: str) -> tuple[RetryPolicy, ErrorCategory]:
     """Policy and category for an error name as Step Functions reports it.
 
@@ -222,6 +198,13 @@ def _subclasses(base: type[AutotunerError]) -> list[type[AutotunerError]]:
     for cls in base.__subclasses__():
         found += [cls, *_subclasses(cls)]
     return found
+
+
+# Every error a function raises, by the name Step Functions reports: the class tree's leaves and
+# classes, without the two policy bases nothing raises as such.
+ERROR_CLASSES: dict[str, type[AutotunerError]] = {
+    cls.__name__: cls for cls in _subclasses(AutotunerError) if cls not in (PermanentError, TransientError)
+}
 
 
 def permanent_errors() -> tuple[str, ...]:
