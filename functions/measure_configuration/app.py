@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from autotuner_core.aws.clients import aws_client
 from autotuner_core.cost import run_cost
-from autotuner_core.decision import planning
+from autotuner_core.decision import engine
 from autotuner_core.documents.base import parse_event
 from autotuner_core.documents.cost import TuningSpend
 from autotuner_core.documents.target import MeasuredItem, RoundItem, TargetTask
@@ -59,7 +59,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     with ThreadPoolExecutor(max_workers=max(1, min(ROUND_LANES, len(items)))) as pool:
         results = list(pool.map(measure, items))
     # The next round is planned here, not in a state of its own: one state transition less per round.
-    planned, cut = planning.plan_task(task.model_copy(update={"measured": [item for item, _ in results]}))
+    planned, cut = engine.plan_task(task.model_copy(update={"measured": [item for item, _ in results]}))
     if cut:
         logger.warning(
             "planner stopped after the round limit", extra={"target": task.target.ref.arn, "rounds": task.spend.rounds}

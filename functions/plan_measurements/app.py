@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from autotuner_core.cost import run_cost
-from autotuner_core.decision import planning
+from autotuner_core.decision import engine
 from autotuner_core.documents.base import parse_event
 from autotuner_core.documents.target import TargetTask
 from autotuner_core.observability import bind_execution, logger, tracer
@@ -22,7 +22,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     task = parse_event(TargetTask, event)
     bind_execution(task.execution.arn)
     tracer.put_annotation("target", task.target.ref.name)
-    planned, cut = planning.plan_task(task)
+    planned, cut = engine.plan_task(task)
     rounds = task.spend.rounds
     if cut:
         logger.warning("planner stopped after the round limit", extra={"target": task.target.ref.arn, "rounds": rounds})
