@@ -73,6 +73,7 @@ from pathlib import Path
 from typing import Any
 
 from autotuner_core.cost.prices import Prices, invocation_cost_usd, lambda_prices
+from autotuner_core.decision.engine import POWER_TUNING_SIZES_MB
 from benchmarks._table import text_table
 from emulator.account import PROFILE_PRESETS, FunctionProfile, SimulatedAccount, SimulatedFunction
 from emulator.simulated_function import expected_duration_ms, memory_floor_mb
@@ -88,14 +89,13 @@ MEMORY_QUOTA_MB = SimulatedAccount().memory_quota_mb  # the default, 3,008 MB: k
 MIN_MEMORY_MB = 128
 BALANCED_WEIGHT = 0.5  # the engines' default balancedWeight
 
-POWER_TUNING_SIZES = (128, 256, 512, 1024, 1536, 3008)
-POWER_TUNING_TRANSITIONS = 6 + 3 * len(POWER_TUNING_SIZES)  # 24
+POWER_TUNING_TRANSITIONS = 6 + 3 * len(POWER_TUNING_SIZES_MB)  # 24
 
 # What each engine adds to {"targets": [...], "strategy": ..., "apply": false}.
 ENGINE_INPUTS: dict[str, dict[str, Any]] = {
     "ours": {},
     "baseline": {
-        "memorySizes": list(POWER_TUNING_SIZES),
+        "memorySizes": list(POWER_TUNING_SIZES_MB),
         "invocations": 10,
         "discardTopBottom": 0.2,
         "refine": False,

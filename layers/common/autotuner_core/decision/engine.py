@@ -53,7 +53,7 @@ import math
 from collections.abc import Iterable, Sequence
 
 from autotuner_core.cost import run_cost
-from autotuner_core.decision.statistics import TOLERANCE, by_size, contenders, estimate, rank, threshold_unclear
+from autotuner_core.decision.statistics import TOLERANCE, Z_90, Estimate, by_size, contenders, estimate, rank
 from autotuner_core.documents.base import MAX_MEMORY_MB, MIN_MEMORY_MB
 from autotuner_core.documents.request import BUDGET_PER_INVOCATION, PayloadSource, Strategy, TuningRequest
 from autotuner_core.documents.target import SizeObservation, SizeRequest, TargetTask
@@ -232,7 +232,7 @@ def _next_round(
     if (
         current is not None
         and current.memory_size not in sizes
-        and threshold_unclear(best, current, request.min_improvement)
+        and _threshold_unclear(best, current, request.min_improvement)
     ):
         # Second, before the contenders: the requests are cut from the end when the budget runs
         # short, and a wrong keep costs at least minImprovement while a contender left unsettled
@@ -342,6 +342,16 @@ def _neighbours(allowed: list[int], size: int) -> list[int]:
         return []
     position = allowed.index(size)
     return [allowed[i] for i in (position - 1, position + 1) if 0 <= i < len(allowed)]
+
+
+def _threshold_unclear(best: Estimate, current: Estimate, min_improvement: float) -> bool:
+    # At 0 any improvement counts, at 1 none can (an objective does not fall by 100 %): no threshold to straddle.
+    if best is current or not 0 < min_improvement < 1:
+        return False
+    limit = math.log(1 - min_improvement)  # the change that just meets the threshold
+    difference = best.objective - current.objective
+    half = Z_90 * math.hypot(best.se, current.se)
+    return difference - half < limit < difference + half
 
 
 def _first_round(candidates: list[int], current_memory_mb: int, reach_mb: int) -> list[SizeRequest]:

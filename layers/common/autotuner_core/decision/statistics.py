@@ -364,15 +364,5 @@ def contenders(best: Estimate, estimates: Iterable[Estimate]) -> list[int]:
     return [size for _, size in sorted(close)[:MAX_CONTENDERS]]
 
 
-def threshold_unclear(best: Estimate, current: Estimate, min_improvement: float) -> bool:
-    # At 0 any improvement counts, at 1 none can (an objective does not fall by 100 %): no threshold to straddle.
-    if best is current or not 0 < min_improvement < 1:
-        return False
-    limit = math.log(1 - min_improvement)  # the change that just meets the threshold
-    difference = best.objective - current.objective
-    half = Z_90 * math.hypot(best.se, current.se)
-    return difference - half < limit < difference + half
-
-
 def _pct(log_ratio: float) -> float:
     return (math.exp(log_ratio) - 1) * 100
