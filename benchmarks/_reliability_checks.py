@@ -13,6 +13,7 @@ from typing import Any
 
 from autotuner_core.aws.clients import SDK_MAX_ATTEMPTS
 from autotuner_core.policy.breaker import breaker_key, lease_key
+from benchmarks._asl_variants import states_of
 from benchmarks._reliability_kinds import (
     CIRCUIT,
     FIXED_SIZES,
@@ -27,7 +28,6 @@ from benchmarks._reliability_kinds import (
     shadows_of,
     target_names,
 )
-from benchmarks.failfast import states_of
 from emulator.cloud import EmbeddedAws
 from emulator.fault_gates import RevisionRace
 from emulator.interceptor import unlogged
@@ -237,7 +237,7 @@ class Suite:
     def execution_input(self, shape: Shape, targets: list[str], rng: random.Random) -> dict[str, Any]:
         document: dict[str, Any] = {"targets": targets, "apply": shape.apply, "circuitBreaker": CIRCUIT}
         if shape.measure:
-            # payload {}: a run of several targets skips those without a payload of their own (issue 11)
+            # payload {}: a run of several targets skips those without a payload of their own
             document.update(memorySizes=MEASURED_SIZES, invocations=5, payload={}, refine=rng.random() < 0.3)
         else:
             current = {self.aws.function_configuration(name)["MemorySize"] for name in targets}

@@ -65,7 +65,7 @@ CLEANUP_CALLS, CLEANUP_WAITS = 4, 2  # list pages, restore, a last GetFunction (
 APPLY_CALLS, APPLY_WAITS = 9, 3  # read again, update, settle, verify, publish + alias for `alias`
 SHADOW_CALLS, SHADOW_WAITS = 6, 2  # read code, create, wait Active, tag, delete (the shadow part's steps)
 # Busy time each tuner invocation is allowed besides its waits: a cold start's imports take about
-# a second (embedded-aws-notes), the steps' own work milliseconds.
+# a second, the steps' own work milliseconds.
 TUNER_STEP_ALLOWANCE_S = 2.0
 
 
