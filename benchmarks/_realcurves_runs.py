@@ -32,8 +32,8 @@ import random
 from dataclasses import dataclass
 
 from autotuner_core.cost import run_cost
-from autotuner_core.cost.prices import REQUEST_PRICE_USD, STEP_FUNCTIONS_TRANSITION_USD, lambda_prices
-from autotuner_core.decision import engine
+from autotuner_core.cost.prices import gb_seconds, lambda_prices, lambda_usd, step_functions_usd
+from autotuner_core.decision import engine, statistics
 from autotuner_core.documents.request import TuningRequest
 from benchmarks import power_tuning
 from emulator.curves import Curve, CurveRecord
@@ -122,7 +122,7 @@ class Replay:
         init = round(init_ms(self.record, memory), 2) if cold else 0.0
         billed = float(max(1, math.ceil(duration + init)))
         self.cold_starts += cold
-        self.gb_seconds += memory / 1024 * billed / 1000
+        self.gb_seconds += gb_seconds(memory, billed)
         self.billed_ms += billed
         return duration, billed, init
 
@@ -144,7 +144,7 @@ class Run:
     transitions: int
     dollars: float
     # Ours: the engine's decision; Power Tuning: the trimmed mean prices it measured, by size.
-    decision: engine.Decision | None = None
+    decision: statistics.Decision | None = None
     measured_prices: dict[int, float] | None = None
 
 
@@ -152,11 +152,11 @@ def _dollars(replay: Replay, tuner: tuple[int, str], transitions: int) -> tuple[
     """The tuner's own GB-seconds (it waits as long as the target runs), and the decision's dollars:
     the target's GB-seconds and requests, the tuner's Lambda time, the state transitions."""
     tuner_mb, tuner_architecture = tuner
-    tuner_gb_seconds = tuner_mb / 1024 * replay.billed_ms / 1000
-    target = replay.gb_seconds * lambda_prices("us-east-1", replay.record.architecture).gb_second_usd
-    target += replay.invocations * REQUEST_PRICE_USD
-    tuner_usd = tuner_gb_seconds * lambda_prices("us-east-1", tuner_architecture).gb_second_usd
-    return tuner_gb_seconds, target + tuner_usd + transitions * STEP_FUNCTIONS_TRANSITION_USD
+    tuner_gb_seconds = gb_seconds(tuner_mb, replay.billed_ms)
+    target = lambda_usd(replay.gb_seconds, replay.invocations, lambda_prices("us-east-1", replay.record.architecture))
+    # The tuner functions' requests are not counted, for either engine (0 requests).
+    tuner_usd = lambda_usd(tuner_gb_seconds, 0, lambda_prices("us-east-1", tuner_architecture))
+    return tuner_gb_seconds, target + tuner_usd + step_functions_usd(transitions)
 
 
 def request_for(curve: Curve, strategy: str, num: int, min_improvement: float) -> TuningRequest:
@@ -199,7 +199,7 @@ def run_ours(
                 billed_durations_ms=[*(seen.billed_durations_ms if seen else []), *(r[1] for r in results)],
                 cold_starts=(seen.cold_starts if seen else 0) + 1,
             )
-    decision = engine.decide(request, current, list(observed.values()))
+    decision = statistics.decide(request, current, list(observed.values()))
     transitions = run_cost.RUN_TRANSITIONS + run_cost.measured_target_transitions(rounds)
     tuner, dollars = _dollars(replay, OURS_TUNER, transitions)
     calls = (

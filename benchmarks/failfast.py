@@ -20,9 +20,9 @@ Three scenarios, each run on the same simulated account by two flows:
 
         {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 3, "MaxAttempts": 2, "BackoffRate": 2.0}
 
-    (BackoffRate is that retrier's ASL default, written out). ../shared/seed-report.md gives no
-    retry parameters for the earlier agent, only its failure latencies (183.2 s and 196.0 s) and
-    "potential retry loops", so Power Tuning's numbers stand for "retry everything". Catch blocks
+    (BackoffRate is that retrier's ASL default, written out). The earlier agent's retry parameters
+    are not known, only its failure latencies (183.2 s and 196.0 s) and "potential retry loops",
+    so Power Tuning's numbers stand for "retry everything". Catch blocks
     are unchanged: a caught error is still recorded before the run fails.
 
 Each (scenario, flow) runs ``repeats`` times, each in a fresh embedded AWS (no breaker state or
@@ -51,42 +51,27 @@ Columns:
 
 ratio = retry-everything / ours, per scenario. Goals: ours reaches FAILED after one attempt of the
 failing state with zero mutating calls; seconds ratio at least 10x; ours reaches FAILED within
-``GOAL_AWS_SECONDS`` (5 s) of estimated AWS time in every scenario (the earlier agent of
-../shared/seed-report.md took 183-196 s).
+``GOAL_AWS_SECONDS`` (5 s) of estimated AWS time in every scenario (the earlier agent took
+183-196 s).
 """
 
 from __future__ import annotations
 
-import copy
 import json
-import shutil
 import statistics
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks._asl_variants import RETRY_EVERYTHING, TEMPLATE, retry_everything_template
 from benchmarks._table import text_table
 from emulator.account import RevokedPermission, SimulatedAccount, SimulatedFunction
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE = PROJECT_ROOT / "template.yaml"
-STATEMACHINE_DIR = PROJECT_ROOT / "statemachine"
-
-# AWS Lambda Power Tuning's Executor retrier; BackoffRate is the ASL default it leaves implicit.
-RETRY_EVERYTHING: dict[str, Any] = {
-    "ErrorEquals": ["States.ALL"],
-    "IntervalSeconds": 3,
-    "MaxAttempts": 2,
-    "BackoffRate": 2.0,
-}
 FLOWS = ("ours", "retry-everything")
 GOAL_RATIO = 10.0
 GOAL_AWS_SECONDS = 5.0
-SEED_AGENT_SECONDS = (183.2, 196.0)  # ../shared/seed-report.md: its failed runs' latencies
+SEED_AGENT_SECONDS = (183.2, 196.0)  # the earlier agent's failed runs' latencies
 REPEATS = 3
 QUICK_REPEATS = 1
 
@@ -129,59 +114,6 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("InvalidInput", _account(), {"targets": TARGET, "memorySize": "1 GB"}, "InvalidInputError"),
     )
 }
-
-
-# ---------------------------------------------------------------------------------------------
-# The retry-everything variant of the stack
-# ---------------------------------------------------------------------------------------------
-
-
-def states_of(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every state of an ASL definition, at any depth (Map item processors, Parallel branches)."""
-    stack: list[Any] = [definition]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            for name, state in (node.get("States") or {}).items():
-                if isinstance(state, dict):
-                    yield name, state
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-
-
-def retry_everything(definition: dict[str, Any], retrier: dict[str, Any] = RETRY_EVERYTHING) -> dict[str, Any]:
-    """A copy of an ASL definition in which every Task state, at any depth, has only ``retrier``."""
-    result = copy.deepcopy(definition)
-    for _, state in list(states_of(result)):
-        if state.get("Type") == "Task":
-            state["Retry"] = [copy.deepcopy(retrier)]
-    return result
-
-
-def task_retriers(definition: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """Retry of every Task state in ``definition``, by state name (nested states included)."""
-    return {name: state.get("Retry", []) for name, state in states_of(definition) if state.get("Type") == "Task"}
-
-
-@contextmanager
-def retry_everything_template() -> Iterator[Path]:
-    """template.yaml in a temporary folder whose statemachine/*.asl.json retry everything.
-
-    The template's local paths (CodeUri, ContentUri, DefinitionUri) are relative to its folder:
-    the other top-level folders are linked, so the functions and the layer are the project's own.
-    """
-    with tempfile.TemporaryDirectory(prefix="retry-everything-") as folder:
-        root = Path(folder)
-        shutil.copy2(TEMPLATE, root / TEMPLATE.name)
-        for entry in PROJECT_ROOT.iterdir():
-            if entry.is_dir() and entry.name != STATEMACHINE_DIR.name and not entry.name.startswith("."):
-                (root / entry.name).symlink_to(entry, target_is_directory=True)
-        shutil.copytree(STATEMACHINE_DIR, root / STATEMACHINE_DIR.name)
-        for path in (root / STATEMACHINE_DIR.name).rglob("*.asl.json"):
-            definition = json.loads(path.read_text(encoding="utf-8"))
-            path.write_text(json.dumps(retry_everything(definition), indent=2) + "\n", encoding="utf-8")
-        yield root / TEMPLATE.name
 
 
 # ---------------------------------------------------------------------------------------------

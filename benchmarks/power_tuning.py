@@ -30,7 +30,9 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-POWER_VALUES = (128, 256, 512, 1024, 1536, 3008)
+from autotuner_core.decision.engine import POWER_TUNING_SIZES_MB
+
+POWER_VALUES = POWER_TUNING_SIZES_MB  # its default powerValues
 NUM = 10
 DISCARD_TOP_BOTTOM = 0.2
 DEFAULT_BALANCED_WEIGHT = 0.5

@@ -61,10 +61,8 @@ import json
 import math
 import multiprocessing
 import os
-import statistics
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -72,37 +70,40 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from autotuner_core.cost.prices import Prices, invocation_cost_usd, lambda_prices
-from benchmarks._table import text_table
+from autotuner_core.decision.engine import POWER_TUNING_SIZES_MB
+from benchmarks._tuning_report import format_report, goals, summarize
+from benchmarks._tuning_truth import (
+    ARCHITECTURE,
+    BALANCED_WEIGHT,
+    CURRENT_MEMORY_MB,
+    MEMORY_QUOTA_MB,
+    POWER_TUNING_TRANSITIONS,
+    REGION,
+    STRATEGIES,
+    TIMEOUT_S,
+    objective,
+    optimum,
+    prices,
+    regret,
+    true_cost_usd,
+)
 from emulator.account import PROFILE_PRESETS, FunctionProfile, SimulatedAccount, SimulatedFunction
-from emulator.simulated_function import expected_duration_ms, memory_floor_mb
+from emulator.simulated_function import memory_floor_mb
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_FILE = PROJECT_ROOT / "results" / "bench-tuning.json"
-
-REGION = "us-east-1"
-ARCHITECTURE = "arm64"
-CURRENT_MEMORY_MB = 1024
-TIMEOUT_S = 300
-MEMORY_QUOTA_MB = SimulatedAccount().memory_quota_mb  # the default, 3,008 MB: kept
-MIN_MEMORY_MB = 128
-BALANCED_WEIGHT = 0.5  # the engines' default balancedWeight
-
-POWER_TUNING_SIZES = (128, 256, 512, 1024, 1536, 3008)
-POWER_TUNING_TRANSITIONS = 6 + 3 * len(POWER_TUNING_SIZES)  # 24
 
 # What each engine adds to {"targets": [...], "strategy": ..., "apply": false}.
 ENGINE_INPUTS: dict[str, dict[str, Any]] = {
     "ours": {},
     "baseline": {
-        "memorySizes": list(POWER_TUNING_SIZES),
+        "memorySizes": list(POWER_TUNING_SIZES_MB),
         "invocations": 10,
         "discardTopBottom": 0.2,
         "refine": False,
     },
 }
 ENGINES = tuple(ENGINE_INPUTS)
-STRATEGIES = ("cost", "balanced", "speed")
 
 # The embedded AWS as the tests use it (SimulatedAccount defaults), except that a configuration
 # update settles at once: a wait the engine only polls through, so it changes no decision and no
@@ -136,61 +137,6 @@ QUICK_SEEDS = (1, 2)
 QUICK_STRATEGIES = ("cost",)
 # The second table (balanced, speed) runs on fewer seeds: the goals are about cost.
 SECONDARY_SEEDS = (1, 2, 3)
-
-
-# ---------------------------------------------------------------------------------------------
-# The truth: noise-free cost and duration at every feasible size
-# ---------------------------------------------------------------------------------------------
-
-
-def prices() -> Prices:
-    return lambda_prices(REGION, ARCHITECTURE)
-
-
-def feasible_sizes(profile: FunctionProfile, quota_mb: int = MEMORY_QUOTA_MB) -> range:
-    """Every size from the memory floor (at least 128 MB) to the quota, in 1 MB steps."""
-    return range(max(MIN_MEMORY_MB, memory_floor_mb(profile)), quota_mb + 1)
-
-
-def true_duration_ms(profile: FunctionProfile, memory_mb: int) -> float:
-    return expected_duration_ms(profile, memory_mb)
-
-
-def true_cost_usd(profile: FunctionProfile, memory_mb: int, rates: Prices | None = None) -> float:
-    """Cost of one invocation without noise: the memory size times the billed (ceil) duration."""
-    billed = max(1, math.ceil(true_duration_ms(profile, memory_mb)))
-    return invocation_cost_usd(memory_mb, billed, rates or prices())
-
-
-def objective(
-    strategy: str, profile: FunctionProfile, *, quota_mb: int = MEMORY_QUOTA_MB, weight: float = BALANCED_WEIGHT
-) -> dict[int, float]:
-    """What ``strategy`` minimises, at every feasible size (module docstring)."""
-    rates = prices()
-    sizes = feasible_sizes(profile, quota_mb)
-    cost = {m: true_cost_usd(profile, m, rates) for m in sizes}
-    duration = {m: true_duration_ms(profile, m) for m in sizes}
-    if strategy == "cost":
-        return cost
-    if strategy == "speed":
-        return duration
-    if strategy == "balanced":
-        max_cost, max_duration = max(cost.values()), max(duration.values())
-        return {m: weight * cost[m] / max_cost + (1 - weight) * duration[m] / max_duration for m in sizes}
-    raise ValueError(f"unknown strategy {strategy!r}; one of {', '.join(STRATEGIES)}")
-
-
-def optimum(values: dict[int, float]) -> tuple[int, float]:
-    """The best size and its objective; ties go to the smaller size."""
-    size = min(values, key=lambda m: (values[m], m))
-    return size, values[size]
-
-
-def regret(values: dict[int, float], chosen: int) -> float:
-    """objective(chosen) / objective(optimum) - 1; infinite for a size that runs out of memory."""
-    if chosen not in values:
-        return math.inf
-    return values[chosen] / optimum(values)[1] - 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -366,176 +312,6 @@ def run_suite(
         key=lambda r: (STRATEGIES.index(r["strategy"]), order[r["profile"]], r["seed"], ENGINES.index(r["engine"]))
     )
     return results
-
-
-# ---------------------------------------------------------------------------------------------
-# Summaries and tables
-# ---------------------------------------------------------------------------------------------
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(q / 100 * len(ordered))) - 1]
-
-
-def _stats(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    regrets = [run["regret"] for run in runs]
-    return {
-        "runs": len(runs),
-        "failed": sum(1 for run in runs if run["status"] != "SUCCEEDED"),
-        "regretMedian": statistics.median(regrets),
-        "regretP95": percentile(regrets, 95),
-        "regretMax": max(regrets),
-        "chosenMb": dict(sorted(Counter(run["chosenMb"] for run in runs if run["chosenMb"]).items())),
-        "invocationsMean": statistics.fmean(run["invocations"] for run in runs),
-        "transitionsMean": statistics.fmean(run["stateTransitions"] for run in runs),
-        "transitionsMax": max(run["stateTransitions"] for run in runs),
-        "secondsMean": statistics.fmean(run["seconds"] for run in runs),
-        "targetGbSecondsMean": statistics.fmean(run.get("targetGbSeconds", 0.0) for run in runs),
-        "tunerGbSecondsMean": statistics.fmean(run.get("tunerGbSeconds", 0.0) for run in runs),
-        "controlPlaneCallsMean": statistics.fmean(run.get("controlPlaneCalls", 0) for run in runs),
-        "tuningUsdMean": statistics.fmean(run.get("tuningUsd", 0.0) for run in runs),
-    }
-
-
-def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per strategy: per profile and overall statistics of each engine."""
-    summary: dict[str, Any] = {}
-    for strategy in dict.fromkeys(r["strategy"] for r in results):
-        runs = [r for r in results if r["strategy"] == strategy]
-        engines = list(dict.fromkeys(r["engine"] for r in runs))
-        profiles = {}
-        for profile in dict.fromkeys(r["profile"] for r in runs):
-            rows = [r for r in runs if r["profile"] == profile]
-            profiles[profile] = {
-                "optimumMb": rows[0]["optimumMb"],
-                **{engine: _stats([r for r in rows if r["engine"] == engine]) for engine in engines},
-            }
-        summary[strategy] = {
-            "profiles": profiles,
-            "overall": {engine: _stats([r for r in runs if r["engine"] == engine]) for engine in engines},
-        }
-    return summary
-
-
-def goals(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """The issue's goals, judged on the cost strategy."""
-    if "cost" not in summary or not {"ours", "baseline"} <= set(summary["cost"]["overall"]):
-        return []
-    ours, base = summary["cost"]["overall"]["ours"], summary["cost"]["overall"]["baseline"]
-    return [
-        {
-            "goal": "median regret ≤ 2 %",
-            "value": f"ours {_pct(ours['regretMedian'])} (ours on Power Tuning's sizes {_pct(base['regretMedian'])})",
-            "met": ours["regretMedian"] <= 0.02,
-        },
-        {
-            "goal": "p95 regret ≤ 10 %",
-            "value": f"ours {_pct(ours['regretP95'])} (ours on Power Tuning's sizes {_pct(base['regretP95'])})",
-            "met": ours["regretP95"] <= 0.10,
-        },
-        {
-            "goal": "no worse than our engine on Power Tuning's sizes (median and p95 regret; not Power Tuning's "
-            "analysis: that is python -m benchmarks realcurves)",
-            "value": f"median {_pct(ours['regretMedian'])} vs {_pct(base['regretMedian'])}, "
-            f"p95 {_pct(ours['regretP95'])} vs {_pct(base['regretP95'])}",
-            "met": ours["regretMedian"] <= base["regretMedian"] and ours["regretP95"] <= base["regretP95"],
-        },
-        {
-            "goal": f"fewer state transitions per run than Power Tuning's 6 + 3N = {POWER_TUNING_TRANSITIONS}",
-            "value": f"ours mean {ours['transitionsMean']:.1f}, max {ours['transitionsMax']} "
-            f"(ours on Power Tuning's sizes: mean {base['transitionsMean']:.1f})",
-            "met": ours["transitionsMax"] < POWER_TUNING_TRANSITIONS,
-        },
-    ]
-
-
-def _pct(value: float) -> str:
-    return "failed" if math.isinf(value) else f"{value * 100:.2f} %"
-
-
-def _chosen(counts: dict[int, int]) -> str:
-    return " ".join(f"{size}({count})" if count > 1 else f"{size}" for size, count in counts.items())
-
-
-_DEFINITIONS = {
-    "cost": "regret = cost(chosen) / cost(optimum) - 1",
-    "speed": "regret = duration(chosen) / duration(optimum) - 1",
-    "balanced": "regret = score(chosen) / score(optimum) - 1, score = 0.5 cost/max + 0.5 duration/max",
-}
-
-
-def format_report(summary: dict[str, Any], workers: int = 1) -> str:
-    out: list[str] = []
-    for strategy, data in summary.items():
-        overall = data["overall"]
-        runs = overall["ours"]["runs"] if "ours" in overall else next(iter(overall.values()))["runs"]
-        out.append("")
-        out.append(
-            f"strategy {strategy}: {_DEFINITIONS[strategy]}; noise-free, {REGION} {ARCHITECTURE}, "
-            f"optimum over {MIN_MEMORY_MB}-{MEMORY_QUOTA_MB} MB in 1 MB steps; {runs} runs per engine"
-        )
-        header = [
-            "profile",
-            "opt MB",
-            "ours: chosen MB",
-            "median",
-            "p95",
-            "on PT's sizes: chosen MB",
-            "median",
-            "p95",
-            "invocations",
-            "transitions",
-            "target GB-s",
-            "tuner GB-s",
-            "API calls",
-            "tuning $",
-            "seconds",
-        ]
-        rows = [header]
-
-        def row(label: str, optimum_mb: str, ours: dict[str, Any], base: dict[str, Any], chosen: bool) -> list[str]:
-            return [
-                label,
-                optimum_mb,
-                _chosen(ours["chosenMb"]) if chosen else "",
-                _pct(ours["regretMedian"]),
-                _pct(ours["regretP95"]),
-                _chosen(base["chosenMb"]) if chosen else "",
-                _pct(base["regretMedian"]),
-                _pct(base["regretP95"]),
-                f"{ours['invocationsMean']:.0f} / {base['invocationsMean']:.0f}",
-                f"{ours['transitionsMean']:.1f} / {base['transitionsMean']:.1f}",
-                f"{ours['targetGbSecondsMean']:.2f} / {base['targetGbSecondsMean']:.2f}",
-                f"{ours['tunerGbSecondsMean']:.2f} / {base['tunerGbSecondsMean']:.2f}",
-                f"{ours['controlPlaneCallsMean']:.0f} / {base['controlPlaneCallsMean']:.0f}",
-                f"{ours['tuningUsdMean']:.5f} / {base['tuningUsdMean']:.5f}",
-                f"{ours['secondsMean']:.2f} / {base['secondsMean']:.2f}",
-            ]
-
-        for profile, stats in data["profiles"].items():
-            rows.append(row(profile, str(stats["optimumMb"]), stats["ours"], stats["baseline"], True))
-        rows.append(row(f"ALL ({runs} runs)", "", overall["ours"], overall["baseline"], False))
-        out += text_table(rows, right=set(range(1, len(header))) - {2, 5})
-        failed = {engine: stats["failed"] for engine, stats in overall.items() if stats["failed"]}
-        if failed:
-            out.append(f"failed runs (counted as infinite regret): {failed}")
-    out.append("")
-    out.append(
-        "invocations, transitions, target and tuner GB-seconds, control-plane calls, the tuning's dollars (Step "
-        "Functions, target and tuner Lambda), seconds: ours / ours on Power Tuning's sizes, mean per run "
-        "(wall seconds with "
-        f"{workers} benchmark process{'es' if workers > 1 else ''} sharing the machine); "
-        "p95 per profile = max over seeds"
-    )
-    out.append(
-        f"Power Tuning's own state machine: 6 + 3N = {POWER_TUNING_TRANSITIONS} transitions for its N = 6 sizes; "
-        "goals are judged on the cost strategy"
-    )
-    for goal in goals(summary):
-        out.append(f"goal: {goal['goal']}: {goal['value']} — {'met' if goal['met'] else 'NOT met'}")
-    return "\n".join(out)
 
 
 # ---------------------------------------------------------------------------------------------

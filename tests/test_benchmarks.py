@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from autotuner_core.cost.prices import lambda_prices
-from autotuner_core.decision import planning
+from autotuner_core.decision import engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ is not an installed package
 from benchmarks import tuning
@@ -67,7 +67,7 @@ def test_one_result_per_engine_with_decision_regret_and_usage(results):
     assert ours["input"] == {"targets": ["floor-700-s1"], "strategy": "cost", "apply": False}
     # The baseline's sizes bound its search: Power Tuning's range, 128 to 3,008 MB
     assert all(128 <= size <= 3008 for size in baseline["measuredMb"])
-    assert all(2 <= result["rounds"] <= planning.MAX_ROUNDS for result in results)
+    assert all(2 <= result["rounds"] <= engine.MAX_ROUNDS for result in results)
     # 512 MB runs out of memory; between the ladder's 512 and 1,024 MB the engine measures the
     # smallest size that holds what the function used (700 MB, plus 5 % headroom) and chooses it
     assert baseline["chosenMb"] == ours["chosenMb"] == 735

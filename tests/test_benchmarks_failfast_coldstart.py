@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ is not an installed package
+from benchmarks import _asl_variants as variants
 from benchmarks import coldstart, failfast
 from emulator import aws_time
 
-ASL = failfast.STATEMACHINE_DIR / "autotuner.asl.json"
+ASL = variants.STATEMACHINE_DIR / "autotuner.asl.json"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -23,7 +24,7 @@ ASL = failfast.STATEMACHINE_DIR / "autotuner.asl.json"
 
 
 def catches(definition) -> dict[str, list]:
-    return {name: state["Catch"] for name, state in failfast.states_of(definition) if "Catch" in state}
+    return {name: state["Catch"] for name, state in variants.states_of(definition) if "Catch" in state}
 
 
 def test_retry_everything_gives_every_task_one_states_all_retrier_and_keeps_catch():
@@ -31,28 +32,28 @@ def test_retry_everything_gives_every_task_one_states_all_retrier_and_keeps_catc
     ours = json.loads(ASL.read_text())
     original = json.loads(ASL.read_text())
     # When it is turned into the retry-everything variant
-    variant = failfast.retry_everything(ours)
+    variant = variants.retry_everything(ours)
     # Then every Task, those inside the Map's item processor included, has exactly that retrier
-    tasks = failfast.task_retriers(variant)
-    assert tasks.keys() == failfast.task_retriers(ours).keys()
+    tasks = variants.task_retriers(variant)
+    assert tasks.keys() == variants.task_retriers(ours).keys()
     assert {"ValidatePermissions", "DiscoverResources", "RecordTargetFailure", "Summarize"} <= tasks.keys()
-    assert all(retry == [failfast.RETRY_EVERYTHING] for retry in tasks.values())
+    assert all(retry == [variants.RETRY_EVERYTHING] for retry in tasks.values())
     # And the Catch blocks and everything else but Retry are the same; the input is untouched
     assert catches(variant) == catches(ours)
     assert ours == original
-    assert failfast.retry_everything(variant) == variant
+    assert variants.retry_everything(variant) == variant
 
 
 def test_the_variant_template_deploys_the_projects_code_with_the_variant_definition():
-    with failfast.retry_everything_template() as template:
+    with variants.retry_everything_template() as template:
         folder = template.parent
-        assert template.read_text() == failfast.TEMPLATE.read_text()
+        assert template.read_text() == variants.TEMPLATE.read_text()
         definition = json.loads((folder / "statemachine" / "autotuner.asl.json").read_text())
-        assert set(map(json.dumps, failfast.task_retriers(definition).values())) == {
-            json.dumps([failfast.RETRY_EVERYTHING])
+        assert set(map(json.dumps, variants.task_retriers(definition).values())) == {
+            json.dumps([variants.RETRY_EVERYTHING])
         }
-        assert (folder / "functions").resolve() == failfast.PROJECT_ROOT / "functions"
-        assert (folder / "layers").resolve() == failfast.PROJECT_ROOT / "layers"
+        assert (folder / "functions").resolve() == variants.PROJECT_ROOT / "functions"
+        assert (folder / "layers").resolve() == variants.PROJECT_ROOT / "layers"
     assert not folder.exists()
 
 
@@ -75,8 +76,8 @@ def test_ours_fails_each_scenario_after_one_attempt_without_changing_anything(su
 
 def test_retry_everything_retries_the_same_failure_and_waits_for_it(suite):
     by_key = {(row["scenario"], row["flow"]): row for row in suite}
-    interval, attempts = failfast.RETRY_EVERYTHING["IntervalSeconds"], failfast.RETRY_EVERYTHING["MaxAttempts"]
-    backoff = failfast.RETRY_EVERYTHING["BackoffRate"]
+    interval, attempts = variants.RETRY_EVERYTHING["IntervalSeconds"], variants.RETRY_EVERYTHING["MaxAttempts"]
+    backoff = variants.RETRY_EVERYTHING["BackoffRate"]
     one_state_waits = sum(interval * backoff**n for n in range(attempts))  # 3 s + 6 s
     for name in failfast.SCENARIOS:
         ours, other = by_key[(name, "ours")], by_key[(name, "retry-everything")]
@@ -101,7 +102,7 @@ def test_retry_everything_retries_the_same_failure_and_waits_for_it(suite):
 def test_the_report_shows_every_scenario_its_ratios_and_the_goals(suite):
     rows = failfast.ratios(suite)
     assert [row["scenario"] for row in rows] == list(failfast.SCENARIOS)
-    assert all(row["failingAttempts"] == 1 + failfast.RETRY_EVERYTHING["MaxAttempts"] for row in rows)
+    assert all(row["failingAttempts"] == 1 + variants.RETRY_EVERYTHING["MaxAttempts"] for row in rows)
     report = failfast.format_report(suite)
     for name in failfast.SCENARIOS:
         assert report.count(name) >= 3  # a row per flow and a ratio row

@@ -24,7 +24,7 @@ from emulator.interceptor import unlogged
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ is not an installed package
 from benchmarks import reliability
-from benchmarks.failfast import states_of
+from benchmarks._asl_variants import states_of
 
 
 @pytest.fixture(scope="module")

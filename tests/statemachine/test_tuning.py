@@ -247,13 +247,13 @@ def test_allowed_exceptions_count_as_results_and_other_errors_exclude_the_size()
 
 
 def test_a_planner_that_never_says_done_stops_after_the_round_limit(monkeypatch):
-    from autotuner_core.decision import planning
+    from autotuner_core.decision import engine
 
     # Given a planner that always asks for the current size once more
     def endless(request, current_memory_mb, observed, *, max_memory_mb):
-        return [planning.SizeRequest(memory_size=current_memory_mb, invocations=5)]
+        return [engine.SizeRequest(memory_size=current_memory_mb, invocations=5)]
 
-    monkeypatch.setattr(planning, "next_round", endless)
+    monkeypatch.setattr(engine, "next_round", endless)
     with EmbeddedAws(SimulatedAccount(functions=[function(memory=512)])) as aws:
         # When a dry run tunes the function
         report = aws.run({"targets": ["worker"], "invocations": 5})
@@ -261,7 +261,7 @@ def test_a_planner_that_never_says_done_stops_after_the_round_limit(monkeypatch)
 
     # Then measuring stopped after MAX_ROUNDS rounds, each reusing the size prepared in the first
     assert report.status == "SUCCEEDED"
-    rounds = planning.MAX_ROUNDS
+    rounds = engine.MAX_ROUNDS
     attempts = report.task_attempts
     assert (attempts["PlanMeasurements"], attempts["PrepareMeasurement"], attempts["MeasureConfigurations"]) == (
         1,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from autotuner_core.cost.prices import invocation_cost_usd, lambda_prices
-from autotuner_core.decision import engine
+from autotuner_core.decision import statistics
 from autotuner_core.decision.analysis import configuration_stats, recommendation_from
 from autotuner_core.documents.request import Strategy, TuningRequest
 from autotuner_core.documents.target import ConfigurationStats, InvocationSample, Recommendation, SizeObservation
@@ -172,7 +172,7 @@ def _decide(
     tuning = TuningRequest.model_validate(
         {"targets": ["orders"], "strategy": strategy, "minImprovement": min_improvement}
     )
-    decision = engine.decide(tuning, current, observations)
+    decision = statistics.decide(tuning, current, observations)
     return recommendation_from(decision, balanced_weight=tuning.balanced_weight, prices=ARM)
 
 

@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 
 from autotuner_core.decision.engine import (
-    Decision,
     SizeObservation,
     SizeRequest,
     budget,
-    decide,
     max_sizes,
+    merge,
     next_round,
 )
+from autotuner_core.decision.statistics import Decision, decide
 from autotuner_core.documents.request import TuningRequest
 from autotuner_core.policy.errors import InvalidConfigurationError
 
@@ -412,15 +412,13 @@ def test_weighted_payloads_are_measured_in_whole_units_of_their_split() -> None:
 def test_only_cold_starts_measures_each_size_once_with_no_more_invocations_than_its_cold_versions(
     payload: Any,
 ) -> None:
-    from autotuner_core.decision import planning
-
     # Given a tuning of cold starts only: PrepareMeasurement publishes `invocations` versions per size
     tuning = request(onlyColdStarts=True, payload=payload)
     rng = random.Random(3)
     observed: list[SizeObservation] = []
     rounds = []
     # When the planner's loop runs on a noisy function
-    while planned := planning.next_round(tuning, 128, observed, max_memory_mb=3008):
+    while planned := next_round(tuning, 128, observed, max_memory_mb=3008):
         rounds.append(planned)
         added = [
             observe(
@@ -432,7 +430,7 @@ def test_only_cold_starts_measures_each_size_once_with_no_more_invocations_than_
             )
             for item in planned
         ]
-        observed = planning.merge(observed, added)
+        observed = merge(observed, added)
     # Then no size is measured twice, none more often than it has cold versions, and the search still finds 512 MB
     sizes = [item.memory_size for planned in rounds for item in planned]
     assert len(sizes) == len(set(sizes)) >= 4

@@ -17,7 +17,6 @@ from autotuner_core.measuring.payloads import (
     check_payload_map,
     check_processors,
     payload_for,
-    planned_request,
     resolve_source,
 )
 from autotuner_core.policy.errors import InvalidConfigurationError, InvalidInputError, NoPayloadError
@@ -182,8 +181,10 @@ def test_a_targets_own_weighted_payload_sets_the_size_of_its_rounds() -> None:
     )
     own = PayloadSource(origin="payloads", entry="orders")
     # When the engine plans the first round for each target
-    mine = engine.next_round(planned_request(request, own), 1024, [], max_memory_mb=3008)
-    theirs = engine.next_round(planned_request(request, PayloadSource(origin="run")), 1024, [], max_memory_mb=3008)
+    mine = engine.next_round(engine.planned_request(request, own), 1024, [], max_memory_mb=3008)
+    theirs = engine.next_round(
+        engine.planned_request(request, PayloadSource(origin="run")), 1024, [], max_memory_mb=3008
+    )
     # Then the target with its own list is measured in whole units of its split (3 invocations: 1 + 2)
     assert mine and all(item.invocations % 3 == 0 for item in mine)
     # And the target on the run-wide payload keeps the engine's usual first round

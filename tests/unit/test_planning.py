@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
-from autotuner_core.decision import planning
+from autotuner_core.decision import engine
 from autotuner_core.decision.analysis import observation_stats, observe
-from autotuner_core.decision.planning import SizeObservation, SizeRequest, merge, next_round
+from autotuner_core.decision.engine import SizeObservation, SizeRequest, merge, next_round
+from autotuner_core.documents.cost import TuningSpend
 from autotuner_core.documents.request import TuningRequest
-from autotuner_core.documents.target import InvocationSample
+from autotuner_core.documents.target import InvocationSample, MeasuredItem, TargetTask
 
 TARGET = "arn:aws:lambda:us-east-1:123456789012:function:orders"
 
@@ -74,7 +75,7 @@ def test_the_loop_finds_the_optimum_within_the_budget_then_stops():
     sizes = {item.memory_size for item in observed}
     assert 1024 in sizes
     assert sum(item.invocations for item in observed) <= 3 * 10
-    assert len(rounds) <= planning.MAX_ROUNDS
+    assert len(rounds) <= engine.MAX_ROUNDS
     # And fewer invocations than the fixed grid's 7 sizes x 10
     assert sum(item.invocations for item in observed) < 70
 
@@ -165,7 +166,6 @@ def test_observe_keeps_successful_samples_and_excludes_a_size_with_failures():
 
 def test_the_most_samples_an_input_may_ask_for_fit_in_the_state_limit():
     from autotuner_core.decision.engine import budget
-    from autotuner_core.documents.target import TargetTask
 
     # Given the largest input (48 sizes, the most invocations) and the engine's whole budget spread
     # over every size and the current one (more per-size overhead than a few sizes), 15-minute Durations
@@ -197,18 +197,54 @@ def test_the_most_samples_an_input_may_ask_for_fit_in_the_state_limit():
     assert size < 256 * 1024
 
 
+def measuring(rounds: int, measured: list[SizeObservation], *, observations=(), refined=None) -> TargetTask:
+    """A target's document as the measuring step hands it to the planner: ``rounds`` rounds planned so far."""
+    return TargetTask.model_validate(
+        {
+            "execution": {"arn": "arn:aws:states:us-east-1:123456789012:execution:tuner:run", "startTime": "now"},
+            "request": request(memorySizes="standard", strategy="cost", invocations=10).dump(),
+            "target": {
+                "ref": {"given": "orders", "name": "orders", "arn": TARGET},
+                "configuration": {"MemorySize": 128, "Timeout": 900},
+            },
+            "timings": {},
+            "observations": [item.dump() for item in observations],
+            "measured": [{"observation": item.dump(), "spend": {}} for item in measured],
+            "spend": {"rounds": rounds},
+            "refinedSizes": refined,
+        }
+    )
+
+
 def test_a_planner_that_keeps_asking_is_cut_after_the_round_limit(monkeypatch):
     # Given a planner that always asks for one more round
-    monkeypatch.setattr(planning, "next_round", lambda *args, **kwargs: [SizeRequest(memory_size=512, invocations=5)])
+    monkeypatch.setattr(engine, "next_round", lambda *args, **kwargs: [SizeRequest(memory_size=512, invocations=5)])
 
     # When the loop has run fewer rounds than the limit, then exactly the limit
-    before = planning.bounded_round(
-        request(), 512, [seen(512, 10.0)], rounds_done=planning.MAX_ROUNDS - 1, max_memory_mb=10_240
-    )
-    at = planning.bounded_round(
-        request(), 512, [seen(512, 10.0)], rounds_done=planning.MAX_ROUNDS, max_memory_mb=10_240
-    )
+    before, before_cut = engine.plan_task(measuring(engine.MAX_ROUNDS - 1, [seen(512, 10.0)]))
+    at, at_cut = engine.plan_task(measuring(engine.MAX_ROUNDS, [seen(512, 10.0)]))
 
     # Then the round is run before the limit and cut at it
-    assert before == ([SizeRequest(memory_size=512, invocations=5)], False)
-    assert at == ([], True)
+    assert (before.plan, before_cut) == ([SizeRequest(memory_size=512, invocations=5)], False)
+    assert (at.plan, at_cut) == (None, True)
+    assert (before.spend.rounds, at.spend.rounds) == (engine.MAX_ROUNDS, engine.MAX_ROUNDS)
+
+
+def test_the_sizes_first_planned_after_the_first_round_are_noted_as_refined():
+    # Given the first round planned before anything was measured
+    first, _ = engine.plan_task(measuring(0, []))
+    first_sizes = {item.memory_size for item in first.plan or []}
+    assert first_sizes and first.refined_sizes is None
+
+    # When that round is measured (a cost that keeps falling up to the top of the range) and the loop runs to its end
+    task = first
+    while task.plan:
+        added = [seen(item.memory_size, 1e6 / item.memory_size**1.2, n=item.invocations) for item in task.plan]
+        task, _ = engine.plan_task(
+            task.model_copy(update={"measured": [MeasuredItem(observation=o, spend=TuningSpend()) for o in added]})
+        )
+
+    # Then the refined sizes are exactly the sizes measured that the first round did not measure
+    measured = {item.memory_size for item in task.observations or []}
+    assert task.refined_sizes == sorted(measured - first_sizes)
+    assert task.refined_sizes

@@ -51,10 +51,10 @@ def test_the_count_follows_the_measuring_loop_and_adds_the_tuners_own_lambda_tim
 def test_the_estimate_bounds_the_engines_longest_run() -> None:
     # Given the default request (budget 3 x 10 invocations), and the most a run can count: one
     # round per invocation up to the round limit, every invocation its own round item
-    from autotuner_core.decision import planning
+    from autotuner_core.decision import engine
 
     request = TuningRequest.model_validate({"targets": [TARGET]})
-    spend = TuningSpend(rounds=min(planning.MAX_ROUNDS, 30), round_items=30)
+    spend = TuningSpend(rounds=min(engine.MAX_ROUNDS, 30), round_items=30)
     outcome = TargetOutcome(
         target=TARGET, outcome="APPLIED", configurations=[measured(128, billed_total_ms=1.0)] * 7, spend=spend
     )

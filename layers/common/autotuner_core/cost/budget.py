@@ -35,8 +35,8 @@ from typing import Any
 from autotuner_core.aws.calls import aws_call
 from autotuner_core.aws.lambda_control import get_function
 from autotuner_core.cost import run_cost
-from autotuner_core.cost.prices import DEFAULT_REGION, REQUEST_PRICE_USD, STEP_FUNCTIONS_TRANSITION_USD, lambda_prices
-from autotuner_core.decision import engine, planning
+from autotuner_core.cost.prices import lambda_prices, lambda_usd, step_functions_usd
+from autotuner_core.decision import engine
 from autotuner_core.documents.base import MAX_MEMORY_MB
 from autotuner_core.documents.cost import RunCost, TargetEstimate
 from autotuner_core.documents.request import TargetRef, TuningRequest
@@ -68,7 +68,7 @@ CLEANUP_CALLS, CLEANUP_WAITS = 4, 2  # list pages, restore, a last GetFunction (
 APPLY_CALLS, APPLY_WAITS = 9, 3  # read again, update, settle, verify, publish + alias for `alias`
 SHADOW_CALLS, SHADOW_WAITS = 6, 2  # read code, create, wait Active, tag, delete (the shadow part's steps)
 # Busy time each tuner invocation is allowed besides its waits: a cold start's imports take about
-# a second (embedded-aws-notes), the steps' own work milliseconds.
+# a second, the steps' own work milliseconds.
 TUNER_STEP_ALLOWANCE_S = 2.0
 
 
@@ -162,7 +162,7 @@ def estimate_target(
             versions_created=1 if request.alias else 0,
             control_plane_calls=DISCOVERY_CALLS + apply_calls,
             state_transitions=transitions,
-            total_usd=transitions * STEP_FUNCTIONS_TRANSITION_USD,
+            total_usd=step_functions_usd(transitions),
         )
     if configuration is None:
         return TargetEstimate(
@@ -173,13 +173,13 @@ def estimate_target(
             versions_created=0,
             control_plane_calls=DISCOVERY_CALLS,
             state_transitions=run_cost.FIXED_TARGET_TRANSITIONS,
-            total_usd=run_cost.FIXED_TARGET_TRANSITIONS * STEP_FUNCTIONS_TRANSITION_USD,
+            total_usd=step_functions_usd(run_cost.FIXED_TARGET_TRANSITIONS),
         )
     invocations = engine.budget(request)
     sizes = min(engine.max_sizes(request, configuration.memory_size, MAX_MEMORY_MB), invocations)
     copies = request.invocations if request.only_cold_starts else 1
     versions = sizes * copies + (1 if request.alias else 0)
-    rounds = min(planning.MAX_ROUNDS, invocations)
+    rounds = min(engine.MAX_ROUNDS, invocations)
     # PrepareMeasurement calls Lambda only in a round that adds a size: at most one round per size.
     prepared_rounds = min(rounds, sizes)
     shadow = 1 if shadows else 0
@@ -208,16 +208,13 @@ def estimate_target(
     transitions = run_cost.measured_target_transitions(rounds)
     architecture = (configuration.architectures or ["x86_64"])[0]
     prices = lambda_prices(target.arn.split(":")[3], architecture if architecture in ("x86_64", "arm64") else "x86_64")
-    target_usd = gb_seconds * prices.gb_second_usd + invocations * prices.request_usd
+    target_usd = lambda_usd(gb_seconds, invocations, prices)
     steps = _tuner_steps(rounds)
     waits = prepared_rounds * ROUND_WAITS + versions * VERSION_WAITS + CLEANUP_WAITS
     waits += APPLY_WAITS if request.apply else 0
     tuner_seconds = _tuner_seconds(invocations * seconds + cold_starts * INIT_LIMIT_S, steps, waits, settings)
     tuner_gb_seconds = run_cost.tuner_memory_mb() / 1024 * tuner_seconds
-    tuner_usd = (
-        tuner_gb_seconds * lambda_prices(DEFAULT_REGION, run_cost.TUNER_ARCHITECTURE).gb_second_usd
-        + steps * REQUEST_PRICE_USD
-    )
+    tuner_usd = lambda_usd(tuner_gb_seconds, steps, run_cost.tuner_prices())
     return TargetEstimate(
         target=target.arn,
         target_invocations=invocations,
@@ -233,7 +230,7 @@ def estimate_target(
         tuner_gb_seconds=round(tuner_gb_seconds, 6),
         target_invocations_usd=target_usd,
         tuner_lambda_usd=tuner_usd,
-        total_usd=target_usd + transitions * STEP_FUNCTIONS_TRANSITION_USD + tuner_usd,
+        total_usd=target_usd + step_functions_usd(transitions) + tuner_usd,
     )
 
 
@@ -267,11 +264,10 @@ def estimate_run(request: TuningRequest, estimates: Sequence[TargetEstimate], ta
     # The run's own two tuner steps (ValidatePermissions, SummarizeRun): their time as one step each.
     run_seconds = run_cost.RUN_TUNER_INVOCATIONS * TUNER_STEP_ALLOWANCE_S
     tuner_gb_seconds += run_cost.tuner_memory_mb() / 1024 * run_seconds
-    rate = lambda_prices(DEFAULT_REGION, run_cost.TUNER_ARCHITECTURE).gb_second_usd
-    tuner_usd = sum(item.tuner_lambda_usd for item in counted) + (
-        run_cost.tuner_memory_mb() / 1024 * run_seconds * rate + run_cost.RUN_TUNER_INVOCATIONS * REQUEST_PRICE_USD
+    tuner_usd = sum(item.tuner_lambda_usd for item in counted) + lambda_usd(
+        run_cost.tuner_memory_mb() / 1024 * run_seconds, run_cost.RUN_TUNER_INVOCATIONS, run_cost.tuner_prices()
     )
-    step_functions = transitions * STEP_FUNCTIONS_TRANSITION_USD
+    step_functions = step_functions_usd(transitions)
     target_usd = sum(item.target_invocations_usd for item in counted)
     return RunCost(
         state_transitions=transitions,

@@ -110,15 +110,30 @@ def lambda_prices(region: str, architecture: str = "x86_64") -> Prices:
     )
 
 
+def gb_seconds(memory_mb: float, billed_ms: float) -> float:
+    """Memory (GB = MB / 1024) x billed seconds: what Lambda's compute price is per."""
+    return memory_mb / 1024 * billed_ms / 1000
+
+
+def lambda_usd(gb_seconds: float, requests: int, prices: Prices) -> float:
+    """What Lambda charges for ``gb_seconds`` of compute and ``requests`` requests: the one cost formula."""
+    return gb_seconds * prices.gb_second_usd + requests * prices.request_usd
+
+
+def step_functions_usd(state_transitions: int) -> float:
+    """What a Standard workflow's state transitions cost."""
+    return state_transitions * STEP_FUNCTIONS_TRANSITION_USD
+
+
 def invocation_cost_usd(memory_mb: float, billed_ms: float, prices: Prices) -> float:
-    """What one invocation costs: memory (GB = MB / 1024) x billed seconds x rate, plus the request.
+    """What one invocation costs: :func:`lambda_usd` of its :func:`gb_seconds` and one request.
 
     ``billed_ms`` is the REPORT line's Billed Duration (already rounded up to 1 ms by Lambda),
     or a mean of it.
     """
     if memory_mb <= 0 or billed_ms < 0:
         raise ValueError(f"memory {memory_mb} MB and billed duration {billed_ms} ms must be positive")
-    return memory_mb / 1024 * billed_ms / 1000 * prices.gb_second_usd + prices.request_usd
+    return lambda_usd(gb_seconds(memory_mb, billed_ms), 1, prices)
 
 
 def run_cost(state_transitions: int, invocation_costs: Iterable[float]) -> RunCost:
@@ -130,12 +145,12 @@ def run_cost(state_transitions: int, invocation_costs: Iterable[float]) -> RunCo
     if state_transitions < 0:
         raise ValueError(f"state transitions must not be negative, got {state_transitions}")
     costs = list(invocation_costs)
-    step_functions_usd = state_transitions * STEP_FUNCTIONS_TRANSITION_USD
+    transitions_usd = step_functions_usd(state_transitions)
     target_invocations_usd = sum(costs)
     return RunCost(
         state_transitions=state_transitions,
         target_invocations=len(costs),
-        step_functions_usd=step_functions_usd,
+        step_functions_usd=transitions_usd,
         target_invocations_usd=target_invocations_usd,
-        total_usd=step_functions_usd + target_invocations_usd,
+        total_usd=transitions_usd + target_invocations_usd,
     )

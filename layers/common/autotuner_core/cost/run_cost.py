@@ -21,7 +21,14 @@ import threading
 from typing import Any
 
 from autotuner_core.cost import transitions
-from autotuner_core.cost.prices import DEFAULT_REGION, REQUEST_PRICE_USD, STEP_FUNCTIONS_TRANSITION_USD, lambda_prices
+from autotuner_core.cost.prices import (
+    DEFAULT_REGION,
+    Prices,
+    gb_seconds,
+    lambda_prices,
+    lambda_usd,
+    step_functions_usd,
+)
 from autotuner_core.documents.cost import RunCost, TuningSpend
 from autotuner_core.documents.outcome import TargetOutcome
 from autotuner_core.documents.target import ConfigurationStats
@@ -66,6 +73,11 @@ def tuner_memory_mb() -> int:
     return int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE") or _DEFAULT_TUNER_MEMORY_MB)
 
 
+def tuner_prices() -> Prices:
+    """The rates the tuner's own functions are billed at."""
+    return lambda_prices(DEFAULT_REGION, TUNER_ARCHITECTURE)
+
+
 def charge(spend: TuningSpend, *, busy_s: float, waited_ms: float = 0.0, calls: int = 0) -> TuningSpend:
     """Add one tuner invocation: billed for its busy time or the target time it waited for, if longer."""
     memory_mb = tuner_memory_mb()
@@ -73,7 +85,7 @@ def charge(spend: TuningSpend, *, busy_s: float, waited_ms: float = 0.0, calls: 
     return spend.model_copy(
         update={
             "tuner_invocations": spend.tuner_invocations + 1,
-            "tuner_gb_seconds": spend.tuner_gb_seconds + memory_mb / 1024 * billed_ms / 1000,
+            "tuner_gb_seconds": spend.tuner_gb_seconds + gb_seconds(memory_mb, billed_ms),
             "control_plane_calls": spend.control_plane_calls + calls,
         }
     )
@@ -125,7 +137,7 @@ def of_target(outcome: TargetOutcome) -> RunCost:
         transitions=transitions,
         target_invocations=sum(row.invocations for row in configurations),
         invocations_usd=sum(_measured_usd(row) for row in configurations),
-        target_gb_seconds=sum(row.memory_size / 1024 * (row.billed_total_ms or 0.0) / 1000 for row in configurations),
+        target_gb_seconds=sum(gb_seconds(row.memory_size, row.billed_total_ms or 0.0) for row in configurations),
         tuner_invocations=TARGET_TUNER_INVOCATIONS + spend.tuner_invocations,
         tuner_gb_seconds=spend.tuner_gb_seconds,
         calls=spend.control_plane_calls,
@@ -149,11 +161,8 @@ def _priced(
     tuner_gb_seconds: float,
     calls: int,
 ) -> RunCost:
-    step_functions = transitions * STEP_FUNCTIONS_TRANSITION_USD
-    tuner_usd = (
-        tuner_gb_seconds * lambda_prices(DEFAULT_REGION, TUNER_ARCHITECTURE).gb_second_usd
-        + tuner_invocations * REQUEST_PRICE_USD
-    )
+    step_functions = step_functions_usd(transitions)
+    tuner_usd = lambda_usd(tuner_gb_seconds, tuner_invocations, tuner_prices())
     return RunCost(
         state_transitions=transitions,
         target_invocations=target_invocations,

@@ -4,7 +4,7 @@ The table per size follows AWS Lambda Power Tuning's analyzer: a trimmed mean of
 (``discardTopBottom``), percentiles, and the cost from the REPORT's Billed Duration plus the
 request price; a configuration with failed invocations is excluded. The decision (which size,
 keep the current one or not, the interval on the projected change) is engine v2's
-(:mod:`autotuner_core.decision.engine`): one analysis decides, the table only describes.
+(:func:`autotuner_core.decision.statistics.decide`): one analysis decides, the table only describes.
 """
 
 from __future__ import annotations
@@ -14,11 +14,15 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from autotuner_core.cost.prices import DEFAULT_REGION, Prices, invocation_cost_usd, lambda_prices
-from autotuner_core.decision import engine
-from autotuner_core.decision.planning import SizeObservation
-from autotuner_core.documents.base import MAX_MEMORY_MB
+from autotuner_core.decision.statistics import Decision, SizeEstimate, decide
 from autotuner_core.documents.request import Strategy
-from autotuner_core.documents.target import ConfigurationStats, InvocationSample, Recommendation, TargetTask
+from autotuner_core.documents.target import (
+    ConfigurationStats,
+    InvocationSample,
+    Recommendation,
+    SizeObservation,
+    TargetTask,
+)
 from autotuner_core.policy.errors import InvalidConfigurationError
 
 
@@ -194,16 +198,17 @@ def choose(task: TargetTask) -> tuple[list[ConfigurationStats], Recommendation, 
     """The decision of a measured target: its statistics per size, the recommendation, and the
     sizes measured after the first round. Reads the task's observations only.
 
-    The decision is engine v2's (:func:`autotuner_core.decision.engine.decide`, the one the real-curve
-    benchmark scores); the statistics per size are the table shown beside it. A size the engine
-    cannot rank (below a size whose invocations failed) is marked excluded in the table too.
-    Raises InvalidConfigurationError when no size could be used.
+    The decision is engine v2's (:func:`autotuner_core.decision.statistics.decide`, the one the
+    real-curve benchmark scores); the statistics per size are the table shown beside it. A size the
+    engine cannot rank (below a size whose invocations failed) is marked excluded in the table too.
+    The sizes measured after the first round are those the measuring loop noted as it planned
+    (``refined_sizes``). Raises InvalidConfigurationError when no size could be used.
     """
     request, configuration = task.request, task.target.configuration
     current = configuration.memory_size
     prices = lambda_prices(task.target.ref.arn.split(":")[3], (configuration.architectures or ["x86_64"])[0])
     observations = task.observations or []
-    decision = engine.decide(request, current, observations)
+    decision = decide(request, current, observations)
     unranked = {row.memory_size: row.excluded for row in decision.sizes if row.excluded is not None}
     stats = []
     for item in observations:
@@ -214,12 +219,11 @@ def choose(task: TargetTask) -> tuple[list[ConfigurationStats], Recommendation, 
             row = row.model_copy(update={"excluded": unranked[item.memory_size]})
         stats.append(row)
     recommendation = recommendation_from(decision, balanced_weight=request.balanced_weight, prices=prices)
-    # The engine's first round depends on the request and the current size only.
-    first = {item.memory_size for item in engine.next_round(request, current, [], max_memory_mb=MAX_MEMORY_MB)}
-    return stats, recommendation, [item.memory_size for item in observations if item.memory_size not in first]
+    refined = set(task.refined_sizes or [])
+    return stats, recommendation, [item.memory_size for item in observations if item.memory_size in refined]
 
 
-def recommendation_from(decision: engine.Decision, *, balanced_weight: float, prices: Prices) -> Recommendation:
+def recommendation_from(decision: Decision, *, balanced_weight: float, prices: Prices) -> Recommendation:
     """The Recommendation document of an engine decision, priced with ``prices``.
 
     Durations and costs are the engine's estimates (spikes left out; for cost, pooled with the
@@ -230,11 +234,11 @@ def recommendation_from(decision: engine.Decision, *, balanced_weight: float, pr
     """
     rows = {row.memory_size: row for row in decision.sizes}
 
-    def ranked(size: int) -> engine.SizeEstimate | None:
+    def ranked(size: int) -> SizeEstimate | None:
         row = rows.get(size)
         return row if row is not None and row.duration_ms is not None and row.billed_duration_ms is not None else None
 
-    def cost(row: engine.SizeEstimate) -> float:
+    def cost(row: SizeEstimate) -> float:
         return invocation_cost_usd(row.memory_size, row.billed_duration_ms or 0.0, prices)
 
     best, now = ranked(decision.best_memory_size), ranked(decision.current_memory_size)

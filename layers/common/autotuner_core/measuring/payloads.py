@@ -218,17 +218,6 @@ def resolve_source(
     return PayloadSource(origin="default")
 
 
-def planned_request(request: TuningRequest, source: PayloadSource | None) -> TuningRequest:
-    """The request as the planner sees one target: with its own inline ``payloads`` entry as the payload.
-
-    The engine measures a weighted payload in whole units of its split (engine.payload_unit); a
-    target's own weighted list, not the run-wide payload, is what its rounds must be whole units of.
-    """
-    if source is None or source.origin != "payloads" or source.s3 or not request.payloads:
-        return request
-    return request.model_copy(update={"payload": request.payloads[source.entry].payload})  # type: ignore[index]
-
-
 def payload_for(request: TuningRequest, source: PayloadSource | None, s3: Any, execution_arn: str) -> Any:
     """The payload to send: an inline value (as the request holds it) or an S3 object's bytes (JSON, sent as is)."""
     if source is None or source.origin == "default":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from autotuner_core.decision import planning
+from autotuner_core.decision import engine
 from autotuner_core.documents.cost import TuningSpend
 from autotuner_core.documents.target import MeasuredItem, RoundItem, TargetTask
 from autotuner_core.measuring.measurement import measure_candidate, measurement_client_context
@@ -52,7 +52,7 @@ def run(task: TargetTask, clients: Clients, settings: Settings) -> TargetTask:
     with ThreadPoolExecutor(max_workers=max(1, min(ROUND_LANES, len(items)))) as pool:
         results = list(pool.map(measure, items))
     # The next round is planned here, not in a state of its own: one state transition less per round.
-    planned, cut = planning.plan_task(task.model_copy(update={"measured": [item for item, _ in results]}))
+    planned, cut = engine.plan_task(task.model_copy(update={"measured": [item for item, _ in results]}))
     if cut:
         logger.warning(
             "planner stopped after the round limit", extra={"target": task.target.ref.arn, "rounds": task.spend.rounds}

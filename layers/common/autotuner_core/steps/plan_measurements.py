@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from autotuner_core.decision import planning
+from autotuner_core.decision import engine
 from autotuner_core.documents.target import TargetTask
 from autotuner_core.observability import logger
 from autotuner_core.settings import Settings
@@ -17,7 +17,7 @@ from autotuner_core.steps.handler import step
 
 @step(TargetTask, charged=True)
 def run(task: TargetTask, clients: Clients, settings: Settings) -> TargetTask:
-    planned, cut = planning.plan_task(task)
+    planned, cut = engine.plan_task(task)
     rounds = task.spend.rounds
     if cut:
         logger.warning("planner stopped after the round limit", extra={"target": task.target.ref.arn, "rounds": rounds})
