@@ -170,7 +170,8 @@ def translate(raw: dict[str, Any]) -> Translation:
         problems += [_power_tuning_problem(problem) for problem in error.errors()]
     if problems or given is None:
         raise _refused(problems)
-    fields, ours = _Fields(raw), {}
+    fields = _Fields(raw)
+    ours: dict[str, Any] = {}
     _function(given, fields, ours)
     _num(given, fields, ours)
     _power_values(raw, given, fields, ours)

@@ -81,7 +81,9 @@ def required_permissions(
     tagged = {f"aws:ResourceTag/{settings.target_tag_key}": settings.target_tag_value} if settings.tag_scoped else {}
     table, state = [settings.run_history_table_arn], [settings.state_table_arn]
 
-    def check(role_setting: str, actions: list[str], resources: list[str], context: dict[str, str] | None = None):
+    def check(
+        role_setting: str, actions: list[str], resources: list[str], context: dict[str, str] | None = None
+    ) -> PermissionCheck:
         # The setting is named after the environment variable that carries the role's ARN.
         return PermissionCheck(
             role_setting=role_setting,
