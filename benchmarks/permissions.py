@@ -80,7 +80,7 @@ class Scenario:
 
 
 _APPLY = {"targets": ["orders-api"], "memorySize": 1024, "apply": True}
-# An explicit payload: a sweep skips functions without one (issue 11).
+# An explicit payload: a sweep skips functions without one.
 _MEASURE = {"memorySizes": [512, 1024], "invocations": 5, "payload": {}}
 # Cheapest first: the matrix stops at the first scenario whose outcome a revocation changes.
 SCENARIOS: dict[str, Scenario] = {

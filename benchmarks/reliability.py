@@ -658,7 +658,7 @@ class Suite:
     def execution_input(self, shape: Shape, targets: list[str], rng: random.Random) -> dict[str, Any]:
         document: dict[str, Any] = {"targets": targets, "apply": shape.apply, "circuitBreaker": CIRCUIT}
         if shape.measure:
-            # payload {}: a run of several targets skips those without a payload of their own (issue 11)
+            # payload {}: a run of several targets skips those without a payload of their own
             document.update(memorySizes=MEASURED_SIZES, invocations=5, payload={}, refine=rng.random() < 0.3)
         else:
             current = {self.aws.function_configuration(name)["MemorySize"] for name in targets}

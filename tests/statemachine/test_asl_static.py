@@ -1,4 +1,4 @@
-"""Static checks of statemachine/autotuner.asl.json: design §4 (error policy) and house style 5.
+"""Static checks of statemachine/autotuner.asl.json: the error policy and the shape of every state.
 
 Every state is checked, including states nested in a Map's ItemProcessor (or legacy Iterator)
 and in a Parallel's Branches; a state is named by its path, e.g. ``TuneTargets/UpdateConfiguration``.
@@ -35,7 +35,7 @@ LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 RECORDER_FUNCTION = "RecordResultFunction"  # writes the run records; failure paths go through it
 LAMBDA_DEFAULT_TIMEOUT = 3  # seconds, when neither the function nor Globals set Timeout
 
-# design §4: the transient errors, retried with BackoffRate 2, MaxDelaySeconds and full jitter.
+# The transient errors, retried with BackoffRate 2, MaxDelaySeconds and full jitter.
 TRANSIENT = frozenset(
     {
         "ThrottledError",
@@ -50,7 +50,7 @@ TRANSIENT = frozenset(
 # Also fine in the transient retrier: AWS's recommended Lambda retrier lists the first; the
 # second is a TransientError (the updater re-reads the revision and decides again).
 TRANSIENT_ALSO_ALLOWED = frozenset({"Lambda.ClientExecutionTimeoutException", "StaleRevisionError"})
-# design §4: permanent errors are never retried.
+# Permanent errors are never retried.
 PERMANENT = frozenset(
     {
         "InvalidInputError",
@@ -640,7 +640,7 @@ def test_task_timeout_exceeds_the_function_timeout(task: StateRef) -> None:
 @pytest.mark.parametrize("task", _params("transient-retrier", tasks(DEFINITION)))
 def test_task_retries_transient_errors_with_backoff_and_full_jitter(task: StateRef) -> None:
     # Given a Task state
-    # When its retrier for the transient errors of design §4 is read
+    # When its retrier for the transient errors is read
     problems = transient_retrier_problems(task)
     # Then it lists exactly those errors (plus the allowed extras) with BackoffRate 2, a cap and FULL jitter
     assert not problems, _report(problems)
@@ -649,7 +649,7 @@ def test_task_retries_transient_errors_with_backoff_and_full_jitter(task: StateR
 @pytest.mark.parametrize("state", _params("permanent", retrying_states(DEFINITION)))
 def test_permanent_errors_are_never_retried(state: StateRef) -> None:
     # Given a state that can retry
-    # When each permanent error of design §4 meets the first retrier that matches it
+    # When each permanent error meets the first retrier that matches it
     problems = permanent_retry_problems(state)
     # Then that retrier has MaxAttempts 0 (so it comes before any States.ALL retrier)
     assert not problems, _report(problems)
@@ -660,7 +660,7 @@ def test_catch_all_retrier_is_last_and_retries_at_most_once(state: StateRef) -> 
     # Given a state that can retry
     # When its States.ALL retrier, if any, is read
     problems = catch_all_retrier_problems(state)
-    # Then it stands alone, comes last and allows at most one retry (unknown errors, design §4)
+    # Then it stands alone, comes last and allows at most one retry (unknown errors)
     assert not problems, _report(problems)
 
 

@@ -364,8 +364,8 @@ def test_a_fixed_memory_size_measures_nothing() -> None:
 def test_the_largest_input_is_accepted_and_its_budget_fits_the_sample_limit() -> None:
     from autotuner_core.documents.request import MAX_SAMPLES_PER_TARGET
 
-    # Given the most sizes and the most invocations an input may ask for (the old grid's count,
-    # 48 sizes x 1,000, was refused although the engine never keeps that many)
+    # Given the most sizes and the most invocations an input may ask for (48 sizes x 1,000 is
+    # accepted: the engine never keeps that many)
     tuning = request(memorySizes="fine", invocations=1000)
     # When the engine runs on it, noisy enough to spend its whole budget
     _, rounds = tune(CHEAPEST_AT_512, noise=0.4, memorySizes="fine", invocations=1000)

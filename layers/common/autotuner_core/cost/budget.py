@@ -64,8 +64,8 @@ VERSION_CALLS, VERSION_WAITS = 5, 2  # update, settle, publish, wait Active, ali
 CLEANUP_CALLS, CLEANUP_WAITS = 4, 2  # list pages, restore, a last GetFunction (+2 deletes per version below)
 APPLY_CALLS, APPLY_WAITS = 9, 3  # read again, update, settle, verify, publish + alias for `alias`
 SHADOW_CALLS, SHADOW_WAITS = 6, 2  # read code, create, wait Active, tag, delete (the shadow part's steps)
-# Busy time each tuner invocation is allowed besides its waits: a cold start's imports take about
-# a second (embedded-aws-notes), the steps' own work milliseconds.
+# Busy time each tuner invocation is allowed besides its waits: a cold start's imports take under
+# a second (python -m benchmarks coldstart), the steps' own work milliseconds.
 TUNER_STEP_ALLOWANCE_S = 2.0
 
 

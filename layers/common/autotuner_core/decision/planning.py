@@ -10,8 +10,8 @@ This planner is decision engine v2 (:func:`autotuner_core.decision.engine.next_r
 first round of four sizes, a local search along a ladder of sizes, sequential sampling until the
 intervals separate, within a budget of ``3 * invocations``: the product measures exactly as the
 real-curve benchmark (``python -m benchmarks realcurves``) measures. ``memorySizes`` gives the
-search range (its smallest and largest size); ``refine`` no longer changes anything (the engine
-always searches adaptively; the field is still accepted so existing inputs stay valid).
+search range (its smallest and largest size); ``refine`` changes nothing (the engine always
+searches adaptively; the field is accepted so that inputs which set it stay valid).
 
 With ``onlyColdStarts`` a size is measured in one round only: every invocation needs its own
 version, the versions are published once per size, and a second round at that size would find

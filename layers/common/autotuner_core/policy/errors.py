@@ -11,7 +11,7 @@ from enum import StrEnum
 
 
 class RetryPolicy(StrEnum):
-    """How the state machine treats an error (design §4)."""
+    """How the state machine treats an error: retried as transient, failed at once, or retried once."""
 
     PERMANENT = "permanent"  # never retried: retrying cannot change the answer
     TRANSIENT = "transient"  # retried with exponential backoff and full jitter

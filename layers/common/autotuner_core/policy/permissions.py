@@ -412,7 +412,7 @@ PRINCIPALS: tuple[Principal, ...] = (
     ),
 )
 
-# The error policy (design §4): class name == the ASL's ErrorEquals string.
+# The error policy (policy/errors.py): class name == the ASL's ErrorEquals string.
 PERMANENT_ERRORS = frozenset(
     {
         "InvalidInputError",
