@@ -18,7 +18,7 @@ from autotuner_core.decision import planning
 from autotuner_core.documents.base import parse_event
 from autotuner_core.documents.cost import TuningSpend
 from autotuner_core.documents.target import MeasuredItem, RoundItem, TargetTask
-from autotuner_core.measuring.measurement import measure_candidate, measurement_client_context
+from autotuner_core.measuring.invocations import measure_candidate, measurement_client_context
 from autotuner_core.measuring.payloads import payload_for, processor_arns
 from autotuner_core.observability import bind_execution, logger, tracer
 

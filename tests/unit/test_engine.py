@@ -377,7 +377,7 @@ WEIGHTED = [{"payload": {"order": "small"}, "weight": 3}, {"payload": {"order": 
 
 
 def test_with_weighted_payloads_every_size_gets_each_payload_in_its_weight() -> None:
-    from autotuner_core.measuring.measurement import payload_sequence
+    from autotuner_core.measuring.invocations import payload_sequence
 
     # Given payloads weighted 3:1 (four invocations send each exactly its share)
     tuning = request(payload=WEIGHTED)

@@ -48,7 +48,7 @@ from autotuner_core.settings import Settings
 DURATION_WINDOW_DAYS = 14
 DURATION_MARGIN = 2.0
 INIT_LIMIT_S = 10.0  # Lambda's INIT phase limit for on-demand functions; billed since August 2025
-_PARALLEL_LANES = 16  # measurement.py: invocations of one size run at most 16 at a time
+_PARALLEL_LANES = 16  # measuring/invocations.py: invocations of one size run at most 16 at a time
 _METRIC_QUERIES_PER_CALL = 500  # GetMetricData's limit
 MAX_LISTED_TARGETS = 10  # runs up to this many targets carry each target's estimate (about 400 bytes each)
 # A Lambda configuration change or version usually settles within a few seconds: status waits are
