@@ -6,13 +6,7 @@ import math
 import random
 from typing import Any
 
-from autotuner_core.decision.engine import (
-    Decision,
-    SizeObservation,
-    SizeRequest,
-    decide,
-    next_round,
-)
+from autotuner_core.decision.engine import Decision, SizeObservation, SizeRequest, decide, next_round
 from autotuner_core.documents.request import TuningRequest
 
 # Relative duration curves (ms) at the ladder's sizes; between them linear in log-memory.

@@ -10,14 +10,7 @@ import math
 import pytest
 from engine_runs import CHEAPEST_AT_512, KEEPS_GETTING_FASTER, duration_at, observe, request, spent, tune
 
-from autotuner_core.decision.engine import (
-    SizeObservation,
-    SizeRequest,
-    budget,
-    decide,
-    max_sizes,
-    next_round,
-)
+from autotuner_core.decision.engine import SizeObservation, SizeRequest, budget, decide, max_sizes, next_round
 
 
 def test_the_first_round_measures_four_sizes_spread_over_the_range_including_the_current_one() -> None:

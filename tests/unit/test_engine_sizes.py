@@ -8,12 +8,7 @@ from typing import Any
 import pytest
 from engine_runs import CHEAPEST_AT_512, duration_at, observe, request, spent, tune
 
-from autotuner_core.decision.engine import (
-    SizeObservation,
-    budget,
-    decide,
-    next_round,
-)
+from autotuner_core.decision.engine import SizeObservation, budget, decide, next_round
 from autotuner_core.policy.errors import InvalidConfigurationError
 
 
