@@ -11,7 +11,7 @@ help:
 	@echo "make screenshot  redraw docs/images/report-builder.png from a fresh demo run"
 	@echo "make test      lint + unit, template, state-machine (executed), embedded-AWS and outside-tool tests"
 	@echo "make tools     the outside checkers the tests run (npm ci from package-lock.json; checkov)"
-	@echo "make lint      ruff check and format check"
+	@echo "make lint      ruff check and format check, mypy (strict on the layer and the handlers)"
 	@echo "make validate  sam validate --lint and cfn-lint on template.yaml"
 	@echo "make asl       rewrite the ASL's Retry/Catch and the transition counts from the error policy and the ASL"
 	@echo "make build     sam build (arm64 packages, no Docker needed)"
@@ -55,6 +55,7 @@ test: lint tools
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 validate: venv
 	$(BIN)/sam validate --lint
@@ -74,4 +75,4 @@ bench: venv
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf .aws-sam .pytest_cache .ruff_cache results
+	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache results

@@ -31,7 +31,8 @@ from autotuner_core.documents.request import (
     TuningRequest,
     WeightedPayload,
 )
-from autotuner_core.power_tuning import MAX_NUM, MIN_NUM, PowerTuningInput
+from autotuner_core.power_tuning import PowerTuningInput
+from autotuner_core.power_tuning_fields import MAX_NUM, MIN_NUM
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "docs" / "execution-input.schema.json"
 SCHEMA_COMMAND = "autotuner schema --output docs/execution-input.schema.json"

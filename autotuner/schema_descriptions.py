@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from autotuner_core.documents.request import TargetPayload
-from autotuner_core.power_tuning import MAX_NUM, MIN_NUM
+from autotuner_core.power_tuning_fields import MAX_NUM, MIN_NUM
 
 # The models carry no field descriptions; these follow README's "Execution input" table.
 DESCRIPTIONS: dict[str, dict[str, str]] = {

@@ -45,7 +45,7 @@ SWEEP_INPUT: dict[str, Any] = {
     "select": {"tags": {"autotune": "enabled"}},
     "memorySizes": [256, 512, 1024],
     "invocations": 5,
-    "payload": {},  # every function of the fleet takes the same event: sent explicitly
+    "payload": {},  # every function of the fleet takes the same event: sent explicitly (a sweep skips none)
     "refine": False,
     "apply": True,
 }

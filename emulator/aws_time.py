@@ -96,7 +96,7 @@ API_REQUEST = Latency(
 # AWS, so its first request pays boto3's import), medians of 7 fresh interpreters measured by
 # ``python -m benchmarks coldstart`` ("then boto3" column, docs/reliability.md). Measured on this
 # project's x86_64 build machine; Lambda's arm64 at the template's memory may be slower.
-# plan_measurements and choose_configuration were measured later, in a run whose bare boto3 took
+# plan_measurements and choose_configuration come from a separate run whose bare boto3 took
 # 320.9 ms, and are scaled to this table's 247.6 ms.
 FUNCTION_INIT_MS: dict[str, float] = {
     "check_circuit": 446.7,

@@ -227,7 +227,7 @@ class EmbeddedAws:
         Step Functions names a Lambda API error after the SDK's exception class: modelled errors
         keep their code (Lambda.ResourceNotFoundException), others, AccessDeniedException among
         them, arrive as Lambda.AWSLambdaException with the status and code in the Cause
-        (../shared/aws-facts.md). moto's interpreter names every code as Lambda.<code>.
+        (as AWS documents for Step Functions' Lambda integration). moto's interpreter names every code as Lambda.<code>.
         """
         import botocore.session
 

@@ -122,7 +122,7 @@ class _Routers:
     def _route_powertools_loggers(cls) -> None:
         # A Powertools Logger writes to the sys.stdout of the moment it was made: one made before
         # (a test importing the shared package) would write past the invocation's log, where Lambda
-        # would have it in the function's log like any other output. It now writes to sys.stdout as
+        # would have it in the function's log like any other output. So it writes to sys.stdout as
         # it is at each write (the router during an invocation).
         from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 

@@ -62,7 +62,7 @@ def test_one_result_per_engine_with_decision_regret_and_usage(results):
         assert result["regret"] >= 0
         assert result["stateTransitions"] > 0 and result["seconds"] > 0
     ours, baseline = results
-    # Both run engine v2 (the product no longer measures a fixed grid): within its budget of 3 x invocations
+    # Both run engine v2 (the product searches adaptively, not a fixed grid): within its budget of 3 x invocations
     assert all(result["invocations"] <= 3 * 10 for result in results)
     assert ours["input"] == {"targets": ["floor-700-s1"], "strategy": "cost", "apply": False}
     # The baseline's sizes bound its search: Power Tuning's range, 128 to 3,008 MB

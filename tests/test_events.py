@@ -1,4 +1,4 @@
-"""Every file under events/ is validated by the code that reads it (house style 7).
+"""Every file under events/ is validated by the code that reads it, so no sample drifts from it.
 
 EVENT_KINDS maps each kind of file to its validator; a file that matches no kind fails
 ``test_every_event_file_has_a_validator``, so a new kind of file must come with a validator.

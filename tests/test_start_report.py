@@ -318,8 +318,8 @@ def test_report_prints_the_summary_and_tables_and_writes_charts_and_html(
     assert f"execution  {measured}" in out
     assert "outcomes   RECOMMENDED 1" in out
     assert "map run    1 child execution: 1 succeeded, 0 failed (SUCCEEDED)" in out
-    # (a dry run's recommendation is listed per function as "recommended only"; the summary used to
-    # say "none projected" and add up only applied per-million figures across functions)
+    # (a dry run's recommendation is listed per function as "recommended only", not "none projected",
+    # and the per-million figures add up recommended changes as well as applied ones)
     # (the saving of a dry run's recommendation, priced at the function's traffic of the last 24 h: this
     # account's functions had none, so $0 a month, with what the change is worth per million invocations)
     lines = out.splitlines()

@@ -1,4 +1,4 @@
-"""The bad-input corpus (issue 6): malformed inputs, events and account states, as data in tests/corpus/.
+"""The bad-input corpus: malformed inputs, events and account states, as data in tests/corpus/.
 
 Each case is one execution on the embedded AWS. A user who sent it checks that the run ended with
 the expected error class and a cause naming the problem, that nothing changed (no mutating call in

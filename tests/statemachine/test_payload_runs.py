@@ -1,4 +1,4 @@
-"""Payloads that fit each function (issue 11): per-target payloads, S3 payloads, skips, the synthetic marker."""
+"""Payloads that fit each function: per-target payloads, S3 payloads, skips, the synthetic marker."""
 
 from __future__ import annotations
 

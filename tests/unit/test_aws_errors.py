@@ -199,7 +199,7 @@ def test_classify_names_the_policy_the_state_machine_applies(
 ) -> None:
     # Given an error name as Step Functions reports it
     # When it is classified
-    # Then it gets the policy and category of design §4
+    # Then it gets the policy and category policy/errors.py gives it
     assert classify(name) == (policy, category)
 
 

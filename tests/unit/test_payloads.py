@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from autotuner_core.documents.request import PayloadSource, parse_request, parse_target
-from autotuner_core.measuring.measurement import MAX_CLIENT_CONTEXT_BYTES, measurement_client_context
+from autotuner_core.measuring.invocations import MAX_CLIENT_CONTEXT_BYTES, measurement_client_context
 from autotuner_core.measuring.payloads import (
     check_object,
     check_payload_map,

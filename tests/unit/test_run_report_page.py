@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the reports test
 from test_reports import configuration, failed_outcome, measured_outcome
 
 SVG = "{http://www.w3.org/2000/svg}"
-# The sizes the README's chart shows: five between 1,536 and 2,048 MB, whose labels used to overlap.
+# The sizes the README's chart shows: five between 1,536 and 2,048 MB, whose labels overlap unless spread.
 CROWDED = [128, 256, 512, 1024, 1536, 1664, 1769, 1920, 2048, 3008]
 EXECUTION = ExecutionRef(
     arn="arn:aws:states:us-east-1:123456789012:execution:lambda-autotuner-tuner:run-1",

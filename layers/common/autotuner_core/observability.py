@@ -1,4 +1,4 @@
-"""Logger, Tracer and Metrics, created once for every function (house style 4)."""
+"""Logger, Tracer and Metrics, created once for every function: one log, trace and metric shape."""
 
 from __future__ import annotations
 

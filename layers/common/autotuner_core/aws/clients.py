@@ -33,7 +33,8 @@ def _client(service: str, region: str | None) -> Any:
         # Presigned links (report_store.py) with SigV4, the only signature S3 accepts in every region;
         # without it botocore may presign with the legacy query-string signature.
         config = config.merge(Config(signature_version="s3v4"))
-    client = boto3.session.Session().client(service, region_name=region, config=config)
+    # The stubs type client() per literal service name; this one factory serves them all.
+    client = boto3.session.Session().client(service, region_name=region, config=config)  # type: ignore[call-overload]
     if service == "lambda":
         from autotuner_core.aws import pacing
 

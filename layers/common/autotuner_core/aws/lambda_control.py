@@ -213,7 +213,8 @@ def update_configuration(client: Any, arn: str, changes: dict[str, Any], revisio
     if revision_id:
         kwargs["RevisionId"] = revision_id
     with aws_call("lambda:UpdateFunctionConfiguration", arn):
-        return client.update_function_configuration(**kwargs)
+        response: dict[str, Any] = client.update_function_configuration(**kwargs)
+        return response
 
 
 def publish_version(client: Any, arn: str, description: str, revision_id: str | None = None) -> str:
@@ -226,7 +227,8 @@ def _publish(client: Any, arn: str, description: str, revision_id: str | None) -
     if revision_id:
         kwargs["RevisionId"] = revision_id
     with aws_call("lambda:PublishVersion", arn):
-        return client.publish_version(**kwargs)
+        published: dict[str, Any] = client.publish_version(**kwargs)
+        return published
 
 
 def put_alias(client: Any, arn: str, name: str, version: str) -> None:

@@ -49,7 +49,7 @@ from autotuner_core.settings import Settings
 DURATION_WINDOW_DAYS = 14
 DURATION_MARGIN = 2.0
 INIT_LIMIT_S = 10.0  # Lambda's INIT phase limit for on-demand functions; billed since August 2025
-_PARALLEL_LANES = 16  # measurement.py: invocations of one size run at most 16 at a time
+_PARALLEL_LANES = 16  # measuring/invocations.py: invocations of one size run at most 16 at a time
 _METRIC_QUERIES_PER_CALL = 500  # GetMetricData's limit
 MAX_LISTED_TARGETS = 10  # runs up to this many targets carry each target's estimate (about 400 bytes each)
 # A Lambda configuration change or version usually settles within a few seconds: status waits are
@@ -67,8 +67,8 @@ VERSION_CALLS, VERSION_WAITS = 5, 2  # update, settle, publish, wait Active, ali
 CLEANUP_CALLS, CLEANUP_WAITS = 4, 2  # list pages, restore, a last GetFunction (+2 deletes per version below)
 APPLY_CALLS, APPLY_WAITS = 9, 3  # read again, update, settle, verify, publish + alias for `alias`
 SHADOW_CALLS, SHADOW_WAITS = 6, 2  # read code, create, wait Active, tag, delete (the shadow part's steps)
-# Busy time each tuner invocation is allowed besides its waits: a cold start's imports take about
-# a second, the steps' own work milliseconds.
+# Busy time each tuner invocation is allowed besides its waits: a cold start's imports take under
+# a second (python -m benchmarks coldstart), the steps' own work milliseconds.
 TUNER_STEP_ALLOWANCE_S = 2.0
 
 

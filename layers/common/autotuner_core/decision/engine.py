@@ -361,7 +361,7 @@ def _first_round(candidates: list[int], current_memory_mb: int, reach_mb: int) -
     count = min(FIRST_ROUND_SIZES, len(reach))
     for k in range(count):
         target = reach[0] * (top / reach[0]) ** (k / max(1, count - 1))
-        pick = min(reach, key=lambda size, t=target: (abs(math.log(size / t)), size))
+        pick = min(reach, key=lambda size: (abs(math.log(size / target)), size))
         if pick not in picks:
             picks.append(pick)
     if current_memory_mb in candidates and current_memory_mb not in picks:

@@ -100,12 +100,15 @@ def check_object(s3: Any, uri: str, buckets: list[str], field: str) -> int:
     return size
 
 
-def check_payload_map(request: TuningRequest, targets: list[TargetRef], *, partition: str, region: str, account: str):
+def check_payload_map(
+    request: TuningRequest, targets: list[TargetRef], *, partition: str, region: str, account: str
+) -> None:
     """Every ``payloads`` key must name one of the run's targets (by name, partial ARN or ARN)."""
     if not request.payloads:
         return
     arns = {target.arn for target in targets}
-    strays, owners = [], {}
+    strays: list[str] = []
+    owners: dict[str, str] = {}
     for key in request.payloads:
         try:
             arn = parse_target(key, partition=partition, region=region, account=account).arn

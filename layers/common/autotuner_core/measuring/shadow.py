@@ -63,7 +63,9 @@ def role_patterns(settings: Settings) -> list[str]:
 
 def role_allowed(role_arn: str | None, patterns: list[str]) -> bool:
     """Whether ``role_arn`` matches one of the ARNs or IAM-style patterns (``*``, ``?``)."""
-    return bool(role_arn) and any(fnmatch.fnmatchcase(role_arn, pattern) for pattern in patterns)
+    if not role_arn:
+        return False
+    return any(fnmatch.fnmatchcase(role_arn, pattern) for pattern in patterns)
 
 
 def decide(evidence: LiveTrafficEvidence, role_arn: str | None, settings: Settings, *, measure_on_live: bool) -> str:

@@ -192,7 +192,8 @@ class BreakerStore:
             item = self.dynamodb.get_item(
                 TableName=self.table, Key={"pk": {"S": lease_key(target)}}, ConsistentRead=True
             ).get("Item")
-        return (item or {}).get("owner", {}).get("S")
+        owner: str | None = (item or {}).get("owner", {}).get("S")
+        return owner
 
 
 def admit(store: BreakerStore, target: str, execution: str, policy: BreakerPolicy, now: float) -> Admission:

@@ -16,7 +16,7 @@ from enum import StrEnum
 
 
 class RetryPolicy(StrEnum):
-    """How the state machine treats an error."""
+    """How the state machine treats an error: retried as transient, failed at once, or retried once."""
 
     PERMANENT = "permanent"  # never retried: retrying cannot change the answer
     TRANSIENT = "transient"  # retried with exponential backoff and full jitter

@@ -1,7 +1,7 @@
 """Pre-flight: validate the input, then prove every permission the run needs before using any.
 
-The earlier agent (seed-report.md) found out about a missing permission three minutes in,
-at the mutating call. Here ``iam:SimulatePrincipalPolicy`` is asked, for the roles that will
+Found at the mutating call, a missing permission ends a run minutes in, after it has changed
+things. Here ``iam:SimulatePrincipalPolicy`` is asked, for the roles that will
 act (their ARNs come from the template, never from an assumed-role ARN), about the exact
 actions and resources of this run, and a single denial ends the run before anything runs.
 """
@@ -81,7 +81,9 @@ def required_permissions(
     tagged = {f"aws:ResourceTag/{settings.target_tag_key}": settings.target_tag_value} if settings.tag_scoped else {}
     table, state = [settings.run_history_table_arn], [settings.state_table_arn]
 
-    def check(role_setting: str, actions: list[str], resources: list[str], context: dict[str, str] | None = None):
+    def check(
+        role_setting: str, actions: list[str], resources: list[str], context: dict[str, str] | None = None
+    ) -> PermissionCheck:
         # The setting is named after the environment variable that carries the role's ARN.
         return PermissionCheck(
             role_setting=role_setting,

@@ -59,7 +59,8 @@ def _memory(outcome: dict[str, Any], when: str) -> int | None:
 def current_memory(outcome: dict[str, Any]) -> int | None:
     recommendation = outcome.get("recommendation") or {}
     if recommendation.get("currentMemorySize") is not None:
-        return recommendation["currentMemorySize"]
+        memory: int = recommendation["currentMemorySize"]
+        return memory
     current = [c["memorySize"] for c in outcome.get("configurations") or [] if c.get("current")]
     return current[0] if current else _memory(outcome, "before")
 
@@ -413,7 +414,7 @@ def html_page(outcomes: list[dict[str, Any]], charts: dict[int, bytes | str], ti
 
 def _run_outcomes(run_output: dict[str, Any]) -> list[dict[str, Any]]:
     """The runner's result (``output.outcomes``, or ``records`` when the run failed) or a RunSummary."""
-    summary = run_output.get("output") if isinstance(run_output.get("output"), dict) else run_output
+    summary: dict[str, Any] = run_output["output"] if isinstance(run_output.get("output"), dict) else run_output
     if summary.get("outcomes"):
         return list(summary["outcomes"])
     return list(run_output.get("records") or [])
@@ -441,7 +442,7 @@ def report_outcomes(run_output: dict[str, Any], *, simulated: bool = False) -> l
     """
     outcomes = [{**outcome, "simulated": True} if simulated else dict(outcome) for outcome in _run_outcomes(run_output)]
     # Each target beside its share of the run budget's estimate (made before the run), where there is one.
-    output = run_output.get("output") if isinstance(run_output.get("output"), dict) else run_output
+    output: dict[str, Any] = run_output["output"] if isinstance(run_output.get("output"), dict) else run_output
     estimates = {
         item["target"]: item for item in (((output.get("runCost") or {}).get("estimated") or {}).get("targets") or [])
     }
@@ -455,7 +456,7 @@ def report_outcomes(run_output: dict[str, Any], *, simulated: bool = False) -> l
 
 def report_subtitle(run_output: dict[str, Any], *, simulated: bool = False) -> str:
     """``execution run-1 · started 2026-11-26 18:34:00 UTC · SUCCEEDED``: the page's subtitle."""
-    summary = run_output.get("output") if isinstance(run_output.get("output"), dict) else run_output
+    summary: dict[str, Any] = run_output["output"] if isinstance(run_output.get("output"), dict) else run_output
     execution = (summary.get("execution") or {}).get("arn") or run_output.get("executionArn") or ""
     records = run_output.get("records") or [{}]
     started = (summary.get("execution") or {}).get("startTime") or records[0].get("executionStartedAt")

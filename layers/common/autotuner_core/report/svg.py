@@ -9,6 +9,7 @@ plotting package, and the page must render with no script, font or image from el
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from autotuner_core.report.html import (
@@ -91,10 +92,11 @@ def svg_chart(outcome: dict[str, Any]) -> str:
     ]
     # Axes: horizontal grid with labels, one panel above the other.
     d_decimals, c_decimals = _decimals(duration_ticks), _decimals(cost_ticks)
-    for ticks, scale, label in (
+    axes: list[tuple[list[float], Callable[[float], float], Callable[[float], str]]] = [
         (duration_ticks, y_duration, lambda v: f"{v:,.{d_decimals}f}"),
         (cost_ticks, y_cost, lambda v: f"${v:,.{c_decimals}f}"),
-    ):
+    ]
+    for ticks, scale, label in axes:
         for tick in ticks:
             y = scale(tick)
             out.append(f'<line x1="{_LEFT}" x2="{_RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e6ea"/>')

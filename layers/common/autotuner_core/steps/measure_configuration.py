@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from autotuner_core.decision import engine
 from autotuner_core.documents.cost import TuningSpend
 from autotuner_core.documents.target import MeasuredItem, RoundItem, TargetTask
-from autotuner_core.measuring.measurement import measure_candidate, measurement_client_context
+from autotuner_core.measuring.invocations import measure_candidate, measurement_client_context
 from autotuner_core.measuring.payloads import payload_for, processor_arns
 from autotuner_core.observability import logger
 from autotuner_core.settings import Settings

@@ -179,7 +179,8 @@ def apply_once(
     if lambda_context is not None:
         config.register_lambda_context(lambda_context)
 
-    @idempotent_function(data_keyword_argument="key", persistence_store=persistence, config=config)
+    # Powertools leaves idempotent_function untyped; apply_for's own signature is the one to read.
+    @idempotent_function(data_keyword_argument="key", persistence_store=persistence, config=config)  # type: ignore[untyped-decorator]
     def apply_for(key: dict[str, Any]) -> dict[str, Any]:
         changes = task.request.apply and task.target.configuration.memory_size != desired_memory(task)
         earlier = changes and not _first_attempt(dynamodb, settings.state_table, key)

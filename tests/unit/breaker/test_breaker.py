@@ -1,143 +1,33 @@
-"""The per-target circuit breaker and lease, against moto's DynamoDB (which evaluates conditions).
+"""The per-target circuit breaker, against moto's DynamoDB (which evaluates conditions).
 
 Time is passed in explicitly (``now``), so every transition is checked at exact instants. The
 assertions read the table the way an operator would: the item's state, failures, retryAt and
-probeOwner, and how many calls a decision cost.
+probeOwner, and how many calls a decision cost. The lease and the store's errors: test_breaker_store.py.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
-from botocore.exceptions import ClientError
-from moto import mock_aws
-from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
-
-from autotuner_core.policy.breaker import (
-    Admission,
-    BreakerPolicy,
-    BreakerStore,
-    CircuitState,
-    admit,
-    settle,
+from breaker_table import (
+    EXEC_A,
+    EXEC_B,
+    EXEC_C,
+    POLICY,
+    T0,
+    TARGET,
+    RecordingClient,
+    fail,
+    iso,
+    open_circuit,
+    probing,
+    put_raw,
+    stored,
 )
-from autotuner_core.policy.errors import CircuitOpenError, ThrottledError, TuningInProgressError
 
-REGION = "eu-west-1"
-TABLE = "autotuner-State"
-TARGET = "arn:aws:lambda:eu-west-1:123456789012:function:orders-api"
-BREAKER_KEY = {"pk": {"S": f"BREAKER#{TARGET}"}}
-LEASE_KEY = {"pk": {"S": f"LEASE#{TARGET}"}}
-POLICY = BreakerPolicy(failure_threshold=3, cooldown_seconds=600, probe_seconds=300)
-T0 = 1_764_151_200.0  # 2025-11-26T10:00:00Z; whole seconds so stored values read back exactly
-EXEC_A = "arn:aws:states:eu-west-1:123456789012:execution:autotuner:run-a"
-EXEC_B = "arn:aws:states:eu-west-1:123456789012:execution:autotuner:run-b"
-EXEC_C = "arn:aws:states:eu-west-1:123456789012:execution:autotuner:run-c"
-
-
-class RecordingClient:
-    """The moto client, recording every operation; ``fail_next`` makes the next calls raise instead."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.fail_next: dict[str, list[Exception]] = {}
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        method = getattr(self._client, name)
-
-        def call(**kwargs: Any) -> Any:
-            self.calls.append((name, kwargs))
-            if self.fail_next.get(name):
-                raise self.fail_next[name].pop(0)
-            return method(**kwargs)
-
-        return call
-
-    def count(self, operation: str) -> int:
-        return sum(1 for name, _ in self.calls if name == operation)
-
-
-@pytest.fixture(scope="module")
-def moto_dynamodb() -> Iterator[Any]:
-    """A moto DynamoDB table shaped like the tuner's state table: key ``pk``, TTL on ``expiresAt``.
-
-    Started once per module (starting moto and a client costs ~0.2 s); each test empties the table.
-    """
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name=REGION)
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        client.update_time_to_live(
-            TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"}
-        )
-        yield client
-
-
-@pytest.fixture
-def dynamodb(moto_dynamodb: Any) -> Any:
-    for item in moto_dynamodb.scan(TableName=TABLE, ProjectionExpression="pk")["Items"]:
-        moto_dynamodb.delete_item(TableName=TABLE, Key=item)
-    return moto_dynamodb
-
-
-@pytest.fixture
-def client(dynamodb: Any) -> RecordingClient:
-    return RecordingClient(dynamodb)
-
-
-@pytest.fixture
-def store(client: RecordingClient) -> BreakerStore:
-    return BreakerStore(client, TABLE)
-
-
-def stored(dynamodb: Any, key: dict[str, Any] = BREAKER_KEY) -> dict[str, Any] | None:
-    """The item as an operator sees it in the table: plain strings and numbers."""
-    item = dynamodb.get_item(TableName=TABLE, Key=key, ConsistentRead=True).get("Item")
-    if item is None:
-        return None
-    return {name: (float(value["N"]) if "N" in value else value["S"]) for name, value in item.items()}
-
-
-def iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
-
-
-def fail(store: BreakerStore, times: int, now: float, execution: str = EXEC_A) -> None:
-    for i in range(times):
-        settle(store, TARGET, f"{execution}-{i}", POLICY, now + i, succeeded=False)
-
-
-def open_circuit(store: BreakerStore, now: float) -> float:
-    """Three consecutive failed runs, the last at ``now``; returns the time the circuit may be retried."""
-    fail(store, POLICY.failure_threshold - 1, now - 10)
-    settle(store, TARGET, EXEC_C, POLICY, now, succeeded=False)
-    return now + POLICY.cooldown_seconds
-
-
-def probing(store: BreakerStore, now: float, prober: str = EXEC_A) -> float:
-    """An OPEN circuit whose cooldown ended at ``now``, probed by ``prober``; returns the probe deadline."""
-    retry_at = open_circuit(store, now - POLICY.cooldown_seconds)
-    assert admit(store, TARGET, prober, POLICY, retry_at) is Admission.PROBE
-    return retry_at + POLICY.probe_seconds
-
-
-def put_raw(dynamodb: Any, **attributes: str | float) -> None:
-    """Write a breaker item directly (as an earlier execution, or a version of the code, left it)."""
-    item: dict[str, Any] = dict(BREAKER_KEY)
-    for name, value in attributes.items():
-        item[name] = {"S": value} if isinstance(value, str) else {"N": str(value)}
-    dynamodb.put_item(TableName=TABLE, Item=item)
-
+from autotuner_core.policy.breaker import Admission, BreakerStore, CircuitState, admit, settle
+from autotuner_core.policy.errors import CircuitOpenError
 
 # --------------------------------------------------------------------------------------------
 # CLOSED
@@ -386,148 +276,6 @@ def test_an_expired_but_undeleted_open_item_before_retry_at_still_refuses(store:
     # Then the item is not treated as gone: the circuit is still OPEN
     with pytest.raises(CircuitOpenError, match="OPEN after 3 consecutive failed runs"):
         admit(store, TARGET, EXEC_A, POLICY, T0)
-
-
-# --------------------------------------------------------------------------------------------
-# Reserved words (`state`, `owner`) in expressions
-# --------------------------------------------------------------------------------------------
-
-_EXPRESSION_WORDS = {"and", "or", "not", "between", "in", "attribute_exists", "attribute_not_exists", "size"}
-_EXPRESSION_WORDS |= {"attribute_type", "begins_with", "contains"}
-
-
-def _bare_names(expression: str) -> set[str]:
-    """Attribute names written in the expression itself (not #placeholders, :values or functions)."""
-    return {
-        word
-        for word in re.findall(r"(?<![#:\w])[A-Za-z_][A-Za-z0-9_]*", expression)
-        if word.lower() not in _EXPRESSION_WORDS
-    }
-
-
-def test_moto_rejects_a_bare_reserved_word_in_a_condition(dynamodb: Any) -> None:
-    # Given moto's DynamoDB (this proves the other tests exercise the reserved-word rule)
-    # When a conditional put names `state` bare
-    with pytest.raises(ClientError, match="reserved keyword; reserved keyword: state"):
-        dynamodb.put_item(
-            TableName=TABLE,
-            Item=dict(BREAKER_KEY) | {"state": {"S": "OPEN"}},
-            ConditionExpression="attribute_not_exists(pk) OR state = :closed",
-            ExpressionAttributeValues={":closed": {"S": "CLOSED"}},
-        )
-
-
-def test_no_expression_names_a_reserved_word_bare(store: BreakerStore, client: RecordingClient) -> None:
-    # Given every kind of write the module makes: breaker create, update, probe, reopen; lease put, delete
-    probe_expires_at = probing(store, T0)
-    settle(store, TARGET, EXEC_A, POLICY, probe_expires_at - 1, succeeded=False)
-    store.acquire_lease(TARGET, EXEC_A, T0, 900)
-    with pytest.raises(TuningInProgressError):
-        store.acquire_lease(TARGET, EXEC_B, T0, 900)
-    store.release_lease(TARGET, EXEC_B)
-    store.release_lease(TARGET, EXEC_A)
-    expressions = [kwargs["ConditionExpression"] for _, kwargs in client.calls if "ConditionExpression" in kwargs]
-    assert len(expressions) >= 6
-    # Then no expression names a reserved word (such as `state` or `owner`) without a #placeholder
-    reserved = {word.upper() for word in ReservedKeywords.get_reserved_keywords()}
-    for expression in expressions:
-        assert not {name for name in _bare_names(expression) if name.upper() in reserved}, expression
-        assert "state" not in _bare_names(expression)
-
-
-# --------------------------------------------------------------------------------------------
-# Store errors: fail closed
-# --------------------------------------------------------------------------------------------
-
-
-def test_a_throttled_read_fails_closed_as_throttled_error(
-    store: BreakerStore, client: RecordingClient, client_error: Callable[..., ClientError]
-) -> None:
-    # Given GetItem answering ProvisionedThroughputExceededException
-    client.fail_next["get_item"] = [
-        client_error(
-            "ProvisionedThroughputExceededException",
-            "The level of configured provisioned throughput for the table was exceeded.",
-            400,
-            "GetItem",
-        )
-    ]
-    # When an execution asks to tune the target
-    # Then admit does not return: the error propagates as a transient ThrottledError naming the call
-    with pytest.raises(ThrottledError, match=r"dynamodb:GetItem on autotuner-State") as raised:
-        admit(store, TARGET, EXEC_A, POLICY, T0)
-    assert isinstance(raised.value.__cause__, ClientError)
-    assert client.count("put_item") == 0
-
-
-# --------------------------------------------------------------------------------------------
-# Lease
-# --------------------------------------------------------------------------------------------
-
-
-def test_acquire_a_free_lease(store: BreakerStore, dynamodb: Any) -> None:
-    # Given nobody tuning the target
-    # When EXEC_A takes the lease for 900 s
-    store.acquire_lease(TARGET, EXEC_A, T0, 900)
-    # Then the lease item names EXEC_A and its expiry
-    item = stored(dynamodb, LEASE_KEY)
-    assert item is not None
-    assert (item["owner"], item["leaseExpiresAt"]) == (EXEC_A, T0 + 900)
-    assert item["expiresAt"] > T0 + 900  # TTL later than the lease itself
-
-
-def test_a_second_owner_is_refused_naming_the_holder(store: BreakerStore, dynamodb: Any) -> None:
-    # Given EXEC_A holding the lease
-    store.acquire_lease(TARGET, EXEC_A, T0, 900)
-    # When EXEC_B tries to take it before it runs out
-    with pytest.raises(TuningInProgressError) as refused:
-        store.acquire_lease(TARGET, EXEC_B, T0 + 899, 900)
-    # Then it is told who holds it, and the lease is still EXEC_A's
-    assert EXEC_A in str(refused.value)
-    assert TARGET in str(refused.value)
-    assert stored(dynamodb, LEASE_KEY)["owner"] == EXEC_A  # type: ignore[index]
-
-
-def test_the_same_owner_re_acquiring_succeeds_and_extends(store: BreakerStore, dynamodb: Any) -> None:
-    # Given EXEC_A holding the lease
-    store.acquire_lease(TARGET, EXEC_A, T0, 900)
-    # When EXEC_A takes it again (a retried task)
-    store.acquire_lease(TARGET, EXEC_A, T0 + 60, 900)
-    # Then it still holds it, until 900 s after the retry
-    item = stored(dynamodb, LEASE_KEY)
-    assert (item["owner"], item["leaseExpiresAt"]) == (EXEC_A, T0 + 960)  # type: ignore[index]
-
-
-def test_an_expired_lease_can_be_taken_by_another_owner(store: BreakerStore, dynamodb: Any) -> None:
-    # Given EXEC_A's lease, which ran out at T0 + 900 (its execution crashed) and TTL has not deleted
-    store.acquire_lease(TARGET, EXEC_A, T0, 900)
-    # When EXEC_B asks after it ran out
-    store.acquire_lease(TARGET, EXEC_B, T0 + 901, 900)
-    # Then EXEC_B holds it
-    item = stored(dynamodb, LEASE_KEY)
-    assert (item["owner"], item["leaseExpiresAt"]) == (EXEC_B, T0 + 1801)  # type: ignore[index]
-
-
-def test_release_by_the_owner_deletes_the_lease(store: BreakerStore, dynamodb: Any) -> None:
-    # Given EXEC_A holding the lease
-    store.acquire_lease(TARGET, EXEC_A, T0, 900)
-    # When EXEC_A releases it
-    released = store.release_lease(TARGET, EXEC_A)
-    # Then it is gone and the next execution can take it at once
-    assert released is True
-    assert stored(dynamodb, LEASE_KEY) is None
-    store.acquire_lease(TARGET, EXEC_B, T0 + 1, 900)
-
-
-def test_release_by_a_non_owner_leaves_the_lease(store: BreakerStore, dynamodb: Any) -> None:
-    # Given EXEC_B holding the lease after EXEC_A's ran out
-    store.acquire_lease(TARGET, EXEC_A, T0, 900)
-    store.acquire_lease(TARGET, EXEC_B, T0 + 901, 900)
-    # When EXEC_A (late) releases
-    released = store.release_lease(TARGET, EXEC_A)
-    # Then EXEC_B keeps it
-    assert released is False
-    assert stored(dynamodb, LEASE_KEY)["owner"] == EXEC_B  # type: ignore[index]
 
 
 # --------------------------------------------------------------------------------------------
