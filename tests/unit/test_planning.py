@@ -165,7 +165,7 @@ def test_observe_keeps_successful_samples_and_excludes_a_size_with_failures():
 
 def test_the_most_samples_an_input_may_ask_for_fit_in_the_state_limit():
     from autotuner_core.decision.engine import budget
-    from autotuner_core.documents.target import TargetTask
+    from autotuner_core.documents.task import MeasuringTask
 
     # Given the largest input (48 sizes, the most invocations) and the engine's whole budget spread
     # over every size and the current one (more per-size overhead than a few sizes), 15-minute Durations
@@ -177,7 +177,7 @@ def test_the_most_samples_an_input_may_ask_for_fit_in_the_state_limit():
         SizeObservation(memory_size=size, durations_ms=[899_999.99] * each, billed_durations_ms=[900_000.0] * each)
         for size in [*sizes, 4000]
     ]
-    task = TargetTask.model_validate(
+    task = MeasuringTask.model_validate(
         {
             "execution": {"arn": "arn:aws:states:us-east-1:123456789012:execution:tuner:run", "startTime": "now"},
             "request": tuning.dump(),
@@ -186,6 +186,9 @@ def test_the_most_samples_an_input_may_ask_for_fit_in_the_state_limit():
                 "configuration": {"MemorySize": 4000, "Timeout": 900},
             },
             "timings": {},
+            "admission": "NORMAL",
+            "spend": {},
+            "measurementStartedMs": 1_764_151_200_000.0,
             "observations": [item.dump() for item in observations],
         }
     )

@@ -30,7 +30,8 @@ from autotuner_core.cost import run_cost
 from autotuner_core.decision import engine
 from autotuner_core.documents.base import MAX_MEMORY_MB
 from autotuner_core.documents.request import TuningRequest
-from autotuner_core.documents.target import SizeObservation, SizeRequest, TargetTask
+from autotuner_core.documents.target import SizeObservation, SizeRequest
+from autotuner_core.documents.task import MeasuredItem, MeasuringTask
 from autotuner_core.measuring.payloads import planned_request
 
 __all__ = [
@@ -102,14 +103,13 @@ def bounded_round(
     return plan, False
 
 
-def plan_task(task: TargetTask) -> tuple[TargetTask, bool]:
-    """The task with the round just measured added to its observations and the next round planned
+def plan_task(task: MeasuringTask, measured: Sequence[MeasuredItem] = ()) -> tuple[MeasuringTask, bool]:
+    """The task with the round just ``measured`` added to its observations and the next round planned
     (``plan``; None when measuring is done), its rounds counted; and whether the round limit cut it.
 
     Pure: the measuring loop's planning step, run after the first round by the step that measured
     the round (one state less per round) and before it by PlanMeasurements."""
-    measured = task.measured or []
-    observations = merge(task.observations or [], [item.observation for item in measured])
+    observations = merge(task.observations, [item.observation for item in measured])
     rounds = task.spend.rounds
     # The account's memory quota is not known here: a size Lambda refuses is excluded when prepared.
     plan, cut = bounded_round(
@@ -119,10 +119,5 @@ def plan_task(task: TargetTask) -> tuple[TargetTask, bool]:
         rounds_done=rounds,
         max_memory_mb=MAX_MEMORY_MB,
     )
-    spend = run_cost.add(task.spend, *(item.spend for item in measured)).model_copy(
-        update={"rounds": rounds + (1 if plan else 0), "round_items": task.spend.round_items + len(plan)}
-    )
-    planned = task.model_copy(
-        update={"observations": observations, "measured": None, "round": None, "plan": plan or None, "spend": spend}
-    )
-    return planned, cut
+    spend = run_cost.add(task.spend, *(item.spend for item in measured)).counting_round(len(plan))
+    return task.planned(observations, plan or None, spend), cut

@@ -32,8 +32,7 @@ from autotuner_core.aws.lambda_control import (
     wait_until_settled,
     wait_until_version_active,
 )
-from autotuner_core.documents.base import RESERVED_ALIAS_PREFIX, Document
-from autotuner_core.documents.cost import TuningSpend
+from autotuner_core.documents.base import RESERVED_ALIAS_PREFIX
 from autotuner_core.documents.request import TuningRequest, WeightedPayload
 from autotuner_core.documents.target import (
     Candidate,
@@ -42,6 +41,7 @@ from autotuner_core.documents.target import (
     SizeObservation,
     SizeRequest,
 )
+from autotuner_core.documents.task import CleanupReport
 from autotuner_core.policy.errors import (
     FunctionNotFoundError,
     InvalidConfigurationError,
@@ -70,15 +70,6 @@ def alias_name(token: str, memory_size: int, copy: int | None = None) -> str:
 
 def version_marker(token: str) -> str:
     return f"lambda-autotuner temporary {token}"
-
-
-class CleanupReport(Document):
-    aliases_deleted: int = 0
-    versions_deleted: int = 0
-    restored: bool = False
-    shadow_deleted: bool | None = None  # a live target's shadow copy: deleted (None: there was none to look for)
-    note: str | None = None
-    spend: TuningSpend | None = None  # this clean-up's own cost; ChooseConfiguration adds it to the target's
 
 
 def live_floor(
@@ -205,9 +196,7 @@ def prepare_candidates(
         )
         pointed[size] = _create_or_reuse_alias(client, arn, name, version, marker, size)
     candidates = [
-        candidate.model_copy(update={"version": pointed[candidate.memory_size]})
-        if candidate.memory_size in pointed
-        else candidate
+        candidate.pointed(version=pointed[candidate.memory_size]) if candidate.memory_size in pointed else candidate
         for candidate in candidates
     ]
     return sorted(candidates, key=lambda candidate: candidate.memory_size)
@@ -400,7 +389,7 @@ def _invoke_all(
             around_ms += request.sleep_between_runs_ms
         if post:
             around_ms += _invoke_processor(client, "postProcessor", post, result, client_context)[1]
-        return sample.model_copy(update={"error": error_type}), around_ms
+        return sample.failed(error_type), around_ms
 
     if request.parallel_invocation:
         with ThreadPoolExecutor(max_workers=min(_MAX_PARALLEL_INVOCATIONS, len(payloads))) as pool:

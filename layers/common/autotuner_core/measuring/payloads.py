@@ -226,7 +226,7 @@ def planned_request(request: TuningRequest, source: PayloadSource | None) -> Tun
     """
     if source is None or source.origin != "payloads" or source.s3 or not request.payloads:
         return request
-    return request.model_copy(update={"payload": request.payloads[source.entry].payload})  # type: ignore[index]
+    return request.sending(request.payloads[source.entry].payload)  # type: ignore[index]
 
 
 def payload_for(request: TuningRequest, source: PayloadSource | None, s3: Any, execution_arn: str) -> Any:
