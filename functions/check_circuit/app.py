@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from autotuner_core.aws.clients import aws_client
 from autotuner_core.documents.base import parse_event
-from autotuner_core.documents.task import TargetEntry
+from autotuner_core.documents.target import TargetEntry
 from autotuner_core.observability import bind_execution, logger, tracer
 from autotuner_core.policy.breaker import BreakerStore, admit
 from autotuner_core.settings import Settings
@@ -29,4 +29,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     admission = admit(store, entry.ref.arn, entry.execution.arn, SETTINGS.breaker_policy(entry.request), now)
     store.acquire_lease(entry.ref.arn, entry.execution.arn, now, SETTINGS.lease_seconds)
     logger.info("admitted", extra={"target": entry.ref.arn, "admission": admission.value})
-    return entry.admitted(admission).dump()
+    return entry.model_copy(update={"admission": admission.value}).dump()

@@ -16,7 +16,6 @@ from autotuner_core.cost import run_cost
 from autotuner_core.documents.base import parse_event
 from autotuner_core.documents.cost import TuningSpend
 from autotuner_core.documents.outcome import RecordEvent
-from autotuner_core.documents.task import CleanupReport
 from autotuner_core.measuring.measurement import clean_up, run_token
 from autotuner_core.measuring.shadow import SHADOW, delete_shadow
 from autotuner_core.observability import bind_execution, logger, tracer
@@ -36,7 +35,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if document.target is not None:
         tracer.put_annotation("target", document.target.ref.name)
     if document.target is None or document.request is None:
-        return CleanupReport(note="no target to clean").dump()
+        return {"aliasesDeleted": 0, "versionsDeleted": 0, "restored": False, "note": "no target to clean"}
     request = document.request
     # On the failure path of an apply, the size being applied: an update Lambda accepted before the
     # failure is undone, so the failed run leaves the function as it was found.

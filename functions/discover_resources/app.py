@@ -11,7 +11,7 @@ from autotuner_core.aws.clients import aws_client
 from autotuner_core.cost import run_cost
 from autotuner_core.documents.base import parse_event
 from autotuner_core.documents.cost import TuningSpend
-from autotuner_core.documents.task import AdmittedTarget
+from autotuner_core.documents.target import TargetEntry, TargetTask
 from autotuner_core.observability import bind_execution, logger, metrics, tracer
 from autotuner_core.settings import Settings
 from autotuner_core.targets.discovery import discover
@@ -24,7 +24,7 @@ SETTINGS = Settings.from_env()
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = perf_counter()
-    entry = parse_event(AdmittedTarget, event)
+    entry = parse_event(TargetEntry, event)
     bind_execution(entry.execution.arn)
     pacing.pace(entry.execution.workers, SETTINGS)
     tracer.put_annotation("target", entry.ref.name)
@@ -36,8 +36,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     (target,) = discover(client, entry.request, [entry.ref], SETTINGS, cloudwatch=cloudwatch, s3=s3)
     elapsed_ms = (perf_counter() - started) * 1000
     metrics.add_metric(name="ResourceValidationDuration", unit=MetricUnit.Milliseconds, value=elapsed_ms)
-    return entry.discovered(
-        target,
-        took_ms=elapsed_ms,
+    return TargetTask(
+        execution=entry.execution,
+        request=entry.request,
+        target=target,
+        admission=entry.admission,
+        timings=entry.timings.model_copy(update={"discover_resources_ms": round(elapsed_ms, 1)}),
         spend=run_cost.charge(TuningSpend(), busy_s=elapsed_ms / 1000, calls=run_cost.control_plane_calls()),
     ).dump()

@@ -17,7 +17,7 @@ from autotuner_core.cost import run_cost
 from autotuner_core.decision import planning
 from autotuner_core.documents.base import parse_event
 from autotuner_core.documents.cost import TuningSpend
-from autotuner_core.documents.task import MeasuredItem, PreparedRound, RoundItem
+from autotuner_core.documents.target import MeasuredItem, RoundItem, TargetTask
 from autotuner_core.measuring.measurement import measure_candidate, measurement_client_context
 from autotuner_core.measuring.payloads import payload_for, processor_arns
 from autotuner_core.observability import bind_execution, logger, tracer
@@ -31,7 +31,7 @@ ROUND_LANES = 4
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = time.monotonic()
-    task = parse_event(PreparedRound, event)
+    task = parse_event(TargetTask, event)
     bind_execution(task.execution.arn)
     tracer.put_annotation("target", task.target.ref.name)
     source = task.target.payload
@@ -55,11 +55,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         )
         return MeasuredItem(observation=observation, spend=TuningSpend()), waited_ms
 
-    items = task.round
+    items = task.round or []
     with ThreadPoolExecutor(max_workers=max(1, min(ROUND_LANES, len(items)))) as pool:
         results = list(pool.map(measure, items))
     # The next round is planned here, not in a state of its own: one state transition less per round.
-    planned, cut = planning.plan_task(task, [item for item, _ in results])
+    planned, cut = planning.plan_task(task.model_copy(update={"measured": [item for item, _ in results]}))
     if cut:
         logger.warning(
             "planner stopped after the round limit", extra={"target": task.target.ref.arn, "rounds": task.spend.rounds}
@@ -69,8 +69,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         extra={"target": task.target.ref.arn, "round": task.spend.rounds + 1, "plan": planned.plan or []},
     )
     waited = _makespan([w for _, w in results])
-    return planned.with_spend(
-        run_cost.charge(planned.spend, busy_s=time.monotonic() - started, waited_ms=waited)
+    return planned.model_copy(
+        update={"spend": run_cost.charge(planned.spend, busy_s=time.monotonic() - started, waited_ms=waited)}
     ).dump()
 
 

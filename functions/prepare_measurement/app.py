@@ -13,7 +13,7 @@ from autotuner_core.aws import pacing
 from autotuner_core.aws.clients import aws_client
 from autotuner_core.cost import run_cost
 from autotuner_core.documents.base import parse_event
-from autotuner_core.documents.task import MeasuringTask, RoundItem
+from autotuner_core.documents.target import RoundItem, TargetTask
 from autotuner_core.measuring.measurement import live_floor, prepare_candidates, run_token
 from autotuner_core.measuring.shadow import IN_PLACE, SHADOW, ensure_shadow
 from autotuner_core.observability import bind_execution, logger, tracer
@@ -26,7 +26,7 @@ SETTINGS = Settings.from_env()
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = time.monotonic()
-    task = parse_event(MeasuringTask, event)
+    task = parse_event(TargetTask, event)
     bind_execution(task.execution.arn)
     pacing.pace(task.execution.workers, SETTINGS)
     tracer.put_annotation("target", task.target.ref.name)
@@ -39,7 +39,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     floor = None
     if measured_on == IN_PLACE:
         # measureOnLive: production runs at each size set, so none below what the function uses.
-        plan, floor = live_floor(plan, original.memory_size, task.observations, task.request.invocations)
+        plan, floor = live_floor(plan, original.memory_size, task.observations or [], task.request.invocations)
     # Sizes prepared in an earlier round keep their version and alias: only new ones are created.
     new = sorted({item.memory_size for item in plan} - set(prepared))
     if new and measured_on == SHADOW:
@@ -52,7 +52,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             client, function_arn, original, task.request, task.execution.arn, SETTINGS, sizes=new, floor_mb=floor
         ):
             if function_arn != task.target.ref.arn:
-                candidate = candidate.pointed(function_arn=function_arn)
+                candidate = candidate.model_copy(update={"function_arn": function_arn})
             prepared[candidate.memory_size] = candidate
     logger.info(
         "candidates ready",
@@ -65,8 +65,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             "pacedSeconds": round(pacing.paced_seconds(), 3),
         },
     )
-    return task.prepared(
-        [prepared[size] for size in sorted(prepared)],
-        [RoundItem(candidate=prepared[item.memory_size], invocations=item.invocations) for item in plan],
-        run_cost.charge(task.spend, busy_s=time.monotonic() - started, calls=run_cost.control_plane_calls()),
+    return task.model_copy(
+        update={
+            "candidates": [prepared[size] for size in sorted(prepared)],
+            "round": [RoundItem(candidate=prepared[item.memory_size], invocations=item.invocations) for item in plan],
+            "spend": run_cost.charge(
+                task.spend, busy_s=time.monotonic() - started, calls=run_cost.control_plane_calls()
+            ),
+        }
     ).dump()

@@ -8,7 +8,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from autotuner_core.aws import pacing
 from autotuner_core.aws.clients import aws_client
 from autotuner_core.cost import run_cost
-from autotuner_core.documents.task import parse_update_input
+from autotuner_core.documents.base import parse_event
+from autotuner_core.documents.target import TargetTask, UpdateResult
 from autotuner_core.observability import bind_execution, logger, tracer
 from autotuner_core.settings import Settings
 from autotuner_core.targets.updater import apply_once
@@ -20,7 +21,7 @@ SETTINGS = Settings.from_env()
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = perf_counter()
-    task = parse_update_input(event)
+    task = parse_event(TargetTask, event)
     bind_execution(task.execution.arn)
     pacing.pace(task.execution.workers, SETTINGS)
     tracer.put_annotation("target", task.target.ref.name)
@@ -38,10 +39,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             "pacedSeconds": round(pacing.paced_seconds(), 3),
         },
     )
-    return task.updated(
-        outcome,
-        after,
-        alias,
-        took_ms=elapsed_ms,
+    return UpdateResult(
+        **task.model_dump(exclude={"timings", "spend"}),
+        outcome=outcome,
+        before=task.target.configuration,
+        after=after,
+        alias=alias,
+        timings=task.timings.model_copy(update={"update_configuration_ms": round(elapsed_ms, 1)}),
         spend=run_cost.charge(task.spend, busy_s=elapsed_ms / 1000, calls=run_cost.control_plane_calls()),
     ).dump()

@@ -70,7 +70,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         cloudwatch=aws_client("cloudwatch"),
     )
     workers = max(1, min(SETTINGS.sweep_max_concurrency, len(targets)))
-    execution = envelope.execution.with_workers(workers)
+    execution = envelope.execution.model_copy(update={"workers": workers})
     target_list = store_targets(aws_client("s3"), SETTINGS.sweep_bucket, execution, targets)
     elapsed_ms = (perf_counter() - started) * 1000
     metrics.add_metric(name="PermissionCheckDuration", unit=MetricUnit.Milliseconds, value=elapsed_ms)
