@@ -1,0 +1,54 @@
+"""CleanupMeasurement: delete this run's temporary aliases and versions, restore $LATEST, delete its shadow.
+
+Runs after every measurement, on success and after any failure, and is safe to run twice. A
+shadow copy (live targets) is found by its name and deleted with its code copy when its tags
+say this run made it.
+"""
+
+from __future__ import annotations
+
+from autotuner_core.aws import pacing
+from autotuner_core.documents.cost import TuningSpend
+from autotuner_core.documents.outcome import RecordEvent
+from autotuner_core.measuring.measurement import CleanupReport, clean_up, run_token
+from autotuner_core.measuring.shadow import SHADOW, delete_shadow
+from autotuner_core.observability import logger
+from autotuner_core.settings import Settings
+from autotuner_core.steps.clients import Clients
+from autotuner_core.steps.handler import step
+
+
+# RecordEvent: on the failure path the document also carries the error being handled.
+@step(RecordEvent, paced=True, charged=True)
+def run(document: RecordEvent, clients: Clients, settings: Settings) -> CleanupReport:
+    if document.target is None or document.request is None:
+        return CleanupReport(note="no target to clean")  # no spend: nothing to charge it to
+    request = document.request
+    # On the failure path of an apply, the size being applied: an update Lambda accepted before the
+    # failure is undone, so the failed run leaves the function as it was found.
+    recommended = document.recommendation.memory_size if document.recommendation else None
+    applying = request.memory_size if request.memory_size is not None else recommended
+    report = clean_up(
+        clients.lambda_,
+        document.target.ref.arn,
+        document.target.configuration,
+        document.execution.arn,
+        settings,
+        applied=applying if request.apply and document.error is not None else None,
+    )
+    evidence = document.target.live_traffic
+    if evidence is not None and evidence.measured_on == SHADOW:
+        report.shadow_deleted = delete_shadow(
+            clients.lambda_,
+            clients.s3,
+            document.target.ref.arn,
+            run_token(document.execution.arn),
+            document.execution.arn,
+            settings,
+        )
+    logger.info(
+        "cleaned up",
+        extra={"target": document.target.ref.arn, **report.dump(), "pacedSeconds": round(pacing.paced_seconds(), 3)},
+    )
+    report.spend = TuningSpend()  # this invocation's own time, added by the middleware
+    return report

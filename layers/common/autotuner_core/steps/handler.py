@@ -1,0 +1,141 @@
+"""The middleware every tuner function runs its step in: ``lambda_handler = handler(<step>.run)``.
+
+Our own rather than Powertools' ``lambda_handler_decorator``: that factory wraps a handler and keeps
+its Lambda signature ``(event, context)``, untyped; this one turns a typed
+``run(document, clients, settings)`` into that handler, and reads the settings once per execution
+environment (when the function's ``app.py`` is imported), as a module global would.
+
+Per invocation, around the step's ``run``:
+
+- the Powertools decorators: the logger's Lambda context, the tracer's segment, and for steps
+  that add metrics the metrics flush (``log_metrics`` warns when it has none to flush);
+- the input parsed into the step's document (a malformed one is ``InvalidInputError``, permanent);
+- the execution as the correlation id of every log line;
+- for steps that call the Lambda control plane, this worker's share of the account's buckets
+  (pacing.py; ValidatePermissions' document says 1 worker: it runs before the targets are shared out);
+- the target's name as the trace's ``target`` annotation, where the document names one;
+- the step's duration: in ``timings`` and as a metric where the step declares them, and, for the
+  per-target steps whose time the run's cost counts, added to the output's ``spend`` with its
+  control-plane calls and the target time it waited for (run_cost.py).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from autotuner_core.aws import pacing
+from autotuner_core.documents.base import Document, parse_event
+from autotuner_core.documents.cost import StageTimings
+from autotuner_core.observability import bind_execution, logger, metrics, tracer
+from autotuner_core.settings import Settings
+from autotuner_core.steps.clients import Clients
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+D = TypeVar("D", bound=Document)
+Out = TypeVar("Out", bound=Document)
+
+LambdaHandler = Callable[[dict[str, Any], "LambdaContext"], dict[str, Any]]
+
+_bill = threading.local()
+
+
+@dataclass(frozen=True)
+class Step(Generic[D, Out]):
+    """A state's step: its input document, its ``run``, and what the middleware does around it."""
+
+    document: type[D]
+    run: Callable[..., Out]
+    paced: bool = False  # it calls the Lambda control plane
+    charged: bool = False  # its busy time is added to its output's ``spend``
+    timing: str | None = None  # the ``StageTimings`` field that gets its milliseconds
+    metric: str | None = None  # a Milliseconds metric of its duration
+    metrics: bool = False  # it adds metrics: flush them when it returns
+    annotate: bool = True  # annotate the trace with the target its document names
+    context: bool = False  # ``run`` takes the Lambda context as a fourth argument
+
+    def __post_init__(self) -> None:
+        if self.timing is not None and self.timing not in StageTimings.model_fields:
+            raise ValueError(f"{self.timing!r} is not a StageTimings field")
+
+    def __call__(self, *args: Any) -> Out:
+        return self.run(*args)
+
+
+def step(
+    document: type[D],
+    *,
+    paced: bool = False,
+    charged: bool = False,
+    timing: str | None = None,
+    metric: str | None = None,
+    metrics: bool = False,
+    annotate: bool = True,
+    context: bool = False,
+) -> Callable[[Callable[..., Out]], Step[D, Out]]:
+    """Declare a step's ``run`` (see :class:`Step` for the options)."""
+
+    def declare(run: Callable[..., Out]) -> Step[D, Out]:
+        return Step(document, run, paced, charged, timing, metric, metrics or metric is not None, annotate, context)
+
+    return declare
+
+
+def waited_for_targets(milliseconds: float) -> None:
+    """Tell the middleware how long this invocation waited for target invocations: it is billed at least that."""
+    _bill.waited_ms = milliseconds
+
+
+def handler(
+    declared: Step[Any, Any], *, settings: Settings | None = None, clients: Callable[[], Clients] = Clients
+) -> LambdaHandler:
+    """The Lambda handler of ``declared``; ``settings`` default to the environment's, read now."""
+    settings = settings if settings is not None else Settings.from_env()
+
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        started = time.monotonic()
+        document = parse_event(declared.document, event)
+        execution = document.execution  # type: ignore[attr-defined]  # every state's document has it
+        bind_execution(execution.arn)
+        if declared.paced:
+            pacing.pace(execution.workers, settings)
+        name = _target_name(document) if declared.annotate else None
+        if name:
+            tracer.put_annotation("target", name)
+        reach = clients()
+        _bill.waited_ms = 0.0
+        arguments = (document, reach, settings, context) if declared.context else (document, reach, settings)
+        output = declared.run(*arguments)
+        elapsed_ms = (time.monotonic() - started) * 1000
+        if declared.metric:
+            from aws_lambda_powertools.metrics import MetricUnit
+
+            metrics.add_metric(name=declared.metric, unit=MetricUnit.Milliseconds, value=elapsed_ms)
+        if declared.timing:
+            timings = output.timings.model_copy(update={declared.timing: round(elapsed_ms, 1)})
+            output = output.model_copy(update={"timings": timings})
+        if declared.charged and output.spend is not None:
+            from autotuner_core.cost import run_cost
+
+            spend = run_cost.charge(
+                output.spend, busy_s=elapsed_ms / 1000, waited_ms=_bill.waited_ms, calls=reach.control_plane_calls()
+            )
+            output = output.model_copy(update={"spend": spend})
+        return output.dump()  # type: ignore[no-any-return]
+
+    inner = metrics.log_metrics(lambda_handler) if declared.metrics else lambda_handler
+    return logger.inject_lambda_context(tracer.capture_lambda_handler(inner))  # type: ignore[no-any-return]
+
+
+def _target_name(document: Any) -> str | None:
+    """The function a per-target document names: its discovered target if it has that field, else its reference."""
+    if "target" in type(document).model_fields:
+        target = document.target
+        return target.ref.name if target is not None else None
+    ref = getattr(document, "ref", None)
+    return ref.name if ref is not None else None
