@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from autotuner_core.documents.base import Outcome, parse_event
-from autotuner_core.documents.cost import StageTimings, TuningSpend
+from autotuner_core.documents.cost import StageTimings
 from autotuner_core.documents.outcome import RECORDED, RecordEvent
 from autotuner_core.documents.request import parse_request, parse_target
 from autotuner_core.documents.target import (
@@ -59,7 +59,9 @@ def entry(**request: Any) -> TargetEntry:
 
 def discovered(**request: Any) -> TargetTask:
     admitted = entry(**request).admitted(Admission.PROBE)
-    return handed_over(admitted, type(admitted)).discovered(TARGET, took_ms=20.04, spend=TuningSpend(rounds=0))
+    task = handed_over(admitted, type(admitted)).discovered(TARGET)
+    task.timings = task.timings.discovered(20.04)  # as the middleware records it
+    return task
 
 
 def test_a_measured_target_passes_each_document_on_to_the_next_state() -> None:
@@ -74,7 +76,7 @@ def test_a_measured_target_passes_each_document_on_to_the_next_state() -> None:
     planned = handed_over(planned, MeasuringTask)
     candidate = Candidate(memory_size=1024, version="3", aliases=["autotuner-run-7-1024"])
     prepared = handed_over(
-        planned.prepared([candidate], [RoundItem(candidate=candidate, invocations=5)], planned.spend),
+        planned.prepared([candidate], [RoundItem(candidate=candidate, invocations=5)]),
         PreparedRound,
     )
     observed = [SizeObservation(memory_size=1024, durations_ms=[5.0] * 5, billed_durations_ms=[5.0] * 5)]
@@ -93,18 +95,14 @@ def test_a_measured_target_passes_each_document_on_to_the_next_state() -> None:
     )
     update = parse_update_input(chosen.dump())
     after = TARGET.configuration.at_size(1024)
-    result = handed_over(
-        update.updated(Outcome.RECOMMENDED, after, None, took_ms=1.0, spend=update.spend), UpdatedChoice
-    )
+    result = handed_over(update.updated(Outcome.RECOMMENDED, after, None), UpdatedChoice)
 
     # Then each state's output was the next one's input, and a field exists from the state that sets it on
     assert "round" not in done.dump() and done.candidates == [candidate] and done.plan is None
     assert "observations" not in chosen.dump() and "refinedSizes" not in chosen.dump()
     assert type(update) is type(chosen) and update.desired_memory() == 1024
     assert (result.spend.rounds, result.spend.round_items) == (1, 1)
-    assert result.timings == StageTimings(
-        validate_permissions_ms=10.0, discover_resources_ms=20.0, measurement_ms=33.3, update_configuration_ms=1.0
-    )
+    assert result.timings == StageTimings(validate_permissions_ms=10.0, discover_resources_ms=20.0, measurement_ms=33.3)
     assert result.after.memory_size == 1024 and result.after.revision_id is None
     assert result.before == TARGET.configuration
 
@@ -115,7 +113,7 @@ def test_a_fixed_size_goes_from_discovery_to_the_update() -> None:
 
     # When UpdateConfiguration reads it and applies the size
     update = parse_update_input(task.dump())
-    result = update.updated(Outcome.APPLIED, TARGET.configuration.at_size(1024), "live", took_ms=2.0, spend=task.spend)
+    result = update.updated(Outcome.APPLIED, TARGET.configuration.at_size(1024), "live")
 
     # Then it was discovery's document, and the update's output is RecordTargetResult's
     assert type(update) is TargetTask and update.desired_memory() == 1024

@@ -86,6 +86,9 @@ class StageTimings(Document):
     update_configuration_ms: float | None = None
 
     # Each stage's time is kept to a tenth of a millisecond.
+    def validated(self, took_ms: float) -> StageTimings:
+        return StageTimings(validate_permissions_ms=round(took_ms, 1))
+
     def discovered(self, took_ms: float) -> StageTimings:
         return StageTimings(
             validate_permissions_ms=self.validate_permissions_ms, discover_resources_ms=round(took_ms, 1)

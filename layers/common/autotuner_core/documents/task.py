@@ -8,6 +8,7 @@
 
 A field that only exists after a state is required in that state's output; each state's output
 is built by a method of its input (``entry.admitted(admission)``), so a misnamed field is a type error.
+The step's middleware (steps/handler.py) then records its time in ``timings`` and its cost in ``spend``.
 """
 
 from __future__ import annotations
@@ -54,14 +55,15 @@ class AdmittedTarget(TargetEntry):
 
     admission: Admission
 
-    def discovered(self, target: DiscoveredTarget, *, took_ms: float, spend: TuningSpend) -> TargetTask:
+    def discovered(self, target: DiscoveredTarget) -> TargetTask:
+        """The target as discovery found it; its tuning has spent nothing yet."""
         return TargetTask(
             execution=self.execution,
             request=self.request,
             target=target,
             admission=self.admission,
-            timings=self.timings.discovered(took_ms),
-            spend=spend,
+            timings=self.timings,
+            spend=TuningSpend(),
         )
 
 
@@ -101,19 +103,11 @@ class TargetTask(Document):
         """The size to apply: the input's memorySize (a measured task has its winner instead)."""
         return self.request.memory_size
 
-    def updated(
-        self,
-        outcome: Outcome,
-        after: FunctionConfiguration,
-        alias: str | None,
-        *,
-        took_ms: float,
-        spend: TuningSpend,
-    ) -> UpdatedTask:
+    def updated(self, outcome: Outcome, after: FunctionConfiguration, alias: str | None) -> UpdatedTask:
         return UpdatedTask(
             **self._carried(),
-            timings=self.timings.updated(took_ms),
-            spend=spend,
+            timings=self.timings,
+            spend=self.spend,
             outcome=outcome,
             before=self.target.configuration,
             after=after,
@@ -159,21 +153,18 @@ class MeasuringTask(TargetTask):
             candidates=self.candidates,
         )
 
-    def prepared(self, candidates: list[Candidate], round_items: list[RoundItem], spend: TuningSpend) -> PreparedRound:
+    def prepared(self, candidates: list[Candidate], round_items: list[RoundItem]) -> PreparedRound:
         """The planned round, ready: every size has its version and aliases (``candidates``, all rounds)."""
         return PreparedRound(
             **self._carried(),
             timings=self.timings,
-            spend=spend,
+            spend=self.spend,
             measurement_started_ms=self.measurement_started_ms,
             observations=self.observations,
             plan=self.plan,
             candidates=candidates,
             round=round_items,
         )
-
-    def with_spend(self, spend: TuningSpend) -> MeasuringTask:
-        return self.planned(self.observations, self.plan, spend)
 
 
 class PreparedRound(MeasuringTask):
@@ -244,19 +235,11 @@ class ChosenTask(TargetTask):
             return self.request.memory_size
         return self.recommendation.memory_size
 
-    def updated(
-        self,
-        outcome: Outcome,
-        after: FunctionConfiguration,
-        alias: str | None,
-        *,
-        took_ms: float,
-        spend: TuningSpend,
-    ) -> UpdatedChoice:
+    def updated(self, outcome: Outcome, after: FunctionConfiguration, alias: str | None) -> UpdatedChoice:
         return UpdatedChoice(
             **self._carried(),
-            timings=self.timings.updated(took_ms),
-            spend=spend,
+            timings=self.timings,
+            spend=self.spend,
             measurement_started_ms=self.measurement_started_ms,
             candidates=self.candidates,
             cleanup=self.cleanup,
