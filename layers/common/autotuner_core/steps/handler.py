@@ -99,7 +99,7 @@ def handler(
         started = time.monotonic()
         parse = declared.document
         document = parse_event(parse, event) if isinstance(parse, type) else parse(event)
-        execution = document.execution  # type: ignore[attr-defined]  # every state's document has it
+        execution = document.execution  # every state's document carries its execution
         bind_execution(execution.arn)
         if declared.paced:
             pacing.pace(execution.workers, settings)
@@ -127,7 +127,7 @@ def handler(
         return output.dump()  # type: ignore[no-any-return]
 
     inner = metrics.log_metrics(lambda_handler) if declared.metrics else lambda_handler
-    return logger.inject_lambda_context(tracer.capture_lambda_handler(inner))  # type: ignore[no-any-return]
+    return logger.inject_lambda_context(tracer.capture_lambda_handler(inner))
 
 
 def _target_name(document: Any) -> str | None:
