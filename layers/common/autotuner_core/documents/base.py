@@ -97,7 +97,8 @@ def _json_type(value: Any) -> str:
         return "a boolean"
     if isinstance(value, int | float):
         return "a number"
-    return {str: "a string", list: "an array"}.get(type(value), type(value).__name__)
+    names: dict[type, str] = {str: "a string", list: "an array"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _path(loc: tuple[Any, ...], nested: bool = False) -> str:

@@ -55,11 +55,11 @@ def _validated_payload(payload: Any) -> Any:
         if problems:
             raise ValueError("weighted payload " + "; ".join(problems))
         payload = items
-    for index, text in _string_payloads(payload):
+    for at, text in _string_payloads(payload):
         try:
             json.loads(text)
         except ValueError:
-            where = f"[{index}].payload: " if index is not None else ""
+            where = f"[{at}].payload: " if at is not None else ""
             raise ValueError(
                 f"{where}a string payload is the JSON text sent to the function and must parse as JSON "
                 f"(got {text!r:.40}); to send a JSON string, quote it inside the string"
