@@ -125,6 +125,8 @@ def test_update_invoked_twice_with_the_same_key_applies_once():
                 },
             },
             "timings": {"validatePermissionsMs": 1, "discoverResourcesMs": 1},
+            "admission": "NORMAL",
+            "spend": {},
         }
         updater = aws.stack.functions["UpdateConfigurationFunction"].name
         lam = aws.client("lambda")

@@ -8,7 +8,7 @@ import pytest
 
 from autotuner_core.documents.base import parse_event
 from autotuner_core.documents.request import parse_request, parse_target
-from autotuner_core.documents.target import TargetTask
+from autotuner_core.documents.task import TargetTask
 from autotuner_core.policy.errors import InvalidInputError
 
 ACCOUNT = "123456789012"
@@ -284,6 +284,8 @@ def test_malformed_state_document_is_permanent_bad_input_naming_each_field() -> 
             "startTime": "2025-01-01T00:00:00Z",
         },
         "timings": {},
+        "admission": "NORMAL",
+        "spend": {},
         "surprise": 1,
     }
     # When it is parsed

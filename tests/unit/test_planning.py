@@ -9,7 +9,8 @@ from autotuner_core.decision.analysis import observation_stats, observe
 from autotuner_core.decision.engine import SizeObservation, SizeRequest, merge, next_round
 from autotuner_core.documents.cost import TuningSpend
 from autotuner_core.documents.request import TuningRequest
-from autotuner_core.documents.target import InvocationSample, MeasuredItem, TargetTask
+from autotuner_core.documents.target import InvocationSample
+from autotuner_core.documents.task import MeasuredItem, MeasuringTask
 
 TARGET = "arn:aws:lambda:us-east-1:123456789012:function:orders"
 
@@ -166,6 +167,7 @@ def test_observe_keeps_successful_samples_and_excludes_a_size_with_failures():
 
 def test_the_most_samples_an_input_may_ask_for_fit_in_the_state_limit():
     from autotuner_core.decision.engine import budget
+    from autotuner_core.documents.task import MeasuringTask
 
     # Given the largest input (48 sizes, the most invocations) and the engine's whole budget spread
     # over every size and the current one (more per-size overhead than a few sizes), 15-minute Durations
@@ -177,7 +179,7 @@ def test_the_most_samples_an_input_may_ask_for_fit_in_the_state_limit():
         SizeObservation(memory_size=size, durations_ms=[899_999.99] * each, billed_durations_ms=[900_000.0] * each)
         for size in [*sizes, 4000]
     ]
-    task = TargetTask.model_validate(
+    task = MeasuringTask.model_validate(
         {
             "execution": {"arn": "arn:aws:states:us-east-1:123456789012:execution:tuner:run", "startTime": "now"},
             "request": tuning.dump(),
@@ -186,6 +188,9 @@ def test_the_most_samples_an_input_may_ask_for_fit_in_the_state_limit():
                 "configuration": {"MemorySize": 4000, "Timeout": 900},
             },
             "timings": {},
+            "admission": "NORMAL",
+            "spend": {},
+            "measurementStartedMs": 1_764_151_200_000.0,
             "observations": [item.dump() for item in observations],
         }
     )
@@ -197,9 +202,9 @@ def test_the_most_samples_an_input_may_ask_for_fit_in_the_state_limit():
     assert size < 256 * 1024
 
 
-def measuring(rounds: int, measured: list[SizeObservation], *, observations=(), refined=None) -> TargetTask:
+def measuring(rounds: int, *, observations=(), refined=None) -> MeasuringTask:
     """A target's document as the measuring step hands it to the planner: ``rounds`` rounds planned so far."""
-    return TargetTask.model_validate(
+    return MeasuringTask.model_validate(
         {
             "execution": {"arn": "arn:aws:states:us-east-1:123456789012:execution:tuner:run", "startTime": "now"},
             "request": request(memorySizes="standard", strategy="cost", invocations=10).dump(),
@@ -208,12 +213,17 @@ def measuring(rounds: int, measured: list[SizeObservation], *, observations=(), 
                 "configuration": {"MemorySize": 128, "Timeout": 900},
             },
             "timings": {},
+            "admission": "NORMAL",
+            "measurementStartedMs": 1_764_151_200_000.0,
             "observations": [item.dump() for item in observations],
-            "measured": [{"observation": item.dump(), "spend": {}} for item in measured],
             "spend": {"rounds": rounds},
             "refinedSizes": refined,
         }
     )
+
+
+def items(*observations: SizeObservation) -> list[MeasuredItem]:
+    return [MeasuredItem(observation=item, spend=TuningSpend()) for item in observations]
 
 
 def test_a_planner_that_keeps_asking_is_cut_after_the_round_limit(monkeypatch):
@@ -221,8 +231,8 @@ def test_a_planner_that_keeps_asking_is_cut_after_the_round_limit(monkeypatch):
     monkeypatch.setattr(engine, "next_round", lambda *args, **kwargs: [SizeRequest(memory_size=512, invocations=5)])
 
     # When the loop has run fewer rounds than the limit, then exactly the limit
-    before, before_cut = engine.plan_task(measuring(engine.MAX_ROUNDS - 1, [seen(512, 10.0)]))
-    at, at_cut = engine.plan_task(measuring(engine.MAX_ROUNDS, [seen(512, 10.0)]))
+    before, before_cut = engine.plan_task(measuring(engine.MAX_ROUNDS - 1), items(seen(512, 10.0)))
+    at, at_cut = engine.plan_task(measuring(engine.MAX_ROUNDS), items(seen(512, 10.0)))
 
     # Then the round is run before the limit and cut at it
     assert (before.plan, before_cut) == ([SizeRequest(memory_size=512, invocations=5)], False)
@@ -232,7 +242,7 @@ def test_a_planner_that_keeps_asking_is_cut_after_the_round_limit(monkeypatch):
 
 def test_the_sizes_first_planned_after_the_first_round_are_noted_as_refined():
     # Given the first round planned before anything was measured
-    first, _ = engine.plan_task(measuring(0, []))
+    first, _ = engine.plan_task(measuring(0))
     first_sizes = {item.memory_size for item in first.plan or []}
     assert first_sizes and first.refined_sizes is None
 
@@ -240,9 +250,7 @@ def test_the_sizes_first_planned_after_the_first_round_are_noted_as_refined():
     task = first
     while task.plan:
         added = [seen(item.memory_size, 1e6 / item.memory_size**1.2, n=item.invocations) for item in task.plan]
-        task, _ = engine.plan_task(
-            task.model_copy(update={"measured": [MeasuredItem(observation=o, spend=TuningSpend()) for o in added]})
-        )
+        task, _ = engine.plan_task(task, items(*added))
 
     # Then the refined sizes are exactly the sizes measured that the first round did not measure
     measured = {item.memory_size for item in task.observations or []}

@@ -175,25 +175,29 @@ def test_failure_without_a_target_list_is_recorded_once_as_no_target(raw: Any) -
 
 
 def test_failure_in_discovery_records_each_resolved_target_at_discover_resources() -> None:
-    # Given DiscoverResources failed; its input was ValidatePermissions' output
-    event = {
-        "execution": EXECUTION,
-        "request": {"targets": ["orders", "billing:live"], "memorySize": 1024},
-        "targets": [
-            {"given": "orders", "name": "orders", "arn": ORDERS},
-            {"given": "billing:live", "name": "billing", "arn": BILLING, "qualifier": "live"},
-        ],
-        "permissionChecks": 6,
-        "timings": {"validatePermissionsMs": 95.0},
-        "error": {
-            "Error": "FunctionNotFoundError",
-            "Cause": lambda_cause(
-                "FunctionNotFoundError", f"lambda:GetFunction on {BILLING}:live: ResourceNotFoundException"
-            ),
-        },
-    }
-    # When its records are built
-    records = records_for(event)
+    # Given DiscoverResources failed for each target; its input was CheckCircuit's output, one per Map item
+    refs = [
+        {"given": "orders", "name": "orders", "arn": ORDERS},
+        {"given": "billing:live", "name": "billing", "arn": BILLING, "qualifier": "live"},
+    ]
+    events = [
+        {
+            "execution": EXECUTION,
+            "request": {"targets": ["orders", "billing:live"], "memorySize": 1024},
+            "ref": ref,
+            "admission": "NORMAL",
+            "timings": {"validatePermissionsMs": 95.0},
+            "error": {
+                "Error": "FunctionNotFoundError",
+                "Cause": lambda_cause(
+                    "FunctionNotFoundError", f"lambda:GetFunction on {BILLING}:live: ResourceNotFoundException"
+                ),
+            },
+        }
+        for ref in refs
+    ]
+    # When their records are built
+    records = [record for event in events for record in records_for(event)]
     # Then each target is recorded by ARN as failed at DiscoverResources, not found
     assert [(r["target"], r["failedStage"], r["errorCategory"]) for r in records] == [
         (ORDERS, "DiscoverResources", "not-found"),

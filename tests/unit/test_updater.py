@@ -9,9 +9,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from autotuner_core.documents.base import Outcome, parse_event
-from autotuner_core.documents.cost import StageTimings
+from autotuner_core.documents.cost import StageTimings, TuningSpend
 from autotuner_core.documents.request import parse_request, parse_target
-from autotuner_core.documents.target import DiscoveredTarget, ExecutionRef, FunctionConfiguration, TargetTask
+from autotuner_core.documents.target import DiscoveredTarget, ExecutionRef, FunctionConfiguration
+from autotuner_core.documents.task import Admission, TargetTask
 from autotuner_core.policy.errors import (
     InvalidConfigurationError,
     StaleRevisionError,
@@ -37,6 +38,8 @@ def discovered_task(fake_lambda: Any, *, desired: int, apply: bool = True) -> Ta
             configuration=FunctionConfiguration.from_lambda(fake_lambda.configuration("orders")),
         ),
         timings=StageTimings(validate_permissions_ms=120.0, discover_resources_ms=80.0),
+        admission=Admission.NORMAL,
+        spend=TuningSpend(),
     )
     # Through JSON, as the state machine hands it over.
     return parse_event(TargetTask, task.dump())

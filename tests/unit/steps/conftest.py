@@ -163,8 +163,13 @@ def entry(function_arn: str, **request: Any) -> dict[str, Any]:
 MEASURED = {"memorySizes": [512, 1024], "invocations": 5, "refine": False}
 
 
+def admitted(function_arn: str, **request: Any) -> dict[str, Any]:
+    """A Map iteration's input as CheckCircuit passes it on: with the breaker's admission."""
+    return {**entry(function_arn, **request), "admission": "NORMAL"}
+
+
 def task(function_arn: str, **request: Any) -> dict[str, Any]:
     """A target's task after discovery, as DiscoverResources writes it for a 1024 MB function."""
-    event = entry(function_arn, **request)
+    event = admitted(function_arn, **request)
     ref = event.pop("ref")
-    return {**event, "target": {"ref": ref, "configuration": {"MemorySize": 1024, "Timeout": 30}}}
+    return {**event, "target": {"ref": ref, "configuration": {"MemorySize": 1024, "Timeout": 30}}, "spend": {}}

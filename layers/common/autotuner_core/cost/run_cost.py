@@ -82,23 +82,15 @@ def charge(spend: TuningSpend, *, busy_s: float, waited_ms: float = 0.0, calls: 
     """Add one tuner invocation: billed for its busy time or the target time it waited for, if longer."""
     memory_mb = tuner_memory_mb()
     billed_ms = math.ceil(max(busy_s * 1000, waited_ms, 1.0))
-    return spend.model_copy(
-        update={
-            "tuner_invocations": spend.tuner_invocations + 1,
-            "tuner_gb_seconds": spend.tuner_gb_seconds + gb_seconds(memory_mb, billed_ms),
-            "control_plane_calls": spend.control_plane_calls + calls,
-        }
-    )
+    return spend.plus(tuner_invocations=1, tuner_gb_seconds=gb_seconds(memory_mb, billed_ms), calls=calls)
 
 
 def add(spend: TuningSpend, *more: TuningSpend) -> TuningSpend:
     """The tuner's invocations, GB-seconds and calls of several steps together (rounds stay ``spend``'s)."""
-    return spend.model_copy(
-        update={
-            "tuner_invocations": spend.tuner_invocations + sum(item.tuner_invocations for item in more),
-            "tuner_gb_seconds": spend.tuner_gb_seconds + sum(item.tuner_gb_seconds for item in more),
-            "control_plane_calls": spend.control_plane_calls + sum(item.control_plane_calls for item in more),
-        }
+    return spend.plus(
+        tuner_invocations=sum(item.tuner_invocations for item in more),
+        tuner_gb_seconds=sum(item.tuner_gb_seconds for item in more),
+        calls=sum(item.control_plane_calls for item in more),
     )
 
 

@@ -16,13 +16,8 @@ from collections.abc import Iterable, Sequence
 from autotuner_core.cost.prices import DEFAULT_REGION, Prices, invocation_cost_usd, lambda_prices
 from autotuner_core.decision.statistics import Decision, SizeEstimate, decide
 from autotuner_core.documents.request import Strategy
-from autotuner_core.documents.target import (
-    ConfigurationStats,
-    InvocationSample,
-    Recommendation,
-    SizeObservation,
-    TargetTask,
-)
+from autotuner_core.documents.target import ConfigurationStats, InvocationSample, Recommendation, SizeObservation
+from autotuner_core.documents.task import MeasuringTask
 from autotuner_core.policy.errors import InvalidConfigurationError
 
 
@@ -158,7 +153,11 @@ def observation_stats(
     prices = prices or lambda_prices(DEFAULT_REGION, "x86_64")
     n = observation.invocations
     durations = sorted(observation.durations_ms)
-    base = ConfigurationStats(
+    billed_total_ms = sum(observation.billed_durations_ms) + observation.errors_billed_ms
+    measured = bool(durations)
+    billed_mean = _trimmed_mean(observation.billed_durations_ms, discard_top_bottom) if measured else None
+    cost = invocation_cost_usd(observation.memory_size, billed_mean, prices) if billed_mean is not None else None
+    return ConfigurationStats(
         memory_size=observation.memory_size,
         current=current,
         invocations=n,
@@ -167,24 +166,16 @@ def observation_stats(
         cold_starts=observation.cold_starts,
         cold_start_share=observation.cold_starts / n if n else 0.0,
         max_memory_used_mb=observation.max_memory_used_mb,
-        billed_total_ms=sum(observation.billed_durations_ms) + observation.errors_billed_ms,
-        excluded=observation.excluded,
-    )
-    if not durations:
-        return base.model_copy(update={"excluded": observation.excluded or "no invocations were measured"})
-    billed_mean = _trimmed_mean(observation.billed_durations_ms, discard_top_bottom)
-    cost = invocation_cost_usd(observation.memory_size, billed_mean, prices)
-    return base.model_copy(
-        update={
-            "measured_usd": _measured_usd(observation.memory_size, base.billed_total_ms or 0.0, n, prices),
-            "mean_ms": _trimmed_mean(durations, discard_top_bottom),
-            "p50_ms": _nearest_rank(durations, 50),
-            "p90_ms": _nearest_rank(durations, 90),
-            "p99_ms": _nearest_rank(durations, 99),
-            "billed_mean_ms": billed_mean,
-            "cost_per_invocation_usd": cost,
-            "cost_per_million_usd": cost * 1_000_000,
-        }
+        billed_total_ms=billed_total_ms,
+        excluded=observation.excluded if measured else observation.excluded or "no invocations were measured",
+        measured_usd=_measured_usd(observation.memory_size, billed_total_ms, n, prices) if measured else None,
+        mean_ms=_trimmed_mean(durations, discard_top_bottom) if measured else None,
+        p50_ms=_nearest_rank(durations, 50) if measured else None,
+        p90_ms=_nearest_rank(durations, 90) if measured else None,
+        p99_ms=_nearest_rank(durations, 99) if measured else None,
+        billed_mean_ms=billed_mean,
+        cost_per_invocation_usd=cost,
+        cost_per_million_usd=cost * 1_000_000 if cost is not None else None,
     )
 
 
@@ -194,7 +185,7 @@ def _measured_usd(memory_mb: int, billed_total_ms: float, invocations: int, pric
     return invocation_cost_usd(memory_mb, billed_total_ms / invocations, prices) * invocations
 
 
-def choose(task: TargetTask) -> tuple[list[ConfigurationStats], Recommendation, list[int]]:
+def choose(task: MeasuringTask) -> tuple[list[ConfigurationStats], Recommendation, list[int]]:
     """The decision of a measured target: its statistics per size, the recommendation, and the
     sizes measured after the first round. Reads the task's observations only.
 
@@ -207,7 +198,7 @@ def choose(task: TargetTask) -> tuple[list[ConfigurationStats], Recommendation, 
     request, configuration = task.request, task.target.configuration
     current = configuration.memory_size
     prices = lambda_prices(task.target.ref.arn.split(":")[3], (configuration.architectures or ["x86_64"])[0])
-    observations = task.observations or []
+    observations = task.observations
     decision = decide(request, current, observations)
     unranked = {row.memory_size: row.excluded for row in decision.sizes if row.excluded is not None}
     stats = []
@@ -216,7 +207,7 @@ def choose(task: TargetTask) -> tuple[list[ConfigurationStats], Recommendation, 
             item, discard_top_bottom=request.discard_top_bottom, prices=prices, current=item.memory_size == current
         )
         if row.excluded is None and item.memory_size in unranked:
-            row = row.model_copy(update={"excluded": unranked[item.memory_size]})
+            row = row.unranked(unranked[item.memory_size])
         stats.append(row)
     recommendation = recommendation_from(decision, balanced_weight=request.balanced_weight, prices=prices)
     refined = set(task.refined_sizes or [])

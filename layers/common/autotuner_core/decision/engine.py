@@ -56,7 +56,8 @@ from autotuner_core.cost import run_cost
 from autotuner_core.decision.statistics import TOLERANCE, Z_90, Estimate, by_size, contenders, estimate, rank
 from autotuner_core.documents.base import MAX_MEMORY_MB, MIN_MEMORY_MB
 from autotuner_core.documents.request import BUDGET_PER_INVOCATION, PayloadSource, Strategy, TuningRequest
-from autotuner_core.documents.target import SizeObservation, SizeRequest, TargetTask
+from autotuner_core.documents.target import SizeObservation, SizeRequest
+from autotuner_core.documents.task import MeasuredItem, MeasuringTask
 from autotuner_core.policy.errors import InvalidConfigurationError
 
 # Power Tuning's default powerValues: what the budget is half of (see budget()).
@@ -259,17 +260,15 @@ def _next_round(
 # --------------------------------------------------------------------------------------------
 
 
-def plan_task(task: TargetTask) -> tuple[TargetTask, bool]:
-    """The task with the round just measured added to its observations and the next round planned
+def plan_task(task: MeasuringTask, measured: Sequence[MeasuredItem] = ()) -> tuple[MeasuringTask, bool]:
+    """The task with the round just ``measured`` added to its observations and the next round planned
     (``plan``; None when measuring is done), its rounds counted; and whether :data:`MAX_ROUNDS` cut it.
 
     Pure: the measuring loop's planning, run before the first round by PlanMeasurements and after
     each round by the step that measured it (one state less per round). ``refined_sizes`` gathers
     the sizes first planned after the first round.
     """
-    measured = task.measured or []
-    before = task.observations or []
-    observations = merge(before, [item.observation for item in measured])
+    observations = merge(task.observations, [item.observation for item in measured])
     rounds = task.spend.rounds
     # The account's memory quota is not known here: a size Lambda refuses is excluded when prepared.
     plan = next_round(
@@ -285,20 +284,8 @@ def plan_task(task: TargetTask) -> tuple[TargetTask, bool]:
     if rounds:
         seen = {item.memory_size for item in observations}
         refined |= {item.memory_size for item in plan if item.memory_size not in seen}
-    spend = run_cost.add(task.spend, *(item.spend for item in measured)).model_copy(
-        update={"rounds": rounds + (1 if plan else 0), "round_items": task.spend.round_items + len(plan)}
-    )
-    planned = task.model_copy(
-        update={
-            "observations": observations,
-            "measured": None,
-            "round": None,
-            "plan": plan or None,
-            "spend": spend,
-            "refined_sizes": sorted(refined) or None,
-        }
-    )
-    return planned, cut
+    spend = run_cost.add(task.spend, *(item.spend for item in measured)).counting_round(len(plan))
+    return task.planned(observations, plan or None, spend, refined_sizes=sorted(refined) or None), cut
 
 
 def merge(observed: Sequence[SizeObservation], added: Sequence[SizeObservation]) -> list[SizeObservation]:
@@ -315,7 +302,7 @@ def planned_request(request: TuningRequest, source: PayloadSource | None) -> Tun
     """
     if source is None or source.origin != "payloads" or source.s3 or not request.payloads:
         return request
-    return request.model_copy(update={"payload": request.payloads[source.entry].payload})  # type: ignore[index]
+    return request.sending(request.payloads[source.entry].payload)  # type: ignore[index]
 
 
 # --------------------------------------------------------------------------------------------

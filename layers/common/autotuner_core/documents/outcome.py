@@ -1,34 +1,37 @@
-"""What a run produced: run records, per-target outcomes and the run's summary.
-
-JSON field names are camelCase (the execution input's style); a function's configuration keeps
-Lambda's own PascalCase names so it reads like ``GetFunctionConfiguration``.
-"""
+"""What a run produced: the documents RecordResult records, per-target outcomes and the run's summary."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    create_model,
 )
 
 from autotuner_core.documents.base import Document, Outcome
 from autotuner_core.documents.cost import RunCost, StageTimings, TuningSpend
-from autotuner_core.documents.request import TargetRef, TranslatedField, TuningRequest
+from autotuner_core.documents.request import TranslatedField, TuningRequest
 from autotuner_core.documents.target import (
-    Candidate,
     ConfigurationStats,
-    DiscoveredTarget,
     ExecutionRef,
-    FunctionConfiguration,
-    MeasuredItem,
     ObjectRef,
     Recommendation,
-    RoundItem,
-    SizeObservation,
-    SizeRequest,
+    ValidateEvent,
+)
+from autotuner_core.documents.task import (
+    AdmittedTarget,
+    ChosenTask,
+    Cleanup,
+    MeasuredTask,
+    MeasuringTask,
+    PreparedRound,
+    TargetEntry,
+    TargetTask,
+    UpdatedChoice,
+    UpdatedTask,
 )
 
 
@@ -41,42 +44,59 @@ class StepError(BaseModel):
     cause: str = Field(default="", alias="Cause")
 
 
-class RecordEvent(Document):
-    """RecordResult's input: a success (UpdateResult) or any state's input plus ``error``.
-
-    Failure documents are whatever the failing state received, so every field a state
-    document can carry is listed here.
-    """
+class NoTargets(Document):
+    """RecordNoTargets' input, written in the ASL: a sweep whose selector matched no function."""
 
     execution: ExecutionRef
-    input: Any = None
-    request: TuningRequest | None = None
-    targets: list[DiscoveredTarget] | list[TargetRef] | None = None
-    permission_checks: int | None = None
-    estimated_cost: RunCost | None = None
-    max_concurrency: int | None = None
-    ref: TargetRef | None = None
-    admission: str | None = None
-    target: DiscoveredTarget | None = None
-    candidates: list[Candidate] | None = None
-    measurement_started_ms: float | None = None
-    plan: list[SizeRequest] | None = None
-    round: list[RoundItem] | None = None
-    measured: list[MeasuredItem] | None = None
-    observations: list[SizeObservation] | None = None
-    spend: TuningSpend | None = None
-    configurations: list[ConfigurationStats] | None = None
-    refined_sizes: list[int] | None = None
-    recommendation: Recommendation | None = None
-    cleanup: dict[str, Any] | None = None
-    outcome: Outcome | None = None
-    before: FunctionConfiguration | None = None
-    after: FunctionConfiguration | None = None
-    alias: str | None = None
-    timings: StageTimings = StageTimings()
+    request: TuningRequest
+    timings: StageTimings
+    outcome: Outcome
+    note: str  # why the run recorded no target
+
+
+# Every document RecordResult records: a success (UpdateConfiguration's output), the ASL's no-target
+# document, or the input of any state that failed, which a Catch hands on with the error added.
+RECORDED: tuple[type[Document], ...] = (
+    ValidateEvent,
+    NoTargets,
+    TargetEntry,
+    AdmittedTarget,
+    TargetTask,
+    MeasuringTask,
+    PreparedRound,
+    MeasuredTask,
+    ChosenTask,
+    UpdatedTask,
+    UpdatedChoice,
+)
+
+
+class Recording(Document):
+    """What every recorded document has, and what the Catch blocks add to a failed state's input."""
+
+    execution: ExecutionRef
+    timings: StageTimings = StageTimings()  # a refused input has none
     error: StepError | None = None
+    cleanup: Cleanup | None = None  # CleanupAfterFailure's report
     cleanup_error: StepError | None = None  # clean-up after a failure failed too: say so in the record
-    note: str | None = None  # why a run recorded no target (e.g. an empty selection)
+
+    if TYPE_CHECKING:
+        # The other fields are derived from RECORDED below, each optional: the type checker sees them as Any.
+        def __getattr__(self, name: str) -> Any: ...
+
+
+def _loosened(documents: tuple[type[Document], ...]) -> dict[str, Any]:
+    """Every field of ``documents`` not in Recording, typed as the union of its types there, and optional."""
+    kinds: dict[str, list[Any]] = {}
+    for document in documents:
+        for name, field in document.model_fields.items():
+            if name not in Recording.model_fields and field.annotation not in kinds.setdefault(name, []):
+                kinds[name].append(field.annotation)
+    return {name: (Union[(*types, None)], None) for name, types in kinds.items()}
+
+
+# RecordResult's and CleanupAfterFailure's input: any one of RECORDED, with what a Catch added.
+RecordEvent = create_model("RecordEvent", __base__=Recording, __doc__=Recording.__doc__, **_loosened(RECORDED))
 
 
 class TargetOutcome(Document):
@@ -94,6 +114,20 @@ class TargetOutcome(Document):
     spend: TuningSpend | None = None  # what measuring this target spent (rounds, tuner time, calls)
     # Invocations a day, where the function's traffic is known (the sweep summary weighs by it).
     daily_invocations: float | None = None
+
+    def brief(self) -> TargetOutcome:
+        """This outcome without its per-size tables (a sweep's output stays small)."""
+        return TargetOutcome(
+            target=self.target,
+            outcome=self.outcome,
+            memory_before=self.memory_before,
+            memory_after=self.memory_after,
+            error_type=self.error_type,
+            error_message=self.error_message,
+            recommendation=self.recommendation,
+            spend=self.spend,
+            daily_invocations=self.daily_invocations,
+        )
 
 
 class RecordResponse(Document):

@@ -1,19 +1,16 @@
 """The execution input: what to tune, how, and the references to functions it names.
 
-JSON field names are camelCase (the execution input's style); a function's configuration keeps
-Lambda's own PascalCase names so it reads like ``GetFunctionConfiguration``.
+JSON field names are camelCase (the execution input's style).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -31,9 +28,14 @@ from autotuner_core.documents.base import (
     MemorySize,
     _describe,
     _json_type,
-    _path,
     _reference_problem,
 )
+from autotuner_core.documents.payload import (
+    MAX_INVOKE_PAYLOAD_BYTES as MAX_INVOKE_PAYLOAD_BYTES,  # re-exported: the schema and the CLI read them here
+)
+from autotuner_core.documents.payload import PayloadSource as PayloadSource
+from autotuner_core.documents.payload import TargetPayload, _checked_payload, _s3_uri
+from autotuner_core.documents.payload import WeightedPayload as WeightedPayload
 from autotuner_core.policy.errors import InvalidInputError
 
 
@@ -66,7 +68,6 @@ MEMORY_PRESETS: dict[str, tuple[int, ...]] = {
     "cpu": (512, 1024, 1769, 3008, 5307, 7076, 8845, 10240),
     "fine": tuple(range(128, 3009, 64)),
 }
-MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024  # synchronous Invoke request limit
 MAX_CANDIDATES = 48
 # sleepBetweenRunsMs: at most 10 s between two invocations (the measuring function runs at most 900 s).
 MAX_SLEEP_BETWEEN_RUNS_MS = 10_000
@@ -89,13 +90,6 @@ def _expand_preset(value: Any) -> Any:
     return value
 
 
-class WeightedPayload(Document):
-    model_config = ConfigDict(frozen=True)
-
-    payload: Any
-    weight: Annotated[float, Field(gt=0, allow_inf_nan=False)]
-
-
 def _alias_name(name: str) -> str:
     if not _ALIAS.match(name) or name == "$LATEST":
         raise ValueError(f"{name!r:.80} is not a Lambda alias name (1-128 of a-z A-Z 0-9 - _, not only digits)")
@@ -105,92 +99,6 @@ def _alias_name(name: str) -> str:
             "name an alias of your own"
         )
     return name
-
-
-_S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.{1,1024})\Z", re.DOTALL)
-
-
-def _s3_uri(uri: str) -> str:
-    if not _S3_URI.match(uri):
-        raise ValueError(f"{uri!r:.80} is not an S3 object URI (s3://BUCKET/KEY)")
-    return uri
-
-
-def _validated_payload(payload: Any) -> Any:
-    """A payload as given: a JSON value, JSON text, or a weighted list (checked item by item)."""
-    if isinstance(payload, list):
-        # A list is a weighted payload, as in AWS Lambda Power Tuning; a JSON array meant
-        # as the payload itself is written as [{"payload": [...], "weight": 1}].
-        if not payload:
-            raise ValueError("a weighted payload list needs at least one {payload, weight} item")
-        items, problems = [], []
-        for index, item in enumerate(payload):
-            try:
-                items.append(WeightedPayload.model_validate(item))
-            except ValidationError as error:
-                problems += [
-                    f"[{index}]{_path(problem['loc'], nested=True)}: {problem['msg']}" for problem in error.errors()
-                ]
-        if problems:
-            raise ValueError("weighted payload " + "; ".join(problems))
-        payload = items
-    for position, text in _string_payloads(payload):
-        try:
-            json.loads(text)
-        except ValueError:
-            where = f"[{position}].payload: " if position is not None else ""
-            raise ValueError(
-                f"{where}a string payload is the JSON text sent to the function and must parse as JSON "
-                f"(got {text!r:.40}); to send a JSON string, quote it inside the string"
-            ) from None
-    return payload
-
-
-def _checked_payload(payload: Any) -> Any:
-    payload = _validated_payload(payload)
-    size = len(json.dumps(_plain_payload(payload)).encode("utf-8"))
-    if size > MAX_INVOKE_PAYLOAD_BYTES:
-        raise ValueError(f"{size} bytes is over Lambda's synchronous invoke limit of {MAX_INVOKE_PAYLOAD_BYTES} bytes")
-    return payload
-
-
-class TargetPayload(Document):
-    """One function's own payload in a sweep: inline, or an S3 object (exactly one of the two)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    payload: Any = Field(
-        default=None,
-        description="What this function's invocations receive, as the run-wide payload field (JSON value, "
-        "JSON text or a weighted list).",
-    )
-    payload_s3: Annotated[str, AfterValidator(_s3_uri)] | None = Field(
-        default=None,
-        alias="payloadS3",
-        description="An s3://BUCKET/KEY object holding this function's payload (JSON, at most 6,291,456 bytes); "
-        "the bucket must be one the deployment's PayloadBuckets parameter names.",
-    )
-
-    @field_validator("payload")
-    @classmethod
-    def _payload(cls, payload: Any) -> Any:
-        return None if payload is None else _checked_payload(payload)
-
-    @model_validator(mode="after")
-    def _one_source(self) -> TargetPayload:
-        if (self.payload is None) == (self.payload_s3 is None):
-            raise ValueError("give exactly one of payload and payloadS3")
-        return self
-
-
-class PayloadSource(Document):
-    """Where a target's payload comes from, as discovery resolved it (the payload itself stays out of state)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    origin: str  # "payloads" (the input's map), "tag" (autotuner:payload), "run" (payload/payloadS3), "default" ({})
-    entry: str | None = None  # the payloads map's key, for origin "payloads"
-    s3: str | None = None  # the object to read, for an S3 payload
 
 
 class TargetSelector(Document):
@@ -330,19 +238,13 @@ class TuningRequest(Document):
         """A fixed memory size was asked for: no measurement, just apply it."""
         return self.memory_size is not None
 
+    def sending(self, payload: Any) -> TuningRequest:
+        """This request with a target's own payload in place of the run-wide one (payloads.planned_request).
 
-def _string_payloads(payload: Any) -> list[tuple[int | None, str]]:
-    if isinstance(payload, str):
-        return [(None, payload)]
-    if isinstance(payload, list):
-        return [(index, item.payload) for index, item in enumerate(payload) if isinstance(item.payload, str)]
-    return []
-
-
-def _plain_payload(payload: Any) -> Any:
-    if isinstance(payload, list):
-        return [item.model_dump() if isinstance(item, BaseModel) else item for item in payload]
-    return payload
+        Not validated again: the payload was validated with the request, and a run-wide payloadS3 beside it
+        is not the conflict the validator refuses."""
+        kept = {name: value for name, value in self if name != "payload"}
+        return TuningRequest.model_construct(self.model_fields_set | {"payload"}, payload=payload, **kept)
 
 
 class TargetRef(Document):

@@ -1,4 +1,4 @@
-"""One target's documents between states: discovery, measuring, the decision and the update.
+"""What the run knows of one target: its configuration, traffic, candidates, observations and recommendation.
 
 JSON field names are camelCase (the execution input's style); a function's configuration keeps
 Lambda's own PascalCase names so it reads like ``GetFunctionConfiguration``.
@@ -15,9 +15,10 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_pascal
 
-from autotuner_core.documents.base import Document, Outcome
-from autotuner_core.documents.cost import RunCost, StageTimings, TuningSpend
-from autotuner_core.documents.request import PayloadSource, Strategy, TargetRef, TuningRequest
+from autotuner_core.documents.base import Document
+from autotuner_core.documents.cost import RunCost, StageTimings
+from autotuner_core.documents.payload import PayloadSource
+from autotuner_core.documents.request import Strategy, TargetRef, TuningRequest
 
 
 class ExecutionRef(Document):
@@ -34,6 +35,9 @@ class ExecutionRef(Document):
     @property
     def name(self) -> str:
         return self.arn.rsplit(":", 1)[-1]
+
+    def with_workers(self, workers: int) -> ExecutionRef:
+        return ExecutionRef(arn=self.arn, start_time=self.start_time, workers=workers)
 
 
 class FunctionConfiguration(BaseModel):
@@ -61,6 +65,20 @@ class FunctionConfiguration(BaseModel):
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
+    def at_size(self, memory_size: int) -> FunctionConfiguration:
+        """This configuration at another memory size, as a dry run reports it: no revision was made."""
+        return FunctionConfiguration(
+            memory_size=memory_size,
+            timeout=self.timeout,
+            architectures=self.architectures,
+            ephemeral_storage=self.ephemeral_storage,
+            description=self.description,
+            revision_id=None,
+            state=self.state,
+            last_update_status=self.last_update_status,
+            role=self.role,
+        )
+
 
 # How far back discovery asks CloudWatch for invocations of the unqualified function.
 RECENT_TRAFFIC_HOURS = 24
@@ -80,6 +98,17 @@ class LiveTrafficEvidence(Document):
     # How measuring avoids it (discovery decides): "versions" of an idle $LATEST, a "shadow" copy of a
     # live one, or "in-place" on a live one because the input asked for measureOnLive.
     measured_on: str | None = None
+
+    def measured(self, on: str) -> LiveTrafficEvidence:
+        """This evidence with discovery's decision of how measuring avoids the traffic."""
+        return LiveTrafficEvidence(
+            live=self.live,
+            sources=self.sources,
+            recent_invocations=self.recent_invocations,
+            window_hours=self.window_hours,
+            daily_invocations=self.daily_invocations,
+            measured_on=on,
+        )
 
 
 class DiscoveredTarget(Document):
@@ -101,6 +130,17 @@ class Candidate(Document):
     # The function whose aliases are invoked: a shadow copy of a live target; None: the target itself.
     function_arn: str | None = None
 
+    def pointed(self, *, version: str | None = None, function_arn: str | None = None) -> Candidate:
+        """This candidate with its version (once its alias points at it) or the function that carries it."""
+        return Candidate(
+            memory_size=self.memory_size,
+            current=self.current,
+            version=version or self.version,
+            aliases=self.aliases,
+            excluded=self.excluded,
+            function_arn=function_arn or self.function_arn,
+        )
+
 
 class InvocationSample(Document):
     """One invocation, as its REPORT line tells it."""
@@ -111,6 +151,17 @@ class InvocationSample(Document):
     max_memory_used_mb: int | None = None
     init_duration_ms: float | None = None  # present only on a cold start
     error: str | None = None  # the function's errorType, if it failed
+
+    def failed(self, error: str | None) -> InvocationSample:
+        """This sample with the errorType the invocation returned (None: it succeeded)."""
+        return InvocationSample(
+            duration_ms=self.duration_ms,
+            billed_duration_ms=self.billed_duration_ms,
+            memory_size_mb=self.memory_size_mb,
+            max_memory_used_mb=self.max_memory_used_mb,
+            init_duration_ms=self.init_duration_ms,
+            error=error,
+        )
 
 
 class SizeObservation(Document):
@@ -179,6 +230,29 @@ class ConfigurationStats(Document):
     measured_usd: float | None = None
     excluded: str | None = None
 
+    def unranked(self, reason: str) -> ConfigurationStats:
+        """This size's statistics, marked as a size the decision could not rank, and why."""
+        return ConfigurationStats(
+            memory_size=self.memory_size,
+            current=self.current,
+            invocations=self.invocations,
+            errors=self.errors,
+            error_types=self.error_types,
+            cold_starts=self.cold_starts,
+            cold_start_share=self.cold_start_share,
+            mean_ms=self.mean_ms,
+            p50_ms=self.p50_ms,
+            p90_ms=self.p90_ms,
+            p99_ms=self.p99_ms,
+            billed_mean_ms=self.billed_mean_ms,
+            billed_total_ms=self.billed_total_ms,
+            max_memory_used_mb=self.max_memory_used_mb,
+            cost_per_invocation_usd=self.cost_per_invocation_usd,
+            cost_per_million_usd=self.cost_per_million_usd,
+            measured_usd=self.measured_usd,
+            excluded=reason,
+        )
+
 
 class Recommendation(Document):
     """The winner for the strategy, against the configuration the target had."""
@@ -243,67 +317,3 @@ class PreflightResult(Document):
     estimated_cost: RunCost | None = None
     max_concurrency: int = 4  # targets tuned side by side (template parameter SweepMaxConcurrency)
     timings: StageTimings
-
-
-class TargetEntry(Document):
-    """One Map iteration's input: a target as pre-flight resolved it, before anything touches it."""
-
-    execution: ExecutionRef
-    request: TuningRequest
-    ref: TargetRef
-    timings: StageTimings
-    admission: str | None = None  # set by CheckCircuit: NORMAL, or PROBE for a half-open circuit
-
-
-class TargetTask(Document):
-    """One target's document through its Map iteration: grows as measurement proceeds."""
-
-    execution: ExecutionRef
-    request: TuningRequest
-    target: DiscoveredTarget
-    timings: StageTimings
-    admission: str | None = None
-    candidates: list[Candidate] | None = None  # every size prepared so far, all rounds
-    measurement_started_ms: float | None = None
-    # The measuring loop: the planner's request for this round, the round's items (a prepared
-    # candidate and its invocation count), what the round measured, and everything so far.
-    plan: list[SizeRequest] | None = None
-    round: list[RoundItem] | None = None
-    measured: list[MeasuredItem] | None = None
-    observations: list[SizeObservation] | None = None
-    spend: TuningSpend = TuningSpend()
-    configurations: list[ConfigurationStats] | None = None  # everything measured
-    refined_sizes: list[int] | None = None  # sizes measured after the first round
-    recommendation: Recommendation | None = None
-    cleanup: dict[str, Any] | None = None
-
-
-class MeasuredItem(Document):
-    """What one MeasureConfiguration returns: the size's observation and what measuring it spent."""
-
-    observation: SizeObservation
-    spend: TuningSpend
-
-
-class RoundItem(Document):
-    """One size of one measuring round: the prepared candidate and how many invocations it gets."""
-
-    candidate: Candidate
-    invocations: int
-
-
-class MeasureTask(Document):
-    """One iteration of the measurement Map: one candidate of one target."""
-
-    execution: ExecutionRef
-    request: TuningRequest
-    target: DiscoveredTarget
-    candidate: Candidate
-    invocations: int | None = None  # this round's count; None: the request's invocations
-
-
-class UpdateResult(TargetTask):
-    outcome: Outcome
-    before: FunctionConfiguration
-    after: FunctionConfiguration
-    alias: str | None = None  # the alias now pointing at a version with the new configuration

@@ -130,7 +130,7 @@ def _invoke_all(
             around_ms += request.sleep_between_runs_ms
         if post:
             around_ms += _invoke_processor(client, "postProcessor", post, result, client_context)[1]
-        return sample.model_copy(update={"error": error_type}), around_ms
+        return sample.failed(error_type), around_ms
 
     if request.parallel_invocation:
         with ThreadPoolExecutor(max_workers=min(_MAX_PARALLEL_INVOCATIONS, len(payloads))) as pool:

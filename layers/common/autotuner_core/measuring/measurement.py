@@ -28,8 +28,7 @@ from autotuner_core.aws.lambda_control import (
     wait_until_settled,
     wait_until_version_active,
 )
-from autotuner_core.documents.base import RESERVED_ALIAS_PREFIX, Document
-from autotuner_core.documents.cost import TuningSpend
+from autotuner_core.documents.base import RESERVED_ALIAS_PREFIX
 from autotuner_core.documents.request import TuningRequest
 from autotuner_core.documents.target import (
     Candidate,
@@ -37,6 +36,7 @@ from autotuner_core.documents.target import (
     SizeObservation,
     SizeRequest,
 )
+from autotuner_core.documents.task import CleanupReport
 from autotuner_core.policy.errors import (
     FunctionNotFoundError,
     InvalidConfigurationError,
@@ -62,15 +62,6 @@ def alias_name(token: str, memory_size: int, copy: int | None = None) -> str:
 
 def version_marker(token: str) -> str:
     return f"lambda-autotuner temporary {token}"
-
-
-class CleanupReport(Document):
-    aliases_deleted: int = 0
-    versions_deleted: int = 0
-    restored: bool = False
-    shadow_deleted: bool | None = None  # a live target's shadow copy: deleted (None: there was none to look for)
-    note: str | None = None
-    spend: TuningSpend | None = None  # this clean-up's own cost; ChooseConfiguration adds it to the target's
 
 
 def live_floor(
@@ -197,9 +188,7 @@ def prepare_candidates(
         )
         pointed[size] = _create_or_reuse_alias(client, arn, name, version, marker, size)
     candidates = [
-        candidate.model_copy(update={"version": pointed[candidate.memory_size]})
-        if candidate.memory_size in pointed
-        else candidate
+        candidate.pointed(version=pointed[candidate.memory_size]) if candidate.memory_size in pointed else candidate
         for candidate in candidates
     ]
     return sorted(candidates, key=lambda candidate: candidate.memory_size)

@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from autotuner_core.aws.calls import aws_call
+from autotuner_core.documents.task import Admission
 from autotuner_core.policy.errors import CircuitOpenError, ConditionFailedError, ThrottledError, TuningInProgressError
 
 _MAX_RACES = 5  # re-reads after losing a conditional write before giving up (transient)
@@ -33,11 +34,6 @@ class CircuitState(StrEnum):
     CLOSED = "CLOSED"
     OPEN = "OPEN"
     HALF_OPEN = "HALF_OPEN"
-
-
-class Admission(StrEnum):
-    NORMAL = "NORMAL"  # circuit closed: tune as usual
-    PROBE = "PROBE"  # circuit half-open and this execution is the one probe
 
 
 @dataclass(frozen=True)

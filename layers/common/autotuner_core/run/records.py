@@ -12,7 +12,7 @@ from typing import Any
 from autotuner_core.aws.calls import aws_call
 from autotuner_core.cost import run_cost, savings
 from autotuner_core.documents.base import Outcome, names_a_function
-from autotuner_core.documents.outcome import RecordEvent, TargetOutcome
+from autotuner_core.documents.outcome import Recording, TargetOutcome
 from autotuner_core.documents.request import parse_target
 from autotuner_core.documents.target import DiscoveredTarget, ExecutionRef
 from autotuner_core.policy.errors import ConditionFailedError, InvalidInputError, ThrottledError, classify
@@ -32,7 +32,7 @@ def run_key(start_time: str, execution_name: str) -> str:
     return f"{start_time}#{execution_name}"
 
 
-def failed_stage(event: RecordEvent) -> str:
+def failed_stage(event: Recording) -> str:
     """The first stage that did not complete is the one that failed.
 
     Stages leave their timing when they complete; measurement is skipped when the input
@@ -64,15 +64,11 @@ def error_message(cause: str) -> str:
     return cause
 
 
-def _record_targets(event: RecordEvent) -> list[tuple[str, DiscoveredTarget | None]]:
+def _record_targets(event: Recording) -> list[tuple[str, DiscoveredTarget | None]]:
     if event.target is not None:
         return [(event.target.ref.arn, event.target)]
     if event.ref is not None:
         return [(event.ref.arn, None)]
-    if event.targets:
-        return [
-            (item.ref.arn, item) if isinstance(item, DiscoveredTarget) else (item.arn, None) for item in event.targets
-        ]
     raw = event.input.get("targets") if isinstance(event.input, dict) else None
     if raw is None and isinstance(event.input, dict) and "lambdaARN" in event.input:
         raw = [event.input["lambdaARN"]]  # a Power Tuning input names its one function so
@@ -96,7 +92,7 @@ def _arn_if_possible(name: str, execution_arn: str) -> str:
         return name
 
 
-def build_records(event: RecordEvent, *, now: datetime, retention_days: int) -> list[dict[str, Any]]:
+def build_records(event: Recording, *, now: datetime, retention_days: int) -> list[dict[str, Any]]:
     """The run records this event stands for, ready for DynamoDB (floats as Decimal)."""
     started = datetime.fromisoformat(event.execution.start_time.replace("Z", "+00:00"))
     elapsed_ms = max(0.0, (now - started).total_seconds() * 1000)
@@ -126,8 +122,8 @@ def build_records(event: RecordEvent, *, now: datetime, retention_days: int) -> 
         base["refinedSizes"] = event.refined_sizes
     if event.spend is not None:
         base["spend"] = event.spend.dump()
-    if event.cleanup:
-        base["cleanup"] = event.cleanup.get("report", event.cleanup)
+    if event.cleanup is not None:
+        base["cleanup"] = event.cleanup.report.dump()
     if event.cleanup_error is not None:
         base["cleanupError"] = f"{event.cleanup_error.error}: {error_message(event.cleanup_error.cause)}"[:2000]
     if event.error is not None:

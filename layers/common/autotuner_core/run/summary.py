@@ -206,7 +206,4 @@ def _savings(outcomes: list[TargetOutcome]) -> dict[str, object]:
 
 def _briefly(outcomes: list[TargetOutcome]) -> list[TargetOutcome]:
     """A sweep's first outcomes without their per-size tables: the output stays small."""
-    return [
-        outcome.model_copy(update={"configurations": None, "refined_sizes": None})
-        for outcome in outcomes[:MAX_OUTCOMES_IN_OUTPUT]
-    ]
+    return [outcome.brief() for outcome in outcomes[:MAX_OUTCOMES_IN_OUTPUT]]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from autotuner_core.aws import pacing
 from autotuner_core.documents.cost import TuningSpend
-from autotuner_core.documents.outcome import RecordEvent
-from autotuner_core.measuring.measurement import CleanupReport, clean_up, run_token
+from autotuner_core.documents.outcome import RecordEvent, Recording
+from autotuner_core.documents.task import CleanupReport
+from autotuner_core.measuring.measurement import clean_up, run_token
 from autotuner_core.measuring.shadow import SHADOW, delete_shadow
 from autotuner_core.observability import logger
 from autotuner_core.settings import Settings
@@ -20,7 +21,7 @@ from autotuner_core.steps.handler import step
 
 # RecordEvent: on the failure path the document also carries the error being handled.
 @step(RecordEvent, paced=True, charged=True)
-def run(document: RecordEvent, clients: Clients, settings: Settings) -> CleanupReport:
+def run(document: Recording, clients: Clients, settings: Settings) -> CleanupReport:
     if document.target is None or document.request is None:
         return CleanupReport(note="no target to clean")  # no spend: nothing to charge it to
     request = document.request

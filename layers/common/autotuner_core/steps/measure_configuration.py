@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from autotuner_core.decision import engine
 from autotuner_core.documents.cost import TuningSpend
-from autotuner_core.documents.target import MeasuredItem, RoundItem, TargetTask
+from autotuner_core.documents.task import MeasuredItem, MeasuringTask, PreparedRound, RoundItem
 from autotuner_core.measuring.invocations import measure_candidate, measurement_client_context
 from autotuner_core.measuring.payloads import payload_for, processor_arns
 from autotuner_core.observability import logger
@@ -25,8 +25,8 @@ from autotuner_core.steps.handler import step, waited_for_targets
 ROUND_LANES = 4
 
 
-@step(TargetTask, charged=True)
-def run(task: TargetTask, clients: Clients, settings: Settings) -> TargetTask:
+@step(PreparedRound, charged=True)
+def run(task: PreparedRound, clients: Clients, settings: Settings) -> MeasuringTask:
     source = task.target.payload
     payload = payload_for(task.request, source, clients.s3 if source and source.s3 else None, task.execution.arn)
     client = clients.lambda_
@@ -48,11 +48,11 @@ def run(task: TargetTask, clients: Clients, settings: Settings) -> TargetTask:
         )
         return MeasuredItem(observation=observation, spend=TuningSpend()), waited_ms
 
-    items = task.round or []
+    items = task.round
     with ThreadPoolExecutor(max_workers=max(1, min(ROUND_LANES, len(items)))) as pool:
         results = list(pool.map(measure, items))
     # The next round is planned here, not in a state of its own: one state transition less per round.
-    planned, cut = engine.plan_task(task.model_copy(update={"measured": [item for item, _ in results]}))
+    planned, cut = engine.plan_task(task, [item for item, _ in results])
     if cut:
         logger.warning(
             "planner stopped after the round limit", extra={"target": task.target.ref.arn, "rounds": task.spend.rounds}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 from autotuner_core.decision import engine
-from autotuner_core.documents.target import TargetTask
+from autotuner_core.documents.task import MeasuringTask, TargetTask
 from autotuner_core.observability import logger
 from autotuner_core.settings import Settings
 from autotuner_core.steps.clients import Clients
@@ -16,10 +16,10 @@ from autotuner_core.steps.handler import step
 
 
 @step(TargetTask, charged=True)
-def run(task: TargetTask, clients: Clients, settings: Settings) -> TargetTask:
-    planned, cut = engine.plan_task(task)
+def run(task: TargetTask, clients: Clients, settings: Settings) -> MeasuringTask:
+    planned, cut = engine.plan_task(task.measuring(started_ms=time.time() * 1000))
     rounds = task.spend.rounds
     if cut:
         logger.warning("planner stopped after the round limit", extra={"target": task.target.ref.arn, "rounds": rounds})
     logger.info("round planned", extra={"target": task.target.ref.arn, "round": rounds + 1, "plan": planned.plan or []})
-    return planned.model_copy(update={"measurement_started_ms": task.measurement_started_ms or time.time() * 1000})
+    return planned

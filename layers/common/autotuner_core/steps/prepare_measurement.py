@@ -7,7 +7,7 @@ measureOnLive, in place but never below what the function was seen to use (measu
 from __future__ import annotations
 
 from autotuner_core.aws import pacing
-from autotuner_core.documents.target import RoundItem, TargetTask
+from autotuner_core.documents.task import MeasuringTask, PreparedRound, RoundItem
 from autotuner_core.measuring.measurement import live_floor, prepare_candidates, run_token
 from autotuner_core.measuring.shadow import IN_PLACE, SHADOW, ensure_shadow
 from autotuner_core.observability import logger
@@ -16,8 +16,8 @@ from autotuner_core.steps.clients import Clients
 from autotuner_core.steps.handler import step
 
 
-@step(TargetTask, paced=True, charged=True)
-def run(task: TargetTask, clients: Clients, settings: Settings) -> TargetTask:
+@step(MeasuringTask, paced=True, charged=True)
+def run(task: MeasuringTask, clients: Clients, settings: Settings) -> PreparedRound:
     client = clients.lambda_
     plan = task.plan or []
     prepared = {candidate.memory_size: candidate for candidate in task.candidates or []}
@@ -26,7 +26,7 @@ def run(task: TargetTask, clients: Clients, settings: Settings) -> TargetTask:
     floor = None
     if measured_on == IN_PLACE:
         # measureOnLive: production runs at each size set, so none below what the function uses.
-        plan, floor = live_floor(plan, original.memory_size, task.observations or [], task.request.invocations)
+        plan, floor = live_floor(plan, original.memory_size, task.observations, task.request.invocations)
     # Sizes prepared in an earlier round keep their version and alias: only new ones are created.
     new = sorted({item.memory_size for item in plan} - set(prepared))
     if new and measured_on == SHADOW:
@@ -39,7 +39,7 @@ def run(task: TargetTask, clients: Clients, settings: Settings) -> TargetTask:
             client, function_arn, original, task.request, task.execution.arn, settings, sizes=new, floor_mb=floor
         ):
             if function_arn != task.target.ref.arn:
-                candidate = candidate.model_copy(update={"function_arn": function_arn})
+                candidate = candidate.pointed(function_arn=function_arn)
             prepared[candidate.memory_size] = candidate
     logger.info(
         "candidates ready",
@@ -52,9 +52,7 @@ def run(task: TargetTask, clients: Clients, settings: Settings) -> TargetTask:
             "pacedSeconds": round(pacing.paced_seconds(), 3),
         },
     )
-    return task.model_copy(
-        update={
-            "candidates": [prepared[size] for size in sorted(prepared)],
-            "round": [RoundItem(candidate=prepared[item.memory_size], invocations=item.invocations) for item in plan],
-        }
+    return task.prepared(
+        [prepared[size] for size in sorted(prepared)],
+        [RoundItem(candidate=prepared[item.memory_size], invocations=item.invocations) for item in plan],
     )

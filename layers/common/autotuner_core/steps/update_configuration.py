@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from autotuner_core.aws import pacing
-from autotuner_core.documents.target import TargetTask, UpdateResult
+from autotuner_core.documents.cost import StageTimings
+from autotuner_core.documents.task import TargetTask, UpdatedTask, parse_update_input
 from autotuner_core.observability import logger
 from autotuner_core.settings import Settings
 from autotuner_core.steps.clients import Clients
@@ -14,8 +15,8 @@ from autotuner_core.targets.updater import apply_once
 
 
 # The Lambda context bounds the idempotency record's in-progress time (updater.apply_once).
-@step(TargetTask, paced=True, charged=True, timing="update_configuration_ms", context=True)
-def run(task: TargetTask, clients: Clients, settings: Settings, context: Any) -> UpdateResult:
+@step(parse_update_input, paced=True, charged=True, timing=StageTimings.updated, context=True)
+def run(task: TargetTask, clients: Clients, settings: Settings, context: Any) -> UpdatedTask:
     outcome, after, alias = apply_once(clients.lambda_, clients.dynamodb, task, settings, context)
     logger.info(
         "configuration %s",
@@ -27,10 +28,4 @@ def run(task: TargetTask, clients: Clients, settings: Settings, context: Any) ->
             "pacedSeconds": round(pacing.paced_seconds(), 3),
         },
     )
-    return UpdateResult(
-        **task.model_dump(),
-        outcome=outcome,
-        before=task.target.configuration,
-        after=after,
-        alias=alias,
-    )
+    return task.updated(outcome, after, alias)

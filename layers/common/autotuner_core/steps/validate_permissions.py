@@ -32,7 +32,7 @@ from autotuner_core.targets.selection import select_targets
 @step(
     ValidateEvent,
     paced=True,
-    timing="validate_permissions_ms",
+    timing=StageTimings.validated,
     metric="PermissionCheckDuration",
     context=True,
 )
@@ -50,7 +50,7 @@ def run(envelope: ValidateEvent, clients: Clients, settings: Settings, context: 
         request, targets, checked, settings, lambda_client=clients.lambda_, cloudwatch=clients.cloudwatch
     )
     workers = max(1, min(settings.sweep_max_concurrency, len(targets)))
-    execution = envelope.execution.model_copy(update={"workers": workers})
+    execution = envelope.execution.with_workers(workers)
     target_list = store_targets(clients.s3, settings.sweep_bucket, execution, targets)
     logger.info(
         "pre-flight passed",

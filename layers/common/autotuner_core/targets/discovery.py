@@ -78,7 +78,7 @@ def discover(
                 _refuse_untagged(
                     target, state.tags, settings, because="measuring it publishes versions of it at the candidate sizes"
                 )
-            evidence = evidence.model_copy(update={"measured_on": measured_on})
+            evidence = evidence.measured(on=measured_on)
         discovered.append(
             DiscoveredTarget(
                 ref=target, configuration=state.configuration, tags=state.tags, live_traffic=evidence, payload=payload

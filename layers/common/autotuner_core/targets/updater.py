@@ -16,7 +16,8 @@ from autotuner_core.aws.lambda_control import (
     wait_until_settled,
 )
 from autotuner_core.documents.base import Outcome
-from autotuner_core.documents.target import FunctionConfiguration, TargetTask
+from autotuner_core.documents.target import FunctionConfiguration
+from autotuner_core.documents.task import TargetTask
 from autotuner_core.policy.errors import (
     ConditionFailedError,
     InvalidConfigurationError,
@@ -33,11 +34,10 @@ _MAX_REVISION_ATTEMPTS = 3
 
 def desired_memory(task: TargetTask) -> int:
     """The size asked for in the input, or the measured winner."""
-    if task.request.memory_size is not None:
-        return task.request.memory_size
-    if task.recommendation is None:
+    desired = task.desired_memory()
+    if desired is None:
         raise InvalidConfigurationError(f"{task.target.ref.arn}: no measured winner to apply and no memorySize given")
-    return task.recommendation.memory_size
+    return desired
 
 
 def point_alias(client: Any, task: TargetTask, after: FunctionConfiguration, settings: Settings) -> str | None:
@@ -77,7 +77,7 @@ def apply_memory(
     if before.memory_size == desired:
         return Outcome.UNCHANGED, before
     if not task.request.apply:
-        return Outcome.RECOMMENDED, before.model_copy(update={"memory_size": desired, "revision_id": None})
+        return Outcome.RECOMMENDED, before.at_size(desired)
 
     arn = task.target.ref.arn
     # Read it again first: another run that discovered it at the same time (a second sweep) may
