@@ -11,6 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from autotuner_core.aws import pacing
+from autotuner_core.aws.arns import parse_arn
 from autotuner_core.aws.clients import aws_client
 from autotuner_core.cost import budget
 from autotuner_core.documents.base import parse_event
@@ -42,7 +43,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     pacing.pace(1, SETTINGS)  # the only worker of the run at this point
     request = parse_request(envelope.input)
     if request.select is not None:
-        _, partition, _, region, account, *_ = context.invoked_function_arn.split(":")
+        partition, _, region, account, _ = parse_arn(context.invoked_function_arn)
         targets = select_targets(
             aws_client("resourcegroupstaggingapi"),
             aws_client("lambda"),

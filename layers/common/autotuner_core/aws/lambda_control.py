@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from autotuner_core.aws.arns import unqualified
 from autotuner_core.aws.calls import aws_call
 from autotuner_core.documents.target import FunctionConfiguration
 from autotuner_core.policy.errors import (
@@ -87,7 +88,7 @@ def _reserved_concurrency(response: dict[str, Any]) -> int | None:
 
 def list_tags(client: Any, arn: str) -> dict[str, str]:
     """ListTags of the function (tags live on the function, never on a version or alias)."""
-    function_arn = ":".join(arn.split(":")[:7])
+    function_arn = unqualified(arn)
     try:
         with aws_call("lambda:ListTags", function_arn):
             return dict(client.list_tags(Resource=function_arn).get("Tags") or {})

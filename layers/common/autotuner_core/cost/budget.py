@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from autotuner_core.aws.arns import parse_arn
 from autotuner_core.aws.calls import aws_call
 from autotuner_core.aws.lambda_control import get_function
 from autotuner_core.cost import run_cost
@@ -204,7 +205,9 @@ def estimate_target(
     gb_seconds = largest_mb / 1024 * (invocations * seconds + cold_starts * INIT_LIMIT_S)
     transitions = run_cost.measured_target_transitions(rounds)
     architecture = (configuration.architectures or ["x86_64"])[0]
-    prices = lambda_prices(target.arn.split(":")[3], architecture if architecture in ("x86_64", "arm64") else "x86_64")
+    prices = lambda_prices(
+        parse_arn(target.arn).region, architecture if architecture in ("x86_64", "arm64") else "x86_64"
+    )
     target_usd = gb_seconds * prices.gb_second_usd + invocations * prices.request_usd
     steps = _tuner_steps(rounds)
     waits = prepared_rounds * ROUND_WAITS + versions * VERSION_WAITS + CLEANUP_WAITS

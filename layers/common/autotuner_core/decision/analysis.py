@@ -13,6 +13,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from autotuner_core.aws.arns import parse_arn
 from autotuner_core.cost.prices import DEFAULT_REGION, Prices, invocation_cost_usd, lambda_prices
 from autotuner_core.decision import engine
 from autotuner_core.decision.planning import SizeObservation
@@ -201,7 +202,7 @@ def choose(task: TargetTask) -> tuple[list[ConfigurationStats], Recommendation, 
     """
     request, configuration = task.request, task.target.configuration
     current = configuration.memory_size
-    prices = lambda_prices(task.target.ref.arn.split(":")[3], (configuration.architectures or ["x86_64"])[0])
+    prices = lambda_prices(parse_arn(task.target.ref.arn).region, (configuration.architectures or ["x86_64"])[0])
     observations = task.observations or []
     decision = engine.decide(request, current, observations)
     unranked = {row.memory_size: row.excluded for row in decision.sizes if row.excluded is not None}

@@ -17,6 +17,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from autotuner_core.aws.arns import function_arn_beside, function_name
 from autotuner_core.aws.calls import aws_call
 from autotuner_core.aws.lambda_control import get_function, wait_until_settled
 from autotuner_core.documents.target import FunctionConfiguration, LiveTrafficEvidence
@@ -48,7 +49,7 @@ def shadow_name(token: str, target_arn: str) -> str:
 
 def shadow_arn(target_arn: str, name: str) -> str:
     """The shadow's ARN: the target's account, region and partition, the shadow's name."""
-    return ":".join([*target_arn.split(":")[:6], name])
+    return function_arn_beside(target_arn, name)
 
 
 def code_key(name: str) -> str:
@@ -278,7 +279,7 @@ def sweep_orphans(
             page = tagging.get_resources(**kwargs)
         for item in page.get("ResourceTagMappingList", []):
             arn = item["ResourceARN"]
-            name = arn.split(":")[6]
+            name = function_name(arn)
             tags = {tag["Key"]: tag["Value"] for tag in item.get("Tags", [])}
             execution = tags.get(EXECUTION_TAG, "")
             if not _ours(tags, name, None, settings) or not execution.startswith(executions_prefix):

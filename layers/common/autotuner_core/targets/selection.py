@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from autotuner_core.aws.arns import function_name
 from autotuner_core.aws.calls import aws_call
 from autotuner_core.documents.request import TargetRef, TargetSelector, parse_target
 from autotuner_core.policy.errors import InvalidInputError
@@ -66,9 +67,9 @@ def select_targets(
         except InvalidInputError as error:
             raise InvalidInputError(f"select.exclude[{index}]: {error}") from None
     names = sorted(
-        arn.rsplit(":", 1)[-1]
+        function_name(arn)
         for arn in arns - excluded
-        if selector.name_prefix is None or arn.rsplit(":", 1)[-1].startswith(selector.name_prefix)
+        if selector.name_prefix is None or function_name(arn).startswith(selector.name_prefix)
     )
     if len(names) > max_targets:
         raise InvalidInputError(
