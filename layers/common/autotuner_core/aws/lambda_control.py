@@ -16,6 +16,7 @@ from typing import Any
 
 from autotuner_core.aws.arns import unqualified
 from autotuner_core.aws.calls import aws_call
+from autotuner_core.aws.paging import every_page
 from autotuner_core.documents.target import FunctionConfiguration
 from autotuner_core.policy.errors import (
     FunctionNotFoundError,
@@ -252,24 +253,13 @@ def create_alias(client: Any, arn: str, name: str, version: str, description: st
 
 
 def list_aliases(client: Any, arn: str) -> list[dict[str, Any]]:
-    return _every_page(client.list_aliases, "lambda:ListAliases", arn, "Aliases")
+    pages = every_page(client, "list_aliases", "lambda:ListAliases", arn, FunctionName=arn)
+    return [alias for page in pages for alias in page.get("Aliases", [])]
 
 
 def list_versions(client: Any, arn: str) -> list[dict[str, Any]]:
-    return _every_page(client.list_versions_by_function, "lambda:ListVersionsByFunction", arn, "Versions")
-
-
-def _every_page(call: Callable[..., dict[str, Any]], action: str, arn: str, key: str) -> list[dict[str, Any]]:
-    """Lambda's Marker/NextMarker listings, read to the end."""
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"FunctionName": arn}
-    while True:
-        with aws_call(action, arn):
-            page = call(**kwargs)
-        items.extend(page.get(key, []))
-        if not page.get("NextMarker"):
-            return items
-        kwargs["Marker"] = page["NextMarker"]
+    pages = every_page(client, "list_versions_by_function", "lambda:ListVersionsByFunction", arn, FunctionName=arn)
+    return [version for page in pages for version in page.get("Versions", [])]
 
 
 def delete_alias(client: Any, arn: str, name: str) -> None:

@@ -33,8 +33,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from autotuner_core.aws.arns import parse_arn
-from autotuner_core.aws.calls import aws_call
 from autotuner_core.aws.lambda_control import get_function
+from autotuner_core.aws.paging import every_page
 from autotuner_core.cost import run_cost
 from autotuner_core.cost.prices import DEFAULT_REGION, REQUEST_PRICE_USD, STEP_FUNCTIONS_TRANSITION_USD, lambda_prices
 from autotuner_core.decision import engine, planning
@@ -113,18 +113,13 @@ def read_max_durations(
             }
             for index, target in enumerate(chunk)
         ]
-        kwargs: dict[str, Any] = {"MetricDataQueries": queries, "StartTime": start, "EndTime": end}
-        while True:
-            with aws_call("cloudwatch:GetMetricData", "*"):
-                page = cloudwatch.get_metric_data(**kwargs)
+        request = {"MetricDataQueries": queries, "StartTime": start, "EndTime": end}
+        for page in every_page(cloudwatch, "get_metric_data", "cloudwatch:GetMetricData", "*", **request):
             for result in page.get("MetricDataResults", []):
                 values = result.get("Values") or []
                 if values:
                     target = chunk[int(result["Id"][1:])]
                     found[target.arn] = max(found.get(target.arn, 0.0), max(values))
-            if not page.get("NextToken"):
-                break
-            kwargs["NextToken"] = page["NextToken"]
     return found
 
 

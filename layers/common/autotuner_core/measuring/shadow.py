@@ -20,6 +20,7 @@ from typing import Any
 from autotuner_core.aws.arns import function_arn_beside, function_name
 from autotuner_core.aws.calls import aws_call
 from autotuner_core.aws.lambda_control import get_function, wait_until_settled
+from autotuner_core.aws.paging import every_page
 from autotuner_core.documents.target import FunctionConfiguration, LiveTrafficEvidence
 from autotuner_core.policy.errors import (
     FunctionNotFoundError,
@@ -269,14 +270,16 @@ def sweep_orphans(
     """
     executions_prefix = state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":"
     found = deleted = kept = 0
-    kwargs: dict[str, Any] = {
-        "TagFilters": [{"Key": SHADOW_OF_TAG}, {"Key": TUNER_STACK_TAG, "Values": [settings.stack_name]}],
-        "ResourceTypeFilters": ["lambda:function"],
-    }
+    pages = every_page(
+        tagging,
+        "get_resources",
+        "tag:GetResources",
+        "lambda:function",
+        TagFilters=[{"Key": SHADOW_OF_TAG}, {"Key": TUNER_STACK_TAG, "Values": [settings.stack_name]}],
+        ResourceTypeFilters=["lambda:function"],
+    )
     status_of: dict[str, str] = {}
-    while True:
-        with aws_call("tag:GetResources", "lambda:function"):
-            page = tagging.get_resources(**kwargs)
+    for page in pages:
         for item in page.get("ResourceTagMappingList", []):
             arn = item["ResourceARN"]
             name = function_name(arn)
@@ -292,10 +295,7 @@ def sweep_orphans(
                 continue
             _delete(lam, s3, arn, name, settings)
             deleted += 1
-        token = page.get("PaginationToken")
-        if not token:
-            return SweepReport(found=found, deleted=deleted, kept_running=kept)
-        kwargs["PaginationToken"] = token
+    return SweepReport(found=found, deleted=deleted, kept_running=kept)
 
 
 def _execution_status(sfn: Any, execution_arn: str) -> str:

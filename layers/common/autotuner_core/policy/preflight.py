@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from autotuner_core.aws.arns import function_name, parse_arn, parse_arn_or_none
-from autotuner_core.aws.calls import aws_call
+from autotuner_core.aws.paging import every_page
 from autotuner_core.documents.request import TargetRef, TuningRequest, parse_target
 from autotuner_core.documents.target import PermissionCheck
 from autotuner_core.measuring.measurement import alias_name, run_token
@@ -271,14 +271,10 @@ def _simulate_pages(iam: Any, check: PermissionCheck, resources: list[str]) -> t
         ]
     results: list[dict[str, Any]] = []
     pages = 0
-    while True:
+    for page in every_page(iam, "simulate_principal_policy", "iam:SimulatePrincipalPolicy", check.role_arn, **kwargs):
         pages += 1
-        with aws_call("iam:SimulatePrincipalPolicy", check.role_arn):
-            page = iam.simulate_principal_policy(**kwargs)
         results.extend(page.get("EvaluationResults", []))
-        if not page.get("IsTruncated"):
-            return results, pages
-        kwargs["Marker"] = page["Marker"]
+    return results, pages
 
 
 def _denials(role_arn: str, result: dict[str, Any]) -> list[str]:
