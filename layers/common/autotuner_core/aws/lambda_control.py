@@ -2,17 +2,25 @@
 
 Waiting polls ``GetFunction`` (its own 100 requests/s quota) rather than
 ``GetFunctionConfiguration``, which shares the 15 requests/s control-plane bucket with
-every update the tuner makes.
+every update the tuner makes. botocore's waiters judge what a poll answered; the tuner keeps
+its own interval, deadline and errors (a Failed function or version is permanent, still busy
+at the deadline is transient).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
+
+from botocore.exceptions import WaiterError
+from botocore.loaders import create_loader
+from botocore.waiter import SingleWaiterConfig, Waiter
 
 from autotuner_core.aws.arns import unqualified
 from autotuner_core.aws.calls import aws_call
@@ -52,6 +60,13 @@ def get_function(client: Any, arn: str, qualifier: str | None = None, *, tags_ne
     ``tags_needed`` (the caller decides on tags), an answer without tags is confirmed with
     ListTags, whose denial is a PermissionDeniedError rather than "untagged".
     """
+    return _get_function(client, arn, qualifier, tags_needed=tags_needed)[1]
+
+
+def _get_function(
+    client: Any, arn: str, qualifier: str | None, *, tags_needed: bool
+) -> tuple[dict[str, Any], FunctionState]:
+    """GetFunction's answer as Lambda sent it (for a waiter to judge), and read."""
     kwargs: dict[str, Any] = {"FunctionName": arn}
     if qualifier:
         kwargs["Qualifier"] = qualifier
@@ -72,7 +87,7 @@ def get_function(client: Any, arn: str, qualifier: str | None = None, *, tags_ne
         # The API reference's only kind today; another kind still marks a function that is not on-demand.
         managed = capacity.get("LambdaManagedInstancesCapacityProviderConfig") or {}
         capacity = managed.get("CapacityProviderArn") or json.dumps(capacity)
-    return FunctionState(
+    return response, FunctionState(
         configuration=FunctionConfiguration.from_lambda(config),
         tags=dict(tags or {}),
         arn=config["FunctionArn"],
@@ -148,19 +163,26 @@ def wait_until_settled(
     A ``Failed`` update is permanent (Lambda says why); still busy at the deadline is
     transient, so the state machine retries later instead of this function waiting longer.
     """
-    deadline = clock() + max_wait_s
-    while True:
-        state = get_function(client, arn)
-        refuse_failed(state)
-        if state.settled:
-            return state
-        if clock() >= deadline:
-            raise UpdateInProgressError(
-                f"{arn} is still State={state.configuration.state} "
-                f"LastUpdateStatus={state.configuration.last_update_status} "
-                f"after {max_wait_s:g} s"
-            )
-        sleep(poll_interval_s)
+
+    def busy(state: FunctionState) -> UpdateInProgressError:
+        return UpdateInProgressError(
+            f"{arn} is still State={state.configuration.state} "
+            f"LastUpdateStatus={state.configuration.last_update_status} "
+            f"after {max_wait_s:g} s"
+        )
+
+    return _wait(
+        client,
+        arn,
+        None,
+        _settled(),
+        refuse=refuse_failed,
+        busy=busy,
+        poll_interval_s=poll_interval_s,
+        max_wait_s=max_wait_s,
+        sleep=sleep,
+        clock=clock,
+    )
 
 
 def wait_until_version_active(
@@ -175,25 +197,106 @@ def wait_until_version_active(
 ) -> FunctionState:
     """Poll a published version until it is ``Active`` (with SnapStart it is ``Pending`` while its snapshot is made).
 
-    Lambda refuses to invoke a Pending version (ResourceConflictException). What botocore's
-    ``published_version_active`` waiter checks, through GetFunction's own quota and with the
-    tuner's bounded wait: still Pending at the deadline is transient (UpdateInProgressError), a
-    Failed version is permanent (InvalidConfigurationError, with Lambda's reason).
+    Lambda refuses to invoke a Pending version (ResourceConflictException). Still Pending at the
+    deadline is transient (UpdateInProgressError), a Failed version is permanent
+    (InvalidConfigurationError, with Lambda's reason).
+    """
+
+    def refuse(state: FunctionState) -> None:
+        if state.configuration.state == "Failed":
+            raise InvalidConfigurationError(f"version {version} of {arn} is in State Failed and cannot be invoked")
+
+    def busy(state: FunctionState) -> UpdateInProgressError:
+        return UpdateInProgressError(
+            f"version {version} of {arn} is still State={state.configuration.state} after {max_wait_s:g} s "
+            "(a SnapStart snapshot is being made); it cannot be invoked before it is Active"
+        )
+
+    return _wait(
+        client,
+        arn,
+        version,
+        _version_active(),
+        refuse=refuse,
+        busy=busy,
+        poll_interval_s=poll_interval_s,
+        max_wait_s=max_wait_s,
+        sleep=sleep,
+        clock=clock,
+    )
+
+
+def _acceptor(argument: str, expected: str | None, state: str) -> dict[str, Any]:
+    return {"matcher": "path", "argument": argument, "expected": expected, "state": state}
+
+
+@cache
+def _botocore_waiter(name: str) -> dict[str, Any]:
+    return dict(create_loader().load_service_model("lambda", "waiters-2")["waiters"][name])
+
+
+@cache
+def _settled() -> SingleWaiterConfig:
+    """botocore's ``function_updated_v2`` (GetFunction); a function still being created waits too,
+    and one that reports no LastUpdateStatus is settled."""
+    updated = _botocore_waiter("FunctionUpdatedV2")
+    acceptors = [
+        _acceptor("Configuration.State", "Pending", "retry"),
+        *updated["acceptors"],
+        _acceptor("Configuration.LastUpdateStatus", None, "success"),
+    ]
+    return SingleWaiterConfig({**updated, "acceptors": acceptors})
+
+
+@cache
+def _version_active() -> SingleWaiterConfig:
+    """botocore's ``function_active_v2`` (GetFunction): the acceptors of ``published_version_active``,
+    which polls GetFunctionConfiguration in the shared bucket; a version without a State is Active."""
+    active = _botocore_waiter("FunctionActiveV2")
+    acceptors = [*active["acceptors"], _acceptor("Configuration.State", None, "success")]
+    return SingleWaiterConfig({**active, "acceptors": acceptors})
+
+
+def _wait(
+    client: Any,
+    arn: str,
+    qualifier: str | None,
+    config: SingleWaiterConfig,
+    *,
+    refuse: Callable[[FunctionState], None],
+    busy: Callable[[FunctionState], UpdateInProgressError],
+    poll_interval_s: float,
+    max_wait_s: float,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+) -> FunctionState:
+    """Run the waiter ``config`` on GetFunction of ``arn`` (``qualifier``) and return the state it accepted.
+
+    Each poll is ``get_function``'s request (translated, paced and counted like any other).
+    Between polls the tuner's interval is slept here, after checking the deadline, so the
+    waiter's own delay is 0 and its attempts only bound a clock that does not move.
     """
     deadline = clock() + max_wait_s
-    while True:
-        state = get_function(client, arn, version)
-        config = state.configuration
-        if config.state == "Failed":
-            raise InvalidConfigurationError(f"version {version} of {arn} is in State Failed and cannot be invoked")
-        if config.state in (None, "Active"):
-            return state
-        if clock() >= deadline:
-            raise UpdateInProgressError(
-                f"version {version} of {arn} is still State={config.state} after {max_wait_s:g} s "
-                "(a SnapStart snapshot is being made); it cannot be invoked before it is Active"
-            )
-        sleep(poll_interval_s)
+    seen: list[FunctionState] = []
+
+    def poll(**_: Any) -> dict[str, Any]:
+        if seen:
+            if clock() >= deadline:
+                raise busy(seen[-1])
+            sleep(poll_interval_s)
+        response, state = _get_function(client, arn, qualifier, tags_needed=False)
+        refuse(state)
+        seen[:] = [state]
+        return response
+
+    attempts = math.floor(max_wait_s / poll_interval_s) + 2
+    try:
+        # botocore-stubs declare the config a Mapping; botocore reads SingleWaiterConfig's attributes.
+        waiter = Waiter(config.operation, config, poll)  # type: ignore[arg-type]
+        waiter.wait(WaiterConfig={"Delay": 0, "MaxAttempts": attempts})
+    except WaiterError as error:  # the attempts ran out before the clock reached the deadline
+        raise busy(seen[-1]) from error
+    return seen[-1]
 
 
 def publish_ready_version(
