@@ -318,7 +318,7 @@ def update_configuration(client: Any, arn: str, changes: dict[str, Any], revisio
     if revision_id:
         kwargs["RevisionId"] = revision_id
     with aws_call("lambda:UpdateFunctionConfiguration", arn):
-        return client.update_function_configuration(**kwargs)
+        return dict(client.update_function_configuration(**kwargs))
 
 
 def publish_version(client: Any, arn: str, description: str, revision_id: str | None = None) -> str:
@@ -331,7 +331,7 @@ def _publish(client: Any, arn: str, description: str, revision_id: str | None) -
     if revision_id:
         kwargs["RevisionId"] = revision_id
     with aws_call("lambda:PublishVersion", arn):
-        return client.publish_version(**kwargs)
+        return dict(client.publish_version(**kwargs))
 
 
 def put_alias(client: Any, arn: str, name: str, version: str) -> None:

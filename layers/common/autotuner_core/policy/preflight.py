@@ -173,8 +173,8 @@ def required_permissions(
         ]
         # S3 payloads the input names: pre-flight reads each one's head, the measuring function the object.
         # (A tag's object is known only at discovery; the same grant covers it: every object of PayloadBuckets.)
-        execution = parse_arn_or_none(execution_arn)
-        partition = execution.partition if execution else "aws"
+        execution_parts = parse_arn_or_none(execution_arn)
+        partition = execution_parts.partition if execution_parts else "aws"
         objects = sorted({f"arn:{partition}:s3:::{'/'.join(split_s3_uri(uri))}" for _, uri in payload_objects(request)})
         if objects:
             checks += [
