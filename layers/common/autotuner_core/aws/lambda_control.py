@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import WaiterError
 from botocore.loaders import create_loader
@@ -171,18 +171,8 @@ def wait_until_settled(
             f"after {max_wait_s:g} s"
         )
 
-    return _wait(
-        client,
-        arn,
-        None,
-        _settled(),
-        refuse=refuse_failed,
-        busy=busy,
-        poll_interval_s=poll_interval_s,
-        max_wait_s=max_wait_s,
-        sleep=sleep,
-        clock=clock,
-    )
+    timing = _Timing(poll_interval_s, max_wait_s, sleep, clock)
+    return _wait(client, arn, None, _settled(), refuse_failed, busy, timing)
 
 
 def wait_until_version_active(
@@ -212,18 +202,8 @@ def wait_until_version_active(
             "(a SnapStart snapshot is being made); it cannot be invoked before it is Active"
         )
 
-    return _wait(
-        client,
-        arn,
-        version,
-        _version_active(),
-        refuse=refuse,
-        busy=busy,
-        poll_interval_s=poll_interval_s,
-        max_wait_s=max_wait_s,
-        sleep=sleep,
-        clock=clock,
-    )
+    timing = _Timing(poll_interval_s, max_wait_s, sleep, clock)
+    return _wait(client, arn, version, _version_active(), refuse, busy, timing)
 
 
 def _acceptor(argument: str, expected: str | None, state: str) -> dict[str, Any]:
@@ -257,18 +237,21 @@ def _version_active() -> SingleWaiterConfig:
     return SingleWaiterConfig({**active, "acceptors": acceptors})
 
 
+class _Timing(NamedTuple):
+    poll_interval_s: float
+    max_wait_s: float
+    sleep: Callable[[float], None]
+    clock: Callable[[], float]
+
+
 def _wait(
     client: Any,
     arn: str,
     qualifier: str | None,
     config: SingleWaiterConfig,
-    *,
     refuse: Callable[[FunctionState], None],
     busy: Callable[[FunctionState], UpdateInProgressError],
-    poll_interval_s: float,
-    max_wait_s: float,
-    sleep: Callable[[float], None],
-    clock: Callable[[], float],
+    timing: _Timing,
 ) -> FunctionState:
     """Run the waiter ``config`` on GetFunction of ``arn`` (``qualifier``) and return the state it accepted.
 
@@ -276,20 +259,20 @@ def _wait(
     Between polls the tuner's interval is slept here, after checking the deadline, so the
     waiter's own delay is 0 and its attempts only bound a clock that does not move.
     """
-    deadline = clock() + max_wait_s
+    deadline = timing.clock() + timing.max_wait_s
     seen: list[FunctionState] = []
 
     def poll(**_: Any) -> dict[str, Any]:
         if seen:
-            if clock() >= deadline:
+            if timing.clock() >= deadline:
                 raise busy(seen[-1])
-            sleep(poll_interval_s)
+            timing.sleep(timing.poll_interval_s)
         response, state = _get_function(client, arn, qualifier, tags_needed=False)
         refuse(state)
         seen[:] = [state]
         return response
 
-    attempts = math.floor(max_wait_s / poll_interval_s) + 2
+    attempts = math.floor(timing.max_wait_s / timing.poll_interval_s) + 2
     try:
         # botocore-stubs declare the config a Mapping; botocore reads SingleWaiterConfig's attributes.
         waiter = Waiter(config.operation, config, poll)  # type: ignore[arg-type]
