@@ -2,29 +2,22 @@
 
 Waiting polls ``GetFunction`` (its own 100 requests/s quota) rather than
 ``GetFunctionConfiguration``, which shares the 15 requests/s control-plane bucket with
-every update the tuner makes. botocore's waiters judge what a poll answered; the tuner keeps
-its own interval, deadline and errors (a Failed function or version is permanent, still busy
-at the deadline is transient).
+every update the tuner makes; botocore's waiters judge each answer (waiting.py).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
-from typing import Any, NamedTuple
-
-from botocore.exceptions import WaiterError
-from botocore.loaders import create_loader
-from botocore.waiter import SingleWaiterConfig, Waiter
+from typing import Any
 
 from autotuner_core.aws.arns import unqualified
 from autotuner_core.aws.calls import aws_call
 from autotuner_core.aws.paging import every_page
+from autotuner_core.aws.waiting import Timing, settled, version_active, wait
 from autotuner_core.documents.target import FunctionConfiguration
 from autotuner_core.policy.errors import (
     FunctionNotFoundError,
@@ -171,8 +164,8 @@ def wait_until_settled(
             f"after {max_wait_s:g} s"
         )
 
-    timing = _Timing(poll_interval_s, max_wait_s, sleep, clock)
-    return _wait(client, arn, None, _settled(), refuse_failed, busy, timing)
+    timing = Timing(poll_interval_s, max_wait_s, sleep, clock)
+    return wait(settled(), lambda: _get_function(client, arn, None, tags_needed=False), refuse_failed, busy, timing)
 
 
 def wait_until_version_active(
@@ -202,84 +195,8 @@ def wait_until_version_active(
             "(a SnapStart snapshot is being made); it cannot be invoked before it is Active"
         )
 
-    timing = _Timing(poll_interval_s, max_wait_s, sleep, clock)
-    return _wait(client, arn, version, _version_active(), refuse, busy, timing)
-
-
-def _acceptor(argument: str, expected: str | None, state: str) -> dict[str, Any]:
-    return {"matcher": "path", "argument": argument, "expected": expected, "state": state}
-
-
-@cache
-def _botocore_waiter(name: str) -> dict[str, Any]:
-    return dict(create_loader().load_service_model("lambda", "waiters-2")["waiters"][name])
-
-
-@cache
-def _settled() -> SingleWaiterConfig:
-    """botocore's ``function_updated_v2`` (GetFunction); a function still being created waits too,
-    and one that reports no LastUpdateStatus is settled."""
-    updated = _botocore_waiter("FunctionUpdatedV2")
-    acceptors = [
-        _acceptor("Configuration.State", "Pending", "retry"),
-        *updated["acceptors"],
-        _acceptor("Configuration.LastUpdateStatus", None, "success"),
-    ]
-    return SingleWaiterConfig({**updated, "acceptors": acceptors})
-
-
-@cache
-def _version_active() -> SingleWaiterConfig:
-    """botocore's ``function_active_v2`` (GetFunction): the acceptors of ``published_version_active``,
-    which polls GetFunctionConfiguration in the shared bucket; a version without a State is Active."""
-    active = _botocore_waiter("FunctionActiveV2")
-    acceptors = [*active["acceptors"], _acceptor("Configuration.State", None, "success")]
-    return SingleWaiterConfig({**active, "acceptors": acceptors})
-
-
-class _Timing(NamedTuple):
-    poll_interval_s: float
-    max_wait_s: float
-    sleep: Callable[[float], None]
-    clock: Callable[[], float]
-
-
-def _wait(
-    client: Any,
-    arn: str,
-    qualifier: str | None,
-    config: SingleWaiterConfig,
-    refuse: Callable[[FunctionState], None],
-    busy: Callable[[FunctionState], UpdateInProgressError],
-    timing: _Timing,
-) -> FunctionState:
-    """Run the waiter ``config`` on GetFunction of ``arn`` (``qualifier``) and return the state it accepted.
-
-    Each poll is ``get_function``'s request (translated, paced and counted like any other).
-    Between polls the tuner's interval is slept here, after checking the deadline, so the
-    waiter's own delay is 0 and its attempts only bound a clock that does not move.
-    """
-    deadline = timing.clock() + timing.max_wait_s
-    seen: list[FunctionState] = []
-
-    def poll(**_: Any) -> dict[str, Any]:
-        if seen:
-            if timing.clock() >= deadline:
-                raise busy(seen[-1])
-            timing.sleep(timing.poll_interval_s)
-        response, state = _get_function(client, arn, qualifier, tags_needed=False)
-        refuse(state)
-        seen[:] = [state]
-        return response
-
-    attempts = math.floor(timing.max_wait_s / timing.poll_interval_s) + 2
-    try:
-        # botocore-stubs declare the config a Mapping; botocore reads SingleWaiterConfig's attributes.
-        waiter = Waiter(config.operation, config, poll)  # type: ignore[arg-type]
-        waiter.wait(WaiterConfig={"Delay": 0, "MaxAttempts": attempts})
-    except WaiterError as error:  # the attempts ran out before the clock reached the deadline
-        raise busy(seen[-1]) from error
-    return seen[-1]
+    timing = Timing(poll_interval_s, max_wait_s, sleep, clock)
+    return wait(version_active(), lambda: _get_function(client, arn, version, tags_needed=False), refuse, busy, timing)
 
 
 def publish_ready_version(
