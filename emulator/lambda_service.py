@@ -49,6 +49,7 @@ from email.message import Message
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
+from emulator import lambda_listings
 from emulator.interceptor import current_caller
 from emulator.moto_adapter import (
     ConflictException,
@@ -408,6 +409,7 @@ class LambdaEmulation:
         self._patch(LambdaBackend, "create_alias", create_alias)
         for method_name in ("list_aliases", "list_versions_by_function"):
             self._patch(LambdaBackend, method_name, by_function_name(method_name))
+        lambda_listings.install(self._patch)
         self._patch(LambdaResponse, "invoke", invoke_response)
         self._patch(LambdaFunction, "get_configuration", get_configuration)
         self._patch(LambdaBackend, "update_function_configuration", update_function_configuration)

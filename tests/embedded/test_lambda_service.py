@@ -311,3 +311,41 @@ def test_may_list_tags_reads_the_functions_own_tags_as_resource_tags(lam: Any) -
     # Then the tagged function's tags are readable and the other's are not
     assert may_list_tags(arn, backend.get_function("orders-api"))
     assert not may_list_tags(arn, backend.get_function("untagged"))
+
+
+# --- listings in pages -----------------------------------------------------------------------------
+
+
+def test_versions_are_listed_fifty_a_page_and_the_tuner_reads_every_page(lam: Any) -> None:
+    from autotuner_core.aws.lambda_control import list_versions
+
+    # Given a function with 54 versions ($LATEST and 53 published)
+    _create(lam)
+    for number in range(53):
+        lam.update_function_configuration(FunctionName="orders-api", Description=f"v{number}")
+        lam.publish_version(FunctionName="orders-api")
+    # When its versions are listed, asking for more than Lambda gives
+    first = lam.list_versions_by_function(FunctionName="orders-api", MaxItems=100)
+    # Then one response holds 50 and a NextMarker, and the tuner's listing follows it to all 54
+    assert len(first["Versions"]) == 50 and first["NextMarker"]
+    requests: list[str] = []
+    lam.meta.events.register("before-call.lambda", lambda model, **_: requests.append(model.name))
+    versions = list_versions(lam, "orders-api")
+    assert [version["Version"] for version in versions] == ["$LATEST", *(str(n) for n in range(1, 54))]
+    assert requests == ["ListVersionsByFunction"] * 2
+
+
+def test_aliases_are_listed_as_many_a_page_as_max_items_asks(lam: Any) -> None:
+    # Given a function with three aliases
+    _create(lam)
+    version = lam.publish_version(FunctionName="orders-api")["Version"]
+    for name in ("blue", "green", "live"):
+        lam.create_alias(FunctionName="orders-api", Name=name, FunctionVersion=version)
+    # When they are listed two at a time, and all at once
+    first = lam.list_aliases(FunctionName="orders-api", MaxItems=2)
+    second = lam.list_aliases(FunctionName="orders-api", MaxItems=2, Marker=first["NextMarker"])
+    every = lam.list_aliases(FunctionName="orders-api")
+    # Then the pages hold two and one, the last without a NextMarker, and one listing holds all three
+    assert [alias["Name"] for alias in first["Aliases"] + second["Aliases"]] == ["blue", "green", "live"]
+    assert "NextMarker" not in second and "NextMarker" not in every
+    assert len(every["Aliases"]) == 3

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from fake_paging import Paginated
 
 from autotuner_core.settings import Settings
 
@@ -195,12 +196,14 @@ class FakeLambda:
 # --------------------------------------------------------------------------------------------
 
 
-class FakeIam:
+class FakeIam(Paginated):
     """SimulatePrincipalPolicy: one EvaluationResult per action x resource, allowed unless denied.
 
     ``pages`` overrides the answer with raw responses (for ResourceSpecificResults, decision
     details and paging), returned in order.
     """
+
+    SERVICE = "iam"
 
     def __init__(self) -> None:
         self.denied: dict[tuple[str, str, str], str] = {}

@@ -92,6 +92,25 @@ def test_still_in_progress_at_the_deadline_is_transient_and_says_what_it_saw(fak
 
 
 @pytest.mark.parametrize(
+    ("answers", "polls"),
+    [
+        ([{"State": "Pending", "LastUpdateStatus": "Successful"}] * 2, 3),
+        ([{"State": "Active", "LastUpdateStatus": None}], 1),
+        ([{"State": "Inactive", "LastUpdateStatus": "Successful"}], 1),
+    ],
+    ids=["pending-waits-whatever-the-update-says", "no-update-status-is-settled", "inactive-is-settled"],
+)
+def test_settled_means_neither_pending_nor_in_progress(fake_lambda, answers, polls) -> None:
+    # Given a function answering these states first, then Active and Successful
+    fake_lambda.add("orders", script=list(answers))
+    time = FakeTime()
+    # When waiting for it to settle
+    wait_until_settled(fake_lambda, ORDERS, poll_interval_s=1, max_wait_s=10, sleep=time.sleep, clock=time.clock)
+    # Then it polled until it was neither Pending nor InProgress
+    assert len(fake_lambda.calls_to("GetFunction")) == polls
+
+
+@pytest.mark.parametrize(
     ("override", "expected"),
     [
         ({"LastUpdateStatus": "Failed"}, "the last update of " + ORDERS + " failed (LastUpdateStatus Failed)"),

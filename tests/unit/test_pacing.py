@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
+from botocore.awsrequest import AWSResponse
 
 from autotuner_core.aws import pacing
+from autotuner_core.aws.lambda_control import wait_until_settled
+from autotuner_core.cost import run_cost
 from autotuner_core.settings import Settings
 
 
@@ -85,3 +90,48 @@ def test_the_tuners_lambda_client_paces_each_request_it_makes(
             client.list_functions()
     # Then the second and third waited a second each
     assert clock.slept == [pytest.approx(1.0), pytest.approx(1.0)]
+
+
+class _GetFunctionAnswers:
+    """before-send for GetFunction: each request answered with the next LastUpdateStatus, nothing sent."""
+
+    def __init__(self, statuses: list[str]) -> None:
+        self.statuses = statuses
+        self.sent = 0
+
+    def __call__(self, request: Any, **_: Any) -> AWSResponse:
+        status = self.statuses[min(self.sent, len(self.statuses) - 1)]
+        self.sent += 1
+        configuration = {
+            "FunctionArn": ORDERS,
+            "MemorySize": 512,
+            "Timeout": 30,
+            "State": "Active",
+            "LastUpdateStatus": status,
+        }
+        body = json.dumps({"Configuration": configuration}).encode()
+        return AWSResponse(request.url, 200, {}, SimpleNamespace(stream=lambda **_: iter([body])))
+
+
+ORDERS = "arn:aws:lambda:eu-north-1:123456789012:function:orders"
+
+
+def test_every_poll_of_a_status_wait_is_paced_and_counted(clock: FakeClock) -> None:
+    # Given the tuner's Lambda client, paced at 1 GetFunction a second and counted, whose function
+    # is still updating for two polls
+    import boto3
+
+    client = boto3.client("lambda", region_name="eu-north-1", aws_access_key_id="x", aws_secret_access_key="x")
+    pacing.install(client)
+    answers = _GetFunctionAnswers(["InProgress", "InProgress", "Successful"])
+    client.meta.events.register("before-send.lambda.GetFunction", answers)
+    pacing.pace(1, Settings(GET_FUNCTION_REQUESTS_PER_SECOND=1))
+    run_cost.count_control_plane_calls(client)
+    # When the tuner waits for it to settle, polling without an interval of its own
+    state = wait_until_settled(client, ORDERS, poll_interval_s=0.01, max_wait_s=10, sleep=lambda _: None)
+    # Then the waiter's three GetFunction requests each went through the pacing (the second and third
+    # waited for their token) and the control-plane count
+    assert state.configuration.last_update_status == "Successful"
+    assert answers.sent == 3
+    assert clock.slept == [pytest.approx(1.0), pytest.approx(1.0)]
+    assert run_cost.control_plane_calls() == 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fake_paging import Paginated
 
 from autotuner_core.documents.request import TargetSelector
 from autotuner_core.policy.errors import InvalidInputError
@@ -14,8 +15,10 @@ PREFIX = "arn:aws:lambda:eu-west-1:123456789012:function:"
 WHERE = {"partition": "aws", "region": "eu-west-1", "account": "123456789012", "max_targets": 50}
 
 
-class Tagging:
+class Tagging(Paginated):
     """GetResources in pages of two, filtering by all tag filters like the Tagging API."""
+
+    SERVICE = "resourcegroupstaggingapi"
 
     def __init__(self, functions: dict[str, dict[str, str]]) -> None:
         self.functions = functions
@@ -36,7 +39,9 @@ class Tagging:
         return page
 
 
-class Lambda:
+class Lambda(Paginated):
+    SERVICE = "lambda"
+
     def __init__(self, names: list[str]) -> None:
         self.names = names
 

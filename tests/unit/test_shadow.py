@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fake_paging import Paginated
 
 from autotuner_core.documents.target import LiveTrafficEvidence
 from autotuner_core.measuring import shadow
@@ -64,7 +65,9 @@ def test_the_refusal_says_how_to_allow_a_shadow():
 # -- the orphan sweep -------------------------------------------------------------------------------
 
 
-class FakeTagging:
+class FakeTagging(Paginated):
+    SERVICE = "resourcegroupstaggingapi"
+
     def __init__(self, resources: list[tuple[str, dict[str, str]]]) -> None:
         self.resources = resources
 

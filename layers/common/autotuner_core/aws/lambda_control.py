@@ -2,7 +2,7 @@
 
 Waiting polls ``GetFunction`` (its own 100 requests/s quota) rather than
 ``GetFunctionConfiguration``, which shares the 15 requests/s control-plane bucket with
-every update the tuner makes.
+every update the tuner makes; botocore's waiters judge each answer (waiting.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from autotuner_core.aws.arns import unqualified
 from autotuner_core.aws.calls import aws_call
+from autotuner_core.aws.paging import every_page
+from autotuner_core.aws.waiting import Timing, settled, version_active, wait
 from autotuner_core.documents.target import FunctionConfiguration
 from autotuner_core.policy.errors import (
     FunctionNotFoundError,
@@ -50,6 +53,13 @@ def get_function(client: Any, arn: str, qualifier: str | None = None, *, tags_ne
     ``tags_needed`` (the caller decides on tags), an answer without tags is confirmed with
     ListTags, whose denial is a PermissionDeniedError rather than "untagged".
     """
+    return _get_function(client, arn, qualifier, tags_needed=tags_needed)[1]
+
+
+def _get_function(
+    client: Any, arn: str, qualifier: str | None, *, tags_needed: bool
+) -> tuple[dict[str, Any], FunctionState]:
+    """GetFunction's answer as Lambda sent it (for a waiter to judge), and read."""
     kwargs: dict[str, Any] = {"FunctionName": arn}
     if qualifier:
         kwargs["Qualifier"] = qualifier
@@ -70,7 +80,7 @@ def get_function(client: Any, arn: str, qualifier: str | None = None, *, tags_ne
         # The API reference's only kind today; another kind still marks a function that is not on-demand.
         managed = capacity.get("LambdaManagedInstancesCapacityProviderConfig") or {}
         capacity = managed.get("CapacityProviderArn") or json.dumps(capacity)
-    return FunctionState(
+    return response, FunctionState(
         configuration=FunctionConfiguration.from_lambda(config),
         tags=dict(tags or {}),
         arn=config["FunctionArn"],
@@ -87,7 +97,7 @@ def _reserved_concurrency(response: dict[str, Any]) -> int | None:
 
 def list_tags(client: Any, arn: str) -> dict[str, str]:
     """ListTags of the function (tags live on the function, never on a version or alias)."""
-    function_arn = ":".join(arn.split(":")[:7])
+    function_arn = unqualified(arn)
     try:
         with aws_call("lambda:ListTags", function_arn):
             return dict(client.list_tags(Resource=function_arn).get("Tags") or {})
@@ -146,19 +156,16 @@ def wait_until_settled(
     A ``Failed`` update is permanent (Lambda says why); still busy at the deadline is
     transient, so the state machine retries later instead of this function waiting longer.
     """
-    deadline = clock() + max_wait_s
-    while True:
-        state = get_function(client, arn)
-        refuse_failed(state)
-        if state.settled:
-            return state
-        if clock() >= deadline:
-            raise UpdateInProgressError(
-                f"{arn} is still State={state.configuration.state} "
-                f"LastUpdateStatus={state.configuration.last_update_status} "
-                f"after {max_wait_s:g} s"
-            )
-        sleep(poll_interval_s)
+
+    def busy(state: FunctionState) -> UpdateInProgressError:
+        return UpdateInProgressError(
+            f"{arn} is still State={state.configuration.state} "
+            f"LastUpdateStatus={state.configuration.last_update_status} "
+            f"after {max_wait_s:g} s"
+        )
+
+    timing = Timing(poll_interval_s, max_wait_s, sleep, clock)
+    return wait(settled(), lambda: _get_function(client, arn, None, tags_needed=False), refuse_failed, busy, timing)
 
 
 def wait_until_version_active(
@@ -173,25 +180,23 @@ def wait_until_version_active(
 ) -> FunctionState:
     """Poll a published version until it is ``Active`` (with SnapStart it is ``Pending`` while its snapshot is made).
 
-    Lambda refuses to invoke a Pending version (ResourceConflictException). What botocore's
-    ``published_version_active`` waiter checks, through GetFunction's own quota and with the
-    tuner's bounded wait: still Pending at the deadline is transient (UpdateInProgressError), a
-    Failed version is permanent (InvalidConfigurationError, with Lambda's reason).
+    Lambda refuses to invoke a Pending version (ResourceConflictException). Still Pending at the
+    deadline is transient (UpdateInProgressError), a Failed version is permanent
+    (InvalidConfigurationError, with Lambda's reason).
     """
-    deadline = clock() + max_wait_s
-    while True:
-        state = get_function(client, arn, version)
-        config = state.configuration
-        if config.state == "Failed":
+
+    def refuse(state: FunctionState) -> None:
+        if state.configuration.state == "Failed":
             raise InvalidConfigurationError(f"version {version} of {arn} is in State Failed and cannot be invoked")
-        if config.state in (None, "Active"):
-            return state
-        if clock() >= deadline:
-            raise UpdateInProgressError(
-                f"version {version} of {arn} is still State={config.state} after {max_wait_s:g} s "
-                "(a SnapStart snapshot is being made); it cannot be invoked before it is Active"
-            )
-        sleep(poll_interval_s)
+
+    def busy(state: FunctionState) -> UpdateInProgressError:
+        return UpdateInProgressError(
+            f"version {version} of {arn} is still State={state.configuration.state} after {max_wait_s:g} s "
+            "(a SnapStart snapshot is being made); it cannot be invoked before it is Active"
+        )
+
+    timing = Timing(poll_interval_s, max_wait_s, sleep, clock)
+    return wait(version_active(), lambda: _get_function(client, arn, version, tags_needed=False), refuse, busy, timing)
 
 
 def publish_ready_version(
@@ -213,8 +218,7 @@ def update_configuration(client: Any, arn: str, changes: dict[str, Any], revisio
     if revision_id:
         kwargs["RevisionId"] = revision_id
     with aws_call("lambda:UpdateFunctionConfiguration", arn):
-        response: dict[str, Any] = client.update_function_configuration(**kwargs)
-        return response
+        return dict(client.update_function_configuration(**kwargs))
 
 
 def publish_version(client: Any, arn: str, description: str, revision_id: str | None = None) -> str:
@@ -227,8 +231,7 @@ def _publish(client: Any, arn: str, description: str, revision_id: str | None) -
     if revision_id:
         kwargs["RevisionId"] = revision_id
     with aws_call("lambda:PublishVersion", arn):
-        published: dict[str, Any] = client.publish_version(**kwargs)
-        return published
+        return dict(client.publish_version(**kwargs))
 
 
 def put_alias(client: Any, arn: str, name: str, version: str) -> None:
@@ -253,24 +256,13 @@ def create_alias(client: Any, arn: str, name: str, version: str, description: st
 
 
 def list_aliases(client: Any, arn: str) -> list[dict[str, Any]]:
-    return _every_page(client.list_aliases, "lambda:ListAliases", arn, "Aliases")
+    pages = every_page(client, "list_aliases", "lambda:ListAliases", arn, FunctionName=arn)
+    return [alias for page in pages for alias in page.get("Aliases", [])]
 
 
 def list_versions(client: Any, arn: str) -> list[dict[str, Any]]:
-    return _every_page(client.list_versions_by_function, "lambda:ListVersionsByFunction", arn, "Versions")
-
-
-def _every_page(call: Callable[..., dict[str, Any]], action: str, arn: str, key: str) -> list[dict[str, Any]]:
-    """Lambda's Marker/NextMarker listings, read to the end."""
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"FunctionName": arn}
-    while True:
-        with aws_call(action, arn):
-            page = call(**kwargs)
-        items.extend(page.get(key, []))
-        if not page.get("NextMarker"):
-            return items
-        kwargs["Marker"] = page["NextMarker"]
+    pages = every_page(client, "list_versions_by_function", "lambda:ListVersionsByFunction", arn, FunctionName=arn)
+    return [version for page in pages for version in page.get("Versions", [])]
 
 
 def delete_alias(client: Any, arn: str, name: str) -> None:

@@ -32,8 +32,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from autotuner_core.aws.calls import aws_call
+from autotuner_core.aws.arns import parse_arn
 from autotuner_core.aws.lambda_control import get_function
+from autotuner_core.aws.paging import every_page
 from autotuner_core.cost import run_cost
 from autotuner_core.cost.prices import lambda_prices, lambda_usd, step_functions_usd
 from autotuner_core.decision import engine
@@ -115,18 +116,13 @@ def read_max_durations(
             }
             for index, target in enumerate(chunk)
         ]
-        kwargs: dict[str, Any] = {"MetricDataQueries": queries, "StartTime": start, "EndTime": end}
-        while True:
-            with aws_call("cloudwatch:GetMetricData", "*"):
-                page = cloudwatch.get_metric_data(**kwargs)
+        request = {"MetricDataQueries": queries, "StartTime": start, "EndTime": end}
+        for page in every_page(cloudwatch, "get_metric_data", "cloudwatch:GetMetricData", "*", **request):
             for result in page.get("MetricDataResults", []):
                 values = result.get("Values") or []
                 if values:
                     target = chunk[int(result["Id"][1:])]
                     found[target.arn] = max(found.get(target.arn, 0.0), max(values))
-            if not page.get("NextToken"):
-                break
-            kwargs["NextToken"] = page["NextToken"]
     return found
 
 
@@ -207,7 +203,9 @@ def estimate_target(
     gb_seconds = largest_mb / 1024 * (invocations * seconds + cold_starts * INIT_LIMIT_S)
     transitions = run_cost.measured_target_transitions(rounds)
     architecture = (configuration.architectures or ["x86_64"])[0]
-    prices = lambda_prices(target.arn.split(":")[3], architecture if architecture in ("x86_64", "arm64") else "x86_64")
+    prices = lambda_prices(
+        parse_arn(target.arn).region, architecture if architecture in ("x86_64", "arm64") else "x86_64"
+    )
     target_usd = lambda_usd(gb_seconds, invocations, prices)
     steps = _tuner_steps(rounds)
     waits = prepared_rounds * ROUND_WAITS + versions * VERSION_WAITS + CLEANUP_WAITS

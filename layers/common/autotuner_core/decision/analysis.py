@@ -13,6 +13,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from autotuner_core.aws.arns import parse_arn
 from autotuner_core.cost.prices import DEFAULT_REGION, Prices, invocation_cost_usd, lambda_prices
 from autotuner_core.decision.statistics import Decision, SizeEstimate, decide
 from autotuner_core.documents.request import Strategy
@@ -197,7 +198,7 @@ def choose(task: MeasuringTask) -> tuple[list[ConfigurationStats], Recommendatio
     """
     request, configuration = task.request, task.target.configuration
     current = configuration.memory_size
-    prices = lambda_prices(task.target.ref.arn.split(":")[3], (configuration.architectures or ["x86_64"])[0])
+    prices = lambda_prices(parse_arn(task.target.ref.arn).region, (configuration.architectures or ["x86_64"])[0])
     observations = task.observations
     decision = decide(request, current, observations)
     unranked = {row.memory_size: row.excluded for row in decision.sizes if row.excluded is not None}

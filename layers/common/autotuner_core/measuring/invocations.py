@@ -13,6 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from autotuner_core.aws.arns import parse_arn
 from autotuner_core.aws.lambda_control import invoke_with_output
 from autotuner_core.documents.request import TuningRequest, WeightedPayload
 from autotuner_core.documents.target import Candidate, InvocationSample, SizeObservation
@@ -61,7 +62,7 @@ def measurement_client_context(execution_arn: str) -> str:
     document = {"custom": {"autotuner": "measurement", "execution": execution_arn}}
     encoded = base64.b64encode(json.dumps(document, separators=(",", ":")).encode("utf-8")).decode("ascii")
     if len(encoded) > MAX_CLIENT_CONTEXT_BYTES:  # an execution ARN is at most ~330 characters: never in practice
-        document["custom"]["execution"] = execution_arn.rsplit(":", 1)[-1][:80]
+        document["custom"]["execution"] = parse_arn(execution_arn).name[:80]
         encoded = base64.b64encode(json.dumps(document, separators=(",", ":")).encode("utf-8")).decode("ascii")
     return encoded
 

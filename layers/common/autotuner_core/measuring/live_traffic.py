@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from autotuner_core.aws.calls import aws_call
+from autotuner_core.aws.lambda_control import list_aliases
+from autotuner_core.aws.paging import every_page
 from autotuner_core.documents.request import TargetRef
 from autotuner_core.documents.target import RECENT_TRAFFIC_HOURS, LiveTrafficEvidence
 from autotuner_core.policy.errors import FunctionNotFoundError, LiveTrafficError
@@ -62,9 +64,7 @@ def refuse_live(target: TargetRef, evidence: LiveTrafficEvidence, *, how_to_allo
 def _aliases_on_latest(lam: Any, target: TargetRef) -> dict[str, str]:
     """Each alias that sends any of its requests to ``$LATEST``, and how (all of them, or a weight)."""
     found = {}
-    with aws_call("lambda:ListAliases", target.arn):
-        pages = list(lam.get_paginator("list_aliases").paginate(FunctionName=target.arn))
-    for alias in (alias for page in pages for alias in page.get("Aliases", [])):
+    for alias in list_aliases(lam, target.arn):
         weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
         if alias.get("FunctionVersion") == "$LATEST":
             found[alias["Name"]] = "all its requests" if not weights else "the share not routed elsewhere"
@@ -94,9 +94,10 @@ def _event_source_mappings(lam: Any, target: TargetRef, latest_aliases: set[str]
 
 
 def _mappings(lam: Any, target: TargetRef, function_arn: str) -> list[dict[str, Any]]:
-    with aws_call("lambda:ListEventSourceMappings", target.arn):
-        pages = lam.get_paginator("list_event_source_mappings").paginate(FunctionName=function_arn)
-        return [mapping for page in pages for mapping in page.get("EventSourceMappings", [])]
+    pages = every_page(
+        lam, "list_event_source_mappings", "lambda:ListEventSourceMappings", target.arn, FunctionName=function_arn
+    )
+    return [mapping for page in pages for mapping in page.get("EventSourceMappings", [])]
 
 
 def _qualified(qualifier: str | None) -> dict[str, str]:

@@ -18,6 +18,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from autotuner_core.aws.arns import parse_arn
 from autotuner_core.aws.calls import aws_call
 from autotuner_core.documents.request import (
     MAX_INVOKE_PAYLOAD_BYTES,
@@ -133,7 +134,7 @@ def check_payload_input(
 ) -> None:
     """Pre-flight's first payload checks, before any AWS call: the map names targets, S3 payloads are in
     allowed buckets, processors are allowed functions."""
-    _, partition, _, region, account, *_ = function_arn.split(":")
+    partition, _, region, account, _ = parse_arn(function_arn)
     check_payload_map(request, targets, partition=partition, region=region, account=account)
     buckets = allowed_buckets(settings.payload_buckets)
     for field, uri in payload_objects(request):
@@ -155,7 +156,7 @@ def processor_arns(request: TuningRequest, *, function_arn: str) -> dict[str, st
 
     InvalidInputError naming the field for another account, region or partition.
     """
-    _, partition, _, region, account, *_ = function_arn.split(":")
+    partition, _, region, account, _ = parse_arn(function_arn)
     found = {}
     for field, text in zip(PROCESSOR_FIELDS, (request.pre_processor, request.post_processor), strict=True):
         if text is None:
@@ -195,7 +196,7 @@ def resolve_source(
     A tag's object is checked with HeadObject (``s3``) here, before any version or shadow exists;
     a problem with it is the function's (InvalidConfigurationError), not the input's.
     """
-    _, partition, _, region, account, *_ = target.arn.split(":")
+    partition, _, region, account, _ = parse_arn(target.arn)
     for key, entry in (request.payloads or {}).items():
         try:
             named = parse_target(key, partition=partition, region=region, account=account)

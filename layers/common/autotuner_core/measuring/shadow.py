@@ -17,8 +17,10 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from autotuner_core.aws.arns import function_arn_beside, function_name
 from autotuner_core.aws.calls import aws_call
 from autotuner_core.aws.lambda_control import get_function, wait_until_settled
+from autotuner_core.aws.paging import every_page
 from autotuner_core.documents.target import FunctionConfiguration, LiveTrafficEvidence
 from autotuner_core.policy.errors import (
     FunctionNotFoundError,
@@ -48,7 +50,7 @@ def shadow_name(token: str, target_arn: str) -> str:
 
 def shadow_arn(target_arn: str, name: str) -> str:
     """The shadow's ARN: the target's account, region and partition, the shadow's name."""
-    return ":".join([*target_arn.split(":")[:6], name])
+    return function_arn_beside(target_arn, name)
 
 
 def code_key(name: str) -> str:
@@ -270,17 +272,19 @@ def sweep_orphans(
     """
     executions_prefix = state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":"
     found = deleted = kept = 0
-    kwargs: dict[str, Any] = {
-        "TagFilters": [{"Key": SHADOW_OF_TAG}, {"Key": TUNER_STACK_TAG, "Values": [settings.stack_name]}],
-        "ResourceTypeFilters": ["lambda:function"],
-    }
+    pages = every_page(
+        tagging,
+        "get_resources",
+        "tag:GetResources",
+        "lambda:function",
+        TagFilters=[{"Key": SHADOW_OF_TAG}, {"Key": TUNER_STACK_TAG, "Values": [settings.stack_name]}],
+        ResourceTypeFilters=["lambda:function"],
+    )
     status_of: dict[str, str] = {}
-    while True:
-        with aws_call("tag:GetResources", "lambda:function"):
-            page = tagging.get_resources(**kwargs)
+    for page in pages:
         for item in page.get("ResourceTagMappingList", []):
             arn = item["ResourceARN"]
-            name = arn.split(":")[6]
+            name = function_name(arn)
             tags = {tag["Key"]: tag["Value"] for tag in item.get("Tags", [])}
             execution = tags.get(EXECUTION_TAG, "")
             if not _ours(tags, name, None, settings) or not execution.startswith(executions_prefix):
@@ -293,10 +297,7 @@ def sweep_orphans(
                 continue
             _delete(lam, s3, arn, name, settings)
             deleted += 1
-        token = page.get("PaginationToken")
-        if not token:
-            return SweepReport(found=found, deleted=deleted, kept_running=kept)
-        kwargs["PaginationToken"] = token
+    return SweepReport(found=found, deleted=deleted, kept_running=kept)
 
 
 def _execution_status(sfn: Any, execution_arn: str) -> str:

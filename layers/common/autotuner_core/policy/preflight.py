@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from autotuner_core.aws.calls import aws_call
+from autotuner_core.aws.arns import function_name, parse_arn, parse_arn_or_none
+from autotuner_core.aws.paging import every_page
 from autotuner_core.documents.request import TargetRef, TuningRequest, parse_target
 from autotuner_core.documents.target import PermissionCheck
 from autotuner_core.measuring.measurement import alias_name, run_token
@@ -44,7 +45,7 @@ def preflight_sample(targets: list[TargetRef]) -> list[TargetRef]:
 
 def resolve_targets(request: TuningRequest, *, function_arn: str) -> list[TargetRef]:
     """Normalise the requested targets into ARNs in the tuner's own partition/region/account."""
-    _, partition, _, region, account, *_ = function_arn.split(":")
+    partition, _, region, account, _ = parse_arn(function_arn)
     targets: list[TargetRef] = []
     seen: dict[str, str] = {}
     problems = []
@@ -114,8 +115,8 @@ def required_permissions(
     patterns = role_patterns(settings)
     codes = []
     if settings.sweep_bucket and shadows:
-        name = shadows[0].rsplit(":", 1)[-1]
-        codes = [f"arn:{arns[0].split(':')[1]}:s3:::{settings.sweep_bucket}/{code_key(name)}"]
+        name = function_name(shadows[0])
+        codes = [f"arn:{parse_arn(arns[0]).partition}:s3:::{settings.sweep_bucket}/{code_key(name)}"]
     if patterns:
         # A deployment that allows shadows ends every run with the orphan sweep: shadows by tag,
         # their executions, deleting what is over.
@@ -127,7 +128,8 @@ def required_permissions(
         if codes:
             checks.append(check("SUMMARIZE_ROLE_ARN", actions_on("SUMMARIZE_ROLE_ARN", CODE), codes))
     if settings.sweep_bucket and execution_arn:
-        partition, name = execution_arn.split(":")[1], execution_arn.rsplit(":", 1)[-1]
+        execution = parse_arn(execution_arn)
+        partition, name = execution.partition, execution.name
         target_list = f"arn:{partition}:s3:::{settings.sweep_bucket}/{target_list_key(name)}"
         checks += [
             # Pre-flight's own next call: it stores the list the Distributed Map reads.
@@ -173,7 +175,8 @@ def required_permissions(
         ]
         # S3 payloads the input names: pre-flight reads each one's head, the measuring function the object.
         # (A tag's object is known only at discovery; the same grant covers it: every object of PayloadBuckets.)
-        partition = execution_arn.split(":")[1] if execution_arn.count(":") > 1 else "aws"
+        execution_parts = parse_arn_or_none(execution_arn)
+        partition = execution_parts.partition if execution_parts else "aws"
         objects = sorted({f"arn:{partition}:s3:::{'/'.join(split_s3_uri(uri))}" for _, uri in payload_objects(request)})
         if objects:
             checks += [
@@ -230,7 +233,7 @@ def required_permissions(
 def _event_bus_arn(bus: str, table_arn: str) -> str:
     if bus.startswith("arn:"):
         return bus
-    _, partition, _, region, account, *_ = table_arn.split(":")  # the bus is in the tuner's own account
+    partition, _, region, account, _ = parse_arn(table_arn)  # the bus is in the tuner's own account
     return f"arn:{partition}:events:{region}:{account}:event-bus/{bus}"
 
 
@@ -270,14 +273,10 @@ def _simulate_pages(iam: Any, check: PermissionCheck, resources: list[str]) -> t
         ]
     results: list[dict[str, Any]] = []
     pages = 0
-    while True:
+    for page in every_page(iam, "simulate_principal_policy", "iam:SimulatePrincipalPolicy", check.role_arn, **kwargs):
         pages += 1
-        with aws_call("iam:SimulatePrincipalPolicy", check.role_arn):
-            page = iam.simulate_principal_policy(**kwargs)
         results.extend(page.get("EvaluationResults", []))
-        if not page.get("IsTruncated"):
-            return results, pages
-        kwargs["Marker"] = page["Marker"]
+    return results, pages
 
 
 def _denials(role_arn: str, result: dict[str, Any]) -> list[str]:

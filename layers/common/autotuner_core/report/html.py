@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from autotuner_core.aws.arns import unqualified
 from autotuner_core.cost import savings
 
 CHART_WIDTH_PX = 1080
@@ -448,7 +449,7 @@ def report_outcomes(run_output: dict[str, Any], *, simulated: bool = False) -> l
     }
     for outcome in outcomes:
         # The estimate is per function: a qualified target (name:alias) is its function's.
-        function = ":".join(str(outcome.get("target") or "").split(":")[:7])
+        function = unqualified(str(outcome.get("target") or ""))
         if function in estimates:
             outcome["estimate"] = estimates[function]
     return outcomes

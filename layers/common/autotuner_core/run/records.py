@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from autotuner_core.aws.arns import parse_arn_or_none
 from autotuner_core.aws.calls import aws_call
 from autotuner_core.cost import run_cost, savings
 from autotuner_core.documents.base import Outcome, names_a_function
@@ -83,7 +84,7 @@ def _record_targets(event: Recording) -> list[tuple[str, DiscoveredTarget | None
 
 
 def _arn_if_possible(name: str, execution_arn: str) -> str:
-    _, partition, _, region, account, *_ = [*execution_arn.split(":"), "", "", "", "", ""]
+    partition, _, region, account, _ = parse_arn_or_none(execution_arn) or ("", "", "", "", "")
     if not (partition and region and account):
         return name
     try:

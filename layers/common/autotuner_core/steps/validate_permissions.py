@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from autotuner_core.aws import pacing
+from autotuner_core.aws.arns import parse_arn
 from autotuner_core.cost import budget
 from autotuner_core.documents.cost import StageTimings
 from autotuner_core.documents.request import TargetRef, TuningRequest, parse_request
@@ -78,7 +79,7 @@ def _targets(request: TuningRequest, clients: Clients, settings: Settings, *, fu
     """The run's targets: those a selector selects in this account and region, or the request's own."""
     if request.select is None:
         return resolve_targets(request, function_arn=function_arn)
-    _, partition, _, region, account, *_ = function_arn.split(":")
+    partition, _, region, account, _ = parse_arn(function_arn)
     return select_targets(
         clients.tagging,
         clients.lambda_,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from autotuner_core.aws.calls import aws_call
+from autotuner_core.aws.arns import function_name
+from autotuner_core.aws.paging import every_page
 from autotuner_core.documents.request import TargetRef, TargetSelector, parse_target
 from autotuner_core.policy.errors import InvalidInputError
 from autotuner_core.settings import TUNER_STACK_TAG
@@ -17,28 +18,25 @@ from autotuner_core.settings import TUNER_STACK_TAG
 
 def _tagged(tagging: Any, tag_filters: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
     """Function ARN -> tags, for every function matching all ``tag_filters`` (every page)."""
-    found: dict[str, dict[str, str]] = {}
-    kwargs: dict[str, Any] = {"ResourceTypeFilters": ["lambda:function"], "TagFilters": tag_filters}
-    while True:
-        with aws_call("tag:GetResources", "lambda:function"):
-            page = tagging.get_resources(**kwargs)
-        for mapping in page.get("ResourceTagMappingList", []):
-            found[mapping["ResourceARN"]] = {tag["Key"]: tag["Value"] for tag in mapping.get("Tags", [])}
-        if not page.get("PaginationToken"):
-            return found
-        kwargs["PaginationToken"] = page["PaginationToken"]
+    pages = every_page(
+        tagging,
+        "get_resources",
+        "tag:GetResources",
+        "lambda:function",
+        ResourceTypeFilters=["lambda:function"],
+        TagFilters=tag_filters,
+    )
+    return {
+        mapping["ResourceARN"]: {tag["Key"]: tag["Value"] for tag in mapping.get("Tags", [])}
+        for page in pages
+        for mapping in page.get("ResourceTagMappingList", [])
+    }
 
 
 def _all_functions(lambda_client: Any) -> list[str]:
-    arns: list[str] = []
-    kwargs: dict[str, Any] = {}
-    while True:
-        with aws_call("lambda:ListFunctions", "*"):
-            page = lambda_client.list_functions(MaxItems=50, **kwargs)
-        arns.extend(function["FunctionArn"] for function in page.get("Functions", []))
-        if not page.get("NextMarker"):
-            return arns
-        kwargs["Marker"] = page["NextMarker"]
+    # 50: Lambda's largest ListFunctions page.
+    pages = every_page(lambda_client, "list_functions", "lambda:ListFunctions", "*", PaginationConfig={"PageSize": 50})
+    return [function["FunctionArn"] for page in pages for function in page.get("Functions", [])]
 
 
 def select_targets(
@@ -66,9 +64,9 @@ def select_targets(
         except InvalidInputError as error:
             raise InvalidInputError(f"select.exclude[{index}]: {error}") from None
     names = sorted(
-        arn.rsplit(":", 1)[-1]
+        function_name(arn)
         for arn in arns - excluded
-        if selector.name_prefix is None or arn.rsplit(":", 1)[-1].startswith(selector.name_prefix)
+        if selector.name_prefix is None or function_name(arn).startswith(selector.name_prefix)
     )
     if len(names) > max_targets:
         raise InvalidInputError(
