@@ -26,7 +26,6 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from autotuner.runs import RunHistories, execution_history, run_histories
 from emulator import (
     aws_time,
     cloudwatch_exact,
@@ -42,11 +41,12 @@ from emulator.interceptor import Interceptor, current_caller, unlogged
 from emulator.lambda_service import LambdaEmulation, may_list_tags
 from emulator.limits import LambdaRateLimits
 from emulator.live_sources import LiveSources
-from emulator.live_traffic import LiveTraffic
+from emulator.live_traffic import LiveTraffic, applying_sizes
 from emulator.run_report import RunReport
 from emulator.runtime import InProcessRuntime
 from emulator.simulated_function import LambdaSimulator
 from emulator.stack import DeployedStack, deploy_stack
+from run_history import RunHistories, execution_history, execution_records, run_histories
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = PROJECT_ROOT / "template.yaml"
@@ -76,7 +76,6 @@ class EmbeddedAws:
         self._saved_env: dict[str, str | None] = {}
         self._patched_sleeps: list[tuple[Any, Any]] = []
         self._undo: list[Any] = []  # restores what _start patched in moto
-        self._session: Any = None
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
         self.map_runs = map_runs.MapRuns()  # Distributed Map children: executions of their own
@@ -541,18 +540,10 @@ class EmbeddedAws:
             return run_histories(self.client("stepfunctions"), execution_arn)
 
     def records(self, execution_arn: str) -> list[dict[str, Any]]:
-        """The run records this execution wrote: the operator's own query (autotuner runs)."""
+        """The run records this execution wrote, read as the operator reads them (autotuner runs)."""
         assert self.stack is not None
-        from autotuner.history import execution_runs
-
         with unlogged():
-            if self._session is None:  # one session: creating one loads every service model again
-                self._session = boto3.session.Session(region_name=self.account.region)
-            return execution_runs(
-                self._session,
-                self.stack.outputs["RunHistoryTableName"],
-                execution_arn,
-            )
+            return execution_records(self.client("dynamodb"), self.stack.outputs["RunHistoryTableName"], execution_arn)
 
     def function_configuration(self, name: str) -> dict[str, Any]:
         with unlogged():
@@ -592,7 +583,7 @@ class EmbeddedAws:
             records=records,
             live_invocations=live.by_memory_size(),
             live_invocations_at_candidate_sizes=live.at_candidate_sizes(
-                original, self._memory_sizes(live), _applying(execution_input, records)
+                original, self._memory_sizes(live), applying_sizes(records)
             ),
             aws_time=estimate,
         )
@@ -608,21 +599,6 @@ class EmbeddedAws:
                 configuration = self.client("lambda").get_function_configuration(FunctionName=function.name, **kwargs)
                 sizes[function.name] = configuration["MemorySize"]
         return sizes
-
-
-def _applying(execution_input: Any, records: list[dict[str, Any]]) -> dict[str, set[int]]:
-    """The memory size an applying run set out to give each target: the input's memorySize, else its
-    recommendation (an apply that failed is rolled back, so it is neither the original nor the final)."""
-    if not isinstance(execution_input, dict) or execution_input.get("apply") is not True:
-        return {}
-    fixed = execution_input.get("memorySize")
-    sizes: dict[str, set[int]] = {}
-    for record in records:
-        name = str(record.get("target", "")).rsplit(":", 1)[-1]
-        size = fixed if isinstance(fixed, int) else (record.get("recommendation") or {}).get("memorySize")
-        if isinstance(size, int):
-            sizes.setdefault(name, set()).add(size)
-    return sizes
 
 
 def _statement_list(document: dict[str, Any]) -> list[dict[str, Any]]:
