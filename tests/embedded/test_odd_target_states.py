@@ -1,4 +1,4 @@
-"""Targets in odd states (issue 11, item 6), each handled on purpose and shown on the embedded AWS.
+"""Targets in odd states, each handled on purpose and shown on the embedded AWS.
 
 - reserved concurrency 0: the owner switched the function off; Lambda throttles every invocation
   and the tuner refuses it in discovery, before any change;
