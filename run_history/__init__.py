@@ -1,9 +1,10 @@
 """A run as AWS keeps it, read as an operator reads it: Step Functions' histories and the run records.
 
-Both the CLI (``autotuner``) and the embedded AWS (``emulator``) read runs this way, and neither
-may depend on the other, so the readers live here, a package of their own. It is not part of the
-layer package ``autotuner_core``: the deployed functions never read an execution's history.
-It imports boto3 and ``autotuner_core`` only (tests/embedded/test_import_direction.py checks it).
+Both the CLI (``autotuner``) and the embedded AWS (``emulator``) read runs this way, and the
+emulator stands apart from the CLI, so the readers live here, in a package of their own. They are
+not in the layer package ``autotuner_core`` because the deployed functions never read an
+execution's history. This package imports boto3, botocore and ``autotuner_core`` only
+(tests/embedded/test_import_direction.py checks that it imports neither the CLI nor the emulator).
 
     sfn = session.client("stepfunctions")
     histories = run_histories(sfn, execution_arn)
