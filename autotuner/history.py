@@ -7,29 +7,25 @@ the endpoint differ. Nothing here knows about the embedded AWS.
     runs = target_runs(session, outputs["RunHistoryTableName"], "orders-api", limit=5)
     print(render_runs(runs, title="orders-api"))
 
-This module is the CLI's one place that turns botocore errors into a message for a person
-(``HistoryError``); the tuner's own translation, for the state machine, is
-``autotuner_core.aws.calls``.
+A failed AWS call becomes ``HistoryError`` through ``run_history.aws_step``, the operator side's
+one translation of botocore errors (shared with the embedded AWS, which reads runs the same way).
 """
 
 from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from boto3.dynamodb.types import TypeDeserializer
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError
 
 from autotuner import tables
 from autotuner.reports import function_name
 from autotuner_core.cost import savings
 from autotuner_core.documents.request import partition_for
-from autotuner_core.run.records import plain
+from run_history import BY_EXECUTION_INDEX, HistoryError, aws_step, execution_records, query_items
 
 __all__ = [
     "BY_EXECUTION_INDEX",
@@ -45,7 +41,6 @@ __all__ = [
 ]
 
 TABLE_OUTPUT = "RunHistoryTableName"
-BY_EXECUTION_INDEX = "byExecution"
 _SUMMARY_WIDTH = 72
 
 # A Lambda function as the tuner's input names it: name, partial ARN or ARN, optionally qualified.
@@ -61,31 +56,7 @@ _EXECUTION = re.compile(
 _ARN_REGION = re.compile(r"^arn:aws[a-z-]*:[a-z-]+:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):")
 
 
-class HistoryError(Exception):
-    """The history cannot be read; the message says what was asked of what, and why not."""
-
-
 # --- AWS access -----------------------------------------------------------------------------
-
-
-@contextmanager
-def aws_step(action: str, resource: str, *, missing: str | None = None) -> Iterator[None]:
-    """One AWS call: a failure becomes a HistoryError naming the action, the resource and AWS's answer.
-
-    ``missing`` is the message for "it does not exist" (DynamoDB's ResourceNotFoundException,
-    CloudFormation's ValidationError "Stack with id … does not exist").
-    """
-    try:
-        yield
-    except ClientError as error:
-        details = error.response.get("Error", {})
-        code, message = details.get("Code", "Error"), details.get("Message") or str(error)
-        not_found = code == "ResourceNotFoundException" or (code == "ValidationError" and "does not exist" in message)
-        if missing is not None and not_found:
-            raise HistoryError(missing) from error
-        raise HistoryError(f"{action} on {resource}: {code}: {message}") from error
-    except BotoCoreError as error:
-        raise HistoryError(f"{action} on {resource}: {error}") from error
 
 
 def open_session(*, profile: str | None = None, region: str | None = None) -> boto3.Session:
@@ -106,30 +77,6 @@ def client_for(session: boto3.Session, service: str, region: str | None, endpoin
         return session.client(service, region_name=region, endpoint_url=endpoint_url)
     except (BotoCoreError, ValueError) as error:  # ValueError: a malformed endpoint URL
         raise HistoryError(f"cannot create a {service} client: {error}") from error
-
-
-_DESERIALIZER = TypeDeserializer()
-
-
-def _item(raw: dict[str, Any]) -> dict[str, Any]:
-    return plain({key: _DESERIALIZER.deserialize(value) for key, value in raw.items()})
-
-
-def _query(dynamodb: Any, what: str, limit: int | None = None, **request: Any) -> list[dict[str, Any]]:
-    """Every item of a Query (following LastEvaluatedKey), or the first ``limit``."""
-    missing = f"table {request['TableName']!r} does not exist in {dynamodb.meta.region_name}"
-    if "IndexName" in request:
-        missing += f" (or has no index {request['IndexName']!r})"
-    items: list[dict[str, Any]] = []
-    while limit is None or len(items) < limit:
-        page_request = dict(request, Limit=limit - len(items)) if limit is not None else request
-        with aws_step("dynamodb:Query", what, missing=missing):
-            page = dynamodb.query(**page_request)
-        items.extend(_item(raw) for raw in page.get("Items", []))
-        if not page.get("LastEvaluatedKey"):
-            break
-        request = dict(request, ExclusiveStartKey=page["LastEvaluatedKey"])
-    return items
 
 
 # --- public API -----------------------------------------------------------------------------
@@ -210,7 +157,7 @@ def target_runs(
         raise HistoryError(f"limit must be at least 1, got {limit}")
     arn = function_arn(session, function, region=region, account=account, endpoint_url=endpoint_url)
     dynamodb = client_for(session, "dynamodb", region, endpoint_url)
-    return _query(
+    return query_items(
         dynamodb,
         f"table {table!r} (runs of {arn})",
         limit,
@@ -233,14 +180,7 @@ def execution_runs(
     if match is None:
         raise HistoryError(f"{execution_arn!r} is not a Step Functions execution ARN (arn:aws:states:…:execution:…)")
     dynamodb = client_for(session, "dynamodb", session.region_name or match["region"], endpoint_url)
-    return _query(
-        dynamodb,
-        f"table {table!r} index {BY_EXECUTION_INDEX} (records of {execution_arn.strip()})",
-        TableName=table,
-        IndexName=BY_EXECUTION_INDEX,
-        KeyConditionExpression="executionArn = :execution",
-        ExpressionAttributeValues={":execution": {"S": execution_arn.strip()}},
-    )
+    return execution_records(dynamodb, table, execution_arn.strip())
 
 
 # --- text -----------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """The simulated account: what exists in the embedded AWS before the tuner runs.
 
 One JSON file describes it (schema: docs/simulated-account.md, examples: events/accounts/).
+Over 400 lines on purpose: it is the file's whole schema, one model per section of that
+document, and models check one another (a function's qualifiers against its aliases, unique names).
 """
 
 from __future__ import annotations

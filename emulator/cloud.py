@@ -8,15 +8,12 @@ Handlers run unchanged: the environment changes, the code does not.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
 import threading
 import time
 import uuid
-import warnings
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,15 +23,18 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from autotuner.runs import RunHistories, execution_history, run_histories
 from emulator import (
     aws_time,
+    bucket_policies,
     cloudwatch_exact,
     dynamodb_atomic,
     iam_simulation,
+    lambda_task_errors,
     map_runs,
+    revocations,
     sdk_cache,
     sfn_limits,
+    simulated_targets,
 )
 from emulator.account import RevokedPermission, SimulatedAccount
 from emulator.iam_enforcement import STATE_MACHINE, IamEnforcement
@@ -42,11 +42,12 @@ from emulator.interceptor import Interceptor, current_caller, unlogged
 from emulator.lambda_service import LambdaEmulation, may_list_tags
 from emulator.limits import LambdaRateLimits
 from emulator.live_sources import LiveSources
-from emulator.live_traffic import LiveTraffic
+from emulator.live_traffic import LiveTraffic, applying_sizes
 from emulator.run_report import RunReport
 from emulator.runtime import InProcessRuntime
 from emulator.simulated_function import LambdaSimulator
-from emulator.stack import DeployedStack, deploy_stack
+from emulator.stack import DeployedStack, deploy_stack, register_stack
+from run_history import RunHistories, execution_history, execution_records, run_histories
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = PROJECT_ROOT / "template.yaml"
@@ -76,7 +77,6 @@ class EmbeddedAws:
         self._saved_env: dict[str, str | None] = {}
         self._patched_sleeps: list[tuple[Any, Any]] = []
         self._undo: list[Any] = []  # restores what _start patched in moto
-        self._session: Any = None
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
         self.map_runs = map_runs.MapRuns()  # Distributed Map children: executions of their own
@@ -129,15 +129,16 @@ class EmbeddedAws:
                 region=self.account.region,
                 account_id=self.account.account_id,
             )
-            self._register_stack()
+            register_stack(self.client("cloudformation"), self.stack, self.account.stack_name)
             for function in self.stack.functions.values():
                 self.lambda_emulation.set_invoker(
                     self.account.account_id, self.account.region, function.name, self.runtime.invoker(function)
                 )
-            self._create_targets()
-            self._create_payload_objects()
+            simulated_targets.create_targets(self)
+            simulated_targets.create_payload_objects(self)
             self._revoke_permissions()
-            self._restore_bucket_policy_conditions()
+            self._undo.append(bucket_policies.skip_object_level_check())
+            bucket_policies.put_whole(self.stack, self.client("s3"), self.account.region, self.account.account_id)
         self._enforce_iam()
         self.interceptor.set_faults(list(self.account.faults))
         self.runtime.request_timer.install(self.interceptor)
@@ -172,44 +173,7 @@ class EmbeddedAws:
 
         self.lambda_emulation.tags_readable = tags_readable
         self._undo.append(lambda: setattr(self.lambda_emulation, "tags_readable", None))
-        self._map_lambda_client_errors()
-
-    def _restore_bucket_policy_conditions(self) -> None:
-        """Give each bucket its template policy whole, Conditions included (the TLS-only Deny).
-
-        The deployment leaves out statements with Conditions because moto's object-level check
-        (FakeBucket.get_permission) ignores Conditions: the TLS-only Deny would refuse every
-        request. That check is switched off here; IAM on the real calls (iam_enforcement.py)
-        evaluates the bucket policy with its Conditions and the request's context, as S3 does.
-        """
-        assert self.stack is not None
-        from emulator import moto_adapter
-        from emulator.stack import IntrinsicResolver, pseudo_parameters
-
-        neutral = moto_adapter.PermissionResult.NEUTRAL
-        self._undo.append(
-            moto_adapter.patch(moto_adapter.FakeBucket, "get_permission", lambda bucket, action, resource: neutral)
-        )
-
-        resources = self.stack.template.get("Resources", {})
-        partition = self.stack.state_machine_arn.split(":")[1]
-        buckets = [lid for lid, res in resources.items() if res.get("Type") == "AWS::S3::Bucket"]
-        resolver = IntrinsicResolver(
-            self.stack.parameters,
-            pseudo=pseudo_parameters(self.stack.name, self.account.region, self.account.account_id),
-            refs=self.stack.resources,
-            attributes={
-                (lid, "Arn"): f"arn:{partition}:s3:::{self.stack.resources[lid]}"
-                for lid in buckets
-                if lid in self.stack.resources
-            },
-        )
-        s3 = self.client("s3")
-        for resource in resources.values():
-            if resource.get("Type") != "AWS::S3::BucketPolicy":
-                continue
-            properties = resolver.resolve(resource["Properties"])
-            s3.put_bucket_policy(Bucket=properties["Bucket"], Policy=json.dumps(properties["PolicyDocument"]))
+        self._undo.append(lambda_task_errors.install())
 
     def principal_roles(self) -> dict[str, str]:
         """Each principal of the stack (function logical ids, the state machine) -> its role ARN."""
@@ -220,30 +184,6 @@ class EmbeddedAws:
             partition = self.stack.state_machine_arn.split(":")[1]
             roles[STATE_MACHINE] = f"arn:{partition}:iam::{self.account.account_id}:role/{role_name}"
         return roles
-
-    def _map_lambda_client_errors(self) -> None:
-        """A Task's Lambda call refused with an error Lambda does not model fails as AWS fails it.
-
-        Step Functions names a Lambda API error after the SDK's exception class: modelled errors
-        keep their code (Lambda.ResourceNotFoundException), others, AccessDeniedException among
-        them, arrive as Lambda.AWSLambdaException with the status and code in the Cause
-        (as AWS documents for Step Functions' Lambda integration). moto's interpreter names every code as Lambda.<code>.
-        """
-        import botocore.session
-
-        from emulator import moto_adapter
-
-        modelled = {shape.name for shape in botocore.session.get_session().get_service_model("lambda").error_shapes}
-        task = moto_adapter.StateTaskServiceLambda
-        original = task._error_cause_from_client_error
-
-        def error_cause(client_error: Any) -> tuple[str, str]:
-            error, cause = original(client_error)
-            if client_error.response["Error"]["Code"] not in modelled:
-                error = "Lambda.AWSLambdaException"
-            return error, cause
-
-        self._undo.append(moto_adapter.patch(task, "_error_cause_from_client_error", staticmethod(error_cause)))
 
     def _stop(self) -> None:
         for module, original in self._patched_sleeps:
@@ -305,32 +245,6 @@ class EmbeddedAws:
         # A worker waiting for its share of the rate limit: a scaled wait like every other.
         self.clock.sleep(seconds, "pacing")
 
-    def _register_stack(self) -> None:
-        """Make CloudFormation's DescribeStacks return the deployed stack and its Outputs.
-
-        deploy_stack creates the resources through the service APIs (see stack.py), so moto's
-        CloudFormation has never heard of the stack; tools that find the tuner by stack name, as
-        an operator's do against AWS, need it to. The template holds the Outputs as literal
-        values and one WaitConditionHandle, a resource moto's CloudFormation accepts and
-        creates nothing for (it warns that it does not model it: expected here).
-        """
-        assert self.stack is not None
-        declared = self.stack.template.get("Outputs", {})
-        outputs = {}
-        for key, value in self.stack.outputs.items():
-            description = declared.get(key, {}).get("Description")
-            outputs[key] = {"Value": value, **({"Description": description} if isinstance(description, str) else {})}
-        template = {
-            "Description": "The tuner's stack as deployed into the embedded AWS (resources created by deploy_stack)",
-            "Resources": {"EmbeddedStack": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
-            "Outputs": outputs,
-        }
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Tried to parse AWS::CloudFormation::WaitConditionHandle")
-            self.client("cloudformation").create_stack(
-                StackName=self.account.stack_name, TemplateBody=json.dumps(template)
-            )
-
     # -- the simulated account ------------------------------------------------------------------
     def client(self, service: str) -> Any:
         """The operator's client for ``service`` (one per service: botocore clients are thread-safe,
@@ -340,91 +254,9 @@ class EmbeddedAws:
                 self._clients[service] = boto3.client(service, region_name=self.account.region)
             return self._clients[service]
 
-    def _create_targets(self) -> None:
-        iam = self.client("iam")
-        role = iam.create_role(
-            RoleName="simulated-target-role",
-            AssumeRolePolicyDocument=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
-        )["Role"]["Arn"]
-        lam = self.client("lambda")
-        layers: dict[str, str] = {}  # layer name -> the version ARN the targets attach
-        for name in sorted({layer for function in self.account.functions for layer in function.layers}):
-            layers[name] = lam.publish_layer_version(
-                LayerName=name, Content={"ZipFile": _placeholder_zip(f"layer {name}")}
-            )["LayerVersionArn"]
-        for function in self.account.functions:
-            package: dict[str, Any] = {
-                "Runtime": function.runtime,
-                "Handler": "simulated.handler",
-                "Code": {"ZipFile": _placeholder_zip(function.name)},
-            }
-            if function.image_uri:
-                package = {"PackageType": "Image", "Code": {"ImageUri": function.image_uri}}
-            if function.layers:
-                package["Layers"] = [layers[name] for name in function.layers]
-            if function.vpc is not None:
-                package["VpcConfig"] = {
-                    "SubnetIds": function.vpc.subnet_ids,
-                    "SecurityGroupIds": function.vpc.security_group_ids,
-                }
-            lam.create_function(
-                FunctionName=function.name,
-                Role=role,
-                **package,
-                MemorySize=function.memory_size,
-                Timeout=function.timeout,
-                Architectures=[function.architecture],
-                EphemeralStorage={"Size": function.ephemeral_storage},
-                Tags={**function.tags, "embedded:simulated": "true"},
-                Description="Simulated target function (embedded AWS)",
-                **function.lambda_settings(),
-            )
-            self.lambda_emulation.set_snapshot_seconds(
-                self.account.account_id, self.account.region, function.name, function.pending_version_seconds
-            )
-            self.lambda_emulation.set_invoker(
-                self.account.account_id,
-                self.account.region,
-                function.name,
-                self.simulator.invoker(function.profile, identity=function.name),
-            )
-            for alias in function.aliases:
-                version = lam.publish_version(FunctionName=function.name)["Version"]
-                lam.create_alias(FunctionName=function.name, Name=alias, FunctionVersion=version)
-            for alias in function.latest_aliases:
-                lam.create_alias(FunctionName=function.name, Name=alias, FunctionVersion="$LATEST")
-            self.live_sources.create(lam, self.client("sqs"), function)
-            if function.state == "Pending" and function.pending_seconds > 0:
-                self.lambda_emulation.set_pending(
-                    self.account.account_id, self.account.region, function.name, function.pending_seconds
-                )
-
-    def _create_payload_objects(self) -> None:
-        """The account's S3 objects (payloads), each bucket created once."""
-        s3 = self.client("s3")
-        buckets = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
-        for spec in self.account.payload_objects:
-            bucket, key = spec.uri.removeprefix("s3://").split("/", 1)
-            if bucket not in buckets:
-                where = {} if self.account.region == "us-east-1" else {"LocationConstraint": self.account.region}
-                s3.create_bucket(Bucket=bucket, **({"CreateBucketConfiguration": where} if where else {}))
-                buckets.add(bucket)
-            s3.put_object(Bucket=bucket, Key=key, Body=spec.content())
-
     def _revoke_permissions(self) -> None:
         """Take actions out of a tuner role's inline policies, as if the template had never granted them."""
-        self._apply_revocations(self.account.revoke)
+        revocations.apply_revocations(self.client("iam"), self.principal_roles(), self.account.revoke)
 
     @contextmanager
     def revoked(self, principal: str, actions: list[str]) -> Iterator[None]:
@@ -433,70 +265,12 @@ class EmbeddedAws:
         The permission matrix (benchmarks/permissions.py) revokes each grant in turn this way,
         on one deployed stack; errors are those of the account file's ``revoke``.
         """
-        originals = self._apply_revocations([RevokedPermission(function=principal, actions=actions)])
+        revoking = [RevokedPermission(function=principal, actions=actions)]
+        originals = revocations.apply_revocations(self.client("iam"), self.principal_roles(), revoking)
         try:
             yield
         finally:
-            iam = self.client("iam")
-            with unlogged():
-                for role_name, policies in originals.items():
-                    for policy_name, document in policies.items():
-                        iam.put_role_policy(
-                            RoleName=role_name, PolicyName=policy_name, PolicyDocument=json.dumps(document)
-                        )
-
-    def _apply_revocations(self, revocations: list[RevokedPermission]) -> dict[str, dict[str, dict[str, Any]]]:
-        """Remove each entry's actions; every problem is named by its field before any policy changes.
-
-        Returns the changed policies' original documents, by role and policy name.
-        """
-        assert self.stack is not None
-        iam = self.client("iam")
-        roles = self.principal_roles()
-        problems: list[str] = []
-        originals: dict[str, dict[str, dict[str, Any]]] = {}
-        current: dict[str, dict[str, dict[str, Any]]] = {}  # role -> policy -> document, as revoked so far
-        with unlogged():
-            for index, revoked in enumerate(revocations):
-                role_arn = roles.get(revoked.function)
-                if role_arn is None:
-                    problems.append(
-                        f"revoke[{index}].function: {revoked.function!r} is not a function of the stack "
-                        f"nor its state machine (one of {sorted(roles)})"
-                    )
-                    continue
-                role_name = role_arn.rsplit("/", 1)[-1]
-                if role_name not in current:
-                    current[role_name] = {}
-                    for policy_name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
-                        document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
-                        current[role_name][policy_name] = (
-                            json.loads(document) if isinstance(document, str) else document
-                        )
-                documents = current[role_name]
-                for position, action in enumerate(revoked.actions):
-                    if not any(_grants(document, action) for document in documents.values()):
-                        problems.append(
-                            f"revoke[{index}].actions[{position}]: {action!r} is not granted to {revoked.function} "
-                            "by an inline policy of its role (revoke takes actions out of the template's policies)"
-                        )
-                for policy_name, document in list(documents.items()):
-                    remaining, removed = _without_actions(document, set(revoked.actions))
-                    if removed:
-                        originals.setdefault(role_name, {}).setdefault(policy_name, document)
-                        documents[policy_name] = remaining
-            if problems:
-                raise ValueError("; ".join(problems))
-            for role_name, policies in originals.items():
-                for policy_name in policies:
-                    document = current[role_name][policy_name]
-                    if not document["Statement"]:  # IAM holds no policy without statements
-                        iam.delete_role_policy(RoleName=role_name, PolicyName=policy_name)
-                    else:
-                        iam.put_role_policy(
-                            RoleName=role_name, PolicyName=policy_name, PolicyDocument=json.dumps(document)
-                        )
-        return originals
+            revocations.restore(self.client("iam"), originals)
 
     # -- running executions ------------------------------------------------------------------------
     def start(self, execution_input: Any, name: str | None = None) -> str:
@@ -541,18 +315,10 @@ class EmbeddedAws:
             return run_histories(self.client("stepfunctions"), execution_arn)
 
     def records(self, execution_arn: str) -> list[dict[str, Any]]:
-        """The run records this execution wrote: the operator's own query (autotuner runs)."""
+        """The run records this execution wrote, read as the operator reads them (autotuner runs)."""
         assert self.stack is not None
-        from autotuner.history import execution_runs
-
         with unlogged():
-            if self._session is None:  # one session: creating one loads every service model again
-                self._session = boto3.session.Session(region_name=self.account.region)
-            return execution_runs(
-                self._session,
-                self.stack.outputs["RunHistoryTableName"],
-                execution_arn,
-            )
+            return execution_records(self.client("dynamodb"), self.stack.outputs["RunHistoryTableName"], execution_arn)
 
     def function_configuration(self, name: str) -> dict[str, Any]:
         with unlogged():
@@ -592,7 +358,7 @@ class EmbeddedAws:
             records=records,
             live_invocations=live.by_memory_size(),
             live_invocations_at_candidate_sizes=live.at_candidate_sizes(
-                original, self._memory_sizes(live), _applying(execution_input, records)
+                original, self._memory_sizes(live), applying_sizes(records)
             ),
             aws_time=estimate,
         )
@@ -608,58 +374,3 @@ class EmbeddedAws:
                 configuration = self.client("lambda").get_function_configuration(FunctionName=function.name, **kwargs)
                 sizes[function.name] = configuration["MemorySize"]
         return sizes
-
-
-def _applying(execution_input: Any, records: list[dict[str, Any]]) -> dict[str, set[int]]:
-    """The memory size an applying run set out to give each target: the input's memorySize, else its
-    recommendation (an apply that failed is rolled back, so it is neither the original nor the final)."""
-    if not isinstance(execution_input, dict) or execution_input.get("apply") is not True:
-        return {}
-    fixed = execution_input.get("memorySize")
-    sizes: dict[str, set[int]] = {}
-    for record in records:
-        name = str(record.get("target", "")).rsplit(":", 1)[-1]
-        size = fixed if isinstance(fixed, int) else (record.get("recommendation") or {}).get("memorySize")
-        if isinstance(size, int):
-            sizes.setdefault(name, set()).add(size)
-    return sizes
-
-
-def _statement_list(document: dict[str, Any]) -> list[dict[str, Any]]:
-    statements = document.get("Statement", [])
-    return statements if isinstance(statements, list) else [statements]
-
-
-def _grants(document: dict[str, Any], action: str) -> bool:
-    """Whether an Allow statement of ``document`` lists ``action`` itself (as revoke can remove it)."""
-    for statement in _statement_list(document):
-        listed = statement.get("Action", [])
-        listed = listed if isinstance(listed, list) else [listed]
-        if statement.get("Effect") == "Allow" and action.lower() in {item.lower() for item in listed}:
-            return True
-    return False
-
-
-def _without_actions(document: dict[str, Any], actions: set[str]) -> tuple[dict[str, Any], int]:
-    """``document`` without ``actions``; a statement left with none is dropped. Returns it and the count."""
-    statements = document.get("Statement", [])
-    statements = statements if isinstance(statements, list) else [statements]
-    kept, removed = [], 0
-    wanted = {action.lower() for action in actions}
-    for statement in statements:
-        listed = statement.get("Action", [])
-        listed = listed if isinstance(listed, list) else [listed]
-        remaining = [action for action in listed if action.lower() not in wanted]
-        removed += len(listed) - len(remaining)
-        if remaining or "Action" not in statement:
-            kept.append({**statement, "Action": remaining} if "Action" in statement else statement)
-    return {**document, "Statement": kept}, removed
-
-
-def _placeholder_zip(name: str) -> bytes:
-    """A package of its own per simulated function: a copy of it (a shadow) is recognised by its bytes."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        entry = zipfile.ZipInfo("simulated.py", date_time=(2020, 1, 1, 0, 0, 0))
-        archive.writestr(entry, f"# {name}: behaviour is simulated by the embedded AWS\n")
-    return buffer.getvalue()

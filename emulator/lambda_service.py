@@ -1,5 +1,8 @@
 """What the embedded AWS adds to moto's Lambda so the tuner meets Lambda's real behaviour.
 
+Over 400 lines on purpose: every patch below is a closure over one ``LambdaEmulation`` (its lock,
+and each function's revision, pending and busy state), so they are read and changed together.
+
 moto accepts any memory size, never reports ``LastUpdateStatus: InProgress``, has no
 RevisionId on functions and runs function code only in Docker. Here: RevisionId is issued
 and enforced (PreconditionFailedException), each update leaves the function InProgress for
@@ -618,14 +621,14 @@ def may_list_tags(role_arn: str, fn: LambdaFunction) -> bool:
     ``aws:ResourceTag/…``, as IAM evaluates the real request. For IAM enforcement to use as
     ``tags_readable``, with the role of the caller of the request being served.
     """
-    from emulator import iam_simulation
+    from emulator import iam_evaluation, iam_simulation
     from emulator.moto_adapter import get_partition, iam_backends
 
     backend = iam_backends[fn.account_id][get_partition(fn.region)]
-    identity, boundary = iam_simulation._principal_policies(backend, role_arn)
+    identity, boundary = iam_simulation.principal_policies(backend, role_arn)
     context = {f"aws:ResourceTag/{key}": value for key, value in (fn.tags or {}).items()}
     arn = fn.function_arn if str(fn.version) == "$LATEST" else fn.function_arn.rsplit(":", 1)[0]
-    return iam_simulation.evaluate(identity, "lambda:ListTags", arn, context, permissions_boundary=boundary).allowed
+    return iam_evaluation.evaluate(identity, "lambda:ListTags", arn, context, permissions_boundary=boundary).allowed
 
 
 class _CodeLocationHandler(urllib.request.HTTPSHandler):

@@ -2,8 +2,9 @@
 
 Lambda shares one 15 requests/second bucket per account and region between every control-plane
 call; GetFunction and GetPolicy have buckets of their own (100/s and 15/s); invocations are not
-in any of them (AWS's Lambda quotas page). A request that finds its bucket empty is refused
-with 429 TooManyRequestsException, Reason CallerRateLimitExceeded, as AWS answers it.
+in any of them (the quotas Lambda documents; docs/simulated-account.md, ``rateLimits``). A
+request that finds its bucket empty is refused with 429 TooManyRequestsException, Reason
+CallerRateLimitExceeded, as AWS answers it.
 
 Time passes at the embedded AWS's clock (aws_time.py): with ``time_scale`` 0.01 a second of AWS
 time is 10 ms of wall time, the same factor that shortens retry waits, so a limit binds the same

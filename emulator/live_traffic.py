@@ -121,3 +121,24 @@ class LiveTraffic:
                 sizes = counts.setdefault(record.function, {})
                 sizes[record.memory_size] = sizes.get(record.memory_size, 0) + 1
         return counts
+
+
+def applying_sizes(records: list[dict[str, Any]]) -> dict[str, set[int]]:
+    """The memory size an applying run set out to give each target, as its run records say.
+
+    A record keeps the request the tuner parsed (``requested``, its ``apply`` and any fixed
+    ``memorySize``) and the recommendation it made; an apply that failed is rolled back, so that
+    size is neither the original nor the final one. The execution input is not read: the tuner's
+    own records are what an account holds after a run.
+    """
+    sizes: dict[str, set[int]] = {}
+    for record in records:
+        requested = record.get("requested") or {}
+        if requested.get("apply") is not True:
+            continue
+        name = str(record.get("target", "")).rsplit(":", 1)[-1]
+        fixed = requested.get("memorySize")
+        size = fixed if isinstance(fixed, int) else (record.get("recommendation") or {}).get("memorySize")
+        if isinstance(size, int):
+            sizes.setdefault(name, set()).add(size)
+    return sizes

@@ -2,7 +2,7 @@
 
 A Distributed Map's items run as child executions with histories of their own; the parent's
 history shows only ``MapRunStarted`` / ``MapRunSucceeded``. The report reads the parent's
-history and every child's (``autotuner.runs.run_histories``: ListMapRuns, ListExecutions with
+history and every child's (``run_history.run_histories``: ListMapRuns, ListExecutions with
 ``mapRunArn``, GetExecutionHistory), so attempts, failed states and state transitions (each
 child's are billed too) count the whole run.
 """
@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from autotuner.runs import RunHistories
+from run_history import RunHistories
 
 if TYPE_CHECKING:
     from emulator.aws_time import AwsTimeEstimate

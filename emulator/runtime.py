@@ -21,7 +21,7 @@ What is per environment, and what is shared by every environment of this process
   and the Metrics set (metrics, dimensions, metadata, timestamp of ``AmazonCloudWatchEMFProvider``).
   In Lambda each environment is a process of its own; here one invocation's flush would
   otherwise emit (and clear) a neighbour's metrics and dimensions, and a log line carry a
-  neighbour's request id (``_PerEnvironmentState``). Each environment starts from the state the
+  neighbour's request id (``PerEnvironmentState``). Each environment starts from the state the
   objects had when constructed at import;
 - shared: modules imported by name (the shared package ``autotuner_core``, boto3, pydantic,
   Powertools): Python keeps one ``sys.modules`` per process, so an import is paid once per
@@ -39,22 +39,16 @@ What is per environment, and what is shared by every environment of this process
 
 from __future__ import annotations
 
-import copy
 import importlib.util
 import io
 import itertools
 import json
-import logging
-import os
-import sys
 import threading
 import time
 import traceback
 import uuid
 import weakref
 from collections import Counter
-from collections.abc import Iterator, MutableMapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -64,204 +58,8 @@ from emulator.aws_time import RequestTimer
 from emulator.interceptor import Interceptor, calls_made_by
 from emulator.lambda_service import Invocation, client_context
 from emulator.stack import DeployedFunction
+from emulator.thread_routing import OutputRouting, PerEnvironmentState, ThreadRoutedEnviron
 from emulator.worker_timeouts import TIMED_OUT, InvocationTimedOut, WorkerTimeouts
-
-
-class _ThreadRoutedStream(io.TextIOBase):
-    """sys.stdout while the embedded AWS runs: a function's output goes to its invocation log."""
-
-    def __init__(self, fallback: Any) -> None:
-        self.fallback = fallback
-        self.local = threading.local()
-
-    def write(self, text: str) -> int:
-        buffer = getattr(self.local, "buffer", None)
-        if buffer is not None:
-            return buffer.write(text)
-        return self.fallback.write(text)
-
-    def flush(self) -> None:
-        if getattr(self.local, "buffer", None) is None:
-            self.fallback.flush()
-
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return getattr(self.fallback, "encoding", "utf-8")
-
-
-class _CurrentStdout(io.TextIOBase):
-    """Whatever sys.stdout is when written to, as a process's stdout is for Lambda's log."""
-
-    def write(self, text: str) -> int:
-        return sys.stdout.write(text)
-
-    def flush(self) -> None:
-        sys.stdout.flush()
-
-
-_CURRENT_STDOUT = _CurrentStdout()
-
-
-class _Routers:
-    """sys.stdout and sys.stderr replaced once; Lambda sends both to the function's log."""
-
-    stdout: _ThreadRoutedStream | None = None
-    stderr: _ThreadRoutedStream | None = None
-
-    @classmethod
-    def install(cls) -> None:
-        if cls.stdout is None or sys.stdout is not cls.stdout:
-            cls.stdout = _ThreadRoutedStream(sys.stdout)
-            sys.stdout = cls.stdout
-        if cls.stderr is None or sys.stderr is not cls.stderr:
-            cls.stderr = _ThreadRoutedStream(sys.stderr)
-            sys.stderr = cls.stderr
-        cls._route_powertools_loggers()
-
-    @classmethod
-    def _route_powertools_loggers(cls) -> None:
-        # A Powertools Logger writes to the sys.stdout of the moment it was made: one made before
-        # (a test importing the shared package) would write past the invocation's log, where Lambda
-        # would have it in the function's log like any other output. So it writes to sys.stdout as
-        # it is at each write (the router during an invocation).
-        from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
-
-        loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
-        for logger in loggers:
-            for handler in getattr(logger, "handlers", []):
-                powertools = isinstance(handler.formatter, LambdaPowertoolsFormatter)
-                if type(handler) is logging.StreamHandler and powertools and handler.stream is not _CURRENT_STDOUT:
-                    handler.setStream(_CURRENT_STDOUT)
-
-    @classmethod
-    def capture(cls, buffer: io.StringIO | None) -> None:
-        cls.install()
-        assert cls.stdout is not None and cls.stderr is not None
-        cls.stdout.local.buffer = buffer
-        cls.stderr.local.buffer = buffer
-
-
-class ThreadRoutedEnviron(MutableMapping):
-    """``os.environ`` while the embedded AWS runs: each invocation's thread sees its environment's variables.
-
-    Outside an invocation it is the process's environment (reads and writes go to the original
-    ``os.environ``, so ``putenv`` still happens there). ``os.getenv`` reads ``os.environ``, so it
-    is routed too.
-    """
-
-    def __init__(self, base: MutableMapping) -> None:
-        self.base = base
-        self.local = threading.local()
-
-    def _current(self) -> MutableMapping:
-        variables = getattr(self.local, "variables", None)
-        return self.base if variables is None else variables
-
-    @contextmanager
-    def routed(self, variables: dict[str, str]) -> Iterator[None]:
-        """This thread sees ``variables`` (and only them) as its environment, until the block ends."""
-        previous = getattr(self.local, "variables", None)
-        self.local.variables = variables
-        try:
-            yield
-        finally:
-            self.local.variables = previous
-
-    def __getitem__(self, key: str) -> str:
-        return self._current()[key]
-
-    def __setitem__(self, key: str, value: str) -> None:
-        self._current()[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self._current()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(self._current()))
-
-    def __len__(self) -> int:
-        return len(self._current())
-
-    def copy(self) -> dict[str, str]:
-        return dict(self._current())
-
-    def __repr__(self) -> str:
-        return f"ThreadRoutedEnviron({dict(self._current())!r})"
-
-    @classmethod
-    def install(cls) -> ThreadRoutedEnviron:
-        """Replace ``os.environ`` once for the process; idempotent."""
-        if not isinstance(os.environ, cls):
-            # Not a clear: the original mapping stays underneath as ``base``.
-            os.environ = cls(os.environ)  # type: ignore[assignment]  # noqa: B003
-        return os.environ  # type: ignore[return-value]
-
-
-class _PerEnvironmentState:
-    """A data descriptor: an attribute of a library object that each execution environment sees its own copy of.
-
-    Outside an invocation (imports, unit tests, threads a handler starts) the object's own
-    attribute is used; inside one, the environment's copy, taken from the object's own on first use.
-    """
-
-    _local = threading.local()
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    @classmethod
-    @contextmanager
-    def scope(cls, state: weakref.WeakKeyDictionary) -> Iterator[None]:
-        previous = getattr(cls._local, "state", None)
-        cls._local.state = state
-        try:
-            yield
-        finally:
-            cls._local.state = previous
-
-    def __get__(self, obj: Any, owner: type | None = None) -> Any:
-        if obj is None:
-            return self
-        own = obj.__dict__
-        state = getattr(self._local, "state", None)
-        if state is None:
-            if self.name not in own:
-                raise AttributeError(self.name)
-            return own[self.name]
-        mine = state.setdefault(obj, {})
-        if self.name not in mine:
-            if self.name not in own:  # an object created inside this invocation sets its own first
-                raise AttributeError(self.name)
-            mine[self.name] = copy.deepcopy(own[self.name])
-        return mine[self.name]
-
-    def __set__(self, obj: Any, value: Any) -> None:
-        state = getattr(self._local, "state", None)
-        if state is None:
-            obj.__dict__[self.name] = value
-        else:
-            state.setdefault(obj, {})[self.name] = value
-
-    @classmethod
-    def install(cls) -> None:
-        """Route the Powertools attributes named in the module docstring; once per process."""
-        from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
-        from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
-
-        routed = {
-            LambdaPowertoolsFormatter: ("log_format",),
-            AmazonCloudWatchEMFProvider: (
-                "metric_set",
-                "dimension_set",
-                "dimension_sets",
-                "metadata_set",
-                "timestamp",
-            ),
-        }
-        for owner, names in routed.items():
-            for name in names:
-                if not isinstance(owner.__dict__.get(name), cls):
-                    setattr(owner, name, cls(name))
 
 
 def _peak_memory_mb() -> int:
@@ -326,7 +124,7 @@ class ExecutionEnvironment:
     variables: dict[str, str]
     module: ModuleType | None = None
     invocations: int = 0
-    # Its copies of library state (_PerEnvironmentState), by object; weak: objects may be short-lived.
+    # Its copies of library state (PerEnvironmentState), by object; weak: objects may be short-lived.
     library_state: weakref.WeakKeyDictionary = field(default_factory=weakref.WeakKeyDictionary)
 
     @property
@@ -350,8 +148,8 @@ class InProcessRuntime:
         self.timeouts = WorkerTimeouts()
         self.request_timer = RequestTimer()  # installed into the interceptor by EmbeddedAws
         self.environ = ThreadRoutedEnviron.install()
-        _PerEnvironmentState.install()
-        _Routers.install()
+        PerEnvironmentState.install()
+        OutputRouting.install()
 
     def set_worker_timeouts(
         self, timeouts: list[WorkerTimeout], *, interceptor: Interceptor, time_scale: float
@@ -380,7 +178,7 @@ class InProcessRuntime:
                 self.timeouts.watching(function.logical_id, function.timeout) as cut_off_at,
                 self.request_timer.measuring() as in_requests,
             ):
-                _Routers.capture(buffer)
+                OutputRouting.capture(buffer)
                 started = time.monotonic()
                 deadline = started + (cut_off_at if cut_off_at is not None else function.timeout)
                 cold = environment.module is None
@@ -404,7 +202,7 @@ class InProcessRuntime:
                         client_context=ClientContext.from_document(client_context()),
                     )
                     environment.invocations += 1
-                    with _PerEnvironmentState.scope(environment.library_state):
+                    with PerEnvironmentState.scope(environment.library_state):
                         result = handler(event, context)
                     payload = json.dumps(result).encode("utf-8")
                 except InvocationTimedOut:
@@ -426,7 +224,7 @@ class InProcessRuntime:
                         }
                     ).encode("utf-8")
                 finally:
-                    _Routers.capture(None)
+                    OutputRouting.capture(None)
                 duration_ms = (time.monotonic() - started) * 1000
             if timed_out:  # the environment stays busy until the deadline, as a timed-out one does in Lambda
                 time.sleep(max(0.0, deadline - time.monotonic()))

@@ -23,6 +23,7 @@ Where each part lives:
 - ``resources``: one module per resource family (IAM, Lambda, DynamoDB, S3, SQS/SNS,
   EventBridge/Scheduler, CloudWatch/Logs, Step Functions), each listing the types it creates.
 - ``deployed``: what a deployment reports (``DeployedStack``, ``DeployedFunction``).
+- ``registration``: the deployed stack made known to CloudFormation, so DescribeStacks finds it.
 """
 
 from emulator.stack.deployed import DeployedFunction, DeployedStack
@@ -31,6 +32,7 @@ from emulator.stack.errors import TemplateError
 from emulator.stack.intrinsics import NO_VALUE, IntrinsicResolver
 from emulator.stack.names import physical_name, pseudo_parameters
 from emulator.stack.parameters import resolve_parameters
+from emulator.stack.registration import register_stack
 from emulator.stack.translation import ARTIFACT_BUCKET, ASSET_PATH_KEY, translate_template
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "deploy_stack",
     "physical_name",
     "pseudo_parameters",
+    "register_stack",
     "resolve_parameters",
     "translate_template",
 ]

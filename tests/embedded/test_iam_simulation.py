@@ -12,12 +12,10 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from emulator.iam_simulation import (
-    PolicyEvaluationError,
-    evaluate,
-    install,
-    parse_policy,
-)
+from emulator.iam_evaluation import evaluate
+from emulator.iam_parsing import parse_policy
+from emulator.iam_policy import PolicyEvaluationError
+from emulator.iam_simulation import install
 
 ACCOUNT = "123456789012"
 FN = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:orders"

@@ -16,7 +16,7 @@ from emulator.account import (
     SimulatedFunction,
 )
 from emulator.cloud import EmbeddedAws
-from emulator.live_traffic import LiveTraffic
+from emulator.live_traffic import LiveTraffic, applying_sizes
 
 TAGS = {"autotune": "enabled"}
 
@@ -71,6 +71,21 @@ def test_moving_latest_through_a_candidate_size_is_counted_as_live_requests_at_t
     # And had a run set out to apply 256 MB and rolled it back after a failure, those requests ran at
     # the change asked for, not at a candidate size
     assert live.at_candidate_sizes({"orders-api": 1024}, {"orders-api": 1024}, {"orders-api": {256}}) == 0
+
+
+def test_the_sizes_a_run_set_out_to_apply_are_read_from_its_run_records():
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:"
+    records = [
+        # A fixed size asked for, applied then rolled back after a failure
+        {"target": f"{arn}orders-api", "requested": {"apply": True, "memorySize": 512}, "outcome": "FAILED"},
+        # A measured run that applied its recommendation
+        {"target": f"{arn}billing", "requested": {"apply": True}, "recommendation": {"memorySize": 768}},
+        # A dry run recommends, it applies nothing
+        {"target": f"{arn}search", "requested": {"invocations": 5}, "recommendation": {"memorySize": 256}},
+        # A run refused before its request was read has no request in its record
+        {"target": f"{arn}reports", "outcome": "FAILED", "errorType": "InvalidInputError"},
+    ]
+    assert applying_sizes(records) == {"orders-api": {512}, "billing": {768}}
 
 
 def test_traffic_to_an_alias_runs_that_alias_version_whatever_latest_does():

@@ -25,7 +25,7 @@ import pytest
 import yaml
 from moto import mock_aws
 
-from emulator.iam_simulation import evaluate
+from emulator.iam_evaluation import evaluate
 from emulator.stack import deploy_stack
 
 TOOLS = Path(__file__).resolve().parent

@@ -76,7 +76,7 @@ def _check_vpc_config(deployer: Deployer, vpc: dict[str, Any], role_arn: str) ->
 
     The simulated targets' VPCs are not modelled (account.py); the tuner's own functions are checked here.
     """
-    from emulator import iam_simulation
+    from emulator import iam_evaluation, iam_simulation
     from emulator.moto_adapter import get_partition, iam_backends
 
     subnets, groups = list(vpc.get("SubnetIds") or []), list(vpc.get("SecurityGroupIds") or [])
@@ -94,9 +94,9 @@ def _check_vpc_config(deployer: Deployer, vpc: dict[str, Any], role_arn: str) ->
                 f"Error occurred while {api}. EC2 Error Code: {error['Code']}. EC2 Error Message: {error['Message']}"
             ) from e
     backend = iam_backends[deployer.account_id][get_partition(deployer.region)]
-    identity, boundary = iam_simulation._principal_policies(backend, role_arn)
+    identity, boundary = iam_simulation.principal_policies(backend, role_arn)
     for action in _VPC_ROLE_ACTIONS:
-        if not iam_simulation.evaluate(identity, f"ec2:{action}", "*", permissions_boundary=boundary).allowed:
+        if not iam_evaluation.evaluate(identity, f"ec2:{action}", "*", permissions_boundary=boundary).allowed:
             raise _invalid_parameter(f"The provided execution role does not have permissions to call {action} on EC2")
 
 
