@@ -1,0 +1,81 @@
+"""PrepareMeasurement's handler, against moto's Lambda with the embedded AWS's Lambda emulation."""
+
+from __future__ import annotations
+
+import pytest
+
+from autotuner_core.policy.errors import FunctionNotFoundError, TargetChangedError
+from autotuner_core.steps import measure_configuration, prepare_measurement
+
+from .conftest import MEASURED, entry, planned
+
+
+def _aliases(aws, function_arn: str) -> dict[str, str]:
+    aliases = aws("lambda").list_aliases(FunctionName=function_arn)["Aliases"]
+    return {alias["Name"]: alias["FunctionVersion"] for alias in aliases}
+
+
+def test_each_size_of_the_round_gets_a_version_and_an_alias_and_latest_is_put_back(
+    run_step, deployed, aws, target
+) -> None:
+    # Given a target at 1024 MB whose first round asks for 512 and 1024 MB
+    task = planned(run_step, entry(target, **MEASURED))
+    # When the deployed PrepareMeasurement runs
+    prepared = deployed("prepare_measurement", task)
+    # Then each size has a candidate, and the round measures each as many times as planned
+    candidates = {item["memorySize"]: item for item in prepared["candidates"]}
+    assert sorted(candidates) == [512, 1024]
+    assert candidates[1024]["current"] and not candidates[512]["current"]
+    planned_invocations = {item["memorySize"]: item["invocations"] for item in task["plan"]}
+    assert {item["candidate"]["memorySize"]: item["invocations"] for item in prepared["round"]} == planned_invocations
+    # And each candidate's alias exists in Lambda, on a published version at that size
+    lam = aws("lambda")
+    assert _aliases(aws, target) == {
+        candidate["aliases"][0]: candidate["version"] for candidate in prepared["candidates"]
+    }
+    for size, candidate in candidates.items():
+        version = lam.get_function(FunctionName=target, Qualifier=candidate["aliases"][0])["Configuration"]
+        assert version["MemorySize"] == size
+    # And $LATEST has its own memory and description again
+    latest = lam.get_function(FunctionName=target)["Configuration"]
+    assert (latest["MemorySize"], latest["Description"]) == (1024, "")
+    # And this invocation is in the target's spend, with the control-plane calls it made
+    assert prepared["spend"]["tunerInvocations"] == task["spend"]["tunerInvocations"] + 1
+    assert prepared["spend"]["controlPlaneCalls"] > task["spend"]["controlPlaneCalls"]
+
+
+def test_a_later_round_reuses_the_versions_of_sizes_already_prepared(run_step, aws, target) -> None:
+    # Given a first round prepared and measured, whose planner asks for another round of a size it has
+    prepared = run_step(prepare_measurement.run, planned(run_step, entry(target, **MEASURED)))
+    first = run_step(measure_configuration.run, prepared)
+    assert first["plan"] and {item["memorySize"] for item in first["plan"]} <= {512, 1024}
+    versions = aws("lambda").list_versions_by_function(FunctionName=target)["Versions"]
+    # When PrepareMeasurement runs for it
+    second = run_step(prepare_measurement.run, first)
+    # Then no version or alias is created, and the round is measured on the candidates prepared before
+    assert aws("lambda").list_versions_by_function(FunctionName=target)["Versions"] == versions
+    assert second["candidates"] == first["candidates"]
+    assert [item["candidate"] for item in second["round"]] == [
+        next(c for c in first["candidates"] if c["memorySize"] == item["memorySize"]) for item in first["plan"]
+    ]
+
+
+def test_a_function_someone_else_resized_since_discovery_is_not_measured(run_step, aws, target) -> None:
+    # Given a planned round, and someone who then sets the function to 2048 MB
+    task = planned(run_step, entry(target, **MEASURED))
+    aws("lambda").update_function_configuration(FunctionName=target, MemorySize=2048)
+    # When PrepareMeasurement runs, then it refuses, naming both sizes
+    with pytest.raises(TargetChangedError, match="2048 MB, not the 1024 MB"):
+        run_step(prepare_measurement.run, task)
+    # And nothing was created, and their size stands
+    assert _aliases(aws, target) == {}
+    assert aws("lambda").get_function(FunctionName=target)["Configuration"]["MemorySize"] == 2048
+
+
+def test_a_function_deleted_since_discovery_is_its_own_error(run_step, aws, target) -> None:
+    # Given a planned round of a function that is then deleted
+    task = planned(run_step, entry(target, **MEASURED))
+    aws("lambda").delete_function(FunctionName=target)
+    # When PrepareMeasurement runs, then it fails with the error the state machine treats as permanent
+    with pytest.raises(FunctionNotFoundError):
+        run_step(prepare_measurement.run, task)
