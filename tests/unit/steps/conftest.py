@@ -144,7 +144,35 @@ def aws(lambda_service: LambdaService) -> Iterator[Callable[[str], Any]]:
 
 @pytest.fixture
 def settings(make_settings: Callable[..., Settings]) -> Settings:
-    return make_settings(SWEEP_BUCKET=BUCKET)
+    return tuner_settings(make_settings)
+
+
+def tuner_settings(make_settings: Callable[..., Settings], **env: Any) -> Settings:
+    """The tuner's settings, with the roles pre-flight also checks: its own and the state machine's."""
+    return make_settings(
+        SWEEP_BUCKET=BUCKET,
+        VALIDATE_ROLE_ARN=f"arn:aws:iam::{ACCOUNT}:role/autotuner-ValidatePermissionsRole",
+        STATE_MACHINE_ROLE_ARN=f"arn:aws:iam::{ACCOUNT}:role/autotuner-StateMachineRole",
+        **env,
+    )
+
+
+@pytest.fixture
+def roles(aws: Callable[[str], Any], settings: Settings) -> list[str]:
+    """Every role the settings name, each allowed everything (as far as IAM's simulation is asked); their names."""
+    trust = {
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    }
+    everything = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    names = []
+    for field in Settings.model_fields:
+        arn = getattr(settings, field)
+        if field.endswith("_role_arn") and arn:
+            name = arn.rsplit("/", 1)[-1]
+            aws("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+            aws("iam").put_role_policy(RoleName=name, PolicyName="all", PolicyDocument=json.dumps(everything))
+            names.append(name)
+    return names
 
 
 @pytest.fixture
@@ -190,7 +218,7 @@ def deployed(
 ) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
     """Invoke a function's own ``app.lambda_handler`` (``functions/<directory>/app.py``) with an event.
 
-    Its settings come from the environment, as the template sets them; its clients are
+    Its settings come from the environment, as the template sets them (and Lambda its memory); its clients are
     ``aws_client``'s, made here by the session's maker: a client of ``aws_client`` also paces
     its Lambda calls to the account's real rate (pacing.py, tested on its own), which would make
     a test that prepares two sizes wait a second.
@@ -198,6 +226,7 @@ def deployed(
     for name, field in Settings.model_fields.items():
         monkeypatch.setenv(str(field.alias), str(getattr(settings, name)))
     monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", str(lambda_context.memory_limit_in_mb))  # as Lambda sets it
     monkeypatch.setattr(aws_clients, "_client", lambda service, region: aws(service))
     handlers: dict[str, Any] = {}
 
@@ -288,3 +317,16 @@ def failed(document: dict[str, Any], error: str, message: str) -> dict[str, Any]
     """A state's input with the error its Catch put at ``$.error``: a Lambda error's Cause is its JSON."""
     cause = {"errorMessage": message, "errorType": error, "requestId": "1", "stackTrace": []}
     return {**document, "error": {"Error": error, "Cause": json.dumps(cause)}}
+
+
+def map_entries(aws: Callable[[str], Any], validated: dict[str, Any]) -> list[dict[str, Any]]:
+    """The TuneTargets Map's items for ValidatePermissions' output: its ItemSelector over the stored target list."""
+    where = validated["targetList"]
+    refs = json.loads(aws("s3").get_object(Bucket=where["bucket"], Key=where["key"])["Body"].read())
+    shared = {key: validated[key] for key in ("execution", "request", "timings")}
+    return [{**shared, "ref": ref} for ref in refs]
+
+
+def summarize_input(validated: dict[str, Any]) -> dict[str, Any]:
+    """The Summarize Task's Payload, from the run's state after the Map (ValidatePermissions' output)."""
+    return {key: validated[key] for key in ("execution", "targetList", "estimatedCost")}

@@ -44,7 +44,7 @@ def test_the_round_is_measured_on_its_versions_from_their_report_lines(
         for version in versions
     )
     billed_gb_s = measured["spend"]["tunerGbSeconds"] - task["spend"]["tunerGbSeconds"]
-    assert billed_gb_s >= longest_ms / 1000 * 512 / 1024  # the measuring function has 512 MB (lambda_context)
+    assert billed_gb_s >= longest_ms / 1000 * 512 / 1024  # the measuring function has 512 MB (deployed's environment)
     # And the next round is planned from what was measured (the planner's sizes, or none: measuring is done)
     assert all(item["memorySize"] in (512, 1024) for item in measured.get("plan") or [])
 

@@ -9,46 +9,11 @@ from typing import Any
 import pytest
 
 from autotuner_core.policy.errors import InvalidInputError, PermissionDeniedError
-from autotuner_core.settings import Settings
 from autotuner_core.steps import validate_permissions
 from autotuner_core.steps.clients import Clients
 from autotuner_core.steps.handler import handler
 
-from .conftest import ACCOUNT, BUCKET, execution
-
-TRUST = {
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
-}
-EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-
-
-def _settings(make_settings, **env: Any) -> Settings:
-    # Pre-flight also checks its own role and the state machine's.
-    return make_settings(
-        SWEEP_BUCKET=BUCKET,
-        VALIDATE_ROLE_ARN=f"arn:aws:iam::{ACCOUNT}:role/autotuner-ValidatePermissionsRole",
-        STATE_MACHINE_ROLE_ARN=f"arn:aws:iam::{ACCOUNT}:role/autotuner-StateMachineRole",
-        **env,
-    )
-
-
-@pytest.fixture
-def settings(make_settings) -> Settings:
-    return _settings(make_settings)
-
-
-@pytest.fixture
-def roles(aws, settings: Settings) -> list[str]:
-    """Every worker role the settings name, each allowed everything; their names."""
-    names = []
-    for field in Settings.model_fields:
-        arn = getattr(settings, field)
-        if field.endswith("_role_arn") and arn:
-            name = arn.rsplit("/", 1)[-1]
-            aws("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST))
-            aws("iam").put_role_policy(RoleName=name, PolicyName="all", PolicyDocument=json.dumps(EVERYTHING))
-            names.append(name)
-    return names
+from .conftest import BUCKET, execution, tuner_settings
 
 
 def _event(**request: Any) -> dict[str, Any]:
@@ -121,7 +86,7 @@ def test_a_run_over_the_invocation_budget_is_refused_before_anything_is_created(
     aws, roles, target, make_settings, lambda_context
 ) -> None:
     # Given a deployment that allows 10 target invocations per run, and a request for 2 sizes x 50
-    tight = _settings(make_settings, MAX_INVOCATIONS_PER_RUN=10)
+    tight = tuner_settings(make_settings, MAX_INVOCATIONS_PER_RUN=10)
     validate = handler(validate_permissions.run, settings=tight, clients=lambda: Clients(aws))
     # When ValidatePermissions runs, then the run is refused as over its budget, and no target list is stored
     with pytest.raises(InvalidInputError, match=r"over the run budget.*over MaxInvocationsPerRun 10"):
