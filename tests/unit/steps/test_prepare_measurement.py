@@ -79,3 +79,23 @@ def test_a_function_deleted_since_discovery_is_its_own_error(run_step, aws, targ
     # When PrepareMeasurement runs, then it fails with the error the state machine treats as permanent
     with pytest.raises(FunctionNotFoundError):
         run_step(prepare_measurement.run, task)
+
+
+def test_a_size_over_the_account_s_memory_quota_is_excluded_with_lambda_s_reason(
+    run_step, aws, lambda_service, target
+) -> None:
+    # Given an account whose memory quota is 1,536 MB, and a round that asks for 2048 MB too
+    lambda_service.emulation.memory_quota_mb = 1536
+    task = planned(run_step, entry(target, **{**MEASURED, "memorySizes": [512, 1024, 2048]}))
+    assert 2048 in {item["memorySize"] for item in task["plan"]}
+    # When PrepareMeasurement runs
+    prepared = run_step(prepare_measurement.run, task)
+    # Then 2048 MB is a candidate excluded with Lambda's refusal, without a version or an alias
+    candidates = {item["memorySize"]: item for item in prepared["candidates"]}
+    assert "Lambda rejected it" in candidates[2048]["excluded"]
+    assert "less than or equal to 1536" in candidates[2048]["excluded"]
+    assert (candidates[2048].get("version"), candidates[2048]["aliases"]) == (None, [])
+    # And every other size of the round is prepared, with its alias in Lambda
+    others = [item for size, item in candidates.items() if size != 2048]
+    assert not any(item.get("excluded") for item in others)
+    assert sorted(_aliases(aws, target).values()) == sorted(item["version"] for item in others)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from autotuner_core.policy.errors import InvalidConfigurationError, TargetChangedError
+from autotuner_core.policy.errors import InvalidConfigurationError, TargetChangedError, UpdateInProgressError
 from autotuner_core.steps import update_configuration
 
-from .conftest import MEASURED, chosen, discovered, entry
+from .conftest import ACCOUNT, MEASURED, REGION, chosen, discovered, entry
 
 
 def _memory(aws, function_arn: str, qualifier: str = "$LATEST") -> int:
@@ -82,5 +82,15 @@ def test_a_size_lambda_refuses_is_an_invalid_configuration(run_step, aws, lambda
     task = discovered(run_step, entry(target, memorySize=10_240, apply=True))
     # When UpdateConfiguration runs, then Lambda's refusal is the permanent configuration error
     with pytest.raises(InvalidConfigurationError):
+        run_step(update_configuration.run, task)
+    assert _memory(aws, target) == 1024
+
+
+def test_an_update_someone_else_has_in_progress_is_transient(run_step, aws, lambda_service, target) -> None:
+    # Given a run applying 512 MB, and another update of the function still in progress in Lambda
+    task = discovered(run_step, entry(target, memorySize=512, apply=True))
+    lambda_service.emulation.set_busy(ACCOUNT, REGION, "orders", seconds=60)
+    # When UpdateConfiguration runs, then Lambda's conflict is the error the state machine retries later
+    with pytest.raises(UpdateInProgressError):
         run_step(update_configuration.run, task)
     assert _memory(aws, target) == 1024
