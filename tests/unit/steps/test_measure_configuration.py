@@ -80,3 +80,16 @@ def test_an_alias_deleted_during_measurement_is_a_missing_function(run_step, aws
     # When MeasureConfigurations runs, then it fails as for a missing function (permanent)
     with pytest.raises(FunctionNotFoundError):
         run_step(measure_configuration.run, task)
+
+
+def test_with_only_cold_starts_every_invocation_starts_a_new_environment(run_step, lambda_service, target) -> None:
+    # Given a round prepared for a request that measures cold starts only
+    task = _prepared(run_step, target, onlyColdStarts=True)
+    # When MeasureConfigurations runs
+    measured = run_step(measure_configuration.run, task)
+    # Then every sample of every size is a cold start, each on a version of its own
+    for observation in measured["observations"]:
+        assert observation["coldStarts"] == len(observation["durationsMs"]) > 0
+    invoked = lambda_service.simulator.invocations
+    assert all(call.init_duration_ms is not None for call in invoked)
+    assert len({call.version for call in invoked}) == len(invoked)

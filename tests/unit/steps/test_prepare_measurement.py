@@ -6,6 +6,7 @@ import pytest
 
 from autotuner_core.policy.errors import FunctionNotFoundError, TargetChangedError
 from autotuner_core.steps import measure_configuration, prepare_measurement
+from emulator.account import FunctionProfile
 
 from .conftest import MEASURED, entry, planned
 
@@ -99,3 +100,27 @@ def test_a_size_over_the_account_s_memory_quota_is_excluded_with_lambda_s_reason
     others = [item for size, item in candidates.items() if size != 2048]
     assert not any(item.get("excluded") for item in others)
     assert sorted(_aliases(aws, target).values()) == sorted(item["version"] for item in others)
+
+
+def test_measured_on_live_the_function_s_own_size_goes_first_and_no_size_below_its_need(
+    run_step, aws, lambda_service, target
+) -> None:
+    # Given a function with a function URL (live traffic on $LATEST) that uses 500 MB, measured on live
+    aws("lambda").create_function_url_config(FunctionName=target, AuthType="AWS_IAM")
+    lambda_service.behaves("orders", FunctionProfile(base_memory_mb=300, working_set_mb=200))
+    task = planned(run_step, entry(target, **MEASURED, measureOnLive=True))
+    assert task["target"]["liveTraffic"]["measuredOn"] == "in-place"
+    assert 512 in {item["memorySize"] for item in task["plan"]}
+    # When PrepareMeasurement runs for the first round
+    first = run_step(prepare_measurement.run, task)
+    # Then only the function's own size is prepared: no other size is set before its need is known
+    assert [item["candidate"]["memorySize"] for item in first["round"]] == [1024]
+    # And once it is measured, no round prepares a size below the memory it was seen to use
+    task = run_step(measure_configuration.run, first)
+    used = max(item["maxMemoryUsedMb"] for item in task["observations"])
+    while task.get("plan"):
+        task = run_step(prepare_measurement.run, task)
+        assert all(item["candidate"]["memorySize"] >= used for item in task["round"])
+        task = run_step(measure_configuration.run, task)
+    assert all(candidate["memorySize"] >= used or candidate.get("excluded") for candidate in task["candidates"])
+    assert aws("lambda").get_function(FunctionName=target)["Configuration"]["MemorySize"] == 1024
