@@ -246,13 +246,14 @@ def recommendation_from(decision: Decision, *, balanced_weight: float, prices: P
         if decision.change_ci_low_pct is not None and decision.change_ci_high_pct is not None
         else None
     )
-    summary = decision.summary
+    summary = decision.summary.removesuffix(decision.constraints_note)
     if now is not None and best is not now:
         words = [w for w in (_cost_words(decision.cost_change_pct), _speed_words(decision.speed_change_pct)) if w]
         summary += f"; {' and '.join(words) or 'about the same cost and speed'}"
         summary += f", {_signed_usd((cost(best) - cost(now)) * 1_000_000)} per million invocations"
     else:
         summary += f" ({chosen.duration_ms:.1f} ms, {_usd(cost(chosen) * 1_000_000)} per million invocations)"
+    summary += decision.constraints_note
     strategy = Strategy(decision.strategy)
     return Recommendation(
         strategy=strategy,
