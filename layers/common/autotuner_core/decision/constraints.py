@@ -139,7 +139,9 @@ def current_notes(
     if limit is not None and own is not None and own.durations_ms and p99(own.durations_ms) > limit:
         notes.append(f"its measured p99 {p99(own.durations_ms):,.0f} ms is over maxP99DurationMs {limit:,.0f} ms")
     if limit is not None and production is not None and (production.p99_duration_ms or 0) > limit:
-        notes.append(f"its production p99 {production.p99_duration_ms:,.0f} ms is over maxP99DurationMs {limit:,.0f} ms")
+        notes.append(
+            f"its production p99 {production.p99_duration_ms:,.0f} ms is over maxP99DurationMs {limit:,.0f} ms"
+        )
     floor = memory_floor(request, current_memory_mb, measured, production)
     if floor is not None and current_memory_mb < floor[0]:
         notes.append(f"it is below the memory floor of {floor[0]:,} MB ({floor[1]})")
@@ -155,8 +157,12 @@ def summary_note(blocked: Mapping[int, str], better: list[int], notes: list[str]
         for size in sorted(better):
             for reason in blocked[size].split("; "):
                 fields.setdefault(reason.split(":", 1)[0], []).append(size)
-        named = ", ".join(f"{field} ({_sizes(sizes)})" for field, sizes in fields.items())
-        parts.append(f"{_sizes(sorted(better))} {'ranks' if len(better) == 1 else 'rank'} better but break{'s' if len(better) == 1 else ''} {named}")
+        if len(fields) == 1:
+            named = next(iter(fields))
+        else:
+            named = ", ".join(f"{field} ({_sizes(sizes)})" for field, sizes in fields.items())
+        verb = "ranks better but breaks" if len(better) == 1 else "rank better but break"
+        parts.append(f"{_sizes(sorted(better))} {verb} {named}")
     if notes:
         parts.append(f"the current {current_memory_mb:,} MB itself: " + " and ".join(notes))
     return "; ".join(parts)
