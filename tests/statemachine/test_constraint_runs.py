@@ -103,7 +103,7 @@ def test_when_no_size_meets_the_constraint_the_current_size_is_kept_and_the_reco
     assert record["recommendation"]["memorySize"] == 2048
     assert record["outcome"] != "APPLIED"
     assert record["recommendation"]["summary"].startswith(
-        "cost: keep the current 2048 MB: no other measured size meets the constraints"
+        "cost: keep the current 2048 MB: every size that ranks better breaks a constraint"
     )
     excluded = {size for size, row in rows(report).items() if "maxDurationIncreasePct" in (row.get("excluded") or "")}
     assert {483, 512, 1024, 1536} <= excluded

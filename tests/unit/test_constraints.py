@@ -96,13 +96,15 @@ def test_when_no_other_size_meets_the_constraints_the_current_size_is_kept_and_t
     decision = decide(request(maxDurationIncreasePct=5), 2048, observed(PDF))
     # Then the current size is kept
     assert (decision.memory_size, decision.keep_current, decision.best_memory_size) == (2048, True, 2048)
-    assert decision.summary.startswith("cost: keep the current 2048 MB: no other measured size meets the constraints")
+    assert decision.summary.startswith(
+        "cost: keep the current 2048 MB: every size that ranks better breaks a constraint"
+    )
     assert "512 MB, 1,024 MB, 1,536 MB rank better but break maxDurationIncreasePct" in decision.summary
     assert all(rows(decision)[size] for size in (512, 1024, 1536))
     # And the recommendation changes nothing
     recommendation = recommendation_from(decision, balanced_weight=0.5, prices=X86)
     assert (recommendation.memory_size, recommendation.kept_current) == (2048, False)
-    assert recommendation.projected_change_per_million_usd is None or recommendation.projected_change_pct == 0
+    assert (recommendation.projected_change_pct, recommendation.projected_change_per_million_usd) == (0, 0)
 
 
 def test_zero_allows_no_slower_size_at_all() -> None:

@@ -187,7 +187,7 @@ def decide(
     keep = best is current or -change / 100 < threshold
     interval = f"{change:+.1f} % (90 % CI {low:+.1f} % to {high:+.1f} %)"
     if best is current and better:
-        summary = f"{label}: keep the current {current_memory_mb} MB: no other measured size meets the constraints"
+        summary = f"{label}: keep the current {current_memory_mb} MB: every size that ranks better breaks a constraint"
     elif best is current:
         summary = f"{label}: the current {current_memory_mb} MB is already the best measured size"
     elif keep:
