@@ -8,12 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from autotuner_core.documents.request import TargetPayload
+from autotuner_core.documents.request import TargetPayload, TuningRequest
 from autotuner_core.power_tuning_fields import MAX_NUM, MIN_NUM
 
 # The models carry no field descriptions; these follow README's "Execution input" table.
 DESCRIPTIONS: dict[str, dict[str, str]] = {
     "#": {
+        # Fields the model describes itself (pydantic Field descriptions); an entry below wins.
+        **{
+            field.alias or name: field.description
+            for name, field in TuningRequest.model_fields.items()
+            if field.description
+        },
         "targets": (
             "The functions to tune: a function name, partial ARN (123456789012:function:name) or ARN, optionally "
             "qualified (:live, :7, :$LATEST); same account and region as the tuner; no duplicates. The "

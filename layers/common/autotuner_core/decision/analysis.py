@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 
 from autotuner_core.aws.arns import parse_arn
 from autotuner_core.cost.prices import DEFAULT_REGION, Prices, invocation_cost_usd, lambda_prices
+from autotuner_core.decision.constraints import Production
 from autotuner_core.decision.statistics import Decision, SizeEstimate, decide
 from autotuner_core.documents.request import Strategy
 from autotuner_core.documents.target import ConfigurationStats, InvocationSample, Recommendation, SizeObservation
@@ -186,7 +187,9 @@ def _measured_usd(memory_mb: int, billed_total_ms: float, invocations: int, pric
     return invocation_cost_usd(memory_mb, billed_total_ms / invocations, prices) * invocations
 
 
-def choose(task: MeasuringTask) -> tuple[list[ConfigurationStats], Recommendation, list[int]]:
+def choose(
+    task: MeasuringTask, production: Production | None = None
+) -> tuple[list[ConfigurationStats], Recommendation, list[int]]:
     """The decision of a measured target: its statistics per size, the recommendation, and the
     sizes measured after the first round. Reads the task's observations only.
 
@@ -194,13 +197,16 @@ def choose(task: MeasuringTask) -> tuple[list[ConfigurationStats], Recommendatio
     real-curve benchmark scores); the statistics per size are the table shown beside it. A size the
     engine cannot rank (below a size whose invocations failed) is marked excluded in the table too.
     The sizes measured after the first round are those the measuring loop noted as it planned
-    (``refined_sizes``). Raises InvalidConfigurationError when no size could be used.
+    (``refined_sizes``). ``production``: what telemetry knows of the current size, for the
+    request's constraints (nothing reads it yet; see decision/constraints.py). Raises
+    InvalidConfigurationError when no size could be used, or none meets the constraints and the
+    current size has no measurement to keep.
     """
     request, configuration = task.request, task.target.configuration
     current = configuration.memory_size
     prices = lambda_prices(parse_arn(task.target.ref.arn).region, (configuration.architectures or ["x86_64"])[0])
     observations = task.observations
-    decision = decide(request, current, observations)
+    decision = decide(request, current, observations, production=production)
     unranked = {row.memory_size: row.excluded for row in decision.sizes if row.excluded is not None}
     stats = []
     for item in observations:
@@ -246,13 +252,14 @@ def recommendation_from(decision: Decision, *, balanced_weight: float, prices: P
         if decision.change_ci_low_pct is not None and decision.change_ci_high_pct is not None
         else None
     )
-    summary = decision.summary
+    summary = decision.summary.removesuffix(decision.constraints_note)
     if now is not None and best is not now:
         words = [w for w in (_cost_words(decision.cost_change_pct), _speed_words(decision.speed_change_pct)) if w]
         summary += f"; {' and '.join(words) or 'about the same cost and speed'}"
         summary += f", {_signed_usd((cost(best) - cost(now)) * 1_000_000)} per million invocations"
     else:
         summary += f" ({chosen.duration_ms:.1f} ms, {_usd(cost(chosen) * 1_000_000)} per million invocations)"
+    summary += decision.constraints_note
     strategy = Strategy(decision.strategy)
     return Recommendation(
         strategy=strategy,

@@ -28,6 +28,7 @@ from statistics import median
 
 from pydantic import Field
 
+from autotuner_core.decision import constraints
 from autotuner_core.documents.base import Document
 from autotuner_core.documents.request import Strategy, TuningRequest
 from autotuner_core.documents.target import SizeObservation
@@ -89,6 +90,9 @@ class Decision(Document):
     invocations: int
     sizes: list[SizeEstimate] = Field(default_factory=list)
     summary: str
+    # The end of the summary that is about constraints (sizes they kept from being chosen, what the
+    # current size breaks itself): "" without; recommendation_from puts it after the figures.
+    constraints_note: str = ""
 
 
 class Estimate:
@@ -117,14 +121,17 @@ def decide(
     observed: Sequence[SizeObservation],
     *,
     min_improvement: float | None = None,
+    production: constraints.Production | None = None,
 ) -> Decision:
     """The recommendation from the final observations.
 
     The best usable size by the request's strategy; the projected change against the current
     size with a 90 % confidence interval (log-normal: the interval of the ratio of the two
     sizes' estimates); the current size is kept when the projected improvement is below
-    ``min_improvement`` (default: the request's ``minImprovement``). Raises
-    InvalidConfigurationError when no size could be used.
+    ``min_improvement`` (default: the request's ``minImprovement``). A size that breaks one of the
+    request's constraints (:mod:`autotuner_core.decision.constraints`; ``production``: what telemetry
+    knows of the current size) is not chosen, and its row says why; with no other size left the
+    current one is kept. Raises InvalidConfigurationError when no size could be used.
     """
     strategy = Strategy(request.strategy)
     threshold = request.min_improvement if min_improvement is None else min_improvement
@@ -134,14 +141,23 @@ def decide(
     if not measured:
         raise InvalidConfigurationError("no memory size was measured")
     estimates = estimate(measured, strategy, request.balanced_weight, top=max(request.memory_sizes))
-    sizes = rows(measured, estimates)
+    durations = {size: e.duration_ms for size, e in estimates.items()}
+    blocked = constraints.violations(request, current_memory_mb, measured, durations, production)
+    sizes = rows(measured, estimates, blocked)
     spent = sum(o.invocations for o in measured.values())
-    if not estimates:
+    allowed = [e for size, e in estimates.items() if size not in blocked]
+    if not allowed:
         reasons = "; ".join(f"{row.memory_size} MB: {row.excluded}" for row in sizes)
-        raise InvalidConfigurationError(f"every memory size was excluded: {reasons}")
+        what = "every memory size was excluded" if not estimates else "no measured size meets the constraints"
+        raise InvalidConfigurationError(f"{what}: {reasons}")
 
-    best = min(estimates.values(), key=rank)
+    best = min(allowed, key=rank)
     current = estimates.get(current_memory_mb)
+    better = [e.memory_size for e in estimates.values() if e.memory_size in blocked and rank(e) < rank(best)]
+    note = constraints.summary_note(
+        blocked, better, constraints.current_notes(request, current_memory_mb, measured, production), current_memory_mb
+    )
+    note = f"; {note}" if note else ""
     label = f"balanced (weight {request.balanced_weight:g})" if strategy is Strategy.BALANCED else strategy.value
     common = {
         "strategy": strategy,
@@ -150,6 +166,7 @@ def decide(
         "min_improvement": threshold,
         "invocations": spent,
         "sizes": sizes,
+        "constraints_note": note,
     }
     if current is None:
         excluded = next((row.excluded for row in sizes if row.memory_size == current_memory_mb), None)
@@ -158,7 +175,7 @@ def decide(
             memory_size=best.memory_size,
             keep_current=False,
             summary=f"{label}: {best.memory_size} MB; the current {current_memory_mb} MB {why}, so there is no "
-            f"comparison",
+            f"comparison{note}",
             **common,
         )
 
@@ -169,7 +186,9 @@ def decide(
     speed_change = _pct(best.log_duration - current.log_duration)
     keep = best is current or -change / 100 < threshold
     interval = f"{change:+.1f} % (90 % CI {low:+.1f} % to {high:+.1f} %)"
-    if best is current:
+    if best is current and better:
+        summary = f"{label}: keep the current {current_memory_mb} MB: every size that ranks better breaks a constraint"
+    elif best is current:
         summary = f"{label}: the current {current_memory_mb} MB is already the best measured size"
     elif keep:
         summary = (
@@ -178,6 +197,7 @@ def decide(
         )
     else:
         summary = f"{label}: {best.memory_size} MB instead of {current_memory_mb} MB, {interval}"
+    summary += note
     return Decision(
         memory_size=current_memory_mb if keep else best.memory_size,
         keep_current=keep,
@@ -321,8 +341,11 @@ def _pooled_sigma(residuals: list[float]) -> float:
     return math.sqrt((PRIOR_WEIGHT * PRIOR_SIGMA**2 + k * mad_sigma**2) / (PRIOR_WEIGHT + k))
 
 
-def rows(observed: dict[int, SizeObservation], estimates: dict[int, Estimate]) -> list[SizeEstimate]:
-    """A row per observed size: its estimates, or why it cannot be ranked."""
+def rows(
+    observed: dict[int, SizeObservation], estimates: dict[int, Estimate], blocked: dict[int, str] | None = None
+) -> list[SizeEstimate]:
+    """A row per observed size: its estimates, or why it cannot be ranked; a size a constraint
+    keeps from being chosen (``blocked``) has both, its estimates and the constraint's reason."""
     cheapest = min((e.log_cost for e in estimates.values()), default=0.0)
     failed = max((o.memory_size for o in observed.values() if o.errors), default=0)
     rows = []
@@ -336,6 +359,7 @@ def rows(observed: dict[int, SizeObservation], estimates: dict[int, Estimate]) -
                     duration_ms=e.duration_ms,
                     billed_duration_ms=e.billed_ms,
                     relative_cost=math.exp(e.log_cost - cheapest),
+                    excluded=(blocked or {}).get(size),
                 )
             )
             continue

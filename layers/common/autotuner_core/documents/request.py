@@ -173,6 +173,53 @@ class TuningRequest(Document):
     # The smallest projected improvement (a fraction: 0.05 = 5 %) worth a change; below it the
     # current size is kept, so measurement noise does not churn a function's configuration.
     min_improvement: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.05
+    # --- Constraints on what may be applied (decision/constraints.py): a size that breaks one is not
+    # chosen, the table says why, and with none left the current size is kept.
+    max_duration_increase_pct: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = Field(
+        default=None,
+        description="A size whose duration (the engine's estimate) is more than this many percent above the "
+        "current size's is not chosen: 50 allows at most 1.5 x the current duration, 0 no slower size at all. "
+        "Not given: no limit.",
+    )
+    max_p99_duration_ms: Annotated[float, Field(ge=1, le=900_000, allow_inf_nan=False)] | None = Field(
+        default=None,
+        description="A size whose measured p99 Duration (nearest rank over its invocations) exceeds this many "
+        "milliseconds is not chosen; where production's p99 is known, its projection to the size is checked "
+        "too. Not given: no limit.",
+    )
+    memory_headroom_pct: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = Field(
+        default=5,
+        description="No size below the memory floor is chosen: the Max Memory Used measured at the current size "
+        "(its REPORT lines) plus this many percent. 5 matches the headroom the engine plans with.",
+    )
+    min_memory_size: MemorySize | None = Field(
+        default=None,
+        description="A floor you state (MB): no size below it is chosen, whatever was measured. Not given: "
+        "only the memory floor from Max Memory Used applies.",
+    )
+
+    @model_validator(mode="after")
+    def _constraints_possible(self) -> TuningRequest:
+        # Constraints no size can meet, or that a fixed memorySize makes meaningless, are refused
+        # here, before anything changes, naming the field.
+        if self.memory_size is not None:
+            for name, value in (
+                ("maxDurationIncreasePct", self.max_duration_increase_pct),
+                ("maxP99DurationMs", self.max_p99_duration_ms),
+            ):
+                if value is not None:
+                    raise ValueError(f"{name}: a fixed memorySize measures nothing to check it against")
+            if self.min_memory_size is not None and self.memory_size < self.min_memory_size:
+                raise ValueError(
+                    f"minMemorySize: the fixed memorySize {self.memory_size} MB is below it ({self.min_memory_size} MB)"
+                )
+        elif self.min_memory_size is not None and max(self.memory_sizes) < self.min_memory_size:
+            raise ValueError(
+                f"minMemorySize: every size of memorySizes (up to {max(self.memory_sizes)} MB) is below "
+                f"{self.min_memory_size} MB, so no size can be chosen"
+            )
+        return self
+
     measure_on_live: StrictBool = Field(
         default=False,
         description="Measure a $LATEST that serves live traffic in place, when the deployment allows no shadow "

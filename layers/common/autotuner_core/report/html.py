@@ -30,6 +30,8 @@ CURRENT_COLOR = "#3c4650"
 EXCLUDED_COLOR = "#c62828"
 
 _FAILED = re.compile(r"^(\d+) of (\d+) invocations failed: (.+)$")
+# A constraint's reason (decision/constraints.py): "FIELD: FIGURES (DETAIL)", several joined by "; ".
+_CONSTRAINT = re.compile(r"^(maxDurationIncreasePct|maxP99DurationMs|memory floor|minMemorySize): ([^(;]+?)(?: \(|;|$)")
 
 
 # --- plain-JSON accessors ------------------------------------------------------------------
@@ -180,6 +182,9 @@ def short_reason(reason: str) -> str:
         reason = f"{failed[1]}/{failed[2]} failed: {failed[3]}"
     elif reason.startswith("Lambda rejected it"):
         reason = "rejected by Lambda"
+    elif constraint := _CONSTRAINT.match(reason):
+        more = reason.count("; ")
+        reason = f"{constraint[1]}: {constraint[2]}" + (f" (+{more} more)" if more else "")
     return _truncate(reason, 44)
 
 
@@ -193,6 +198,9 @@ def exclusion_kind(reason: str) -> str:
         (("invocations failed",), "invocations failed"),
         (("invocations ran at",), "ran at another size"),
         (("no invocations",), "not measured"),
+        (("maxdurationincreasepct",), "over maxDurationIncreasePct"),
+        (("maxp99durationms",), "over maxP99DurationMs"),
+        (("memory floor", "minmemorysize"), "below the memory floor"),
     ):
         if any(needle in lowered for needle in needles):
             return kind
