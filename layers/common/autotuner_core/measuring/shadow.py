@@ -1,11 +1,10 @@
 """Shadow copies: measuring a function whose ``$LATEST`` serves live traffic without touching it.
 
-A shadow is a temporary function in the tuner's namespace (``autotuner-shadow-<run>-<hash>``) with
-the target's code (the zip copied through the tuner's bucket, or the same image), runtime, handler,
-layers, environment, VPC, architecture, timeout, ephemeral storage, tracing and execution role. It
+A shadow is a temporary function in the tuner's namespace (``autotuner-shadow-<run>-<hash>``), a
+copy of the target as shadow_spec.py lists (or the target is refused when it cannot be one). It
 has no trigger, URL or resource policy, so nothing but the tuner invokes it. It is tagged with the
 target it copies, the execution that made it and the tuner's stack: clean-up deletes it by name,
-and the orphan sweep finds what a crashed run left by those tags. A function is deleted only when
+and the orphan sweep finds what a crashed run left by those tags (shadow_cleanup.py). A function is deleted only when
 both its name and its tags say the tuner made it.
 """
 
