@@ -193,7 +193,7 @@ def test_a_crashed_runs_shadow_is_removed_by_its_own_summary_and_a_users_functio
     assert groups == []
 
 
-def test_a_container_image_target_is_shadowed_from_the_same_image_uri():
+def test_a_container_image_target_is_shadowed_from_the_digest_its_image_uri_resolved_to():
     # Given a live function packaged as a container image
     image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/orders-api:v7"
     account = SimulatedAccount(parameters=SHADOWS_ALLOWED, functions=[live_function(image_uri=image)])
@@ -210,11 +210,14 @@ def test_a_container_image_target_is_shadowed_from_the_same_image_uri():
         report = aws.run(MEASURE)
         downloads = aws.lambda_emulation.code_downloads
         left = shadows(aws)
-    # Then the shadow ran the same image (no package was downloaded) and the run measured it
+        with unlogged():
+            resolved = aws.client("lambda").get_function(FunctionName="orders-api")["Code"]["ResolvedImageUri"]
+    # Then the shadow ran the same image, by its digest (no package was downloaded), and the run measured it
     assert report.status == "SUCCEEDED", report.cause
     (shadow,) = [code for code in seen if code["Configuration"]["FunctionName"].startswith("autotuner-shadow-")]
     assert shadow["Configuration"]["PackageType"] == "Image"
-    assert shadow["Code"]["ImageUri"] == image
+    assert resolved.startswith("123456789012.dkr.ecr.us-east-1.amazonaws.com/orders-api@sha256:")
+    assert shadow["Code"]["ImageUri"] == resolved
     assert downloads == 0
     assert report.live_invocations_at_candidate_sizes == 0
     assert left == []
