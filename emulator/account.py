@@ -297,6 +297,23 @@ class SimulatedFunction(_Spec):
         pattern=r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:capacity-provider:[a-zA-Z0-9_-]{1,140}$",
         description="ARN of the capacity provider the function runs on (Lambda Managed Instances)",
     )
+    # What a copy of the function (a shadow) must reproduce or refuse (docs/measuring.md).
+    environment: dict[str, str] = Field(default_factory=dict, description="environment variables")
+    kms_key_arn: str | None = Field(default=None, description="customer managed KMS key of the environment")
+    kms_key_usable: bool = Field(
+        default=True, description="whether the key policy lets the tuner's roles decrypt with kms_key_arn"
+    )
+    logging_config: dict[str, str] = Field(
+        default_factory=dict, description="LoggingConfig: LogFormat, ApplicationLogLevel, SystemLogLevel, LogGroup"
+    )
+    reserved_concurrency: int | None = Field(default=None, ge=0, description="PutFunctionConcurrency; none: unreserved")
+    runtime_version_pinned: bool = Field(
+        default=False, description="runs an older runtime version than a function created now gets (Manual mode)"
+    )
+    code_signed: bool = Field(default=False, description="its code is signed (SigningProfileVersionArn)")
+    image_tag_moved: bool = Field(
+        default=False, description="image_uri's tag was pushed again after deploy: it names another image now"
+    )
 
     @model_validator(mode="after")
     def _qualifiers_exist(self) -> SimulatedFunction:

@@ -81,8 +81,15 @@ MUTATING_CALLS = frozenset(
         "lambda:PutFunctionConcurrency",
         "lambda:TagResource",
         "lambda:UntagResource",
+        "lambda:CreateFunction",
+        "lambda:DeleteFunctionConcurrency",
+        "logs:DeleteLogGroup",
     }
 )
+# S3 writes that change what runs: the copy of a target's package a shadow is created from. The
+# tuner's own bookkeeping (target lists, reports, map results) is not a change to the account.
+_MUTATING_OBJECT_PREFIXES = ("shadow-code/",)
+_S3_WRITES = frozenset({"s3:PutObject", "s3:DeleteObject"})
 
 _local = threading.local()
 
@@ -102,6 +109,13 @@ class CallRecord:
     principal: str | None = None
     authorized: tuple[tuple[str, str], ...] = ()
     denied: tuple[str, str] | None = None
+    key: str | None = None  # an S3 call's object key
+
+    @property
+    def mutating(self) -> bool:
+        if self.call in _S3_WRITES:
+            return (self.key or "").startswith(_MUTATING_OBJECT_PREFIXES)
+        return self.call in MUTATING_CALLS
 
 
 @dataclass
@@ -125,7 +139,7 @@ class RequestLog:
 
     def mutating(self) -> list[CallRecord]:
         with self.lock:
-            return [record for record in self.calls if record.call in MUTATING_CALLS]
+            return [record for record in self.calls if record.mutating]
 
     def reset(self) -> None:
         with self.lock:
@@ -227,8 +241,15 @@ class Interceptor:
         fault, iam = self._authorize(service, operation, caller, request)
         fault = fault or next((refusal for gate in self.gates if (refusal := gate(service, operation, caller))), None)
         fault = fault or self._matching_fault(service, operation, caller)
+        params = _params_stack()
+        key = params[-1].get("Key") if params and service == "s3" else None
         record = CallRecord(
-            call=call, caller=caller, fault=fault.code if fault else None, **_sdk_attempt(request), **iam
+            call=call,
+            caller=caller,
+            fault=fault.code if fault else None,
+            **_sdk_attempt(request),
+            **iam,
+            key=str(key) if key else None,
         )
         with self.log.lock:
             self.log.calls.append(record)

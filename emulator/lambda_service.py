@@ -54,6 +54,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 from emulator import lambda_listings
 from emulator.interceptor import current_caller
+from emulator.lambda_copies import CopyTraits
 from emulator.moto_adapter import (
     ConflictException,
     InvalidParameterValueException,
@@ -177,6 +178,11 @@ class LambdaEmulation:
         self._code_of: dict[FunctionKey, str] = {}  # each function's code identity (package digest or image URI)
         self._previous_opener: Any = None
         self.code_downloads = 0  # packages served from Code.Location
+        self.copies = CopyTraits()  # what a copy must reproduce: KMS, image digests, logging, runtime version
+
+    def copy_traits(self, account: str, region: str, name: str, **traits: bool) -> None:
+        """The simulated function's KMS key usability, pinned runtime, signing and moved image tag."""
+        self.copies.set_traits((account, region, name), **traits)
 
     # -- configuration of the emulation -------------------------------------------------
     def set_invoker(self, account: str, region: str, name: str, invoker: Invoker) -> None:
@@ -231,7 +237,8 @@ class LambdaEmulation:
 
         def get_configuration(fn: LambdaFunction, on_create: bool = False) -> dict[str, Any]:
             config = original_get_configuration(fn, on_create)
-            return emulation._overlay(fn, config)
+            config = emulation._overlay(fn, config)
+            return emulation.copies.overlay(_key(fn), config, tuner_caller=current_caller() != "client")
 
         def update_function_configuration(
             backend: LambdaBackend, function_name: str, qualifier: str, body: dict[str, Any]
@@ -239,6 +246,8 @@ class LambdaEmulation:
             fn = backend.get_function(function_name, qualifier)
             with emulation._lock:
                 emulation._check_update(fn, body)
+                emulation.copies.check(body)
+                emulation.copies.updated(_key(fn), body)
                 if "EphemeralStorage" in body:
                     fn.ephemeral_storage = body["EphemeralStorage"]["Size"]
                 if "TracingConfig" in body:  # moto keeps only the tracing mode CreateFunction set
@@ -264,7 +273,9 @@ class LambdaEmulation:
         def create_function(backend: LambdaBackend, spec: dict[str, Any]) -> LambdaFunction:
             emulation._check_settings(spec)
             emulation._check_function_name(str(spec.get("FunctionName", "")))
+            emulation.copies.check(spec)
             fn = original_create(backend, spec)
+            emulation.copies.created(_key(fn), spec)
             emulation._remember_settings(fn, spec)
             emulation._same_code_same_behaviour(fn)
             if current_caller() != "client":
@@ -316,6 +327,9 @@ class LambdaEmulation:
             location = (document.get("Code") or {}).get("Location")
             if location:
                 document["Code"]["Location"] = emulation._presign(location, fn)
+            resolved = emulation.copies.resolved_image(_key(fn))
+            if resolved and document.get("Code"):
+                document["Code"]["ResolvedImageUri"] = resolved  # the digest it runs, whatever the tag names now
             if emulation.tags_readable is not None and not emulation.tags_readable(fn):
                 # Lambda returns Tags only to callers allowed lambda:ListTags; the rest is unchanged.
                 document.pop("Tags", None)
@@ -351,6 +365,8 @@ class LambdaEmulation:
             if invoker is None:
                 raise InvalidParameterValueException(f"no behaviour is defined for {fn.function_arn}")
             event = json.loads(body) if body else {}
+            # Lambda makes the function's log group when it first logs, and leaves it after the function goes.
+            fn.logs_backend.ensure_log_group(emulation.copies.log_group(_key(fn)))
             context = _decode_client_context(headers.get("X-Amz-Client-Context"))
             token = _CLIENT_CONTEXT.set(context)
             try:
@@ -457,7 +473,8 @@ class LambdaEmulation:
 
     def _same_code_same_behaviour(self, fn: LambdaFunction) -> None:
         """A function with another one's code (a copy) behaves as that one: it is the same code."""
-        image = (fn.code or {}).get("ImageUri") if isinstance(fn.code, dict) else None
+        # An image is the digest it resolved to: a copy by digest is the same code, a moved tag is not.
+        image = self.copies.resolved_image(_key(fn))
         code_bytes = bytes(getattr(fn, "code_bytes", b"") or b"")
         digest = hashlib.sha256(code_bytes).hexdigest() if code_bytes else ""
         identity = f"image:{image}" if image else (f"zip:{digest}" if digest else "")

@@ -47,6 +47,12 @@ def create_targets(aws: EmbeddedAws) -> None:
             package = {"PackageType": "Image", "Code": {"ImageUri": function.image_uri}}
         if function.layers:
             package["Layers"] = [layers[name] for name in function.layers]
+        if function.environment:
+            package["Environment"] = {"Variables": function.environment}
+        if function.kms_key_arn:
+            package["KMSKeyArn"] = function.kms_key_arn
+        if function.logging_config:
+            package["LoggingConfig"] = function.logging_config
         if function.vpc is not None:
             package["VpcConfig"] = {
                 "SubnetIds": function.vpc.subnet_ids,
@@ -64,6 +70,19 @@ def create_targets(aws: EmbeddedAws) -> None:
             Description="Simulated target function (embedded AWS)",
             **function.lambda_settings(),
         )
+        aws.lambda_emulation.copy_traits(
+            aws.account.account_id,
+            aws.account.region,
+            function.name,
+            kms_key_usable=function.kms_key_usable,
+            runtime_version_pinned=function.runtime_version_pinned,
+            code_signed=function.code_signed,
+            image_tag_moved=function.image_tag_moved,
+        )
+        if function.reserved_concurrency is not None:
+            lam.put_function_concurrency(
+                FunctionName=function.name, ReservedConcurrentExecutions=function.reserved_concurrency
+            )
         aws.lambda_emulation.set_snapshot_seconds(
             aws.account.account_id, aws.account.region, function.name, function.pending_version_seconds
         )

@@ -37,6 +37,12 @@ def shadows(aws: EmbeddedAws) -> list[str]:
         return [fn["FunctionName"] for page in pages for fn in page["Functions"] if "shadow" in fn["FunctionName"]]
 
 
+def shadow_log_groups(aws: EmbeddedAws) -> list[str]:
+    with unlogged():
+        found = aws.client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/autotuner-shadow-")
+        return [group["logGroupName"] for group in found["logGroups"]]
+
+
 def test_a_live_target_is_measured_on_a_shadow_and_production_never_runs_at_a_candidate_size():
     # Given a function whose users invoke it unqualified, and a deployment that allows shadows of its role
     account = SimulatedAccount(parameters=SHADOWS_ALLOWED, functions=[live_function()])
@@ -46,6 +52,8 @@ def test_a_live_target_is_measured_on_a_shadow_and_production_never_runs_at_a_ca
         left = shadows(aws)
         target = aws.function_configuration("orders-api")
         downloads = aws.lambda_emulation.code_downloads
+        writes = [record.call for record in aws.interceptor.log.mutating()]
+        groups = shadow_log_groups(aws)
     # Then the run succeeds with a recommendation measured at the candidate sizes
     assert report.status == "SUCCEEDED", report.cause
     (record,) = report.records
@@ -63,6 +71,12 @@ def test_a_live_target_is_measured_on_a_shadow_and_production_never_runs_at_a_ca
     # And the shadow's code was copied from the target's presigned Code.Location, and the shadow is gone
     assert downloads == 1
     assert left == []
+    # And every write was counted: the code copy, CreateFunction, and the deletes of the copy, the log group, the shadow
+    assert report.mutating_calls == writes
+    assert {"lambda:CreateFunction", "s3:PutObject", "s3:DeleteObject", "logs:DeleteLogGroup"} <= set(writes)
+    assert "lambda:DeleteFunction" in writes
+    # And the log group Lambda made for the shadow went with it
+    assert groups == []
 
 
 def test_the_shadow_is_a_copy_of_the_target_and_has_no_trigger():
@@ -151,7 +165,7 @@ def test_create_function_with_a_role_the_tuner_may_not_pass_is_access_denied_as_
     assert f"iam:PassRole on resource: {TARGET_ROLE}" in denied.value.response["Error"]["Message"]
 
 
-def test_a_crashed_runs_shadow_is_removed_by_the_next_runs_orphan_sweep_and_a_users_function_never_is():
+def test_a_crashed_runs_shadow_is_removed_by_its_own_summary_and_a_users_function_never_is():
     # Given a deployment that allows shadows, and a run whose clean-ups are all cut off (a crash)
     from emulator.account import WorkerTimeout
 
@@ -171,20 +185,15 @@ def test_a_crashed_runs_shadow_is_removed_by_the_next_runs_orphan_sweep_and_a_us
     )
     with EmbeddedAws(account) as aws:
         crashed = aws.run(MEASURE)
-        left_by_crash = shadows(aws)
-        # When a later run (here a fixed-size one, which measures nothing) ends with its summary
-        aws.runtime.set_worker_timeouts([], interceptor=aws.interceptor, time_scale=account.retry_time_scale)
-        later = aws.run({"targets": ["orders-api"], "memorySize": 1024})
-        left_after = shadows(aws)
-    # Then the crashed run left its shadow behind
+        left = shadows(aws)
+        groups = shadow_log_groups(aws)
+    # Then the run failed, but its summary's sweep deleted its shadow and the shadow's log group, and only those
     assert crashed.status == "FAILED"
-    assert len([name for name in left_by_crash if name != "autotuner-shadow-users-own"]) == 1
-    # And the later run's orphan sweep deleted it, and only it
-    assert later.status == "SUCCEEDED", later.cause
-    assert left_after == ["autotuner-shadow-users-own"]
+    assert left == ["autotuner-shadow-users-own"]
+    assert groups == []
 
 
-def test_a_container_image_target_is_shadowed_from_the_same_image_uri():
+def test_a_container_image_target_is_shadowed_from_the_digest_its_image_uri_resolved_to():
     # Given a live function packaged as a container image
     image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/orders-api:v7"
     account = SimulatedAccount(parameters=SHADOWS_ALLOWED, functions=[live_function(image_uri=image)])
@@ -201,11 +210,14 @@ def test_a_container_image_target_is_shadowed_from_the_same_image_uri():
         report = aws.run(MEASURE)
         downloads = aws.lambda_emulation.code_downloads
         left = shadows(aws)
-    # Then the shadow ran the same image (no package was downloaded) and the run measured it
+        with unlogged():
+            resolved = aws.client("lambda").get_function(FunctionName="orders-api")["Code"]["ResolvedImageUri"]
+    # Then the shadow ran the same image, by its digest (no package was downloaded), and the run measured it
     assert report.status == "SUCCEEDED", report.cause
     (shadow,) = [code for code in seen if code["Configuration"]["FunctionName"].startswith("autotuner-shadow-")]
     assert shadow["Configuration"]["PackageType"] == "Image"
-    assert shadow["Code"]["ImageUri"] == image
+    assert resolved.startswith("123456789012.dkr.ecr.us-east-1.amazonaws.com/orders-api@sha256:")
+    assert shadow["Code"]["ImageUri"] == resolved
     assert downloads == 0
     assert report.live_invocations_at_candidate_sizes == 0
     assert left == []

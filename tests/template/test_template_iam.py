@@ -184,6 +184,9 @@ def _manifest_resources(cfn: dict[str, Any], kind: Resource) -> set[str]:
         Resource.SHADOW_FUNCTIONS: {_sub(_SHADOWS)},
         Resource.SHADOW_ALIASES: {_sub(_SHADOWS + ":autotuner-*")},
         Resource.SHADOW_CODE: {_sub("${SweepBucket.Arn}/shadow-code/*")},
+        Resource.SHADOW_LOG_GROUPS: {
+            _sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/autotuner-shadow-*")
+        },
         Resource.SHADOW_ROLES: {json.dumps({"Fn::Split": [",", {"Ref": "ShadowRoleArns"}]}, sort_keys=True)},
         Resource.STATE_MACHINE_RUNS: {_sub(_RUNS)},
         Resource.LAYER_VERSIONS: {_sub("arn:${AWS::Partition}:lambda:*:*:layer:*:*")},

@@ -110,6 +110,14 @@ def test_dry_run_asks_to_read_and_record_but_never_to_update(make_settings: Call
         (RECORD_ROLE, "dynamodb:DeleteItem", STATE_ARN),
         # the summary reads every target's record
         (SUMMARIZE_ROLE, "dynamodb:BatchGetItem", TABLE_ARN),
+        # and sweeps orphaned shadows whatever ShadowRoleArns says now: by tag, their function and log group
+        (SUMMARIZE_ROLE, "tag:GetResources", "*"),
+        (SUMMARIZE_ROLE, "lambda:DeleteFunction", ORDERS.replace("orders", "autotuner-shadow-e3b0c442-7af5b95334")),
+        (
+            SUMMARIZE_ROLE,
+            "logs:DeleteLogGroup",
+            "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/autotuner-shadow-e3b0c442-7af5b95334:*",
+        ),
     }
     # And nothing asks for UpdateFunctionConfiguration
     assert all(UPDATE not in check.actions for check in checks)

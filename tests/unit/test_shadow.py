@@ -8,7 +8,7 @@ import pytest
 from fake_paging import Paginated
 
 from autotuner_core.documents.target import LiveTrafficEvidence
-from autotuner_core.measuring import shadow
+from autotuner_core.measuring import shadow, shadow_cleanup
 from autotuner_core.settings import Settings
 
 STACK = "lambda-autotuner"
@@ -99,6 +99,9 @@ class Recorder:
     def delete_object(self, **kwargs: Any) -> None:
         self.calls.append(("DeleteObject", kwargs))
 
+    def delete_log_group(self, **kwargs: Any) -> None:
+        self.calls.append(("DeleteLogGroup", kwargs))
+
 
 def tags(execution: str = EXECUTION, stack: str = STACK) -> dict[str, str]:
     return {shadow.SHADOW_OF_TAG: TARGET, shadow.EXECUTION_TAG: execution, "lambda-autotuner:stack": stack}
@@ -123,12 +126,13 @@ def test_the_sweep_deletes_only_the_tuners_shadows_of_finished_runs():
         ]
     )
     sfn = FakeStepFunctions({EXECUTION: "FAILED", running: "RUNNING"})
-    lam, s3 = Recorder(), Recorder()
+    lam, logs, s3 = Recorder(), Recorder(), Recorder()
     # When the sweep runs
-    report = shadow.sweep_orphans(tagging, lam, sfn, s3, settings(), state_machine_arn=MACHINE)
+    report = shadow_cleanup.sweep_orphans(tagging, lam, logs, sfn, s3, settings(), state_machine_arn=MACHINE)
     # Then only the finished run's shadow is deleted, with its code copy
     assert lam.calls == [("DeleteFunction", {"FunctionName": arn("autotuner-shadow-aaaa1111-0000000001")})]
     assert s3.calls == [
         ("DeleteObject", {"Bucket": "sweep", "Key": "shadow-code/autotuner-shadow-aaaa1111-0000000001.zip"})
     ]
+    assert logs.calls == [("DeleteLogGroup", {"logGroupName": "/aws/lambda/autotuner-shadow-aaaa1111-0000000001"})]
     assert (report.found, report.deleted, report.kept_running) == (2, 1, 1)

@@ -37,6 +37,7 @@ class Resource(StrEnum):
     SHADOW_FUNCTIONS = "shadow-functions"  # function:autotuner-shadow-*  (the tuner's copies of live targets)
     SHADOW_ALIASES = "shadow-aliases"  # function:autotuner-shadow-*:autotuner-*
     SHADOW_CODE = "shadow-code"  # sweep bucket, shadow-code/*
+    SHADOW_LOG_GROUPS = "shadow-log-groups"  # log-group:/aws/lambda/autotuner-shadow-*  (what Lambda made for them)
     SHADOW_ROLES = "shadow-roles"  # the roles template parameter ShadowRoleArns lists
     LAYER_VERSIONS = "layer-versions"  # lambda:*:*:layer:*:*  (a target's layers, in any account)
     STATE_MACHINE_RUNS = "state-machine-runs"  # the tuner's own executions: execution:<stack>-tuner:*
@@ -215,6 +216,7 @@ PRINCIPALS: tuple[Principal, ...] = (
                     "lambda:UpdateFunctionConfiguration",
                     "lambda:PublishVersion",
                     "lambda:CreateAlias",
+                    "lambda:PutFunctionConcurrency",
                 ),
                 Resource.SHADOW_FUNCTIONS,
                 "a live target is measured on a tagged shadow copy in the tuner's namespace",
@@ -305,6 +307,7 @@ PRINCIPALS: tuple[Principal, ...] = (
                 "deletes the run's shadow copy, whole, once its name and tags say this run made it",
             ),
             Grant(("s3:DeleteObject",), Resource.SHADOW_CODE, "deletes the shadow's code copy"),
+            Grant(("logs:DeleteLogGroup",), Resource.SHADOW_LOG_GROUPS, "deletes the log group Lambda made for it"),
         ),
     ),
     Principal(
@@ -340,6 +343,7 @@ PRINCIPALS: tuple[Principal, ...] = (
                 "the orphan sweep deletes shadows crashed runs left",
             ),
             Grant(("s3:DeleteObject",), Resource.SHADOW_CODE, "and their code copies"),
+            Grant(("logs:DeleteLogGroup",), Resource.SHADOW_LOG_GROUPS, "and their log groups"),
             Grant(("s3:PutObject",), Resource.RUN_REPORTS, "writes the run's HTML report"),
             Grant(
                 ("s3:GetObject",),

@@ -17,12 +17,13 @@ from autotuner_core.documents.target import PermissionCheck
 from autotuner_core.measuring.measurement import alias_name, run_token
 from autotuner_core.measuring.payloads import payload_objects, processor_arns, split_s3_uri
 from autotuner_core.measuring.shadow import code_key, role_patterns, shadow_arn, shadow_name
+from autotuner_core.measuring.shadow_cleanup import log_group_name
 from autotuner_core.policy.errors import InvalidInputError, PermissionDeniedError
 from autotuner_core.policy.permissions import Resource, actions_on
 from autotuner_core.run.target_list import report_key, target_list_key
 from autotuner_core.settings import Settings
 
-SHADOWS, CODE = Resource.SHADOW_FUNCTIONS, Resource.SHADOW_CODE
+SHADOWS, CODE, LOG_GROUPS = Resource.SHADOW_FUNCTIONS, Resource.SHADOW_CODE, Resource.SHADOW_LOG_GROUPS
 
 # The Distributed Map's ResultWriter prefix (statemachine/autotuner.asl.json, TuneTargets).
 MAP_RESULTS_PREFIX = "map-results"
@@ -117,16 +118,17 @@ def required_permissions(
     if settings.sweep_bucket and shadows:
         name = function_name(shadows[0])
         codes = [f"arn:{parse_arn(arns[0]).partition}:s3:::{settings.sweep_bucket}/{code_key(name)}"]
-    if patterns:
-        # A deployment that allows shadows ends every run with the orphan sweep: shadows by tag,
-        # their executions, deleting what is over.
-        checks.append(check("SUMMARIZE_ROLE_ARN", ["tag:GetResources"], ["*"]))
-        if execution_arn:
-            checks.append(check("SUMMARIZE_ROLE_ARN", ["states:DescribeExecution"], [execution_arn]))
-        if shadows:
-            checks.append(check("SUMMARIZE_ROLE_ARN", actions_on("SUMMARIZE_ROLE_ARN", SHADOWS), shadows[:1]))
-        if codes:
-            checks.append(check("SUMMARIZE_ROLE_ARN", actions_on("SUMMARIZE_ROLE_ARN", CODE), codes))
+    groups = [_log_group_arn(shadow) for shadow in shadows[:1]]
+    # Every run ends with the orphan sweep, whatever ShadowRoleArns says now: shadows by tag, their
+    # executions, deleting what is over.
+    checks.append(check("SUMMARIZE_ROLE_ARN", ["tag:GetResources"], ["*"]))
+    if execution_arn:
+        checks.append(check("SUMMARIZE_ROLE_ARN", ["states:DescribeExecution"], [execution_arn]))
+    if shadows:
+        checks.append(check("SUMMARIZE_ROLE_ARN", actions_on("SUMMARIZE_ROLE_ARN", SHADOWS), shadows[:1]))
+        checks.append(check("SUMMARIZE_ROLE_ARN", actions_on("SUMMARIZE_ROLE_ARN", LOG_GROUPS), groups))
+    if codes:
+        checks.append(check("SUMMARIZE_ROLE_ARN", actions_on("SUMMARIZE_ROLE_ARN", CODE), codes))
     if settings.sweep_bucket and execution_arn:
         execution = parse_arn(execution_arn)
         partition, name = execution.partition, execution.name
@@ -198,6 +200,7 @@ def required_permissions(
                     [f"{s}:{alias_name(token, 128)}" for s in shadows],
                 ),
                 check("CLEANUP_ROLE_ARN", actions_on("CLEANUP_ROLE_ARN", SHADOWS), shadows),
+                check("CLEANUP_ROLE_ARN", actions_on("CLEANUP_ROLE_ARN", LOG_GROUPS), groups),
             ]
             if codes:
                 checks += [
@@ -303,3 +306,10 @@ def _denials(role_arn: str, result: dict[str, Any]) -> list[str]:
         hint = f"; missing context {', '.join(missing)}" if missing else ""
         denials.append(f"role {role_arn} may not {action} on {item['EvalResourceName']} ({decision}{hint})")
     return denials
+
+
+def _log_group_arn(function_arn: str) -> str:
+    """The ARN IAM evaluates logs:DeleteLogGroup on: the function's default log group."""
+    parts = parse_arn(function_arn)
+    group = log_group_name(function_name(function_arn))
+    return f"arn:{parts.partition}:logs:{parts.region}:{parts.account}:log-group:{group}:*"

@@ -1,8 +1,8 @@
 """CleanupMeasurement: delete this run's temporary aliases and versions, restore $LATEST, delete its shadow.
 
 Runs after every measurement, on success and after any failure, and is safe to run twice. A
-shadow copy (live targets) is found by its name and deleted with its code copy when its tags
-say this run made it.
+shadow copy (live targets) is found by its name and deleted with its log group and code copy
+when its tags say this run made it (shadow_cleanup.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from autotuner_core.documents.cost import TuningSpend
 from autotuner_core.documents.outcome import RecordEvent, Recording
 from autotuner_core.documents.task import CleanupReport
 from autotuner_core.measuring.measurement import clean_up, run_token
-from autotuner_core.measuring.shadow import SHADOW, delete_shadow
+from autotuner_core.measuring.shadow import SHADOW
+from autotuner_core.measuring.shadow_cleanup import delete_shadow
 from autotuner_core.observability import logger
 from autotuner_core.settings import Settings
 from autotuner_core.steps.clients import Clients
@@ -41,6 +42,7 @@ def run(document: Recording, clients: Clients, settings: Settings) -> CleanupRep
     if evidence is not None and evidence.measured_on == SHADOW:
         report.shadow_deleted = delete_shadow(
             clients.lambda_,
+            clients.logs,
             clients.s3,
             document.target.ref.arn,
             run_token(document.execution.arn),

@@ -65,5 +65,9 @@ class Clients:
         return self._client("stepfunctions")
 
     @property
+    def logs(self) -> Any:
+        return self._client("logs")
+
+    @property
     def tagging(self) -> Any:
         return self._client("resourcegroupstaggingapi")

@@ -3,14 +3,16 @@
 It writes the run's HTML report to the sweep bucket and puts a presigned link to it in the output
 (report/store.py).
 
-It also sweeps orphaned shadow copies (shadow.py): it runs once per run, after every target's
-clean-up, on success and failure paths alike, so one tag query per run finds what crashed runs left.
+It also sweeps orphaned shadow copies (shadow_cleanup.py): it runs once per run, after every
+target's clean-up, on success and failure paths alike, so one tag query per run finds what crashed
+runs left, and this run's own shadows whose clean-up failed. It does not depend on ShadowRoleArns:
+emptying it stops new shadows, not the removal of old ones.
 """
 
 from __future__ import annotations
 
 from autotuner_core.documents.outcome import RunSummary, SummarizeEvent
-from autotuner_core.measuring.shadow import SweepReport, role_patterns, sweep_orphans
+from autotuner_core.measuring.shadow_cleanup import sweep_orphans
 from autotuner_core.observability import logger
 from autotuner_core.report.store import publish_report
 from autotuner_core.run.records import outcome_of, read_records
@@ -25,17 +27,17 @@ from autotuner_core.steps.handler import step
 def run(summary_event: SummarizeEvent, clients: Clients, settings: Settings) -> RunSummary:
     execution = summary_event.execution.arn
     state_machine = execution.replace(":execution:", ":stateMachine:", 1).rsplit(":", 1)[0]
-    # Only a deployment that allows shadows (ShadowRoleArns) makes any to sweep.
-    swept = SweepReport()
-    if role_patterns(settings):
-        swept = sweep_orphans(
-            clients.tagging,
-            clients.lambda_,
-            clients.stepfunctions,
-            clients.s3,
-            settings,
-            state_machine_arn=state_machine,
-        )
+    # Whatever ShadowRoleArns says now: a deployment that allowed shadows once may have left some.
+    swept = sweep_orphans(
+        clients.tagging,
+        clients.lambda_,
+        clients.logs,
+        clients.stepfunctions,
+        clients.s3,
+        settings,
+        state_machine_arn=state_machine,
+        finished_execution=execution,
+    )
     if swept.found:
         logger.info("orphaned shadows swept", extra={"found": swept.found, "deleted": swept.deleted})
     targets = [target.arn for target in load_targets(clients.s3, summary_event.target_list)]
