@@ -130,12 +130,25 @@ class HoldStore:
             raise ThrottledError(f"the deploy-revert hold of {target} changed under this run; will retry") from None
 
     def clear(self, target: str) -> bool:
-        """Forget the target's reverts and hold. Returns whether there was one."""
-        with aws_call("dynamodb:DeleteItem", self.table):
-            answer = self.dynamodb.delete_item(
-                TableName=self.table, Key={"pk": {"S": hold_key(target)}}, ReturnValues="ALL_OLD"
-            )
-        return bool(answer.get("Attributes"))
+        """Lift the target's hold and forget its reverts. Returns whether it was held.
+
+        Which applies were reverted stays: a revert already counted is not counted again, so the next
+        run applies.
+        """
+        try:
+            with aws_call("dynamodb:UpdateItem", self.table):
+                answer = self.dynamodb.update_item(
+                    TableName=self.table,
+                    Key={"pk": {"S": hold_key(target)}},
+                    UpdateExpression="SET reverts = :zero, held = :no, #version = #version + :one REMOVE countedBy",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeNames={"#version": "version"},
+                    ExpressionAttributeValues={":zero": {"N": "0"}, ":no": {"BOOL": False}, ":one": {"N": "1"}},
+                    ReturnValues="ALL_OLD",
+                )
+        except ConditionFailedError:
+            return False  # no item: nothing was ever counted
+        return bool(answer.get("Attributes", {}).get("held", {}).get("BOOL", False))
 
 
 # --- the check before an apply ----------------------------------------------------------------
@@ -225,7 +238,7 @@ def check(dynamodb: Any, task: TargetTask, desired: int, settings: Settings) -> 
         if current.memory_size == hold.deployed_memory and stack == hold.stack:
             return _report(hold, limit, reverted=False, name=name, tags=tags, desired=desired)
         store.clear(arn)  # the source changed (another size, another stack): the hold has served
-        hold = Hold()
+        hold = store.read(arn)
     previous = _last_applied(dynamodb, settings.run_history_table, arn)
     if previous is None:
         return None
