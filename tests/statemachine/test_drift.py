@@ -101,3 +101,18 @@ def test_a_size_changed_by_hand_to_another_value_is_not_a_deploy_revert():
     (record,) = second.records
     assert record["outcome"] == "APPLIED"
     assert "deployRevert" not in record
+
+
+def test_a_deploy_that_puts_back_the_size_before_two_applies_is_a_revert():
+    with EmbeddedAws(SimulatedAccount(functions=[orders(redeploy_after=[2])])) as aws:
+        # Given one run applies 512 MB and the next 640 MB, and then the stack's deploy puts 1024 MB back
+        aws.run(APPLY)
+        aws.run({**APPLY, "memorySize": 640})
+        # When the next run comes
+        third = aws.run({**APPLY, "memorySize": 640})
+
+    # Then it is the deploy's revert of the tuned size, not a size to apply over
+    (record,) = third.records
+    assert record["outcome"] == "REVERTED_BY_DEPLOY"
+    assert (record["deployRevert"]["tunedMemory"], record["deployRevert"]["deployedMemory"]) == (640, 1024)
+    assert record["iac"]["line"] == "MemorySize: 640"

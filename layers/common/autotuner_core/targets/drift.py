@@ -12,6 +12,7 @@ changed) or the hold is cleared (``autotuner hold FUNCTION --clear``). docs/drif
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -171,11 +172,22 @@ def _moment(text: str | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
-def _last_applied(dynamodb: Any, table: str, target: str) -> dict[str, Any] | None:
-    for record in latest_records(dynamodb, table, target, HISTORY_DEPTH):
-        if record.get("outcome") == Outcome.APPLIED and record.get("before") and record.get("after"):
-            return record
-    return None
+def _last_applied(dynamodb: Any, table: str, target: str) -> tuple[dict[str, Any] | None, set[int]]:
+    """The target's last APPLIED record, and every size the tuner moved it away from in the applies
+    that led up to it (1024 → 512, then 512 → 640: a deploy may put 1024 back)."""
+    applied = [
+        record
+        for record in latest_records(dynamodb, table, target, HISTORY_DEPTH)
+        if record.get("outcome") == Outcome.APPLIED and record.get("before") and record.get("after")
+    ]
+    if not applied:
+        return None, set()
+    sizes = {int(applied[0]["before"]["MemorySize"])}
+    for newer, older in itertools.pairwise(applied):
+        if older["after"]["MemorySize"] != newer["before"]["MemorySize"]:
+            break  # someone else set the size between these two applies: the chain ends there
+        sizes.add(int(older["before"]["MemorySize"]))
+    return applied[0], sizes
 
 
 def _report(hold: Hold, limit: int, *, reverted: bool, name: str, tags: dict[str, str], desired: int) -> DeployRevert:
@@ -218,7 +230,8 @@ def check(dynamodb: Any, task: TargetTask, desired: int, settings: Settings) -> 
     """Before an apply: has a deploy put an earlier run's size back, or is re-applying held? None: apply.
 
     Reverted means: the target's last APPLIED record changed ``before`` → ``after`` MB, the function
-    is at ``before`` again, and its LastModified is later than that apply's. The function's size as
+    is at ``before`` again (or at the size an earlier apply of the same chain moved it from), and its
+    LastModified is later than that apply's. The function's size as
     discovery read it is the one judged (UpdateConfiguration re-reads it before changing anything).
     """
     current = task.target.configuration
@@ -239,12 +252,14 @@ def check(dynamodb: Any, task: TargetTask, desired: int, settings: Settings) -> 
             return _report(hold, limit, reverted=False, name=name, tags=tags, desired=desired)
         store.clear(arn)  # the source changed (another size, another stack): the hold has served
         hold = store.read(arn)
-    previous = _last_applied(dynamodb, settings.run_history_table, arn)
+    previous, replaced = _last_applied(dynamodb, settings.run_history_table, arn)
     if previous is None:
         return None
-    before, after = int(previous["before"]["MemorySize"]), int(previous["after"]["MemorySize"])
-    if before == after or current.memory_size != before or previous["executionArn"] == hold.counted_apply:
-        return None  # not back at the pre-apply size, or this revert was counted and the next apply is due
+    after = int(previous["after"]["MemorySize"])
+    if current.memory_size == after or current.memory_size not in replaced:
+        return None  # the apply holds, or the size is one the tuner never moved away from: no revert
+    if previous["executionArn"] == hold.counted_apply:
+        return None  # this revert was counted: the next apply is due
     modified = _moment(current.last_modified)
     applied = _moment(previous["after"].get("LastModified") or previous.get("recordedAt"))
     if modified is None or (applied is not None and modified <= applied):
@@ -257,7 +272,7 @@ def check(dynamodb: Any, task: TargetTask, desired: int, settings: Settings) -> 
         counted_apply=previous["executionArn"],
         counted_by=task.execution.arn,
         tuned_memory=after,
-        deployed_memory=before,
+        deployed_memory=current.memory_size,
         stack=stack,
         modified_at=current.last_modified,
     )
