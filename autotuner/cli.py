@@ -10,6 +10,7 @@ autotuner start --input FILE [--name NAME] [--wait] [--json] [STACK]
 autotuner report EXECUTION_ARN [--results DIR] [--json] [STACK]
     STACK: [--stack NAME] [--region R] [--profile P] [--endpoint-url URL]
 autotuner schema [--output FILE] [--check]
+autotuner hold FUNCTION [--clear] [--stack NAME | --state-table NAME] [--region R] [--profile P] [--endpoint-url URL]
 
 The parser: what each command accepts. autotuner/commands.py holds what each one does.
 """
@@ -173,6 +174,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="write nothing; exit 1 if FILE (default: docs/execution-input.schema.json) differs from the model's",
     )
     schema.set_defaults(func=commands.schema_command)
+    hold = subcommands.add_parser(
+        "hold", help="a function's deploy-revert hold (docs/drift.md): show it, or lift it with --clear"
+    )
+    hold.add_argument("function", help="function name, partial ARN or ARN")
+    hold.add_argument("--clear", action="store_true", help="lift the hold: the next run applies again")
+    hold_source = hold.add_mutually_exclusive_group()
+    hold_source.add_argument(
+        "--stack", default="lambda-autotuner", help="the deployed stack; its StateTableName output is read"
+    )
+    hold_source.add_argument("--state-table", help="the state table's name (instead of --stack)")
+    hold.add_argument("--region", help="AWS region (default: the ARN's, then AWS_DEFAULT_REGION, then the profile's)")
+    hold.add_argument("--profile", help="AWS named profile (default: the standard credential chain)")
+    hold.add_argument("--endpoint-url", help="send every AWS request to this endpoint instead of AWS's")
+    hold.set_defaults(func=commands.hold_command)
     _add_local_follow_ups(local_commands, {"history": history, "runs": runs, "report": report})
     return parser
 

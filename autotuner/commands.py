@@ -58,6 +58,12 @@ def local_run_command(args: argparse.Namespace) -> int:
     return 0 if result["status"] == "SUCCEEDED" else 1
 
 
+def hold_command(args: argparse.Namespace) -> int:
+    from autotuner import holds
+
+    return holds.hold_command(args)
+
+
 def demo_command(args: argparse.Namespace) -> int:
     from autotuner import demo
 

@@ -186,6 +186,18 @@ def execution_runs(
 # --- text -----------------------------------------------------------------------------------
 
 
+def iac_lines(records: list[dict[str, Any]], *, title: str) -> list[str]:
+    """What to change in each function's source (record ``iac``), one line each, under ``title``."""
+    changes = [record for record in records if record.get("iac")]
+    if not changes:
+        return []
+    lines = ["", title]
+    for record in changes:
+        change = record["iac"]
+        lines.append(f"  {_target(record)}: set `{change['line']}` {change['where']}")
+    return lines
+
+
 def _started(record: dict[str, Any]) -> str:
     text = str(record.get("executionStartedAt") or str(record.get("runKey", "")).partition("#")[0])
     try:
@@ -225,6 +237,8 @@ def _shorten(text: str, width: int = _SUMMARY_WIDTH) -> str:
 
 
 def _detail(record: dict[str, Any]) -> str:
+    if record.get("deployRevert"):
+        return _shorten(str(record["deployRevert"]["message"]))
     if record.get("errorType"):
         detail = str(record["errorType"])
         if record.get("errorCategory"):
@@ -294,6 +308,15 @@ def render_runs(records: list[dict[str, Any]], *, title: str) -> str:
             text = f"{_started(record)} {_target(record)}: {record['errorType']}"
             if record.get("errorMessage"):
                 text += f": {record['errorMessage']}"
+            lines += textwrap.wrap(
+                text, width=_ERROR_WIDTH, break_on_hyphens=False, initial_indent="  ", subsequent_indent="      "
+            )
+    lines += iac_lines(records, title="in the source (its next deploy keeps the size):")
+    reverted = [record for record in records if record.get("deployRevert")]
+    if reverted:
+        lines += ["", "deploy reverts:"]
+        for record in reverted:
+            text = f"{_started(record)} {_target(record)}: {record['deployRevert']['message']}"
             lines += textwrap.wrap(
                 text, width=_ERROR_WIDTH, break_on_hyphens=False, initial_indent="  ", subsequent_indent="      "
             )

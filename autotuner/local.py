@@ -80,6 +80,10 @@ def render_run(result: dict[str, Any]) -> str:
         if record.get("recommendation"):
             # The decision with its confidence interval, or why the current size was kept.
             lines.append(f"decision     {record['recommendation']['summary']}")
+        if record.get("iac"):  # where the size is declared: the next deploy puts that one back
+            lines.append(f"source       set `{record['iac']['line']}` {record['iac']['where']}")
+        if record.get("deployRevert"):
+            lines.append(f"deploy       {record['deployRevert']['message']}")
     lines += savings_lines(result["records"], indent=13)
     cost = (result.get("output") or {}).get("runCost")
     if cost:

@@ -165,7 +165,7 @@ def _outcome(report: Any) -> Outcome:
 
 
 def _reset(aws: EmbeddedAws) -> None:
-    """Put the account back as it started: target configurations, breaker and lease items."""
+    """Put the account back as it started: target configurations, breaker and lease items, run records."""
     assert aws.stack is not None
     lam, dynamodb = aws.client("lambda"), aws.client("dynamodb")
     with unlogged():
@@ -179,6 +179,12 @@ def _reset(aws: EmbeddedAws) -> None:
         for page in dynamodb.get_paginator("scan").paginate(TableName=table):
             for item in page["Items"]:
                 dynamodb.delete_item(TableName=table, Key={"pk": item["pk"]})
+        # And no run history: a size put back above after an earlier scenario's apply would otherwise
+        # read as a deploy's revert (targets/drift.py) and change what the next scenario does.
+        history = aws.stack.outputs["RunHistoryTableName"]
+        for page in dynamodb.get_paginator("scan").paginate(TableName=history):
+            for item in page["Items"]:
+                dynamodb.delete_item(TableName=history, Key={"target": item["target"], "runKey": item["runKey"]})
 
 
 ORPHAN = "autotuner-shadow-0rphan00-0000000000"

@@ -239,6 +239,24 @@ class InvokePermissionSpec(_Spec):
     source_arn: str | None = None
 
 
+class DeployedBySpec(_Spec):
+    """The CloudFormation stack that deployed the function (SAM, CDK or plain): CloudFormation tags it
+    aws:cloudformation:stack-name, stack-id and logical-id; a SAM template adds lambda:createdBy=SAM."""
+
+    stack: str = Field(pattern=r"^[a-zA-Z][a-zA-Z0-9-]{0,127}$", description="the stack's name")
+    logical_id: str = Field(pattern=r"^[A-Za-z0-9]{1,255}$", description="the function's logical id in the template")
+    sam: bool = Field(default=False, description="a SAM template (AWS::Serverless::Function)")
+
+
+class RedeploySpec(_Spec):
+    """A deploy of the function's source after a run: its MemorySize returns to the declared size."""
+
+    after_run: int = Field(ge=1, description="after the Nth execution this embedded AWS ran (EmbeddedAws.run)")
+    memory_size: int | None = Field(
+        default=None, ge=128, le=10_240, description="the size the source declares; none: the function's memorySize"
+    )
+
+
 # Managed runtimes Lambda offers SnapStart for (docs: snapstart, "Supported features and limitations").
 SNAP_START_RUNTIMES = ("java11", "java17", "java21", "python3.12", "python3.13", "dotnet8")
 
@@ -314,6 +332,37 @@ class SimulatedFunction(_Spec):
     image_tag_moved: bool = Field(
         default=False, description="image_uri's tag was pushed again after deploy: it names another image now"
     )
+    deployed_by: DeployedBySpec | None = Field(
+        default=None, description="the CloudFormation stack that deployed it; none: created by hand"
+    )
+    redeploys: list[RedeploySpec] = Field(
+        default=[], description="deploys of its source that put the declared MemorySize back after a run"
+    )
+
+    @model_validator(mode="after")
+    def _no_reserved_tags(self) -> SimulatedFunction:
+        # Lambda refuses tag keys with the aws: prefix from anyone but AWS: deployedBy sets CloudFormation's.
+        reserved = sorted(key for key in self.tags if key.lower().startswith("aws:"))
+        if reserved:
+            raise ValueError(
+                f"tags {reserved}: the aws: prefix is reserved for AWS; use deployedBy for CloudFormation's"
+            )
+        return self
+
+    def stack_tags(self, region: str, account_id: str) -> dict[str, str]:
+        """The tags CloudFormation (and SAM) put on the function when its stack deployed it."""
+        spec = self.deployed_by
+        if spec is None:
+            return {}
+        tags = {
+            "aws:cloudformation:stack-name": spec.stack,
+            "aws:cloudformation:stack-id": f"arn:aws:cloudformation:{region}:{account_id}:stack/{spec.stack}/"
+            "00000000-0000-4000-8000-000000000000",
+            "aws:cloudformation:logical-id": spec.logical_id,
+        }
+        if spec.sam:
+            tags["lambda:createdBy"] = "SAM"
+        return tags
 
     @model_validator(mode="after")
     def _qualifiers_exist(self) -> SimulatedFunction:

@@ -27,6 +27,7 @@ from emulator import (
     aws_time,
     bucket_policies,
     cloudwatch_exact,
+    deploys,
     dynamodb_atomic,
     iam_simulation,
     lambda_task_errors,
@@ -81,6 +82,7 @@ class EmbeddedAws:
         self._clients_lock = threading.Lock()
         self.map_runs = map_runs.MapRuns()  # Distributed Map children: executions of their own
         self.executions_started = 0  # numbers the executions ``start`` names
+        self.runs_finished = 0  # executions ``run`` waited for: the account's redeploys follow them
 
     # -- lifecycle ------------------------------------------------------------------------
     def __enter__(self) -> EmbeddedAws:
@@ -339,6 +341,8 @@ class EmbeddedAws:
             execution_arn = self.start(execution_input, name)
             described = self.wait(execution_arn, timeout)
         seconds = time.monotonic() - started
+        self.runs_finished += 1
+        deploys.after_run(self, self.runs_finished)  # a deploy after this run puts a declared size back
         histories = self.histories(execution_arn)
         records = self.records(execution_arn)
         # Every transition is billed and takes its latency, a child's as the parent's.

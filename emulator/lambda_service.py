@@ -52,6 +52,8 @@ from email.message import Message
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
+from moto.core.utils import iso_8601_datetime_with_nanoseconds
+
 from emulator import lambda_listings
 from emulator.interceptor import current_caller
 from emulator.lambda_copies import CopyTraits
@@ -254,6 +256,10 @@ class LambdaEmulation:
                     fn.tracing_config = {"Mode": body["TracingConfig"].get("Mode", "PassThrough")}
                 emulation._remember_settings(fn, body)
                 result = original_update(backend, function_name, qualifier, body)
+                # moto keeps CreateFunction's LastModified; Lambda moves it with every configuration update.
+                fn.last_modified = iso_8601_datetime_with_nanoseconds()
+                if result:
+                    result["LastModified"] = fn.last_modified
                 emulation._revisions[_key(fn)] = str(uuid.uuid4())
                 emulation._busy_until[_key(fn)] = emulation.clock() + emulation.update_seconds
             return emulation._overlay(fn, result) if result else result

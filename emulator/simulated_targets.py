@@ -66,7 +66,11 @@ def create_targets(aws: EmbeddedAws) -> None:
             Timeout=function.timeout,
             Architectures=[function.architecture],
             EphemeralStorage={"Size": function.ephemeral_storage},
-            Tags={**function.tags, "embedded:simulated": "true"},
+            Tags={
+                **function.tags,
+                **function.stack_tags(aws.account.region, aws.account.account_id),
+                "embedded:simulated": "true",
+            },
             Description="Simulated target function (embedded AWS)",
             **function.lambda_settings(),
         )

@@ -17,6 +17,7 @@ from preflight_roles import (
     RECORD_FN,
     RECORD_ROLE,
     REGION,
+    STATE_ARN,
     STATE_MACHINE_ROLE,
     SUMMARIZE_ROLE,
     TABLE_ARN,
@@ -49,9 +50,12 @@ def test_all_allowed_passes_and_simulates_exactly_the_listed_checks(
     calls = simulate(fake_iam, checks)
     # Then one call per check was made, for the template's roles and the run's resources
     # (three of them the orphan sweep's, which runs whatever ShadowRoleArns says)
-    assert calls == len(checks) == len(fake_iam.calls) == 14
+    assert calls == len(checks) == len(fake_iam.calls) == 16
     asked = {(c["PolicySourceArn"], tuple(c["ActionNames"]), tuple(c["ResourceArns"])) for c in fake_iam.calls}
     assert (UPDATE_ROLE, (UPDATE,), (ORDERS,)) in asked
+    # (an apply first reads the target's last APPLIED record and its deploy-revert hold: targets/drift.py)
+    assert (UPDATE_ROLE, ("dynamodb:Query",), (TABLE_ARN,)) in asked
+    assert (UPDATE_ROLE, ("dynamodb:GetItem",), (STATE_ARN,)) in asked
     assert (RECORD_ROLE, ("dynamodb:PutItem",), (TABLE_ARN,)) in asked
     # And the tag the policies require for a change is passed as a context entry on the updates only
     # (the updater's, and the clean-up's that can undo it)
@@ -92,7 +96,7 @@ def test_every_denial_is_listed_not_only_the_first(fake_iam: Any, make_settings:
     assert f"role {DISCOVER_ROLE} may not lambda:GetFunction on {BILLING} (implicitDeny)" in message
     assert f"role {UPDATE_ROLE} may not {UPDATE} on {ORDERS} (implicitDeny)" in message
     assert f"role {UPDATE_ROLE} may not {UPDATE} on {BILLING} (explicitDeny)" in message
-    assert len(fake_iam.calls) == 14
+    assert len(fake_iam.calls) == 16
 
 
 def one_check(role: str = UPDATE_ROLE, resources: tuple[str, ...] = (ORDERS, BILLING)) -> list[PermissionCheck]:

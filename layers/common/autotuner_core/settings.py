@@ -38,6 +38,8 @@ class Settings(BaseModel):
     circuit_failure_threshold: int = Field(default=3, ge=1, alias="CIRCUIT_FAILURE_THRESHOLD")
     circuit_cooldown_minutes: int = Field(default=3 * 1440, ge=0, alias="CIRCUIT_COOLDOWN_MINUTES")
     lease_minutes: int = Field(default=120, ge=1, alias="LEASE_MINUTES")
+    # Deploys that put a tuned size back before re-applying it is held (targets/drift.py).
+    deploy_revert_limit: int = Field(default=2, ge=1, alias="DEPLOY_REVERT_LIMIT")
     sweep_max_concurrency: int = Field(default=4, ge=1, le=40, alias="SWEEP_MAX_CONCURRENCY")
     sweep_max_targets: int = Field(default=10_000, ge=1, le=100_000, alias="SWEEP_MAX_TARGETS")
     sweep_bucket: str = Field(default="", alias="SWEEP_BUCKET")

@@ -84,6 +84,8 @@ class Outcome(StrEnum):
     RECOMMENDED = "RECOMMENDED"  # dry run: what would be applied
     FAILED = "FAILED"
     SKIPPED = "SKIPPED"
+    # A deploy put the size an earlier run applied back; this run applied nothing (targets/drift.py).
+    REVERTED_BY_DEPLOY = "REVERTED_BY_DEPLOY"
 
 
 MemorySize = Annotated[int, Field(strict=True, ge=MIN_MEMORY_MB, le=MAX_MEMORY_MB)]

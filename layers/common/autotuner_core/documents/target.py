@@ -54,6 +54,10 @@ class FunctionConfiguration(BaseModel):
     state: str | None = None
     last_update_status: str | None = None
     role: str | None = None  # the execution role: a shadow copy runs with it (shadow.py)
+    # When the configuration last changed, and the code: a later run tells a deploy's revert of a
+    # tuned size by them (targets/drift.py).
+    last_modified: str | None = None
+    code_sha256: str | None = None
 
     @classmethod
     def from_lambda(cls, configuration: dict[str, Any]) -> FunctionConfiguration:
@@ -77,6 +81,7 @@ class FunctionConfiguration(BaseModel):
             state=self.state,
             last_update_status=self.last_update_status,
             role=self.role,
+            code_sha256=self.code_sha256,
         )
 
 

@@ -18,6 +18,7 @@ from typing import Any, TypedDict
 
 from autotuner_core.documents.base import Document, Outcome, parse_event
 from autotuner_core.documents.cost import StageTimings, TuningSpend
+from autotuner_core.documents.drift import DeployRevert
 from autotuner_core.documents.request import TargetRef, TuningRequest
 from autotuner_core.documents.target import (
     Candidate,
@@ -103,7 +104,9 @@ class TargetTask(Document):
         """The size to apply: the input's memorySize (a measured task has its winner instead)."""
         return self.request.memory_size
 
-    def updated(self, outcome: Outcome, after: FunctionConfiguration, alias: str | None) -> UpdatedTask:
+    def updated(
+        self, outcome: Outcome, after: FunctionConfiguration, alias: str | None, drift: DeployRevert | None = None
+    ) -> UpdatedTask:
         return UpdatedTask(
             **self._carried(),
             timings=self.timings,
@@ -112,6 +115,7 @@ class TargetTask(Document):
             before=self.target.configuration,
             after=after,
             alias=alias,
+            drift=drift,
         )
 
 
@@ -244,7 +248,9 @@ class ChosenTask(TargetTask):
             return self.request.memory_size
         return self.recommendation.memory_size
 
-    def updated(self, outcome: Outcome, after: FunctionConfiguration, alias: str | None) -> UpdatedChoice:
+    def updated(
+        self, outcome: Outcome, after: FunctionConfiguration, alias: str | None, drift: DeployRevert | None = None
+    ) -> UpdatedChoice:
         return UpdatedChoice(
             **self._carried(),
             timings=self.timings,
@@ -259,6 +265,7 @@ class ChosenTask(TargetTask):
             before=self.target.configuration,
             after=after,
             alias=alias,
+            drift=drift,
         )
 
 
@@ -267,6 +274,7 @@ class _Update(Document):
     before: FunctionConfiguration
     after: FunctionConfiguration
     alias: str | None = None  # the alias now pointing at a version with the new configuration
+    drift: DeployRevert | None = None  # a deploy put a tuned size back (targets/drift.py)
 
 
 class UpdatedTask(TargetTask, _Update):

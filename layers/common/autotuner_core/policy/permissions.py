@@ -193,6 +193,16 @@ PRINCIPALS: tuple[Principal, ...] = (
                 Resource.STATE_TABLE,
                 "Powertools Idempotency: a retried update returns the first result; a failed one is forgotten",
             ),
+            Grant(
+                ("dynamodb:GetItem",),
+                Resource.STATE_TABLE,
+                "reads the target's deploy-revert count and hold before applying (targets/drift.py)",
+            ),
+            Grant(
+                ("dynamodb:Query",),
+                Resource.RUN_HISTORY_TABLE,
+                "reads the target's last APPLIED record: a deploy that put its size back is not fought",
+            ),
         ),
     ),
     Principal(

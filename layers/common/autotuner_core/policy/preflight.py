@@ -105,6 +105,11 @@ def required_permissions(
         check("GUARD_ROLE_ARN", ["dynamodb:GetItem", "dynamodb:PutItem"], state),
         check("RECORD_ROLE_ARN", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], state),
     ]
+    if request.apply:
+        # Before it applies, UpdateConfiguration reads the target's last APPLIED record and its
+        # deploy-revert hold (targets/drift.py).
+        checks.append(check("UPDATE_ROLE_ARN", ["dynamodb:Query"], table))
+        checks.append(check("UPDATE_ROLE_ARN", ["dynamodb:GetItem"], state))
     # The run budget's reads of a measured run, right after this simulation (budget.py): configuration, Duration.
     if settings.validate_role_arn and not request.fixed:
         checks.append(check("VALIDATE_ROLE_ARN", ["lambda:GetFunction"], arns))

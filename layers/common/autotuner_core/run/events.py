@@ -29,6 +29,9 @@ def completed_detail(record: dict[str, Any]) -> dict[str, Any]:
         "recommendation": recommendation.get("summary"),
         # Numbers, not the record's Decimals (json.dumps would write those as strings).
         "projectedSavings": savings.savings_of(record),
+        # Where the function's size is declared and the line to change, and a deploy's revert (docs/drift.md).
+        "iac": record.get("iac"),
+        "deployRevert": record.get("deployRevert"),
     }
     return {key: value for key, value in detail.items() if value is not None}
 

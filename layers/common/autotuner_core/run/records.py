@@ -17,6 +17,7 @@ from autotuner_core.documents.outcome import Recording, TargetOutcome
 from autotuner_core.documents.request import parse_target
 from autotuner_core.documents.target import DiscoveredTarget, ExecutionRef
 from autotuner_core.policy.errors import ConditionFailedError, InvalidInputError, ThrottledError, classify
+from autotuner_core.targets import iac
 
 NO_TARGET = "(no target)"
 # A target skipped for one of these was not tuned on purpose: recorded SKIPPED, not FAILED.
@@ -159,6 +160,13 @@ def build_records(event: Recording, *, now: datetime, retention_days: int) -> li
             record["liveTraffic"] = target.live_traffic.dump()
         if target is not None and target.payload is not None:
             record["payloadSource"] = target.payload.dump()  # where its payload came from, not the payload
+        # What to change in the function's source so that its next deploy keeps the size (targets/iac.py).
+        declared = _declared_size(record, event)
+        change = iac.iac_change(target.tags, declared) if target is not None and declared else None
+        if change is not None:
+            record["iac"] = change.dump()
+        if event.drift is not None:
+            record["deployRevert"] = event.drift.dump()
         # The decision in dollars (a month at the function's traffic, else per million invocations), so
         # the table, the event and every report say what it saves without recomputing it.
         priced = savings.projected_savings(
@@ -172,6 +180,20 @@ def build_records(event: Recording, *, now: datetime, retention_days: int) -> li
         record["cost"] = json.loads(json.dumps(run_cost.of_target(outcome_of(record)).dump()), parse_float=Decimal)
         records.append(record)
     return records
+
+
+def _declared_size(record: dict[str, Any], event: Recording) -> int | None:
+    """The size the function's source should declare: the one applied or recommended, or the one a
+    deploy's revert kept from being applied."""
+    if record["outcome"] in (Outcome.APPLIED, Outcome.RECOMMENDED):
+        size: int | None = (record.get("after") or {}).get("MemorySize")
+        return size
+    if event.drift is not None:
+        if event.request is not None and event.request.memory_size is not None:
+            return int(event.request.memory_size)
+        if event.recommendation is not None:
+            return int(event.recommendation.memory_size)
+    return None
 
 
 def plain(value: Any) -> Any:
@@ -281,8 +303,30 @@ def breaker_verdict(record: dict[str, Any]) -> bool | None:
     """
     if not str(record.get("target", "")).startswith("arn:"):
         return None
-    if record["outcome"] in (Outcome.APPLIED, Outcome.UNCHANGED, Outcome.RECOMMENDED):
+    # A deploy's revert says nothing against the target: its run measured and decided.
+    if record["outcome"] in (Outcome.APPLIED, Outcome.UNCHANGED, Outcome.RECOMMENDED, Outcome.REVERTED_BY_DEPLOY):
         return True
     if record["outcome"] == Outcome.FAILED and record.get("errorType") not in NOT_COUNTED:
         return False
     return None
+
+
+def latest_records(dynamodb: Any, table: str, target: str, limit: int) -> list[dict[str, Any]]:
+    """The target's latest ``limit`` run records, newest first (one strongly consistent Query).
+
+    runKey starts with the execution's start time, so the partition's order is the runs' order.
+    """
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    with aws_call("dynamodb:Query", table):
+        page = dynamodb.query(
+            TableName=table,
+            KeyConditionExpression="#target = :target",
+            ExpressionAttributeNames={"#target": "target"},
+            ExpressionAttributeValues={":target": {"S": target}},
+            ScanIndexForward=False,
+            Limit=limit,
+            ConsistentRead=True,
+        )
+    return [plain({name: deserializer.deserialize(value) for name, value in item.items()}) for item in page["Items"]]
