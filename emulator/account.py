@@ -411,9 +411,9 @@ class RevokedPermission(_Spec):
 class Fault(_Spec):
     """Answer matching requests with an AWS error instead of serving them."""
 
-    service: Literal["lambda", "iam", "sts", "dynamodb", "sfn", "cloudwatch-logs", "eventbridge", "s3", "sqs"] = Field(
-        description="botocore service id of the requests to fail"
-    )
+    service: Literal[
+        "lambda", "iam", "sts", "dynamodb", "sfn", "cloudwatch", "cloudwatch-logs", "eventbridge", "s3", "sqs"
+    ] = Field(description="botocore service id of the requests to fail")
     action: str = Field(default="*", description="API operation, e.g. UpdateFunctionConfiguration; * for all")
     code: str = Field(description="AWS error code, e.g. TooManyRequestsException, ServiceException")
     status: int = Field(default=400, ge=400, le=599)

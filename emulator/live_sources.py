@@ -135,8 +135,10 @@ class LiveSources:
             if qualifier in (None, "$LATEST"):
                 history += day
             elif day:
-                # Through an alias: counted under its Resource (the version it ran is not known here).
-                self._put(function.name, qualifier, "$LATEST", day, when)
+                # Through an alias: counted under its Resource, and the version it ran (one published at
+                # creation, or $LATEST for an alias on it).
+                executed = "$LATEST" if qualifier in function.latest_aliases else "1"
+                self._put(function.name, qualifier, executed, day, when)
         if history:
             self._put(function.name, None, "$LATEST", history, when)
         now = datetime.now(UTC)

@@ -130,6 +130,8 @@ def latest_invocations(cloudwatch: Any, target: TargetRef, aliases: list[str], *
         ]
     labels = list(series)
     counts = dict.fromkeys(labels, 0)
+    # CloudWatch counts by the minute: the window ends after the current one, so this minute's requests count.
+    end = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
     for first in range(0, len(labels), _QUERIES_PER_CALL):
         queries = [
             {
@@ -147,7 +149,7 @@ def latest_invocations(cloudwatch: Any, target: TargetRef, aliases: list[str], *
             }
             for offset, label in enumerate(labels[first : first + _QUERIES_PER_CALL])
         ]
-        request = {"MetricDataQueries": queries, "StartTime": now - timedelta(hours=RECENT_HOURS), "EndTime": now}
+        request = {"MetricDataQueries": queries, "StartTime": end - timedelta(hours=RECENT_HOURS), "EndTime": end}
         for page in every_page(cloudwatch, "get_metric_data", "cloudwatch:GetMetricData", target.arn, **request):
             for result in page.get("MetricDataResults", []):
                 counts[labels[int(result["Id"][1:])]] += int(sum(result.get("Values") or []))

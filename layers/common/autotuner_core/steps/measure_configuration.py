@@ -57,7 +57,8 @@ def run(task: PreparedRound, clients: Clients, settings: Settings) -> MeasuringT
         results = list(pool.map(measure, items))
     evidence = task.target.live_traffic
     if evidence is not None and evidence.measured_on == VERSIONS:
-        at = f"after round {task.spend.rounds + 1}; $LATEST is at its {task.target.configuration.memory_size} MB"
+        # The planner counted this round when it planned it.
+        at = f"after round {task.spend.rounds}; $LATEST is at its {task.target.configuration.memory_size} MB"
         live_traffic.recheck(clients.cloudwatch, task.target.ref, evidence, at=at)
     # The next round is planned here, not in a state of its own: one state transition less per round.
     planned, cut = engine.plan_task(task, [item for item, _ in results])
