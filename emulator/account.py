@@ -209,6 +209,44 @@ class LiveTrafficSpec(_Spec):
     payload: Any = Field(default_factory=dict, description="the event each request sends")
 
 
+class ScheduledCallerSpec(_Spec):
+    """A caller IAM alone authorises (a Step Functions task, EventBridge Scheduler or Pipes, AppSync, an
+    API Gateway credentials role, a Lambda destination): no trigger, no resource policy; only its
+    ``Invocations`` in CloudWatch show it (emulator/live_sources.py, emulator/live_traffic.py)."""
+
+    every_hours: float = Field(gt=0, le=24 * 90, description="how often it calls, in hours; 168: weekly")
+    last_call_hours_ago: float | None = Field(
+        default=None,
+        ge=0,
+        description="how long before the run its latest call was (less than everyHours); none: it has never "
+        "called (a caller that starts mid-run)",
+    )
+    requests: int = Field(default=1, ge=1, le=1000, description="requests per call")
+    qualifier: str | None = Field(
+        default=None,
+        pattern=r"^(\$LATEST|[a-zA-Z0-9_-]{1,128})$",
+        description="the version or alias it invokes; none: the unqualified function, which runs $LATEST",
+    )
+    calls_during_run: bool = Field(
+        default=False,
+        description="its next call falls during the run: right after the tuner first sets the function's "
+        "$LATEST to a memory size other than its own",
+    )
+
+    @model_validator(mode="after")
+    def _last_call_within_schedule(self) -> ScheduledCallerSpec:
+        if self.last_call_hours_ago is not None and self.last_call_hours_ago >= self.every_hours:
+            raise ValueError(
+                f"last_call_hours_ago {self.last_call_hours_ago:g} must be less than every_hours {self.every_hours:g}: "
+                "a caller on that schedule has called since"
+            )
+        if self.last_call_hours_ago is None and not self.calls_during_run:
+            raise ValueError(
+                "a caller that never called before the run (no last_call_hours_ago) needs calls_during_run"
+            )
+        return self
+
+
 class VpcSpec(_Spec):
     """The function's VPC attachment, as CreateFunction's VpcConfig (the subnets are not modelled further)."""
 
@@ -286,6 +324,9 @@ class SimulatedFunction(_Spec):
     event_source_mappings: list[EventSourceMappingSpec] = []
     function_url: FunctionUrlSpec | None = None
     invoke_permissions: list[InvokePermissionSpec] = []
+    scheduled_callers: list[ScheduledCallerSpec] = Field(
+        default=[], description="callers authorised by IAM alone, on a schedule: seen only in CloudWatch"
+    )
     recent_invocations: int = Field(
         default=0, ge=0, description="CloudWatch Invocations of the unqualified function in the last hours"
     )
@@ -366,7 +407,9 @@ class SimulatedFunction(_Spec):
 
     @model_validator(mode="after")
     def _qualifiers_exist(self) -> SimulatedFunction:
-        qualifiers = [item.qualifier for item in (*self.event_source_mappings, *self.invoke_permissions)]
+        qualifiers = [
+            item.qualifier for item in (*self.event_source_mappings, *self.invoke_permissions, *self.scheduled_callers)
+        ]
         if self.live_traffic is not None:
             qualifiers.append(self.live_traffic.qualifier)
         declared = [*self.aliases, *self.latest_aliases]
@@ -434,9 +477,9 @@ class RevokedPermission(_Spec):
 class Fault(_Spec):
     """Answer matching requests with an AWS error instead of serving them."""
 
-    service: Literal["lambda", "iam", "sts", "dynamodb", "sfn", "cloudwatch-logs", "eventbridge", "s3", "sqs"] = Field(
-        description="botocore service id of the requests to fail"
-    )
+    service: Literal[
+        "lambda", "iam", "sts", "dynamodb", "sfn", "cloudwatch", "cloudwatch-logs", "eventbridge", "s3", "sqs"
+    ] = Field(description="botocore service id of the requests to fail")
     action: str = Field(default="*", description="API operation, e.g. UpdateFunctionConfiguration; * for all")
     code: str = Field(description="AWS error code, e.g. TooManyRequestsException, ServiceException")
     status: int = Field(default=400, ge=400, le=599)

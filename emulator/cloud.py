@@ -337,9 +337,14 @@ class EmbeddedAws:
         self.clock.reset()
         first_invocation = len(self.runtime.logs)
         started = time.monotonic()
-        with live:
-            execution_arn = self.start(execution_input, name)
-            described = self.wait(execution_arn, timeout)
+        # A scheduled caller's call that falls due during the run follows the tuner's own requests.
+        self.interceptor.observers.append(live.observe)
+        try:
+            with live:
+                execution_arn = self.start(execution_input, name)
+                described = self.wait(execution_arn, timeout)
+        finally:
+            self.interceptor.observers.remove(live.observe)
         seconds = time.monotonic() - started
         self.runs_finished += 1
         deploys.after_run(self, self.runs_finished)  # a deploy after this run puts a declared size back
@@ -372,7 +377,7 @@ class EmbeddedAws:
         keeps the size it was published with, whatever ``$LATEST`` has since), else ``$LATEST``'s."""
         sizes = {}
         with unlogged():
-            for function in live.functions:
+            for function in live.watched:
                 spec = function.live_traffic
                 kwargs = {"Qualifier": spec.qualifier} if spec is not None and spec.qualifier else {}
                 configuration = self.client("lambda").get_function_configuration(FunctionName=function.name, **kwargs)

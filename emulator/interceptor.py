@@ -67,6 +67,8 @@ _PROTOCOL = {
     "s3": "rest-xml",
     "sqs": "json",
     "resource-groups-tagging-api": "json",
+    # botocore offers CloudWatch's CBOR, JSON and query protocols; the clients here speak JSON.
+    "cloudwatch": "json",
 }
 # Calls that change a function: a permanent failure must reach FAILED without any of these.
 MUTATING_CALLS = frozenset(

@@ -2,8 +2,12 @@
 
 A simulated function can have event source mappings, a function URL and resource-policy grants
 (docs/simulated-account.md), and the embedded Lambda counts every invocation in CloudWatch's
-``AWS/Lambda`` ``Invocations`` metric with the dimensions Lambda uses (``FunctionName``;
-``Resource``: the name as invoked, qualifier included; ``ExecutedVersion`` for a qualified call).
+``AWS/Lambda`` ``Invocations`` metric with the dimension sets Lambda publishes: ``FunctionName``
+alone (every invocation of the function); ``FunctionName`` + ``Resource`` (the name as invoked,
+qualifier included; the bare name for an unqualified or ``$LATEST`` call); and, for a call through
+an alias only, ``FunctionName`` + ``Resource`` + ``ExecutedVersion`` (the version the alias ran,
+``$LATEST`` for an alias on it). A function's scheduled callers (IAM alone, no trigger) leave their
+past calls there, over the lookback and a day more, and nothing else.
 moto publishes no Lambda metrics, filters ListEventSourceMappings by the name as given (an ARN
 or another qualifier finds nothing) and drops an alias's qualifier from a mapping's FunctionArn;
 here Lambda's behaviour is added: a mapping's FunctionArn names its qualifier, and a listing by
@@ -20,6 +24,8 @@ from emulator.interceptor import unlogged
 from emulator.moto_adapter import LambdaBackend, Patches
 
 _HISTORY_HOURS = 24
+# CloudWatch keeps 1-minute data 15 days: the scheduled callers' past calls as far back as that.
+_SCHEDULE_HISTORY_HOURS = 15 * 24
 
 
 def _qualified_arn(backend: LambdaBackend, function_name: str) -> str:
@@ -86,7 +92,8 @@ class LiveSources:
                 {"Name": "Resource", "Value": name if unqualified else f"{name}:{qualifier}"},
             ]
         )
-        if not unqualified:
+        if not unqualified and not str(qualifier).isdigit():
+            # ExecutedVersion is published for alias invocations only.
             dimension_sets.append(
                 [
                     {"Name": "FunctionName", "Value": name},
@@ -128,7 +135,19 @@ class LiveSources:
             if qualifier in (None, "$LATEST"):
                 history += day
             elif day:
-                # Through an alias: counted under its Resource (the version it ran is not known here).
-                self._put(function.name, qualifier, "$LATEST", day, when)
+                # Through an alias: counted under its Resource, and the version it ran (one published at
+                # creation, or $LATEST for an alias on it).
+                executed = "$LATEST" if qualifier in function.latest_aliases else "1"
+                self._put(function.name, qualifier, executed, day, when)
         if history:
             self._put(function.name, None, "$LATEST", history, when)
+        now = datetime.now(UTC)
+        for caller in function.scheduled_callers:
+            if caller.last_call_hours_ago is None:
+                continue  # it starts during the run (live_traffic.py)
+            hours = caller.last_call_hours_ago
+            # Through one of the aliases published at creation it ran version 1; otherwise $LATEST.
+            executed = "1" if caller.qualifier in function.aliases else "$LATEST"
+            while hours <= _SCHEDULE_HISTORY_HOURS:
+                self._put(function.name, caller.qualifier, executed, caller.requests, now - timedelta(hours=hours))
+                hours += caller.every_hours

@@ -6,6 +6,11 @@ moment, as an API Gateway integration, an event source mapping or a function URL
 qualifier does. Each invocation records the memory size it ran at, read from its own REPORT line.
 A live request that ran at a size other than the function's original one or the one the run
 finally left is a request production served at a candidate size: the count the tuner must keep 0.
+
+A scheduled caller with ``callsDuringRun`` (IAM alone authorises it; no trigger shows it) makes its
+next call right after the tuner first sets the function's ``$LATEST`` to a memory size other than
+its own: :meth:`LiveTraffic.observe` sees the tuner's UpdateFunctionConfiguration as it is served,
+and the call is made there, before the tuner's next request, so a run sees it at its next check.
 """
 
 from __future__ import annotations
@@ -49,6 +54,13 @@ class LiveTraffic:
 
     def __init__(self, functions: list[SimulatedFunction], *, client: Callable[[], Any], aws_second: float) -> None:
         self.functions = [function for function in functions if function.live_traffic is not None]
+        # Functions whose scheduled callers call during the run: not yet called, by name.
+        self._due = {
+            function.name: function
+            for function in functions
+            if any(caller.calls_during_run for caller in function.scheduled_callers)
+        }
+        self._scheduled = [function for function in self._due.values() if function not in self.functions]
         self._client = client
         self._aws_second = aws_second
         self._stop = threading.Event()
@@ -70,31 +82,60 @@ class LiveTraffic:
             thread.join(timeout=30)
         self._threads.clear()
 
+    @property
+    def watched(self) -> list[SimulatedFunction]:
+        """Every function production reaches during the run: live traffic, or a scheduled caller."""
+        return [*self.functions, *self._scheduled]
+
+    def observe(self, call: str, caller: str) -> None:
+        """An interceptor observer: after a tuner's UpdateFunctionConfiguration, the calls that fall due."""
+        if call != "lambda:UpdateFunctionConfiguration" or caller in (CALLER, "client") or not self._due:
+            return
+        client = self._client()
+        with unlogged():
+            moved = [
+                function
+                for function in list(self._due.values())
+                if client.get_function_configuration(FunctionName=function.name)["MemorySize"] != function.memory_size
+            ]
+        for function in moved:
+            with self._lock:
+                if self._due.pop(function.name, None) is None:
+                    continue  # another thread's update made its call
+            for scheduled in function.scheduled_callers:
+                if scheduled.calls_during_run:
+                    for _ in range(scheduled.requests):
+                        self._invoke(client, function.name, scheduled.qualifier, b"{}")
+
+    def _invoke(self, client: Any, name: str, qualifier: str | None, payload: bytes) -> None:
+        """One request of the function's users, recorded with the memory size it ran at."""
+        kwargs: dict[str, Any] = {"FunctionName": name, "Payload": payload, "LogType": "Tail"}
+        if qualifier:
+            kwargs["Qualifier"] = qualifier
+        # The function's users are not the tuner: their calls are neither logged nor faulted.
+        with unlogged(), calls_made_by(CALLER):
+            response = client.invoke(**kwargs)
+        tail = base64.b64decode(response.get("LogResult") or b"").decode("utf-8", "replace")
+        found = _MEMORY.search(tail)
+        record = LiveInvocation(
+            function=name,
+            qualifier=qualifier or "$LATEST",
+            executed_version=response.get("ExecutedVersion", "$LATEST"),
+            memory_size=int(found.group(1) or found.group(2)) if found else None,
+            error=response.get("FunctionError"),
+        )
+        with self._lock:
+            self.invocations.append(record)
+
     def _drive(self, function: SimulatedFunction) -> None:
         spec = function.live_traffic
         assert spec is not None
         interval = max(_MIN_INTERVAL_S, self._aws_second / spec.requests_per_second)
         client = self._client()
         payload = json.dumps(spec.payload).encode("utf-8")
-        kwargs: dict[str, Any] = {"FunctionName": function.name, "Payload": payload, "LogType": "Tail"}
-        if spec.qualifier:
-            kwargs["Qualifier"] = spec.qualifier
-        # The function's users are not the tuner: their calls are neither logged nor faulted.
-        with unlogged(), calls_made_by(CALLER):
-            while not self._stop.is_set():
-                response = client.invoke(**kwargs)
-                tail = base64.b64decode(response.get("LogResult") or b"").decode("utf-8", "replace")
-                found = _MEMORY.search(tail)
-                record = LiveInvocation(
-                    function=function.name,
-                    qualifier=spec.qualifier or "$LATEST",
-                    executed_version=response.get("ExecutedVersion", "$LATEST"),
-                    memory_size=int(found.group(1) or found.group(2)) if found else None,
-                    error=response.get("FunctionError"),
-                )
-                with self._lock:
-                    self.invocations.append(record)
-                self._stop.wait(interval)
+        while not self._stop.is_set():
+            self._invoke(client, function.name, spec.qualifier, payload)
+            self._stop.wait(interval)
 
     def at_candidate_sizes(
         self, original: dict[str, int], final: dict[str, int], applying: dict[str, set[int]] | None = None

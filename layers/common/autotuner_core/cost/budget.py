@@ -17,9 +17,9 @@ Every number is an upper bound of what the run's own documents count at the end
   recent Duration, the timeout (basis ``timeout``). The ``max(...)`` holds because a function's
   CPU share grows with memory: below the current size it runs at most proportionally longer
   (the same GB-seconds), above it no longer. Every cold start adds Lambda's 10 s INIT limit.
-- Control-plane calls: every status wait polls for :data:`SETTLE_S` (or until its deadline,
-  if sooner); a change that takes longer to settle polls more. SDK and state-machine retries
-  come on top (they happen only on errors).
+- Control-plane calls (Lambda's, and the live-traffic checks' CloudWatch reads): every status
+  wait polls for :data:`SETTLE_S` (or until its deadline, if sooner); a change that takes longer
+  to settle polls more. SDK and state-machine retries come on top (they happen only on errors).
 - The tuner's own time: it waits for every target invocation (sequentially, the longest case)
   and for every status wait to its deadline, and each of its invocations computes for at most
   :data:`TUNER_STEP_ALLOWANCE_S` besides.
@@ -63,6 +63,11 @@ SETTLE_S = 5.0
 # on $LATEST adds its own three reads: such a target is live.
 DISCOVERY_CALLED_TWICE = ("lambda:ListEventSourceMappings", "lambda:ListAliases")
 DISCOVERY_CALLS = len(permissions.control_plane_actions("DiscoverResources")) + len(DISCOVERY_CALLED_TWICE)
+# CloudWatch reads of the live-traffic checks (live_traffic.py), counted with the control-plane calls:
+# discovery's GetMetricData and GetMetricStatistics, then one GetMetricData right before each change
+# of $LATEST (one per version) and after each round. One GetMetricData holds a function's $LATEST
+# series while it has fewer than 498 aliases.
+LIVE_DISCOVERY_READS = 2
 ROUND_CALLS, ROUND_WAITS = 2, 3  # PrepareMeasurement: settle, restore $LATEST (update, settle)
 VERSION_CALLS, VERSION_WAITS = 5, 2  # update, settle, publish, wait Active, alias (a retried alias: GetFunction)
 CLEANUP_CALLS, CLEANUP_WAITS = 4, 2  # list pages, restore, a last GetFunction (+2 deletes per version below)
@@ -181,6 +186,9 @@ def estimate_target(
     shadow = 1 if shadows else 0
     calls = (
         DISCOVERY_CALLS
+        + LIVE_DISCOVERY_READS
+        + versions
+        + rounds
         + prepared_rounds * (ROUND_CALLS + ROUND_WAITS * polls)
         + versions * (VERSION_CALLS + VERSION_WAITS * polls)
         + CLEANUP_CALLS

@@ -57,6 +57,17 @@ def count_control_plane_calls(client: Any) -> None:
     _calls.count = 0
 
 
+def count_requests(client: Any, service: str) -> None:
+    """Add a client's requests to this thread's count, not starting it again: Lambda's control-plane
+    requests, or CloudWatch's (the live-traffic checks' reads)."""
+    client.meta.events.register(f"request-created.{service}", _count, unique_id=f"autotuner-run-cost-{service}")
+
+
+def reset_calls() -> None:
+    """Start this thread's count again (each tuner invocation counts its own)."""
+    _calls.count = 0
+
+
 def control_plane_calls() -> int:
     """Requests counted on this thread since :func:`count_control_plane_calls`."""
     return getattr(_calls, "count", 0)

@@ -40,7 +40,8 @@ class RunCost(Document):
     tuner_invocations: int = 0  # the tuner's own Lambda invocations (one per Task state)
     tuner_gb_seconds: float = 0.0  # its functions wait synchronously for every target invocation
     tuner_lambda_usd: float = 0.0
-    control_plane_calls: int = 0  # Lambda API calls other than Invoke, as the measuring steps counted them
+    # Lambda API calls other than Invoke, and the live-traffic checks' CloudWatch reads, as the steps counted them
+    control_plane_calls: int = 0
     # The pre-run estimate only (budget.py): versions and shadow functions the run may create, and per target.
     versions_created: int | None = None
     shadows_created: int | None = None

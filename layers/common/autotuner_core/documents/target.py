@@ -85,8 +85,10 @@ class FunctionConfiguration(BaseModel):
         )
 
 
-# How far back discovery asks CloudWatch for invocations of the unqualified function.
-RECENT_TRAFFIC_HOURS = 24
+# How far back the live-traffic check asks CloudWatch for invocations that ran $LATEST: a weekly
+# caller authorised by IAM alone leaves nothing else to see, so a day is not enough.
+LIVE_TRAFFIC_LOOKBACK_DAYS = 14
+RECENT_TRAFFIC_HOURS = LIVE_TRAFFIC_LOOKBACK_DAYS * 24
 
 
 class LiveTrafficEvidence(Document):
@@ -94,9 +96,11 @@ class LiveTrafficEvidence(Document):
 
     live: bool
     sources: list[str] = []
-    recent_invocations: int = 0  # Invocations of the unqualified function in the last window_hours
+    recent_invocations: int = 0  # Invocations that ran $LATEST in the last window_hours (see live_traffic.py)
     window_hours: int = RECENT_TRAFFIC_HOURS
-    # Invocations of the function, every version and alias, in the last window_hours (24): its traffic,
+    # The function's aliases at discovery: the re-checks during measuring count what ran $LATEST through each.
+    aliases: list[str] = []
+    # Invocations of the function, every version and alias, in the last 24 hours: its traffic,
     # by which a sweep weighs savings per million. It includes the tuner's own measuring invocations of
     # that window (at most 3 x invocations per run). None where it was not read.
     daily_invocations: int | None = None
@@ -111,6 +115,7 @@ class LiveTrafficEvidence(Document):
             sources=self.sources,
             recent_invocations=self.recent_invocations,
             window_hours=self.window_hours,
+            aliases=self.aliases,
             daily_invocations=self.daily_invocations,
             measured_on=on,
         )

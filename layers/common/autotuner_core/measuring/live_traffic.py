@@ -1,51 +1,173 @@
-"""Whether a target's ``$LATEST`` serves live traffic, and the evidence.
+"""Whether a target's ``$LATEST`` serves live traffic, and the evidence; checked again while measuring.
 
 An unqualified invocation runs ``$LATEST``, and so does one through an alias that points at
 ``$LATEST`` (or routes a weight to it). Event source mappings (on the function, ``name:$LATEST`` or
 such an alias), function URLs and resource-policy grants on the unqualified function or such an
-alias send production requests there, and so does any caller that
-invokes the bare name (seen as recent ``Invocations`` on the unqualified function). Measuring moves
-``$LATEST`` through candidate sizes, so a live ``$LATEST`` must not be measured in place.
+alias send production requests there. A caller authorised by IAM alone (a Step Functions task,
+EventBridge Scheduler or Pipes, AppSync, an API Gateway credentials role, a Lambda destination)
+leaves none of those: only CloudWatch shows it, as ``Invocations`` under ``Resource`` = the bare
+name (or ``name:$LATEST``), or under an alias's ``Resource`` with ``ExecutedVersion`` = ``$LATEST``.
+Those are read over the lookback (14 days: a weekly caller shows), and again, one GetMetricData
+each time, right before measuring changes ``$LATEST`` and after each round (:func:`recheck`).
+Evidence that cannot be read (denied, or throttled after the SDK's retries) counts as live.
+Measuring moves ``$LATEST`` through candidate sizes, so a live ``$LATEST`` is not measured in place.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from autotuner_core.aws.calls import aws_call
 from autotuner_core.aws.lambda_control import list_aliases
 from autotuner_core.aws.paging import every_page
+from autotuner_core.documents.base import RESERVED_ALIAS_PREFIX
 from autotuner_core.documents.request import TargetRef
 from autotuner_core.documents.target import RECENT_TRAFFIC_HOURS, LiveTrafficEvidence
-from autotuner_core.policy.errors import FunctionNotFoundError, LiveTrafficError
+from autotuner_core.policy.errors import (
+    FunctionNotFoundError,
+    LiveTrafficError,
+    PermissionDeniedError,
+    TransientError,
+)
 
 RECENT_HOURS = RECENT_TRAFFIC_HOURS
+DAY_HOURS = 24  # the function's traffic a sweep weighs savings by: the last day's invocations
 _INVOKE_ACTIONS = {"lambda:invokefunction", "lambda:invokefunctionurl", "lambda:*", "*"}
 _ACTIVE_MAPPING_STATES = {"Creating", "Enabling", "Enabled", "Updating"}
+_QUERIES_PER_CALL = 500  # GetMetricData's limit
+# What cannot be read is not evidence of silence: denied, or still throttled after the SDK's retries.
+_UNREADABLE = (PermissionDeniedError, TransientError)
+_T = TypeVar("_T")
 
 
 def find_live_traffic(
     lam: Any, cloudwatch: Any, target: TargetRef, *, now: datetime | None = None
 ) -> LiveTrafficEvidence:
     """Every way production reaches ``target``'s ``$LATEST`` that the account can show."""
-    aliases = _aliases_on_latest(lam, target)
-    # An alias on $LATEST runs $LATEST: its triggers are $LATEST's too.
-    sources = [f"alias {name} points at $LATEST ({how})" for name, how in aliases.items()]
-    sources += _event_source_mappings(lam, target, set(aliases))
-    for qualifier in (None, *aliases):
-        sources += [*_function_url(lam, target, qualifier), *_policy_grants(lam, target, qualifier)]
-    now = now or datetime.now(UTC)
-    # Unqualified invocations are counted under Resource = the bare function name.
-    invocations = _invocations(cloudwatch, target, now, [{"Name": "Resource", "Value": target.name}])
-    if invocations:
-        sources.append(f"{invocations} invocations of the unqualified function in the last {RECENT_HOURS} h")
-    # Under FunctionName alone Lambda counts every invocation of the function, whatever its qualifier.
-    daily = _invocations(cloudwatch, target, now, [])
-    return LiveTrafficEvidence(
-        live=bool(sources), sources=sources, recent_invocations=invocations, daily_invocations=daily
+    sources: list[str] = []
+    listed: list[dict[str, Any]] = _read(
+        sources, "its aliases (lambda:ListAliases)", lambda: list_aliases(lam, target.arn), []
     )
+    aliases = _aliases_on_latest(listed)
+    # An alias on $LATEST runs $LATEST: its triggers are $LATEST's too.
+    sources += [f"alias {name} points at $LATEST ({how})" for name, how in aliases.items()]
+    sources += _read(
+        sources,
+        "its event source mappings (lambda:ListEventSourceMappings)",
+        lambda: _event_source_mappings(lam, target, set(aliases)),
+        [],
+    )
+    for qualifier in (None, *aliases):
+        on = f" of alias {qualifier}" if qualifier else ""
+        sources += _read(sources, f"the function URL{on}", partial(_function_url, lam, target, qualifier), [])
+        sources += _read(sources, f"the resource policy{on}", partial(_policy_grants, lam, target, qualifier), [])
+    now = now or datetime.now(UTC)
+    # Our own temporary aliases (a crashed run's, not yet cleaned up) point at published versions.
+    names = sorted(a["Name"] for a in listed if not str(a.get("Name", "")).startswith(RESERVED_ALIAS_PREFIX))
+    counts: dict[str, int] = _read(
+        sources,
+        "its CloudWatch Invocations (cloudwatch:GetMetricData)",
+        lambda: latest_invocations(cloudwatch, target, names, now=now),
+        {},
+    )
+    sources += [f"{count} invocations {label} in the last {RECENT_HOURS} h" for label, count in counts.items() if count]
+    # Under FunctionName alone Lambda counts every invocation of the function, whatever its qualifier.
+    # It weighs savings only: unreadable, it is unknown (None), not evidence about $LATEST.
+    try:
+        daily: int | None = _daily_invocations(cloudwatch, target, now)
+    except _UNREADABLE:
+        daily = None
+    return LiveTrafficEvidence(
+        live=bool(sources),
+        sources=sources,
+        recent_invocations=sum(counts.values()),
+        aliases=names,
+        daily_invocations=daily,
+    )
+
+
+def recheck(cloudwatch: Any, target: TargetRef, evidence: LiveTrafficEvidence, *, at: str) -> None:
+    """LiveTrafficError when anything ran ``$LATEST`` since discovery found it idle (one GetMetricData).
+
+    Discovery found no invocation of ``$LATEST`` in the lookback that ended then, so any in the
+    lookback that ends now came since (or reached CloudWatch late): from a caller that started
+    mid-run, a trigger added, an alias moved to ``$LATEST``. ``at`` says where measuring stops.
+    """
+    try:
+        counts = latest_invocations(cloudwatch, target, evidence.aliases, now=datetime.now(UTC))
+    except _UNREADABLE as error:
+        seen = [unreadable("its CloudWatch Invocations (cloudwatch:GetMetricData)", error)]
+    else:
+        seen = [f"{count} invocations {label}" for label, count in counts.items() if count]
+    if seen:
+        raise LiveTrafficError(
+            f"target {target.arn}: $LATEST, idle at discovery, served requests while this run measured it "
+            f"({'; '.join(seen)}; CloudWatch AWS/Lambda Invocations of the last {RECENT_HOURS} h); measuring "
+            f"stopped {at}. A caller that needs no trigger or resource policy (IAM alone) reaches $LATEST: "
+            "point it at an alias, or allow shadow copies (ShadowRoleArns)"
+        )
+
+
+def latest_invocations(cloudwatch: Any, target: TargetRef, aliases: list[str], *, now: datetime) -> dict[str, int]:
+    """Invocations that ran ``$LATEST`` in the lookback ending ``now``, by the series Lambda counts them in.
+
+    ``Resource`` is the name as invoked: the bare name (or ``name:$LATEST``) runs ``$LATEST``;
+    through an alias, ``ExecutedVersion`` says which version ran. Each series is one query of
+    one GetMetricData call (500 queries a call).
+    """
+    series: dict[str, list[dict[str, str]]] = {
+        "of the unqualified function": [{"Name": "Resource", "Value": target.name}],
+        f"of {target.name}:$LATEST": [{"Name": "Resource", "Value": f"{target.name}:$LATEST"}],
+    }
+    for alias in aliases:
+        series[f"through alias {alias} that ran $LATEST"] = [
+            {"Name": "Resource", "Value": f"{target.name}:{alias}"},
+            {"Name": "ExecutedVersion", "Value": "$LATEST"},
+        ]
+    labels = list(series)
+    counts = dict.fromkeys(labels, 0)
+    # CloudWatch counts by the minute: the window ends after the current one, so this minute's requests count.
+    end = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    for first in range(0, len(labels), _QUERIES_PER_CALL):
+        queries = [
+            {
+                "Id": f"q{first + offset}",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/Lambda",
+                        "MetricName": "Invocations",
+                        "Dimensions": [{"Name": "FunctionName", "Value": target.name}, *series[label]],
+                    },
+                    "Period": RECENT_HOURS * 3600,
+                    "Stat": "Sum",
+                },
+                "ReturnData": True,
+            }
+            for offset, label in enumerate(labels[first : first + _QUERIES_PER_CALL])
+        ]
+        request = {"MetricDataQueries": queries, "StartTime": end - timedelta(hours=RECENT_HOURS), "EndTime": end}
+        for page in every_page(cloudwatch, "get_metric_data", "cloudwatch:GetMetricData", target.arn, **request):
+            for result in page.get("MetricDataResults", []):
+                counts[labels[int(result["Id"][1:])]] += int(sum(result.get("Values") or []))
+    return counts
+
+
+def unreadable(what: str, error: Exception) -> str:
+    """The evidence an unreadable source gives: it is treated as live."""
+    return f"{what} could not be read ({type(error).__name__}: {error}), so it counts as live traffic"
+
+
+def _read(sources: list[str], what: str, read: Callable[[], _T], default: _T) -> _T:
+    """``read()``; where it is denied or throttled, ``default`` and the unreadable source as evidence."""
+    try:
+        return read()
+    except _UNREADABLE as error:
+        sources.append(unreadable(what, error))
+        return default
 
 
 def refuse_live(target: TargetRef, evidence: LiveTrafficEvidence, *, how_to_allow: str = "") -> None:
@@ -61,10 +183,10 @@ def refuse_live(target: TargetRef, evidence: LiveTrafficEvidence, *, how_to_allo
         )
 
 
-def _aliases_on_latest(lam: Any, target: TargetRef) -> dict[str, str]:
+def _aliases_on_latest(listed: list[dict[str, Any]]) -> dict[str, str]:
     """Each alias that sends any of its requests to ``$LATEST``, and how (all of them, or a weight)."""
     found = {}
-    for alias in list_aliases(lam, target.arn):
+    for alias in listed:
         weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
         if alias.get("FunctionVersion") == "$LATEST":
             found[alias["Name"]] = "all its requests" if not weights else "the share not routed elsewhere"
@@ -138,15 +260,15 @@ def _policy_grants(lam: Any, target: TargetRef, alias: str | None = None) -> lis
     return found
 
 
-def _invocations(cloudwatch: Any, target: TargetRef, now: datetime, dimensions: list[dict[str, str]]) -> int:
+def _daily_invocations(cloudwatch: Any, target: TargetRef, now: datetime) -> int:
     with aws_call("cloudwatch:GetMetricStatistics", target.arn):
         response = cloudwatch.get_metric_statistics(
             Namespace="AWS/Lambda",
             MetricName="Invocations",
-            Dimensions=[{"Name": "FunctionName", "Value": target.name}, *dimensions],
-            StartTime=now - timedelta(hours=RECENT_HOURS),
+            Dimensions=[{"Name": "FunctionName", "Value": target.name}],
+            StartTime=now - timedelta(hours=DAY_HOURS),
             EndTime=now,
-            Period=RECENT_HOURS * 3600,
+            Period=DAY_HOURS * 3600,
             Statistics=["Sum"],
         )
     return int(sum(point.get("Sum", 0) for point in response.get("Datapoints", [])))

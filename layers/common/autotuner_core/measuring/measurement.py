@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from autotuner_core.aws.lambda_control import (
@@ -40,6 +41,7 @@ from autotuner_core.documents.task import CleanupReport
 from autotuner_core.policy.errors import (
     FunctionNotFoundError,
     InvalidConfigurationError,
+    LiveTrafficError,
     StaleRevisionError,
     TargetChangedError,
     UpdateInProgressError,
@@ -92,6 +94,7 @@ def prepare_candidates(
     *,
     sizes: list[int] | None = None,
     floor_mb: int | None = None,
+    before_change: Callable[[int], None] | None = None,
 ) -> list[Candidate]:
     """Publish a version and create a temporary alias per candidate size, then restore ``$LATEST``.
 
@@ -102,7 +105,9 @@ def prepare_candidates(
     the sizes of the planner's round (default: the request's sizes and the current one).
     ``floor_mb`` (measureOnLive: ``$LATEST`` serves production) excludes every smaller size, and
     each size stays on ``$LATEST`` only from its update to its publish: waiting for a SnapStart
-    version to become Active happens after ``$LATEST`` is restored.
+    version to become Active happens after ``$LATEST`` is restored. ``before_change(size)`` runs
+    right before each change of ``$LATEST`` (the live-traffic re-check): when it raises
+    LiveTrafficError, ``$LATEST`` is restored at once and the error goes on.
     """
     token = run_token(execution_arn)
     marker = version_marker(token)
@@ -144,6 +149,12 @@ def prepare_candidates(
                 # copy is also what makes Lambda publish a new version.
                 suffix = f" cold start {copy}" if copies > 1 else ""
                 changes: dict[str, Any] = {"MemorySize": size, "Description": f"{marker} {size} MB{suffix}"}
+                if before_change is not None:
+                    try:
+                        before_change(size)
+                    except LiveTrafficError:
+                        restore_latest(client, arn, original, settings, marker=marker, last_size=last_size)
+                        raise
                 updated = _update(client, arn, changes, revision, original)
                 last_size = size
                 if _settled(updated):

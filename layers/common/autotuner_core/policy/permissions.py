@@ -155,9 +155,9 @@ PRINCIPALS: tuple[Principal, ...] = (
                 "or on such an alias, means live traffic",
             ),
             Grant(
-                ("lambda:ListEventSourceMappings", "cloudwatch:GetMetricStatistics"),
+                ("lambda:ListEventSourceMappings", "cloudwatch:GetMetricStatistics", "cloudwatch:GetMetricData"),
                 Resource.ANY,
-                "before measuring: event source mappings and recent unqualified invocations; both accept only *",
+                "before measuring: event source mappings and invocations that ran $LATEST; these accept only *",
             ),
             Grant(
                 ("s3:GetObject",),
@@ -218,6 +218,11 @@ PRINCIPALS: tuple[Principal, ...] = (
                 tag_scoped=True,
             ),
             Grant(
+                ("cloudwatch:GetMetricData",),
+                Resource.ANY,
+                "right before each change of $LATEST: whether anything ran it since discovery; accepts only *",
+            ),
+            Grant(
                 (
                     "lambda:CreateFunction",
                     "lambda:TagResource",
@@ -265,6 +270,11 @@ PRINCIPALS: tuple[Principal, ...] = (
                 ("lambda:InvokeFunction",),
                 Resource.MEASUREMENT_ALIASES,
                 "invokes the tuner's own temporary aliases only",
+            ),
+            Grant(
+                ("cloudwatch:GetMetricData",),
+                Resource.ANY,
+                "after each round: whether anything ran $LATEST while it was moved; accepts only *",
             ),
             Grant(
                 ("s3:GetObject",),

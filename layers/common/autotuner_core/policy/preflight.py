@@ -167,7 +167,14 @@ def required_permissions(
         # Discovery looks for live traffic on $LATEST before a measurement moves it.
         checks += [
             check("DISCOVER_ROLE_ARN", ["lambda:GetFunctionUrlConfig", "lambda:GetPolicy", "lambda:ListAliases"], arns),
-            check("DISCOVER_ROLE_ARN", ["lambda:ListEventSourceMappings", "cloudwatch:GetMetricStatistics"], ["*"]),
+            check(
+                "DISCOVER_ROLE_ARN",
+                ["lambda:ListEventSourceMappings", "cloudwatch:GetMetricStatistics", "cloudwatch:GetMetricData"],
+                ["*"],
+            ),
+            # The live-traffic re-checks while measuring on versions.
+            check("PREPARE_ROLE_ARN", ["cloudwatch:GetMetricData"], ["*"]),
+            check("MEASURE_ROLE_ARN", ["cloudwatch:GetMetricData"], ["*"]),
         ]
         # The first candidate's alias stands for all of them: they share the autotuner-<run>- prefix.
         aliases = [f"{arn}:{alias_name(token, request.memory_sizes[0])}" for arn in arns]

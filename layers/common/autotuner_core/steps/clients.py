@@ -13,11 +13,20 @@ from autotuner_core.aws.clients import aws_client
 
 
 class Clients:
-    """One invocation's clients. The Lambda client counts its control-plane calls from first use (run_cost.py)."""
+    """One invocation's clients. The Lambda client counts its control-plane calls from first use, and
+    the CloudWatch client its reads (the live-traffic checks): run_cost.py."""
 
     def __init__(self, make: Callable[[str], Any] = aws_client) -> None:
         self._make = make
         self._made: dict[str, Any] = {}
+        self._counting = False
+
+    def _count_from_here(self) -> None:
+        from autotuner_core.cost import run_cost
+
+        if not self._counting:
+            run_cost.reset_calls()
+            self._counting = True
 
     def _client(self, service: str) -> Any:
         if service not in self._made:
@@ -29,12 +38,13 @@ class Clients:
         if "lambda" not in self._made:
             from autotuner_core.cost import run_cost
 
-            run_cost.count_control_plane_calls(self._client("lambda"))
+            self._count_from_here()
+            run_cost.count_requests(self._client("lambda"), "lambda")
         return self._made["lambda"]
 
     def control_plane_calls(self) -> int:
-        """The Lambda control-plane requests this invocation made (none if it never used Lambda)."""
-        if "lambda" not in self._made:
+        """The Lambda control-plane and CloudWatch requests this invocation made (none if it used neither)."""
+        if not self._counting:
             return 0
         from autotuner_core.cost import run_cost
 
@@ -50,7 +60,12 @@ class Clients:
 
     @property
     def cloudwatch(self) -> Any:
-        return self._client("cloudwatch")
+        if "cloudwatch" not in self._made:
+            from autotuner_core.cost import run_cost
+
+            self._count_from_here()
+            run_cost.count_requests(self._client("cloudwatch"), "cloudwatch")
+        return self._made["cloudwatch"]
 
     @property
     def iam(self) -> Any:

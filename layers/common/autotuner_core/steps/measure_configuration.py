@@ -3,7 +3,9 @@ samples, and plan the next round.
 
 One invocation measures the whole round, its sizes side by side (at most ``ROUND_LANES`` at once):
 one state transition a round, where a Map costs one and one more per size; and planning here (pure,
-no AWS call) saves the planner's own state per round.
+no AWS call) saves the planner's own state per round. A target measured on versions of itself is
+checked for live traffic on ``$LATEST`` after each round (live_traffic.recheck): what reached it
+while PrepareMeasurement moved it stops the measuring with LiveTrafficError.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 from autotuner_core.decision import engine
 from autotuner_core.documents.cost import TuningSpend
 from autotuner_core.documents.task import MeasuredItem, MeasuringTask, PreparedRound, RoundItem
+from autotuner_core.measuring import live_traffic
 from autotuner_core.measuring.invocations import measure_candidate, measurement_client_context
 from autotuner_core.measuring.payloads import payload_for, processor_arns
+from autotuner_core.measuring.shadow import VERSIONS
 from autotuner_core.observability import logger
 from autotuner_core.settings import Settings
 from autotuner_core.steps.clients import Clients
@@ -51,6 +55,11 @@ def run(task: PreparedRound, clients: Clients, settings: Settings) -> MeasuringT
     items = task.round
     with ThreadPoolExecutor(max_workers=max(1, min(ROUND_LANES, len(items)))) as pool:
         results = list(pool.map(measure, items))
+    evidence = task.target.live_traffic
+    if evidence is not None and evidence.measured_on == VERSIONS:
+        # The planner counted this round when it planned it.
+        at = f"after round {task.spend.rounds}; $LATEST is at its {task.target.configuration.memory_size} MB"
+        live_traffic.recheck(clients.cloudwatch, task.target.ref, evidence, at=at)
     # The next round is planned here, not in a state of its own: one state transition less per round.
     planned, cut = engine.plan_task(task, [item for item, _ in results])
     if cut:

@@ -1,15 +1,19 @@
 """PrepareMeasurement: one published version and temporary alias per new size of the planner's round.
 
 A live target is measured on its shadow copy (created in the first round, reused after), or, with
-measureOnLive, in place but never below what the function was seen to use (measurement.py).
+measureOnLive, in place but never below what the function was seen to use (measurement.py). An idle
+one is measured on versions of itself, and right before each change of its ``$LATEST`` CloudWatch is
+asked again whether anything ran ``$LATEST`` since discovery (live_traffic.recheck): if so, the
+size is put back and the target fails with LiveTrafficError naming what was seen.
 """
 
 from __future__ import annotations
 
 from autotuner_core.aws import pacing
 from autotuner_core.documents.task import MeasuringTask, PreparedRound, RoundItem
+from autotuner_core.measuring import live_traffic
 from autotuner_core.measuring.measurement import live_floor, prepare_candidates, run_token
-from autotuner_core.measuring.shadow import IN_PLACE, SHADOW, ensure_shadow
+from autotuner_core.measuring.shadow import IN_PLACE, SHADOW, VERSIONS, ensure_shadow
 from autotuner_core.observability import logger
 from autotuner_core.settings import Settings
 from autotuner_core.steps.clients import Clients
@@ -34,9 +38,26 @@ def run(task: MeasuringTask, clients: Clients, settings: Settings) -> PreparedRo
             client, clients.s3, function_arn, run_token(task.execution.arn), task.execution.arn, settings
         )
         function_arn, original = copy.arn, copy.configuration
+    evidence = task.target.live_traffic
+    recheck = None
+    if measured_on == VERSIONS and evidence is not None:
+        cloudwatch, ref, at = clients.cloudwatch, task.target.ref, original.memory_size
+
+        def recheck(size: int) -> None:
+            where = f"before setting $LATEST to {size} MB, and $LATEST is back at its {at} MB"
+            live_traffic.recheck(cloudwatch, ref, evidence, at=where)
+
     if new:
         for candidate in prepare_candidates(
-            client, function_arn, original, task.request, task.execution.arn, settings, sizes=new, floor_mb=floor
+            client,
+            function_arn,
+            original,
+            task.request,
+            task.execution.arn,
+            settings,
+            sizes=new,
+            floor_mb=floor,
+            before_change=recheck,
         ):
             if function_arn != task.target.ref.arn:
                 candidate = candidate.pointed(function_arn=function_arn)
