@@ -8,7 +8,7 @@ import pytest
 
 from autotuner_core.documents.base import Outcome, parse_event
 from autotuner_core.documents.cost import StageTimings
-from autotuner_core.documents.outcome import RECORDED, RecordEvent
+from autotuner_core.documents.outcome import RECORDED, RecordEvent, Recording, parse_cleanup_input
 from autotuner_core.documents.request import parse_request, parse_target
 from autotuner_core.documents.target import (
     Candidate,
@@ -151,6 +151,34 @@ def test_record_event_reads_every_recorded_document_with_an_error() -> None:
     # And its fields are exactly the recorded documents' fields, plus what a Catch adds
     fields = set().union(*(model.model_fields for model in RECORDED)) | {"error", "cleanup_error", "cleanup"}
     assert set(RecordEvent.model_fields) == fields
+
+
+def test_record_event_declares_each_recorded_field_once_with_its_type_there_made_optional() -> None:
+    # Given every field the recorded documents have beyond what every recording has, in their order
+    recorded: dict[str, Any] = {}
+    for model in RECORDED:
+        for name, field in model.model_fields.items():
+            if name not in Recording.model_fields:
+                recorded.setdefault(name, set()).add(field.annotation | None)
+    # Then RecordEvent declares exactly those, in that order, each with its type there (one in every document), or None
+    declared = {name: field for name, field in RecordEvent.model_fields.items() if name not in Recording.model_fields}
+    assert list(declared) == list(recorded)
+    for name, field in declared.items():
+        assert len(recorded[name]) == 1, f"{name} has several types in the recorded documents: declare their union"
+        assert (field.annotation, field.default) == (recorded[name].pop(), None), name
+
+
+def test_cleanup_reads_the_loop_s_document_or_a_failed_state_s_input() -> None:
+    # Given the measuring loop's last document, and a failed discovery's input as its Catch hands it on
+    measuring = discovered().measuring(started_ms=1.0).dump()
+    failed = entry().dump() | {"error": {"Error": "FunctionNotFoundError", "Cause": "gone"}}
+
+    # When CleanupMeasurement parses each, then the first is the loop's document, the second a recorded failure
+    assert type(parse_cleanup_input(measuring)) is MeasuringTask
+    assert type(parse_cleanup_input(failed)) is RecordEvent
+    # And a document the loop never hands on without an error is bad input, not a recording
+    with pytest.raises(InvalidInputError, match="invalid MeasuringTask document"):
+        parse_cleanup_input(entry().dump())
 
 
 def test_admission_is_one_of_the_breakers_answers() -> None:

@@ -2,32 +2,38 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    create_model,
 )
 
-from autotuner_core.documents.base import Document, Outcome
+from autotuner_core.documents.base import Document, Outcome, parse_event
 from autotuner_core.documents.cost import RunCost, StageTimings, TuningSpend
-from autotuner_core.documents.request import TranslatedField, TuningRequest
+from autotuner_core.documents.request import TargetRef, TranslatedField, TuningRequest
 from autotuner_core.documents.target import (
+    Candidate,
     ConfigurationStats,
+    DiscoveredTarget,
     ExecutionRef,
+    FunctionConfiguration,
     ObjectRef,
     Recommendation,
+    SizeObservation,
+    SizeRequest,
     ValidateEvent,
 )
 from autotuner_core.documents.task import (
+    Admission,
     AdmittedTarget,
     ChosenTask,
     Cleanup,
     MeasuredTask,
     MeasuringTask,
     PreparedRound,
+    RoundItem,
     TargetEntry,
     TargetTask,
     UpdatedChoice,
@@ -80,23 +86,41 @@ class Recording(Document):
     cleanup: Cleanup | None = None  # CleanupAfterFailure's report
     cleanup_error: StepError | None = None  # clean-up after a failure failed too: say so in the record
 
-    if TYPE_CHECKING:
-        # The other fields are derived from RECORDED below, each optional: the type checker sees them as Any.
-        def __getattr__(self, name: str) -> Any: ...
+
+class RecordEvent(Recording):
+    """RecordResult's and CleanupAfterFailure's input: any one of RECORDED, with what a Catch added.
+
+    Every other field of the recorded documents, each optional, with its type there (in RECORDED's
+    order of first appearance). Written out so the type checker knows each; test_task_documents.py
+    checks that they are exactly the recorded documents' fields and types.
+    """
+
+    input: Any | None = None
+    request: TuningRequest | None = None
+    outcome: Outcome | None = None
+    note: str | None = None
+    ref: TargetRef | None = None
+    admission: Admission | None = None
+    target: DiscoveredTarget | None = None
+    spend: TuningSpend | None = None
+    measurement_started_ms: float | None = None
+    observations: list[SizeObservation] | None = None
+    plan: list[SizeRequest] | None = None
+    candidates: list[Candidate] | None = None
+    refined_sizes: list[int] | None = None
+    round: list[RoundItem] | None = None
+    configurations: list[ConfigurationStats] | None = None
+    recommendation: Recommendation | None = None
+    before: FunctionConfiguration | None = None
+    after: FunctionConfiguration | None = None
+    alias: str | None = None
 
 
-def _loosened(documents: tuple[type[Document], ...]) -> dict[str, Any]:
-    """Every field of ``documents`` not in Recording, typed as the union of its types there, and optional."""
-    kinds: dict[str, list[Any]] = {}
-    for document in documents:
-        for name, field in document.model_fields.items():
-            if name not in Recording.model_fields and field.annotation not in kinds.setdefault(name, []):
-                kinds[name].append(field.annotation)
-    return {name: (Union[(*types, None)], None) for name, types in kinds.items()}
-
-
-# RecordResult's and CleanupAfterFailure's input: any one of RECORDED, with what a Catch added.
-RecordEvent = create_model("RecordEvent", __base__=Recording, __doc__=Recording.__doc__, **_loosened(RECORDED))
+def parse_cleanup_input(event: Any) -> MeasuringTask | RecordEvent:
+    """CleanupMeasurement's input: the measuring loop's last document (MeasureMore's default), or, on the
+    failure path (CleanupAfterFailure), any failed state's input with the error its Catch added."""
+    failed = isinstance(event, dict) and "error" in event
+    return parse_event(RecordEvent, event) if failed else parse_event(MeasuringTask, event)
 
 
 class TargetOutcome(Document):

@@ -13,7 +13,7 @@ from autotuner_core.aws.arns import parse_arn_or_none
 from autotuner_core.aws.calls import aws_call
 from autotuner_core.cost import run_cost, savings
 from autotuner_core.documents.base import Outcome, names_a_function
-from autotuner_core.documents.outcome import Recording, TargetOutcome
+from autotuner_core.documents.outcome import RecordEvent, TargetOutcome
 from autotuner_core.documents.request import parse_target
 from autotuner_core.documents.target import DiscoveredTarget, ExecutionRef
 from autotuner_core.policy.errors import ConditionFailedError, InvalidInputError, ThrottledError, classify
@@ -34,7 +34,7 @@ def run_key(start_time: str, execution_name: str) -> str:
     return f"{start_time}#{execution_name}"
 
 
-def failed_stage(event: Recording) -> str:
+def failed_stage(event: RecordEvent) -> str:
     """The first stage that did not complete is the one that failed.
 
     Stages leave their timing when they complete; measurement is skipped when the input
@@ -66,7 +66,7 @@ def error_message(cause: str) -> str:
     return cause
 
 
-def _record_targets(event: Recording) -> list[tuple[str, DiscoveredTarget | None]]:
+def _record_targets(event: RecordEvent) -> list[tuple[str, DiscoveredTarget | None]]:
     if event.target is not None:
         return [(event.target.ref.arn, event.target)]
     if event.ref is not None:
@@ -94,7 +94,7 @@ def _arn_if_possible(name: str, execution_arn: str) -> str:
         return name
 
 
-def build_records(event: Recording, *, now: datetime, retention_days: int) -> list[dict[str, Any]]:
+def build_records(event: RecordEvent, *, now: datetime, retention_days: int) -> list[dict[str, Any]]:
     """The run records this event stands for, ready for DynamoDB (floats as Decimal)."""
     started = datetime.fromisoformat(event.execution.start_time.replace("Z", "+00:00"))
     elapsed_ms = max(0.0, (now - started).total_seconds() * 1000)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from autotuner_core.aws import pacing
 from autotuner_core.documents.cost import TuningSpend
-from autotuner_core.documents.outcome import RecordEvent, Recording
-from autotuner_core.documents.task import CleanupReport
+from autotuner_core.documents.outcome import RecordEvent, parse_cleanup_input
+from autotuner_core.documents.request import TuningRequest
+from autotuner_core.documents.task import CleanupReport, MeasuringTask
 from autotuner_core.measuring.measurement import clean_up, run_token
 from autotuner_core.measuring.shadow import SHADOW
 from autotuner_core.measuring.shadow_cleanup import delete_shadow
@@ -20,38 +21,42 @@ from autotuner_core.steps.clients import Clients
 from autotuner_core.steps.handler import step
 
 
-# RecordEvent: on the failure path the document also carries the error being handled.
-@step(RecordEvent, paced=True, charged=True)
-def run(document: Recording, clients: Clients, settings: Settings) -> CleanupReport:
+@step(parse_cleanup_input, paced=True, charged=True)
+def run(document: MeasuringTask | RecordEvent, clients: Clients, settings: Settings) -> CleanupReport:
     if document.target is None or document.request is None:
         return CleanupReport(note="no target to clean")  # no spend: nothing to charge it to
-    request = document.request
-    # On the failure path of an apply, the size being applied: an update Lambda accepted before the
-    # failure is undone, so the failed run leaves the function as it was found.
-    recommended = document.recommendation.memory_size if document.recommendation else None
-    applying = request.memory_size if request.memory_size is not None else recommended
+    target = document.target
     report = clean_up(
         clients.lambda_,
-        document.target.ref.arn,
-        document.target.configuration,
+        target.ref.arn,
+        target.configuration,
         document.execution.arn,
         settings,
-        applied=applying if request.apply and document.error is not None else None,
+        applied=_applying(document.request, document) if isinstance(document, RecordEvent) else None,
     )
-    evidence = document.target.live_traffic
+    evidence = target.live_traffic
     if evidence is not None and evidence.measured_on == SHADOW:
         report.shadow_deleted = delete_shadow(
             clients.lambda_,
             clients.logs,
             clients.s3,
-            document.target.ref.arn,
+            target.ref.arn,
             run_token(document.execution.arn),
             document.execution.arn,
             settings,
         )
     logger.info(
         "cleaned up",
-        extra={"target": document.target.ref.arn, **report.dump(), "pacedSeconds": round(pacing.paced_seconds(), 3)},
+        extra={"target": target.ref.arn, **report.dump(), "pacedSeconds": round(pacing.paced_seconds(), 3)},
     )
     report.spend = TuningSpend()  # this invocation's own time, added by the middleware
     return report
+
+
+def _applying(request: TuningRequest, failed: RecordEvent) -> int | None:
+    """On the failure path of an apply, the size being applied: an update Lambda accepted before the
+    failure is undone, so the failed run leaves the function as it was found."""
+    if not request.apply or failed.error is None:
+        return None
+    recommended = failed.recommendation.memory_size if failed.recommendation else None
+    return request.memory_size if request.memory_size is not None else recommended

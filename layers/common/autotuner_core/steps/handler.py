@@ -25,11 +25,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar, cast, overload
 
 from autotuner_core.aws import pacing
 from autotuner_core.documents.base import Document, parse_event
-from autotuner_core.documents.cost import StageTimings
+from autotuner_core.documents.cost import StageTimings, TuningSpend
+from autotuner_core.documents.target import ExecutionRef
 from autotuner_core.observability import bind_execution, logger, metrics, tracer
 from autotuner_core.settings import Settings
 from autotuner_core.steps.clients import Clients
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 
 D = TypeVar("D", bound=Document)
 Out = TypeVar("Out", bound=Document)
+D_contra = TypeVar("D_contra", bound=Document, contravariant=True)
+Out_co = TypeVar("Out_co", bound=Document, covariant=True)
 
 LambdaHandler = Callable[[dict[str, Any], "LambdaContext"], dict[str, Any]]
 # A stage's timing: its StageTimings method, e.g. StageTimings.discovered (a misnamed stage is a type error).
@@ -47,12 +50,38 @@ Timing = Callable[[StageTimings, float], StageTimings]
 _bill = threading.local()
 
 
+class Run(Protocol[D_contra, Out_co]):
+    """A step's ``run``: its input document first, so ``@step(X)`` on a ``run`` of another document is a type error."""
+
+    def __call__(self, document: D_contra, clients: Clients, settings: Settings, /) -> Out_co: ...
+
+
+class RunInContext(Protocol[D_contra, Out_co]):
+    """A ``run`` declared with ``context=True``: it takes the Lambda context as a fourth argument."""
+
+    def __call__(
+        self, document: D_contra, clients: Clients, settings: Settings, context: LambdaContext, /
+    ) -> Out_co: ...
+
+
+class _OfAnExecution(Protocol):
+    execution: ExecutionRef
+
+
+class _Timed(Protocol):
+    timings: StageTimings
+
+
+class _Charged(Protocol):
+    spend: TuningSpend | None
+
+
 @dataclass(frozen=True)
 class Step(Generic[D, Out]):
     """A state's step: its input document, its ``run``, and what the middleware does around it."""
 
     document: type[D] | Callable[[Any], D]  # its input model, or a function that parses its input
-    run: Callable[..., Out]
+    run: Run[D, Out] | RunInContext[D, Out]
     paced: bool = False  # it calls the Lambda control plane
     charged: bool = False  # its busy time is added to its output's ``spend``
     timing: Timing | None = None  # the ``StageTimings`` method that records its milliseconds
@@ -61,8 +90,41 @@ class Step(Generic[D, Out]):
     annotate: bool = True  # annotate the trace with the target its document names
     context: bool = False  # ``run`` takes the Lambda context as a fourth argument
 
-    def __call__(self, *args: Any) -> Out:
-        return self.run(*args)
+    def __call__(self, document: D, clients: Clients, settings: Settings, context: LambdaContext | None = None) -> Out:
+        """``run`` on ``document``; with the Lambda context if it takes one."""
+        if self.context:
+            return cast("RunInContext[D, Out]", self.run)(document, clients, settings, cast("LambdaContext", context))
+        return cast("Run[D, Out]", self.run)(document, clients, settings)
+
+
+# Two signatures: whether ``run`` takes the Lambda context is part of its type, so a ``run`` with the
+# wrong arguments for its declaration is a type error (tests/typing/wrong_steps.py).
+@overload
+def step(
+    document: type[D] | Callable[[Any], D],
+    *,
+    paced: bool = ...,
+    charged: bool = ...,
+    timing: Timing | None = ...,
+    metric: str | None = ...,
+    metrics: bool = ...,
+    annotate: bool = ...,
+    context: Literal[False] = ...,
+) -> Callable[[Run[D, Out]], Step[D, Out]]: ...
+
+
+@overload
+def step(
+    document: type[D] | Callable[[Any], D],
+    *,
+    paced: bool = ...,
+    charged: bool = ...,
+    timing: Timing | None = ...,
+    metric: str | None = ...,
+    metrics: bool = ...,
+    annotate: bool = ...,
+    context: Literal[True],
+) -> Callable[[RunInContext[D, Out]], Step[D, Out]]: ...
 
 
 def step(
@@ -75,10 +137,10 @@ def step(
     metrics: bool = False,
     annotate: bool = True,
     context: bool = False,
-) -> Callable[[Callable[..., Out]], Step[D, Out]]:
+) -> Callable[[Any], Step[D, Out]]:
     """Declare a step's ``run`` (see :class:`Step` for the options)."""
 
-    def declare(run: Callable[..., Out]) -> Step[D, Out]:
+    def declare(run: Run[D, Out] | RunInContext[D, Out]) -> Step[D, Out]:
         return Step(document, run, paced, charged, timing, metric, metrics or metric is not None, annotate, context)
 
     return declare
@@ -90,7 +152,7 @@ def waited_for_targets(milliseconds: float) -> None:
 
 
 def handler(
-    declared: Step[Any, Any], *, settings: Settings | None = None, clients: Callable[[], Clients] = Clients
+    declared: Step[D, Out], *, settings: Settings | None = None, clients: Callable[[], Clients] = Clients
 ) -> LambdaHandler:
     """The Lambda handler of ``declared``; ``settings`` default to the environment's, read now."""
     settings = settings if settings is not None else Settings.from_env()
@@ -99,7 +161,7 @@ def handler(
         started = time.monotonic()
         parse = declared.document
         document = parse_event(parse, event) if isinstance(parse, type) else parse(event)
-        execution = document.execution  # every state's document carries its execution
+        execution = cast(_OfAnExecution, document).execution  # every state's document carries its execution
         bind_execution(execution.arn)
         if declared.paced:
             pacing.pace(execution.workers, settings)
@@ -108,23 +170,26 @@ def handler(
             tracer.put_annotation("target", name)
         reach = clients()
         _bill.waited_ms = 0.0
-        arguments = (document, reach, settings, context) if declared.context else (document, reach, settings)
-        output = declared.run(*arguments)
+        output = declared(document, reach, settings, context)
         elapsed_ms = (time.monotonic() - started) * 1000
         if declared.metric:
             from aws_lambda_powertools.metrics import MetricUnit
 
             metrics.add_metric(name=declared.metric, unit=MetricUnit.Milliseconds, value=elapsed_ms)
+        # A step declared with a timing returns a document with timings, a charged one a document with
+        # spend (Out is any Document: one without would fail here, in its step's handler tests).
         if declared.timing:
-            output.timings = declared.timing(output.timings, elapsed_ms)
-        if declared.charged and output.spend is not None:
+            timed = cast(_Timed, output)
+            timed.timings = declared.timing(timed.timings, elapsed_ms)
+        charged = cast(_Charged, output)
+        if declared.charged and charged.spend is not None:
             from autotuner_core.cost import run_cost
 
             spend = run_cost.charge(
-                output.spend, busy_s=elapsed_ms / 1000, waited_ms=_bill.waited_ms, calls=reach.control_plane_calls()
+                charged.spend, busy_s=elapsed_ms / 1000, waited_ms=_bill.waited_ms, calls=reach.control_plane_calls()
             )
-            output.spend = spend
-        return output.dump()  # type: ignore[no-any-return]
+            charged.spend = spend
+        return output.dump()
 
     inner = metrics.log_metrics(lambda_handler) if declared.metrics else lambda_handler
     return logger.inject_lambda_context(tracer.capture_lambda_handler(inner))
