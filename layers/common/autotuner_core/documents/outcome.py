@@ -12,6 +12,7 @@ from pydantic import (
 
 from autotuner_core.documents.base import Document, Outcome, parse_event
 from autotuner_core.documents.cost import RunCost, StageTimings, TuningSpend
+from autotuner_core.documents.drift import DeployRevert
 from autotuner_core.documents.request import TargetRef, TranslatedField, TuningRequest
 from autotuner_core.documents.target import (
     Candidate,
@@ -114,6 +115,7 @@ class RecordEvent(Recording):
     before: FunctionConfiguration | None = None
     after: FunctionConfiguration | None = None
     alias: str | None = None
+    drift: DeployRevert | None = None
 
 
 def parse_cleanup_input(event: Any) -> MeasuringTask | RecordEvent:

@@ -182,7 +182,7 @@ def build_records(event: RecordEvent, *, now: datetime, retention_days: int) -> 
     return records
 
 
-def _declared_size(record: dict[str, Any], event: Recording) -> int | None:
+def _declared_size(record: dict[str, Any], event: RecordEvent) -> int | None:
     """The size the function's source should declare: the one applied or recommended, or the one a
     deploy's revert kept from being applied."""
     if record["outcome"] in (Outcome.APPLIED, Outcome.RECOMMENDED):
