@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from autotuner_core.cost import share as cost_share
 from autotuner_core.decision import engine
 from autotuner_core.documents.cost import TuningSpend
 from autotuner_core.documents.task import MeasuredItem, MeasuringTask, PreparedRound, RoundItem
 from autotuner_core.measuring.invocations import measure_candidate, measurement_client_context
 from autotuner_core.measuring.payloads import payload_for, processor_arns
 from autotuner_core.observability import logger
+from autotuner_core.policy.errors import BudgetExceededError
 from autotuner_core.settings import Settings
 from autotuner_core.steps.clients import Clients
 from autotuner_core.steps.handler import step, waited_for_targets
@@ -36,7 +38,7 @@ def run(task: PreparedRound, clients: Clients, settings: Settings) -> MeasuringT
     def measure(item: RoundItem) -> tuple[MeasuredItem, float]:
         # A live target's candidates are its shadow copy's aliases: the candidate names the function measured.
         function_arn = item.candidate.function_arn or task.target.ref.arn
-        observation, waited_ms = measure_candidate(
+        observation, waited_ms, processor_gb_s = measure_candidate(
             client,
             function_arn,
             item.candidate,
@@ -46,13 +48,25 @@ def run(task: PreparedRound, clients: Clients, settings: Settings) -> MeasuringT
             client_context=client_context,
             processors=processors,
         )
-        return MeasuredItem(observation=observation, spend=TuningSpend()), waited_ms
+        spend = TuningSpend().with_processors(len(processors) * observation.invocations, processor_gb_s)
+        return MeasuredItem(observation=observation, spend=spend), waited_ms
 
     items = task.round
     with ThreadPoolExecutor(max_workers=max(1, min(ROUND_LANES, len(items)))) as pool:
         results = list(pool.map(measure, items))
+    waited_ms = makespan([w for _, w in results])
     # The next round is planned here, not in a state of its own: one state transition less per round.
-    planned, cut = engine.plan_task(task, [item for item, _ in results])
+    # No round starts past the target's share of the run's limits (cost/share.py).
+    share = cost_share.share_of(settings, task.execution.targets)
+    planned, cut = engine.plan_task(task, [item for item, _ in results], share=share, waited_ms=waited_ms)
+    stopped = planned.spend.budget_stop
+    if stopped:
+        logger.warning("run budget stopped the measuring", extra={"target": task.target.ref.arn, "why": stopped})
+        if not cost_share.decidable(planned):
+            raise BudgetExceededError(
+                f"{task.target.ref.arn}: stopped before enough was measured to decide ({stopped}); raise "
+                "MaxRunCostUsd, tune fewer targets or lower invocations"
+            )
     if cut:
         logger.warning(
             "planner stopped after the round limit", extra={"target": task.target.ref.arn, "rounds": task.spend.rounds}
@@ -62,7 +76,7 @@ def run(task: PreparedRound, clients: Clients, settings: Settings) -> MeasuringT
         extra={"target": task.target.ref.arn, "round": task.spend.rounds + 1, "plan": planned.plan or []},
     )
     # The tuner waits for every target invocation: it is billed at least the round's makespan.
-    waited_for_targets(makespan([w for _, w in results]))
+    waited_for_targets(waited_ms)
     return planned
 
 

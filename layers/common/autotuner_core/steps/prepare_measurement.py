@@ -36,7 +36,16 @@ def run(task: MeasuringTask, clients: Clients, settings: Settings) -> PreparedRo
         function_arn, original = copy.arn, copy.configuration
     if new:
         for candidate in prepare_candidates(
-            client, function_arn, original, task.request, task.execution.arn, settings, sizes=new, floor_mb=floor
+            client,
+            function_arn,
+            original,
+            task.request,
+            task.execution.arn,
+            settings,
+            sizes=new,
+            floor_mb=floor,
+            # onlyColdStarts: one version per invocation the round makes at the size, no more.
+            invocations={item.memory_size: item.invocations for item in plan},
         ):
             if function_arn != task.target.ref.arn:
                 candidate = candidate.pointed(function_arn=function_arn)

@@ -51,7 +51,7 @@ def run(envelope: ValidateEvent, clients: Clients, settings: Settings, context: 
         request, targets, checked, settings, lambda_client=clients.lambda_, cloudwatch=clients.cloudwatch
     )
     workers = max(1, min(settings.sweep_max_concurrency, len(targets)))
-    execution = envelope.execution.with_workers(workers)
+    execution = envelope.execution.with_workers(workers, targets=len(targets))
     target_list = store_targets(clients.s3, settings.sweep_bucket, execution, targets)
     logger.info(
         "pre-flight passed",
