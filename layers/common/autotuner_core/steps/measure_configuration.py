@@ -64,7 +64,7 @@ def run(task: PreparedRound, clients: Clients, settings: Settings) -> MeasuringT
         logger.warning("run budget stopped the measuring", extra={"target": task.target.ref.arn, "why": stopped})
         if not cost_share.decidable(planned):
             raise BudgetExceededError(
-                f"{task.target.ref.arn}: stopped before enough was measured to decide ({stopped}); raise "
+                f"the run budget stopped measuring before two sizes could be compared ({stopped}); raise "
                 "MaxRunCostUsd, tune fewer targets or lower invocations"
             )
     if cut:
