@@ -82,7 +82,5 @@ def test_one_size_that_ran_is_too_little_to_decide() -> None:
 
 def test_the_docs_budget_figures_are_the_estimates_own() -> None:
     # The sentence on MaxRunCostUsd's default in docs/usage.md is what benchmarks/budget_figures.py computes
-    usage = budget_figures.__file__.rsplit("/benchmarks/", 1)[0] + "/docs/usage.md"
-    with open(usage, encoding="utf-8") as handle:
-        text = handle.read()
+    text = (Path(budget_figures.__file__).parents[1] / "docs" / "usage.md").read_text(encoding="utf-8")
     assert budget_figures.sentence() in text
