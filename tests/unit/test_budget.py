@@ -51,10 +51,10 @@ def test_cold_starts_at_a_thousand_invocations_are_refused_naming_versions_limit
     # When the deployment's default limits are enforced
     with pytest.raises(InvalidInputError) as caught:
         budget.enforce(run, read, request, Settings())
-    # Then the run is refused: 8,000 versions of one function (7 ladder sizes and the engine's one size
-    # between ladder steps, 1,000 cold copies each), over MaxVersionsPerTarget 200
+    # Then the run is refused: 3,000 versions of one function (one per invocation it may make: a size
+    # publishes only the versions it invokes), over MaxVersionsPerTarget 200
     message = str(caught.value)
-    assert "8000 versions of " + PREFIX + "orders" in message
+    assert "3000 versions of " + PREFIX + "orders" in message
     assert "over MaxVersionsPerTarget 200" in message
     assert "onlyColdStarts" in message and "lower invocations" in message
     # And its 3,000 invocations stay within MaxInvocationsPerRun's 10,000: only the versions are named

@@ -60,7 +60,7 @@ def test_all_targets_ok_succeeds_with_counts_by_outcome() -> None:
     assert summary.status == "SUCCEEDED"
     assert summary.counts == {"APPLIED": 2, "UNCHANGED": 1, "RECOMMENDED": 1}
     assert [outcome.target for outcome in summary.outcomes] == [fn("a"), fn("b"), fn("c"), fn("d")]
-    assert summary.dump()["execution"] == {**EXECUTION, "workers": 1}
+    assert summary.dump()["execution"] == {**EXECUTION, "workers": 1, "targets": 1}
 
 
 @pytest.mark.parametrize(

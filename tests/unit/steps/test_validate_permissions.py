@@ -35,7 +35,7 @@ def test_a_permitted_run_is_validated_and_its_target_list_stored(deployed, aws, 
     stored = json.loads(aws("s3").get_object(Bucket=BUCKET, Key="runs/run-1/targets.json")["Body"].read())
     assert [(item["given"], item["arn"]) for item in stored] == [("orders", target)]
     # And one worker tunes it, the run's cost is estimated before anything is created, and the check is timed
-    assert result["execution"] == {**execution(), "workers": 1}
+    assert result["execution"] == {**execution(), "workers": 1, "targets": 1}
     assert result["estimatedCost"]["targetInvocations"] >= 5
     assert result["timings"]["validatePermissionsMs"] >= 0
 

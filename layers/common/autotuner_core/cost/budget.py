@@ -1,5 +1,7 @@
 """The run budget: an upper bound on what a run may spend, checked before anything is created.
 
+(Over 400 lines: the estimate of each quantity and its reads stay beside the assumptions below.)
+
 ValidatePermissions estimates, per target and for the run: target invocations, target
 GB-seconds, versions and shadow functions created, Lambda control-plane calls, state
 transitions and dollars, and refuses the run (InvalidInputError) when the estimate is over a
@@ -20,7 +22,12 @@ Every number is an upper bound of what the run's own documents count at the end
 - Control-plane calls (Lambda's, and the live-traffic checks' CloudWatch reads): every status
   wait polls for :data:`SETTLE_S` (or until its deadline, if sooner); a change that takes longer
   to settle polls more. SDK and state-machine retries come on top (they happen only on errors).
-- The tuner's own time: it waits for every target invocation (sequentially, the longest case)
+- Processors: one invocation of each per target invocation, each bounded as a target is (its memory,
+  its recent Duration x the margin or its timeout), one INIT per lane and round.
+- This is an estimate: a measuring payload that runs longer than the margin allows spends more.
+  What bounds the run is share.py, which stops a target's measuring at its share of the limits.
+- The tuner's own time: it waits for every target invocation (sequentially, the longest case), its
+  processors and every ``sleepBetweenRunsMs``
   and for every status wait to its deadline, and each of its invocations computes for at most
   :data:`TUNER_STEP_ALLOWANCE_S` besides.
 """
@@ -29,6 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,6 +50,7 @@ from autotuner_core.documents.base import MAX_MEMORY_MB
 from autotuner_core.documents.cost import RunCost, TargetEstimate
 from autotuner_core.documents.request import TargetRef, TuningRequest
 from autotuner_core.documents.target import FunctionConfiguration
+from autotuner_core.measuring.payloads import processor_arns
 from autotuner_core.measuring.shadow import role_patterns
 from autotuner_core.policy import permissions
 from autotuner_core.policy.errors import FunctionNotFoundError, InvalidInputError
@@ -76,6 +85,38 @@ SHADOW_CALLS, SHADOW_WAITS = 6, 2  # read code, create, wait Active, tag, delete
 # Busy time each tuner invocation is allowed besides its waits: a cold start's imports take under
 # a second (python -m benchmarks coldstart), the steps' own work milliseconds.
 TUNER_STEP_ALLOWANCE_S = 2.0
+# Tuner invocations of a target that is not measured (a fixed memorySize, or a function discovery
+# does not find): CheckCircuit, DiscoverResources, UpdateConfiguration (or CleanupAfterFailure),
+# RecordTargetResult.
+FIXED_TUNER_STEPS = 4
+
+
+@dataclass(frozen=True)
+class ProcessorBound:
+    """A preProcessor's or postProcessor's bound: its memory, and the longest one invocation may take."""
+
+    memory_mb: int
+    seconds: float
+
+
+def read_processors(
+    client: Any, cloudwatch: Any, request: TuningRequest, targets: Sequence[TargetRef]
+) -> list[ProcessorBound]:
+    """Each processor's memory and duration bound, as a target's (its recent Duration x the margin, or its timeout)."""
+    if not targets or request.fixed:
+        return []
+    arns = processor_arns(request, function_arn=targets[0].arn)  # processors are in the targets' account
+    refs = [TargetRef(given=arn, name=parse_arn(arn).name, arn=arn) for arn in arns.values()]
+    durations = read_max_durations(cloudwatch, refs)
+    bounds = []
+    for ref in refs:
+        configuration = get_function(client, ref.arn).configuration
+        longest = durations.get(ref.arn)
+        seconds = float(configuration.timeout)
+        if longest is not None:
+            seconds = min(seconds, longest / 1000 * DURATION_MARGIN)
+        bounds.append(ProcessorBound(configuration.memory_size, seconds))
+    return bounds
 
 
 def read_configurations(client: Any, targets: Sequence[TargetRef]) -> dict[str, FunctionConfiguration | None]:
@@ -147,39 +188,40 @@ def estimate_target(
     settings: Settings,
     *,
     shadows: bool,
+    processors: Sequence[ProcessorBound] = (),
 ) -> TargetEstimate:
     """One target's upper bounds (see the module's docstring for what each assumes)."""
     polls = _polls(settings)
     apply_calls = (APPLY_CALLS + APPLY_WAITS * polls) if request.apply else 0
-    if request.fixed:
-        # Nothing is measured: the function is not read for the estimate (an open circuit then
-        # skips it without any Lambda call).
+    if request.fixed or configuration is None:
+        # A fixed size measures nothing: the function is not read for the estimate (an open circuit
+        # then skips it without any Lambda call). A missing one fails at discovery.
+        fixed = request.fixed
         transitions = run_cost.FIXED_TARGET_TRANSITIONS
+        waits = APPLY_WAITS if fixed and request.apply else 0
+        seconds = _tuner_seconds(0.0, FIXED_TUNER_STEPS, waits, settings)
+        tuner_gb_seconds = run_cost.tuner_memory_mb() / 1024 * seconds
+        tuner_usd = lambda_usd(tuner_gb_seconds, FIXED_TUNER_STEPS, run_cost.tuner_prices())
         return TargetEstimate(
             target=target.arn,
             target_invocations=0,
             target_gb_seconds=0.0,
-            basis="fixed",
-            versions_created=1 if request.alias else 0,
-            control_plane_calls=DISCOVERY_CALLS + apply_calls,
+            basis="fixed" if fixed else "not-found",
+            versions_created=1 if fixed and request.alias else 0,
+            control_plane_calls=DISCOVERY_CALLS + (apply_calls if fixed else 0),
             state_transitions=transitions,
-            total_usd=step_functions_usd(transitions),
-        )
-    if configuration is None:
-        return TargetEstimate(
-            target=target.arn,
-            target_invocations=0,
-            target_gb_seconds=0.0,
-            basis="not-found",
-            versions_created=0,
-            control_plane_calls=DISCOVERY_CALLS,
-            state_transitions=run_cost.FIXED_TARGET_TRANSITIONS,
-            total_usd=step_functions_usd(run_cost.FIXED_TARGET_TRANSITIONS),
+            tuner_invocations=FIXED_TUNER_STEPS,
+            tuner_gb_seconds=round(tuner_gb_seconds, 6),
+            tuner_lambda_usd=tuner_usd,
+            total_usd=step_functions_usd(transitions) + tuner_usd,
         )
     invocations = engine.budget(request)
     sizes = min(engine.max_sizes(request, configuration.memory_size, MAX_MEMORY_MB), invocations)
-    copies = request.invocations if request.only_cold_starts else 1
-    versions = sizes * copies + (1 if request.alias else 0)
+    # onlyColdStarts: one version per invocation a size gets in its one round (the first round's 2, or
+    # more in whole payload units), never more than the invocations themselves.
+    copies = max(engine.FIRST_ROUND_INVOCATIONS, request.invocations) if request.only_cold_starts else 1
+    measured_versions = min(sizes * copies, invocations) if request.only_cold_starts else sizes
+    versions = measured_versions + (1 if request.alias else 0)
     rounds = min(engine.MAX_ROUNDS, invocations)
     # PrepareMeasurement calls Lambda only in a round that adds a size: at most one round per size.
     prepared_rounds = min(rounds, sizes)
@@ -215,10 +257,22 @@ def estimate_target(
         parse_arn(target.arn).region, architecture if architecture in ("x86_64", "arm64") else "x86_64"
     )
     target_usd = lambda_usd(gb_seconds, invocations, prices)
+    # Each processor runs once per target invocation; the tuner waits for it, and sleeps
+    # sleepBetweenRunsMs after every invocation.
+    processor_invocations = invocations * len(processors)
+    # A processor is invoked unqualified: one environment per lane, kept warm within a round.
+    processor_cold = min(invocations, lanes * rounds)
+    processor_seconds = sum(invocations * item.seconds + processor_cold * INIT_LIMIT_S for item in processors)
+    processor_gb_seconds = sum(
+        item.memory_mb / 1024 * (invocations * item.seconds + processor_cold * INIT_LIMIT_S) for item in processors
+    )
+    processor_usd = lambda_usd(processor_gb_seconds, processor_invocations, run_cost.processor_prices(target.arn))
+    sleeps = invocations * request.sleep_between_runs_ms / 1000
     steps = _tuner_steps(rounds)
     waits = prepared_rounds * ROUND_WAITS + versions * VERSION_WAITS + CLEANUP_WAITS
     waits += APPLY_WAITS if request.apply else 0
-    tuner_seconds = _tuner_seconds(invocations * seconds + cold_starts * INIT_LIMIT_S, steps, waits, settings)
+    waited = invocations * seconds + cold_starts * INIT_LIMIT_S + processor_seconds + sleeps
+    tuner_seconds = _tuner_seconds(waited, steps, waits, settings)
     tuner_gb_seconds = run_cost.tuner_memory_mb() / 1024 * tuner_seconds
     tuner_usd = lambda_usd(tuner_gb_seconds, steps, run_cost.tuner_prices())
     return TargetEstimate(
@@ -236,7 +290,10 @@ def estimate_target(
         tuner_gb_seconds=round(tuner_gb_seconds, 6),
         target_invocations_usd=target_usd,
         tuner_lambda_usd=tuner_usd,
-        total_usd=target_usd + step_functions_usd(transitions) + tuner_usd,
+        processor_invocations=processor_invocations,
+        processor_gb_seconds=round(processor_gb_seconds, 6),
+        processor_usd=processor_usd,
+        total_usd=target_usd + step_functions_usd(transitions) + tuner_usd + processor_usd,
     )
 
 
@@ -275,12 +332,16 @@ def estimate_run(request: TuningRequest, estimates: Sequence[TargetEstimate], ta
     )
     step_functions = step_functions_usd(transitions)
     target_usd = sum(item.target_invocations_usd for item in counted)
+    processor_usd = sum(item.processor_usd for item in counted)
     return RunCost(
         state_transitions=transitions,
         target_invocations=sum(item.target_invocations for item in counted),
         step_functions_usd=step_functions,
         target_invocations_usd=target_usd,
-        total_usd=step_functions + target_usd + tuner_usd,
+        total_usd=step_functions + target_usd + tuner_usd + processor_usd,
+        processor_invocations=sum(item.processor_invocations for item in counted),
+        processor_gb_seconds=round(sum(item.processor_gb_seconds for item in counted), 6),
+        processor_usd=processor_usd,
         target_gb_seconds=round(sum(item.target_gb_seconds for item in counted), 6),
         tuner_invocations=tuner_invocations,
         tuner_gb_seconds=round(tuner_gb_seconds, 6),
@@ -356,8 +417,17 @@ def check(
         reads = read_configurations(lambda_client, sample)
         durations = read_max_durations(cloudwatch, [target for target in sample if reads[target.arn]])
     shadows = bool(role_patterns(settings))  # a deployment that allows shadows: one per target at most
+    processors = read_processors(lambda_client, cloudwatch, request, sample)
     estimates = [
-        estimate_target(request, target, reads[target.arn], durations.get(target.arn), settings, shadows=shadows)
+        estimate_target(
+            request,
+            target,
+            reads[target.arn],
+            durations.get(target.arn),
+            settings,
+            shadows=shadows,
+            processors=processors,
+        )
         for target in sample
     ]
     estimate = estimate_run(request, estimates, len(targets))

@@ -84,6 +84,13 @@ def tuner_memory_mb() -> int:
     return int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE") or _DEFAULT_TUNER_MEMORY_MB)
 
 
+def processor_prices(target_arn: str) -> Prices:
+    """The rates a target's processors are billed at: its region's, x86_64 (the dearer; their
+    architecture is not read)."""
+    parts = target_arn.split(":")
+    return lambda_prices(parts[3] if len(parts) > 3 and parts[3] else DEFAULT_REGION, "x86_64")
+
+
 def tuner_prices() -> Prices:
     """The rates the tuner's own functions are billed at."""
     return lambda_prices(DEFAULT_REGION, TUNER_ARCHITECTURE)
@@ -97,12 +104,13 @@ def charge(spend: TuningSpend, *, busy_s: float, waited_ms: float = 0.0, calls: 
 
 
 def add(spend: TuningSpend, *more: TuningSpend) -> TuningSpend:
-    """The tuner's invocations, GB-seconds and calls of several steps together (rounds stay ``spend``'s)."""
+    """The tuner's invocations, GB-seconds and calls of several steps together, and their processors'
+    (rounds stay ``spend``'s)."""
     return spend.plus(
         tuner_invocations=sum(item.tuner_invocations for item in more),
         tuner_gb_seconds=sum(item.tuner_gb_seconds for item in more),
         calls=sum(item.control_plane_calls for item in more),
-    )
+    ).with_processors(sum(item.processor_invocations for item in more), sum(item.processor_gb_seconds for item in more))
 
 
 def measured_target_transitions(rounds: int) -> int:
@@ -126,6 +134,9 @@ def counted(outcomes: list[TargetOutcome]) -> RunCost:
         tuner_invocations=tuner_invocations,
         tuner_gb_seconds=tuner_gb_seconds,
         calls=sum(part.control_plane_calls for part in parts),
+        processor_invocations=sum(part.processor_invocations for part in parts),
+        processor_gb_seconds=sum(part.processor_gb_seconds for part in parts),
+        processor_usd=sum(part.processor_usd for part in parts),
     )
 
 
@@ -144,6 +155,11 @@ def of_target(outcome: TargetOutcome) -> RunCost:
         tuner_invocations=TARGET_TUNER_INVOCATIONS + spend.tuner_invocations,
         tuner_gb_seconds=spend.tuner_gb_seconds,
         calls=spend.control_plane_calls,
+        processor_invocations=spend.processor_invocations,
+        processor_gb_seconds=spend.processor_gb_seconds,
+        processor_usd=lambda_usd(
+            spend.processor_gb_seconds, spend.processor_invocations, processor_prices(outcome.target)
+        ),
     )
 
 
@@ -163,6 +179,9 @@ def _priced(
     tuner_invocations: int,
     tuner_gb_seconds: float,
     calls: int,
+    processor_invocations: int = 0,
+    processor_gb_seconds: float = 0.0,
+    processor_usd: float = 0.0,
 ) -> RunCost:
     step_functions = step_functions_usd(transitions)
     tuner_usd = lambda_usd(tuner_gb_seconds, tuner_invocations, tuner_prices())
@@ -171,7 +190,10 @@ def _priced(
         target_invocations=target_invocations,
         step_functions_usd=step_functions,
         target_invocations_usd=invocations_usd,
-        total_usd=step_functions + invocations_usd + tuner_usd,
+        total_usd=step_functions + invocations_usd + tuner_usd + processor_usd,
+        processor_invocations=processor_invocations,
+        processor_gb_seconds=round(processor_gb_seconds, 6),
+        processor_usd=processor_usd,
         target_gb_seconds=round(target_gb_seconds, 6),
         tuner_invocations=tuner_invocations,
         tuner_gb_seconds=round(tuner_gb_seconds, 6),

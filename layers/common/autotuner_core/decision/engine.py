@@ -53,6 +53,8 @@ import math
 from collections.abc import Iterable, Sequence
 
 from autotuner_core.cost import run_cost
+from autotuner_core.cost import share as cost_share
+from autotuner_core.cost.share import Share
 from autotuner_core.decision.statistics import TOLERANCE, Z_90, Estimate, by_size, contenders, estimate, rank
 from autotuner_core.documents.base import MAX_MEMORY_MB, MIN_MEMORY_MB
 from autotuner_core.documents.request import BUDGET_PER_INVOCATION, PayloadSource, Strategy, TuningRequest
@@ -260,13 +262,21 @@ def _next_round(
 # --------------------------------------------------------------------------------------------
 
 
-def plan_task(task: MeasuringTask, measured: Sequence[MeasuredItem] = ()) -> tuple[MeasuringTask, bool]:
+def plan_task(
+    task: MeasuringTask,
+    measured: Sequence[MeasuredItem] = (),
+    *,
+    share: Share | None = None,
+    waited_ms: float = 0.0,
+) -> tuple[MeasuringTask, bool]:
     """The task with the round just ``measured`` added to its observations and the next round planned
     (``plan``; None when measuring is done), its rounds counted; and whether :data:`MAX_ROUNDS` cut it.
 
     Pure: the measuring loop's planning, run before the first round by PlanMeasurements and after
     each round by the step that measured it (one state less per round). ``refined_sizes`` gathers
-    the sizes first planned after the first round.
+    the sizes first planned after the first round. With ``share`` (the target's share of the run's
+    limits, cost/share.py), a round that would take the counted spend past it is not planned, and
+    ``spend.budget_stop`` says why; ``waited_ms`` is the round's wait, not yet in ``spend``.
     """
     observations = merge(task.observations, [item.observation for item in measured])
     rounds = task.spend.rounds
@@ -284,7 +294,13 @@ def plan_task(task: MeasuringTask, measured: Sequence[MeasuredItem] = ()) -> tup
     if rounds:
         seen = {item.memory_size for item in observations}
         refined |= {item.memory_size for item in plan if item.memory_size not in seen}
-    spend = run_cost.add(task.spend, *(item.spend for item in measured)).counting_round(len(plan))
+    spend = run_cost.add(task.spend, *(item.spend for item in measured))
+    if share is not None and plan:
+        so_far = cost_share.spent(task, observations, spend, waited_ms)
+        reason = cost_share.stop_reason(share, so_far, cost_share.projected(task, observations, spend, plan))
+        if reason:
+            plan, spend = [], spend.stopped(reason)
+    spend = spend.counting_round(len(plan))
     return task.planned(observations, plan or None, spend, refined_sizes=sorted(refined) or None), cut
 
 

@@ -25,6 +25,10 @@ class TargetEstimate(Document):
     tuner_gb_seconds: float = 0.0
     target_invocations_usd: float = 0.0
     tuner_lambda_usd: float = 0.0
+    # The preProcessor's and postProcessor's invocations around the target's, their GB-seconds and dollars.
+    processor_invocations: int = 0
+    processor_gb_seconds: float = 0.0
+    processor_usd: float = 0.0
     total_usd: float
 
 
@@ -42,6 +46,9 @@ class RunCost(Document):
     tuner_lambda_usd: float = 0.0
     # Lambda API calls other than Invoke, and the live-traffic checks' CloudWatch reads, as the steps counted them
     control_plane_calls: int = 0
+    processor_invocations: int = 0  # preProcessor and postProcessor invocations, in total_usd
+    processor_gb_seconds: float = 0.0
+    processor_usd: float = 0.0
     # The pre-run estimate only (budget.py): versions and shadow functions the run may create, and per target.
     versions_created: int | None = None
     shadows_created: int | None = None
@@ -56,26 +63,40 @@ class TuningSpend(Document):
     tuner_invocations: int = 0
     tuner_gb_seconds: float = 0.0
     control_plane_calls: int = 0
+    # The preProcessor's and postProcessor's invocations around the target's, and their billed GB-seconds.
+    processor_invocations: int = 0
+    processor_gb_seconds: float = 0.0
+    # Why measuring stopped before the planner was done: the target's counted spend reached its share
+    # of the run's limits (cost/share.py). None: the planner ended it.
+    budget_stop: str | None = None
+
+    def _with(self, **changes: object) -> TuningSpend:
+        fields = {name: getattr(self, name) for name in TuningSpend.model_fields}
+        fields.update(changes)
+        return TuningSpend.model_validate(fields)
 
     def plus(self, *, tuner_invocations: int = 0, tuner_gb_seconds: float = 0.0, calls: int = 0) -> TuningSpend:
         """This spend with more of the tuner's own invocations, GB-seconds and control-plane calls."""
-        return TuningSpend(
-            rounds=self.rounds,
-            round_items=self.round_items,
+        return self._with(
             tuner_invocations=self.tuner_invocations + tuner_invocations,
             tuner_gb_seconds=self.tuner_gb_seconds + tuner_gb_seconds,
             control_plane_calls=self.control_plane_calls + calls,
         )
 
+    def with_processors(self, invocations: int, gb_seconds: float) -> TuningSpend:
+        """This spend with more processor invocations and their GB-seconds."""
+        return self._with(
+            processor_invocations=self.processor_invocations + invocations,
+            processor_gb_seconds=self.processor_gb_seconds + gb_seconds,
+        )
+
     def counting_round(self, items: int) -> TuningSpend:
         """This spend with one more measuring round of ``items`` sizes; none when nothing is planned."""
-        return TuningSpend(
-            rounds=self.rounds + (1 if items else 0),
-            round_items=self.round_items + items,
-            tuner_invocations=self.tuner_invocations,
-            tuner_gb_seconds=self.tuner_gb_seconds,
-            control_plane_calls=self.control_plane_calls,
-        )
+        return self._with(rounds=self.rounds + (1 if items else 0), round_items=self.round_items + items)
+
+    def stopped(self, reason: str) -> TuningSpend:
+        """This spend, its measuring stopped by the run budget for ``reason``."""
+        return self._with(budget_stop=reason)
 
 
 class StageTimings(Document):

@@ -31,13 +31,15 @@ class ExecutionRef(Document):
     # Targets tuned side by side in this run (set by ValidatePermissions): each one's worker
     # takes that share of the account's Lambda control-plane budget (pacing.py).
     workers: Annotated[int, Field(ge=1)] = 1
+    # Targets in the run (set by ValidatePermissions): each one may spend this share of the run's limits.
+    targets: Annotated[int, Field(ge=1)] = 1
 
     @property
     def name(self) -> str:
         return self.arn.rsplit(":", 1)[-1]
 
-    def with_workers(self, workers: int) -> ExecutionRef:
-        return ExecutionRef(arn=self.arn, start_time=self.start_time, workers=workers)
+    def with_workers(self, workers: int, *, targets: int = 1) -> ExecutionRef:
+        return ExecutionRef(arn=self.arn, start_time=self.start_time, workers=workers, targets=targets)
 
 
 class FunctionConfiguration(BaseModel):

@@ -11,7 +11,7 @@ import base64
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 
 from autotuner_core.aws.arns import parse_arn
 from autotuner_core.aws.lambda_control import invoke_with_output
@@ -84,7 +84,7 @@ def invoke_candidate(
     ``client_context`` (measurement_client_context) marks each invocation as synthetic. ``processors``
     (payloads.processor_arns) are invoked around each invocation, as ``_invoke_all`` says.
     """
-    samples, _ = _invoke_all(client, arn, candidate, request, invocations, payload, client_context, processors or {})
+    samples, _, _ = _invoke_all(client, arn, candidate, request, invocations, payload, client_context, processors or {})
     return samples
 
 
@@ -97,8 +97,9 @@ def _invoke_all(
     payload: Any,
     client_context: str | None,
     processors: dict[str, str],
-) -> tuple[list[InvocationSample], float]:
-    """The samples, and the milliseconds spent around them (processors, sleepBetweenRunsMs), unmeasured.
+) -> tuple[list[InvocationSample], float, float]:
+    """The samples, the milliseconds spent around them (processors, sleepBetweenRunsMs), unmeasured,
+    and the processors' billed GB-seconds (the run's cost counts them).
 
     As in AWS Lambda Power Tuning: the pre-processor receives the payload and, if it returns
     anything other than nothing or ``null``, its output is sent instead; after the invocation the
@@ -112,12 +113,13 @@ def _invoke_all(
     payloads = payload_sequence(payload, invocations or request.invocations)
     pre, post = processors.get("preProcessor"), processors.get("postProcessor")
 
-    def one(index: int) -> tuple[InvocationSample, float]:
+    def one(index: int) -> tuple[InvocationSample, float, float]:
         alias = candidate.aliases[index % len(candidate.aliases)]
-        body, around_ms = payloads[index], 0.0
+        body, around_ms, processor_gb_s = payloads[index], 0.0, 0.0
         if pre:
-            output, spent = _invoke_processor(client, "preProcessor", pre, body, client_context)
+            output, spent, billed = _invoke_processor(client, "preProcessor", pre, body, client_context)
             around_ms += spent
+            processor_gb_s += billed
             if output.strip() not in (b"", b"null"):
                 body = output
         error_type, _, result, tail = invoke_with_output(client, arn, alias, body, client_context=client_context)
@@ -130,22 +132,27 @@ def _invoke_all(
             time.sleep(request.sleep_between_runs_ms / 1000)
             around_ms += request.sleep_between_runs_ms
         if post:
-            around_ms += _invoke_processor(client, "postProcessor", post, result, client_context)[1]
-        return sample.failed(error_type), around_ms
+            _, spent, billed = _invoke_processor(client, "postProcessor", post, result, client_context)
+            around_ms += spent
+            processor_gb_s += billed
+        return sample.failed(error_type), around_ms, processor_gb_s
 
     if request.parallel_invocation:
         with ThreadPoolExecutor(max_workers=min(_MAX_PARALLEL_INVOCATIONS, len(payloads))) as pool:
             results = list(pool.map(one, range(len(payloads))))
         lanes = min(_MAX_PARALLEL_INVOCATIONS, len(results))
-        return [sample for sample, _ in results], sum(spent for _, spent in results) / max(1, lanes)
-    results = [one(index) for index in range(len(payloads))]
-    return [sample for sample, _ in results], sum(spent for _, spent in results)
+        around = sum(item[1] for item in results) / max(1, lanes)
+    else:
+        results = [one(index) for index in range(len(payloads))]
+        around = sum(item[1] for item in results)
+    return [item[0] for item in results], around, sum(item[2] for item in results)
 
 
 def _invoke_processor(
     client: Any, field: str, arn: str, payload: bytes, client_context: str | None
-) -> tuple[bytes, float]:
-    """Invoke a pre- or post-processor; returns its output and the milliseconds it ran (its REPORT line)."""
+) -> tuple[bytes, float, float]:
+    """Invoke a pre- or post-processor; returns its output, the milliseconds it ran and its billed
+    GB-seconds (its REPORT line)."""
     from autotuner_core.measuring.report_line import parse_report
 
     error_type, error, output, tail = invoke_with_output(client, arn, None, payload, client_context=client_context)
@@ -154,7 +161,17 @@ def _invoke_processor(
         raise ProcessorFailedError(f"{field} {arn} failed with {error_type}: {message}")
     sample = parse_report(tail)
     spent = sample.duration_ms + (sample.init_duration_ms or 0.0) if sample else 0.0
-    return output, spent
+    billed = sample.memory_size_mb / 1024 * sample.billed_duration_ms / 1000 if sample else 0.0
+    return output, spent, billed
+
+
+class Measured(NamedTuple):
+    """One candidate measured: its observation, the milliseconds the caller waited, and the
+    processors' billed GB-seconds."""
+
+    observation: SizeObservation
+    waited_ms: float
+    processor_gb_seconds: float
 
 
 def measure_candidate(
@@ -167,7 +184,7 @@ def measure_candidate(
     payload: Any = None,
     client_context: str | None = None,
     processors: dict[str, str] | None = None,
-) -> tuple[SizeObservation, float]:
+) -> Measured:
     """Measure one candidate: its observation, and the milliseconds the caller waited.
 
     An excluded candidate is reported with its reason and not invoked. The wait is what the
@@ -179,11 +196,12 @@ def measure_candidate(
     from autotuner_core.decision.analysis import observe
 
     if candidate.excluded:
-        return SizeObservation(memory_size=candidate.memory_size, excluded=candidate.excluded), 0.0
-    samples, around_ms = _invoke_all(
+        return Measured(SizeObservation(memory_size=candidate.memory_size, excluded=candidate.excluded), 0.0, 0.0)
+    samples, around_ms, processor_gb_s = _invoke_all(
         client, arn, candidate, request, invocations, payload, client_context, processors or {}
     )
     each = [sample.duration_ms + (sample.init_duration_ms or 0.0) for sample in samples]
     lanes = min(_MAX_PARALLEL_INVOCATIONS, len(each)) if request.parallel_invocation and each else 1
     waited = max(sum(each) / lanes, max(each, default=0.0)) + around_ms
-    return observe(candidate.memory_size, samples, allowed_exceptions=request.allowed_exceptions), waited
+    observation = observe(candidate.memory_size, samples, allowed_exceptions=request.allowed_exceptions)
+    return Measured(observation, waited, processor_gb_s)

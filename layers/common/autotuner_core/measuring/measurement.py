@@ -95,13 +95,15 @@ def prepare_candidates(
     sizes: list[int] | None = None,
     floor_mb: int | None = None,
     before_change: Callable[[int], None] | None = None,
+    invocations: dict[int, int] | None = None,
 ) -> list[Candidate]:
     """Publish a version and create a temporary alias per candidate size, then restore ``$LATEST``.
 
     A size Lambda rejects (over the account's memory quota) is kept as an excluded candidate
     with Lambda's reason; the others are measured. With ``onlyColdStarts`` each invocation
-    gets its own version (a version starts with no warm environment); the version's
-    Description differs per copy, which is what makes Lambda publish a new one. ``sizes`` are
+    gets its own version (a version starts with no warm environment): as many as the size's
+    ``invocations`` in the planner's round (default: the request's ``invocations``), no more; the
+    version's Description differs per copy, which is what makes Lambda publish a new one. ``sizes`` are
     the sizes of the planner's round (default: the request's sizes and the current one).
     ``floor_mb`` (measureOnLive: ``$LATEST`` serves production) excludes every smaller size, and
     each size stays on ``$LATEST`` only from its update to its publish: waiting for a SnapStart
@@ -112,7 +114,7 @@ def prepare_candidates(
     token = run_token(execution_arn)
     marker = version_marker(token)
     sizes = sorted(set(sizes) if sizes else set(request.memory_sizes) | {original.memory_size})
-    copies = request.invocations if request.only_cold_starts else 1
+    planned = invocations or {}
     poll = settings.status_poll_interval_ms / 1000
     # Start from what $LATEST is now (refinement follows our own restore), but only if it still
     # has the memory we found or our marker: anything else is someone else's change.
@@ -133,6 +135,7 @@ def prepare_candidates(
     for size in sorted(sizes, key=lambda size: size != original.memory_size):
         aliases: list[str] = []
         version: str | None = None
+        copies = planned.get(size, request.invocations) if request.only_cold_starts else 1
         if floor_mb is not None and size < floor_mb and size != original.memory_size:
             candidates.append(
                 Candidate(

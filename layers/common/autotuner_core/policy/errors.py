@@ -105,6 +105,12 @@ class ProcessorFailedError(PermanentError):
     category = ErrorCategory.CONFIGURATION
 
 
+class BudgetExceededError(PermanentError):
+    """The target's counted spend reached its share of the run's limits before enough was measured to decide."""
+
+    category = ErrorCategory.INPUT
+
+
 class TargetChangedError(PermanentError):
     """Someone else changed the setting we were about to change; we do not overwrite them."""
 

@@ -115,6 +115,12 @@ PRINCIPALS: tuple[Principal, ...] = (
                 "the run budget reads each target's memory and timeout before anything is created",
             ),
             Grant(
+                ("lambda:GetFunction",),
+                Resource.PAYLOAD_PROCESSORS,
+                "the run budget reads each processor's memory and timeout: they run beside every target invocation",
+                observable=_PAYLOAD_PROCESSORS_ONLY,
+            ),
+            Grant(
                 ("cloudwatch:GetMetricData",),
                 Resource.ANY,
                 "the run budget reads the targets' recent Duration in one call; it accepts only *",

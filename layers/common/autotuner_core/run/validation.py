@@ -65,7 +65,7 @@ def validate_run(
         request, targets, checked, settings, lambda_client=clients.lambda_, cloudwatch=clients.cloudwatch
     )
     workers = max(1, min(settings.sweep_max_concurrency, len(targets)))
-    execution = envelope.execution.with_workers(workers)
+    execution = envelope.execution.with_workers(workers, targets=len(targets))
     target_list = store_targets(clients.s3, settings.sweep_bucket, execution, targets)
     logger.info(
         "pre-flight passed",

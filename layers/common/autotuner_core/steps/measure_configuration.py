@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from autotuner_core.cost import share as cost_share
 from autotuner_core.decision import engine
 from autotuner_core.documents.cost import TuningSpend
 from autotuner_core.documents.task import MeasuredItem, MeasuringTask, PreparedRound, RoundItem
@@ -20,6 +21,7 @@ from autotuner_core.measuring.invocations import measure_candidate, measurement_
 from autotuner_core.measuring.payloads import payload_for, processor_arns
 from autotuner_core.measuring.shadow import VERSIONS
 from autotuner_core.observability import logger
+from autotuner_core.policy.errors import BudgetExceededError
 from autotuner_core.settings import Settings
 from autotuner_core.steps.clients import Clients
 from autotuner_core.steps.handler import step, waited_for_targets
@@ -40,7 +42,7 @@ def run(task: PreparedRound, clients: Clients, settings: Settings) -> MeasuringT
     def measure(item: RoundItem) -> tuple[MeasuredItem, float]:
         # A live target's candidates are its shadow copy's aliases: the candidate names the function measured.
         function_arn = item.candidate.function_arn or task.target.ref.arn
-        observation, waited_ms = measure_candidate(
+        observation, waited_ms, processor_gb_s = measure_candidate(
             client,
             function_arn,
             item.candidate,
@@ -50,18 +52,30 @@ def run(task: PreparedRound, clients: Clients, settings: Settings) -> MeasuringT
             client_context=client_context,
             processors=processors,
         )
-        return MeasuredItem(observation=observation, spend=TuningSpend()), waited_ms
+        spend = TuningSpend().with_processors(len(processors) * observation.invocations, processor_gb_s)
+        return MeasuredItem(observation=observation, spend=spend), waited_ms
 
     items = task.round
     with ThreadPoolExecutor(max_workers=max(1, min(ROUND_LANES, len(items)))) as pool:
         results = list(pool.map(measure, items))
+    waited_ms = makespan([w for _, w in results])
     evidence = task.target.live_traffic
     if evidence is not None and evidence.measured_on == VERSIONS:
         # The planner counted this round when it planned it.
         at = f"after round {task.spend.rounds}; $LATEST is at its {task.target.configuration.memory_size} MB"
         live_traffic.recheck(clients.cloudwatch, task.target.ref, evidence, at=at)
     # The next round is planned here, not in a state of its own: one state transition less per round.
-    planned, cut = engine.plan_task(task, [item for item, _ in results])
+    # No round starts past the target's share of the run's limits (cost/share.py).
+    share = cost_share.share_of(settings, task.execution.targets)
+    planned, cut = engine.plan_task(task, [item for item, _ in results], share=share, waited_ms=waited_ms)
+    stopped = planned.spend.budget_stop
+    if stopped:
+        logger.warning("run budget stopped the measuring", extra={"target": task.target.ref.arn, "why": stopped})
+        if not cost_share.decidable(planned):
+            raise BudgetExceededError(
+                f"the run budget stopped measuring before two sizes could be compared ({stopped}); raise "
+                "MaxRunCostUsd, tune fewer targets or lower invocations"
+            )
     if cut:
         logger.warning(
             "planner stopped after the round limit", extra={"target": task.target.ref.arn, "rounds": task.spend.rounds}
@@ -71,7 +85,7 @@ def run(task: PreparedRound, clients: Clients, settings: Settings) -> MeasuringT
         extra={"target": task.target.ref.arn, "round": task.spend.rounds + 1, "plan": planned.plan or []},
     )
     # The tuner waits for every target invocation: it is billed at least the round's makespan.
-    waited_for_targets(makespan([w for _, w in results]))
+    waited_for_targets(waited_ms)
     return planned
 
 

@@ -58,6 +58,8 @@ def run(task: MeasuringTask, clients: Clients, settings: Settings) -> PreparedRo
             sizes=new,
             floor_mb=floor,
             before_change=recheck,
+            # onlyColdStarts: one version per invocation the round makes at the size, no more.
+            invocations={item.memory_size: item.invocations for item in plan},
         ):
             if function_arn != task.target.ref.arn:
                 candidate = candidate.pointed(function_arn=function_arn)
