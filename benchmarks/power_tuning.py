@@ -30,7 +30,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from autotuner_core.decision.engine import POWER_TUNING_SIZES_MB
+from autotuner_core.documents.request import POWER_TUNING_SIZES_MB
 
 POWER_VALUES = POWER_TUNING_SIZES_MB  # its default powerValues
 NUM = 10
