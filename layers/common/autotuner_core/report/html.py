@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from autotuner_core.aws.arns import unqualified
-from autotuner_core.cost import savings
+from autotuner_core.cost import prices, savings
 
 CHART_WIDTH_PX = 1080
 CHART_HEIGHT_PX = 780
@@ -283,7 +283,9 @@ def spend_line(outcome: dict[str, Any]) -> str | None:
     if not configs and not estimate:
         return None
     invocations = sum(int(config.get("invocations") or 0) for config in configs)
-    gb_seconds = sum(config["memorySize"] / 1024 * float(config.get("billedTotalMs") or 0) / 1000 for config in configs)
+    gb_seconds = sum(
+        prices.gb_seconds(config["memorySize"], float(config.get("billedTotalMs") or 0)) for config in configs
+    )
 
     def bound(value: Any, unit: str = "") -> str:
         return f" (up to {value}{unit})" if value is not None else ""
