@@ -19,7 +19,7 @@ import pytest
 
 from autotuner_core.documents.outcome import TargetOutcome
 from autotuner_core.documents.target import ExecutionRef
-from autotuner_core.report.html import spaced_ticks
+from autotuner_core.report.plain import spaced_ticks
 from autotuner_core.report.store import render_report
 from autotuner_core.report.svg import svg_chart
 
