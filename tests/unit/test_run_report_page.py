@@ -24,7 +24,7 @@ from autotuner_core.report.store import render_report
 from autotuner_core.report.svg import svg_chart
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the reports tests' sample outcomes
-from test_reports import configuration, failed_outcome, measured_outcome
+from report_outcomes import configuration, failed_outcome, measured_outcome
 
 SVG = "{http://www.w3.org/2000/svg}"
 # The sizes the README's chart shows: five between 1,536 and 2,048 MB, whose labels overlap unless spread.
