@@ -22,7 +22,7 @@ import sys
 from typing import Any
 
 from autotuner import commands
-from autotuner.local import PROJECT_ROOT
+from autotuner.local import DEFAULT_STATE_DIR, PROJECT_ROOT
 
 
 def _add_local_follow_ups(local_commands: Any, parsers: dict[str, argparse.ArgumentParser]) -> None:
@@ -41,8 +41,6 @@ def _add_local_follow_ups(local_commands: Any, parsers: dict[str, argparse.Argum
 
 
 def _add_state_dir(parser: argparse.ArgumentParser) -> None:
-    from emulator.local_state import DEFAULT_STATE_DIR
-
     parser.add_argument(
         "--state-dir",
         default=DEFAULT_STATE_DIR,

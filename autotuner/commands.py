@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from autotuner.local import ACCOUNTS, load_json, local_run, power_tuning_text, render_run
-from emulator.account import load_account
 
 # --- on the embedded AWS -------------------------------------------------------------------
 
@@ -31,6 +30,8 @@ def local_run_command(args: argparse.Namespace) -> int:
             "--account events/accounts/demo-account.json",
             code=2,
         )
+    from emulator.account import load_account  # the local commands alone need the embedded AWS
+
     try:
         account = load_account(args.account)
     except ValueError as error:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from emulator.account import SimulatedAccount
+if TYPE_CHECKING:
+    from emulator.account import SimulatedAccount
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 EVENTS = PROJECT_ROOT / "events"
 ACCOUNTS = EVENTS / "accounts"
+# Where the local commands keep the embedded account between them (--state-dir).
+DEFAULT_STATE_DIR = ".autotuner-local"
 
 
 def load_json(path: str) -> Any:

@@ -18,9 +18,10 @@ from typing import Any
 
 from autotuner import tables
 
-# The pure-HTML half (accessors, table cells, the page) lives in the shared layer, which the
-# deployed SummarizeRun also renders with; the CLI adds matplotlib charts and the text table.
-from autotuner_core.report.html import (
+# The readers, table cells and the page live in the shared layer, which the deployed SummarizeRun
+# also renders with; the CLI adds matplotlib charts and the text table.
+from autotuner_core.report.html import html_page, saving_line, spend_line
+from autotuner_core.report.plain import (
     CHART_HEIGHT_PX,
     CHART_WIDTH_PX,
     CHOSEN_COLOR,
@@ -37,14 +38,11 @@ from autotuner_core.report.html import (
     exclusion_kind,
     function_name,
     headline,
-    html_page,
     ms_text,
     report_outcomes,
     report_subtitle,
-    saving_line,
     short_reason,
     spaced_ticks,
-    spend_line,
     strategy_label,
     summary_line,
     usd_text,

@@ -45,7 +45,7 @@ def _paired(
 
 
 def goals(rows: Sequence[Outcome], curves: set[str], label: str) -> list[Goal]:
-    """The issue's goals on one set of curves, each with its paired curve-bootstrap interval."""
+    """The benchmark's goals on one set of curves, each with its paired curve-bootstrap interval."""
     ours, theirs, equal = (select(rows, e, curves=curves) for e in ENGINES)
     o, t, q = Stats.of(ours), Stats.of(theirs), Stats.of(equal)
     suffix = f" ({label})"

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from autotuner_core.measuring.shadow import SHADOW_OF_TAG, SHADOW_PREFIX
+from autotuner_core.policy.errors import CircuitOpenError, InvalidInputError, TuningInProgressError
 from emulator.account import (
     Fault,
     FunctionProfile,
@@ -29,7 +30,7 @@ ASL_FILE = PROJECT_ROOT / "statemachine" / "autotuner.asl.json"
 TEMPORARY_ALIAS_PREFIX = "autotuner-"
 CIRCUIT = {"failureThreshold": 3, "cooldownSeconds": 0}  # every run after an opening probes: both halves tested
 SUCCESS_OUTCOMES = frozenset({"APPLIED", "UNCHANGED", "RECOMMENDED"})
-UNCOUNTED_ERRORS = frozenset({"InvalidInputError", "CircuitOpenError", "TuningInProgressError"})
+UNCOUNTED_ERRORS = frozenset(e.__name__ for e in (InvalidInputError, CircuitOpenError, TuningInProgressError))
 FIXED_SIZES = (256, 384, 640, 768, 1024, 1536)
 MEASURED_SIZES = [256, 1024]
 LIVE_REQUESTS_PER_SECOND = 0.2  # per AWS second: one request every 50 ms of wall time at the suite's clock

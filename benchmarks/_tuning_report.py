@@ -66,7 +66,7 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def goals(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """The issue's goals, judged on the cost strategy."""
+    """The benchmark's goals, judged on the cost strategy."""
     if "cost" not in summary or not {"ours", "baseline"} <= set(summary["cost"]["overall"]):
         return []
     ours, base = summary["cost"]["overall"]["ours"], summary["cost"]["overall"]["baseline"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from autotuner_core.cost.prices import Prices, invocation_cost_usd, lambda_prices
-from autotuner_core.decision.engine import POWER_TUNING_SIZES_MB
+from autotuner_core.documents.request import POWER_TUNING_SIZES_MB
 from emulator.account import FunctionProfile, SimulatedAccount
 from emulator.simulated_function import expected_duration_ms, memory_floor_mb
 

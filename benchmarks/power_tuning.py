@@ -30,7 +30,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from autotuner_core.decision.engine import POWER_TUNING_SIZES_MB
+from autotuner_core.documents.request import POWER_TUNING_SIZES_MB
 
 POWER_VALUES = POWER_TUNING_SIZES_MB  # its default powerValues
 NUM = 10
@@ -39,7 +39,6 @@ DEFAULT_BALANCED_WEIGHT = 0.5
 MIN_RAM = 128
 # USD per ms at 128 MB, its template's baseCosts ("default" rows).
 BASE_COST = {"x86_64": 2.1e-9, "arm64": 1.7e-9}
-STEP_FUNCTIONS_TRANSITION_USD = 0.000025
 
 
 @dataclass(frozen=True)

@@ -131,7 +131,7 @@ def usable(records: Sequence[CurveRecord], min_span: float = MIN_SPAN) -> tuple[
 
 
 def contract(rows: Sequence[Outcome], curves: int, seeds: int) -> dict[str, object]:
-    """The JSON contract of issue's benchmark: cost strategy, default budgets, churn under the rule."""
+    """The benchmark's JSON contract: cost strategy, default budgets, churn under the rule."""
 
     def churn(engine: str) -> dict[str, int]:
         ruled = select(rows, engine)

@@ -70,7 +70,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from autotuner_core.decision.engine import POWER_TUNING_SIZES_MB
+from autotuner_core.documents.request import POWER_TUNING_SIZES_MB
 from benchmarks._tuning_report import format_report, goals, summarize
 from benchmarks._tuning_truth import (
     ARCHITECTURE,

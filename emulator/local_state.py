@@ -2,7 +2,7 @@
 
 moto keeps everything in memory, and it has no persistence of its own. After a run, the part of
 the account that outlives it in AWS and that an operator reads afterwards is written to one JSON
-file in a state directory (``.autotuner-local/state.json`` by default):
+file in a state directory (the CLI's ``--state-dir``):
 
 - the simulated account itself (so the next command deploys the same stack and targets: names
   and ARNs are deterministic, see ``stack.py`` and ``EmbeddedAws.start``);
@@ -45,9 +45,8 @@ from emulator.interceptor import unlogged
 if TYPE_CHECKING:
     from emulator.cloud import EmbeddedAws
 
-__all__ = ["DEFAULT_STATE_DIR", "STATE_FILE", "LocalState", "LocalStateError", "capture", "restored"]
+__all__ = ["STATE_FILE", "LocalState", "LocalStateError", "capture", "restored"]
 
-DEFAULT_STATE_DIR = ".autotuner-local"
 STATE_FILE = "state.json"
 _FORMAT = 1
 _DATE = "$date"  # how a timestamp is kept in the file: {"$date": ISO 8601}

@@ -221,7 +221,7 @@ def _message(cause: str | None) -> str:
     return parsed.get("errorMessage", cause) if isinstance(parsed, dict) else cause or ""
 
 
-def test_the_corpus_covers_every_kind_the_issue_lists():
+def test_the_corpus_covers_every_kind_of_bad_input():
     kinds = {case.document["kind"] for case in CASES}
     assert len(CASES) >= 40
     assert kinds >= {

@@ -14,7 +14,7 @@ from autotuner_core.documents.target import SizeObservation, SizeRequest
 from autotuner_core.documents.task import MeasuredItem, MeasuringTask
 from autotuner_core.settings import Settings
 from benchmarks import budget_figures
-from tests.unit.test_planning import measuring, seen
+from tests.unit.test_measuring_loop import measuring, seen
 
 ROOM = Share(invocations=10_000, usd=10.0, versions=200)
 

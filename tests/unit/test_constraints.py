@@ -18,7 +18,7 @@ from autotuner_core.decision.statistics import Decision, decide
 from autotuner_core.documents.request import parse_request
 from autotuner_core.documents.target import SizeObservation
 from autotuner_core.policy.errors import InvalidConfigurationError, InvalidInputError
-from autotuner_core.report.html import exclusion_kind, short_reason
+from autotuner_core.report.plain import exclusion_kind, short_reason
 from tests.unit.engine_runs import request
 
 X86 = lambda_prices("us-east-1", "x86_64")

@@ -19,12 +19,12 @@ import pytest
 
 from autotuner_core.documents.outcome import TargetOutcome
 from autotuner_core.documents.target import ExecutionRef
-from autotuner_core.report.html import spaced_ticks
+from autotuner_core.report.plain import spaced_ticks
 from autotuner_core.report.store import render_report
 from autotuner_core.report.svg import svg_chart
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the reports tests' sample outcomes
-from test_reports import configuration, failed_outcome, measured_outcome
+from report_outcomes import configuration, failed_outcome, measured_outcome
 
 SVG = "{http://www.w3.org/2000/svg}"
 # The sizes the README's chart shows: five between 1,536 and 2,048 MB, whose labels overlap unless spread.

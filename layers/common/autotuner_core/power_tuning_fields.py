@@ -9,13 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from autotuner_core.documents.base import MAX_MEMORY_MB, MIN_MEMORY_MB
-from autotuner_core.documents.request import MEMORY_PRESETS, TranslatedField
+from autotuner_core.documents.request import MEMORY_PRESETS, POWER_TUNING_SIZES_MB, TranslatedField
 
 if TYPE_CHECKING:
     from autotuner_core.power_tuning import PowerTuningInput
 
-# Power Tuning's deploy-time default (its template's PowerValues parameter).
-POWER_TUNING_DEFAULT_VALUES = (128, 256, 512, 1024, 1536, 3008)
 MAX_NUM = 1000  # TuningRequest.invocations' maximum
 MIN_NUM = 5  # Power Tuning's minimum, and ours
 
@@ -92,7 +90,7 @@ def translate_power_values(raw: dict[str, Any], given: PowerTuningInput, fields:
     if not values:
         # Power Tuning then uses its deployment's PowerValues; this deployment's default is ours.
         standard = list(MEMORY_PRESETS["standard"])
-        defaults = ", ".join(str(size) for size in POWER_TUNING_DEFAULT_VALUES)
+        defaults = ", ".join(str(size) for size in POWER_TUNING_SIZES_MB)
         fields.add(
             "powerValues",
             {"memorySizes": "standard"},

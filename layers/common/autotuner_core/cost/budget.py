@@ -44,7 +44,7 @@ from autotuner_core.aws.arns import parse_arn
 from autotuner_core.aws.lambda_control import get_function
 from autotuner_core.aws.paging import every_page
 from autotuner_core.cost import run_cost
-from autotuner_core.cost.prices import lambda_prices, lambda_usd, step_functions_usd
+from autotuner_core.cost.prices import lambda_prices, lambda_usd, memory_gb, step_functions_usd
 from autotuner_core.decision import engine
 from autotuner_core.documents.base import MAX_MEMORY_MB
 from autotuner_core.documents.cost import RunCost, TargetEstimate
@@ -250,7 +250,7 @@ def estimate_target(
         seconds = float(configuration.timeout)
     lanes = _PARALLEL_LANES if request.parallel_invocation else 1
     cold_starts = invocations if request.only_cold_starts else min(invocations, versions * lanes + shadow)
-    gb_seconds = largest_mb / 1024 * (invocations * seconds + cold_starts * INIT_LIMIT_S)
+    gb_seconds = memory_gb(largest_mb) * (invocations * seconds + cold_starts * INIT_LIMIT_S)
     transitions = run_cost.measured_target_transitions(rounds)
     architecture = (configuration.architectures or ["x86_64"])[0]
     prices = lambda_prices(
@@ -273,7 +273,7 @@ def estimate_target(
     waits += APPLY_WAITS if request.apply else 0
     waited = invocations * seconds + cold_starts * INIT_LIMIT_S + processor_seconds + sleeps
     tuner_seconds = _tuner_seconds(waited, steps, waits, settings)
-    tuner_gb_seconds = run_cost.tuner_memory_mb() / 1024 * tuner_seconds
+    tuner_gb_seconds = memory_gb(run_cost.tuner_memory_mb()) * tuner_seconds
     tuner_usd = lambda_usd(tuner_gb_seconds, steps, run_cost.tuner_prices())
     return TargetEstimate(
         target=target.arn,
@@ -326,9 +326,9 @@ def estimate_run(request: TuningRequest, estimates: Sequence[TargetEstimate], ta
     tuner_gb_seconds = sum(item.tuner_gb_seconds for item in counted)
     # The run's own two tuner steps (ValidatePermissions, SummarizeRun): their time as one step each.
     run_seconds = run_cost.RUN_TUNER_INVOCATIONS * TUNER_STEP_ALLOWANCE_S
-    tuner_gb_seconds += run_cost.tuner_memory_mb() / 1024 * run_seconds
+    tuner_gb_seconds += memory_gb(run_cost.tuner_memory_mb()) * run_seconds
     tuner_usd = sum(item.tuner_lambda_usd for item in counted) + lambda_usd(
-        run_cost.tuner_memory_mb() / 1024 * run_seconds, run_cost.RUN_TUNER_INVOCATIONS, run_cost.tuner_prices()
+        memory_gb(run_cost.tuner_memory_mb()) * run_seconds, run_cost.RUN_TUNER_INVOCATIONS, run_cost.tuner_prices()
     )
     step_functions = step_functions_usd(transitions)
     target_usd = sum(item.target_invocations_usd for item in counted)

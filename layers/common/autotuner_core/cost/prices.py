@@ -110,9 +110,14 @@ def lambda_prices(region: str, architecture: str = "x86_64") -> Prices:
     )
 
 
+def memory_gb(memory_mb: float) -> float:
+    """Memory in the GB of Lambda's GB-second (1,024 MB)."""
+    return memory_mb / 1024
+
+
 def gb_seconds(memory_mb: float, billed_ms: float) -> float:
-    """Memory (GB = MB / 1024) x billed seconds: what Lambda's compute price is per."""
-    return memory_mb / 1024 * billed_ms / 1000
+    """Memory (GB) x billed seconds: what Lambda's compute price is per."""
+    return memory_gb(memory_mb) * billed_ms / 1000
 
 
 def lambda_usd(gb_seconds: float, requests: int, prices: Prices) -> float:

@@ -57,13 +57,17 @@ from autotuner_core.cost import share as cost_share
 from autotuner_core.cost.share import Share
 from autotuner_core.decision.statistics import TOLERANCE, Z_90, Estimate, by_size, contenders, estimate, rank
 from autotuner_core.documents.base import MAX_MEMORY_MB, MIN_MEMORY_MB
-from autotuner_core.documents.request import BUDGET_PER_INVOCATION, PayloadSource, Strategy, TuningRequest
+from autotuner_core.documents.request import (
+    BUDGET_PER_INVOCATION,
+    POWER_TUNING_SIZES_MB,
+    PayloadSource,
+    Strategy,
+    TuningRequest,
+)
 from autotuner_core.documents.target import SizeObservation, SizeRequest
 from autotuner_core.documents.task import MeasuredItem, MeasuringTask
 from autotuner_core.policy.errors import InvalidConfigurationError
 
-# Power Tuning's default powerValues: what the budget is half of (see budget()).
-POWER_TUNING_SIZES_MB = (128, 256, 512, 1024, 1536, 3008)
 # The sizes the local search steps along: where Lambda users and Power Tuning measure, and where the
 # published curves were measured.
 SIZE_LADDER = (128, 256, 512, 1024, 1536, 2048, 3008, 4096, 6144, 8192, 10240)

@@ -61,10 +61,12 @@ class Strategy(StrEnum):
     BALANCED = "balanced"  # weighted: balancedWeight 0 = speed ... 1 = cost
 
 
+# Power Tuning's default powerValues (its template's PowerValues parameter).
+POWER_TUNING_SIZES_MB = (128, 256, 512, 1024, 1536, 3008)
 # Named candidate sets. "standard" is AWS Lambda Power Tuning's default list plus 1,769 MB
 # (one full vCPU); "cpu" follows the vCPU steps; "fine" is every 64 MB up to 3,008 MB.
 MEMORY_PRESETS: dict[str, tuple[int, ...]] = {
-    "standard": (128, 256, 512, 1024, 1536, 1769, 3008),
+    "standard": tuple(sorted((*POWER_TUNING_SIZES_MB, 1769))),
     "cpu": (512, 1024, 1769, 3008, 5307, 7076, 8845, 10240),
     "fine": tuple(range(128, 3009, 64)),
 }

@@ -1,5 +1,7 @@
 """The permissions manifest: one declarative source for who calls what.
 
+Over 400 lines on purpose: ``PRINCIPALS`` is one table, every role's grants read side by side.
+
 step (ASL Task state) → function (template logical id) → role (the setting that carries its ARN
 to pre-flight) → actions on resources (template resource kinds, tag-scoped or not). Which errors
 each step retries is the error policy's (policy/errors.py), not the manifest's.

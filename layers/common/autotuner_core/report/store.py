@@ -22,10 +22,10 @@ from autotuner_core.documents.cost import RunCost
 from autotuner_core.documents.outcome import ReportLink, TargetOutcome
 from autotuner_core.documents.target import ExecutionRef
 from autotuner_core.policy.errors import AutotunerError
-from autotuner_core.report.html import (
+from autotuner_core.report.html import html_page
+from autotuner_core.report.plain import (
     REPORT_TITLE,
     configurations_of,
-    html_page,
     report_outcomes,
     report_subtitle,
 )

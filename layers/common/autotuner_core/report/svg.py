@@ -12,7 +12,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from autotuner_core.report.html import (
+from autotuner_core.report.html import escape
+from autotuner_core.report.plain import (
     CHOSEN_COLOR,
     COST_COLOR,
     CURRENT_COLOR,
@@ -21,7 +22,6 @@ from autotuner_core.report.html import (
     chosen_memory,
     configurations_of,
     current_memory,
-    escape,
     exclusion_kind,
     function_name,
     ms_text,

@@ -16,15 +16,23 @@ from autotuner_core.documents.base import Outcome, names_a_function
 from autotuner_core.documents.outcome import RecordEvent, TargetOutcome
 from autotuner_core.documents.request import parse_target
 from autotuner_core.documents.target import DiscoveredTarget, ExecutionRef
-from autotuner_core.policy.errors import ConditionFailedError, InvalidInputError, ThrottledError, classify
+from autotuner_core.policy.errors import (
+    CircuitOpenError,
+    ConditionFailedError,
+    InvalidInputError,
+    NoPayloadError,
+    ThrottledError,
+    TuningInProgressError,
+    classify,
+)
 from autotuner_core.targets import iac
 
 NO_TARGET = "(no target)"
 # A target skipped for one of these was not tuned on purpose: recorded SKIPPED, not FAILED.
 # NoPayloadError: a sweep's function without a payload of its own is skipped, not guessed at ({}).
-SKIP_ERRORS = frozenset({"CircuitOpenError", "TuningInProgressError", "NoPayloadError"})
+SKIP_ERRORS = frozenset(e.__name__ for e in (CircuitOpenError, TuningInProgressError, NoPayloadError))
 # Errors that say nothing about the target: they do not count against its circuit breaker.
-NOT_COUNTED = SKIP_ERRORS | {"InvalidInputError"}
+NOT_COUNTED = SKIP_ERRORS | {InvalidInputError.__name__}
 # CircuitOpenError's message ends with when the target will next be tried (breaker.py writes it).
 _NEXT_TRY = re.compile(r"next try after (\S+)$")
 

@@ -26,8 +26,7 @@ from autotuner_core.settings import Settings
 from autotuner_core.steps.clients import Clients
 from autotuner_core.steps.handler import step, waited_for_targets
 
-# Sizes measured at once: what the measurement Map allowed (MaxConcurrency 4), so a target sees no
-# more concurrent measuring than before.
+# Sizes measured at once: at most 4 of a target's sizes side by side, which bounds the concurrency a round adds.
 ROUND_LANES = 4
 
 
