@@ -6,7 +6,7 @@ is a goal that could not run, and the others still run. Each benchmark's results
 ``results/bench/<name>.json``, the source of the docs' tables (``python -m benchmarks docs``).
 
 ``python -m benchmarks [--quick] NAME ARG ...``: a benchmark whose ``main`` takes ``argv`` gets every
-argument after its name and runs alone, as an experiment: no banner lines, no results file, and its
+argument after its name (unless they are only more benchmark names) and runs alone, as an experiment: no banner lines, no results file, and its
 goals on stderr, so its last line on stdout may be JSON
 (``python -m benchmarks realcurves --curves PATH --json``).
 
@@ -99,10 +99,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return docs_main(argv[1:])
     names = available()
-    # Everything after the first benchmark that takes arguments is its own.
+    # Everything after the first benchmark that takes arguments is its own, unless it is only more names.
     forwarded: list[str] | None = None
     for index, token in enumerate(argv):
-        if token in names and takes_arguments(token):
+        if token in names and takes_arguments(token) and not set(argv[index + 1 :]) <= set(names):
             argv, forwarded = argv[: index + 1], argv[index + 1 :]
             break
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])

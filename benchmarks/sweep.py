@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 from unittest import mock
@@ -81,7 +82,7 @@ def fleet_account(size: int, time_scale: float) -> SimulatedAccount:
 
 
 @contextmanager
-def unpaced():
+def unpaced() -> Iterator[None]:
     """The workers' pacing switched off: every worker calls as fast as it can."""
     with mock.patch("autotuner_core.aws.pacing.pace", lambda workers, settings: None):
         yield

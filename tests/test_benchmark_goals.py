@@ -178,3 +178,10 @@ def test_the_docs_command_writes_a_block_from_its_results_file_and_keeps_one_wit
     assert goals.body.splitlines()[0] == "Measured 2026-12-08 by `python -m benchmarks fast`: results/bench/*.json."
     assert "| met | fast | answers in time | 0.2 s | ≤ 1 s | 2026-12-08 | - |" in goals.body
     assert text.startswith("# Figures\n\n") and _docs.rewrite(doc, results)[0] == text  # idempotent
+
+
+def test_without_results_the_docs_command_changes_no_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Only a run writes new figures: with no results files every block keeps its own date
+    assert _docs.main(["--results", str(tmp_path), "--check"]) == 0
+    notes = capsys.readouterr().out.splitlines()
+    assert notes and all(": kept: no " in note for note in notes)
