@@ -6,9 +6,9 @@ is a goal that could not run, and the others still run. Each benchmark's results
 ``results/bench/<name>.json``, the source of the docs' tables (``python -m benchmarks docs``).
 
 ``python -m benchmarks [--quick] NAME ARG ...``: a benchmark whose ``main`` takes ``argv`` gets every
-argument after its name (unless they are only more benchmark names) and runs alone, as an experiment: no banner lines, no results file, and its
-goals on stderr, so its last line on stdout may be JSON
-(``python -m benchmarks realcurves --curves PATH --json``).
+argument after its name (unless they are only more benchmark names) and runs alone, as an
+experiment: no banner lines, no results file, and its goals on stderr, so its last line on stdout
+may be JSON (``python -m benchmarks realcurves --curves PATH --json``).
 
 ``python -m benchmarks docs [--check]``: rewrite the docs' benchmark tables from the results files.
 """

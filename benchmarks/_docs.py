@@ -40,7 +40,7 @@ BLOCK = re.compile(
 # The first line of a block: the date, the command and the source of its figures.
 HEADER = re.compile(
     r"Measured (?P<date>\d{4}-\d{2}-\d{2}) by `(?P<command>python -m benchmarks[^`]*)`"
-    r"(?: \((?P<seconds>[\d,]+) s\))?: (?P<source>results/bench/[\w-]+\.json|results/bench/\*\.json)\.$"
+    r"(?: \((?P<note>[^)]*)\))?: (?P<source>results/bench/[\w-]+\.json|results/bench/\*\.json)\.$"
 )
 
 
@@ -90,16 +90,17 @@ def goals_body(documents: list[dict[str, Any]]) -> str:
     ]
     dates = sorted({date for _, date in goals})
     span = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}" if dates else "never"
-    commands = sorted({document["command"] for document in documents})
+    commands = {document["benchmark"]: document["command"] for document in documents}
     lines = [
-        f"Measured {span} by `{commands[0] if len(commands) == 1 else 'python -m benchmarks'}`: results/bench/*.json.",
+        f"Measured {span} by `python -m benchmarks` (each row: its run's date and command): results/bench/*.json.",
         "",
         "| status | benchmark | goal | value | limit | measured | reason |",
         "|---|---|---|---|---|---|---|",
     ]
     order = {id(goal): index for index, (goal, _) in enumerate(goals)}
     for goal, date in sorted(goals, key=lambda item: (_goals.STATUSES.index(item[0].status), order[id(item[0])])):
-        cells = [goal.status, goal.benchmark, goal.name, goal.value, goal.limit, date, goal.reason or "-"]
+        measured = f"{date}, `{commands[goal.benchmark]}`"
+        cells = [goal.status, goal.benchmark, goal.name, goal.value, goal.limit, measured, goal.reason or "-"]
         lines.append("| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -175,8 +175,11 @@ def test_the_docs_command_writes_a_block_from_its_results_file_and_keeps_one_wit
         "```\na  b\n-  -\n1  2\n```\n"
     )
     assert gone.body == old and any("gone/main: kept: no gone.json" in note for note in notes)
-    assert goals.body.splitlines()[0] == "Measured 2026-12-08 by `python -m benchmarks fast`: results/bench/*.json."
-    assert "| met | fast | answers in time | 0.2 s | ≤ 1 s | 2026-12-08 | - |" in goals.body
+    assert goals.body.splitlines()[0] == (
+        "Measured 2026-12-08 by `python -m benchmarks` (each row: its run's date and command): results/bench/*.json."
+    )
+    row = "| met | fast | answers in time | 0.2 s | ≤ 1 s | 2026-12-08, `python -m benchmarks fast` | - |"
+    assert row in goals.body
     assert text.startswith("# Figures\n\n") and _docs.rewrite(doc, results)[0] == text  # idempotent
 
 
