@@ -16,7 +16,7 @@ help:
 	@echo "make asl       rewrite the ASL's Retry/Catch and the transition counts from the error policy and the ASL"
 	@echo "make build     sam build (arm64 packages, no Docker needed)"
 	@echo "make deploy    sam build, then sam deploy --guided"
-	@echo "make bench     benchmarks/ (numbers, not pass/fail)"
+	@echo "make bench     benchmarks/: numbers, then every goal judged, failing first (exit 1 if one fails)"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -211,8 +211,16 @@ def report(
                 f"  {r.regret:6.2f} %  {r.curve} seed {r.seed} current {r.kind}: {measured}: {r.run.decision.summary}"
             )
     lines.append("goals:")
-    for name, curves in sets:
-        label = name.split(":")[0] if ":" in name else "all"
-        for goal in goals(rows, curves, label):
-            lines.append(f"  [{'holds' if goal.holds else 'FAILS'}] {goal.text}: {goal.detail}")
+    for goal in judged(rows, records, held):
+        lines.append(f"  [{'holds' if goal.holds else 'FAILS'}] {goal.text}: {goal.detail}")
     return lines
+
+
+def judged(rows: Sequence[Outcome], records: Sequence[CurveRecord], held: set[str]) -> list[Goal]:
+    """Every goal, on all the curves, then on the tuning and the held-out sets when both are there."""
+    everything = {r.id for r in records}
+    tuning = everything - held
+    sets = [("all", everything)]
+    if held and tuning:
+        sets += [("tuning", tuning), ("held out", held)]
+    return [goal for label, curves in sets for goal in goals(rows, curves, label)]

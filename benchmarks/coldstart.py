@@ -43,6 +43,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks._goals import Goal, Result, judge
 from benchmarks._table import text_table
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -294,9 +295,38 @@ def _model_deviation_cell(row: dict[str, Any]) -> str:
     return "-" if deviation is None else f"{deviation:+.0%}"
 
 
-def main(quick: bool = False) -> int:
+def goals(rows: list[dict[str, Any]]) -> list[Goal]:
+    """The two goals the report's last lines state, judged on the same rows."""
+    handlers = [row for row in rows if row["import"] != BASELINE]
+    worst = max(handlers, key=lambda row: row["ratio"])
+    slow = [row["import"] for row in handlers if row["ratio"] > GOAL_RATIO]
+    far = [
+        row["import"]
+        for row in handlers
+        if (deviation := model_deviation(row)) is None or abs(deviation) > MODEL_TOLERANCE
+    ]
+    return [
+        judge(
+            "no handler imports slower than bare boto3 by more than the ratio",
+            f"worst {worst['import']} {worst['ratio']:.2f}x",
+            f"≤ {GOAL_RATIO}x each",
+            not slow,
+            f"above {GOAL_RATIO}x: {', '.join(slow)}",
+        ),
+        judge(
+            "the AWS-time model's cold starts within tolerance of this run's 'then boto3' medians",
+            f"{len(handlers) - len(far)}/{len(handlers)} handlers",
+            f"±{MODEL_TOLERANCE:.0%} each",
+            not far,
+            f"outside ±{MODEL_TOLERANCE:.0%} or unmodelled: {', '.join(far)}",
+        ),
+    ]
+
+
+def main(quick: bool = False) -> Result:
     started = time.monotonic()
-    samples = measure(QUICK_ROUNDS if quick else ROUNDS)
-    print(format_report(summarize(samples)), flush=True)
+    rows = summarize(measure(QUICK_ROUNDS if quick else ROUNDS))
+    report = format_report(rows)
+    print(report, flush=True)
     print(f"({time.monotonic() - started:.0f} s)")
-    return 0
+    return Result(goals=goals(rows), tables={"coldstart": report}, data={"rows": rows})

@@ -65,6 +65,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._asl_variants import RETRY_EVERYTHING, TEMPLATE, retry_everything_template
+from benchmarks._goals import Result, judge
 from benchmarks._table import text_table
 from emulator.account import RevokedPermission, SimulatedAccount, SimulatedFunction
 
@@ -238,17 +239,20 @@ def goals(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         {
             "goal": "ours: FAILED with the expected error after one attempt of the failing state, 0 mutating calls",
             "value": f"{len(once)}/{len(ours)} scenarios",
+            "limit": "every scenario",
             "met": len(once) == len(ours) > 0,
         },
         {
             "goal": f"in-process s (full waits): retry-everything / ours ≥ {GOAL_RATIO:.0f}x",
             "value": ", ".join(f"{row['scenario']} {row['seconds']:.1f}x" for row in ratio_rows),
+            "limit": f"≥ {GOAL_RATIO:.0f}x each",
             "met": len(fast) == len(ratio_rows) > 0,
         },
         {
             "goal": f"ours: a permanent error reaches FAILED within {GOAL_AWS_SECONDS:g} s of estimated AWS time "
             f"(seed agent: {SEED_AGENT_SECONDS[0]:g}-{SEED_AGENT_SECONDS[1]:g} s)",
             "value": ", ".join(f"{row['scenario']} {row['awsSeconds']:.2f} s" for row in ours),
+            "limit": f"≤ {GOAL_AWS_SECONDS:g} s each",
             "met": len(within) == len(ours) > 0,
         },
     ]
@@ -355,9 +359,12 @@ def latency_legend() -> str:
     return f"{latencies}; per cold start its imports, {min(imports):.0f}-{max(imports):.0f} ms (measured)"
 
 
-def main(quick: bool = False) -> int:
+def main(quick: bool = False) -> Result:
     started = time.monotonic()
     results = run_suite(repeats=QUICK_REPEATS if quick else REPEATS)
-    print(format_report(results), flush=True)
+    report = format_report(results)
+    print(report, flush=True)
     print(f"({time.monotonic() - started:.0f} s)")
-    return 0
+    judged = [judge(g["goal"], g["value"], g["limit"], g["met"]) for g in goals(results)]
+    tables = {"failfast": report.split("\n\nmedians of")[0]}
+    return Result(goals=judged, tables=tables, data={"results": results})

@@ -46,6 +46,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks._goals import Result, judge
 from benchmarks._table import text_table
 from benchmarks.power_tuning import NUM, POWER_VALUES
 from emulator.account import SimulatedAccount, load_account
@@ -255,7 +256,7 @@ def summary_line(pt: FlowResult, ours: FlowResult) -> str:
     )
 
 
-def main(quick: bool = False, argv: list[str] | None = None) -> int:
+def main(quick: bool = False, argv: list[str] | None = None) -> Result:
     parser = argparse.ArgumentParser(prog="python -m benchmarks livetraffic", description=__doc__.split("\n")[0])
     parser.add_argument("--account", default=str(DEFAULT_ACCOUNT), help="simulated account file (with liveTraffic)")
     parser.add_argument("--targets", help="comma-separated function names (default: those with liveTraffic)")
@@ -274,15 +275,27 @@ def main(quick: bool = False, argv: list[str] | None = None) -> int:
     num = min(args.num, 5) if quick else args.num
     pt, ours = compare(account, targets, power_values, num)
     print(f"account {args.account}; power values {list(power_values)}; num {num}")
-    print(format_comparison(account, pt, ours, targets))
+    table = format_comparison(account, pt, ours, targets)
+    print(table)
     print(summary_line(pt, ours))
     print(f"PT-style flow {pt.seconds:.0f} s, ours {ours.seconds:.0f} s (embedded AWS, wall clock)")
     if ours.total_at_candidate_sizes:
         print("FAIL: our run served live requests at candidate sizes; it must be 0")
     if args.json:
         print(json.dumps({"powerTuningStyle": asdict(pt), "ours": asdict(ours)}, default=str))
-    return 1 if ours.total_at_candidate_sizes else 0
+    goal = judge(
+        "our run serves no live request at a candidate size",
+        f"{ours.total_at_candidate_sizes} (Power-Tuning-style flow: {pt.total_at_candidate_sizes})",
+        "0",
+        not ours.total_at_candidate_sizes,
+        f"{ours.total_at_candidate_sizes} live requests ran at candidate sizes",
+    )
+    return Result(
+        goals=[goal], tables={"livetraffic": table}, data={"powerTuningStyle": asdict(pt), "ours": asdict(ours)}
+    )
 
 
 if __name__ == "__main__":
-    sys.exit(main(argv=sys.argv[1:]))
+    from benchmarks.__main__ import standalone
+
+    sys.exit(standalone("livetraffic"))

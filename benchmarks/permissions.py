@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from autotuner_core.policy.permissions import PRINCIPALS
+from benchmarks._goals import Result, judge
 from benchmarks._table import text_table
 from emulator.account import Fault, SimulatedAccount, SimulatedFunction, WorkerTimeout
 from emulator.cloud import EmbeddedAws
@@ -291,7 +292,7 @@ def matrix(sample: int | None = None, seed: int = SEED) -> tuple[list[Row], list
     return rows, sorted(uncovered), baseline
 
 
-def main(quick: bool = False) -> int:
+def main(quick: bool = False) -> Result:
     rows, uncovered, baseline = matrix(QUICK_SAMPLE if quick else None)
     print("scenarios (all permissions granted):")
     for name, outcome in baseline.items():
@@ -310,8 +311,32 @@ def main(quick: bool = False) -> int:
     print("calls not covered by the template:", "none" if not uncovered else "")
     for line in uncovered:
         print(f"  {line}")
-    return 1 if unnecessary or uncovered else 0
+    revoked = sum(row.necessary is not None for row in rows)
+    counts = (
+        f"granted actions revoked: {revoked}; necessary: {sum(row.necessary is True for row in rows)}; "
+        f"not necessary: {len(unnecessary)}; not observable here: {sum(row.necessary is None for row in rows)}\n"
+        f"calls not covered by the template: {'none' if not uncovered else len(uncovered)}"
+    )
+    goals = [
+        judge(
+            "every granted action revoked alone changes how a scenario ends",
+            f"{revoked - len(unnecessary)}/{revoked} necessary" + (" (a seed-fixed sample)" if quick else ""),
+            "all necessary",
+            not unnecessary and revoked > 0,
+            "not necessary: " + ", ".join(f"{row.role} {row.action}" for row in unnecessary),
+        ),
+        judge(
+            "every call the scenarios make is granted by the template",
+            f"{len(uncovered)} uncovered",
+            "0",
+            not uncovered,
+            "; ".join(uncovered),
+        ),
+    ]
+    return Result(goals=goals, tables={"permissions": counts})
 
 
 if __name__ == "__main__":
-    sys.exit(main(quick="--quick" in sys.argv))
+    from benchmarks.__main__ import standalone
+
+    sys.exit(standalone("permissions"))

@@ -51,6 +51,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks import _realcurves_report, _realcurves_runs
+from benchmarks._goals import Result, judge
 from benchmarks._realcurves_runs import (
     CURRENT_KINDS,
     Draws,
@@ -175,7 +176,7 @@ def _strategies(text: str) -> tuple[str, ...]:
     return chosen
 
 
-def main(quick: bool = False, argv: Sequence[str] | None = None) -> int:
+def main(quick: bool = False, argv: Sequence[str] | None = None) -> Result:
     parser = argparse.ArgumentParser(prog="python -m benchmarks realcurves", description=__doc__.split("\n")[0])
     parser.add_argument("--curves", type=Path, default=DEFAULT_CURVES_PATH, help="a file in the data file's format")
     parser.add_argument("--seeds", type=_seeds, default=QUICK_SEEDS if quick else SEEDS, help="seeds per curve")
@@ -198,29 +199,36 @@ def main(quick: bool = False, argv: Sequence[str] | None = None) -> int:
         validate(records, str(args.curves))
     except ValueError as error:
         print(error, file=sys.stderr)
-        return 2
+        raise SystemExit(2) from error
     if args.chart is not None:
         from benchmarks._realcurves_chart import chart
 
         record = next((r for r in records if r.id == args.chart_curve), None)
         if record is None:
             print(f"{args.curves}: no curve {args.chart_curve!r}", file=sys.stderr)
-            return 2
+            raise SystemExit(2)
         print(chart(record, args.chart))
-        return 0
+        return Result(goals=[])  # a drawing: nothing judged
     records, _left = usable(records, args.min_span)
     if args.tuning_only:
         records = [r for r in records if not held_out(r.id)]
     if not records:
         print(f"{args.curves}: no curve spans at least {args.min_span:g}x with coarse steps", file=sys.stderr)
-        return 2
+        raise SystemExit(2)
     held = {r.id for r in records if held_out(r.id)}
     rows = evaluate(records, args.seeds, strategies=args.strategies, rule=args.min_improvement)
-    print("\n".join(_realcurves_report.report(rows, records, held, args, args.worst)))
+    text = "\n".join(_realcurves_report.report(rows, records, held, args, args.worst))
+    print(text)
     if args.json:
         print(json.dumps(contract(rows, len(records), args.seeds)))
-    return 0
+    goals = [
+        judge(goal.text, goal.detail, "as the goal states (95 % curve-bootstrap intervals)", goal.holds, goal.detail)
+        for goal in _realcurves_report.judged(rows, records, held)
+    ]
+    return Result(goals=goals, tables={"realcurves": text}, data={"contract": contract(rows, len(records), args.seeds)})
 
 
 if __name__ == "__main__":
-    sys.exit(main(argv=sys.argv[1:]))
+    from benchmarks.__main__ import standalone
+
+    sys.exit(standalone("realcurves"))

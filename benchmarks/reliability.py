@@ -72,6 +72,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from benchmarks._goals import Goal, Result, judge
 from benchmarks._reliability_checks import Suite, TaskBound, Verdict, attempt_bounds
 from benchmarks._reliability_kinds import ASL_FILE, KINDS, SHAPES, FaultKind, simulated_account
 from benchmarks._table import text_table
@@ -189,7 +190,7 @@ def summary(rows: list[dict[str, Any]], *, live: bool) -> list[str]:
     return lines
 
 
-def main(quick: bool = False, argv: list[str] | None = None) -> int:
+def main(quick: bool = False, argv: list[str] | None = None) -> Result:
     parser = argparse.ArgumentParser(prog="python -m benchmarks reliability", description=__doc__.split("\n")[0])
     passes = parser.add_mutually_exclusive_group()
     passes.add_argument("--live", action="store_true", help="only the pass with live traffic on every target")
@@ -200,7 +201,8 @@ def main(quick: bool = False, argv: list[str] | None = None) -> int:
     def progress(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    status = 0
+    goals: list[Goal] = []
+    tables: dict[str, str] = {}
     # The plain pass at the requested size; the live pass is the subset unless asked for alone.
     plans = [(False, quick)] if args.no_live else [(True, quick)] if args.live else [(False, quick), (True, True)]
     for live, subset in plans:
@@ -208,12 +210,29 @@ def main(quick: bool = False, argv: list[str] | None = None) -> int:
         rows = table(verdicts)
         title = "with live traffic on every target" if live else "without live traffic"
         print(f"{'subset' if subset else 'full suite'} {title}:")
-        print(format_table(rows))
+        text = format_table(rows)
+        print(text)
         for line in summary(rows, live=live):
             print(line)
         print()
-        status |= 1 if any(rows[-1][key] for key in LOSS_COLUMNS) else 0
+        what = f"{'subset' if subset else 'full suite'} {title}"
+        tables["live" if live else "plain"] = "\n".join([f"{what}:", text, *summary(rows, live=live)])
+        goals.append(loss_goal(rows, what))
     print("attempt bound per Task state (attempt_bounds: ASL retriers x clients.py total_max_attempts):")
-    print(format_bounds(attempt_bounds(json.loads(ASL_FILE.read_text()))))
+    tables["bounds"] = format_bounds(attempt_bounds(json.loads(ASL_FILE.read_text())))
+    print(tables["bounds"])
     print(f"\nexecutions in {time.monotonic() - started:.0f} s")
-    return status
+    return Result(goals=goals, tables=tables)
+
+
+def loss_goal(rows: list[dict[str, Any]], what: str) -> Goal:
+    """The suite's goal on one pass: every loss column of its total row is 0."""
+    total = rows[-1]
+    failing = [key for key in LOSS_COLUMNS if total[key]]
+    return judge(
+        f"every loss column 0, {what}",
+        f"{sum(total[key] for key in LOSS_COLUMNS)} losses in {total['executions']} executions",
+        "0 in each column",
+        not failing,
+        ", ".join(f"{key} {total[key]}" for key in failing),
+    )

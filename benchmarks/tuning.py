@@ -71,6 +71,7 @@ from pathlib import Path
 from typing import Any
 
 from autotuner_core.documents.request import POWER_TUNING_SIZES_MB
+from benchmarks._goals import Result, could_not_run, judge
 from benchmarks._tuning_report import format_report, goals, summarize
 from benchmarks._tuning_truth import (
     ARCHITECTURE,
@@ -324,7 +325,7 @@ def default_workers(quick: bool = False) -> int:
     return int(os.environ.get("BENCH_WORKERS", 0)) or (1 if quick else max(1, min(2, os.cpu_count() or 1)))
 
 
-def main(quick: bool = False) -> int:
+def main(quick: bool = False) -> Result:
     started = time.monotonic()
     workers = default_workers(quick)
 
@@ -369,7 +370,10 @@ def main(quick: bool = False) -> int:
     }
     RESULTS_FILE.write_text(json.dumps(_finite(document), indent=2, allow_nan=False) + "\n")
     print(f"\nraw results: {RESULTS_FILE.relative_to(PROJECT_ROOT)} ({time.monotonic() - started:.0f} s)")
-    return 0
+    judged = [judge(g["goal"], g["value"], g["limit"], g["met"]) for g in document["goals"]]
+    if not judged:
+        judged = [could_not_run("the cost strategy's goals", "no run of both engines on the cost strategy")]
+    return Result(goals=judged, tables={"tuning": report}, data={"summary": _finite(summary)})
 
 
 def _finite(value: Any) -> Any:

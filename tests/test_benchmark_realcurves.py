@@ -47,9 +47,9 @@ def test_the_json_line_is_the_contract_and_the_tables_say_what_was_run(
     status = benchmarks_main(
         ["realcurves", "--curves", str(subset_file), "--seeds", "1", "--strategies", "cost", "--json"]
     )
-    out = capsys.readouterr().out.splitlines()
+    captured = capsys.readouterr()
+    out = captured.out.splitlines()
     # Then its last line is exactly the contract's object
-    assert status == 0
     result = json.loads(out[-1])
     assert set(result) == {"curves", "seeds", "ours", "powerTuning", "powerTuningEqualBudget", "churn"}
     assert (result["curves"], result["seeds"]) == (4, 1)
@@ -84,6 +84,12 @@ def test_the_json_line_is_the_contract_and_the_tables_say_what_was_run(
     assert text.count("per curve, mean cost regret, ours vs powerTuning ") == 3
     goals = [line for line in out if line.startswith(("  [holds] ", "  [FAILS] "))]
     assert len(goals) == 7 * 3  # seven goals on each of the three sets
+    # and the goals' summary goes to stderr, failing first; the exit status is 1 when one fails
+    failing = [line for line in goals if line.startswith("  [FAILS] ")]
+    assert status == (1 if failing else 0)
+    summary = captured.err.splitlines()
+    assert summary[0].startswith(f"goals: {len(failing)} of 21 goals failing" if failing else "goals: all 21 goals met")
+    assert [line.split()[0] for line in summary[3:]] == ["NOT"] * len(failing) + ["met"] * (21 - len(failing))
     assert "at an equal budget: our mean <= 0.75 x Power Tuning's (held out)" in text
 
 
@@ -222,7 +228,9 @@ def test_a_bad_curve_is_refused_naming_its_id_and_the_field(
 ) -> None:
     good = {"id": "good", "memoryMb": [128, 512, 2048], "meanDurationMs": [9.0, 3.0, 2.0]}
     path = _write(tmp_path, [good, record])
-    assert benchmarks_main(["realcurves", "--curves", str(path), "--json"]) == 2
+    with pytest.raises(SystemExit) as exit_:
+        benchmarks_main(["realcurves", "--curves", str(path), "--json"])
+    assert exit_.value.code == 2
     captured = capsys.readouterr()
     assert field in captured.err and captured.out == ""
 
@@ -318,24 +326,10 @@ def test_the_held_out_set_is_fixed_by_a_hash_of_the_id_and_tuning_only_leaves_it
     ids = [r.id for r in load_curves()]
     held = [i for i in ids if realcurves.held_out(i)]
     assert 0.15 < len(held) / len(ids) < 0.35 and realcurves.held_out("s000") and not realcurves.held_out("s001")
-    assert (
-        benchmarks_main(
-            [
-                "realcurves",
-                "--curves",
-                str(subset_file),
-                "--seeds",
-                "1",
-                "--strategies",
-                "cost",
-                "--tuning-only",
-                "--worst",
-                "3",
-            ]
-        )
-        == 0
-    )
+    arguments = ["--curves", str(subset_file), "--seeds", "1", "--strategies", "cost", "--tuning-only", "--worst", "3"]
+    status = benchmarks_main(["realcurves", *arguments])
     out = capsys.readouterr().out
+    assert status == (1 if "  [FAILS] " in out else 0)  # three curves, one seed: a goal may fail, and says so
     assert "s000" not in out and "-- all 3 curves --" in out
     listed = [line for line in out.splitlines() if line.startswith("  ") and " seed " in line]
     assert len(listed) == 3
