@@ -21,6 +21,7 @@ from autotuner_core.documents.target import (
     Recommendation,
     ValidateEvent,
 )
+from autotuner_core.documents.telemetry import Finding, TelemetryTask
 from autotuner_core.documents.task import (
     AdmittedTarget,
     ChosenTask,
@@ -68,6 +69,7 @@ RECORDED: tuple[type[Document], ...] = (
     ChosenTask,
     UpdatedTask,
     UpdatedChoice,
+    TelemetryTask,  # telemetry mode: DiscoverResources' finding, recorded as it is
 )
 
 
@@ -114,6 +116,7 @@ class TargetOutcome(Document):
     spend: TuningSpend | None = None  # what measuring this target spent (rounds, tuner time, calls)
     # Invocations a day, where the function's traffic is known (the sweep summary weighs by it).
     daily_invocations: float | None = None
+    finding: Finding | None = None  # telemetry mode's finding (source telemetry)
 
     def brief(self) -> TargetOutcome:
         """This outcome without its per-size tables (a sweep's output stays small)."""
@@ -127,6 +130,7 @@ class TargetOutcome(Document):
             recommendation=self.recommendation,
             spend=self.spend,
             daily_invocations=self.daily_invocations,
+            finding=self.finding,
         )
 
 

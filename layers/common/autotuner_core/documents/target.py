@@ -54,6 +54,9 @@ class FunctionConfiguration(BaseModel):
     state: str | None = None
     last_update_status: str | None = None
     role: str | None = None  # the execution role: a shadow copy runs with it (shadow.py)
+    # Where the function logs and in which format (LogGroup, LogFormat): discovery reads telemetry there in the
+    # same step, so it is never dumped (records and state keep the configuration they had).
+    logging_config: dict[str, str] | None = Field(default=None, exclude=True)
 
     @classmethod
     def from_lambda(cls, configuration: dict[str, Any]) -> FunctionConfiguration:
@@ -77,6 +80,7 @@ class FunctionConfiguration(BaseModel):
             state=self.state,
             last_update_status=self.last_update_status,
             role=self.role,
+            logging_config=self.logging_config,
         )
 
 

@@ -40,6 +40,7 @@ class Resource(StrEnum):
     SHADOW_ROLES = "shadow-roles"  # the roles template parameter ShadowRoleArns lists
     LAYER_VERSIONS = "layer-versions"  # lambda:*:*:layer:*:*  (a target's layers, in any account)
     STATE_MACHINE_RUNS = "state-machine-runs"  # the tuner's own executions: execution:<stack>-tuner:*
+    LOG_GROUPS = "log-groups"  # logs:...:log-group:*  (a target may log to any group its LoggingConfig names)
     ANY = "*"  # actions that accept no narrower resource
 
 
@@ -157,6 +158,18 @@ PRINCIPALS: tuple[Principal, ...] = (
                 ("lambda:ListEventSourceMappings", "cloudwatch:GetMetricStatistics"),
                 Resource.ANY,
                 "before measuring: event source mappings and recent unqualified invocations; both accept only *",
+            ),
+            Grant(
+                ("logs:StartQuery",),
+                Resource.LOG_GROUPS,
+                "telemetry mode: a Logs Insights query of the REPORT lines in the target's log group",
+                preflight="the log group is named by the target's LoggingConfig, read at discovery after pre-flight",
+            ),
+            Grant(
+                ("logs:GetQueryResults", "cloudwatch:GetMetricData"),
+                Resource.ANY,
+                "telemetry mode: the query's results and the target's metrics; both accept only *",
+                preflight="read only in telemetry mode, at discovery",
             ),
             Grant(
                 ("s3:GetObject",),

@@ -53,6 +53,10 @@ class Clients:
         return self._client("cloudwatch")
 
     @property
+    def logs(self) -> Any:
+        return self._client("logs")
+
+    @property
     def iam(self) -> Any:
         return self._client("iam")
 
