@@ -7,6 +7,8 @@ import json
 import zipfile
 from typing import TYPE_CHECKING, Any
 
+from emulator import history
+
 if TYPE_CHECKING:
     from emulator.cloud import EmbeddedAws
 
@@ -64,6 +66,10 @@ def create_targets(aws: EmbeddedAws) -> None:
             Description="Simulated target function (embedded AWS)",
             **function.lambda_settings(),
         )
+        aws.lambda_emulation.set_logging_config(
+            aws.account.account_id, aws.account.region, function.name, history.log_config(function)
+        )
+        history.write_history(aws, function)
         aws.lambda_emulation.set_snapshot_seconds(
             aws.account.account_id, aws.account.region, function.name, function.pending_version_seconds
         )

@@ -137,13 +137,19 @@ def _mode_problems(request: TuningRequest) -> str | None:
     if request.mode is Mode.AUTO:
         return "mode: 'auto' is not available yet; use 'measure' or 'telemetry'"
     if request.mode is Mode.TELEMETRY:
-        given = [name for name in MEASUREMENT_ONLY_FIELDS if name in request.model_fields_set]
+        # By value, not by presence: each state re-reads the request with every default written out.
+        given = [name for name in MEASUREMENT_ONLY_FIELDS if getattr(request, name) != _default(name)]
         if given:
             names = ", ".join(TuningRequest.model_fields[name].alias or name for name in given)
             return f"mode: 'telemetry' reads production telemetry only; it takes no measurement or change fields ({names})"
-    elif "lookback_days" in request.model_fields_set:
+    elif request.lookback_days != DEFAULT_LOOKBACK_DAYS:
         return "lookbackDays: only mode 'telemetry' reads production telemetry"
     return None
+
+
+def _default(name: str) -> Any:
+    field = TuningRequest.model_fields[name]
+    return field.get_default(call_default_factory=True)
 
 
 # -- end of mode and lookbackDays ---------------------------------------------------------------------
