@@ -286,7 +286,8 @@ class SimulatedFunction(_Spec):
     )
     log_group: str | None = Field(
         default=None,
-        pattern=r"^[A-Za-z0-9_/.#-]+$", max_length=512,
+        pattern=r"^[A-Za-z0-9_/.#-]+$",
+        max_length=512,
         description="LoggingConfig.LogGroup; none: Lambda's default /aws/lambda/<name>",
     )
 

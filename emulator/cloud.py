@@ -41,9 +41,9 @@ from emulator.iam_enforcement import STATE_MACHINE, IamEnforcement
 from emulator.interceptor import Interceptor, current_caller, unlogged
 from emulator.lambda_service import LambdaEmulation, may_list_tags
 from emulator.limits import LambdaRateLimits
-from emulator.logs_insights import LogsInsights
 from emulator.live_sources import LiveSources
 from emulator.live_traffic import LiveTraffic, applying_sizes
+from emulator.logs_insights import LogsInsights
 from emulator.run_report import RunReport
 from emulator.runtime import InProcessRuntime
 from emulator.simulated_function import LambdaSimulator

@@ -58,7 +58,9 @@ def write_history(aws: EmbeddedAws, function: SimulatedFunction, *, now: float |
                 start = now - (days - day) * DAY_SECONDS
                 messages = _one_day(function, profile, size, segment.invocations_per_day, day, start, region, account)
                 stamp = datetime.fromtimestamp(start, UTC)
-                stream = f"{stamp:%Y/%m/%d}/[$LATEST]{hashlib.sha256(f'{function.name}{day}'.encode()).hexdigest()[:32]}"
+                stream = (
+                    f"{stamp:%Y/%m/%d}/[$LATEST]{hashlib.sha256(f'{function.name}{day}'.encode()).hexdigest()[:32]}"
+                )
                 aws.client("logs").create_log_stream(logGroupName=group, logStreamName=stream)
                 events = [{"timestamp": int(at * 1000), "message": text} for at, text, *_ in messages]
                 log_group.streams[stream].put_log_events(events)  # past events: the API refuses those over 14 days old

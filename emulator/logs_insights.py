@@ -224,7 +224,9 @@ class LogsInsights:
             raise _Error.make("InvalidParameterException", "startTime must be less than or equal to endTime")
         query = response._get_param("queryString") or ""
         if not query or len(query) > MAX_QUERY_CHARACTERS:
-            raise _Error.make("InvalidParameterException", f"queryString must be 1 to {MAX_QUERY_CHARACTERS} characters")
+            raise _Error.make(
+                "InvalidParameterException", f"queryString must be 1 to {MAX_QUERY_CHARACTERS} characters"
+            )
         backend = moto_adapter.logs_backends[response.current_account][response.region]
         groups = []
         for name in names:

@@ -21,7 +21,6 @@ from autotuner_core.documents.target import (
     Recommendation,
     ValidateEvent,
 )
-from autotuner_core.documents.telemetry import Finding, TelemetryTask
 from autotuner_core.documents.task import (
     AdmittedTarget,
     ChosenTask,
@@ -34,6 +33,7 @@ from autotuner_core.documents.task import (
     UpdatedChoice,
     UpdatedTask,
 )
+from autotuner_core.documents.telemetry import Finding, TelemetryTask
 
 
 class StepError(BaseModel):

@@ -141,7 +141,9 @@ def _mode_problems(request: TuningRequest) -> str | None:
         given = [name for name in MEASUREMENT_ONLY_FIELDS if getattr(request, name) != _default(name)]
         if given:
             names = ", ".join(TuningRequest.model_fields[name].alias or name for name in given)
-            return f"mode: 'telemetry' reads production telemetry only; it takes no measurement or change fields ({names})"
+            return (
+                f"mode: 'telemetry' reads production telemetry only; it takes no measurement or change fields ({names})"
+            )
     elif request.lookback_days != DEFAULT_LOOKBACK_DAYS:
         return "lookbackDays: only mode 'telemetry' reads production telemetry"
     return None

@@ -7,7 +7,6 @@ that service reads these the same way; NEEDS_MEASUREMENT is ours (Compute Optimi
 from __future__ import annotations
 
 from enum import StrEnum
-
 from typing import Literal
 
 from autotuner_core.documents.base import Document, Outcome

@@ -7,8 +7,8 @@ from autotuner_core.documents.task import AdmittedTarget, TargetTask
 from autotuner_core.settings import Settings
 from autotuner_core.steps.clients import Clients
 from autotuner_core.steps.handler import step
-from autotuner_core.telemetry import step as telemetry
 from autotuner_core.targets.discovery import discover
+from autotuner_core.telemetry import step as telemetry
 
 
 # The tuning's own cost starts here (run_cost.py): its spend is this invocation's.

@@ -52,9 +52,7 @@ def _vcpus(memory_mb: float) -> float:
     return min(memory_mb / MB_PER_VCPU, 6.0)
 
 
-def decide(
-    evidence: TelemetryEvidence, *, memory_mb: int, timeout_s: int, region: str, architecture: str
-) -> Finding:
+def decide(evidence: TelemetryEvidence, *, memory_mb: int, timeout_s: int, region: str, architecture: str) -> Finding:
     """The finding for a function configured at ``memory_mb`` with ``timeout_s``."""
     rates = prices.lambda_prices(region, architecture)
     lines = sum(size.invocations for size in evidence.sizes)
@@ -97,7 +95,7 @@ def decide(
     if floor >= memory_mb:
         return finding(
             FindingKind.OPTIMIZED,
-            reasons + [f"the size leaves {HEADROOM:.0%} of the Max Memory Used ({floor} MB) and no less"],
+            [*reasons, f"the size leaves {HEADROOM:.0%} of the Max Memory Used ({floor} MB) and no less"],
             recommended_memory_mb=memory_mb,
             performance_risk=PerformanceRisk.VERY_LOW,
         )
@@ -144,13 +142,18 @@ def _from_curve(
     rates: prices.Prices,
 ) -> Finding:
     """Several sizes ran in production: the cheapest measured one, priced from its own billed duration."""
-    costs = {size.memory_size: prices.invocation_cost_usd(size.memory_size, size.billed_duration_avg_ms, rates) for size in curve}
+    costs = {
+        size.memory_size: prices.invocation_cost_usd(size.memory_size, size.billed_duration_avg_ms, rates)
+        for size in curve
+    }
     best = min(curve, key=lambda size: costs[size.memory_size])
     sizes = ", ".join(f"{size.memory_size} MB: {size.billed_duration_avg_ms:.1f} ms billed" for size in curve)
-    reasons = reasons + [f"production ran at {len(curve)} sizes in the window ({sizes}): a measured curve"]
+    reasons = [*reasons, f"production ran at {len(curve)} sizes in the window ({sizes}): a measured curve"]
     current_cost = costs[memory_mb]
     if best.memory_size == memory_mb or current_cost - costs[best.memory_size] < MIN_SAVING_SHARE * current_cost:
-        return make(FindingKind.OPTIMIZED, reasons, recommended_memory_mb=memory_mb, performance_risk=PerformanceRisk.VERY_LOW)
+        return make(
+            FindingKind.OPTIMIZED, reasons, recommended_memory_mb=memory_mb, performance_risk=PerformanceRisk.VERY_LOW
+        )
     ratio = best.billed_duration_avg_ms / current.billed_duration_avg_ms
     range_ = _range(
         current,

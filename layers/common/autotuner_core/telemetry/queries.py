@@ -50,7 +50,11 @@ def report_query(log_format: str) -> str:
 
 def read_rows(rows: list[list[dict[str, str]]], log_format: str) -> list[SizeTelemetry]:
     """GetQueryResults' ``results`` as one SizeTelemetry per memory size, smallest first."""
-    to_mb = (lambda value: value / BYTES_PER_MB) if log_format == TEXT else (lambda value: value)
+    scale = BYTES_PER_MB if log_format == TEXT else 1
+
+    def to_mb(value: float) -> float:
+        return value / scale
+
     sizes = []
     for row in rows:
         cells = {cell["field"]: cell.get("value") for cell in row}
@@ -58,9 +62,9 @@ def read_rows(rows: list[list[dict[str, str]]], log_format: str) -> list[SizeTel
         if size is None:
             continue
 
-        def number(name: str, default: float = 0.0) -> float:
+        def number(name: str, cells: dict[str, Any] = cells) -> float:
             value = _number(cells, name)
-            return default if value is None else value
+            return 0.0 if value is None else value
 
         init = _number(cells, "initAvg")
         sizes.append(
