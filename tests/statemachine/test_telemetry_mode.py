@@ -43,6 +43,7 @@ def test_done_when_the_first_function_is_recommended_from_telemetry_without_invo
     logs = record["telemetry"]["logs"]
     assert (logs["logGroup"], logs["windowDays"], logs["recordsMatched"]) == (f"/aws/lambda/{first}", 14, 5600)
     assert logs["bytesScanned"] == logs["estimatedBytes"] > 0
+    assert logs["scanUsd"] == round(logs["bytesScanned"] / 1e9 * 0.005, 9)  # Logs Insights: $0.005 per GB scanned
     assert record["telemetry"]["metrics"]["invocations"] == 5600
     assert record["projectedSavings"]["perMonthUsd"] > 0
     assert record["projectedSavings"]["lowPerMonthUsd"] <= record["projectedSavings"]["highPerMonthUsd"]

@@ -61,6 +61,7 @@ class LogsRead(Document):
     scan_cap_bytes: int
     window_days: float  # 0: not read at all
     bytes_scanned: int = 0  # GetQueryResults' statistics: what the query was billed for
+    scan_usd: float = 0.0  # what that scan costs (cost/prices.py logs_insights_usd)
     records_matched: int = 0
     note: str | None = None  # shortened or not read: why
 

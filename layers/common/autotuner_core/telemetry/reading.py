@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from autotuner_core.aws.calls import aws_call
+from autotuner_core.cost import prices
 from autotuner_core.documents.telemetry import LogsRead, MetricTotals, TelemetryEvidence
 from autotuner_core.policy.errors import ObjectNotFoundError, ServiceUnavailableError
 from autotuner_core.telemetry import queries
@@ -92,13 +93,15 @@ def read(
         return TelemetryEvidence(lookback_days=lookback_days, logs=missing, metrics=metrics)
     answer = _results(logs, query_id, log_group, sleep)
     statistics = answer.get("statistics") or {}
+    scanned = int(statistics.get("bytesScanned", 0))
     done = LogsRead(
         log_group=log_group,
         log_format=log_format,
         estimated_bytes=estimate,
         scan_cap_bytes=scan_cap_bytes,
         window_days=window_days,
-        bytes_scanned=int(statistics.get("bytesScanned", 0)),
+        bytes_scanned=scanned,
+        scan_usd=round(prices.logs_insights_usd(scanned), 9),
         records_matched=int(statistics.get("recordsMatched", 0)),
         note=note,
     )
