@@ -47,6 +47,10 @@ def test_done_when_the_first_function_is_recommended_from_telemetry_without_invo
     assert record["telemetry"]["metrics"]["invocations"] == 5600
     assert record["projectedSavings"]["perMonthUsd"] > 0
     assert record["projectedSavings"]["lowPerMonthUsd"] <= record["projectedSavings"]["highPerMonthUsd"]
+    # And the run's output lists the function's saving as any recommendation's
+    (row,) = report["output"]["savings"]
+    assert (row["memoryBefore"], row["memoryAfter"]) == (1024, 512)
+    assert row["savingsPerMonthUsd"] == record["projectedSavings"]["perMonthUsd"]
 
 
 def test_a_json_logging_function_with_its_own_log_group_and_a_size_change_is_read_as_a_measured_curve(demo):
