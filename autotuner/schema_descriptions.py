@@ -104,6 +104,12 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "ARN, kept to link the two executions and otherwise unused."
         ),
         "circuitBreaker": "Override the circuit breaker's settings for this execution (default: the template's).",
+        "mode": (
+            "measure (default): invoke each target at candidate sizes. telemetry: recommend from production "
+            "REPORT lines and CloudWatch metrics alone, invoking and changing nothing (docs/telemetry.md); it takes "
+            "no measurement or change field. auto: reserved, refused until it is available."
+        ),
+        "lookbackDays": "Telemetry mode: the days of production telemetry read, 1-90 (default 14).",
         "apply": (
             "false recommends only: nothing changes except the temporary measurement versions, which are gone "
             "at the end; true applies the chosen memory size."

@@ -299,6 +299,16 @@ class RedeploySpec(_Spec):
 SNAP_START_RUNTIMES = ("java11", "java17", "java21", "python3.12", "python3.13", "dotnet8")
 
 
+class HistorySegment(_Spec):
+    """Days of production traffic before the run (history.py): REPORT lines in the log group, AWS/Lambda metrics."""
+
+    days: int = Field(default=1, ge=1, le=90, description="how many consecutive days this segment lasts")
+    invocations_per_day: int = Field(ge=0, le=5000, description="invocations each day, spread evenly over it")
+    memory_size: int | None = Field(
+        default=None, ge=128, le=10_240, description="the size it ran at; none: the function's memorySize"
+    )
+
+
 class SimulatedFunction(_Spec):
     """A target function. Labelled simulated: its code is not run, its behaviour is modelled."""
 
@@ -329,6 +339,15 @@ class SimulatedFunction(_Spec):
     )
     recent_invocations: int = Field(
         default=0, ge=0, description="CloudWatch Invocations of the unqualified function in the last hours"
+    )
+    history: list[HistorySegment] = Field(
+        default_factory=list, description="production traffic of the past days, oldest first, ending at the run"
+    )
+    log_group: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_/.#-]+$",
+        max_length=512,
+        description="LoggingConfig.LogGroup; none: Lambda's default /aws/lambda/<name>",
     )
 
     snap_start: Literal["PublishedVersions", "None"] = Field(

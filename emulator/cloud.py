@@ -44,6 +44,7 @@ from emulator.lambda_service import LambdaEmulation, may_list_tags
 from emulator.limits import LambdaRateLimits
 from emulator.live_sources import LiveSources
 from emulator.live_traffic import LiveTraffic, applying_sizes
+from emulator.logs_insights import LogsInsights
 from emulator.run_report import RunReport
 from emulator.runtime import InProcessRuntime
 from emulator.simulated_function import LambdaSimulator
@@ -73,6 +74,7 @@ class EmbeddedAws:
         self.stack: DeployedStack | None = None
         self.retry_wait_seconds = 0.0
         self.limits = LambdaRateLimits(time_scale=self.account.retry_time_scale)
+        self.logs_insights = LogsInsights()  # StartQuery/GetQueryResults as strict as AWS (logs_insights.py)
         self.clock = aws_time.EmbeddedClock(self.account.retry_time_scale)  # the waits, for the AWS-time estimate
         self._mock: Any = None
         self._saved_env: dict[str, str | None] = {}
@@ -114,6 +116,7 @@ class EmbeddedAws:
         self._undo.append(sdk_cache.install())
         self._undo.append(dynamodb_atomic.install())
         self._undo.append(cloudwatch_exact.install())
+        self._undo.append(self.logs_insights.install())
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         iam_simulation.install()
@@ -363,6 +366,8 @@ class EmbeddedAws:
             retry_wait_seconds=self.retry_wait_seconds,
             histories=histories,
             aws_calls=self.interceptor.log.counts(),
+            tuner_invocations=self.interceptor.log.tuner_invocations(),
+            lambda_control_plane_calls=self.interceptor.log.lambda_control_plane_calls(),
             mutating_calls=[record.call for record in self.interceptor.log.mutating()],
             records=records,
             live_invocations=live.by_memory_size(),

@@ -94,6 +94,9 @@ _MUTATING_OBJECT_PREFIXES = ("shadow-code/",)
 _S3_WRITES = frozenset({"s3:PutObject", "s3:DeleteObject"})
 
 _local = threading.local()
+# Callers that are not the tuner's functions: the state machine (it invokes the Tasks) and the test or CLI.
+_NOT_TUNER = frozenset({"states", "client"})
+_DATA_PLANE = frozenset({"Invoke", "InvokeAsync", "InvokeWithResponseStream"})
 
 
 @dataclass
@@ -142,6 +145,22 @@ class RequestLog:
     def mutating(self) -> list[CallRecord]:
         with self.lock:
             return [record for record in self.calls if record.mutating]
+
+    def tuner_invocations(self) -> int:
+        """Invocations of targets made by the tuner's functions (not the state machine's Tasks, not production)."""
+        with self.lock:
+            return sum(1 for record in self.calls if record.call == "lambda:Invoke" and record.caller not in _NOT_TUNER)
+
+    def lambda_control_plane_calls(self) -> int:
+        """Lambda requests other than invocations that the tuner's functions made (the account's shared bucket)."""
+        with self.lock:
+            return sum(
+                1
+                for record in self.calls
+                if record.call.startswith("lambda:")
+                and record.call.split(":", 1)[1] not in _DATA_PLANE
+                and record.caller not in _NOT_TUNER
+            )
 
     def reset(self) -> None:
         with self.lock:

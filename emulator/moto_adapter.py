@@ -120,6 +120,11 @@ INTERNALS: dict[str, str] = {
     # CloudWatch: cloudwatch_exact.py makes GetMetricStatistics read one metric (its exact dimension set).
     "CloudWatchBackend": "moto.cloudwatch.models:CloudWatchBackend",
     "MetricDatumBase": "moto.cloudwatch.models:MetricDatumBase",
+    # CloudWatch Logs: logs_insights.py answers StartQuery/GetQueryResults strictly; history.py writes the
+    # functions' past REPORT lines into their log groups (the stream's own put, without the 14-day age check).
+    "logs_backends": "moto.logs.models:logs_backends",
+    "LogsResponse": "moto.logs.responses:LogsResponse",
+    "LogsClientError": "moto.logs.exceptions:LogsClientError",
     # botocore's session module: sdk_cache.py gives every session one data loader.
     "botocore_session": "botocore.session",
     # botocore's endpoint module: cloud.py scales the clock of its retry sleeps.

@@ -43,6 +43,9 @@ class RunReport:
         self.live_invocations: dict[str, dict[int | None, int]] = fields.get("live_invocations", {})
         self.live_invocations_at_candidate_sizes: int = fields.get("live_invocations_at_candidate_sizes", 0)
         self.aws_time: AwsTimeEstimate | None = fields.get("aws_time")  # aws_time.estimate_run
+        # Invocations of targets by the tuner, and its Lambda control-plane requests (interceptor.RequestLog).
+        self.tuner_invocations: int = fields.get("tuner_invocations", 0)
+        self.lambda_control_plane_calls: int = fields.get("lambda_control_plane_calls", 0)
 
     @property
     def history(self) -> list[dict[str, Any]]:
@@ -123,6 +126,8 @@ class RunReport:
             "childExecutions": len(self.histories.children),
             "awsCalls": self.aws_calls,
             "mutatingCalls": len(self.mutating_calls),
+            "tunerInvocations": self.tuner_invocations,
+            "lambdaControlPlaneCalls": self.lambda_control_plane_calls,
             "records": self.records,
             "liveInvocations": {
                 name: {str(size): count for size, count in sizes.items()}

@@ -7,6 +7,8 @@ import json
 import zipfile
 from typing import TYPE_CHECKING, Any
 
+from emulator import history
+
 if TYPE_CHECKING:
     from emulator.cloud import EmbeddedAws
 
@@ -51,8 +53,10 @@ def create_targets(aws: EmbeddedAws) -> None:
             package["Environment"] = {"Variables": function.environment}
         if function.kms_key_arn:
             package["KMSKeyArn"] = function.kms_key_arn
-        if function.logging_config:
-            package["LoggingConfig"] = function.logging_config
+        # One LoggingConfig for the shadow copy's traits and for telemetry's log group: the account file's
+        # own settings over the profile's format and the function's log group.
+        logging_config = {**history.log_config(function), **function.logging_config}
+        package["LoggingConfig"] = logging_config
         if function.vpc is not None:
             package["VpcConfig"] = {
                 "SubnetIds": function.vpc.subnet_ids,
@@ -87,6 +91,10 @@ def create_targets(aws: EmbeddedAws) -> None:
             lam.put_function_concurrency(
                 FunctionName=function.name, ReservedConcurrentExecutions=function.reserved_concurrency
             )
+        aws.lambda_emulation.set_logging_config(
+            aws.account.account_id, aws.account.region, function.name, logging_config
+        )
+        history.write_history(aws, function)
         aws.lambda_emulation.set_snapshot_seconds(
             aws.account.account_id, aws.account.region, function.name, function.pending_version_seconds
         )

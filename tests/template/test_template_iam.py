@@ -190,6 +190,7 @@ def _manifest_resources(cfn: dict[str, Any], kind: Resource) -> set[str]:
         Resource.SHADOW_ROLES: {json.dumps({"Fn::Split": [",", {"Ref": "ShadowRoleArns"}]}, sort_keys=True)},
         Resource.STATE_MACHINE_RUNS: {_sub(_RUNS)},
         Resource.LAYER_VERSIONS: {_sub("arn:${AWS::Partition}:lambda:*:*:layer:*:*")},
+        Resource.LOG_GROUPS: {_sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*")},
         Resource.ANY: {json.dumps("*")},
     }[kind]
 

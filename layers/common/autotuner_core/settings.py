@@ -64,6 +64,9 @@ class Settings(BaseModel):
     max_invocations_per_run: int = Field(default=10_000, ge=1, alias="MAX_INVOCATIONS_PER_RUN")
     max_run_cost_usd: float = Field(default=10.0, gt=0, allow_inf_nan=False, alias="MAX_RUN_COST_USD")
     max_versions_per_target: int = Field(default=200, ge=1, alias="MAX_VERSIONS_PER_TARGET")
+    # Telemetry mode's Logs Insights scan cap per log group (template parameter TelemetryMaxScanBytes,
+    # docs/telemetry.md). 0 is read here and refused before any query (telemetry/step.py).
+    telemetry_max_scan_bytes: int = Field(default=10_000_000_000, ge=0, alias="TELEMETRY_MAX_SCAN_BYTES")
 
     @property
     def lease_seconds(self) -> int:

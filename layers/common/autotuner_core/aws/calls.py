@@ -81,6 +81,9 @@ def translate_client_error(error: ClientError, *, action: str, resource: str) ->
         return PermissionDeniedError(text)
     if code == "ResourceNotFoundException" and action.startswith("lambda:"):
         return FunctionNotFoundError(text)
+    # StartQuery on a log group that does not exist: the function has never logged (telemetry/reading.py).
+    if code == "ResourceNotFoundException" and action.startswith("logs:"):
+        return ObjectNotFoundError(text)
     # HeadObject answers a missing object with a bare 404 (no body to carry NoSuchKey).
     if action.startswith("s3:") and (code in {"NoSuchKey", "NoSuchBucket", "404"} or status == 404):
         return ObjectNotFoundError(text)

@@ -25,6 +25,17 @@ DEFAULT_REGION = "us-east-1"
 ARCHITECTURES = ("x86_64", "arm64")
 
 REQUEST_PRICE_USD = 0.20 / 1_000_000  # $0.20 per million requests, both architectures
+# Logs Insights bills the bytes a query scans (us-east-1 list price, Standard and Infrequent Access log
+# classes alike; docs/telemetry.md): telemetry mode's own cost per target.
+CLOUDWATCH_PRICING_SOURCE = "https://aws.amazon.com/cloudwatch/pricing/"
+LOGS_INSIGHTS_USD_PER_GB_SCANNED = 0.005
+
+
+def logs_insights_usd(bytes_scanned: int) -> float:
+    """What a Logs Insights query that scanned ``bytes_scanned`` bytes costs (1 GB = 10^9 bytes)."""
+    return bytes_scanned / 1e9 * LOGS_INSIGHTS_USD_PER_GB_SCANNED
+
+
 # Standard workflows, us-east-1 rate; a few regions charge slightly more. Express workflows are
 # priced per request and GB-second instead and are not modelled here.
 STEP_FUNCTIONS_TRANSITION_USD = 0.025 / 1_000

@@ -66,6 +66,18 @@ def projected_savings(
     return document
 
 
+def from_finding(range_: Any) -> dict[str, Any]:
+    """The ``projectedSavings`` of a telemetry finding (documents/telemetry.py SavingsRange), with its range."""
+    return {
+        "basis": TRAFFIC,
+        "perMillionUsd": range_.per_million_usd,
+        "dailyInvocations": int(range_.daily_invocations),
+        "perMonthUsd": range_.per_month_usd,
+        "lowPerMonthUsd": range_.low_per_month_usd,
+        "highPerMonthUsd": range_.high_per_month_usd,
+    }
+
+
 def savings_of(document: dict[str, Any]) -> dict[str, Any] | None:
     """The ``projectedSavings`` of a run record or a run summary's outcome (plain JSON), stored or worked out.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -40,6 +40,7 @@ from autotuner_core.documents.task import (
     UpdatedChoice,
     UpdatedTask,
 )
+from autotuner_core.documents.telemetry import Finding, TelemetryEvidence, TelemetryTask
 
 
 class StepError(BaseModel):
@@ -75,6 +76,7 @@ RECORDED: tuple[type[Document], ...] = (
     ChosenTask,
     UpdatedTask,
     UpdatedChoice,
+    TelemetryTask,  # telemetry mode: DiscoverResources' finding, recorded as it is
 )
 
 
@@ -116,6 +118,9 @@ class RecordEvent(Recording):
     after: FunctionConfiguration | None = None
     alias: str | None = None
     drift: DeployRevert | None = None
+    source: Literal["telemetry"] | None = None
+    telemetry: TelemetryEvidence | None = None
+    finding: Finding | None = None
 
 
 def parse_cleanup_input(event: Any) -> MeasuringTask | RecordEvent:
@@ -140,6 +145,7 @@ class TargetOutcome(Document):
     spend: TuningSpend | None = None  # what measuring this target spent (rounds, tuner time, calls)
     # Invocations a day, where the function's traffic is known (the sweep summary weighs by it).
     daily_invocations: float | None = None
+    finding: Finding | None = None  # telemetry mode's finding (source telemetry)
 
     def brief(self) -> TargetOutcome:
         """This outcome without its per-size tables (a sweep's output stays small)."""
@@ -153,6 +159,7 @@ class TargetOutcome(Document):
             recommendation=self.recommendation,
             spend=self.spend,
             daily_invocations=self.daily_invocations,
+            finding=self.finding,
         )
 
 

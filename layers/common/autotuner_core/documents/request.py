@@ -103,6 +103,62 @@ def _alias_name(name: str) -> str:
     return name
 
 
+# -- mode and lookbackDays (telemetry.py reads production telemetry; docs/telemetry.md) ----------------
+class Mode(StrEnum):
+    MEASURE = "measure"  # invoke each target at candidate sizes (the engine)
+    TELEMETRY = "telemetry"  # recommend from production logs and metrics alone: no invocation, no change
+    AUTO = "auto"  # telemetry first, measure where it pays: reserved, refused until it exists
+
+
+DEFAULT_LOOKBACK_DAYS = 14  # Compute Optimizer's window for Lambda
+MAX_LOOKBACK_DAYS = 90
+# What telemetry mode never uses: fields that only shape measurement or change a function.
+MEASUREMENT_ONLY_FIELDS = (
+    "memory_size",
+    "memory_sizes",
+    "invocations",
+    "payload",
+    "payload_s3",
+    "payloads",
+    "pre_processor",
+    "post_processor",
+    "sleep_between_runs_ms",
+    "parallel_invocation",
+    "only_cold_starts",
+    "allowed_exceptions",
+    "refine",
+    "measure_on_live",
+    "discard_top_bottom",
+    "apply",
+    "alias",
+)
+
+
+def _mode_problems(request: TuningRequest) -> str | None:
+    """Why the request's mode does not fit its other fields, or None."""
+    if request.mode is Mode.AUTO:
+        return "mode: 'auto' is not available yet; use 'measure' or 'telemetry'"
+    if request.mode is Mode.TELEMETRY:
+        # By value, not by presence: each state re-reads the request with every default written out.
+        given = [name for name in MEASUREMENT_ONLY_FIELDS if getattr(request, name) != _default(name)]
+        if given:
+            names = ", ".join(TuningRequest.model_fields[name].alias or name for name in given)
+            return (
+                f"mode: 'telemetry' reads production telemetry only; it takes no measurement or change fields ({names})"
+            )
+    elif request.lookback_days != DEFAULT_LOOKBACK_DAYS:
+        return "lookbackDays: only mode 'telemetry' reads production telemetry"
+    return None
+
+
+def _default(name: str) -> Any:
+    field = TuningRequest.model_fields[name]
+    return field.get_default(call_default_factory=True)
+
+
+# -- end of mode and lookbackDays ---------------------------------------------------------------------
+
+
 class TargetSelector(Document):
     """A fleet sweep: every function with all these tags and/or this name prefix, minus exclusions."""
 
@@ -229,6 +285,8 @@ class TuningRequest(Document):
         "x headroom, for as short a window per size as Lambda allows (docs/measuring.md)",
     )
     circuit_breaker: CircuitBreakerOverride | None = None
+    mode: Mode = Mode.MEASURE
+    lookback_days: Annotated[int, Field(strict=True, ge=1, le=MAX_LOOKBACK_DAYS)] = DEFAULT_LOOKBACK_DAYS
     # What the Step Functions console suggests a parent execution passes to a nested one; kept
     # so callers can link the two executions, and otherwise unused.
     started_by: str | None = Field(default=None, alias="AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID")
@@ -280,7 +338,14 @@ class TuningRequest(Document):
             raise ValueError("alias: an alias is only moved when apply is true")
         if (self.targets is None) == (self.select is None):
             raise ValueError("name the functions to tune with either targets (a list) or select (a selector), not both")
+        if problem := _mode_problems(self):
+            raise ValueError(problem)
         return self
+
+    @property
+    def from_telemetry(self) -> bool:
+        """Telemetry mode: production logs and metrics decide; nothing is invoked or changed."""
+        return self.mode is Mode.TELEMETRY
 
     @property
     def fixed(self) -> bool:

@@ -60,6 +60,9 @@ class FunctionConfiguration(BaseModel):
     # tuned size by them (targets/drift.py).
     last_modified: str | None = None
     code_sha256: str | None = None
+    # Where the function logs and in which format (LogGroup, LogFormat): discovery reads telemetry there in the
+    # same step, so it is never dumped (records and state keep the configuration they had).
+    logging_config: dict[str, str] | None = Field(default=None, exclude=True)
 
     @classmethod
     def from_lambda(cls, configuration: dict[str, Any]) -> FunctionConfiguration:
@@ -84,6 +87,7 @@ class FunctionConfiguration(BaseModel):
             last_update_status=self.last_update_status,
             role=self.role,
             code_sha256=self.code_sha256,
+            logging_config=self.logging_config,
         )
 
 

@@ -43,6 +43,7 @@ class Resource(StrEnum):
     SHADOW_ROLES = "shadow-roles"  # the roles template parameter ShadowRoleArns lists
     LAYER_VERSIONS = "layer-versions"  # lambda:*:*:layer:*:*  (a target's layers, in any account)
     STATE_MACHINE_RUNS = "state-machine-runs"  # the tuner's own executions: execution:<stack>-tuner:*
+    LOG_GROUPS = "log-groups"  # logs:...:log-group:*  (a target may log to any group its LoggingConfig names)
     ANY = "*"  # actions that accept no narrower resource
 
 
@@ -166,6 +167,18 @@ PRINCIPALS: tuple[Principal, ...] = (
                 ("lambda:ListEventSourceMappings", "cloudwatch:GetMetricStatistics", "cloudwatch:GetMetricData"),
                 Resource.ANY,
                 "before measuring: event source mappings and invocations that ran $LATEST; these accept only *",
+            ),
+            Grant(
+                ("logs:StartQuery",),
+                Resource.LOG_GROUPS,
+                "telemetry mode: a Logs Insights query of the REPORT lines in the target's log group",
+                preflight="the log group is named by the target's LoggingConfig, read at discovery after pre-flight",
+            ),
+            Grant(
+                ("logs:GetQueryResults",),
+                Resource.ANY,
+                "telemetry mode: the query's results (GetMetricData above reads the metrics); accepts only *",
+                preflight="read only in telemetry mode, at discovery",
             ),
             Grant(
                 ("s3:GetObject",),

@@ -55,7 +55,7 @@ def failed_stage(event: RecordEvent) -> str:
         return "CheckCircuit"
     if timings.discover_resources_ms is None:
         return "DiscoverResources"
-    measuring = event.request is not None and event.request.memory_size is None
+    measuring = event.request is not None and event.request.memory_size is None and not event.request.from_telemetry
     if measuring and event.recommendation is None:
         return "MeasureConfigurations"
     if timings.update_configuration_ms is None:
@@ -132,6 +132,9 @@ def build_records(event: RecordEvent, *, now: datetime, retention_days: int) -> 
         base["refinedSizes"] = event.refined_sizes
     if event.spend is not None:
         base["spend"] = event.spend.dump()
+    if event.finding is not None and event.telemetry is not None:
+        # Telemetry mode: the finding and what it rests on (bytes scanned, window read), no measurement.
+        base.update(source=event.source, finding=event.finding.dump(), telemetry=event.telemetry.dump())
     if event.cleanup is not None:
         base["cleanup"] = event.cleanup.report.dump()
     if event.cleanup_error is not None:
@@ -180,6 +183,8 @@ def build_records(event: RecordEvent, *, now: datetime, retention_days: int) -> 
         priced = savings.projected_savings(
             record["outcome"], record.get("recommendation"), (record.get("liveTraffic") or {}).get("dailyInvocations")
         )
+        if event.finding is not None and event.finding.savings is not None:
+            priced = savings.from_finding(event.finding.savings)
         if priced is not None:
             record["projectedSavings"] = priced
         record = json.loads(json.dumps(record), parse_float=Decimal)
@@ -228,7 +233,9 @@ def outcome_of(record: dict[str, Any]) -> TargetOutcome:
         memory_after=(record.get("after") or {}).get("MemorySize"),
         error_type=record.get("errorType"),
         error_message=record.get("errorMessage"),
-        daily_invocations=(plain.get("liveTraffic") or {}).get("dailyInvocations"),
+        daily_invocations=(plain.get("liveTraffic") or {}).get("dailyInvocations")
+        or ((plain.get("projectedSavings") or {}).get("dailyInvocations") if "finding" in plain else None),
+        finding=plain.get("finding"),
     )
 
 

@@ -156,6 +156,9 @@ def savings_by_function(outcomes: list[TargetOutcome]) -> list[FunctionSavings]:
     rows = []
     for outcome in outcomes:
         recommendation = outcome.recommendation
+        if outcome.finding is not None and outcome.outcome is Outcome.RECOMMENDED:
+            rows.extend(_telemetry_saving(outcome))
+            continue
         if outcome.outcome not in (Outcome.APPLIED, Outcome.RECOMMENDED) or recommendation is None:
             continue
         if recommendation.kept_current or recommendation.projected_change_per_million_usd is None:
@@ -176,6 +179,26 @@ def savings_by_function(outcomes: list[TargetOutcome]) -> list[FunctionSavings]:
             )
         )
     return sorted(rows, key=lambda row: -row.savings_per_million_usd)
+
+
+def _telemetry_saving(outcome: TargetOutcome) -> list[FunctionSavings]:
+    """A telemetry finding's saving as a row (its range stays in the record's projectedSavings)."""
+    finding = outcome.finding
+    if finding is None or finding.savings is None or finding.recommended_memory_mb in (None, finding.current_memory_mb):
+        return []
+    priced = finding.savings
+    return [
+        FunctionSavings(
+            target=outcome.target,
+            outcome=outcome.outcome,
+            memory_before=finding.current_memory_mb,
+            memory_after=finding.recommended_memory_mb,
+            savings_per_million_usd=priced.per_million_usd,
+            daily_invocations=priced.daily_invocations,
+            savings_per_day_usd=round(priced.per_million_usd * priced.daily_invocations / 1_000_000, 6),
+            savings_per_month_usd=priced.per_month_usd,
+        )
+    ]
 
 
 def _savings(outcomes: list[TargetOutcome]) -> dict[str, object]:

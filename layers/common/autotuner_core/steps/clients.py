@@ -68,6 +68,10 @@ class Clients:
         return self._made["cloudwatch"]
 
     @property
+    def logs(self) -> Any:
+        return self._client("logs")
+
+    @property
     def iam(self) -> Any:
         return self._client("iam")
 
@@ -78,10 +82,6 @@ class Clients:
     @property
     def stepfunctions(self) -> Any:
         return self._client("stepfunctions")
-
-    @property
-    def logs(self) -> Any:
-        return self._client("logs")
 
     @property
     def tagging(self) -> Any:

@@ -38,7 +38,9 @@ def discover(
     (ShadowRoleArns) or in place where the input asks for it (measureOnLive); any other live
     target is refused, since measuring moves ``$LATEST`` through the candidate sizes.
     """
-    if not request.fixed and cloudwatch is None:
+    # Telemetry mode measures nothing: no payload, no live-traffic search (telemetry/reading.py reads its own).
+    measuring = not request.fixed and not request.from_telemetry
+    if measuring and cloudwatch is None:
         raise ValueError("discovery of a measured run needs a CloudWatch client to look for live traffic")
     discovered = []
     for target in targets:
@@ -64,7 +66,7 @@ def discover(
                 max_wait_s=settings.max_status_wait_seconds,
             )
         evidence = payload = None
-        if not request.fixed:
+        if measuring:
             # Before anything else is read or made: a sweep's function without a payload is skipped.
             payload = resolve_source(request, target, state.tags, allowed_buckets(settings.payload_buckets), s3=s3)
             evidence = find_live_traffic(client, cloudwatch, target)
