@@ -1,6 +1,7 @@
 """The execution input: what to tune, how, and the references to functions it names.
 
-JSON field names are camelCase (the execution input's style).
+JSON field names are camelCase (the execution input's style). Over 400 lines on purpose: the input
+is one model, and its cross-field checks read beside the fields they check.
 """
 
 from __future__ import annotations
