@@ -19,6 +19,7 @@ locals {
     MaxInvocationsPerRun          = tostring(var.max_invocations_per_run)
     MaxRunCostUsd                 = tostring(var.max_run_cost_usd)
     MaxVersionsPerTarget          = tostring(var.max_versions_per_target)
+    TelemetryMaxScanBytes         = tostring(var.telemetry_max_scan_bytes)
     SweepObjectRetentionDays      = tostring(var.sweep_object_retention_days)
     ReportLinkExpirySeconds       = tostring(var.report_link_expiry_seconds)
     ShadowRoleArns                = var.shadow_role_arns

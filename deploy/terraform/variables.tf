@@ -226,6 +226,17 @@ variable "max_versions_per_target" {
   }
 }
 
+variable "telemetry_max_scan_bytes" {
+  description = "TelemetryMaxScanBytes: Telemetry mode: the most bytes one target's Logs Insights query may scan (estimated beforehand from the log group's IncomingBytes). A log group over it is read over its most recent days that fit, or not at all. Logs Insights bills per GB scanned (docs/telemetry.md)."
+  type        = number
+  default     = 10000000000
+
+  validation {
+    condition     = var.telemetry_max_scan_bytes >= 1
+    error_message = "TelemetryMaxScanBytes must be at least 1."
+  }
+}
+
 variable "sweep_object_retention_days" {
   description = "SweepObjectRetentionDays: Target lists, Map results and run reports in the sweep bucket expire this many days after a run."
   type        = number

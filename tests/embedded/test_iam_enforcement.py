@@ -89,9 +89,15 @@ def test_revoke_errors_name_each_bad_field_before_anything_runs():
 
 
 def test_revoking_a_policys_only_action_removes_the_policy():
-    # Given MeasureConfiguration's inline policy grants one action, and the account revokes it
+    # Given MeasureConfiguration's inline policy grants two actions (invoking, and the live-traffic
+    # re-check's GetMetricData), and the account revokes both
     simulated = SimulatedAccount(
-        revoke=[{"function": "MeasureConfigurationFunction", "actions": ["lambda:InvokeFunction"]}]
+        revoke=[
+            {
+                "function": "MeasureConfigurationFunction",
+                "actions": ["lambda:InvokeFunction", "cloudwatch:GetMetricData"],
+            }
+        ]
     )
     # When the embedded AWS starts (before: MalformedPolicyDocument)
     with EmbeddedAws(simulated) as aws:

@@ -32,7 +32,7 @@ class ExecutionRef(Document):
     # takes that share of the account's Lambda control-plane budget (pacing.py).
     workers: Annotated[int, Field(ge=1)] = 1
     # Targets in the run (set by ValidatePermissions): each one may spend this share of the run's limits.
-    targets: Annotated[int, Field(ge=1)] = 1
+    targets: Annotated[int, Field(ge=0)] = 1  # 0: an empty selection, a recorded no-op
 
     @property
     def name(self) -> str:

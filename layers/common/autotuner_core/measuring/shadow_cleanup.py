@@ -28,6 +28,7 @@ from autotuner_core.measuring.shadow import (
 )
 from autotuner_core.policy.errors import (
     FunctionNotFoundError,
+    ObjectNotFoundError,
     ServiceUnavailableError,
     ThrottledError,
     UnexpectedAwsError,
@@ -98,9 +99,8 @@ def _delete_rest(logs: Any, s3: Any, name: str, settings: Settings) -> None:
         try:
             with aws_call("logs:DeleteLogGroup", group):
                 logs.delete_log_group(logGroupName=group)
-        except UnexpectedAwsError as error:
-            if "ResourceNotFoundException" not in str(error):  # never invoked, or deleted already
-                raise
+        except ObjectNotFoundError:
+            pass  # never invoked, or deleted already
 
     _retrying(delete_group)
     if settings.sweep_bucket:
