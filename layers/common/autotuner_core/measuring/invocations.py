@@ -67,27 +67,6 @@ def measurement_client_context(execution_arn: str) -> str:
     return encoded
 
 
-def invoke_candidate(
-    client: Any,
-    arn: str,
-    candidate: Candidate,
-    request: TuningRequest,
-    invocations: int | None = None,
-    *,
-    payload: Any = None,
-    client_context: str | None = None,
-    processors: dict[str, str] | None = None,
-) -> list[InvocationSample]:
-    """Invoke the candidate's alias(es) ``invocations`` times (default: the request's) and read each REPORT line.
-
-    ``payload`` is the target's own (payloads.payload_for); None: the request's run-wide one, or ``{}``.
-    ``client_context`` (measurement_client_context) marks each invocation as synthetic. ``processors``
-    (payloads.processor_arns) are invoked around each invocation, as ``_invoke_all`` says.
-    """
-    samples, _, _ = _invoke_all(client, arn, candidate, request, invocations, payload, client_context, processors or {})
-    return samples
-
-
 def _invoke_all(
     client: Any,
     arn: str,
@@ -190,8 +169,11 @@ def measure_candidate(
     An excluded candidate is reported with its reason and not invoked. The wait is what the
     target's Durations (and Init Durations) add up to, divided among the parallel invocations,
     plus the processors' runs and the sleeps between runs: the measuring function is billed at
-    least that long. None of that time is in the observation. ``payload``, ``client_context``
-    and ``processors`` as for invoke_candidate.
+    least that long. None of that time is in the observation.
+
+    ``payload`` is the target's own (payloads.payload_for); None: the request's run-wide one, or ``{}``.
+    ``client_context`` (measurement_client_context) marks each invocation as synthetic. ``processors``
+    (payloads.processor_arns) are invoked around each invocation, as ``_invoke_all`` says.
     """
     from autotuner_core.decision.analysis import observe
 
