@@ -232,7 +232,7 @@ def loss_goal(rows: list[dict[str, Any]], what: str) -> Goal:
     return judge(
         f"every loss column 0, {what}",
         f"{sum(total[key] for key in LOSS_COLUMNS)} losses in {total['executions']} executions",
-        "0 in each column",
-        not failing,
-        ", ".join(f"{key} {total[key]}" for key in failing),
+        "0 in each column, over at least one execution",
+        not failing and total["executions"] > 0,
+        ", ".join(f"{key} {total[key]}" for key in failing) or "no execution ran",
     )

@@ -32,6 +32,7 @@ from emulator import moto_adapter
 
 MAX_LOG_GROUPS = 50
 MAX_CONCURRENT_QUERIES = 30
+MAX_QUERY_LIMIT = 10_000  # StartQuery's limit parameter: 1 to 10,000 rows
 MAX_QUERY_CHARACTERS = 10_000
 _FIELD = r"@?[A-Za-z_][\w.]*"
 _FILTER = re.compile(rf'^filter\s+(?P<field>{_FIELD})\s*=\s*"(?P<value>[^"]*)"$')
@@ -132,7 +133,7 @@ def run(query: str, messages: list[str]) -> tuple[list[list[dict[str, str]]], in
     matched = 0
     for message in messages:
         fields = fields_of(message)
-        if str(fields.get(field)) != value:
+        if field not in fields or str(fields[field]) != value:  # a missing field matches nothing
             continue
         matched += 1
         groups.setdefault(fields.get(by), []).append(fields)
@@ -219,6 +220,9 @@ class LogsInsights:
         names = [names] if kind == "logGroupName" else list(names)
         if len(names) > MAX_LOG_GROUPS:
             raise _Error.make("InvalidParameterException", f"A query can include up to {MAX_LOG_GROUPS} log groups")
+        limit = response._get_int_param("limit")
+        if limit is not None and not 1 <= limit <= MAX_QUERY_LIMIT:
+            raise _Error.make("InvalidParameterException", f"limit must be 1 to {MAX_QUERY_LIMIT}")
         start, end = response._get_int_param("startTime"), response._get_int_param("endTime")
         if start is None or end is None or start > end:
             raise _Error.make("InvalidParameterException", "startTime must be less than or equal to endTime")
@@ -230,7 +234,11 @@ class LogsInsights:
         backend = moto_adapter.logs_backends[response.current_account][response.region]
         groups = []
         for name in names:
-            name = name.split(":log-group:")[-1].removesuffix(":*") if name.startswith("arn:") else name
+            # Only logGroupIdentifiers takes ARNs, and never one ending in *; the other two take names.
+            if kind == "logGroupIdentifiers" and name.startswith("arn:"):
+                if name.endswith("*"):
+                    raise _Error.make("InvalidParameterException", f"{name}: a log group ARN here may not end in *")
+                name = name.split(":log-group:")[-1]
             if name not in backend.groups:
                 raise _Error.make("ResourceNotFoundException", f"Log group {name} does not exist")
             groups.append(backend.groups[name])
@@ -250,7 +258,7 @@ class LogsInsights:
             query_id = str(uuid.uuid4())
             self._queries[query_id] = {
                 "status": "Running",
-                "results": rows[: int(response._get_int_param("limit") or 1000)],
+                "results": rows[: limit or 1000],
                 "statistics": {
                     "recordsMatched": float(matched),
                     "recordsScanned": float(len(messages)),
