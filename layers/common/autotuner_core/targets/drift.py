@@ -238,7 +238,7 @@ def check(dynamodb: Any, task: TargetTask, desired: int, settings: Settings) -> 
     if not task.request.apply or current.memory_size == desired:
         return None
     arn = task.target.ref.arn
-    name = arn.rsplit(":", 1)[-1]
+    name = task.target.ref.name
     tags = task.target.tags
     limit = settings.deploy_revert_limit
     store = HoldStore(dynamodb, settings.state_table)

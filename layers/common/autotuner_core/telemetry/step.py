@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from autotuner_core.aws.arns import parse_arn
 from autotuner_core.documents.task import TargetTask
 from autotuner_core.documents.telemetry import TelemetryTask
 from autotuner_core.policy.errors import InvalidInputError
@@ -39,7 +40,7 @@ def found(task: TargetTask, clients: Clients, settings: Settings, *, now: dateti
         scan_cap_bytes=settings.telemetry_max_scan_bytes,
         now=now or datetime.now(UTC),
     )
-    region = task.target.ref.arn.split(":")[3]
+    region = parse_arn(task.target.ref.arn).region
     finding = findings.decide(
         evidence,
         memory_mb=configuration.memory_size,
