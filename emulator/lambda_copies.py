@@ -71,6 +71,13 @@ class CopyTraits:
                 "log format"
             )
 
+    def check_update(self, key: FunctionKey, body: dict[str, Any]) -> None:
+        """UpdateFunctionConfiguration: the rule holds for the configuration the update leaves, not the body alone."""
+        if body.get("LoggingConfig"):
+            with self._lock:
+                stored = dict(self._logging.get(key, {}))
+            self.check({"LoggingConfig": {**stored, **body["LoggingConfig"]}})
+
     def created(self, key: FunctionKey, spec: dict[str, Any]) -> None:
         image = (spec.get("Code") or {}).get("ImageUri")
         with self._lock:
@@ -100,16 +107,22 @@ class CopyTraits:
         with self._lock:
             return self._logging.get(key, {}).get("LogGroup") or f"/aws/lambda/{key[2]}"
 
-    def overlay(self, key: FunctionKey, config: dict[str, Any], *, tuner_caller: bool) -> dict[str, Any]:
-        """GetFunction's Configuration as Lambda shows it to this caller."""
+    def logging_config(self, key: FunctionKey) -> dict[str, str]:
+        """The function's LoggingConfig as Lambda returns it: every function has one (Text to
+        /aws/lambda/<name> by default)."""
         with self._lock:
-            traits = self._traits.get(key, Traits())
             logging = dict(self._logging.get(key, {}))
-        config["LoggingConfig"] = {
+        return {
             "LogFormat": logging.get("LogFormat", "Text"),
             **{level: logging[level] for level in _LOG_LEVELS if logging.get(level)},
             "LogGroup": logging.get("LogGroup") or f"/aws/lambda/{key[2]}",
         }
+
+    def overlay(self, key: FunctionKey, config: dict[str, Any], *, tuner_caller: bool) -> dict[str, Any]:
+        """GetFunction's Configuration as Lambda shows it to this caller."""
+        with self._lock:
+            traits = self._traits.get(key, Traits())
+        config["LoggingConfig"] = self.logging_config(key)
         if config.get("PackageType") != "Image" and config.get("Runtime"):
             version = f"{'older' if traits.runtime_version_pinned else 'current'}:{config['Runtime']}"
             arn = f"arn:aws:lambda:{key[1]}::runtime:{_digest(version)}"

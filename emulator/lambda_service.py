@@ -166,7 +166,6 @@ class LambdaEmulation:
         self._snap_start: dict[FunctionKey, str] = {}  # ApplyOn, as CreateFunction/UpdateFunctionConfiguration set it
         self._capacity_providers: dict[FunctionKey, dict[str, Any]] = {}  # CapacityProviderConfig
         self._snapshot_seconds: dict[FunctionKey, float] = {}  # how long a SnapStart version stays Pending
-        self._logging: dict[FunctionKey, dict[str, str]] = {}  # LoggingConfig, where not Lambda's default
         self._version_pending_until: dict[tuple[FunctionKey, str], float] = {}
         self._published: dict[FunctionKey, tuple[str, str]] = {}  # $LATEST's RevisionId at the last publish, version
         # Invocations refused because the function or version was Pending (qualified ARNs): what a
@@ -198,11 +197,6 @@ class LambdaEmulation:
         """How long each version published with SnapStart on stays ``Pending`` (its snapshot being made)."""
         with self._lock:
             self._snapshot_seconds[(account, region, name)] = seconds
-
-    def set_logging_config(self, account: str, region: str, name: str, config: dict[str, str]) -> None:
-        """The function's LoggingConfig (LogFormat, LogGroup) as CreateFunction would have set it."""
-        with self._lock:
-            self._logging[(account, region, name)] = dict(config)
 
     def version_pending(self, fn: LambdaFunction) -> bool:
         """Whether this published version's SnapStart snapshot is still being made."""
@@ -254,7 +248,7 @@ class LambdaEmulation:
             fn = backend.get_function(function_name, qualifier)
             with emulation._lock:
                 emulation._check_update(fn, body)
-                emulation.copies.check(body)
+                emulation.copies.check_update(_key(fn), body)
                 emulation.copies.updated(_key(fn), body)
                 if "EphemeralStorage" in body:
                     fn.ephemeral_storage = body["EphemeralStorage"]["Size"]
@@ -513,13 +507,8 @@ class LambdaEmulation:
             capacity = self._capacity_providers.get(_key(fn))
         if capacity is not None:
             config["CapacityProviderConfig"] = capacity
-        # Lambda returns a LoggingConfig for every function (moto none): Text to /aws/lambda/<name> by default.
-        with self._lock:
-            logging_config = self._logging.get(_key(fn))
-        config["LoggingConfig"] = logging_config or {
-            "LogFormat": "Text",
-            "LogGroup": f"/aws/lambda/{fn.function_name}",
-        }
+        # Lambda returns a LoggingConfig for every function (moto none), as updated: one store, the copies'.
+        config["LoggingConfig"] = self.copies.logging_config(_key(fn))
         if str(fn.version) != "$LATEST":
             config["RevisionId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{fn.function_arn}:{fn.version}"))
             # OptimizationStatus says whether SnapStart is active for this version (API reference).

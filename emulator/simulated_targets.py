@@ -91,9 +91,6 @@ def create_targets(aws: EmbeddedAws) -> None:
             lam.put_function_concurrency(
                 FunctionName=function.name, ReservedConcurrentExecutions=function.reserved_concurrency
             )
-        aws.lambda_emulation.set_logging_config(
-            aws.account.account_id, aws.account.region, function.name, logging_config
-        )
         history.write_history(aws, function)
         aws.lambda_emulation.set_snapshot_seconds(
             aws.account.account_id, aws.account.region, function.name, function.pending_version_seconds

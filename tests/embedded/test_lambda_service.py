@@ -180,6 +180,24 @@ def test_ephemeral_storage_updates_are_kept_and_checked(lam: Any) -> None:
     assert code == "InvalidParameterValueException" and "ephemeralStorage.size" in message
 
 
+def test_a_logging_config_update_is_answered_and_kept_as_changed(lam: Any) -> None:
+    # Given a function that logs JSON at INFO
+    _create(lam, LoggingConfig={"LogFormat": "JSON", "ApplicationLogLevel": "INFO"})
+    # When only its level is updated
+    answered = lam.update_function_configuration(
+        FunctionName="orders-api", LoggingConfig={"ApplicationLogLevel": "DEBUG"}
+    )["LoggingConfig"]
+    # Then the update's answer and a later read both show the new level, still in JSON
+    read = lam.get_function_configuration(FunctionName="orders-api")["LoggingConfig"]
+    assert answered == read
+    assert (read["LogFormat"], read["ApplicationLogLevel"]) == ("JSON", "DEBUG")
+    # And a switch to Text that would leave a level behind is refused, as Lambda refuses it
+    code, _, _ = _error(
+        lam.update_function_configuration, FunctionName="orders-api", LoggingConfig={"LogFormat": "Text"}
+    )
+    assert code == "InvalidParameterValueException"
+
+
 # --- SnapStart -------------------------------------------------------------------------------------
 
 
