@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from autotuner_core.aws.calls import aws_call
+from autotuner_core.aws.paging import every_page
 from autotuner_core.cost import prices
 from autotuner_core.documents.telemetry import LogsRead, MetricTotals, TelemetryEvidence
 from autotuner_core.policy.errors import ObjectNotFoundError, ServiceUnavailableError
@@ -176,27 +177,29 @@ def _metric_series(
         "EndTime": now,
         "ScanBy": "TimestampDescending",
     }
-    while True:
-        with aws_call("cloudwatch:GetMetricData", function_name):
-            page = cloudwatch.get_metric_data(**kwargs)
+    for page in every_page(cloudwatch, "get_metric_data", "cloudwatch:GetMetricData", function_name, **kwargs):
         for result in page.get("MetricDataResults", []):
             series[result["Id"]].extend(zip(result.get("Timestamps", []), result.get("Values", []), strict=False))
-        if not page.get("NextToken"):
-            break
-        kwargs["NextToken"] = page["NextToken"]
-    for values in series.values():
+    for values in series.values():  # newest first across pages, too
         values.sort(key=lambda item: item[0], reverse=True)
     return series
 
 
 def _totals(series: dict[str, list[tuple[datetime, float]]]) -> MetricTotals:
+    # A day's Average is over that day's invocations: the lookback's average weighs each day by them.
+    invocations_on = dict(series["invocations"])
+    weighted = [(value, invocations_on.get(day, 0.0)) for day, value in series["duration"]]
+    weight = sum(count for _, count in weighted)
     durations = [value for _, value in series["duration"]]
+    duration_avg = sum(value * count for value, count in weighted) / weight if weight else None
+    if duration_avg is None and durations:
+        duration_avg = sum(durations) / len(durations)
     concurrency = [value for _, value in series["concurrency"]]
     return MetricTotals(
         invocations=sum(value for _, value in series["invocations"]),
         errors=sum(value for _, value in series["errors"]),
         throttles=sum(value for _, value in series["throttles"]),
-        duration_avg_ms=sum(durations) / len(durations) if durations else None,
+        duration_avg_ms=duration_avg,
         concurrent_executions_max=max(concurrency) if concurrency else None,
         days_with_invocations=sum(1 for _, value in series["invocations"] if value > 0),
     )
