@@ -278,21 +278,12 @@ def delete_version(client: Any, arn: str, version: str) -> None:
         client.delete_function(FunctionName=arn, Qualifier=version)
 
 
-def invoke(
-    client: Any, arn: str, qualifier: str | None, payload: bytes, *, client_context: str | None = None
-) -> tuple[str | None, dict[str, Any] | None, str]:
-    """Invoke synchronously with the log tail. Returns (errorType or None, error body, decoded log tail).
-
-    ``client_context`` is Lambda's ClientContext (base64 JSON) the function receives.
-    """
-    error_type, error, _, tail = invoke_with_output(client, arn, qualifier, payload, client_context=client_context)
-    return error_type, error, tail
-
-
 def invoke_with_output(
     client: Any, arn: str, qualifier: str | None, payload: bytes, *, client_context: str | None = None
 ) -> tuple[str | None, dict[str, Any] | None, bytes, str]:
-    """As ``invoke``, and the response payload: (errorType or None, error body, payload, decoded log tail).
+    """Invoke synchronously with the log tail: (errorType or None, error body, payload, decoded log tail).
+
+    ``client_context`` is Lambda's ClientContext (base64 JSON) the function receives.
 
     ``qualifier`` None invokes the function as named (``arn`` may carry its own qualifier).
     """

@@ -234,19 +234,19 @@ class TuningRequest(Document):
     min_improvement: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.05
     # --- Constraints on what may be applied (decision/constraints.py): a size that breaks one is not
     # chosen, the table says why, and with none left the current size is kept.
-    max_duration_increase_pct: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = Field(
+    max_duration_increase_pct: Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)] | None = Field(
         default=None,
         description="A size whose duration (the engine's estimate) is more than this many percent above the "
         "current size's is not chosen: 50 allows at most 1.5 x the current duration, 0 no slower size at all. "
         "Not given: no limit.",
     )
-    max_p99_duration_ms: Annotated[float, Field(ge=1, le=900_000, allow_inf_nan=False)] | None = Field(
+    max_p99_duration_ms: Annotated[float, Field(strict=True, ge=1, le=900_000, allow_inf_nan=False)] | None = Field(
         default=None,
         description="A size whose measured p99 Duration (nearest rank over its invocations) exceeds this many "
         "milliseconds is not chosen; where production's p99 is known, its projection to the size is checked "
         "too. Not given: no limit.",
     )
-    memory_headroom_pct: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = Field(
+    memory_headroom_pct: Annotated[float, Field(strict=True, ge=0, le=100, allow_inf_nan=False)] = Field(
         default=5,
         description="No size below the memory floor is chosen: the Max Memory Used measured at the current size "
         "(its REPORT lines) plus this many percent. 5 matches the headroom the engine plans with.",

@@ -27,6 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar, cast, overload
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from autotuner_core.aws import pacing
 from autotuner_core.documents.base import Document, parse_event
 from autotuner_core.documents.cost import StageTimings, TuningSpend
@@ -173,8 +175,6 @@ def handler(
         output = declared(document, reach, settings, context)
         elapsed_ms = (time.monotonic() - started) * 1000
         if declared.metric:
-            from aws_lambda_powertools.metrics import MetricUnit
-
             metrics.add_metric(name=declared.metric, unit=MetricUnit.Milliseconds, value=elapsed_ms)
         # A step declared with a timing returns a document with timings, a charged one a document with
         # spend (Out is any Document: one without would fail here, in its step's handler tests).
